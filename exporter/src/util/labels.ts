@@ -1,0 +1,33 @@
+/**
+ * Labels is a series' identity: label name → value, including `__name__` for the metric name.
+ * Empty values are never stored (Prometheus treats an empty label as an absent one).
+ */
+export type Labels = Readonly<Record<string, string>>;
+
+/** METRIC_NAME is the reserved label that holds a series' metric name. */
+export const METRIC_NAME = '__name__';
+
+/** sortedLabelNames returns the label names of `labels` in byte order, as Prometheus sorts them. */
+export function sortedLabelNames(labels: Labels): string[] {
+  return Object.keys(labels).sort();
+}
+
+/**
+ * seriesKey returns a canonical string for a label set (sorted, unambiguous separators), used as the
+ * identity of a series in maps and hashes. Two label sets are equal iff their keys are equal.
+ */
+export function seriesKey(labels: Labels): string {
+  let out = '';
+  for (const name of sortedLabelNames(labels)) {
+    const value = labels[name];
+    if (value === undefined || value === '') continue;
+    out += name + '\xff' + value + '\xfe';
+  }
+  return out;
+}
+
+/** withoutName returns `labels` minus `__name__` (PromQL drops the name on most operations). */
+export function withoutName(labels: Labels): Record<string, string> {
+  const { [METRIC_NAME]: _dropped, ...rest } = labels;
+  return rest;
+}
