@@ -1,0 +1,107 @@
+/**
+ * The seed's `server-metrics` shape (shared/SEED.md, "Real-time streaming"), served by GET /api/unified-metrics
+ * and broadcast on the hub's `server-metrics` channel. Status thresholds live here and nowhere else.
+ */
+import type { ServerStatus, ServerSummary } from '../simulator/types.js';
+
+/** UnifiedServer is one entry of `servers[]`: percentages 0–100, network in bytes per second. */
+export interface UnifiedServer {
+  id: string;
+  cpu: number;
+  memory: number;
+  disk: number;
+  network: { in: number; out: number };
+  status: ServerStatus;
+  alerts: string[];
+}
+
+/** UnifiedSummary is the seed's fleet summary; a down server counts as critical. */
+export interface UnifiedSummary {
+  total_servers: number;
+  healthy: number;
+  warning: number;
+  critical: number;
+  avg_cpu: number;
+  avg_memory: number;
+}
+
+/** UnifiedMetrics is the seed's `data` object of a `server-metrics` message. */
+export interface UnifiedMetrics {
+  servers: UnifiedServer[];
+  summary: UnifiedSummary;
+}
+
+/**
+ * STATUS_THRESHOLDS are the warning/critical levels (percent) per resource. They match the seed's alert
+ * rules (HighCPUUsage > 80, CriticalCPUUsage > 95, HighMemoryUsage > 85) and its disk alerts.
+ */
+export const STATUS_THRESHOLDS = {
+  cpu: { warning: 80, critical: 95 },
+  memory: { warning: 85, critical: 95 },
+  disk: { warning: 80, critical: 90 },
+} as const;
+
+type Resource = keyof typeof STATUS_THRESHOLDS;
+
+/** serverStatus classifies one server: the worst level any resource reaches; `down` when it does not answer. */
+export function serverStatus(s: ServerSummary): { status: ServerStatus; alerts: string[] } {
+  if (!s.up) return { status: 'down', alerts: ['server down'] };
+  let status: ServerStatus = 'healthy';
+  const alerts: string[] = [];
+  for (const resource of Object.keys(STATUS_THRESHOLDS) as Resource[]) {
+    const value = s[resource];
+    const { warning, critical } = STATUS_THRESHOLDS[resource];
+    if (value > critical) {
+      status = 'critical';
+      alerts.push(`${resource} > ${critical}%`);
+    } else if (value > warning) {
+      if (status === 'healthy') status = 'warning';
+      alerts.push(`${resource} > ${warning}%`);
+    }
+  }
+  return { status, alerts };
+}
+
+const round2 = (x: number): number => Math.round(x * 100) / 100;
+
+/** toUnifiedMetrics builds the seed's message data from one frame's server summaries. */
+export function toUnifiedMetrics(summaries: readonly ServerSummary[]): UnifiedMetrics {
+  const servers: UnifiedServer[] = [];
+  let healthy = 0;
+  let warning = 0;
+  let critical = 0;
+  let cpuSum = 0;
+  let memSum = 0;
+  let upCount = 0;
+  for (const s of summaries) {
+    const { status, alerts } = serverStatus(s);
+    if (status === 'healthy') healthy++;
+    else if (status === 'warning') warning++;
+    else critical++;
+    if (s.up) {
+      cpuSum += s.cpu;
+      memSum += s.memory;
+      upCount++;
+    }
+    servers.push({
+      id: s.id,
+      cpu: s.up ? round2(s.cpu) : 0,
+      memory: s.up ? round2(s.memory) : 0,
+      disk: s.up ? round2(s.disk) : 0,
+      network: { in: s.up ? Math.round(s.networkIn) : 0, out: s.up ? Math.round(s.networkOut) : 0 },
+      status,
+      alerts,
+    });
+  }
+  return {
+    servers,
+    summary: {
+      total_servers: summaries.length,
+      healthy,
+      warning,
+      critical,
+      avg_cpu: upCount ? round2(cpuSum / upCount) : 0,
+      avg_memory: upCount ? round2(memSum / upCount) : 0,
+    },
+  };
+}
