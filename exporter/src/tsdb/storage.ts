@@ -106,6 +106,16 @@ export interface AppendResult {
   readonly duplicate: number;
 }
 
+/**
+ * AppenderOptions tunes one appender (additive; backends may ignore it). `bulk` marks a backfill of
+ * generated history: a backend may skip per-commit durability (the write-ahead log) and make the samples
+ * durable at its next snapshot or `flush()`; a crash loses at most what came after the last snapshot, which
+ * the backfill regenerates by resuming from `lastTimestamp()`.
+ */
+export interface AppenderOptions {
+  readonly bulk?: boolean;
+}
+
 /** Retention is how long each tier is kept, in ms. */
 export type Retention = Readonly<Record<Tier, number>>;
 
@@ -113,11 +123,13 @@ export type Retention = Readonly<Record<Tier, number>>;
 export interface Storage extends Queryable {
   /** name says which backend this is (`embedded`, `redis`). */
   readonly name: string;
-  appender(): Appender;
+  appender(options?: AppenderOptions): Appender;
   /** lastTimestamp returns the newest sample time of the whole store (ms), or undefined when empty. */
   lastTimestamp(): Promise<number | undefined>;
   /** applyRetention drops data older than each tier's retention, relative to `now`. */
   applyRetention(now: number): Promise<void>;
+  /** flush makes everything committed so far durable, bulk appends included (e.g. a snapshot); optional. */
+  flush?(): Promise<void>;
   /** health reports whether the backend can take writes now, for /readyz and system-status. */
   health(): StorageHealth;
   close(): Promise<void>;

@@ -1,0 +1,124 @@
+import { describe, expect, it } from 'vitest';
+import { Registry } from 'prom-client';
+import type { Chunk } from './chunkenc/chunk.js';
+import { DEFAULT_CODEC } from './codec.js';
+import { AppendStatus, Head, type HeadSink } from './head.js';
+import { ByteReader, ByteWriter } from './bytes.js';
+import { TsdbMetrics } from './metrics.js';
+import { AGG_INDEX, rollupFromSamples, type RollupChunk } from './rollup.js';
+import { SampleBuffer } from './sample-buffer.js';
+import { readChunkInto } from './querier.js';
+
+class RecordingSink implements HeadSink {
+  raw: { ref: number; minT: number; maxT: number; chunk: Chunk }[] = [];
+  rollups: { ref: number; chunk: RollupChunk }[] = [];
+  rawChunk(ref: number, minT: number, maxT: number, chunk: Chunk): void {
+    this.raw.push({ ref, minT, maxT, chunk });
+  }
+  rollupChunk(ref: number, chunk: RollupChunk): void {
+    this.rollups.push({ ref, chunk });
+  }
+}
+
+const H = 3_600_000;
+
+function newHead(opts: { maxSamplesPerChunk?: number } = {}) {
+  const sink = new RecordingSink();
+  const registry = new Registry();
+  const head = new Head({ codec: DEFAULT_CODEC, sink, metrics: new TsdbMetrics(registry), ...opts });
+  return { head, sink, registry };
+}
+
+describe('Head', () => {
+  it('rejects out-of-order and duplicate samples and counts them', async () => {
+    const { head, registry } = newHead();
+    const ref = head.getOrCreate({ __name__: 'x' });
+    expect(head.append(ref, 1000, 1)).toBe(AppendStatus.Ok);
+    expect(head.append(ref, 1000, 2)).toBe(AppendStatus.Duplicate);
+    expect(head.append(ref, 999, 2)).toBe(AppendStatus.OutOfOrder);
+    expect(head.append(ref, 1001, 2)).toBe(AppendStatus.Ok);
+    expect(head.append(99, 1, 1)).toBe(AppendStatus.UnknownSeries);
+    const text = await registry.metrics();
+    expect(text).toContain('openmanager_exporter_tsdb_out_of_order_samples_total 1');
+    expect(text).toContain('openmanager_exporter_tsdb_duplicate_samples_total 1');
+  });
+
+  it('cuts chunks at the 2 h boundary and by sample count', () => {
+    const { head, sink } = newHead({ maxSamplesPerChunk: 100 });
+    const ref = head.getOrCreate({ __name__: 'x' });
+    // 15 s ticks from 1h30 to 4h30: boundary at 2h, 100-sample cuts inside the 2h–4h span.
+    for (let t = 1.5 * H; t < 4.5 * H; t += 15_000) head.append(ref, t, t / 1000);
+    expect(sink.raw.map((c) => c.chunk.numSamples())).toEqual([100, 20, 100, 100, 100, 100, 80, 100]);
+    expect(sink.raw[1]!.maxT).toBe(2 * H - 15_000);
+    expect(sink.raw.every((c) => Math.floor(c.minT / (2 * H)) === Math.floor(c.maxT / (2 * H)))).toBe(true);
+    // Everything cut plus the open chunk is every sample, in order, bit-exact.
+    const buf = new SampleBuffer();
+    for (const c of sink.raw) readChunkInto(c.chunk, -Infinity, Infinity, buf);
+    head.readRaw(ref, -Infinity, Infinity, buf);
+    expect(buf.n).toBe((3 * H) / 15_000);
+    expect(buf.vs[buf.n - 1]).toBe((4.5 * H - 15_000) / 1000);
+  });
+
+  it('flush cuts chunks whose span has ended (a series that stopped)', () => {
+    const { head, sink } = newHead();
+    const ref = head.getOrCreate({ __name__: 'x' });
+    head.append(ref, 10, 1);
+    head.flush(2 * H - 1);
+    expect(sink.raw).toHaveLength(0);
+    head.flush(2 * H);
+    expect(sink.raw).toHaveLength(1);
+  });
+
+  it('feeds rollups that agree with rollups computed from raw samples', () => {
+    const { head, sink } = newHead();
+    const ref = head.getOrCreate({ __name__: 'c_total' });
+    const ts: number[] = [];
+    const vs: number[] = [];
+    let v = 0;
+    for (let i = 0, t = 0; i < 5000; i++, t += 15_000) {
+      v = i % 1700 === 999 ? 3 : v + (i % 7); // counter with resets
+      const val = i % 50 === 49 ? NaN : v; // some stale markers
+      head.append(ref, t, val);
+      ts.push(t);
+      vs.push(val);
+    }
+    const want = rollupFromSamples(ts, vs, 300_000);
+    const got = new SampleBuffer();
+    for (const r of sink.rollups.filter((r) => r.chunk.tier === '5m')) {
+      readChunkInto(r.chunk.chunks[AGG_INDEX.increase]!, -Infinity, Infinity, got);
+    }
+    head.readRollup(ref, '5m', AGG_INDEX.increase, -Infinity, Infinity, got);
+    expect(Array.from(got.ts.subarray(0, got.n))).toEqual(want.map((b) => b.start));
+    expect(Array.from(got.vs.subarray(0, got.n))).toEqual(want.map((b) => b.increase));
+    const total = want.reduce((a, b) => a + b.increase, 0);
+    let expected = 0;
+    let prev = NaN;
+    for (const x of vs) {
+      if (Number.isNaN(x)) continue;
+      if (!Number.isNaN(prev)) expected += x >= prev ? x - prev : x;
+      prev = x;
+    }
+    expect(total).toBe(expected);
+  });
+
+  it('round-trips series state bit-exactly, stale marker included', () => {
+    const { head } = newHead();
+    const ref = head.getOrCreate({ __name__: 'x' });
+    const stale = new Float64Array(new BigUint64Array([0x7ff0000000000002n]).buffer)[0]!;
+    head.append(ref, 1000, 1.5);
+    head.append(ref, 2000, stale);
+    const w = new ByteWriter();
+    head.writeSeriesState(ref, w);
+    const { head: h2 } = newHead();
+    h2.restoreSeries(ref, { __name__: 'x' });
+    h2.readSeriesState(new ByteReader(w.finish()));
+    const buf = new SampleBuffer();
+    h2.readRaw(ref, 0, 5000, buf);
+    expect(new BigUint64Array(buf.vs.buffer, 0, 2)[1]).toBe(0x7ff0000000000002n);
+    expect(h2.maxTime).toBe(2000);
+    expect(h2.append(ref, 2000, 1)).toBe(AppendStatus.Duplicate);
+    const r = new SampleBuffer();
+    h2.readRollup(ref, '1m', AGG_INDEX.count, 0, 5000, r);
+    expect(Array.from(r.vs.subarray(0, r.n))).toEqual([1]);
+  });
+});

@@ -1,0 +1,94 @@
+/**
+ * Label matchers compiled for evaluation, with Prometheus semantics: regexes are fully anchored
+ * (`^(?s:re)$`, so `.` also matches a newline, as Prometheus's FastRegexMatcher does), and a matcher is
+ * evaluated against the empty string for series that lack the label. Fast paths avoid the regex engine for
+ * `.*`, `.+`, literal alternations (`a|b|c`) and literal prefixes (`foo.*`).
+ */
+import type { Matcher } from '../storage.js';
+import { TsdbError } from '../errors.js';
+
+/** CompiledMatcher tests label values for one Matcher. */
+export interface CompiledMatcher {
+  readonly name: string;
+  readonly type: Matcher['type'];
+  /** matches tests a label value ('' stands for "label absent"). */
+  readonly matches: (value: string) => boolean;
+  /**
+   * setMatches lists the exact values a positive matcher (`=`, `=~` literal alternation) accepts, so the
+   * index can look postings up directly instead of scanning every value of the label; undefined otherwise.
+   */
+  readonly setMatches: readonly string[] | undefined;
+}
+
+/** REGEX_META are the characters that make a regex alternative more than a literal string. */
+const REGEX_META = /[\\^$.|?*+()[\]{}]/;
+
+/** compileRegex turns a Prometheus (RE2) regex into an anchored JS predicate, or throws TSDB_BAD_REGEX. */
+function compileRegex(source: string): { test: (v: string) => boolean; literals: string[] | undefined } {
+  if (source === '.*') return { test: () => true, literals: undefined };
+  if (source === '.+') return { test: (v) => v.length > 0, literals: undefined };
+  if (source === '') return { test: (v) => v === '', literals: [''] };
+  const alternatives = source.split('|');
+  if (alternatives.every((a) => !REGEX_META.test(a))) {
+    const set = new Set(alternatives);
+    return { test: (v) => set.has(v), literals: [...set] };
+  }
+  if (source.endsWith('.*')) {
+    const prefix = source.slice(0, -2);
+    if (prefix.length > 0 && !REGEX_META.test(prefix)) {
+      return { test: (v) => v.startsWith(prefix), literals: undefined };
+    }
+  }
+  // RE2 allows a leading flag group such as (?i); JS wants flags outside the pattern.
+  let body = source;
+  let flags = 's';
+  const flagGroup = /^\(\?([imsU]+)\)/.exec(body);
+  if (flagGroup?.[1] !== undefined) {
+    for (const f of flagGroup[1]) if ((f === 'i' || f === 'm') && !flags.includes(f)) flags += f;
+    body = body.slice(flagGroup[0].length);
+  }
+  let re: RegExp;
+  try {
+    re = new RegExp(`^(?:${body})$`, flags);
+  } catch (err) {
+    throw new TsdbError(
+      'TSDB_BAD_REGEX',
+      `invalid regular expression ${JSON.stringify(source)}: fix the regex`,
+      {
+        cause: err,
+      },
+    );
+  }
+  return { test: (v) => re.test(v), literals: undefined };
+}
+
+/** compileMatcher compiles one Matcher, validating its operator and regex. */
+export function compileMatcher(m: Matcher): CompiledMatcher {
+  switch (m.type) {
+    case '=':
+      return { name: m.name, type: m.type, matches: (v) => v === m.value, setMatches: [m.value] };
+    case '!=':
+      return { name: m.name, type: m.type, matches: (v) => v !== m.value, setMatches: undefined };
+    case '=~': {
+      const re = compileRegex(m.value);
+      return { name: m.name, type: m.type, matches: re.test, setMatches: re.literals };
+    }
+    case '!~': {
+      const re = compileRegex(m.value);
+      return { name: m.name, type: m.type, matches: (v) => !re.test(v), setMatches: undefined };
+    }
+    default: {
+      const type: unknown = m.type;
+      throw new TsdbError(
+        'TSDB_BAD_MATCHER',
+        `unknown matcher type ${JSON.stringify(type)}: use =, !=, =~ or !~`,
+      );
+    }
+  }
+}
+
+/** inverse returns the matcher that accepts exactly the values `m` rejects (`=` ↔ `!=`, `=~` ↔ `!~`). */
+export function inverse(m: Matcher): Matcher {
+  const type = ({ '=': '!=', '!=': '=', '=~': '!~', '!~': '=~' } as const)[m.type];
+  return { type, name: m.name, value: m.value };
+}

@@ -1,0 +1,127 @@
+/**
+ * HeadQuerier is the Querier every backend can reuse: the shared Head answers matchers and the open samples,
+ * a backend-specific ChunkReader supplies the stored chunks. Raw reads merge stored chunks with the open
+ * chunk (they never overlap: the head cuts before it starts a new chunk); tier reads do the same with
+ * rollup chunks and the head's pending/open buckets, returning the `hints.aggregate` value of each bucket
+ * stamped with the bucket start.
+ */
+import type { Labels } from '../util/labels.js';
+import type { Chunk } from './chunkenc/chunk.js';
+import type { Matcher, Querier, SelectHints, SeriesData } from './storage.js';
+import { TsdbError } from './errors.js';
+import type { Head } from './head.js';
+import { AGG_INDEX, type RollupChunk, type RollupTier } from './rollup.js';
+import { SampleBuffer } from './sample-buffer.js';
+
+/** StoredChunk is a raw chunk outside the head with its time range. */
+export interface StoredChunk {
+  readonly minT: number;
+  readonly maxT: number;
+  readonly chunk: Chunk;
+}
+
+/** ChunkReader is what a backend provides to HeadQuerier: its stored (cut) chunks. */
+export interface ChunkReader {
+  /** rawChunks returns the stored raw chunks of `ref` overlapping [mint, maxt], oldest first. */
+  rawChunks(
+    ref: number,
+    mint: number,
+    maxt: number,
+  ): Promise<readonly StoredChunk[]> | readonly StoredChunk[];
+  /** rollupChunks returns the stored rollup chunks of `ref` and `tier` overlapping [mint, maxt], oldest first. */
+  rollupChunks(
+    ref: number,
+    tier: RollupTier,
+    mint: number,
+    maxt: number,
+  ): Promise<readonly RollupChunk[]> | readonly RollupChunk[];
+  /** minTime returns the oldest timestamp the backend stores for `ref` in any tier (Infinity: none). */
+  minTime(ref: number): number;
+}
+
+/** readChunkInto appends the samples of `chunk` in [mint, maxt] to `out`, throwing on corrupt bytes. */
+export function readChunkInto(chunk: Chunk, mint: number, maxt: number, out: SampleBuffer): void {
+  const it = chunk.iterator();
+  if (it.seek(mint)) {
+    do {
+      const t = it.at();
+      if (t > maxt) break;
+      out.push(t, it.value());
+    } while (it.next());
+  }
+  const err = it.err();
+  if (err) throw new TsdbError('TSDB_CORRUPT', `corrupt chunk: ${err.message}`, { cause: err });
+}
+
+/** HeadQuerier reads the window [mint, maxt] through a Head and a ChunkReader. */
+export class HeadQuerier implements Querier {
+  constructor(
+    private readonly head: Head,
+    private readonly reader: ChunkReader,
+    private readonly mint: number,
+    private readonly maxt: number,
+  ) {}
+
+  async select(matchers: readonly Matcher[], hints?: SelectHints): Promise<SeriesData[]> {
+    const mint = Math.max(this.mint, hints?.start ?? -Infinity);
+    const maxt = Math.min(this.maxt, hints?.end ?? Infinity);
+    const tier = hints?.tier ?? 'raw';
+    let agg = 0;
+    if (tier !== 'raw') {
+      if (!hints?.aggregate) {
+        throw new TsdbError(
+          'TSDB_BAD_HINTS',
+          `a read of tier ${tier} needs hints.aggregate (min, max, sum, count, last, increase)`,
+        );
+      }
+      agg = AGG_INDEX[hints.aggregate];
+    }
+    const out: SeriesData[] = [];
+    if (mint > maxt) return out;
+    const buf = new SampleBuffer(256);
+    for (const ref of this.head.index.select(matchers)) {
+      const labels = this.head.index.labels(ref);
+      if (!labels) continue;
+      buf.clear();
+      if (tier === 'raw') {
+        if (this.head.lastTime(ref) < mint) continue;
+        for (const c of await this.reader.rawChunks(ref, mint, maxt)) readChunkInto(c.chunk, mint, maxt, buf);
+        this.head.readRaw(ref, mint, maxt, buf);
+      } else {
+        for (const rc of await this.reader.rollupChunks(ref, tier, mint, maxt)) {
+          const c = rc.chunks[agg];
+          if (c) readChunkInto(c, mint, maxt, buf);
+        }
+        this.head.readRollup(ref, tier, agg, mint, maxt, buf);
+      }
+      if (buf.n > 0) out.push(buf.toSeriesData(labels));
+    }
+    return out;
+  }
+
+  /** refsInWindow returns the matching refs whose data overlaps the querier's window. */
+  private refsInWindow(matchers: readonly Matcher[] | undefined): number[] {
+    const refs = matchers && matchers.length > 0 ? this.head.index.select(matchers) : [...this.head.refs()];
+    return refs.filter((ref) => {
+      const minT = Math.min(this.reader.minTime(ref), this.head.openMinTime(ref));
+      return minT <= this.maxt && this.head.lastTime(ref) >= this.mint;
+    });
+  }
+
+  series(matchers: readonly Matcher[]): Promise<Labels[]> {
+    const out: Labels[] = [];
+    for (const ref of this.refsInWindow(matchers)) {
+      const l = this.head.index.labels(ref);
+      if (l) out.push(l);
+    }
+    return Promise.resolve(out);
+  }
+
+  labelNames(matchers?: readonly Matcher[]): Promise<string[]> {
+    return Promise.resolve(this.head.index.labelNames(this.refsInWindow(matchers)));
+  }
+
+  labelValues(name: string, matchers?: readonly Matcher[]): Promise<string[]> {
+    return Promise.resolve(this.head.index.labelValues(name, this.refsInWindow(matchers)));
+  }
+}
