@@ -5,6 +5,7 @@
 
 import { type Chunk, type ChunkBuilder, Encoding } from './chunk.js';
 import { ChunkError } from './errors.js';
+import { DECIMAL_MAX_SCALE, DecimalChunk, decimalScale, encodeDecimal, NOT_DECIMAL } from './decimal.js';
 import { checkAppendTimestamp } from './timestamps.js';
 import { encodeXor, XOR_MAX_SAMPLES, XorChunk } from './xor.js';
 
@@ -13,6 +14,12 @@ export const MAX_CHUNK_SAMPLES = XOR_MAX_SAMPLES;
 
 /** INITIAL_CAPACITY fits the head's default chunk (120 samples = 30 min of 15 s ticks) without regrowth. */
 const INITIAL_CAPACITY = 128;
+
+/** EXCEPTION_MIN_BYTES is the least a decimal exception costs: 8 raw bytes plus a 1-byte position gap. */
+const EXCEPTION_MIN_BYTES = 9;
+
+/** OUTLIER_SHARE: up to 2 % of a chunk's values may become exceptions to keep a smaller scale. */
+const OUTLIER_SHARE = 0.02;
 
 /** LosslessEncoding names the encodings a lossless builder may choose from. */
 export type LosslessEncoding = Encoding.XOR | Encoding.Decimal;
@@ -35,6 +42,10 @@ export class LosslessChunkBuilder implements ChunkBuilder {
   private vs = new Float64Array(INITIAL_CAPACITY);
   private n = 0;
   private readonly encodings: readonly LosslessEncoding[];
+  private readonly tryDecimal: boolean;
+  /** scaleCounts[k] counts values whose smallest exact scale is k. */
+  private readonly scaleCounts = new Int32Array(DECIMAL_MAX_SCALE + 1);
+  private nonDecimal = 0;
 
   constructor(opts: ChunkBuilderOptions = {}) {
     const encodings = opts.encodings ?? DEFAULT_ENCODINGS;
@@ -42,6 +53,7 @@ export class LosslessChunkBuilder implements ChunkBuilder {
       throw new ChunkError('CHUNK_BAD_OPTION', 'encodings must name at least one lossless encoding');
     }
     this.encodings = encodings;
+    this.tryDecimal = encodings.includes(Encoding.Decimal);
   }
 
   /** append adds a sample; throws CHUNK_BAD_TIMESTAMP if t does not increase, CHUNK_FULL past the limit. */
@@ -57,6 +69,42 @@ export class LosslessChunkBuilder implements ChunkBuilder {
     this.ts[this.n] = t;
     this.vs[this.n] = v;
     this.n++;
+    if (this.tryDecimal) this.observeDecimal(v);
+  }
+
+  /** observeDecimal records v's smallest exact scale (or that it has none). */
+  private observeDecimal(v: number): void {
+    const k = decimalScale(v);
+    if (k !== NOT_DECIMAL) this.scaleCounts[k] = (this.scaleCounts[k] ?? 0) + 1;
+    else this.nonDecimal++;
+  }
+
+  /**
+   * decimalScales returns the scales worth trying, each with how many values it leaves as exceptions: the
+   * scale that fits every decimal value, and a smaller one if only a few values (≤ OUTLIER_SHARE of the
+   * chunk) need more digits — those become exceptions rather than multiplying every integer by 10^Δk.
+   */
+  private decimalScales(): { k: number; exceptions: number }[] {
+    let kMax = -1;
+    for (let k = DECIMAL_MAX_SCALE; k >= 0; k--) {
+      if ((this.scaleCounts[k] ?? 0) > 0) {
+        kMax = k;
+        break;
+      }
+    }
+    if (kMax < 0) return [{ k: 0, exceptions: this.n }];
+    const allowed = Math.max(1, Math.floor(this.n * OUTLIER_SHARE));
+    let above = 0;
+    let kAlt = kMax;
+    for (let k = kMax; k > 0; k--) {
+      const more = above + (this.scaleCounts[k] ?? 0);
+      if (more > allowed) break;
+      above = more;
+      kAlt = k - 1;
+    }
+    const out = [{ k: kMax, exceptions: this.nonDecimal }];
+    if (kAlt < kMax) out.push({ k: kAlt, exceptions: this.nonDecimal + above });
+    return out;
   }
 
   numSamples(): number {
@@ -73,12 +121,25 @@ export class LosslessChunkBuilder implements ChunkBuilder {
     return this.n > 0 ? this.ts[this.n - 1] : undefined;
   }
 
-  /** finish encodes the samples so far with the smallest applicable lossless encoding. */
+  /**
+   * finish encodes the samples so far with the smallest applicable lossless encoding. A decimal candidate is
+   * skipped only when a lower bound of its size (EXCEPTION_MIN_BYTES per exception) already loses, so the
+   * choice is exactly the smallest.
+   */
   finish(): Chunk {
     let best: Uint8Array | undefined;
     for (const enc of this.encodings) {
-      const b = encodeLossless(enc, this.ts, this.vs, this.n);
-      if (b !== undefined && (best === undefined || b.length < best.length)) best = b;
+      if (enc !== Encoding.Decimal) {
+        const b = encodeLossless(enc, this.ts, this.vs, this.n);
+        if (b !== undefined && (best === undefined || b.length < best.length)) best = b;
+      }
+    }
+    if (this.tryDecimal) {
+      for (const { k, exceptions } of this.decimalScales()) {
+        if (best !== undefined && exceptions * EXCEPTION_MIN_BYTES >= best.length) continue;
+        const b = encodeDecimal(this.ts, this.vs, this.n, k);
+        if (b !== undefined && (best === undefined || b.length < best.length)) best = b;
+      }
     }
     // XOR applies to every input; it is the fallback when the caller excluded it and nothing else applied.
     return decodeLossless(best ?? encodeXor(this.ts, this.vs, this.n));
@@ -87,6 +148,8 @@ export class LosslessChunkBuilder implements ChunkBuilder {
   /** reset empties the builder for the next chunk, keeping its buffers. */
   reset(): void {
     this.n = 0;
+    this.scaleCounts.fill(0);
+    this.nonDecimal = 0;
   }
 
   private grow(): void {
@@ -109,8 +172,11 @@ export function encodeLossless(
   switch (enc) {
     case Encoding.XOR:
       return encodeXor(ts, vs, n);
-    case Encoding.Decimal:
-      return undefined;
+    case Encoding.Decimal: {
+      let k = 0;
+      for (let i = 0; i < n; i++) k = Math.max(k, decimalScale(vs[i] ?? 0));
+      return encodeDecimal(ts, vs, n, k);
+    }
   }
 }
 
@@ -119,6 +185,8 @@ export function decodeLossless(bytes: Uint8Array): Chunk {
   switch (bytes[0]) {
     case Encoding.XOR:
       return new XorChunk(bytes);
+    case Encoding.Decimal:
+      return new DecimalChunk(bytes);
     case undefined:
       throw new ChunkError('CHUNK_TRUNCATED', 'empty chunk: no encoding byte');
     default:

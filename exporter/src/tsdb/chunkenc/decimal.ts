@@ -1,0 +1,516 @@
+/**
+ * The decimal encoding. Monitoring values are mostly decimals with few digits (45.23 %, 1.5 load, byte and
+ * packet counters), whose float64 bits look random to an XOR coder. Here a chunk's values become integers
+ * m = v · 10^k (k the chunk's scale) — kept only if m / 10^k gives back the exact same bits — and the
+ * integers are coded as order-0/1/2 differences (the smallest wins: levels, deltas for gauges, delta-of-delta
+ * for counters), divided by their GCD, zig-zagged and bit-packed per block of 32, each block either
+ * fixed-width or Rice-coded, whichever is shorter. Timestamps use the same block coder on their
+ * delta-of-delta, so a block of 32 regular ticks costs one bit. Values that are no such decimal (NaN with its
+ * payload, ±Inf, −0, arbitrary doubles) go to a per-chunk exception list as raw bits.
+ * Ideas from VictoriaMetrics (decimal mantissa/exponent), M3TSZ (int-optimised floats) and ALP (exact
+ * decimal test by round trip); the layout is our own: ../../../docs/format/chunks.md#decimal-encoding-2
+ */
+
+import { BitReader, BitWriter, floatFromBits, floatHi, floatLo, TWO_32 } from './bstream.js';
+import { type Chunk, type ChunkIterator, Encoding } from './chunk.js';
+import { ChunkError } from './errors.js';
+import { isFastTs } from './timestamps.js';
+
+/** DECIMAL_MAX_SCALE is the largest k (digits after the point) tried; 4 header bits hold it. */
+export const DECIMAL_MAX_SCALE = 15;
+
+/** NOT_DECIMAL is what decimalScale returns for a value no scale represents exactly. */
+export const NOT_DECIMAL = -1;
+
+/**
+ * MAX_SCALED bounds |m|: below 2^50, second differences stay below 2^52 and their zig-zag below 2^53, so all
+ * integer arithmetic here is exact in float64.
+ */
+const MAX_SCALED = 2 ** 50;
+
+/** DECIMAL_MAX_SAMPLES matches the XOR limit so a builder may switch encodings at any size. */
+const DECIMAL_MAX_SAMPLES = 0xffff;
+
+/** BLOCK is the number of integers sharing one width/Rice parameter: 32 balances header bits against fit. */
+const BLOCK = 32;
+
+/** RICE_SPAN: Rice parameters k ∈ [w−5, w−2] are tried (w the block's max width), so quotients stay ≤ 31. */
+const RICE_SPAN = 5;
+
+/** BLOCK_HEADER_BITS is a non-zero block's header: marker, mode and 6-bit width or Rice parameter. */
+const BLOCK_HEADER_BITS = 8;
+
+/** POW10 holds 10^k for k ≤ 15; every one is exact in float64 (10^22 is the last exact power). */
+const POW10 = Array.from({ length: DECIMAL_MAX_SCALE + 1 }, (_, k) => 10 ** k);
+
+/** POW2 holds 2^k for the widths a block can have (≤ 53). */
+const POW2 = Array.from({ length: 64 }, (_, k) => 2 ** k);
+
+/** Params byte fields: scale (bits 0–3), order (bits 4–5), has-exceptions (bit 6); bit 7 must be zero. */
+const SCALE_MASK = 0x0f;
+const ORDER_SHIFT = 4;
+const EXCEPTIONS_FLAG = 0x40;
+const RESERVED_FLAG = 0x80;
+
+/** isDecimalAt reports whether v is exactly m / 10^k for an integer |m| < 2^50 (−0, NaN and ±Inf never are). */
+function isDecimalAt(v: number, k: number): boolean {
+  const p = POW10[k] ?? 1;
+  const m = Math.round(v * p);
+  return m < MAX_SCALED && m > -MAX_SCALED && m / p === v && (v !== 0 || 1 / v > 0);
+}
+
+/** decimalScale returns the smallest k for which v is an exact decimal, or NOT_DECIMAL. */
+export function decimalScale(v: number): number {
+  for (let k = 0; k <= DECIMAL_MAX_SCALE; k++) {
+    if (isDecimalAt(v, k)) return k;
+  }
+  return NOT_DECIMAL;
+}
+
+/** bitLen returns the number of bits of a non-negative safe integer (0 for 0). */
+function bitLen(x: number): number {
+  return x < TWO_32 ? 32 - Math.clz32(x) : 64 - Math.clz32(Math.floor(x / TWO_32));
+}
+
+/** zigzag maps a signed safe integer (|x| < 2^52) to a non-negative one: 0, −1, 1, −2 … → 0, 1, 2, 3 … */
+function zigzag(x: number): number {
+  return x >= 0 ? x * 2 : -x * 2 - 1;
+}
+
+/** unzigzag inverts zigzag. */
+function unzigzag(z: number): number {
+  return z % 2 === 0 ? z / 2 : -(z + 1) / 2;
+}
+
+/** gcd of two non-negative safe integers. */
+function gcd(a: number, b: number): number {
+  while (b !== 0) {
+    const t = a % b;
+    a = b;
+    b = t;
+  }
+  return a;
+}
+
+/** Scratch buffers reused across encodes (encoding is synchronous, so one set per process is enough). */
+let scratchM = new Float64Array(256);
+let scratchR = new Float64Array(256);
+let scratchZ = new Float64Array(256);
+
+function ensureScratch(n: number): void {
+  if (scratchM.length >= n) return;
+  const size = Math.max(n, scratchM.length * 2);
+  scratchM = new Float64Array(size);
+  scratchR = new Float64Array(size);
+  scratchZ = new Float64Array(size);
+}
+
+/** Block choice codes: ZERO_BLOCK, PACKED + width, RICE + k. */
+const ZERO_BLOCK = -1;
+const RICE = 64;
+
+/** blockCost receives the bit cost of the last chooseBlock call (a module slot avoids allocating a pair). */
+let blockCost = 0;
+
+/** chooseBlock picks the cheapest code for zz[from, to) and leaves its bit cost in blockCost. */
+function chooseBlock(zz: Float64Array, from: number, to: number): number {
+  let max = 0;
+  for (let i = from; i < to; i++) {
+    const z = zz[i] ?? 0;
+    if (z > max) max = z;
+  }
+  if (max === 0) {
+    blockCost = 1;
+    return ZERO_BLOCK;
+  }
+  const len = to - from;
+  const w = bitLen(max);
+  let best = w;
+  let bestCost = BLOCK_HEADER_BITS + len * w;
+  for (let k = Math.max(0, w - RICE_SPAN); k <= w - 2; k++) {
+    const inv = 1 / (POW2[k] ?? 1);
+    let c = BLOCK_HEADER_BITS + len * (k + 1);
+    for (let i = from; i < to && c < bestCost; i++) c += Math.floor((zz[i] ?? 0) * inv);
+    if (c < bestCost) {
+      bestCost = c;
+      best = RICE + k;
+    }
+  }
+  blockCost = bestCost;
+  return best;
+}
+
+/** streamCost returns the bits writeStream would use for zz[0, len). */
+function streamCost(zz: Float64Array, len: number): number {
+  let bits = 0;
+  for (let from = 0; from < len; from += BLOCK) {
+    chooseBlock(zz, from, Math.min(len, from + BLOCK));
+    bits += blockCost;
+  }
+  return bits;
+}
+
+/** writeStream bit-packs zz[0, len) block by block. */
+function writeStream(w: BitWriter, zz: Float64Array, len: number): void {
+  for (let from = 0; from < len; from += BLOCK) {
+    const to = Math.min(len, from + BLOCK);
+    const choice = chooseBlock(zz, from, to);
+    if (choice === ZERO_BLOCK) {
+      w.writeBit(0);
+    } else if (choice < RICE) {
+      w.writeBits(0b10, 2);
+      w.writeBits(choice, 6);
+      for (let i = from; i < to; i++) w.writeWide(zz[i] ?? 0, choice);
+    } else {
+      const k = choice - RICE;
+      const pk = POW2[k] ?? 1;
+      w.writeBits(0b11, 2);
+      w.writeBits(k, 6);
+      for (let i = from; i < to; i++) {
+        const z = zz[i] ?? 0;
+        const q = Math.floor(z / pk);
+        w.writeBits(1, q + 1); // q zeros, then a one
+        w.writeWide(z - q * pk, k);
+      }
+    }
+  }
+}
+
+/** readStream decodes len integers into out (zig-zag undone); false if the bits are invalid. */
+function readStream(br: BitReader, out: Float64Array, len: number): boolean {
+  for (let from = 0; from < len; from += BLOCK) {
+    const to = Math.min(len, from + BLOCK);
+    if (br.readBit() === 0) {
+      out.fill(0, from, to);
+      continue;
+    }
+    const rice = br.readBit() === 1;
+    const param = br.readBits(6);
+    if (param > 53 || (!rice && param === 0)) return false;
+    if (rice) {
+      const pk = POW2[param] ?? 1;
+      for (let i = from; i < to; i++) {
+        const q = Math.clz32(br.peek32());
+        if (q > 31) return false;
+        br.pos += q + 1;
+        out[i] = unzigzag(q * pk + br.readWide(param));
+      }
+    } else {
+      for (let i = from; i < to; i++) out[i] = unzigzag(br.readWide(param));
+    }
+    if (br.overrun()) return false;
+  }
+  return true;
+}
+
+/** residuals writes the order-o differences of m[0, n) into r and returns their count and GCD. */
+function residuals(m: Float64Array, n: number, order: number, r: Float64Array): { len: number; g: number } {
+  let len = 0;
+  let g = 0;
+  if (order === 0) {
+    const m0 = m[0] ?? 0;
+    for (let i = 1; i < n; i++) {
+      const x = (m[i] ?? 0) - m0;
+      r[len++] = x;
+      if (g !== 1) g = gcd(Math.abs(x), g);
+    }
+  } else if (order === 1) {
+    for (let i = 1; i < n; i++) {
+      const x = (m[i] ?? 0) - (m[i - 1] ?? 0);
+      r[len++] = x;
+      if (g !== 1) g = gcd(Math.abs(x), g);
+    }
+  } else {
+    for (let i = 2; i < n; i++) {
+      const x = (m[i] ?? 0) - 2 * (m[i - 1] ?? 0) + (m[i - 2] ?? 0);
+      r[len++] = x;
+      if (g !== 1) g = gcd(Math.abs(x), g);
+    }
+  }
+  return { len, g: g === 0 ? 1 : g };
+}
+
+/** varintBits returns the bits of a uvarint holding x. */
+function uvarintBits(x: number): number {
+  return 8 * Math.max(1, Math.ceil(bitLen(x) / 7));
+}
+
+/**
+ * encodeDecimal encodes the first n samples with scale k (DECIMAL_MAX_SCALE at most); values not exactly
+ * representable at k become exceptions. Returns undefined when the encoding does not apply: no samples, or
+ * a timestamp beyond ±2^50 ms.
+ */
+export function encodeDecimal(
+  ts: ArrayLike<number>,
+  vs: ArrayLike<number>,
+  n: number,
+  k: number,
+): Uint8Array | undefined {
+  if (n === 0 || n > DECIMAL_MAX_SAMPLES || k < 0 || k > DECIMAL_MAX_SCALE) return undefined;
+  if (!isFastTs(ts[0] ?? 0) || !isFastTs(ts[n - 1] ?? 0)) return undefined;
+  ensureScratch(n);
+  const m = scratchM;
+  const r = scratchR;
+  const z = scratchZ;
+  const p = POW10[k] ?? 1;
+
+  // Scaled integers; exceptions keep the previous integer so they cost nothing in the difference stream.
+  let exceptions = 0;
+  let prev = NaN;
+  for (let i = 0; i < n; i++) {
+    const v = vs[i] ?? 0;
+    const mi = Math.round(v * p);
+    if (mi < MAX_SCALED && mi > -MAX_SCALED && mi / p === v && (v !== 0 || 1 / v > 0)) {
+      m[i] = mi + 0; // + 0 turns a −0 from Math.round(−0.4) into 0
+      if (prev !== prev) for (let j = 0; j < i; j++) m[j] = m[i] ?? 0; // leading exceptions take the first value
+      prev = mi;
+    } else {
+      exceptions++;
+      m[i] = prev === prev ? prev : 0;
+    }
+  }
+
+  // Choose the difference order with the fewest bits.
+  let bestOrder = 1;
+  let bestBits = Infinity;
+  for (let order = 0; order <= 2; order++) {
+    if (order === 2 && n < 3) break;
+    const { len, g } = residuals(m, n, order, r);
+    for (let i = 0; i < len; i++) z[i] = zigzag((r[i] ?? 0) / g);
+    let bits = streamCost(z, len) + uvarintBits(g);
+    if (order === 2) bits += uvarintBits(zigzag((m[1] ?? 0) - (m[0] ?? 0)));
+    if (bits < bestBits) {
+      bestBits = bits;
+      bestOrder = order;
+    }
+  }
+
+  const w = new BitWriter(32 + n + exceptions * 10);
+  w.writeByte(Encoding.Decimal);
+  w.writeUvarint(n);
+  const t0 = ts[0] ?? 0;
+  w.writeVarint(t0);
+  if (n >= 2) w.writeUvarint((ts[1] ?? 0) - t0);
+  w.writeByte(k | (bestOrder << ORDER_SHIFT) | (exceptions > 0 ? EXCEPTIONS_FLAG : 0));
+  const { len, g } = residuals(m, n, bestOrder, r);
+  w.writeUvarint(g);
+  w.writeVarint(m[0] ?? 0);
+  if (bestOrder === 2) w.writeVarint((m[1] ?? 0) - (m[0] ?? 0));
+
+  if (exceptions > 0) {
+    w.writeUvarint(exceptions);
+    let last = -1;
+    for (let i = 0; i < n; i++) {
+      const v = vs[i] ?? 0;
+      if (isDecimalAt(v, k)) continue;
+      w.writeUvarint(i - last - 1);
+      last = i;
+      w.writeBits64(floatHi(v), floatLo(), 64);
+    }
+  }
+
+  // Timestamp delta-of-deltas (|t| < 2^50, so exact), then the value residuals.
+  for (let i = 2; i < n; i++) {
+    z[i - 2] = zigzag((ts[i] ?? 0) - 2 * (ts[i - 1] ?? 0) + (ts[i - 2] ?? 0));
+  }
+  writeStream(w, z, Math.max(0, n - 2));
+  for (let i = 0; i < len; i++) z[i] = zigzag((r[i] ?? 0) / g);
+  writeStream(w, z, len);
+  return w.bytes();
+}
+
+/** DecimalHeader is the parsed fixed part of a decimal chunk. */
+interface DecimalHeader {
+  n: number;
+  t0: number;
+  delta1: number;
+  scale: number;
+  order: number;
+  hasExceptions: boolean;
+  g: number;
+  m0: number;
+  d1: number;
+}
+
+/** readHeader parses a decimal chunk's header, leaving br at the exception list; throws ChunkError. */
+function readHeader(br: BitReader): DecimalHeader {
+  const truncated = (): ChunkError =>
+    new ChunkError('CHUNK_TRUNCATED', 'decimal chunk ends inside its header');
+  const bad = (what: string): ChunkError =>
+    new ChunkError('CHUNK_CORRUPT', `decimal chunk header has an invalid ${what}`);
+  if (br.readByte() !== (Encoding.Decimal as number)) throw bad('encoding byte');
+  const n = br.readUvarint();
+  if (n === undefined) throw truncated();
+  if (n < 1 || n > DECIMAL_MAX_SAMPLES) throw bad('sample count');
+  const t0 = br.readVarint();
+  if (t0 === undefined) throw truncated();
+  let delta1 = 0;
+  if (n >= 2) {
+    const d = br.readUvarint();
+    if (d === undefined) throw truncated();
+    delta1 = d;
+  }
+  const params = br.readByte();
+  const g = br.readUvarint();
+  const m0 = br.readVarint();
+  if (g === undefined || m0 === undefined || br.overrun()) throw truncated();
+  const scale = params & SCALE_MASK;
+  const order = (params >> ORDER_SHIFT) & 3;
+  if ((params & RESERVED_FLAG) !== 0 || order === 3) throw bad('params byte');
+  if (g < 1) throw bad('gcd');
+  if (!isFastTs(t0) || !isFastTs(t0 + delta1) || (n >= 2 && delta1 < 1)) throw bad('first timestamps');
+  let d1 = 0;
+  if (order === 2) {
+    const d = br.readVarint();
+    if (d === undefined) throw truncated();
+    d1 = d;
+  }
+  return { n, t0, delta1, scale, order, hasExceptions: (params & EXCEPTIONS_FLAG) !== 0, g, m0, d1 };
+}
+
+/** DecimalChunk is an immutable decimal-encoded chunk over bytes produced by encodeDecimal. */
+export class DecimalChunk implements Chunk {
+  readonly encoding = Encoding.Decimal;
+  private readonly b: Uint8Array;
+  private readonly n: number;
+
+  /** Wraps bytes; throws ChunkError if the header is truncated or invalid. */
+  constructor(bytes: Uint8Array) {
+    this.b = bytes;
+    this.n = readHeader(new BitReader(bytes)).n;
+  }
+
+  numSamples(): number {
+    return this.n;
+  }
+
+  bytes(): Uint8Array {
+    return this.b;
+  }
+
+  iterator(): ChunkIterator {
+    return new DecimalIterator(this.b);
+  }
+}
+
+/** DecimalIterator decodes the whole chunk on the first next() (block coding is not sample-addressable). */
+class DecimalIterator implements ChunkIterator {
+  private readonly b: Uint8Array;
+  private ts: Float64Array | undefined;
+  private vs: Float64Array | undefined;
+  private i = -1;
+  private n = 0;
+  private error: ChunkError | undefined;
+
+  constructor(bytes: Uint8Array) {
+    this.b = bytes;
+  }
+
+  next(): boolean {
+    if (this.ts === undefined) {
+      if (this.error !== undefined) return false;
+      try {
+        this.decode();
+      } catch (e) {
+        this.error = e instanceof ChunkError ? e : new ChunkError('CHUNK_CORRUPT', String(e));
+        return false;
+      }
+    }
+    if (this.i + 1 >= this.n) {
+      this.i = this.n;
+      return false;
+    }
+    this.i++;
+    return true;
+  }
+
+  /** decode fills ts/vs; throws ChunkError (caught by next) on damage. */
+  private decode(): void {
+    const br = new BitReader(this.b);
+    const h = readHeader(br);
+    const n = h.n;
+    const p = POW10[h.scale] ?? 1;
+    const excPos: number[] = [];
+    const excHi: number[] = [];
+    const excLo: number[] = [];
+    if (h.hasExceptions) {
+      const count = br.readUvarint();
+      if (count === undefined || count < 1 || count > n) throw corrupt('exception count', br);
+      let pos = -1;
+      for (let j = 0; j < count; j++) {
+        const gap = br.readUvarint();
+        if (gap === undefined || pos + gap + 1 >= n) throw corrupt('exception position', br);
+        pos += gap + 1;
+        br.readBits64(64);
+        excPos.push(pos);
+        excHi.push(br.hi);
+        excLo.push(br.lo);
+      }
+      if (br.overrun()) throw corrupt('exception list', br);
+    }
+
+    const ts = new Float64Array(n);
+    const vs = new Float64Array(n);
+    const scratch = new Float64Array(Math.max(1, n));
+    ts[0] = h.t0;
+    if (n >= 2) ts[1] = h.t0 + h.delta1;
+    if (!readStream(br, scratch, Math.max(0, n - 2))) throw corrupt('timestamp block', br);
+    for (let i = 2; i < n; i++) {
+      const t1 = ts[i - 1] ?? 0;
+      const t = t1 + (t1 - (ts[i - 2] ?? 0)) + (scratch[i - 2] ?? 0);
+      if (!(t > t1) || !isFastTs(t)) throw corrupt(`timestamp of sample ${i}`, br);
+      ts[i] = t;
+    }
+
+    const len = h.order === 2 ? Math.max(0, n - 2) : n - 1;
+    if (!readStream(br, scratch, len)) throw corrupt('value block', br);
+    if (br.overrun()) throw corrupt('value block', br);
+    const g = h.g;
+    // Rebuild the scaled integers in vs, then turn them into values.
+    vs[0] = h.m0;
+    if (h.order === 0) {
+      for (let i = 1; i < n; i++) vs[i] = h.m0 + (scratch[i - 1] ?? 0) * g;
+    } else if (h.order === 1) {
+      for (let i = 1; i < n; i++) vs[i] = (vs[i - 1] ?? 0) + (scratch[i - 1] ?? 0) * g;
+    } else {
+      if (n >= 2) vs[1] = h.m0 + h.d1;
+      for (let i = 2; i < n; i++) {
+        vs[i] = 2 * (vs[i - 1] ?? 0) - (vs[i - 2] ?? 0) + (scratch[i - 2] ?? 0) * g;
+      }
+    }
+    if (p !== 1) for (let i = 0; i < n; i++) vs[i] = (vs[i] ?? 0) / p;
+    for (let j = 0; j < excPos.length; j++) {
+      vs[excPos[j] ?? 0] = floatFromBits(excHi[j] ?? 0, excLo[j] ?? 0);
+    }
+    this.ts = ts;
+    this.vs = vs;
+    this.n = n;
+  }
+
+  seek(t: number): boolean {
+    if (this.i < 0 && !this.next()) return false;
+    while (this.ts !== undefined && this.i < this.n && (this.ts[this.i] ?? 0) < t) {
+      if (!this.next()) return false;
+    }
+    return this.i < this.n;
+  }
+
+  at(): number {
+    return this.ts?.[this.i] ?? 0;
+  }
+
+  value(): number {
+    return this.vs?.[this.i] ?? 0;
+  }
+
+  err(): Error | undefined {
+    return this.error;
+  }
+}
+
+/** corrupt builds the error for damage found after the header (truncation if the bits ran out). */
+function corrupt(what: string, br: BitReader): ChunkError {
+  return br.overrun()
+    ? new ChunkError('CHUNK_TRUNCATED', `decimal chunk ends inside its ${what}`)
+    : new ChunkError('CHUNK_CORRUPT', `decimal chunk has an invalid ${what}`);
+}
