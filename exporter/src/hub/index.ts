@@ -1,0 +1,10 @@
+/** The hub's public surface: what the app wires and what other modules import. */
+export { createHub, DEFAULT_HUB_OPTIONS, Hub } from './hub.js';
+export type { ClientInfo, HubInit, HubOptions, PublishResult } from './hub.js';
+export { createStreamRouter } from './sse-endpoint.js';
+export type { StreamRouterOptions } from './sse-endpoint.js';
+export { StatusPublisher, statusFingerprint, DEFAULT_STATUS_REFRESH_MS } from './status-publisher.js';
+export type { StatusPublisherOptions } from './status-publisher.js';
+export { HubError, HUB_API_ERRORS } from './hub-errors.js';
+export type { HubErrorKind } from './hub-errors.js';
+export * from './protocol.js';
