@@ -1,0 +1,103 @@
+/**
+ * Number, duration and string formatting exactly as Prometheus (Go) prints them: sample values in API
+ * responses (`strconv.FormatFloat(v, 'f', -1, 64)`), durations (`model.Duration.String()`), and numbers in
+ * printed expressions (`%v`). Kept in one place so the API and the expression printer agree.
+ */
+
+/** expandExponent rewrites JS's exponent notation (`1e-7`, `1.5e+21`) as plain decimal digits. */
+function expandExponent(s: string): string {
+  const m = /^(-?)(\d)(?:\.(\d+))?e([+-]\d+)$/.exec(s);
+  if (!m) return s;
+  const sign = m[1] ?? '';
+  const digits = (m[2] ?? '') + (m[3] ?? '');
+  const exp = Number(m[4]);
+  const pointPos = 1 + exp;
+  if (pointPos <= 0) return `${sign}0.${'0'.repeat(-pointPos)}${digits}`;
+  if (pointPos >= digits.length) return sign + digits + '0'.repeat(pointPos - digits.length);
+  return `${sign}${digits.slice(0, pointPos)}.${digits.slice(pointPos)}`;
+}
+
+/** formatSampleValue prints a float as Go's `strconv.FormatFloat(v, 'f', -1, 64)` (Prometheus API values). */
+export function formatSampleValue(v: number): string {
+  if (Number.isNaN(v)) return 'NaN';
+  if (v === Infinity) return '+Inf';
+  if (v === -Infinity) return '-Inf';
+  if (Object.is(v, -0)) return '-0';
+  return expandExponent(String(v));
+}
+
+/** formatGoFloat prints a float as Go's `%v` / `strconv.FormatFloat(v, 'g', -1, 64)` (used by the printer). */
+export function formatGoFloat(v: number): string {
+  if (Number.isNaN(v)) return 'NaN';
+  if (v === Infinity) return '+Inf';
+  if (v === -Infinity) return '-Inf';
+  if (v === 0) return Object.is(v, -0) ? '-0' : '0';
+  const exp = Math.floor(Math.log10(Math.abs(v)));
+  // Go switches to exponent form when the decimal exponent is < -4 or >= 21 for shortest 'g' output.
+  const e = /e([+-]\d+)$/.exec(v.toExponential());
+  const realExp = e ? Number(e[1]) : exp;
+  if (realExp < -4 || realExp >= 21) {
+    const [mant, ex] = v.toExponential().split('e');
+    const n = Number(ex);
+    const abs = Math.abs(n);
+    return `${mant ?? ''}e${n < 0 ? '-' : '+'}${abs < 10 ? '0' : ''}${abs}`;
+  }
+  return expandExponent(String(v));
+}
+
+/** DURATION_UNITS are Prometheus's duration units in ms, largest first (model.Duration). */
+const DURATION_UNITS: readonly [string, number][] = [
+  ['y', 365 * 24 * 3_600_000],
+  ['w', 7 * 24 * 3_600_000],
+  ['d', 24 * 3_600_000],
+  ['h', 3_600_000],
+  ['m', 60_000],
+  ['s', 1000],
+  ['ms', 1],
+];
+
+/** formatDuration prints ms as Prometheus's `model.Duration.String()` does (`1h30m`, `0s`). */
+export function formatDuration(ms: number): string {
+  if (ms === 0) return '0s';
+  let rest = ms;
+  let out = '';
+  for (const [unit, width] of DURATION_UNITS) {
+    const n = Math.floor(rest / width);
+    if (n > 0) {
+      out += `${n}${unit}`;
+      rest -= n * width;
+    }
+  }
+  return out;
+}
+
+const DURATION_RE = /^(?:(\d+)y)?(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?(?:(\d+)ms)?$/;
+
+/** parseDuration parses a Prometheus duration (`1h30m`, `15s`, `500ms`) into ms, or undefined. */
+export function parseDuration(s: string): number | undefined {
+  if (s === '' || s === '0') return s === '0' ? 0 : undefined;
+  const m = DURATION_RE.exec(s);
+  if (!m) return undefined;
+  let ms = 0;
+  for (let i = 0; i < DURATION_UNITS.length; i++) {
+    const part = m[i + 1];
+    if (part !== undefined) ms += Number(part) * (DURATION_UNITS[i]?.[1] ?? 0);
+  }
+  return ms;
+}
+
+/** quoteString quotes a string as Go's `strconv.Quote` does (printable ASCII kept, others escaped). */
+export function quoteString(s: string): string {
+  let out = '"';
+  for (const ch of s) {
+    const c = ch.codePointAt(0) ?? 0;
+    if (ch === '"') out += '\\"';
+    else if (ch === '\\') out += '\\\\';
+    else if (ch === '\n') out += '\\n';
+    else if (ch === '\t') out += '\\t';
+    else if (ch === '\r') out += '\\r';
+    else if (c < 0x20 || c === 0x7f) out += '\\x' + c.toString(16).padStart(2, '0');
+    else out += ch;
+  }
+  return out + '"';
+}

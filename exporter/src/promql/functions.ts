@@ -1,0 +1,468 @@
+/**
+ * The PromQL function table: name → signature (checked by the parser) and implementation (run by the
+ * engine), after Prometheus's `promql/parser/functions.go` and `promql/functions.go`. Implementations come
+ * in a few shapes so the engine can drive them column-wise over all steps:
+ *  - `range`: one value from the samples of one series inside one window (rate, *_over_time, …);
+ *  - `elementwise`: one value from one instant value and the scalar arguments (abs, clamp, round, …);
+ *  - `date`: a calendar field of a Unix time (hour, month, …), whose vector argument defaults to `time()`;
+ *  - `special`: functions that reshape vectors or labels, implemented in the engine by name.
+ * Semantics follow Prometheus 2.x (the version Grafana and promtool in this project are checked against).
+ */
+import type { ValueType } from './ast.js';
+
+/**
+ * RangeFn computes one output value from the samples `[lo, hi)` of a series that fall in the window
+ * [windowStart, windowEnd] (ms); `evalT` is the step's evaluation time (ms); `params` are the scalar
+ * arguments at this step. It returns undefined when the window yields no output.
+ */
+export type RangeFn = (
+  ts: Float64Array,
+  vs: Float64Array,
+  lo: number,
+  hi: number,
+  windowStart: number,
+  windowEnd: number,
+  evalT: number,
+  params: readonly number[],
+) => number | undefined;
+
+/** ElementwiseFn maps one instant value (and the step's scalar arguments) to a value, or undefined to drop it. */
+export type ElementwiseFn = (v: number, params: readonly number[]) => number | undefined;
+
+/** FunctionImpl is the evaluation shape of a function (see the file comment). */
+export type FunctionImpl =
+  | { readonly kind: 'range'; readonly fn: RangeFn; readonly keepName?: boolean }
+  | { readonly kind: 'elementwise'; readonly fn: ElementwiseFn }
+  | { readonly kind: 'date'; readonly fn: (d: Date) => number }
+  | { readonly kind: 'special' };
+
+/** FunctionDef is one entry of the table. */
+export interface FunctionDef {
+  readonly name: string;
+  readonly argTypes: readonly ValueType[];
+  /** variadic: 0 = exactly argTypes; n > 0 = the last n args are optional; -1 = the last type repeats. */
+  readonly variadic: number;
+  readonly returnType: ValueType;
+  readonly impl: FunctionImpl;
+}
+
+/** kahanInc adds `inc` to `sum` with compensation `c`, as Prometheus's kahanSumInc does. */
+function kahanInc(inc: number, sum: number, c: number): [number, number] {
+  const t = sum + inc;
+  if (!Number.isFinite(t)) return [t, 0];
+  if (Math.abs(sum) >= Math.abs(inc)) c += sum - t + inc;
+  else c += inc - t + sum;
+  return [t, c];
+}
+
+/**
+ * extrapolatedRate is Prometheus's rate/increase/delta: the change over the window, extrapolated to the
+ * window edges unless the first/last sample is further than 1.1 average intervals from the edge (then by
+ * half an interval), and never extrapolating a counter below zero.
+ */
+function extrapolatedRate(isCounter: boolean, isRate: boolean): RangeFn {
+  return (ts, vs, lo, hi, windowStart, windowEnd) => {
+    const n = hi - lo;
+    if (n < 2) return undefined;
+    const first = vs[lo] ?? 0;
+    const last = vs[hi - 1] ?? 0;
+    let result = last - first;
+    if (isCounter) {
+      let prev = 0;
+      for (let i = lo; i < hi; i++) {
+        const v = vs[i] ?? 0;
+        if (v < prev) result += prev;
+        prev = v;
+      }
+    }
+    const firstT = ts[lo] ?? 0;
+    const lastT = ts[hi - 1] ?? 0;
+    let durationToStart = (firstT - windowStart) / 1000;
+    const durationToEnd = (windowEnd - lastT) / 1000;
+    const sampledInterval = (lastT - firstT) / 1000;
+    const avgBetween = sampledInterval / (n - 1);
+    if (isCounter && result > 0 && first >= 0) {
+      const durationToZero = sampledInterval * (first / result);
+      if (durationToZero < durationToStart) durationToStart = durationToZero;
+    }
+    // EXTRAPOLATION_THRESHOLD_FACTOR 1.1 is Prometheus's: gaps up to 110 % of the average interval count as "data reaches the edge".
+    const threshold = avgBetween * 1.1;
+    let extrapolateTo = sampledInterval;
+    extrapolateTo += durationToStart < threshold ? durationToStart : avgBetween / 2;
+    extrapolateTo += durationToEnd < threshold ? durationToEnd : avgBetween / 2;
+    result = result * (extrapolateTo / sampledInterval);
+    if (isRate) result = result / ((windowEnd - windowStart) / 1000);
+    return result;
+  };
+}
+
+/** instantDelta is irate/idelta: the change between the last two samples. */
+function instantDelta(isRate: boolean): RangeFn {
+  return (ts, vs, lo, hi) => {
+    if (hi - lo < 2) return undefined;
+    const last = vs[hi - 1] ?? 0;
+    const prev = vs[hi - 2] ?? 0;
+    let result = isRate && last < prev ? last : last - prev;
+    const interval = (ts[hi - 1] ?? 0) - (ts[hi - 2] ?? 0);
+    if (interval === 0) return undefined;
+    if (isRate) result /= interval / 1000;
+    return result;
+  };
+}
+
+/** linearRegression returns the least-squares slope and intercept with x in seconds since `interceptT`. */
+export function linearRegression(
+  ts: Float64Array,
+  vs: Float64Array,
+  lo: number,
+  hi: number,
+  interceptT: number,
+): [number, number] {
+  let n = 0;
+  let sumX = 0,
+    cX = 0,
+    sumY = 0,
+    cY = 0,
+    sumXY = 0,
+    cXY = 0,
+    sumX2 = 0,
+    cX2 = 0;
+  const initY = vs[lo] ?? 0;
+  let constY = true;
+  for (let i = lo; i < hi; i++) {
+    const v = vs[i] ?? 0;
+    if (constY && i > lo && v !== initY) constY = false;
+    n++;
+    const x = ((ts[i] ?? 0) - interceptT) / 1000;
+    [sumX, cX] = kahanInc(x, sumX, cX);
+    [sumY, cY] = kahanInc(v, sumY, cY);
+    [sumXY, cXY] = kahanInc(x * v, sumXY, cXY);
+    [sumX2, cX2] = kahanInc(x * x, sumX2, cX2);
+  }
+  if (constY) {
+    if (!Number.isFinite(initY) && !Number.isNaN(initY)) return [NaN, NaN];
+    return [0, initY];
+  }
+  sumX += cX;
+  sumY += cY;
+  sumXY += cXY;
+  sumX2 += cX2;
+  const covXY = sumXY - (sumX * sumY) / n;
+  const varX = sumX2 - (sumX * sumX) / n;
+  const slope = covXY / varX;
+  const intercept = sumY / n - (slope * sumX) / n;
+  return [slope, intercept];
+}
+
+/** quantileOf is Prometheus's `quantile`: linear interpolation between the closest ranks; sorts `values`. */
+export function quantileOf(q: number, values: number[]): number {
+  if (values.length === 0 || Number.isNaN(q)) return NaN;
+  if (q < 0) return -Infinity;
+  if (q > 1) return Infinity;
+  values.sort((a, b) => (Number.isNaN(a) ? (Number.isNaN(b) ? 0 : -1) : Number.isNaN(b) ? 1 : a - b));
+  const n = values.length;
+  const rank = q * (n - 1);
+  const lowerIndex = Math.max(0, Math.floor(rank));
+  const upperIndex = Math.min(n - 1, lowerIndex + 1);
+  const weight = rank - Math.floor(rank);
+  return (values[lowerIndex] ?? NaN) * (1 - weight) + (values[upperIndex] ?? NaN) * weight;
+}
+
+/** varianceOf is the population variance of `vs[lo..hi)` by Welford's method with compensation. */
+function varianceOf(vs: Float64Array, lo: number, hi: number): number {
+  let count = 0;
+  let mean = 0,
+    cMean = 0,
+    aux = 0,
+    cAux = 0;
+  for (let i = lo; i < hi; i++) {
+    const v = vs[i] ?? 0;
+    count++;
+    const delta = v - (mean + cMean);
+    [mean, cMean] = kahanInc(delta / count, mean, cMean);
+    [aux, cAux] = kahanInc(delta * (v - (mean + cMean)), aux, cAux);
+  }
+  return (aux + cAux) / count;
+}
+
+/** meanOf averages `vs[lo..hi)`, falling back to an incremental mean when the plain sum overflows. */
+function meanOf(vs: Float64Array, lo: number, hi: number): number {
+  let sum = 0,
+    c = 0;
+  for (let i = lo; i < hi; i++) [sum, c] = kahanInc(vs[i] ?? 0, sum, c);
+  const n = hi - lo;
+  if (Number.isFinite(sum)) return (sum + c) / n;
+  let mean = 0;
+  let count = 0;
+  for (let i = lo; i < hi; i++) {
+    const v = vs[i] ?? 0;
+    count++;
+    if (!Number.isFinite(mean) && !Number.isNaN(mean)) {
+      if (!Number.isFinite(v) && !Number.isNaN(v) && mean > 0 === v > 0) continue;
+      if (Number.isFinite(v)) continue;
+    }
+    mean += v / count - mean / count;
+  }
+  return mean;
+}
+
+/** holtWinters is Prometheus 2.x's double exponential smoothing (`holt_winters`). */
+const holtWinters: RangeFn = (_ts, vs, lo, hi, _ws, _we, _t, params) => {
+  const sf = params[0] ?? NaN;
+  const tf = params[1] ?? NaN;
+  if (!(sf > 0 && sf < 1))
+    throw new RangeError(`invalid smoothing factor. Expected: 0 < sf < 1, got: ${goFloat(sf)}`);
+  if (!(tf > 0 && tf < 1))
+    throw new RangeError(`invalid trend factor. Expected: 0 < tf < 1, got: ${goFloat(tf)}`);
+  if (hi - lo < 2) return undefined;
+  let s0 = 0;
+  let s1 = vs[lo] ?? 0;
+  let b = (vs[lo + 1] ?? 0) - s1;
+  for (let i = 1; i < hi - lo; i++) {
+    const x = sf * (vs[lo + i] ?? 0);
+    if (i - 1 !== 0) b = tf * (s1 - s0) + (1 - tf) * b;
+    const y = (1 - sf) * (s1 + b);
+    s0 = s1;
+    s1 = x + y;
+  }
+  return s1;
+};
+
+/** goFloat prints a float as Go's `%f` does (6 decimals), for messages copied from Prometheus. */
+function goFloat(v: number): string {
+  if (Number.isNaN(v)) return 'NaN';
+  if (!Number.isFinite(v)) return v > 0 ? '+Inf' : '-Inf';
+  return v.toFixed(6);
+}
+
+/** goRoundHalfUp is `math.Floor(v*inv+0.5)/inv`, Prometheus's round(). */
+function roundTo(v: number, toNearest: number): number {
+  const inv = 1 / toNearest;
+  return Math.floor(v * inv + 0.5) / inv;
+}
+
+/** goPow is Go's math.Pow, which differs from `**` for base 1 and base −1 with infinite exponents. */
+export function goPow(x: number, y: number): number {
+  if (y === 0 || x === 1) return 1;
+  if (x === -1 && !Number.isFinite(y) && !Number.isNaN(y)) return 1;
+  return x ** y;
+}
+
+const rangeFns: Record<string, RangeFn> = {
+  rate: extrapolatedRate(true, true),
+  increase: extrapolatedRate(true, false),
+  delta: extrapolatedRate(false, false),
+  irate: instantDelta(true),
+  idelta: instantDelta(false),
+  avg_over_time: (_t, vs, lo, hi) => (hi > lo ? meanOf(vs, lo, hi) : undefined),
+  count_over_time: (_t, _v, lo, hi) => (hi > lo ? hi - lo : undefined),
+  sum_over_time: (_t, vs, lo, hi) => {
+    if (hi <= lo) return undefined;
+    let sum = 0,
+      c = 0;
+    for (let i = lo; i < hi; i++) [sum, c] = kahanInc(vs[i] ?? 0, sum, c);
+    return Number.isFinite(sum) ? sum + c : sum;
+  },
+  min_over_time: (_t, vs, lo, hi) => {
+    if (hi <= lo) return undefined;
+    let m = vs[lo] ?? NaN;
+    for (let i = lo + 1; i < hi; i++) {
+      const v = vs[i] ?? NaN;
+      if (v < m || Number.isNaN(m)) m = v;
+    }
+    return m;
+  },
+  max_over_time: (_t, vs, lo, hi) => {
+    if (hi <= lo) return undefined;
+    let m = vs[lo] ?? NaN;
+    for (let i = lo + 1; i < hi; i++) {
+      const v = vs[i] ?? NaN;
+      if (v > m || Number.isNaN(m)) m = v;
+    }
+    return m;
+  },
+  stddev_over_time: (_t, vs, lo, hi) => (hi > lo ? Math.sqrt(varianceOf(vs, lo, hi)) : undefined),
+  stdvar_over_time: (_t, vs, lo, hi) => (hi > lo ? varianceOf(vs, lo, hi) : undefined),
+  last_over_time: (_t, vs, lo, hi) => (hi > lo ? vs[hi - 1] : undefined),
+  present_over_time: (_t, _v, lo, hi) => (hi > lo ? 1 : undefined),
+  quantile_over_time: (_t, vs, lo, hi, _ws, _we, _e, params) => {
+    if (hi <= lo) return undefined;
+    return quantileOf(params[0] ?? NaN, Array.from(vs.subarray(lo, hi)));
+  },
+  changes: (_t, vs, lo, hi) => {
+    if (hi <= lo) return undefined;
+    let changes = 0;
+    let prev = vs[lo] ?? 0;
+    for (let i = lo + 1; i < hi; i++) {
+      const cur = vs[i] ?? 0;
+      if (cur !== prev && !(Number.isNaN(cur) && Number.isNaN(prev))) changes++;
+      prev = cur;
+    }
+    return changes;
+  },
+  resets: (_t, vs, lo, hi) => {
+    if (hi <= lo) return undefined;
+    let resets = 0;
+    let prev = vs[lo] ?? 0;
+    for (let i = lo + 1; i < hi; i++) {
+      const cur = vs[i] ?? 0;
+      if (cur < prev) resets++;
+      prev = cur;
+    }
+    return resets;
+  },
+  deriv: (ts, vs, lo, hi) => {
+    if (hi - lo < 2) return undefined;
+    return linearRegression(ts, vs, lo, hi, ts[lo] ?? 0)[0];
+  },
+  predict_linear: (ts, vs, lo, hi, _ws, _we, evalT, params) => {
+    if (hi - lo < 2) return undefined;
+    const [slope, intercept] = linearRegression(ts, vs, lo, hi, evalT);
+    return intercept + slope * (params[0] ?? NaN);
+  },
+  holt_winters: holtWinters,
+};
+
+const elementwiseFns: Record<string, ElementwiseFn> = {
+  abs: Math.abs,
+  ceil: Math.ceil,
+  floor: Math.floor,
+  exp: Math.exp,
+  ln: Math.log,
+  log2: Math.log2,
+  log10: Math.log10,
+  sqrt: Math.sqrt,
+  sgn: (v) => (v < 0 ? -1 : v > 0 ? 1 : v),
+  acos: Math.acos,
+  acosh: Math.acosh,
+  asin: Math.asin,
+  asinh: Math.asinh,
+  atan: Math.atan,
+  atanh: Math.atanh,
+  cos: Math.cos,
+  cosh: Math.cosh,
+  sin: Math.sin,
+  sinh: Math.sinh,
+  tan: Math.tan,
+  tanh: Math.tanh,
+  deg: (v) => (v * 180) / Math.PI,
+  rad: (v) => (v * Math.PI) / 180,
+  round: (v, p) => roundTo(v, p.length > 0 ? (p[0] ?? 1) : 1),
+  clamp: (v, p) => {
+    const min = p[0] ?? NaN;
+    const max = p[1] ?? NaN;
+    if (max < min) return undefined;
+    return Math.max(min, Math.min(max, v));
+  },
+  clamp_min: (v, p) => Math.max(p[0] ?? NaN, v),
+  clamp_max: (v, p) => Math.min(p[0] ?? NaN, v),
+};
+
+/** DAYS_BEFORE_MONTH is the cumulative day count at the start of each month of a common year. */
+const dateFns: Record<string, (d: Date) => number> = {
+  day_of_month: (d) => d.getUTCDate(),
+  day_of_week: (d) => d.getUTCDay(),
+  day_of_year: (d) => {
+    const start = Date.UTC(d.getUTCFullYear(), 0, 1);
+    return Math.floor((d.getTime() - start) / 86_400_000) + 1;
+  },
+  days_in_month: (d) => new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 0)).getUTCDate(),
+  hour: (d) => d.getUTCHours(),
+  minute: (d) => d.getUTCMinutes(),
+  month: (d) => d.getUTCMonth() + 1,
+  year: (d) => d.getUTCFullYear(),
+};
+
+const V: ValueType = 'vector';
+const M: ValueType = 'matrix';
+const S: ValueType = 'scalar';
+const STR: ValueType = 'string';
+
+/** SIGNATURES lists every function's argument types, optional-argument count and return type. */
+const SIGNATURES: Record<string, [readonly ValueType[], number, ValueType]> = {
+  abs: [[V], 0, V],
+  absent: [[V], 0, V],
+  absent_over_time: [[M], 0, V],
+  acos: [[V], 0, V],
+  acosh: [[V], 0, V],
+  asin: [[V], 0, V],
+  asinh: [[V], 0, V],
+  atan: [[V], 0, V],
+  atanh: [[V], 0, V],
+  avg_over_time: [[M], 0, V],
+  ceil: [[V], 0, V],
+  changes: [[M], 0, V],
+  clamp: [[V, S, S], 0, V],
+  clamp_max: [[V, S], 0, V],
+  clamp_min: [[V, S], 0, V],
+  cos: [[V], 0, V],
+  cosh: [[V], 0, V],
+  count_over_time: [[M], 0, V],
+  days_in_month: [[V], 1, V],
+  day_of_month: [[V], 1, V],
+  day_of_week: [[V], 1, V],
+  day_of_year: [[V], 1, V],
+  deg: [[V], 0, V],
+  delta: [[M], 0, V],
+  deriv: [[M], 0, V],
+  exp: [[V], 0, V],
+  floor: [[V], 0, V],
+  histogram_quantile: [[S, V], 0, V],
+  holt_winters: [[M, S, S], 0, V],
+  hour: [[V], 1, V],
+  idelta: [[M], 0, V],
+  increase: [[M], 0, V],
+  irate: [[M], 0, V],
+  label_replace: [[V, STR, STR, STR, STR], 0, V],
+  label_join: [[V, STR, STR, STR], -1, V],
+  last_over_time: [[M], 0, V],
+  ln: [[V], 0, V],
+  log10: [[V], 0, V],
+  log2: [[V], 0, V],
+  max_over_time: [[M], 0, V],
+  min_over_time: [[M], 0, V],
+  minute: [[V], 1, V],
+  month: [[V], 1, V],
+  pi: [[], 0, S],
+  predict_linear: [[M, S], 0, V],
+  present_over_time: [[M], 0, V],
+  quantile_over_time: [[S, M], 0, V],
+  rad: [[V], 0, V],
+  rate: [[M], 0, V],
+  resets: [[M], 0, V],
+  round: [[V, S], 1, V],
+  scalar: [[V], 0, S],
+  sgn: [[V], 0, V],
+  sin: [[V], 0, V],
+  sinh: [[V], 0, V],
+  sort: [[V], 0, V],
+  sort_desc: [[V], 0, V],
+  sqrt: [[V], 0, V],
+  stddev_over_time: [[M], 0, V],
+  stdvar_over_time: [[M], 0, V],
+  sum_over_time: [[M], 0, V],
+  tan: [[V], 0, V],
+  tanh: [[V], 0, V],
+  time: [[], 0, S],
+  timestamp: [[V], 0, V],
+  vector: [[S], 0, V],
+  year: [[V], 1, V],
+};
+
+function implFor(name: string): FunctionImpl {
+  const r = rangeFns[name];
+  if (r) return { kind: 'range', fn: r, keepName: name === 'last_over_time' };
+  const e = elementwiseFns[name];
+  if (e) return { kind: 'elementwise', fn: e };
+  const d = dateFns[name];
+  if (d) return { kind: 'date', fn: d };
+  return { kind: 'special' };
+}
+
+/** FUNCTIONS is the table the parser checks calls against and the engine dispatches on. */
+export const FUNCTIONS: ReadonlyMap<string, FunctionDef> = new Map(
+  Object.entries(SIGNATURES).map(([name, [argTypes, variadic, returnType]]) => [
+    name,
+    { name, argTypes, variadic, returnType, impl: implFor(name) },
+  ]),
+);

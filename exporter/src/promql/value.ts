@@ -1,0 +1,81 @@
+/**
+ * Evaluated values inside the engine. The engine evaluates every node for all steps of a query at once
+ * (columnar), so an instant vector is a set of series each holding one value slot per step, with a
+ * presence flag per slot; an instant query is simply a query with one step.
+ */
+import type { Labels } from '../util/labels.js';
+
+/** StepSeries is one output series: a value and a presence flag for every evaluation step. */
+export interface StepSeries {
+  labels: Labels;
+  readonly values: Float64Array;
+  /** present[i] is 1 when the series has a value at step i. */
+  readonly present: Uint8Array;
+}
+
+/** RawSeries is a series' samples in time order (a range-vector operand before windowing). */
+export interface RawSeries {
+  readonly labels: Labels;
+  readonly timestamps: Float64Array;
+  readonly values: Float64Array;
+}
+
+/** ScalarValue is a scalar with one value per step. */
+export interface ScalarValue {
+  readonly kind: 'scalar';
+  readonly values: Float64Array;
+}
+
+/** VectorValue is an instant vector over all steps. */
+export interface VectorValue {
+  readonly kind: 'vector';
+  readonly series: StepSeries[];
+}
+
+/**
+ * MatrixValue is a range-vector operand: raw samples plus, per step, the inclusive window end `ends[i]`;
+ * the window of step i is [ends[i] - rangeMs, ends[i]] (both ends inclusive, as in Prometheus 2.x).
+ */
+export interface MatrixValue {
+  readonly kind: 'matrix';
+  readonly series: RawSeries[];
+  readonly rangeMs: number;
+  readonly ends: Float64Array;
+}
+
+/** StringValue is a string literal's value. */
+export interface StringValue {
+  readonly kind: 'string';
+  readonly value: string;
+}
+
+/** Value is anything an expression evaluates to. */
+export type Value = ScalarValue | VectorValue | MatrixValue | StringValue;
+
+/** newStepSeries allocates an empty series of `n` steps. */
+export function newStepSeries(labels: Labels, n: number): StepSeries {
+  return { labels, values: new Float64Array(n), present: new Uint8Array(n) };
+}
+
+/** STALE_NAN_BITS_HI/LO are the two 32-bit halves of Prometheus's staleness marker 0x7ff0000000000002. */
+const STALE_NAN_BITS_HI = 0x7ff00000;
+const STALE_NAN_BITS_LO = 0x00000002;
+
+const staleBuf = new DataView(new ArrayBuffer(8));
+
+/** STALE_NAN is the staleness-marker float (a NaN with payload 2, Prometheus's `value.StaleNaN`). */
+export const STALE_NAN: number = (() => {
+  staleBuf.setUint32(0, STALE_NAN_BITS_HI);
+  staleBuf.setUint32(4, STALE_NAN_BITS_LO);
+  return staleBuf.getFloat64(0);
+})();
+
+/**
+ * isStaleNaN reports whether `v` is the staleness marker. V8 keeps NaN payloads through Float64Array
+ * stores and loads, so the marker survives storage round trips as long as it stays in typed arrays.
+ */
+export function isStaleNaN(v: number): boolean {
+  if (!Number.isNaN(v)) return false;
+  staleBuf.setFloat64(0, v);
+  return staleBuf.getUint32(0) === STALE_NAN_BITS_HI && staleBuf.getUint32(4) === STALE_NAN_BITS_LO;
+}
