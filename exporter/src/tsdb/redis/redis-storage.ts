@@ -1,0 +1,795 @@
+/**
+ * RedisStorage is the Redis backend (ioredis): the shared Head (index, open chunks, rollup accumulators) in
+ * memory, with Redis as the durable store. Key layout: ../../../docs/format/redis-keys.md.
+ *
+ * Writes: each commit's accepted samples are applied to the Head, then one pipeline persists what changed —
+ * new series in the registry, whole cut chunks (raw and rollup), and per touched series either the new
+ * samples as 16-byte records written with SETRANGE into its `:log` (idempotent, unlike APPEND), or, when the
+ * series cut a chunk, a checkpoint of its head state (`:state`) with the log emptied. A commit resolves when
+ * its pipeline is acknowledged, so a restart (close, reopen: state + log replay) loses no acknowledged sample.
+ * Commits that arrive while a pipeline is in flight are coalesced into the next one.
+ *
+ * Outage: when Redis is unreachable, commits resolve at once and their changes wait in memory (cut chunks
+ * keep their bytes, dirty series are remembered); a pipeline that failed is kept and retried first. On
+ * reconnect everything is flushed in order. The wait is bounded by `maxBufferedSamples`: past it the oldest
+ * cut raw chunks are dropped (counted in openmanager_exporter_tsdb_redis_dropped_samples_total, logged).
+ * The open chunk of each series (at most maxSamplesPerChunk samples) and rollup chunks are never dropped.
+ */
+import { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { Counter, Gauge, Registry } from 'prom-client';
+import type { Labels } from '../../util/labels.js';
+import type { Chunk } from '../chunkenc/chunk.js';
+import { decodeChunk } from '../chunkenc/decode.js';
+import { newChunkBuilder } from '../chunkenc/builder.js';
+import { ByteReader, ByteWriter } from '../bytes.js';
+import type { ChunkCodec } from '../codec.js';
+import { TsdbError } from '../errors.js';
+import { Head, type HeadSink } from '../head.js';
+import { HeadAppender, type CommittedBatch } from '../head-appender.js';
+import { TsdbMetrics } from '../metrics.js';
+import { HeadQuerier, type ChunkReader, type StoredChunk } from '../querier.js';
+import { resolveRetention, retentionCutoffs } from '../retention.js';
+import { ROLLUP_TIERS, type RollupChunk, type RollupTier } from '../rollup.js';
+import { SampleBuffer } from '../sample-buffer.js';
+import type { Appender, Querier, Retention, Storage, StorageHealth } from '../storage.js';
+import type { ChunkList } from './chunk-list.js';
+import { SeriesChunks, decodeRollupBlob, encodeRollupBlob, type ChunkMeta } from './chunk-list.js';
+import { decodeHeadRecords, encodeHeadRecords, HEAD_RECORD_BYTES } from './head-record.js';
+import { KEY_LAYOUT_VERSION, RedisKeys, chunkField, parseChunkField } from './keys.js';
+import { resolveRedisOptions, type RedisStorageOptions, type ResolvedRedisOptions } from './redis-options.js';
+
+/** LOSSLESS_CODEC is the default ChunkCodec: the chunkenc lossless builder and decoder. */
+export const LOSSLESS_CODEC: ChunkCodec = { newBuilder: () => newChunkBuilder(), decode: decodeChunk };
+
+/** LOAD_BATCH_SERIES is how many series' keys one pipeline reads at open (bounds reply memory). */
+const LOAD_BATCH_SERIES = 512;
+
+/** RECONNECT_MAX_DELAY_MS caps ioredis's reconnect backoff (100 ms steps up to 2 s). */
+const RECONNECT_MAX_DELAY_MS = 2_000;
+
+/** WRITE_RETRY_MS is the pause before retrying a pipeline Redis refused while connected (e.g. OOM). */
+const WRITE_RETRY_MS = 1_000;
+
+/** DROP_LOG_INTERVAL_MS rate-limits the "dropped buffered samples" log line to one per 10 s. */
+const DROP_LOG_INTERVAL_MS = 10_000;
+
+/** Persist tracks what of one series Redis already has. */
+class Persist {
+  registered = false;
+  /** logCount is the number of records in the series' `:log` since its checkpoint. */
+  logCount = 0;
+  /** lastWrittenT is the newest timestamp handed to a pipeline. */
+  lastWrittenT = -Infinity;
+  /** openCount is the number of samples in the head's open chunk. */
+  openCount = 0;
+  /** flushedOpen is how many of those are already in Redis (checkpoint + log). */
+  flushedOpen = 0;
+  needCheckpoint = false;
+  dirty = false;
+}
+
+/** Pending is a cut chunk waiting for the next pipeline. */
+interface Pending {
+  readonly ref: number;
+  readonly tier: 'raw' | RollupTier;
+  readonly meta: ChunkMeta;
+  /** unflushed counts this chunk's samples Redis does not have yet (some may be in the log). */
+  readonly unflushed: number;
+}
+
+/** Inflight is a built pipeline: kept until Redis acknowledges it, retried as is after a failure. */
+interface Inflight {
+  readonly commands: (string | number | Buffer)[][];
+  readonly chunks: readonly Pending[];
+  readonly samples: number;
+  waiters: (() => void)[];
+}
+
+type CommandArgs = (string | number | Buffer)[];
+
+/** RedisStorage implements Storage on Redis; create it with `RedisStorage.open`. */
+export class RedisStorage implements Storage {
+  readonly name = 'redis';
+  readonly keys: RedisKeys;
+  readonly head: Head;
+  readonly retention: Retention;
+  private readonly logger: Logger;
+  private readonly codec: ChunkCodec;
+  private readonly persist: (Persist | undefined)[] = [];
+  private readonly chunks: (SeriesChunks | undefined)[] = [];
+  private fifo: Pending[] = [];
+  private dirtyList: number[] = [];
+  private unregistered: number[] = [];
+  private extra: CommandArgs[] = [];
+  private waiters: (() => void)[] = [];
+  private inflight: Inflight | undefined;
+  /** unflushed counts accepted samples Redis does not have and no pipeline carries yet. */
+  private unflushed = 0;
+  private connected = false;
+  private flushing = false;
+  private closed = false;
+  private loading = false;
+  private writeError: string | undefined;
+  private linkError: string | undefined;
+  private downSince: number | undefined;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private lastDropLog = -Infinity;
+  private droppedSinceLog = 0;
+  private readonly scratch = new SampleBuffer(512);
+  private readonly writer = new ByteWriter(4096);
+  private readonly droppedSamples: Counter;
+  private readonly reader: ChunkReader;
+  /** idle resolves waiters of `whenIdle` when a flush loop ends with nothing left. */
+  private idleWaiters: (() => void)[] = [];
+
+  private constructor(
+    private readonly client: Redis,
+    private readonly opts: ResolvedRedisOptions,
+    registry: Registry,
+  ) {
+    this.logger = opts.logger;
+    this.keys = new RedisKeys(opts.keyPrefix);
+    this.retention = opts.resolvedRetention;
+    this.codec = opts.codec ?? LOSSLESS_CODEC;
+    const sink: HeadSink = {
+      rawChunk: (ref, minT, maxT, chunk) => this.onRawChunk(ref, minT, maxT, chunk),
+      rollupChunk: (ref, chunk) => this.onRollupChunk(ref, chunk),
+    };
+    this.head = new Head({
+      codec: this.codec,
+      sink,
+      metrics: new TsdbMetrics(registry),
+      logger: this.logger,
+      ...(opts.chunkSpanMs === undefined ? {} : { chunkSpanMs: opts.chunkSpanMs }),
+      ...(opts.maxSamplesPerChunk === undefined ? {} : { maxSamplesPerChunk: opts.maxSamplesPerChunk }),
+      rollups: opts.rollups,
+    });
+    const reuse = <T>(name: string, make: () => T): T =>
+      (registry.getSingleMetric(name) as T | undefined) ?? make();
+    this.droppedSamples = reuse(
+      'openmanager_exporter_tsdb_redis_dropped_samples_total',
+      () =>
+        new Counter({
+          name: 'openmanager_exporter_tsdb_redis_dropped_samples_total',
+          help: 'Samples dropped from the Redis outage buffer because it overflowed (oldest first).',
+          registers: [registry],
+        }),
+    );
+    // Gauges read this instance at scrape time; reusing a registry rebinds them to the newest store.
+    const store = (): RedisStorage => this;
+    registry.removeSingleMetric('openmanager_exporter_tsdb_redis_buffered_samples');
+    registry.removeSingleMetric('openmanager_exporter_tsdb_redis_connected');
+    new Gauge({
+      name: 'openmanager_exporter_tsdb_redis_buffered_samples',
+      help: 'Accepted samples not yet acknowledged by Redis (outage buffer plus the pipeline in flight).',
+      registers: [registry],
+      collect() {
+        this.set(store().bufferedSamples());
+      },
+    });
+    new Gauge({
+      name: 'openmanager_exporter_tsdb_redis_connected',
+      help: '1 when the Redis connection is ready, 0 while writes are being buffered.',
+      registers: [registry],
+      collect() {
+        this.set(store().connected ? 1 : 0);
+      },
+    });
+    this.reader = {
+      rawChunks: (ref, mint, maxt) => this.readRawChunks(ref, mint, maxt),
+      rollupChunks: (ref, tier, mint, maxt) => this.readRollupChunks(ref, tier, mint, maxt),
+      minTime: (ref) => this.chunks[ref]?.minTime ?? Infinity,
+    };
+  }
+
+  /**
+   * open connects to Redis, loads the series registry and every series' chunk directory, head checkpoint
+   * and log, and returns a ready store. Throws TSDB_IO when Redis cannot be reached within connectTimeoutMs.
+   */
+  static async open(options: RedisStorageOptions): Promise<RedisStorage> {
+    const opts = resolveRedisOptions(options, resolveRetention(options.retention));
+    const client = new Redis(opts.url, {
+      lazyConnect: true,
+      // Fail commands at once while disconnected: the store buffers by itself and must not block.
+      enableOfflineQueue: false,
+      autoResendUnfulfilledCommands: false,
+      maxRetriesPerRequest: 0,
+      connectTimeout: opts.connectTimeoutMs,
+      retryStrategy: (times: number) => Math.min(100 * times, RECONNECT_MAX_DELAY_MS),
+    });
+    const store = new RedisStorage(client, opts, opts.registry ?? new Registry());
+    client.on('error', (err: Error) => store.onLinkError(err));
+    client.on('ready', () => store.onReady());
+    client.on('close', () => store.onClose());
+    try {
+      await withTimeout(
+        client.connect(),
+        opts.connectTimeoutMs,
+        `no connection within ${opts.connectTimeoutMs} ms`,
+      );
+    } catch (err) {
+      client.disconnect();
+      throw new TsdbError(
+        'TSDB_IO',
+        `cannot reach Redis at ${redactUrl(opts.url)}: ${(err as Error).message}`,
+        {
+          cause: err,
+        },
+      );
+    }
+    store.connected = client.status === 'ready';
+    try {
+      await store.load();
+    } catch (err) {
+      client.disconnect();
+      throw err;
+    }
+    return store;
+  }
+
+  // ---- loading -------------------------------------------------------------------------------------------
+
+  private async load(): Promise<void> {
+    this.loading = true;
+    const meta = await this.client.hgetall(this.keys.meta);
+    if (meta.version === undefined) {
+      await this.client.hset(this.keys.meta, {
+        version: String(KEY_LAYOUT_VERSION),
+        created: String(Date.now()),
+      });
+    } else if (meta.version !== String(KEY_LAYOUT_VERSION)) {
+      throw new TsdbError(
+        'TSDB_CORRUPT',
+        `Redis prefix ${this.keys.prefix} holds key layout v${meta.version}; this exporter reads v${KEY_LAYOUT_VERSION} (use another prefix or DB)`,
+      );
+    }
+    const registry = await this.client.hgetall(this.keys.series);
+    const refs: number[] = [];
+    for (const [field, json] of Object.entries(registry)) {
+      const ref = Number(field);
+      if (!Number.isSafeInteger(ref) || ref <= 0) {
+        throw new TsdbError('TSDB_CORRUPT', `Redis series registry holds a bad ref ${JSON.stringify(field)}`);
+      }
+      this.head.restoreSeries(ref, JSON.parse(json) as Labels);
+      const p = this.persistOf(ref);
+      p.registered = true;
+      refs.push(ref);
+    }
+    if (meta.nextRef !== undefined) this.head.index.reserveRefs(Number(meta.nextRef));
+    refs.sort((a, b) => a - b);
+    for (let i = 0; i < refs.length; i += LOAD_BATCH_SERIES) {
+      await this.loadSeries(refs.slice(i, i + LOAD_BATCH_SERIES));
+    }
+    this.loading = false;
+    this.logger.info(
+      { series: refs.length, prefix: this.keys.prefix, maxTime: this.head.maxTime },
+      'redis store loaded',
+    );
+    // Replayed logs are checkpointed now, so the next restart starts from states.
+    await this.flushNow();
+  }
+
+  private async loadSeries(refs: readonly number[]): Promise<void> {
+    const p = this.client.pipeline();
+    for (const ref of refs) {
+      p.hkeys(this.keys.raw(ref));
+      for (const tier of ROLLUP_TIERS) p.hkeys(this.keys.rollup(ref, tier));
+      p.getBuffer(this.keys.state(ref));
+      p.getBuffer(this.keys.log(ref));
+    }
+    const results = (await p.exec()) ?? [];
+    const per = 2 + ROLLUP_TIERS.length + 2 - 1;
+    refs.forEach((ref, i) => {
+      const at = (k: number): unknown => {
+        const [err, value] = results[i * per + k] ?? [new Error('missing reply'), null];
+        if (err) throw new TsdbError('TSDB_IO', `loading series ${ref}: ${err.message}`, { cause: err });
+        return value;
+      };
+      const sc = this.chunksOf(ref);
+      fillList(sc.raw, at(0) as string[]);
+      ROLLUP_TIERS.forEach((tier, k) => fillList(sc.tiers[tier], at(1 + k) as string[]));
+      this.head.noteMaxTime(sc.raw.maxTime);
+      const state = at(1 + ROLLUP_TIERS.length) as Buffer | null;
+      const log = at(2 + ROLLUP_TIERS.length) as Buffer | null;
+      if (state && state.length > 0) this.head.readSeriesState(new ByteReader(state));
+      const p = this.persistOf(ref);
+      if (log && log.length > 0) {
+        const { ts, vs } = decodeHeadRecords(log);
+        for (let j = 0; j < ts.length; j++) this.head.append(ref, ts[j] ?? 0, vs[j] ?? 0);
+        p.needCheckpoint = true;
+        this.markDirty(ref, p);
+      }
+      this.scratch.clear();
+      this.head.readRaw(ref, -Infinity, Infinity, this.scratch);
+      p.openCount = this.scratch.n;
+      p.flushedOpen = this.scratch.n;
+      p.lastWrittenT = this.head.lastTime(ref);
+    });
+  }
+
+  // ---- the write path ------------------------------------------------------------------------------------
+
+  private persistOf(ref: number): Persist {
+    let p = this.persist[ref];
+    if (!p) this.persist[ref] = p = new Persist();
+    return p;
+  }
+
+  private chunksOf(ref: number): SeriesChunks {
+    let c = this.chunks[ref];
+    if (!c) this.chunks[ref] = c = new SeriesChunks();
+    return c;
+  }
+
+  private markDirty(ref: number, p: Persist): void {
+    if (p.dirty) return;
+    p.dirty = true;
+    this.dirtyList.push(ref);
+  }
+
+  private onRawChunk(ref: number, minT: number, maxT: number, chunk: Chunk): void {
+    const p = this.persistOf(ref);
+    const samples = chunk.numSamples();
+    const meta: ChunkMeta = { minT, maxT, blob: Buffer.from(chunk.bytes()), samples };
+    this.chunksOf(ref).raw.add(meta);
+    // While loading, cut chunks come from replaying samples Redis already has in the log.
+    const unflushed = this.loading ? 0 : Math.max(0, samples - p.flushedOpen);
+    this.fifo.push({ ref, tier: 'raw', meta, unflushed });
+    p.openCount -= samples;
+    p.flushedOpen = 0;
+    p.needCheckpoint = true;
+    this.markDirty(ref, p);
+  }
+
+  private onRollupChunk(ref: number, chunk: RollupChunk): void {
+    const p = this.persistOf(ref);
+    const meta: ChunkMeta = { minT: chunk.minT, maxT: chunk.maxT, blob: encodeRollupBlob(chunk), samples: 0 };
+    this.chunksOf(ref).tiers[chunk.tier].add(meta);
+    this.fifo.push({ ref, tier: chunk.tier, meta, unflushed: 0 });
+    p.needCheckpoint = true;
+    this.markDirty(ref, p);
+  }
+
+  /** commitHook is the HeadAppender's persistence hook: note what changed, then flush or buffer it. */
+  private commitHook = (batch: CommittedBatch): Promise<void> => {
+    for (const ref of batch.newSeries) {
+      this.persistOf(ref);
+      this.unregistered.push(ref);
+    }
+    const { refs, n } = batch;
+    for (let i = 0; i < n; i++) {
+      const ref = refs[i] ?? 0;
+      const p = this.persistOf(ref);
+      p.openCount++;
+      this.markDirty(ref, p);
+    }
+    this.unflushed += n;
+    if (!this.connected) {
+      this.enforceBound();
+      return Promise.resolve();
+    }
+    return new Promise<void>((resolve) => {
+      this.waiters.push(resolve);
+      this.kick();
+    });
+  };
+
+  /** build turns everything pending into one pipeline's commands (synchronously, so it sees a consistent head). */
+  private build(): Inflight | undefined {
+    if (
+      this.unregistered.length === 0 &&
+      this.fifo.length === 0 &&
+      this.dirtyList.length === 0 &&
+      this.extra.length === 0
+    ) {
+      return undefined;
+    }
+    const commands: CommandArgs[] = [];
+    for (const ref of this.unregistered) {
+      const labels = this.head.index.labels(ref);
+      const p = this.persist[ref];
+      if (!labels || !p || p.registered) continue;
+      commands.push(['hset', this.keys.series, String(ref), JSON.stringify(labels)]);
+      p.registered = true;
+    }
+    if (this.unregistered.length > 0) {
+      commands.push(['hset', this.keys.meta, 'nextRef', String(this.head.index.nextRef)]);
+    }
+    const chunks = this.fifo;
+    for (const c of chunks) {
+      if (!c.meta.blob) continue;
+      const key = c.tier === 'raw' ? this.keys.raw(c.ref) : this.keys.rollup(c.ref, c.tier);
+      commands.push(['hset', key, chunkField(c.meta.minT, c.meta.maxT), c.meta.blob]);
+    }
+    for (const ref of this.dirtyList) {
+      const p = this.persist[ref];
+      if (!p) continue;
+      p.dirty = false;
+      if (!this.head.has(ref)) continue;
+      if (p.needCheckpoint) {
+        this.writer.reset();
+        this.head.writeSeriesState(ref, this.writer);
+        commands.push(['set', this.keys.state(ref), Buffer.from(this.writer.finish())]);
+        commands.push(['del', this.keys.log(ref)]);
+        p.logCount = 0;
+        p.needCheckpoint = false;
+      } else {
+        this.scratch.clear();
+        this.head.readRaw(ref, p.lastWrittenT + 1, Infinity, this.scratch);
+        if (this.scratch.n > 0) {
+          const bytes = encodeHeadRecords(this.scratch.ts, this.scratch.vs, 0, this.scratch.n);
+          commands.push(['setrange', this.keys.log(ref), p.logCount * HEAD_RECORD_BYTES, bytes]);
+          p.logCount += this.scratch.n;
+        }
+      }
+      p.lastWrittenT = this.head.lastTime(ref);
+      p.flushedOpen = p.openCount;
+    }
+    commands.push(...this.extra);
+    const inflight: Inflight = { commands, chunks, samples: this.unflushed, waiters: this.waiters };
+    this.unregistered = [];
+    this.fifo = [];
+    this.dirtyList = [];
+    this.extra = [];
+    this.waiters = [];
+    this.unflushed = 0;
+    return inflight;
+  }
+
+  private kick(): void {
+    if (this.flushing || !this.connected) return;
+    this.flushing = true;
+    void this.flushLoop().finally(() => {
+      this.flushing = false;
+      const idle = this.idleWaiters;
+      this.idleWaiters = [];
+      for (const w of idle) w();
+    });
+  }
+
+  private async flushLoop(): Promise<void> {
+    while (this.connected) {
+      let inflight: Inflight | undefined;
+      try {
+        inflight = this.inflight ??= this.build();
+      } catch (err) {
+        this.logger.error({ err }, 'redis store: building a write pipeline failed');
+        this.writeError = (err as Error).message;
+        return;
+      }
+      if (!inflight) return;
+      try {
+        const results = (await this.client.pipeline(inflight.commands).exec()) ?? [];
+        const failed = results.find(([err]) => err);
+        if (failed?.[0]) throw failed[0];
+        if (results.length !== inflight.commands.length) throw new Error('pipeline reply incomplete');
+      } catch (err) {
+        this.onWriteFailure(inflight, err as Error);
+        return;
+      }
+      for (const c of inflight.chunks) c.meta.blob = undefined;
+      this.inflight = undefined;
+      if (this.writeError !== undefined) {
+        this.logger.info('redis store: writes succeed again');
+        this.writeError = undefined;
+      }
+      for (const w of inflight.waiters) w();
+    }
+  }
+
+  private onWriteFailure(inflight: Inflight, err: Error): void {
+    // The samples are in memory and the pipeline is kept for a retry: the commits are acknowledged as buffered.
+    const waiters = [...inflight.waiters, ...this.waiters];
+    inflight.waiters = [];
+    this.waiters = [];
+    for (const w of waiters) w();
+    if (this.client.status === 'ready') {
+      if (this.writeError === undefined)
+        this.logger.error({ err }, 'redis store: Redis refused a write pipeline; retrying');
+      this.writeError = err.message;
+      clearTimeout(this.retryTimer);
+      this.retryTimer = setTimeout(() => this.kick(), WRITE_RETRY_MS);
+      this.retryTimer.unref();
+    } else {
+      this.markDown(err.message);
+    }
+  }
+
+  /** enforceBound drops the oldest buffered raw chunks while the buffer is over maxBufferedSamples. */
+  private enforceBound(): void {
+    const max = this.opts.maxBufferedSamples;
+    if (this.unflushed <= max) return;
+    let i = 0;
+    while (this.unflushed > max && i < this.fifo.length) {
+      const c = this.fifo[i];
+      if (!c || c.tier !== 'raw') {
+        i++;
+        continue;
+      }
+      this.fifo.splice(i, 1);
+      this.chunks[c.ref]?.raw.remove(c.meta);
+      this.unflushed -= c.unflushed;
+      this.droppedSamples.inc(c.meta.samples);
+      this.droppedSinceLog += c.meta.samples;
+    }
+    const now = Date.now();
+    if (this.droppedSinceLog > 0 && now - this.lastDropLog >= DROP_LOG_INTERVAL_MS) {
+      this.logger.warn(
+        { dropped: this.droppedSinceLog, buffered: this.bufferedSamples(), max },
+        'redis store: outage buffer full, dropped the oldest buffered samples',
+      );
+      this.droppedSinceLog = 0;
+      this.lastDropLog = now;
+    }
+  }
+
+  private markDown(reason: string): void {
+    if (this.connected || this.downSince === undefined) {
+      this.downSince ??= Date.now();
+      this.logger.warn(
+        { reason, maxBufferedSamples: this.opts.maxBufferedSamples },
+        'redis store: Redis unreachable, buffering writes in memory',
+      );
+    }
+    this.connected = false;
+    this.linkError = reason;
+  }
+
+  private onLinkError(err: Error): void {
+    // ioredis reports every failed reconnect attempt here; the state change is logged once in markDown.
+    this.linkError = err.message;
+  }
+
+  private onReady(): void {
+    if (this.closed) return;
+    const wasDown = this.downSince !== undefined;
+    this.connected = true;
+    this.linkError = undefined;
+    if (wasDown) {
+      this.logger.info(
+        { buffered: this.bufferedSamples(), downMs: Date.now() - (this.downSince ?? Date.now()) },
+        'redis store: Redis reachable again, flushing buffered writes',
+      );
+      this.downSince = undefined;
+    }
+    this.kick();
+  }
+
+  private onClose(): void {
+    if (this.closed) return;
+    if (this.connected) this.markDown(this.linkError ?? 'connection closed');
+  }
+
+  /** bufferedSamples is the number of accepted samples Redis has not acknowledged yet. */
+  bufferedSamples(): number {
+    return this.unflushed + (this.inflight?.samples ?? 0);
+  }
+
+  private hasPending(): boolean {
+    return (
+      this.flushing ||
+      this.inflight !== undefined ||
+      this.unregistered.length > 0 ||
+      this.fifo.length > 0 ||
+      this.dirtyList.length > 0 ||
+      this.extra.length > 0
+    );
+  }
+
+  /**
+   * flushNow writes everything pending and resolves when Redis has it; it returns early (data still buffered)
+   * while Redis is unreachable or refusing writes.
+   */
+  async flushNow(): Promise<void> {
+    while (this.connected && this.writeError === undefined && this.hasPending()) {
+      const idle = new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+      this.kick();
+      await idle;
+    }
+  }
+
+  // ---- reads ---------------------------------------------------------------------------------------------
+
+  private async fetch(key: string, metas: readonly ChunkMeta[]): Promise<(Buffer | undefined)[]> {
+    const missing = metas.filter((m) => m.blob === undefined);
+    const fetched = new Map<ChunkMeta, Buffer>();
+    if (missing.length > 0) {
+      if (!this.connected) {
+        throw new TsdbError(
+          'TSDB_IO',
+          `Redis is unreachable (${this.linkError ?? 'disconnected'}); stored chunks cannot be read`,
+        );
+      }
+      let replies: (Buffer | null)[];
+      try {
+        replies = await this.client.hmgetBuffer(key, ...missing.map((m) => chunkField(m.minT, m.maxT)));
+      } catch (err) {
+        throw new TsdbError('TSDB_IO', `reading ${key} from Redis: ${(err as Error).message}`, {
+          cause: err,
+        });
+      }
+      missing.forEach((m, i) => {
+        const b = replies[i];
+        if (b) fetched.set(m, b);
+      });
+    }
+    // A chunk gone from Redis was removed by retention between the directory lookup and the read.
+    return metas.map((m) => m.blob ?? fetched.get(m));
+  }
+
+  private async readRawChunks(ref: number, mint: number, maxt: number): Promise<StoredChunk[]> {
+    const metas = this.chunks[ref]?.raw.overlapping(mint, maxt) ?? [];
+    if (metas.length === 0) return [];
+    const blobs = await this.fetch(this.keys.raw(ref), metas);
+    const out: StoredChunk[] = [];
+    metas.forEach((m, i) => {
+      const b = blobs[i];
+      if (b) out.push({ minT: m.minT, maxT: m.maxT, chunk: this.codec.decode(b) });
+    });
+    return out;
+  }
+
+  private async readRollupChunks(
+    ref: number,
+    tier: RollupTier,
+    mint: number,
+    maxt: number,
+  ): Promise<RollupChunk[]> {
+    const metas = this.chunks[ref]?.tiers[tier].overlapping(mint, maxt) ?? [];
+    if (metas.length === 0) return [];
+    const blobs = await this.fetch(this.keys.rollup(ref, tier), metas);
+    const out: RollupChunk[] = [];
+    metas.forEach((m, i) => {
+      const b = blobs[i];
+      if (b) out.push(decodeRollupBlob(this.codec, tier, m.minT, m.maxT, b));
+    });
+    return out;
+  }
+
+  // ---- Storage -------------------------------------------------------------------------------------------
+
+  appender(): Appender {
+    return new HeadAppender(this.head, this.commitHook, () => {
+      if (this.closed) throw new TsdbError('TSDB_CLOSED', 'the Redis store is closed');
+    });
+  }
+
+  querier(mint: number, maxt: number): Promise<Querier> {
+    if (this.closed) return Promise.reject(new TsdbError('TSDB_CLOSED', 'the Redis store is closed'));
+    return Promise.resolve(new HeadQuerier(this.head, this.reader, mint, maxt));
+  }
+
+  lastTimestamp(): Promise<number | undefined> {
+    const t = this.head.maxTime;
+    return Promise.resolve(t === -Infinity ? undefined : t);
+  }
+
+  /**
+   * applyRetention cuts head chunks whose span ended, drops whole chunks older than each tier's retention
+   * (HDEL, or discarded if not yet written), and deletes series with nothing left in any tier.
+   */
+  async applyRetention(now: number): Promise<void> {
+    if (this.closed) throw new TsdbError('TSDB_CLOSED', 'the Redis store is closed');
+    this.head.flush(now);
+    const cut = retentionCutoffs(now, this.retention);
+    const dead = new Set<number>();
+    const droppedPending = new Set<ChunkMeta>();
+    for (const ref of this.head.refs()) {
+      const sc = this.chunks[ref];
+      if (sc) {
+        this.expire(ref, 'raw', sc.raw, cut.raw, droppedPending);
+        for (const tier of ROLLUP_TIERS) this.expire(ref, tier, sc.tiers[tier], cut[tier], droppedPending);
+      }
+      const lastT = this.head.lastTime(ref);
+      const oldest = Math.min(cut.raw, cut['1m'], cut['5m'], cut['1h']);
+      if ((sc?.empty ?? true) && lastT < oldest && this.head.openMinTime(ref) === Infinity) dead.add(ref);
+    }
+    if (droppedPending.size > 0) {
+      this.fifo = this.fifo.filter((c) => {
+        if (!droppedPending.has(c.meta)) return true;
+        this.unflushed -= c.unflushed;
+        return false;
+      });
+    }
+    if (dead.size > 0) {
+      for (const ref of dead) {
+        this.extra.push(['del', ...this.keys.seriesKeys(ref)]);
+        this.extra.push(['hdel', this.keys.series, String(ref)]);
+        this.persist[ref] = undefined;
+        this.chunks[ref] = undefined;
+      }
+      this.dirtyList = this.dirtyList.filter((r) => !dead.has(r));
+      this.head.deleteSeries(dead);
+      this.logger.info({ series: dead.size }, 'redis store: retention deleted series with no data left');
+    }
+    await this.flushNow();
+  }
+
+  private expire(
+    ref: number,
+    tier: 'raw' | RollupTier,
+    list: ChunkList,
+    cutoff: number,
+    droppedPending: Set<ChunkMeta>,
+  ): void {
+    const gone = list.removeBefore(cutoff);
+    if (gone.length === 0) return;
+    const key = tier === 'raw' ? this.keys.raw(ref) : this.keys.rollup(ref, tier);
+    const fields: string[] = [];
+    for (const m of gone) {
+      if (m.blob !== undefined) droppedPending.add(m);
+      fields.push(chunkField(m.minT, m.maxT));
+    }
+    // HDEL even for chunks still pending: a failed pipeline being retried may write them first.
+    this.extra.push(['hdel', key, ...fields]);
+    this.head.metrics.retentionDroppedChunks.inc({ tier }, gone.length);
+  }
+
+  health(): StorageHealth {
+    const buffered = this.bufferedSamples();
+    let detail: string;
+    if (this.closed) detail = 'closed';
+    else if (!this.connected) {
+      detail = `Redis unreachable since ${new Date(this.downSince ?? Date.now()).toISOString()} (${this.linkError ?? 'disconnected'}); buffering ${buffered} samples (max ${this.opts.maxBufferedSamples})`;
+    } else if (this.writeError !== undefined) detail = `Redis refuses writes: ${this.writeError}`;
+    else detail = `connected to ${redactUrl(this.opts.url)}, prefix ${this.keys.prefix}`;
+    return {
+      backend: this.name,
+      ok: !this.closed && this.connected && this.writeError === undefined,
+      detail,
+      series: this.head.numSeries,
+      bufferedSamples: buffered,
+    };
+  }
+
+  /** close flushes what Redis can take and disconnects; samples still buffered during an outage are lost. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    if (this.connected) {
+      try {
+        await this.flushNow();
+      } catch (err) {
+        this.logger.error({ err }, 'redis store: final flush failed');
+      }
+    }
+    this.closed = true;
+    clearTimeout(this.retryTimer);
+    const buffered = this.bufferedSamples();
+    if (buffered > 0) {
+      this.logger.warn(
+        { buffered },
+        'redis store: closing with samples Redis never acknowledged; they are lost',
+      );
+    }
+    if (this.client.status === 'ready') {
+      try {
+        await this.client.quit();
+        return;
+      } catch {
+        // fall through to a hard disconnect
+      }
+    }
+    this.client.disconnect();
+  }
+}
+
+function fillList(list: ChunkList, fields: readonly string[]): void {
+  for (const f of fields) {
+    const { minT, maxT } = parseChunkField(f);
+    list.add({ minT, maxT, blob: undefined, samples: 0 });
+  }
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(message)), ms);
+  });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** redactUrl hides a password in a Redis URL for logs and health details. */
+export function redactUrl(url: string): string {
+  return url.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@');
+}
