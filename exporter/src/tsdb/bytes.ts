@@ -69,6 +69,13 @@ export class ByteWriter {
     this.n += b.length;
   }
 
+  /** bytesRaw appends `b` without a length prefix. */
+  bytesRaw(b: Uint8Array): void {
+    this.reserve(b.length);
+    this.buf.set(b, this.n);
+    this.n += b.length;
+  }
+
   string(s: string): void {
     this.bytes(TEXT_ENCODER.encode(s));
   }

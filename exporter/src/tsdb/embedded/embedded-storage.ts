@@ -1,0 +1,367 @@
+/**
+ * EmbeddedStorage is the default backend: in-process, built from the shared core (Head, MemChunkStore,
+ * HeadQuerier) and, when given a data dir, persisted there:
+ *
+ * ```
+ * <dataDir>/wal/00000007        write-ahead log segments (wal.ts): series + committed sample batches
+ * <dataDir>/chunks/raw-<block>  cut chunks, append-only, one file per tier and time block (chunk-files.ts)
+ * <dataDir>/snapshot-00000006   index + head state + chunk file lengths, covering wal segments ≤ 6
+ * ```
+ *
+ * A commit resolves when its log record is durable under the sync policy, so after `kill -9` every
+ * acknowledged sample is replayed. A snapshot (every `snapshotIntervalMs`, on `flush()`, on `close()`)
+ * seals the log segment, serialises the head synchronously, fsyncs the chunk files, writes itself
+ * atomically and deletes the covered log segments. Bulk appenders (backfill) skip the log and are made
+ * durable by snapshots taken every `bulkSnapshotIntervalMs` and by `flush()`. Without a data dir everything
+ * stays in memory (tests).
+ */
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import { z } from 'zod';
+import { ByteReader, ByteWriter } from '../bytes.js';
+import { MemChunkStore } from '../chunk-store.js';
+import { DEFAULT_CODEC, type ChunkCodec } from '../codec.js';
+import { TsdbError } from '../errors.js';
+import { HeadAppender, type CommittedBatch } from '../head-appender.js';
+import { DEFAULT_CHUNK_SPAN_MS, Head } from '../head.js';
+import { TsdbMetrics } from '../metrics.js';
+import { HeadQuerier } from '../querier.js';
+import { resolveRetention, retentionCutoffs, TIERS } from '../retention.js';
+import { ROLLUP_CHUNK_SPAN_MS } from '../rollup.js';
+import type {
+  Appender,
+  AppenderOptions,
+  Querier,
+  Retention,
+  Storage,
+  StorageHealth,
+  Tier,
+} from '../storage.js';
+import { ChunkFiles } from './chunk-files.js';
+import { encodeSnapshot, finishSnapshot, readLatestSnapshot, writeSnapshot } from './snapshot.js';
+import { replayWal, Wal, type WalSyncPolicy } from './wal.js';
+
+/** EmbeddedStorageOptions configures an EmbeddedStorage; every field is optional. */
+export interface EmbeddedStorageOptions {
+  /** dataDir persists the store there; omitted = in-memory only. */
+  readonly dataDir?: string;
+  /** sync is the log durability policy (see wal.ts): 'always' (default) or { intervalMs }. */
+  readonly sync?: WalSyncPolicy;
+  /** snapshotIntervalMs is the period of automatic snapshots (0 disables the timer). */
+  readonly snapshotIntervalMs?: number;
+  /** bulkSnapshotIntervalMs is how often (wall time) a running backfill is made durable. */
+  readonly bulkSnapshotIntervalMs?: number;
+  /** walSegmentBytes starts a new log segment past this size. */
+  readonly walSegmentBytes?: number;
+  readonly retention?: Partial<Record<Tier, number>>;
+  readonly chunkSpanMs?: number;
+  readonly maxSamplesPerChunk?: number;
+  readonly codec?: ChunkCodec;
+  readonly registry?: Registry;
+  readonly logger?: Logger;
+}
+
+/** DEFAULT_EMBEDDED_OPTIONS are the defaults: snapshot every 5 min (bounds replay), 64 MiB log segments. */
+export const DEFAULT_EMBEDDED_OPTIONS = {
+  sync: 'always' as WalSyncPolicy,
+  snapshotIntervalMs: 5 * 60_000,
+  bulkSnapshotIntervalMs: 30_000,
+  walSegmentBytes: 64 * 1024 * 1024,
+};
+
+/** optionsSchema validates the numeric options (the rest is typed). */
+const optionsSchema = z.object({
+  snapshotIntervalMs: z.number().int().nonnegative().optional(),
+  bulkSnapshotIntervalMs: z.number().int().positive().optional(),
+  walSegmentBytes: z.number().int().positive().optional(),
+  chunkSpanMs: z.number().int().positive().optional(),
+  maxSamplesPerChunk: z.number().int().min(1).max(0xffff).optional(),
+});
+
+/** WAL record types (first payload byte). */
+const REC_SERIES = 1;
+const REC_SAMPLES = 2;
+
+/** EmbeddedStorage implements Storage in process; see the file comment. */
+export class EmbeddedStorage implements Storage {
+  readonly name = 'embedded';
+  readonly metrics: TsdbMetrics;
+  private readonly head: Head;
+  private readonly chunks: MemChunkStore;
+  private readonly retention: Retention;
+  private readonly logger: Logger | undefined;
+  private files: ChunkFiles | undefined;
+  private wal: Wal | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private snapshotting: Promise<void> | undefined;
+  private lastBulkSnapshot = Date.now();
+  private closed = false;
+  private readonly record = new ByteWriter(64 * 1024);
+
+  private constructor(private readonly opts: EmbeddedStorageOptions) {
+    const parsed = optionsSchema.safeParse(opts);
+    if (!parsed.success) {
+      throw new TsdbError('TSDB_BAD_OPTIONS', `invalid embedded storage options: ${parsed.error.message}`);
+    }
+    this.metrics = new TsdbMetrics(opts.registry);
+    this.logger = opts.logger;
+    this.retention = resolveRetention(opts.retention);
+    const codec = opts.codec ?? DEFAULT_CODEC;
+    if (opts.dataDir) {
+      const span = opts.chunkSpanMs ?? DEFAULT_CHUNK_SPAN_MS;
+      this.files = new ChunkFiles(
+        join(opts.dataDir, 'chunks'),
+        codec,
+        { raw: span, ...ROLLUP_CHUNK_SPAN_MS },
+        opts.logger,
+      );
+    }
+    const files = this.files;
+    this.chunks = new MemChunkStore(
+      files && {
+        rawChunk: (ref, minT, maxT, chunk) => files.appendRaw(ref, minT, maxT, chunk),
+        rollupChunk: (ref, rc) => files.appendRollup(ref, rc),
+      },
+    );
+    this.head = new Head({
+      codec,
+      sink: this.chunks,
+      metrics: this.metrics,
+      ...(opts.logger && { logger: opts.logger }),
+      ...(opts.chunkSpanMs !== undefined && { chunkSpanMs: opts.chunkSpanMs }),
+      ...(opts.maxSamplesPerChunk !== undefined && { maxSamplesPerChunk: opts.maxSamplesPerChunk }),
+    });
+  }
+
+  /** open creates the store, recovering it from `dataDir` (snapshot + log replay) when one is given. */
+  static async open(opts: EmbeddedStorageOptions = {}): Promise<EmbeddedStorage> {
+    const s = new EmbeddedStorage(opts);
+    if (opts.dataDir) await s.recover(opts.dataDir);
+    return s;
+  }
+
+  private async recover(dataDir: string): Promise<void> {
+    const started = Date.now();
+    await mkdir(dataDir, { recursive: true });
+    const snap = await readLatestSnapshot(dataDir, this.logger);
+    const files = this.files;
+    if (!files) return;
+    await files.load(snap?.fileLengths ?? new Map(), (c) => {
+      if (c.kind === 'raw') this.chunks.addRaw(c.ref, c.minT, c.maxT, c.chunk);
+      else this.chunks.addRollup(c.ref, c.chunk);
+    });
+    snap?.restoreHead(this.head);
+    let replayed = 0;
+    const walDir = join(dataDir, 'wal');
+    const last = await replayWal(
+      walDir,
+      snap?.walSegment ?? 0,
+      (p) => {
+        replayed += this.replayRecord(p);
+      },
+      this.metrics,
+      this.logger,
+    );
+    this.head.drainNewSeries();
+    this.head.noteMaxTime(this.chunks.maxTime());
+    this.wal = await Wal.open(walDir, Math.max(last, snap?.walSegment ?? 0), {
+      sync: this.opts.sync ?? DEFAULT_EMBEDDED_OPTIONS.sync,
+      segmentBytes: this.opts.walSegmentBytes ?? DEFAULT_EMBEDDED_OPTIONS.walSegmentBytes,
+      metrics: this.metrics,
+      ...(this.logger && { logger: this.logger }),
+    });
+    const interval = this.opts.snapshotIntervalMs ?? DEFAULT_EMBEDDED_OPTIONS.snapshotIntervalMs;
+    if (interval > 0) {
+      this.timer = setInterval(() => void this.snapshot().catch(() => undefined), interval);
+      this.timer.unref();
+    }
+    this.logger?.info(
+      { dataDir, series: this.head.numSeries, replayedSamples: replayed, ms: Date.now() - started },
+      'embedded store opened',
+    );
+  }
+
+  private replayRecord(p: Uint8Array): number {
+    const r = new ByteReader(p);
+    const type = r.u8();
+    if (type === REC_SERIES) {
+      const n = r.u32();
+      for (let i = 0; i < n; i++) {
+        const ref = r.u32();
+        const labels: Record<string, string> = {};
+        const k = r.u32();
+        for (let j = 0; j < k; j++) {
+          const name = r.string();
+          labels[name] = r.string();
+        }
+        this.head.restoreSeries(ref, labels);
+      }
+      return 0;
+    }
+    if (type === REC_SAMPLES) {
+      const n = r.u32();
+      const refs = new Uint32Array(n);
+      for (let i = 0; i < n; i++) refs[i] = r.u32();
+      const ts = new Float64Array(n);
+      const vs = new Float64Array(n);
+      r.f64s(ts, 0, n);
+      r.f64s(vs, 0, n);
+      for (let i = 0; i < n; i++) this.head.append(refs[i] ?? 0, ts[i] ?? 0, vs[i] ?? 0);
+      return n;
+    }
+    throw new TsdbError('TSDB_CORRUPT', `unknown write-ahead log record type ${type}`);
+  }
+
+  private encodeSeriesRecord(refs: readonly number[]): Uint8Array {
+    const w = this.record;
+    w.reset();
+    w.u8(REC_SERIES);
+    w.u32(refs.length);
+    for (const ref of refs) {
+      const labels = this.head.index.labels(ref) ?? {};
+      w.u32(ref);
+      const names = Object.keys(labels);
+      w.u32(names.length);
+      for (const name of names) {
+        w.string(name);
+        w.string(labels[name] ?? '');
+      }
+    }
+    return w.finish().slice();
+  }
+
+  private encodeSamplesRecord(b: CommittedBatch): Uint8Array {
+    const w = this.record;
+    w.reset();
+    w.u8(REC_SAMPLES);
+    w.u32(b.n);
+    for (let i = 0; i < b.n; i++) w.u32(b.refs[i] ?? 0);
+    w.f64s(b.ts, 0, b.n);
+    w.f64s(b.vs, 0, b.n);
+    return w.finish().slice();
+  }
+
+  private checkOpen(): void {
+    if (this.closed) throw new TsdbError('TSDB_CLOSED', 'the embedded store is closed');
+  }
+
+  appender(options?: AppenderOptions): Appender {
+    this.checkOpen();
+    const bulk = options?.bulk === true;
+    return new HeadAppender(
+      this.head,
+      async (batch) => {
+        const wal = this.wal;
+        if (!wal) return;
+        if (batch.newSeries.length > 0) {
+          const p = wal.append(this.encodeSeriesRecord(batch.newSeries));
+          if (bulk) await p;
+        }
+        if (!bulk) {
+          if (batch.n > 0) await wal.append(this.encodeSamplesRecord(batch));
+          else await wal.append(this.encodeSeriesRecord([]));
+          return;
+        }
+        const interval = this.opts.bulkSnapshotIntervalMs ?? DEFAULT_EMBEDDED_OPTIONS.bulkSnapshotIntervalMs;
+        if (Date.now() - this.lastBulkSnapshot >= interval) await this.snapshot();
+      },
+      () => this.checkOpen(),
+    );
+  }
+
+  querier(mint: number, maxt: number): Promise<Querier> {
+    this.checkOpen();
+    return Promise.resolve(new HeadQuerier(this.head, this.chunks, mint, maxt));
+  }
+
+  lastTimestamp(): Promise<number | undefined> {
+    const t = this.head.maxTime;
+    return Promise.resolve(t === -Infinity ? undefined : t);
+  }
+
+  /**
+   * snapshot makes everything committed so far durable (bulk appends included) and truncates the log.
+   * Concurrent calls share one run. A no-op for in-memory stores.
+   */
+  snapshot(): Promise<void> {
+    if (!this.wal || !this.files || !this.opts.dataDir) return Promise.resolve();
+    if (this.snapshotting) return this.snapshotting;
+    const wal = this.wal;
+    const files = this.files;
+    const dataDir = this.opts.dataDir;
+    const end = this.metrics.snapshotSeconds.startTimer();
+    // Everything up to `await` is synchronous: the sealed segment, the chunk-file lengths and the head
+    // state describe the same instant.
+    this.head.flush(this.head.maxTime);
+    const sealed = wal.seal();
+    const bytes = encodeSnapshot(this.head, files.lengths());
+    this.lastBulkSnapshot = Date.now();
+    const run = (async () => {
+      const segment = await sealed;
+      finishSnapshot(bytes, segment);
+      await files.sync();
+      await writeSnapshot(dataDir, segment, bytes);
+      await wal.removeUpTo(segment);
+      end();
+    })();
+    this.snapshotting = run
+      .catch((err: unknown) => {
+        this.metrics.snapshotFailures.inc();
+        this.logger?.error({ err }, 'snapshot failed; the write-ahead log is kept');
+        throw err;
+      })
+      .finally(() => {
+        this.snapshotting = undefined;
+      });
+    return this.snapshotting;
+  }
+
+  /** flush makes everything committed so far durable (a snapshot). */
+  flush(): Promise<void> {
+    return this.snapshot();
+  }
+
+  async applyRetention(now: number): Promise<void> {
+    this.checkOpen();
+    const cutoffs = retentionCutoffs(now, this.retention);
+    this.head.flush(now);
+    const res = this.chunks.applyRetention(cutoffs);
+    for (const tier of TIERS)
+      if (res.dropped[tier] > 0) this.metrics.retentionDroppedChunks.inc({ tier }, res.dropped[tier]);
+    // A series with nothing stored and no sample for the longest retention is gone for good.
+    const gone = new Set(res.emptyRefs.filter((ref) => this.head.lastTime(ref) < cutoffs['1h']));
+    if (gone.size > 0) {
+      this.head.deleteSeries(gone);
+      this.chunks.deleteSeries(gone);
+    }
+    if (this.files) await this.files.dropBefore(cutoffs);
+  }
+
+  health(): StorageHealth {
+    const err = this.wal?.error ?? this.files?.error;
+    return {
+      backend: this.name,
+      ok: !this.closed && !err,
+      ...(err && { detail: `write failed: ${err.message}` }),
+      ...(this.closed && { detail: 'closed' }),
+      series: this.head.numSeries,
+    };
+  }
+
+  /** stats reports stored chunk bytes and counts (for benchmarks and status pages). */
+  stats(): { series: number; chunks: number; bytes: number } {
+    return { series: this.head.numSeries, ...this.chunks.stats() };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    if (this.timer) clearInterval(this.timer);
+    if (this.snapshotting) await this.snapshotting.catch(() => undefined);
+    if (this.wal) await this.snapshot().catch(() => undefined);
+    this.closed = true;
+    await this.wal?.close();
+    await this.files?.close();
+  }
+}

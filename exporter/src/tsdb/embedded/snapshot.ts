@@ -1,0 +1,157 @@
+/**
+ * Snapshots of the embedded store: `snapshot-<walSegment>` holds everything the write-ahead log segments
+ * up to `walSegment` contributed — the series index, each chunk file's length, and every series' head state
+ * (open samples, rollup accumulators). Restart = load the newest valid snapshot, cut chunk files to the
+ * recorded lengths, replay the later log segments. Layout:
+ * `"OMSNAP01"[u32 crc32(body)][body]`, body = `[u32 walSegment][f64 maxTime][u32 nextRef]`
+ * `[u32 nSeries][(u32 ref, u32 nLabels, (string name, string value)×nLabels)×nSeries]`
+ * `[u32 nFiles][(string name, f64 length)×nFiles][u32 nStates][Head.writeSeriesState×nStates]`.
+ * Written to a temp file, fsync'ed, renamed into place, directory fsync'ed: a crash leaves the old one.
+ */
+import { crc32 } from 'node:zlib';
+import { open, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import { ByteReader, ByteWriter } from '../bytes.js';
+import { TsdbError } from '../errors.js';
+import type { Head } from '../head.js';
+import { fsyncDir } from './wal.js';
+
+/** SNAPSHOT_MAGIC opens every snapshot file (format version 1). */
+const SNAPSHOT_MAGIC = new TextEncoder().encode('OMSNAP01');
+
+/** SNAPSHOT_PREFIX names snapshot files: `snapshot-<wal segment, 8 digits>`. */
+const SNAPSHOT_PREFIX = 'snapshot-';
+
+/** SEGMENT_OFFSET is where the body's wal segment field sits (after the magic and the crc). */
+const SEGMENT_OFFSET = SNAPSHOT_MAGIC.length + 4;
+
+/**
+ * encodeSnapshot serialises the head and chunk-file lengths synchronously (a consistent cut). The log
+ * segment it covers is only known once the seal ran, so `finishSnapshot` fills it in and checksums.
+ */
+export function encodeSnapshot(head: Head, fileLengths: ReadonlyMap<string, number>): Uint8Array {
+  const walSegment = 0;
+  const w = new ByteWriter(1 << 20);
+  w.bytesRaw(SNAPSHOT_MAGIC);
+  w.u32(0); // crc, patched below
+  const bodyStart = w.length;
+  w.u32(walSegment);
+  w.f64(head.maxTime);
+  w.u32(head.index.nextRef);
+  w.u32(head.index.size);
+  for (const [ref, labels] of head.index.entries()) {
+    w.u32(ref);
+    const names = Object.keys(labels);
+    w.u32(names.length);
+    for (const n of names) {
+      w.string(n);
+      w.string(labels[n] ?? '');
+    }
+  }
+  w.u32(fileLengths.size);
+  for (const [name, len] of fileLengths) {
+    w.string(name);
+    w.f64(len);
+  }
+  w.u32(head.index.size);
+  for (const ref of head.refs()) head.writeSeriesState(ref, w);
+  if (bodyStart !== SEGMENT_OFFSET) throw new Error('snapshot layout drifted');
+  return w.finish().slice();
+}
+
+/** finishSnapshot stamps the covered log segment into encoded snapshot bytes and sets the checksum. */
+export function finishSnapshot(bytes: Uint8Array, walSegment: number): void {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  view.setUint32(SEGMENT_OFFSET, walSegment, true);
+  view.setUint32(SNAPSHOT_MAGIC.length, crc32(bytes.subarray(SEGMENT_OFFSET)), true);
+}
+
+/** SnapshotHeader is what a snapshot says about files, read before the head state is applied. */
+export interface LoadedSnapshot {
+  readonly walSegment: number;
+  readonly fileLengths: Map<string, number>;
+  /** restoreHead applies the snapshot's series and head state to an empty head. */
+  restoreHead(head: Head): void;
+}
+
+/** decodeSnapshot verifies and parses a snapshot file's bytes; throws TSDB_CORRUPT when it is damaged. */
+export function decodeSnapshot(buf: Uint8Array): LoadedSnapshot {
+  const headerLen = SNAPSHOT_MAGIC.length + 4;
+  if (buf.length < headerLen || !SNAPSHOT_MAGIC.every((b, i) => buf[i] === b)) {
+    throw new TsdbError('TSDB_CORRUPT', 'not a snapshot file (bad magic)');
+  }
+  const crc = new DataView(buf.buffer, buf.byteOffset, buf.byteLength).getUint32(SNAPSHOT_MAGIC.length, true);
+  const body = buf.subarray(headerLen);
+  if (crc32(body) !== crc) throw new TsdbError('TSDB_CORRUPT', 'snapshot checksum mismatch');
+  const r = new ByteReader(body);
+  const walSegment = r.u32();
+  const maxTime = r.f64();
+  const nextRef = r.u32();
+  const series: [number, Record<string, string>][] = [];
+  const nSeries = r.u32();
+  for (let i = 0; i < nSeries; i++) {
+    const ref = r.u32();
+    const labels: Record<string, string> = {};
+    const n = r.u32();
+    for (let j = 0; j < n; j++) {
+      const name = r.string();
+      labels[name] = r.string();
+    }
+    series.push([ref, labels]);
+  }
+  const fileLengths = new Map<string, number>();
+  const nFiles = r.u32();
+  for (let i = 0; i < nFiles; i++) {
+    const name = r.string();
+    fileLengths.set(name, r.f64());
+  }
+  return {
+    walSegment,
+    fileLengths,
+    restoreHead(head: Head): void {
+      for (const [ref, labels] of series) head.restoreSeries(ref, labels);
+      head.index.reserveRefs(nextRef);
+      const nStates = r.u32();
+      for (let i = 0; i < nStates; i++) head.readSeriesState(r);
+      head.noteMaxTime(maxTime);
+    },
+  };
+}
+
+/** listSnapshots returns the snapshot files of `dir`, newest (highest segment) first. */
+async function listSnapshots(dir: string): Promise<{ name: string; segment: number }[]> {
+  const names = await readdir(dir).catch(() => [] as string[]);
+  return names
+    .filter((n) => n.startsWith(SNAPSHOT_PREFIX) && /^\d+$/.test(n.slice(SNAPSHOT_PREFIX.length)))
+    .map((name) => ({ name, segment: Number(name.slice(SNAPSHOT_PREFIX.length)) }))
+    .sort((a, b) => b.segment - a.segment);
+}
+
+/** readLatestSnapshot returns the newest snapshot that verifies, skipping (and logging) damaged ones. */
+export async function readLatestSnapshot(dir: string, logger?: Logger): Promise<LoadedSnapshot | undefined> {
+  for (const { name } of await listSnapshots(dir)) {
+    try {
+      return decodeSnapshot(await readFile(join(dir, name)));
+    } catch (err) {
+      logger?.error({ err, file: name }, 'snapshot unreadable; trying an older one');
+    }
+  }
+  return undefined;
+}
+
+/** writeSnapshot stores `bytes` as the snapshot of `walSegment` atomically and removes older snapshots. */
+export async function writeSnapshot(dir: string, walSegment: number, bytes: Uint8Array): Promise<void> {
+  const tmp = join(dir, 'snapshot.tmp');
+  const fh = await open(tmp, 'w');
+  try {
+    await fh.write(bytes);
+    await fh.datasync();
+  } finally {
+    await fh.close();
+  }
+  const name = SNAPSHOT_PREFIX + String(walSegment).padStart(8, '0');
+  await rename(tmp, join(dir, name));
+  await fsyncDir(dir);
+  for (const s of await listSnapshots(dir)) if (s.name !== name) await rm(join(dir, s.name), { force: true });
+}
