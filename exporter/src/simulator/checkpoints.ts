@@ -1,0 +1,71 @@
+/**
+ * Saved server states on the grid, so that reaching an arbitrary past instant replays at most one
+ * checkpoint interval instead of everything since the server booted. States are pure functions of
+ * (seed, fleet, scenarios, index), so any stepper may use a checkpoint any other stepper saved.
+ */
+
+/** CHECKPOINT_STEPS is the spacing of checkpoints in grid steps (240 × 15 s = 1 hour). */
+export const CHECKPOINT_STEPS = 240;
+
+/** DEFAULT_CHECKPOINT_BUDGET_BYTES bounds the memory all checkpoints of a fleet may use (32 MiB). */
+export const DEFAULT_CHECKPOINT_BUDGET_BYTES = 32 * 1024 * 1024;
+
+/** MIN_CHECKPOINTS_PER_SERVER keeps a few even for huge fleets (live ticks plus one recent past). */
+const MIN_CHECKPOINTS_PER_SERVER = 2;
+
+/** CheckpointStore keeps, per server, the states at some grid indexes (multiples of CHECKPOINT_STEPS). */
+export class CheckpointStore {
+  private readonly indexes: number[][];
+  private readonly states: Map<number, Float64Array>[];
+  private readonly perServer: number;
+
+  constructor(servers: number, stateDoubles: number, budgetBytes: number) {
+    this.indexes = Array.from({ length: servers }, () => []);
+    this.states = Array.from({ length: servers }, () => new Map<number, Float64Array>());
+    const per = Math.floor(budgetBytes / (8 * Math.max(1, stateDoubles)));
+    this.perServer = Math.max(MIN_CHECKPOINTS_PER_SERVER, per);
+  }
+
+  /** save stores a copy of `state[from, from + size)` as server i's state at grid index n. */
+  save(i: number, n: number, state: Float64Array, from: number, size: number): void {
+    const map = this.states[i];
+    const idx = this.indexes[i];
+    if (!map || !idx || map.has(n)) return;
+    map.set(n, state.slice(from, from + size));
+    // Keep indexes sorted; saves come nearly always in increasing order.
+    let k = idx.length;
+    while (k > 0 && (idx[k - 1] ?? 0) > n) k--;
+    idx.splice(k, 0, n);
+    if (idx.length > this.perServer) {
+      // Evict the oldest: recent history is what live ticks, restarts and dashboards revisit.
+      const old = idx.shift();
+      if (old !== undefined) map.delete(old);
+    }
+  }
+
+  /** latest returns server i's checkpoint with the largest index in [lo, hi], or undefined. */
+  latest(i: number, lo: number, hi: number): { n: number; state: Float64Array } | undefined {
+    const idx = this.indexes[i];
+    const map = this.states[i];
+    if (!idx || !map) return undefined;
+    for (let k = idx.length - 1; k >= 0; k--) {
+      const n = idx[k] ?? -1;
+      if (n > hi) continue;
+      if (n < lo) return undefined;
+      const state = map.get(n);
+      return state ? { n, state } : undefined;
+    }
+    return undefined;
+  }
+
+  /** dropFrom forgets every checkpoint at grid index ≥ n (its inputs changed). */
+  dropFrom(n: number): void {
+    this.indexes.forEach((idx, i) => {
+      const map = this.states[i];
+      while (idx.length > 0 && (idx[idx.length - 1] ?? 0) >= n) {
+        const k = idx.pop();
+        if (k !== undefined) map?.delete(k);
+      }
+    });
+  }
+}

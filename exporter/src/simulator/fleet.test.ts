@@ -1,0 +1,69 @@
+import { describe, expect, it } from 'vitest';
+import { Fleet } from './fleet.js';
+import { defaultFleet } from './fleet-file.js';
+import { GRID_MS } from './server-model.js';
+
+/** T0 is a fixed Wednesday afternoon; fleets are installed two hours before so tests replay little. */
+const T0 = Date.UTC(2026, 0, 14, 14, 0, 0);
+const EPOCH = T0 - 2 * 3_600_000;
+
+/** firstBitDifference returns the first index where a and b differ bit for bit (NaN equals NaN), or -1. */
+function firstBitDifference(a: Float64Array, b: Float64Array): number {
+  if (a.length !== b.length) return 0;
+  const x = Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+  const y = Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+  if (x.equals(y)) return -1;
+  for (let k = 0; k < a.length; k++) if (!Object.is(a[k], b[k])) return k;
+  return -1;
+}
+
+describe('Fleet determinism', () => {
+  it('gives bit-identical frames for the same seed and instants, across instances', () => {
+    const a = new Fleet({ seed: 7, epoch: EPOCH });
+    const b = new Fleet({ seed: 7, epoch: EPOCH });
+    for (const t of [T0, T0 + 15_000, T0 + 22_500, T0 + 3_600_000]) {
+      const fa = a.frameAt(t);
+      const fb = b.frameAt(t);
+      expect(firstBitDifference(fa.values, fb.values)).toBe(-1);
+      expect(fa.summaries).toEqual(fb.summaries);
+    }
+  });
+
+  it('differs for another seed', () => {
+    const a = new Fleet({ seed: 7, epoch: EPOCH }).frameAt(T0);
+    const b = new Fleet({ seed: 8, epoch: EPOCH }).frameAt(T0);
+    expect(firstBitDifference(a.values, b.values)).not.toBe(-1);
+  });
+
+  it('backfill frames equal live ticks bit for bit, at grid and off-grid steps', () => {
+    for (const step of [15_000, 10_000, 1_000]) {
+      const from = T0 - 30 * GRID_MS + 3_000;
+      const to = from + 40 * step;
+      const live = new Fleet({ seed: 3, epoch: EPOCH });
+      const fill = new Fleet({ seed: 3, epoch: EPOCH });
+      const frames = [...fill.frames(from, to, step)];
+      expect(frames).toHaveLength(41);
+      for (const f of frames) {
+        const l = live.frameAt(f.t);
+        expect(firstBitDifference(l.values, f.values)).toBe(-1);
+        expect(l.summaries).toEqual(f.summaries);
+      }
+    }
+  });
+
+  it('random access to the past agrees with stepping there', () => {
+    const stepped = new Fleet({ seed: 5, epoch: EPOCH });
+    for (let t = T0; t <= T0 + 300 * GRID_MS; t += GRID_MS) stepped.frameAt(t);
+    const target = T0 + 123 * GRID_MS + 4_000;
+    const direct = new Fleet({ seed: 5, epoch: EPOCH }).frameAt(target);
+    expect(firstBitDifference(stepped.frameAt(target).values, direct.values)).toBe(-1);
+  });
+
+  it('the default fleet has 20 servers and about 100 series each', () => {
+    const f = new Fleet({ epoch: EPOCH });
+    expect(f.layout.servers.map((s) => s.id)).toEqual(defaultFleet().map((s) => s.id));
+    const per = f.layout.series.length / 20;
+    expect(per).toBeGreaterThanOrEqual(60);
+    expect(per).toBeLessThanOrEqual(120);
+  });
+});

@@ -1,0 +1,432 @@
+/**
+ * The fleet simulator. Values are a deterministic function of (seed, fleet, scenarios, instant):
+ *
+ * - Time is a fixed 15 s grid (GRID_MS) anchored at Unix time 0. Each server's state at grid index n is
+ *   obtained by stepping from its last boot: the fleet's epoch (installation), a planned maintenance reboot
+ *   (every 5–9 days per server, staggered) or the end of a server_down scenario. Counters start at 0 at
+ *   every boot, as after a real reboot, and are exact integrals of piecewise-constant rates.
+ * - Randomness is counter-based (hash of seed, server, process, step), so stepping never consumes a
+ *   stream and any two steppers reaching index n produce bit-identical states. Noise is AR(1) per process.
+ * - Causality: seasonal traffic (UTC daily and weekly curves, per role) × noise × scenario effects gives the
+ *   request rate; requests drive CPU demand, network bytes/packets, disk I/O and context switches; demand
+ *   drives utilisation, the 1/5/15-minute load averages (Linux EWMAs of runnable tasks) and latency
+ *   (queueing); latency shapes the request-duration histogram; memory pressure drives swap.
+ * - An instant between grid points reports gauges of the grid point before it and counters advanced by their
+ *   rate, so live ticks at any period ≥ 1 s, backfill at any step and random access all agree.
+ * - Checkpoints (hourly, memory-bounded) make random access to the past cost at most an hour of steps;
+ *   the first access after start-up replays from the last boot (≤ 9 days, ~1 s for 20 servers).
+ *
+ * Frames at instants before `epoch` report every server down (the fleet did not exist yet).
+ */
+import type { Logger } from 'pino';
+import { CheckpointStore, CHECKPOINT_STEPS, DEFAULT_CHECKPOINT_BUDGET_BYTES } from './checkpoints.js';
+import { Effects } from './effects.js';
+import { SimulatorError } from './errors.js';
+import { defaultFleet } from './fleet-file.js';
+import { seedKey } from './hash.js';
+import { buildFleetPlan, type ServerPlan } from './layout.js';
+import { backupActivity, nightlyBump, ROLE_PROFILES, userSeason } from './profiles.js';
+import {
+  ScenarioBook,
+  DEFAULT_SCENARIO_RATE_PER_HOUR,
+  type ScenarioSpec,
+  type ScenarioState,
+} from './scenarios.js';
+import { GRID_MS, H, ServerModel, Status } from './server-model.js';
+import type { FleetFrame, FleetLayout, Scenario, ServerInfo, ServerSummary } from './types.js';
+
+/** DEFAULT_SEED is the seed when none is configured. */
+export const DEFAULT_SEED = 42;
+
+/**
+ * DEFAULT_EPOCH is when the simulated fleet was installed: 2025-01-01T00:00:00Z. Boots before an instant are
+ * at most 9 days back (maintenance reboots), so a far-away epoch costs nothing.
+ */
+export const DEFAULT_EPOCH = Date.UTC(2025, 0, 1);
+
+/** DEFAULT_HISTORY_MS is how far back history() reaches by default (8 days: the 7-day backfill and margin). */
+export const DEFAULT_HISTORY_MS = 8 * 86_400_000;
+
+/** FleetOptions configures a Fleet; every field has a default. */
+export interface FleetOptions {
+  /** servers of the fleet (default: defaultFleet(), the shipped 20 servers). */
+  readonly servers?: readonly ServerInfo[];
+  /** seed of every random choice (integer, default DEFAULT_SEED). */
+  readonly seed?: number;
+  /** scenarioRatePerHour is scheduled scenarios per hour across the fleet (default 3; 0 = none). */
+  readonly scenarioRatePerHour?: number;
+  /**
+   * epoch is the fleet's installation time in Unix ms (default DEFAULT_EPOCH). Benchmarks of big fleets
+   * set it shortly before their first instant, so the first frame does not replay days of history.
+   */
+  readonly epoch?: number;
+  /** logger for scenario changes (default: none). */
+  readonly logger?: Logger;
+  /** checkpointBudgetBytes bounds checkpoint memory (default 32 MiB). */
+  readonly checkpointBudgetBytes?: number;
+}
+
+/** FramesOptions tunes frames(). */
+export interface FramesOptions {
+  /**
+   * reuse makes every yielded frame share one values array (overwritten by the next frame): for consumers
+   * that copy or encode each frame before asking for the next one (backfill).
+   */
+  readonly reuse?: boolean;
+}
+
+/** Stepper is one cursor over time: state of every server at its grid index (`cursor`, -1 = none). */
+class Stepper {
+  readonly cursor: Float64Array;
+  version: number;
+  constructor(
+    readonly state: Float64Array,
+    servers: number,
+    version: number,
+  ) {
+    this.cursor = new Float64Array(servers).fill(-1);
+    this.version = version;
+  }
+}
+
+const EMPTY_IDS: readonly string[] = Object.freeze([]);
+
+/** Fleet is the simulated fleet: its layout, its frames at any instant, and its failure scenarios. */
+export class Fleet {
+  /** layout is the fixed series set every frame's values are aligned with. */
+  readonly layout: FleetLayout;
+  /** seed is the seed in use. */
+  readonly seed: number;
+  /** epoch is the installation instant (Unix ms). */
+  readonly epoch: number;
+  /** gridMs is the model's step (15 s): frames at grid instants are the model's own states. */
+  readonly gridMs = GRID_MS;
+  private readonly plans: readonly ServerPlan[];
+  private readonly models: readonly ServerModel[];
+  private readonly offsets: Float64Array;
+  private readonly isBatch: Uint8Array;
+  private readonly book: ScenarioBook;
+  private readonly checkpoints: CheckpointStore;
+  private readonly fx: Effects;
+  private readonly live: Stepper;
+  private readonly stateDoubles: number;
+  private readonly epochIndex: number;
+  private readonly invalidations: number[] = [];
+  private readonly start: Float64Array;
+  private readonly downNow: Uint8Array;
+  private readonly logger: Logger | undefined;
+
+  constructor(opts: FleetOptions = {}) {
+    const servers = opts.servers ?? defaultFleet();
+    if (servers.length === 0)
+      throw new SimulatorError('FLEET_OPTIONS_INVALID', 'servers: the fleet is empty', 'servers');
+    const seed = opts.seed ?? DEFAULT_SEED;
+    if (!Number.isSafeInteger(seed))
+      throw new SimulatorError('FLEET_OPTIONS_INVALID', `seed must be an integer, got ${seed}`, 'seed');
+    const epoch = opts.epoch ?? DEFAULT_EPOCH;
+    if (!Number.isFinite(epoch))
+      throw new SimulatorError(
+        'FLEET_OPTIONS_INVALID',
+        `epoch must be a Unix time in ms, got ${epoch}`,
+        'epoch',
+      );
+    this.seed = seed;
+    this.epoch = epoch;
+    this.epochIndex = Math.ceil(epoch / GRID_MS);
+    this.logger = opts.logger;
+    const { layout, plans } = buildFleetPlan(servers);
+    this.layout = layout;
+    this.plans = plans;
+    const key = seedKey(seed);
+    this.models = servers.map((info, i) => new ServerModel(i, info, plans[i] ?? missing(i), key));
+    this.offsets = new Float64Array(servers.length);
+    let total = 0;
+    this.models.forEach((m, i) => {
+      this.offsets[i] = total;
+      total += m.stateSize;
+    });
+    this.stateDoubles = total;
+    this.isBatch = Uint8Array.from(servers, (s) => (ROLE_PROFILES[s.role].season === 'batch' ? 1 : 0));
+    this.book = new ScenarioBook(servers, seed, {
+      ratePerHour: opts.scenarioRatePerHour ?? DEFAULT_SCENARIO_RATE_PER_HOUR,
+      epoch,
+    });
+    this.book.onChange((from) => this.invalidate(from));
+    this.checkpoints = new CheckpointStore(
+      servers.length,
+      total / servers.length,
+      opts.checkpointBudgetBytes ?? DEFAULT_CHECKPOINT_BUDGET_BYTES,
+    );
+    this.fx = new Effects(servers.length);
+    this.start = new Float64Array(servers.length);
+    this.downNow = new Uint8Array(servers.length);
+    this.live = this.newStepper();
+  }
+
+  private newStepper(): Stepper {
+    return new Stepper(new Float64Array(this.stateDoubles), this.models.length, this.invalidations.length);
+  }
+
+  /** invalidate forgets every state at or after `from` (a scenario changed from then on). */
+  private invalidate(from: number): void {
+    this.invalidations.push(from);
+    this.checkpoints.dropFrom(Math.ceil(from / GRID_MS));
+  }
+
+  private sync(st: Stepper): void {
+    if (st.version === this.invalidations.length) return;
+    let from = Infinity;
+    for (let k = st.version; k < this.invalidations.length; k++)
+      from = Math.min(from, this.invalidations[k] ?? Infinity);
+    const n = Math.ceil(from / GRID_MS);
+    for (let i = 0; i < st.cursor.length; i++) if ((st.cursor[i] ?? -1) >= n) st.cursor[i] = -1;
+    st.version = this.invalidations.length;
+  }
+
+  /** advance brings every server of `st` to grid index n. */
+  private advance(st: Stepper, n: number): void {
+    this.sync(st);
+    const N = this.models.length;
+    const start = this.start;
+    const cold: number[] = [];
+    for (let i = 0; i < N; i++) {
+      const c = st.cursor[i] ?? -1;
+      if (c === n) start[i] = Infinity;
+      else if (c >= 0 && c < n && n - c <= CHECKPOINT_STEPS) start[i] = c + 1;
+      else cold.push(i);
+    }
+    if (cold.length > 0) this.coldStart(st, cold, n);
+    let lo = Infinity;
+    for (let i = 0; i < N; i++) if ((start[i] ?? Infinity) < lo) lo = start[i] ?? Infinity;
+    for (let m = lo; m <= n; m++) {
+      const t = m * GRID_MS;
+      this.fx.reset();
+      this.fx.apply(this.book.overlapping(t - GRID_MS, t), t, GRID_MS, this.layout.servers);
+      const user = userSeason(t);
+      const batch = 0.45 + 0.2 * user + 0.35 * nightlyBump(t);
+      const backup = backupActivity(t);
+      for (let i = 0; i < N; i++) {
+        if ((start[i] ?? Infinity) > m) continue;
+        this.stepOne(st, i, m, t, this.isBatch[i] ? batch : user, backup);
+      }
+    }
+  }
+
+  /**
+   * coldStart picks, for servers without a usable cursor, the closest state to replay from: the cursor, a
+   * checkpoint, or the last boot (epoch, maintenance reboot, or the end of a server_down).
+   */
+  private coldStart(st: Stepper, cold: readonly number[], n: number): void {
+    const boots = new Map<number, number>();
+    let lo = Infinity;
+    for (const i of cold) {
+      const model = this.models[i];
+      if (!model) continue;
+      const b = Math.max(this.epochIndex, model.lastPeriodicBoot(n));
+      boots.set(i, b);
+      if (b < lo) lo = b;
+    }
+    if (n >= this.epochIndex && lo <= n) {
+      for (const e of this.book.overlapping(lo * GRID_MS - GRID_MS, n * GRID_MS)) {
+        if (e.kind !== 'server_down') continue;
+        const b = Math.ceil(e.end / GRID_MS);
+        const cur = boots.get(e.origin);
+        if (cur !== undefined && b <= n && b > cur) boots.set(e.origin, b);
+      }
+    }
+    for (const i of cold) {
+      const o = this.offsets[i] ?? 0;
+      const size = this.models[i]?.stateSize ?? 0;
+      if (n < this.epochIndex) {
+        st.cursor[i] = -1;
+        this.start[i] = n;
+        continue;
+      }
+      const b = boots.get(i) ?? n;
+      let from = b;
+      let keep = false;
+      const c = st.cursor[i] ?? -1;
+      if (c >= 0 && c < n && c + 1 > from) {
+        from = c + 1;
+        keep = true;
+      }
+      const cp = this.checkpoints.latest(i, b, n);
+      if (cp && cp.n + 1 > from) {
+        st.state.set(cp.state, o);
+        st.cursor[i] = cp.n;
+        from = cp.n + 1;
+        keep = true;
+      }
+      if (!keep) {
+        st.state[o + H.status] = Status.invalid;
+        st.cursor[i] = -1;
+      }
+      if (size === 0) from = Infinity;
+      this.start[i] = from;
+    }
+  }
+
+  private stepOne(st: Stepper, i: number, m: number, t: number, season: number, backup: number): void {
+    const model = this.models[i];
+    if (!model) return;
+    const o = this.offsets[i] ?? 0;
+    const s = st.state;
+    st.cursor[i] = m;
+    if (m < this.epochIndex) {
+      s[o + H.status] = Status.notInstalled;
+      return;
+    }
+    if (this.fx.down[i]) {
+      s[o + H.status] = Status.down;
+      s[o + H.index] = m;
+    } else if (
+      s[o + H.status] !== Status.up ||
+      this.fx.reboot[i] ||
+      m === this.epochIndex ||
+      model.isPeriodicBoot(m)
+    ) {
+      model.boot(s, o, m, t, season, backup, this.fx);
+    } else {
+      model.step(s, o, m, t, season, backup, this.fx);
+    }
+    if (m % CHECKPOINT_STEPS === 0) this.checkpoints.save(i, m, s, o, model.stateSize);
+  }
+
+  private emit(st: Stepper, t: number, n: number, out: Float64Array): FleetFrame {
+    const dtS = (t - n * GRID_MS) / 1000;
+    const active = this.book.activeEntries(t);
+    const ids = new Map<number, string[]>();
+    for (const e of active) {
+      if (e.kind === 'server_down') this.downNow[e.origin] = 1;
+      for (const a of e.affected) {
+        const list = ids.get(a);
+        if (list) list.push(e.id);
+        else ids.set(a, [e.id]);
+      }
+    }
+    const s = st.state;
+    const N = this.models.length;
+    const summaries: ServerSummary[] = new Array<ServerSummary>(N);
+    for (let i = 0; i < N; i++) {
+      const model = this.models[i];
+      const plan = this.plans[i];
+      const info = this.layout.servers[i];
+      if (!model || !plan || !info) continue;
+      const o = this.offsets[i] ?? 0;
+      const up = s[o + H.status] === Status.up && this.downNow[i] === 0;
+      if (up) model.emit(s, o, out, dtS);
+      else out.fill(NaN, plan.first, plan.first + plan.count);
+      out.fill(0, plan.first + plan.scenarioActive, plan.first + plan.count);
+      summaries[i] = {
+        id: info.id,
+        role: info.role,
+        cpu: up ? (s[o + H.cpu] ?? 0) : 0,
+        memory: up ? (s[o + H.mem] ?? 0) : 0,
+        disk: up ? (s[o + H.disk] ?? 0) : 0,
+        networkIn: up ? (s[o + H.netIn] ?? 0) : 0,
+        networkOut: up ? (s[o + H.netOut] ?? 0) : 0,
+        up,
+        activeScenarios: ids.get(i) ?? EMPTY_IDS,
+      };
+    }
+    for (const e of active) {
+      if (e.kind === 'server_down') this.downNow[e.origin] = 0;
+      for (const a of e.affected) {
+        const plan = this.plans[a];
+        if (plan) out[plan.first + plan.scenarioActive + e.kindIndex] = 1;
+      }
+    }
+    return { t, values: out, summaries };
+  }
+
+  /**
+   * frameAt returns the fleet's state at instant `t` (Unix ms). Live ticks call it with increasing `t`;
+   * any other order works too (slower). `out` may be passed to reuse a values array.
+   */
+  frameAt(t: number, out?: Float64Array): FleetFrame {
+    checkInstant(t, 't');
+    const n = Math.floor(t / GRID_MS);
+    this.advance(this.live, n);
+    return this.emit(this.live, t, n, out ?? new Float64Array(this.layout.series.length));
+  }
+
+  /**
+   * frames yields the frames at from, from + stepMs, … ≤ to — bit-identical to frameAt at those instants —
+   * with its own cursor, so a backfill never disturbs live ticks.
+   */
+  *frames(
+    from: number,
+    to: number,
+    stepMs: number,
+    opts: FramesOptions = {},
+  ): Generator<FleetFrame, void, undefined> {
+    checkInstant(from, 'from');
+    checkInstant(to, 'to');
+    if (!(stepMs >= 1) || !Number.isFinite(stepMs))
+      throw new SimulatorError('FLEET_OPTIONS_INVALID', `stepMs must be ≥ 1, got ${stepMs}`, 'stepMs');
+    const st = this.newStepper();
+    const shared = opts.reuse ? new Float64Array(this.layout.series.length) : undefined;
+    for (let k = 0; ; k++) {
+      const t = from + k * stepMs;
+      if (t > to) return;
+      const n = Math.floor(t / GRID_MS);
+      this.advance(st, n);
+      yield this.emit(st, t, n, shared ?? new Float64Array(this.layout.series.length));
+    }
+  }
+
+  /** serverIndex returns the index of a server id in layout.servers, or -1. */
+  serverIndex(id: string): number {
+    return this.book.serverIndex(id);
+  }
+
+  /** inject starts an on-demand scenario at `now`; throws SimulatorError SCENARIO_INVALID naming the field. */
+  inject(spec: ScenarioSpec, now: number): Scenario {
+    checkInstant(now, 'now');
+    const s = this.book.inject(spec, now);
+    this.logger?.info({ scenario: s }, 'scenario injected');
+    return s;
+  }
+
+  /** stop ends a scenario (scheduled or injected) at `now`; SCENARIO_NOT_FOUND for an unknown id. */
+  stop(id: string, now: number): Scenario {
+    checkInstant(now, 'now');
+    const s = this.book.stop(id, now);
+    this.logger?.info({ scenario: s }, 'scenario stopped');
+    return s;
+  }
+
+  /** active returns the scenarios in effect at `now`. */
+  active(now: number): Scenario[] {
+    return this.book.active(now);
+  }
+
+  /**
+   * history returns the ground truth: every scenario (scheduled and injected) that started by `now` and was
+   * still running at or after `since` (default: 8 days before `now`, never before the epoch).
+   */
+  history(now: number, since = now - DEFAULT_HISTORY_MS): Scenario[] {
+    return this.book.history(now, Math.max(since, this.epoch));
+  }
+
+  /** toJSON returns the scenario state to persist (injected scenarios, early stops) so restarts keep them. */
+  toJSON(): ScenarioState {
+    return this.book.toJSON();
+  }
+
+  /** restore loads a state saved by toJSON (call before the first frame); SCENARIO_STATE_INVALID if malformed. */
+  restore(json: unknown): void {
+    const { dropped } = this.book.restore(json);
+    if (dropped.length > 0)
+      this.logger?.warn({ dropped }, 'persisted scenarios name servers no longer in the fleet');
+  }
+}
+
+function checkInstant(t: number, field: string): void {
+  if (!Number.isFinite(t))
+    throw new SimulatorError('FLEET_OPTIONS_INVALID', `${field} must be a finite Unix time in ms`, field);
+}
+
+function missing(i: number): never {
+  throw new Error(`no plan for server ${i}`);
+}

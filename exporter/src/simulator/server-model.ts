@@ -1,0 +1,489 @@
+/**
+ * One server's dynamics on the 15 s grid. A server's state is a block of a Float64Array:
+ *
+ *   [ hidden (HIDDEN slots) | value per series (count) | rate per series (count) ]
+ *
+ * `value` is a gauge's current value or a counter's integral since boot; `rate` is a counter's rate over the
+ * grid interval that starts at the state's instant, so a counter at any instant inside the interval is
+ * value + rate × elapsed (exact integral of a piecewise-constant rate, never decreasing).
+ */
+import { DISK_FILL_TARGET_FRACTION, dataMountIndex, type Effects } from './effects.js';
+import { hashPair, hashStep, stringKey, symmetric, unit, xorshift32 } from './hash.js';
+import {
+  HIST_STRIDE,
+  HTTP_METHODS,
+  HTTP_STATUSES,
+  LATENCY_BUCKETS,
+  SeriesKind,
+  type ServerPlan,
+} from './layout.js';
+import { normalCdf } from './normal-cdf.js';
+import { MS_PER_DAY, MS_PER_WEEK, ROLE_PROFILES, type RoleProfile } from './profiles.js';
+import type { ServerInfo } from './types.js';
+
+/** GRID_MS is the model's step: the seed's generation interval and Prometheus' default scrape interval. */
+export const GRID_MS = 15_000;
+
+/** GRID_S is GRID_MS in seconds (rates are per second). */
+const GRID_S = GRID_MS / 1000;
+
+/** Hidden state slots. */
+export const H = {
+  status: 0,
+  index: 1,
+  boot: 2,
+  arReq: 3,
+  arCpu: 4,
+  arLat: 5,
+  arMem: 6,
+  arIo: 7,
+  arNet: 8,
+  load1: 9,
+  load5: 10,
+  load15: 11,
+  swap: 12,
+  cpu: 13,
+  mem: 14,
+  disk: 15,
+  netIn: 16,
+  netOut: 17,
+  runnable: 18,
+} as const;
+
+/** HIDDEN is the number of hidden slots before the per-series values. */
+export const HIDDEN = 20;
+
+/** Status values of H.status. */
+export const Status = { invalid: 0, up: 1, down: 2, notInstalled: 3 } as const;
+
+/**
+ * LOAD_DECAY are the per-grid-step decay factors of the 1/5/15-minute load averages. Linux multiplies by
+ * EXP_1 = e^(-5s/1min) (and 5 min, 15 min) every 5 s (kernel/sched/loadavg.c); three such updates with
+ * the same runnable count equal one update by e^(-15s/τ).
+ */
+export const LOAD_DECAY = [Math.exp(-GRID_S / 60), Math.exp(-GRID_S / 300), Math.exp(-GRID_S / 900)] as const;
+
+/** AR(1) processes: φ per grid step (correlation time ≈ 15 s / (1 - φ)) and stationary standard deviation. */
+const AR = {
+  req: { phi: 0.97, sd: 0.07 }, // traffic level, log scale: drifts over ~8 min
+  cpu: { phi: 0.8, sd: 0.02 }, // CPU demand not explained by traffic, fraction of cores
+  lat: { phi: 0.9, sd: 0.08 }, // latency, log scale
+  mem: { phi: 0.995, sd: 0.012 }, // memory use, fraction of total: slow wander (caches, heaps)
+  io: { phi: 0.7, sd: 0.25 }, // disk I/O, log scale: bursty
+  net: { phi: 0.85, sd: 0.05 }, // bytes per request, log scale
+} as const;
+
+/** SQRT3 scales a uniform [-1, 1) draw to unit variance. */
+const SQRT3 = Math.sqrt(3);
+
+const innovation = (p: { phi: number; sd: number }): number => p.sd * Math.sqrt(1 - p.phi * p.phi) * SQRT3;
+const INNOV_REQ = innovation(AR.req);
+const INNOV_CPU = innovation(AR.cpu);
+const INNOV_LAT = innovation(AR.lat);
+const INNOV_MEM = innovation(AR.mem);
+const INNOV_IO = innovation(AR.io);
+const INNOV_NET = innovation(AR.net);
+
+/** CORE_JITTER is the per-core, per-step deviation from the server mean, in percentage points (±). */
+const CORE_JITTER = 3;
+
+/** PAGE_BYTES rounds memory and swap to whole 4 KiB pages, as the kernel reports them. */
+const PAGE_BYTES = 4096;
+
+/** MEM_MIN_FRACTION / MEM_MAX_FRACTION bound used memory (the kernel and OOM killer keep it inside). */
+const MEM_MIN_FRACTION = 0.05;
+const MEM_MAX_FRACTION = 0.985;
+
+/** SWAP_PRESSURE is the used fraction above which the kernel starts swapping out. */
+const SWAP_PRESSURE = 0.88;
+
+/** SWAP_OUT_PER_STEP is swapped out per step per unit of pressure (fraction of total memory). */
+const SWAP_OUT_PER_STEP = 0.02;
+
+/** SWAP_DECAY_PER_STEP: without pressure, swapped pages return slowly (half-life ≈ 6 h). */
+const SWAP_DECAY_PER_STEP = 0.0005;
+
+/** LINK_BYTES_PER_S is the capacity of one 1 Gbit/s interface. */
+const LINK_BYTES_PER_S = 125_000_000;
+
+/** RX_PACKET_BYTES / TX_PACKET_BYTES are mean packet sizes (small requests and ACKs in, MTU-sized data out). */
+const RX_PACKET_BYTES = 700;
+const TX_PACKET_BYTES = 1200;
+
+/** BASE_RX_ERROR_RATIO / BASE_TX_DROP_RATIO: a healthy NIC still sees a bad frame now and then. */
+const BASE_RX_ERROR_RATIO = 1e-7;
+const BASE_TX_DROP_RATIO = 2e-7;
+
+/** LATENCY_SIGMA is the log-normal shape of response times (p99 ≈ 4× the median). */
+const LATENCY_SIGMA = 0.6;
+
+/** LATENCY_MEAN_FACTOR is mean / median of that log-normal: e^(σ²/2). */
+const LATENCY_MEAN_FACTOR = Math.exp((LATENCY_SIGMA * LATENCY_SIGMA) / 2);
+
+/** METHOD_LATENCY: writes take longer than reads. */
+const METHOD_LATENCY = [1, 1.8] as const;
+
+/** ERROR_LATENCY: failed requests return faster than good ones (early exits), except under timeouts. */
+const ERROR_LATENCY = 0.6;
+
+/** BACKUP_READ_BYTES_PER_S / BACKUP_SHIP_BYTES_PER_S: the nightly database dump reads and ships its data. */
+const BACKUP_READ_BYTES_PER_S = 150_000_000;
+const BACKUP_SHIP_BYTES_PER_S = 60_000_000;
+
+/** DISK_GROWTH_PERIOD_MS: data grows for a week, then retention cleanup frees it (a weekly sawtooth). */
+const DISK_GROWTH_PERIOD_MS = MS_PER_WEEK;
+
+const LN_LE = Float64Array.from(LATENCY_BUCKETS, (le) => Math.log(le));
+const NB = LATENCY_BUCKETS.length;
+const INV_SIGMA = 1 / LATENCY_SIGMA;
+
+/** AR process salts for the per-server keys. */
+const SALT = { req: 1, cpu: 2, lat: 3, mem: 4, io: 5, net: 6, core: 7, boot: 8 } as const;
+
+/** ServerModel holds one server's static parameters and steps its state. */
+export class ServerModel {
+  /** stateSize is the number of Float64 slots of this server's state block. */
+  readonly stateSize: number;
+  private readonly p: RoleProfile;
+  private readonly peakRps: number;
+  private readonly scale: number;
+  private readonly cores: number;
+  private readonly coreWeight: Float64Array;
+  private readonly memTotal: number;
+  private readonly swapFloor: number;
+  private readonly swapMax: number;
+  private readonly diskBase: Float64Array;
+  private readonly diskGrowth: Float64Array;
+  private readonly diskPhase: Float64Array;
+  private readonly dataMount: number;
+  private readonly deviceWeight: Float64Array;
+  private readonly ifaceWeight: Float64Array;
+  private readonly counters: Int32Array;
+  private readonly isDb: boolean;
+  private readonly kReq: number;
+  private readonly kCpu: number;
+  private readonly kLat: number;
+  private readonly kMem: number;
+  private readonly kIo: number;
+  private readonly kNet: number;
+  private readonly kCore: number;
+  private readonly kBoot: number;
+  /** periodSteps / phaseSteps place the planned maintenance reboots (every 5–9 days). */
+  readonly periodSteps: number;
+  readonly phaseSteps: number;
+
+  constructor(
+    readonly index: number,
+    readonly info: ServerInfo,
+    readonly plan: ServerPlan,
+    fleetKey: number,
+  ) {
+    const key = hashPair(fleetKey, stringKey(info.id));
+    this.p = ROLE_PROFILES[info.role];
+    this.scale = 0.85 + 0.3 * unit(hashPair(key, 100));
+    this.peakRps = this.p.rps * this.scale * Math.max(0.5, Math.min(2, info.cores / defaultCores(info.role)));
+    this.cores = info.cores;
+    this.isDb = info.role === 'db';
+    this.stateSize = HIDDEN + 2 * plan.count;
+    // Core 0 takes the interrupts; the rest differ a little (pinned threads, scheduler affinity).
+    const w = Float64Array.from(
+      { length: info.cores },
+      (_, c) => 1 + 0.12 * symmetric(hashPair(key, 200 + c)) + (c === 0 ? 0.08 : 0),
+    );
+    const mean = w.reduce((a, b) => a + b, 0) / w.length;
+    this.coreWeight = w.map((x) => x / mean);
+    this.memTotal = info.memoryBytes;
+    this.swapFloor = this.isDb
+      ? 0
+      : Math.floor((unit(hashPair(key, 300)) * 64 * 1024 * 1024) / PAGE_BYTES) * PAGE_BYTES;
+    this.swapMax = Math.min(info.memoryBytes / 2, 8 * 1024 ** 3);
+    this.dataMount = dataMountIndex(info);
+    this.diskBase = Float64Array.from(info.disks, (_, m) => 18 + 45 * unit(hashPair(key, 400 + m)));
+    // Percentage points per day; the data volume grows fastest.
+    this.diskGrowth = Float64Array.from(
+      info.disks,
+      (_, m) => (m === this.dataMount ? 0.3 : 0.05) + 0.4 * unit(hashPair(key, 500 + m)),
+    );
+    this.diskPhase = Float64Array.from(info.disks, (_, m) =>
+      Math.floor(unit(hashPair(key, 600 + m)) * DISK_GROWTH_PERIOD_MS),
+    );
+    const dataDevice = info.disks[this.dataMount]?.device;
+    const devs = plan.devices.length;
+    this.deviceWeight = Float64Array.from(plan.devices, (d) =>
+      devs === 1 ? 1 : d === dataDevice ? 0.75 : 0.25 / (devs - 1),
+    );
+    const ifs = plan.interfaces;
+    this.ifaceWeight = Float64Array.from({ length: ifs }, (_, k) =>
+      ifs === 1 ? 1 : info.role === 'lb' ? 1 / ifs : k === 0 ? 0.8 : 0.2 / (ifs - 1),
+    );
+    const counters: number[] = [];
+    plan.kinds.forEach((k, j) => {
+      if (k === SeriesKind.intCounter || k === SeriesKind.floatCounter) counters.push(j);
+    });
+    this.counters = Int32Array.from(counters);
+    this.kReq = hashPair(key, SALT.req);
+    this.kCpu = hashPair(key, SALT.cpu);
+    this.kLat = hashPair(key, SALT.lat);
+    this.kMem = hashPair(key, SALT.mem);
+    this.kIo = hashPair(key, SALT.io);
+    this.kNet = hashPair(key, SALT.net);
+    this.kCore = hashPair(key, SALT.core);
+    this.kBoot = hashPair(key, SALT.boot);
+    const stepsPerDay = MS_PER_DAY / GRID_MS;
+    this.periodSteps = Math.round((5 + 4 * unit(hashPair(key, 700))) * stepsPerDay);
+    this.phaseSteps = Math.floor(unit(hashPair(key, 701)) * this.periodSteps);
+  }
+
+  /** lastPeriodicBoot returns the latest planned maintenance reboot at or before grid index n. */
+  lastPeriodicBoot(n: number): number {
+    const r = (((n - this.phaseSteps) % this.periodSteps) + this.periodSteps) % this.periodSteps;
+    return n - r;
+  }
+
+  /** isPeriodicBoot reports whether grid index n is a planned maintenance reboot. */
+  isPeriodicBoot(n: number): boolean {
+    return (((n - this.phaseSteps) % this.periodSteps) + this.periodSteps) % this.periodSteps === 0;
+  }
+
+  /** boot starts the server fresh at grid index n: counters 0, load averages 0, noise from its stationary law. */
+  boot(st: Float64Array, o: number, n: number, t: number, season: number, backup: number, fx: Effects): void {
+    st.fill(0, o, o + this.stateSize);
+    st[o + H.status] = Status.up;
+    st[o + H.boot] = n;
+    st[o + H.arReq] = AR.req.sd * SQRT3 * symmetric(hashStep(this.kReq ^ this.kBoot, n));
+    st[o + H.arCpu] = AR.cpu.sd * SQRT3 * symmetric(hashStep(this.kCpu ^ this.kBoot, n));
+    st[o + H.arLat] = AR.lat.sd * SQRT3 * symmetric(hashStep(this.kLat ^ this.kBoot, n));
+    st[o + H.arMem] = AR.mem.sd * SQRT3 * symmetric(hashStep(this.kMem ^ this.kBoot, n));
+    st[o + H.arIo] = AR.io.sd * SQRT3 * symmetric(hashStep(this.kIo ^ this.kBoot, n));
+    st[o + H.arNet] = AR.net.sd * SQRT3 * symmetric(hashStep(this.kNet ^ this.kBoot, n));
+    st[o + H.swap] = this.swapFloor;
+    this.compute(st, o, n, t, season, backup, fx);
+  }
+
+  /** step advances a running server from grid index n - 1 to n. */
+  step(st: Float64Array, o: number, n: number, t: number, season: number, backup: number, fx: Effects): void {
+    const v = o + HIDDEN;
+    const r = v + this.plan.count;
+    const counters = this.counters;
+    for (let k = 0; k < counters.length; k++) {
+      const j = counters[k] ?? 0;
+      st[v + j] = (st[v + j] ?? 0) + (st[r + j] ?? 0) * GRID_S;
+    }
+    st[o + H.arReq] = AR.req.phi * (st[o + H.arReq] ?? 0) + INNOV_REQ * symmetric(hashStep(this.kReq, n));
+    st[o + H.arCpu] = AR.cpu.phi * (st[o + H.arCpu] ?? 0) + INNOV_CPU * symmetric(hashStep(this.kCpu, n));
+    st[o + H.arLat] = AR.lat.phi * (st[o + H.arLat] ?? 0) + INNOV_LAT * symmetric(hashStep(this.kLat, n));
+    st[o + H.arMem] = AR.mem.phi * (st[o + H.arMem] ?? 0) + INNOV_MEM * symmetric(hashStep(this.kMem, n));
+    st[o + H.arIo] = AR.io.phi * (st[o + H.arIo] ?? 0) + INNOV_IO * symmetric(hashStep(this.kIo, n));
+    st[o + H.arNet] = AR.net.phi * (st[o + H.arNet] ?? 0) + INNOV_NET * symmetric(hashStep(this.kNet, n));
+    this.compute(st, o, n, t, season, backup, fx);
+  }
+
+  /** compute derives every gauge, rate and summary of the state at grid index n from its hidden state. */
+  private compute(
+    st: Float64Array,
+    o: number,
+    n: number,
+    t: number,
+    season: number,
+    backup: number,
+    fx: Effects,
+  ): void {
+    const i = this.index;
+    const p = this.p;
+    const plan = this.plan;
+    const v = o + HIDDEN;
+    const r = v + plan.count;
+    const cores = this.cores;
+    st[o + H.index] = n;
+
+    // Traffic drives everything else.
+    const traffic = this.peakRps * season * Math.exp(st[o + H.arReq] ?? 0) * (fx.traffic[i] ?? 1);
+    const dbBackup = this.isDb ? backup : 0;
+
+    // CPU: background + per-request work + scenario demand + unexplained noise, capped by the cores.
+    let demand =
+      p.backgroundCores +
+      dbBackup * 0.15 * cores +
+      traffic * p.cpuPerRequest +
+      ((fx.cpuExtra[i] ?? 0) + (st[o + H.arCpu] ?? 0)) * cores;
+    if (demand < 0.005 * cores) demand = 0.005 * cores;
+    const busy = demand < cores ? demand : cores;
+    const util = busy / cores;
+    const meanPct = util * 100;
+    let seq = hashStep(this.kCore, n) | 1;
+    let cpuSum = 0;
+    const cw = this.coreWeight;
+    for (let c = 0; c < cores; c++) {
+      seq = xorshift32(seq);
+      let x = meanPct * (cw[c] ?? 1) + CORE_JITTER * symmetric(seq);
+      if (x < 0) x = 0;
+      else if (x > 100) x = 100;
+      st[v + plan.cpu + c] = x;
+      cpuSum += x;
+    }
+    st[o + H.cpu] = cpuSum / cores;
+
+    // Load averages: Linux-style EWMAs of runnable + uninterruptible tasks (demand beyond the cores queues).
+    const runnable = demand + (fx.ioWait[i] ?? 0) * cores + dbBackup * 0.5 * cores * 0.2;
+    st[o + H.runnable] = runnable;
+    const l1 = (st[o + H.load1] ?? 0) * LOAD_DECAY[0] + runnable * (1 - LOAD_DECAY[0]);
+    const l5 = (st[o + H.load5] ?? 0) * LOAD_DECAY[1] + runnable * (1 - LOAD_DECAY[1]);
+    const l15 = (st[o + H.load15] ?? 0) * LOAD_DECAY[2] + runnable * (1 - LOAD_DECAY[2]);
+    st[o + H.load1] = l1;
+    st[o + H.load5] = l5;
+    st[o + H.load15] = l15;
+    st[v + plan.load1] = l1;
+    st[v + plan.load5] = l5;
+    st[v + plan.load15] = l15;
+
+    // Latency: queueing makes it climb as utilisation approaches 1 (M/M/1-like factor, capped).
+    const q = util > 0.98 ? 0.98 : util;
+    const latency =
+      p.latency * (1 + (0.25 * q) / (1 - q)) * Math.exp(st[o + H.arLat] ?? 0) * (fx.latency[i] ?? 1);
+    let errRatio = p.errorRatio + (fx.errors[i] ?? 0) + (util > 0.92 ? (util - 0.92) * 2 : 0);
+    if (errRatio > 0.95) errRatio = 0.95;
+
+    // Memory: used + available = total exactly (whole pages).
+    let memFrac = p.memBase + p.memLoad * util + (st[o + H.arMem] ?? 0) + (fx.leak[i] ?? 0);
+    if (memFrac < MEM_MIN_FRACTION) memFrac = MEM_MIN_FRACTION;
+    else if (memFrac > MEM_MAX_FRACTION) memFrac = MEM_MAX_FRACTION;
+    const total = this.memTotal;
+    const used = Math.round((memFrac * total) / PAGE_BYTES) * PAGE_BYTES;
+    st[v + plan.memTotal] = total;
+    st[v + plan.memUsed] = used;
+    st[v + plan.memAvailable] = total - used;
+    const memPct = (used / total) * 100;
+    st[v + plan.memUsage] = memPct;
+    st[o + H.mem] = memPct;
+
+    // Swap: grows while memory is under pressure, drains slowly afterwards.
+    let swap = st[o + H.swap] ?? 0;
+    const pressure = memFrac - SWAP_PRESSURE;
+    if (pressure > 0) swap += pressure * SWAP_OUT_PER_STEP * total;
+    else swap -= (swap - this.swapFloor) * SWAP_DECAY_PER_STEP;
+    if (swap > this.swapMax) swap = this.swapMax;
+    if (swap < this.swapFloor) swap = this.swapFloor;
+    st[o + H.swap] = swap;
+    st[v + plan.swapUsed] = Math.round(swap / PAGE_BYTES) * PAGE_BYTES;
+
+    // Disk usage: a weekly sawtooth (growth, then retention cleanup), plus a disk_fill on the data mount.
+    let diskMax = 0;
+    for (let m = 0; m < plan.mounts; m++) {
+      const since =
+        (((t - (this.diskPhase[m] ?? 0)) % DISK_GROWTH_PERIOD_MS) + DISK_GROWTH_PERIOD_MS) %
+        DISK_GROWTH_PERIOD_MS;
+      let pct = (this.diskBase[m] ?? 0) + ((this.diskGrowth[m] ?? 0) * since) / MS_PER_DAY;
+      if (m === this.dataMount) pct += (DISK_FILL_TARGET_FRACTION * 100 - pct) * (fx.fill[i] ?? 0);
+      if (pct > 100) pct = 100;
+      else if (pct < 0) pct = 0;
+      st[v + plan.diskUsage + m] = pct;
+      if (pct > diskMax) diskMax = pct;
+    }
+    st[o + H.disk] = diskMax;
+
+    // Disk I/O follows traffic (plus the nightly backup on databases).
+    const rel = traffic / this.peakRps;
+    const ioLevel = (0.3 + 0.7 * rel) * Math.exp(st[o + H.arIo] ?? 0) * (fx.io[i] ?? 1) * this.scale;
+    const read = p.diskRead * ioLevel + dbBackup * BACKUP_READ_BYTES_PER_S;
+    const write = p.diskWrite * ioLevel + (fx.fillWrite[i] ?? 0);
+    const devs = plan.devices.length;
+    for (let d = 0; d < devs; d++) {
+      const w = this.deviceWeight[d] ?? 0;
+      const rb = read * w;
+      const wb = write * w;
+      st[r + plan.diskReadBytes + d] = rb;
+      st[r + plan.diskWriteBytes + d] = wb;
+      st[r + plan.diskReadOps + d] = rb / p.readIoSize;
+      st[r + plan.diskWriteOps + d] = wb / p.writeIoSize;
+    }
+
+    // Network follows requests; saturation pins the primary link and brings errors and drops.
+    const netLevel = Math.exp(st[o + H.arNet] ?? 0);
+    let rx = (traffic * p.bytesIn + p.backgroundNet) * netLevel;
+    let tx = (traffic * p.bytesOut + p.backgroundNet) * netLevel + dbBackup * BACKUP_SHIP_BYTES_PER_S;
+    const sat = fx.netSat[i] ?? 0;
+    if (sat > 0) {
+      const txSat = LINK_BYTES_PER_S * (0.6 + 0.38 * sat);
+      const rxSat = LINK_BYTES_PER_S * 0.35 * sat;
+      if (tx < txSat) tx = txSat;
+      if (rx < rxSat) rx = rxSat;
+    }
+    for (let k = 0; k < plan.interfaces; k++) {
+      const w = this.ifaceWeight[k] ?? 0;
+      st[r + plan.netRxBytes + k] = rx * w;
+      st[r + plan.netTxBytes + k] = tx * w;
+    }
+    const rxPk = rx / RX_PACKET_BYTES;
+    const txPk = tx / TX_PACKET_BYTES;
+    st[r + plan.netRxPackets] = rxPk;
+    st[r + plan.netTxPackets] = txPk;
+    st[r + plan.netRxErrors] = rxPk * (BASE_RX_ERROR_RATIO + sat * 0.002);
+    st[r + plan.netTxDrops] = txPk * (BASE_TX_DROP_RATIO + sat * 0.01);
+    st[o + H.netIn] = rx;
+    st[o + H.netOut] = tx;
+
+    st[r + plan.contextSwitches] =
+      cores * p.contextSwitchesPerCore * (0.4 + util) + traffic * p.contextSwitchesPerRequest;
+
+    const crashed = fx.crashed[i] ?? 0;
+    for (let s = 0; s < plan.services; s++) st[v + plan.serviceUp + s] = (crashed >> s) & 1 ? 0 : 1;
+
+    // HTTP: requests by method and status; latency histogram from a log-normal around the median.
+    let combo = 0;
+    for (let m = 0; m < HTTP_METHODS.length; m++) {
+      const mRate = traffic * (m === 0 ? p.getShare : 1 - p.getShare);
+      const mLatency = latency * (METHOD_LATENCY[m] ?? 1);
+      for (let s = 0; s < HTTP_STATUSES.length; s++, combo++) {
+        const rate = mRate * (s === 0 ? 1 - errRatio : errRatio);
+        const median = s === 0 ? mLatency : mLatency * ERROR_LATENCY;
+        st[r + plan.httpRequests + combo] = rate;
+        const base = r + plan.httpDuration + combo * HIST_STRIDE;
+        const lnMed = Math.log(median);
+        let prev = 0;
+        for (let b = 0; b < NB; b++) {
+          let f = normalCdf(((LN_LE[b] ?? 0) - lnMed) * INV_SIGMA);
+          if (f < prev) f = prev;
+          st[base + b] = rate * f;
+          prev = f;
+        }
+        st[base + NB] = rate;
+        st[base + NB + 1] = rate * median * LATENCY_MEAN_FACTOR;
+        st[base + NB + 2] = rate;
+      }
+    }
+  }
+
+  /**
+   * emit writes this server's samples at `dtS` seconds after the state's instant into `out` (from
+   * plan.first). Scenario series are left to the caller.
+   */
+  emit(st: Float64Array, o: number, out: Float64Array, dtS: number): void {
+    const kinds = this.plan.kinds;
+    const first = this.plan.first;
+    const v = o + HIDDEN;
+    const r = v + this.plan.count;
+    const n = this.plan.count;
+    for (let k = 0; k < n; k++) {
+      const kind = kinds[k];
+      if (kind === SeriesKind.gauge) out[first + k] = st[v + k] ?? 0;
+      else if (kind === SeriesKind.intCounter)
+        out[first + k] = Math.floor((st[v + k] ?? 0) + (st[r + k] ?? 0) * dtS);
+      else if (kind === SeriesKind.floatCounter) out[first + k] = (st[v + k] ?? 0) + (st[r + k] ?? 0) * dtS;
+    }
+  }
+}
+
+/** defaultCores is the core count a role's peak rate is calibrated for (bigger boxes take more traffic). */
+function defaultCores(role: ServerInfo['role']): number {
+  switch (role) {
+    case 'lb':
+    case 'web':
+    case 'cache':
+      return 4;
+    case 'api':
+    case 'worker':
+      return 8;
+    case 'db':
+      return 16;
+  }
+}
