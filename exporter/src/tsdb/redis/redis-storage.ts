@@ -32,7 +32,7 @@ import { HeadQuerier, type ChunkReader, type StoredChunk } from '../querier.js';
 import { resolveRetention, retentionCutoffs } from '../retention.js';
 import { ROLLUP_TIERS, type RollupChunk, type RollupTier } from '../rollup.js';
 import { SampleBuffer } from '../sample-buffer.js';
-import type { Appender, Querier, Retention, Storage, StorageHealth } from '../storage.js';
+import type { Appender, AppenderOptions, Querier, Retention, Storage, StorageHealth } from '../storage.js';
 import type { ChunkList } from './chunk-list.js';
 import { SeriesChunks, decodeRollupBlob, encodeRollupBlob, type ChunkMeta } from './chunk-list.js';
 import { decodeHeadRecords, encodeHeadRecords, HEAD_RECORD_BYTES } from './head-record.js';
@@ -51,6 +51,15 @@ const RECONNECT_MAX_DELAY_MS = 2_000;
 /** WRITE_RETRY_MS is the pause before retrying a pipeline Redis refused while connected (e.g. OOM). */
 const WRITE_RETRY_MS = 1_000;
 
+/**
+ * BULK_CHECKPOINT_INTERVAL_MS is how often (wall time) a running backfill's head states are written; between
+ * those, bulk commits persist only cut chunks (the same 30 s the embedded store snapshots a backfill at).
+ */
+const BULK_CHECKPOINT_INTERVAL_MS = 30_000;
+
+/** BULK_BACKLOG_SAMPLES is how far a bulk writer may run ahead of Redis before its commit waits (memory bound). */
+const BULK_BACKLOG_SAMPLES = 2_000_000;
+
 /** DROP_LOG_INTERVAL_MS rate-limits the "dropped buffered samples" log line to one per 10 s. */
 const DROP_LOG_INTERVAL_MS = 10_000;
 
@@ -67,6 +76,8 @@ class Persist {
   flushedOpen = 0;
   needCheckpoint = false;
   dirty = false;
+  /** deferred marks a series changed by bulk commits only, whose state waits for a checkpoint round. */
+  deferred = false;
 }
 
 /** Pending is a cut chunk waiting for the next pipeline. */
@@ -100,6 +111,8 @@ export class RedisStorage implements Storage {
   private readonly chunks: (SeriesChunks | undefined)[] = [];
   private fifo: Pending[] = [];
   private dirtyList: number[] = [];
+  private deferredList: number[] = [];
+  private lastBulkCheckpoint = Date.now();
   private unregistered: number[] = [];
   private extra: CommandArgs[] = [];
   private waiters: (() => void)[] = [];
@@ -289,10 +302,11 @@ export class RedisStorage implements Storage {
       const sc = this.chunksOf(ref);
       fillList(sc.raw, at(0) as string[]);
       ROLLUP_TIERS.forEach((tier, k) => fillList(sc.tiers[tier], at(1 + k) as string[]));
-      this.head.noteMaxTime(sc.raw.maxTime);
       const state = at(1 + ROLLUP_TIERS.length) as Buffer | null;
       const log = at(2 + ROLLUP_TIERS.length) as Buffer | null;
       if (state && state.length > 0) this.head.readSeriesState(new ByteReader(state));
+      this.pruneAfterCheckpoint(ref, sc);
+      this.head.noteMaxTime(sc.raw.maxTime);
       const p = this.persistOf(ref);
       if (log && log.length > 0) {
         const { ts, vs } = decodeHeadRecords(log);
@@ -306,6 +320,28 @@ export class RedisStorage implements Storage {
       p.flushedOpen = this.scratch.n;
       p.lastWrittenT = this.head.lastTime(ref);
     });
+  }
+
+  /**
+   * pruneAfterCheckpoint drops chunks cut after the series' last checkpoint: their samples are also in the
+   * restored open chunk or the log about to be replayed (a crash between a chunk write and its checkpoint),
+   * or they came from bulk commits whose state was never checkpointed, which the contract lets a crash lose.
+   * Without this, such samples would be read twice.
+   */
+  private pruneAfterCheckpoint(ref: number, sc: SeriesChunks): void {
+    const rawFrom = Math.min(this.head.openMinTime(ref), this.head.lastTime(ref) + 1);
+    this.pruneList(this.keys.raw(ref), sc.raw, rawFrom);
+    for (const tier of ROLLUP_TIERS) {
+      const open = this.head.openRollupMinTime(ref, tier);
+      this.pruneList(this.keys.rollup(ref, tier), sc.tiers[tier], open === Infinity ? -Infinity : open);
+    }
+  }
+
+  private pruneList(key: string, list: ChunkList, from: number): void {
+    const stale = list.items.filter((c) => c.minT >= from);
+    if (stale.length === 0) return;
+    for (const c of stale) list.remove(c);
+    this.extra.push(['hdel', key, ...stale.map((c) => chunkField(c.minT, c.maxT))]);
   }
 
   // ---- the write path ------------------------------------------------------------------------------------
@@ -323,6 +359,7 @@ export class RedisStorage implements Storage {
   }
 
   private markDirty(ref: number, p: Persist): void {
+    p.deferred = false;
     if (p.dirty) return;
     p.dirty = true;
     this.dirtyList.push(ref);
@@ -339,7 +376,6 @@ export class RedisStorage implements Storage {
     p.openCount -= samples;
     p.flushedOpen = 0;
     p.needCheckpoint = true;
-    this.markDirty(ref, p);
   }
 
   private onRollupChunk(ref: number, chunk: RollupChunk): void {
@@ -348,11 +384,14 @@ export class RedisStorage implements Storage {
     this.chunksOf(ref).tiers[chunk.tier].add(meta);
     this.fifo.push({ ref, tier: chunk.tier, meta, unflushed: 0 });
     p.needCheckpoint = true;
-    this.markDirty(ref, p);
   }
 
-  /** commitHook is the HeadAppender's persistence hook: note what changed, then flush or buffer it. */
-  private commitHook = (batch: CommittedBatch): Promise<void> => {
+  /**
+   * commitHook is the HeadAppender's persistence hook: note what changed, then flush or buffer it. A bulk
+   * commit (backfill) resolves without waiting for Redis unless the backlog is large; its series' head states
+   * are written every BULK_CHECKPOINT_INTERVAL_MS and by flush().
+   */
+  private commitHook(batch: CommittedBatch, bulk: boolean): Promise<void> {
     for (const ref of batch.newSeries) {
       this.persistOf(ref);
       this.unregistered.push(ref);
@@ -362,18 +401,39 @@ export class RedisStorage implements Storage {
       const ref = refs[i] ?? 0;
       const p = this.persistOf(ref);
       p.openCount++;
-      this.markDirty(ref, p);
+      if (!bulk) this.markDirty(ref, p);
+      else if (!p.deferred && !p.dirty) {
+        p.deferred = true;
+        this.deferredList.push(ref);
+      }
     }
     this.unflushed += n;
     if (!this.connected) {
       this.enforceBound();
       return Promise.resolve();
     }
+    if (bulk && Date.now() - this.lastBulkCheckpoint >= BULK_CHECKPOINT_INTERVAL_MS) this.promoteDeferred();
+    if (bulk && this.bufferedSamples() < BULK_BACKLOG_SAMPLES) {
+      this.kick();
+      return Promise.resolve();
+    }
     return new Promise<void>((resolve) => {
       this.waiters.push(resolve);
       this.kick();
     });
-  };
+  }
+
+  /** promoteDeferred queues the head states of bulk-written series for the next pipeline. */
+  private promoteDeferred(): void {
+    for (const ref of this.deferredList) {
+      const p = this.persist[ref];
+      if (!p || !p.deferred) continue;
+      p.deferred = false;
+      this.markDirty(ref, p);
+    }
+    this.deferredList = [];
+    this.lastBulkCheckpoint = Date.now();
+  }
 
   /** build turns everything pending into one pipeline's commands (synchronously, so it sees a consistent head). */
   private build(): Inflight | undefined {
@@ -582,11 +642,17 @@ export class RedisStorage implements Storage {
    * while Redis is unreachable or refusing writes.
    */
   async flushNow(): Promise<void> {
+    this.promoteDeferred();
     while (this.connected && this.writeError === undefined && this.hasPending()) {
       const idle = new Promise<void>((resolve) => this.idleWaiters.push(resolve));
       this.kick();
       await idle;
     }
+  }
+
+  /** flush makes everything committed so far durable in Redis, bulk appends included (Storage.flush). */
+  flush(): Promise<void> {
+    return this.flushNow();
   }
 
   // ---- reads ---------------------------------------------------------------------------------------------
@@ -649,10 +715,15 @@ export class RedisStorage implements Storage {
 
   // ---- Storage -------------------------------------------------------------------------------------------
 
-  appender(): Appender {
-    return new HeadAppender(this.head, this.commitHook, () => {
-      if (this.closed) throw new TsdbError('TSDB_CLOSED', 'the Redis store is closed');
-    });
+  appender(options?: AppenderOptions): Appender {
+    const bulk = options?.bulk === true;
+    return new HeadAppender(
+      this.head,
+      (batch) => this.commitHook(batch, bulk),
+      () => {
+        if (this.closed) throw new TsdbError('TSDB_CLOSED', 'the Redis store is closed');
+      },
+    );
   }
 
   querier(mint: number, maxt: number): Promise<Querier> {
@@ -672,6 +743,10 @@ export class RedisStorage implements Storage {
   async applyRetention(now: number): Promise<void> {
     if (this.closed) throw new TsdbError('TSDB_CLOSED', 'the Redis store is closed');
     this.head.flush(now);
+    // Chunks cut by the flush need their series' checkpoint in the same pipeline.
+    this.persist.forEach((p, ref) => {
+      if (p?.needCheckpoint) this.markDirty(ref, p);
+    });
     const cut = retentionCutoffs(now, this.retention);
     const dead = new Set<number>();
     const droppedPending = new Set<ChunkMeta>();
