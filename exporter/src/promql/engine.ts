@@ -23,12 +23,14 @@ import { FUNCTIONS, goPow, quantileOf, type RangeFn } from './functions.js';
 import {
   LABEL_NAME_RE,
   compareLabels,
+  goRegExp,
   dropName,
   labelsToString,
   matchedLabels,
   signatureOf,
 } from './labels-util.js';
 import { COMPARISON_OPS, parseExpr, typeOf } from './parser.js';
+import { formatSampleValue } from './format.js';
 import { chooseTier, DEFAULT_TIER_OPTIONS, type TierOptions, type TierPlan } from './tiers.js';
 import {
   isStaleNaN,
@@ -716,7 +718,7 @@ class Evaluator {
     const reStr = await this.evalString(reE as Expr, f);
     let re: RegExp;
     try {
-      re = new RegExp(`^(?:${reStr})$`, 's');
+      re = goRegExp(reStr);
     } catch (e) {
       throw executionError(
         `invalid regular expression in label_replace(): ${reStr}: ${(e as Error).message}`,
@@ -868,7 +870,8 @@ class Evaluator {
       for (const g of groups) {
         for (let i = 0; i < n; i++) {
           const kRaw = param?.[i] ?? NaN;
-          if (Number.isNaN(kRaw)) throw executionError('Parameter value is NaN');
+          if (!(kRaw <= 9.223372036854776e18 && kRaw >= -9.223372036854776e18))
+            throw executionError(`Scalar value ${formatSampleValue(kRaw)} overflows int64`);
           const k = Math.trunc(kRaw);
           if (k < 1) continue;
           const cands = g.members.filter((s) => s.present[i] === 1);
@@ -1090,7 +1093,8 @@ class Evaluator {
     const manySide = oneToMany ? rhs : lhs;
     const oneSide = oneToMany ? lhs : rhs;
     const isCmp = COMPARISON_OPS.has(b.op);
-    const dropsName = !isCmp || b.returnBool;
+    // Prometheus 2.x keeps the name for comparisons and for atan2 (shouldDropMetricName covers + - * / % ^).
+    const dropsName = (!isCmp && b.op !== 'atan2') || b.returnBool;
     const oneBySig = new Map<string, StepSeries[]>();
     for (const s of oneSide.series) {
       const k = sig(s.labels);
@@ -1104,9 +1108,10 @@ class Evaluator {
       for (let i = 0; i < n; i++) {
         const at = list.filter((s) => s.present[i] === 1);
         if (at.length > 1) {
+          // Prometheus names the later series first: [current, earlier duplicate].
           const [x, y] = at as [StepSeries, StepSeries];
           throw executionError(
-            `found duplicate series for the match group ${labelsToString(matchedLabels(x.labels, m.on, m.labels))} on the ${oneToMany ? 'left' : 'right'} hand-side of the operation: [${labelsToString(x.labels)}, ${labelsToString(y.labels)}];many-to-many matching not allowed: matching labels must be unique on one side`,
+            `found duplicate series for the match group ${labelsToString(matchedLabels(y.labels, m.on, m.labels))} on the ${oneToMany ? 'left' : 'right'} hand-side of the operation: [${labelsToString(y.labels)}, ${labelsToString(x.labels)}];many-to-many matching not allowed: matching labels must be unique on one side`,
           );
         }
       }
@@ -1291,7 +1296,8 @@ function vectorScalar(
   n: number,
 ): VectorValue {
   const isCmp = COMPARISON_OPS.has(b.op);
-  const dropsName = !isCmp || b.returnBool;
+  // Prometheus 2.x keeps the name for comparisons and for atan2 (shouldDropMetricName covers + - * / % ^).
+  const dropsName = (!isCmp && b.op !== 'atan2') || b.returnBool;
   const out: StepSeries[] = [];
   for (const s of vec.series) {
     const r = newStepSeries(dropsName ? dropName(s.labels) : s.labels, n);

@@ -23,6 +23,7 @@ import type {
 import { ParseError } from './errors.js';
 import { parseDuration } from './format.js';
 import { FUNCTIONS } from './functions.js';
+import { goRegExp } from './labels-util.js';
 
 /** AGGREGATE_OPS are the aggregation operators Prometheus 2.x supports. */
 const AGGREGATE_OPS: ReadonlySet<string> = new Set([
@@ -192,7 +193,7 @@ export function unquote(lit: string): string | undefined {
 
 /** parseNumber parses a PromQL number literal as Prometheus's lexer does (ints in base 0 first). */
 export function parseNumber(text: string): number | undefined {
-  let s = text.replace(/_/g, '');
+  let s = text.replace(/[_\s]/g, '');
   let sign = 1;
   if (s.startsWith('-') || s.startsWith('+')) {
     if (s.startsWith('-')) sign = -1;
@@ -419,7 +420,7 @@ class Builder {
         if (value === undefined) throw this.err(lit.from, 'unterminated quoted string');
         if (type === '=~' || type === '!~') {
           try {
-            new RegExp(`^(?:${value})$`);
+            goRegExp(value);
           } catch (e) {
             throw this.err(lit.from, `error parsing regexp: ${(e as Error).message}`);
           }
@@ -724,8 +725,8 @@ export function matchesEmpty(m: Matcher): boolean {
     case '!=':
       return m.value !== '';
     case '=~':
-      return new RegExp(`^(?:${m.value})$`).test('');
+      return goRegExp(m.value).test('');
     case '!~':
-      return !new RegExp(`^(?:${m.value})$`).test('');
+      return !goRegExp(m.value).test('');
   }
 }

@@ -16,6 +16,7 @@ import {
   type SeriesData,
 } from '../../tsdb/storage.js';
 import { seriesKey } from '../../util/labels.js';
+import { goRegExp } from '../labels-util.js';
 import { STALE_NAN, isStaleNaN } from '../value.js';
 
 interface StoredSeries {
@@ -31,7 +32,7 @@ export function compileMatchers(matchers: readonly Matcher[]): (labels: Labels) 
   const preds = matchers.map((m) => {
     if (m.type === '=') return (v: string) => v === m.value;
     if (m.type === '!=') return (v: string) => v !== m.value;
-    const re = new RegExp(`^(?:${m.value})$`, 's');
+    const re = goRegExp(m.value);
     return m.type === '=~' ? (v: string) => re.test(v) : (v: string) => !re.test(v);
   });
   return (labels) => matchers.every((m, i) => (preds[i] as (v: string) => boolean)(labels[m.name] ?? ''));

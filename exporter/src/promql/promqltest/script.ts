@@ -148,7 +148,11 @@ interface EvalCmd {
 }
 
 /** runScript runs one script against a fresh in-memory store and reports the evals and failures. */
-export async function runScript(text: string, options: Partial<EngineOptions> = {}): Promise<ScriptReport> {
+export async function runScript(
+  text: string,
+  options: Partial<EngineOptions> = {},
+  observe?: EvalObserver,
+): Promise<ScriptReport> {
   const db = new MemoryQueryable();
   const engine = new Engine(options);
   const failures: ScriptFailure[] = [];
@@ -220,7 +224,7 @@ export async function runScript(text: string, options: Partial<EngineOptions> = 
         cmd.expected.push({ line: bodyLine, labels, slots: expandValues(rest) });
       }
       evals++;
-      const msg = await runEval(engine, db, cmd);
+      const msg = await runEval(engine, db, cmd, observe);
       if (msg) failures.push({ line: cmd.line, message: `${cmd.expr}: ${msg}` });
     } catch (e) {
       failures.push({ line: lineNo, message: `script error: ${(e as Error).message}` });
@@ -229,14 +233,29 @@ export async function runScript(text: string, options: Partial<EngineOptions> = 
   return { evals, failures };
 }
 
-async function runEval(engine: Engine, db: MemoryQueryable, cmd: EvalCmd): Promise<string | undefined> {
+/** EvalObserver sees every eval's outcome (used to cross-check instant evals against promtool). */
+export type EvalObserver = (
+  line: number,
+  expr: string,
+  isRange: boolean,
+  outcome: QueryResult | Error,
+) => void;
+
+async function runEval(
+  engine: Engine,
+  db: MemoryQueryable,
+  cmd: EvalCmd,
+  observe: EvalObserver | undefined,
+): Promise<string | undefined> {
   let result: QueryResult;
   try {
     const out = cmd.range
       ? await engine.rangeQuery(db, cmd.expr, cmd.range.start, cmd.range.end, cmd.range.step)
       : await engine.instantQuery(db, cmd.expr, cmd.at);
     result = out.result;
+    observe?.(cmd.line, cmd.expr, cmd.range !== undefined, result);
   } catch (e) {
+    observe?.(cmd.line, cmd.expr, cmd.range !== undefined, e as Error);
     const m = (e as Error).message;
     if (!cmd.fail) return `unexpected error: ${m}`;
     if (cmd.failMsg !== undefined && m !== cmd.failMsg)
