@@ -1,0 +1,161 @@
+/**
+ * Integration: Debian's Prometheus 2.42 scrapes an in-test endpoint every second and remote-writes to our
+ * receiver, which stores into the Redis backend; the samples must arrive with the values and labels served.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import express from 'express';
+import pino from 'pino';
+import { Registry } from 'prom-client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { deleteRedisPrefix } from '../tsdb/redis/redis-admin.js';
+import { freePort } from '../tsdb/redis/redis-server-process.js';
+import { RedisStorage } from '../tsdb/redis/redis-storage.js';
+import type { SeriesData } from '../tsdb/storage.js';
+import { createRemoteWriteRouter } from './remote-write.js';
+
+const PROMETHEUS_BIN = '/usr/bin/prometheus';
+const SHARED_REDIS = process.env.REDIS_TEST_URL ?? 'redis://127.0.0.1:6379';
+/** ARRIVAL_TIMEOUT_MS bounds the wait for remote-written samples (startup ~2 s + scrape 1 s + send 1 s). */
+const ARRIVAL_TIMEOUT_MS = 30_000;
+
+/** EXPOSITION is what the scrape target serves: values chosen to catch float formatting or rounding loss. */
+const EXPOSITION = [
+  '# HELP om_it_gauge A gauge with a fractional value.',
+  '# TYPE om_it_gauge gauge',
+  'om_it_gauge{server="web-01",role="web"} 42.125',
+  'om_it_gauge{server="db-01",role="db"} -0.000123456789',
+  '# HELP om_it_requests_total A counter.',
+  '# TYPE om_it_requests_total counter',
+  'om_it_requests_total{server="web-01",code="200"} 1234567890123',
+  '# HELP om_it_tiny A tiny value.',
+  '# TYPE om_it_tiny gauge',
+  'om_it_tiny 1e-300',
+  '',
+].join('\n');
+
+const WANT: { labels: Record<string, string>; value: number }[] = [
+  { labels: { __name__: 'om_it_gauge', server: 'web-01', role: 'web' }, value: 42.125 },
+  { labels: { __name__: 'om_it_gauge', server: 'db-01', role: 'db' }, value: -0.000123456789 },
+  { labels: { __name__: 'om_it_requests_total', server: 'web-01', code: '200' }, value: 1234567890123 },
+  { labels: { __name__: 'om_it_tiny' }, value: 1e-300 },
+  { labels: { __name__: 'up' }, value: 1 },
+];
+
+let server: Server;
+let port: number;
+let prometheus: ChildProcess | undefined;
+let prometheusExited: Promise<void> = Promise.resolve();
+let prometheusLog = '';
+let store: RedisStorage;
+let dir: string;
+const prefix = `omtest-rw-${randomBytes(6).toString('hex')}`;
+
+beforeAll(async () => {
+  if (!existsSync(PROMETHEUS_BIN)) {
+    throw new Error(`${PROMETHEUS_BIN} is missing: install the Debian package prometheus (see .ci/run)`);
+  }
+  store = await RedisStorage.open({
+    url: SHARED_REDIS,
+    keyPrefix: prefix,
+    logger: pino({ level: 'silent' }),
+    registry: new Registry(),
+  });
+  const app = express();
+  app.use(createRemoteWriteRouter({ storage: store, logger: pino({ level: 'silent' }) }));
+  app.get('/metrics', (_req, res) => {
+    res.type('text/plain; version=0.0.4').send(EXPOSITION);
+  });
+  server = app.listen(0, '127.0.0.1');
+  await new Promise<void>((resolve) => server.once('listening', resolve));
+  port = (server.address() as AddressInfo).port;
+
+  dir = mkdtempSync(join(tmpdir(), 'om-prom-'));
+  const config = [
+    'global:',
+    '  scrape_interval: 1s',
+    '  scrape_timeout: 900ms',
+    'scrape_configs:',
+    '  - job_name: om-it',
+    '    static_configs:',
+    `      - targets: ['127.0.0.1:${port}']`,
+    'remote_write:',
+    `  - url: http://127.0.0.1:${port}/api/prometheus/api/v1/write`,
+    '    queue_config: { batch_send_deadline: 500ms, min_backoff: 100ms, max_backoff: 1s }',
+    '    metadata_config: { send: false }',
+    '',
+  ].join('\n');
+  writeFileSync(join(dir, 'prometheus.yml'), config);
+  const promPort = await freePort();
+  const child = spawn(
+    PROMETHEUS_BIN,
+    [
+      `--config.file=${join(dir, 'prometheus.yml')}`,
+      `--storage.tsdb.path=${join(dir, 'data')}`,
+      `--web.listen-address=127.0.0.1:${promPort}`,
+      '--log.level=warn',
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  child.stderr?.on('data', (d: Buffer) => {
+    prometheusLog = (prometheusLog + d.toString()).slice(-4000);
+  });
+  prometheus = child;
+  prometheusExited = new Promise((resolve) => child.once('exit', () => resolve()));
+});
+
+afterAll(async () => {
+  if (prometheus && prometheus.exitCode === null) {
+    prometheus.kill('SIGTERM');
+    await prometheusExited;
+  }
+  await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+  await store?.close();
+  await deleteRedisPrefix(SHARED_REDIS, prefix);
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+function pick(data: SeriesData[], labels: Record<string, string>): SeriesData | undefined {
+  return data.find((d) => Object.entries(labels).every(([k, v]) => d.labels[k] === v));
+}
+
+describe('Prometheus 2.42 remote_write into the store', () => {
+  it('delivers scraped samples unchanged', async () => {
+    const started = Date.now();
+    const deadline = started + ARRIVAL_TIMEOUT_MS;
+    let data: SeriesData[] = [];
+    // Wait until every expected series has at least two samples (two scrapes went through end to end).
+    for (;;) {
+      const q = await store.querier(-Infinity, Infinity);
+      data = await q.select([{ type: '=', name: 'job', value: 'om-it' }]);
+      if (WANT.every((w) => (pick(data, w.labels)?.timestamps.length ?? 0) >= 2)) break;
+      if (prometheus?.exitCode !== null) throw new Error(`prometheus exited early: ${prometheusLog}`);
+      if (Date.now() > deadline) {
+        throw new Error(
+          `samples did not arrive within ${ARRIVAL_TIMEOUT_MS} ms; prometheus log: ${prometheusLog}`,
+        );
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const instance = `127.0.0.1:${port}`;
+    for (const w of WANT) {
+      const d = pick(data, w.labels)!;
+      // Exactly the served labels plus Prometheus's target labels, nothing lost or renamed.
+      expect(d.labels).toEqual({ ...w.labels, job: 'om-it', instance });
+      for (const v of d.values)
+        expect(Object.is(v, w.value), `${JSON.stringify(w.labels)} = ${v}`).toBe(true);
+      const ts = [...d.timestamps];
+      for (let i = 1; i < ts.length; i++) expect(ts[i]! - ts[i - 1]!).toBeGreaterThan(0);
+      // Prometheus stamps each scrape with its start time: after the test began, not in the future.
+      expect(ts[0]!).toBeGreaterThanOrEqual(started - 5_000);
+      expect(ts.at(-1)!).toBeLessThanOrEqual(Date.now());
+    }
+    // Prometheus's own synthetic series come along too.
+    expect(pick(data, { __name__: 'scrape_samples_scraped' })?.values[0]).toBe(4);
+  });
+});
