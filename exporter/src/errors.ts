@@ -1,0 +1,150 @@
+/**
+ * The exporter's error catalogue (the fleet JSON API and the HTTP plumbing; the Prometheus API keeps its own
+ * envelope under api/prometheus/). Each error has a stable code, one HTTP status and a message that says
+ * what to change. Responses are `{"error":{"code","message"}}` and never carry a stack trace.
+ */
+
+/** ExporterError is an error the API reports to its caller as-is: stable `code`, HTTP `status`. */
+export class ExporterError extends Error {
+  constructor(
+    readonly code: string,
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ExporterError';
+  }
+
+  /** toJSON is the response body of this error. */
+  toJSON(): { error: { code: string; message: string } } {
+    return { error: { code: this.code, message: this.message } };
+  }
+}
+
+/** ErrorFactory builds one catalogue entry's errors; `code` and `status` are readable without an instance. */
+export interface ErrorFactory<A extends unknown[]> {
+  (...args: A): ExporterError;
+  readonly code: string;
+  readonly status: number;
+}
+
+function defineError<A extends unknown[]>(
+  code: string,
+  status: number,
+  message: (...args: A) => string,
+): ErrorFactory<A> {
+  const make = (...args: A): ExporterError => new ExporterError(code, status, message(...args));
+  return Object.assign(make, { code, status });
+}
+
+/** ERR_NOT_FOUND: no route at this path. */
+export const ERR_NOT_FOUND = defineError(
+  'OM_NOT_FOUND',
+  404,
+  (method: string, path: string) => `no endpoint ${method} ${path}; GET / lists the endpoints`,
+);
+
+/** ERR_UNKNOWN_SERVER: a server id that is not in the fleet. */
+export const ERR_UNKNOWN_SERVER = defineError(
+  'OM_UNKNOWN_SERVER',
+  404,
+  (id: string) => `no server "${id}" in the fleet; GET /api/servers lists the server ids`,
+);
+
+/** ERR_UNKNOWN_SCENARIO: a scenario id that was never started. */
+export const ERR_UNKNOWN_SCENARIO = defineError(
+  'OM_UNKNOWN_SCENARIO',
+  404,
+  (id: string) => `no scenario "${id}"; GET /api/scenarios lists active and past scenarios`,
+);
+
+/** ERR_SCENARIO_ENDED: DELETE of a scenario that is no longer active. */
+export const ERR_SCENARIO_ENDED = defineError(
+  'OM_SCENARIO_ENDED',
+  409,
+  (id: string) => `scenario "${id}" has already ended; only active scenarios can be stopped`,
+);
+
+/** ERR_BAD_FIELD: a request field with an invalid value; the message names the field. */
+export const ERR_BAD_FIELD = defineError(
+  'OM_BAD_FIELD',
+  400,
+  (field: string, problem: string) => `invalid field "${field}": ${problem}`,
+);
+
+/** ERR_BAD_PARAM: a query parameter with a missing or invalid value. */
+export const ERR_BAD_PARAM = defineError(
+  'OM_BAD_PARAM',
+  400,
+  (param: string, problem: string) => `invalid query parameter "${param}": ${problem}`,
+);
+
+/** ERR_BAD_JSON: a request body that is not valid JSON. */
+export const ERR_BAD_JSON = defineError(
+  'OM_BAD_JSON',
+  400,
+  (detail: string) => `request body is not valid JSON (${detail}); send Content-Type: application/json`,
+);
+
+/** ERR_BODY_TOO_LARGE: a request body over the configured limit. */
+export const ERR_BODY_TOO_LARGE = defineError(
+  'OM_BODY_TOO_LARGE',
+  413,
+  (limit: number) => `request body exceeds ${limit} bytes; raise BODY_LIMIT_BYTES / --body-limit-bytes`,
+);
+
+/** ERR_MUTATIONS_DISABLED: a mutating call while no API token is configured (refused, never open). */
+export const ERR_MUTATIONS_DISABLED = defineError(
+  'OM_MUTATIONS_DISABLED',
+  403,
+  () =>
+    'mutating endpoints are disabled because no API token is configured; start the exporter with ' +
+    'API_TOKEN=<secret> (or --api-token <secret>) and send "Authorization: Bearer <secret>"',
+);
+
+/** ERR_UNAUTHORIZED: a mutating call without a bearer token. */
+export const ERR_UNAUTHORIZED = defineError(
+  'OM_UNAUTHORIZED',
+  401,
+  () => 'this endpoint needs the header "Authorization: Bearer <API_TOKEN>"',
+);
+
+/** ERR_FORBIDDEN: a mutating call with the wrong bearer token. */
+export const ERR_FORBIDDEN = defineError(
+  'OM_FORBIDDEN',
+  403,
+  () => 'the bearer token does not match the configured API_TOKEN',
+);
+
+/** ERR_SERVER_DOWN: a per-server target whose simulated server is down (Prometheus records up = 0). */
+export const ERR_SERVER_DOWN = defineError(
+  'OM_SERVER_DOWN',
+  503,
+  (id: string) => `server "${id}" is down (a server_down scenario is active); it answers again when it ends`,
+);
+
+/** ERR_NOT_READY: data requested before the first tick (e.g. while backfill runs). */
+export const ERR_NOT_READY = defineError(
+  'OM_NOT_READY',
+  503,
+  (pending: string) => `the exporter is starting (${pending}); retry shortly or watch GET /readyz`,
+);
+
+/** ERR_INTERNAL: an unexpected failure; details go to the log, never to the client. */
+export const ERR_INTERNAL = defineError(
+  'OM_INTERNAL',
+  500,
+  () => 'internal error; the exporter log has the details',
+);
+
+/** toExporterError maps anything thrown to a catalogue error, so handlers never leak internals. */
+export function toExporterError(err: unknown): ExporterError {
+  if (err instanceof ExporterError) return err;
+  // body-parser errors carry `type` and `status` (express.json): map them to catalogue entries.
+  if (typeof err === 'object' && err !== null && 'type' in err) {
+    const e = err as { type?: unknown; message?: unknown; limit?: unknown };
+    if (e.type === 'entity.parse.failed') return ERR_BAD_JSON(String(e.message));
+    if (e.type === 'entity.too.large') return ERR_BODY_TOO_LARGE(Number(e.limit));
+  }
+  return ERR_INTERNAL();
+}
