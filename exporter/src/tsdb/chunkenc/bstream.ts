@@ -51,6 +51,13 @@ export class BitWriter {
     this.view = new DataView(this.buf.buffer);
   }
 
+  /** reset empties the writer, keeping its buffer, so one writer can encode chunk after chunk. */
+  reset(): void {
+    this.len = 0;
+    this.acc = 0;
+    this.nacc = 0;
+  }
+
   /** bitLength returns how many bits have been written. */
   bitLength(): number {
     return this.len * 8 + this.nacc;

@@ -46,6 +46,7 @@ export class LosslessChunkBuilder implements ChunkBuilder {
   /** scaleCounts[k] counts values whose smallest exact scale is k. */
   private readonly scaleCounts = new Int32Array(DECIMAL_MAX_SCALE + 1);
   private nonDecimal = 0;
+  private lastScale = 0;
 
   constructor(opts: ChunkBuilderOptions = {}) {
     const encodings = opts.encodings ?? DEFAULT_ENCODINGS;
@@ -58,7 +59,10 @@ export class LosslessChunkBuilder implements ChunkBuilder {
 
   /** append adds a sample; throws CHUNK_BAD_TIMESTAMP if t does not increase, CHUNK_FULL past the limit. */
   append(t: number, v: number): void {
-    checkAppendTimestamp(t, this.n > 0 ? this.ts[this.n - 1] : undefined);
+    // Inline fast check; checkAppendTimestamp builds the error message only when it fails.
+    if (!(this.n === 0 || t > (this.ts[this.n - 1] ?? 0)) || !Number.isSafeInteger(t)) {
+      checkAppendTimestamp(t, this.n > 0 ? this.ts[this.n - 1] : undefined);
+    }
     if (this.n >= MAX_CHUNK_SAMPLES) {
       throw new ChunkError(
         'CHUNK_FULL',
@@ -74,9 +78,11 @@ export class LosslessChunkBuilder implements ChunkBuilder {
 
   /** observeDecimal records v's smallest exact scale (or that it has none). */
   private observeDecimal(v: number): void {
-    const k = decimalScale(v);
-    if (k !== NOT_DECIMAL) this.scaleCounts[k] = (this.scaleCounts[k] ?? 0) + 1;
-    else this.nonDecimal++;
+    const k = decimalScale(v, this.lastScale);
+    if (k !== NOT_DECIMAL) {
+      this.scaleCounts[k] = (this.scaleCounts[k] ?? 0) + 1;
+      this.lastScale = k;
+    } else this.nonDecimal++;
   }
 
   /**

@@ -37,6 +37,9 @@ const BLOCK = 32;
 /** RICE_SPAN: Rice parameters k ∈ [w−5, w−2] are tried (w the block's max width), so quotients stay ≤ 31. */
 const RICE_SPAN = 5;
 
+/** RANK_SLACK: orders whose packed estimate is within 15 % of the best are priced exactly (Rice can flip them). */
+const RANK_SLACK = 1.15;
+
 /** BLOCK_HEADER_BITS is a non-zero block's header: marker, mode and 6-bit width or Rice parameter. */
 const BLOCK_HEADER_BITS = 8;
 
@@ -59,8 +62,12 @@ function isDecimalAt(v: number, k: number): boolean {
   return m < MAX_SCALED && m > -MAX_SCALED && m / p === v && (v !== 0 || 1 / v > 0);
 }
 
-/** decimalScale returns the smallest k for which v is an exact decimal, or NOT_DECIMAL. */
-export function decimalScale(v: number): number {
+/**
+ * decimalScale returns the smallest k for which v is an exact decimal, or NOT_DECIMAL. `hint` (a recent
+ * answer) is checked first: exactness is monotone in k, so decimal at hint but not at hint − 1 settles it.
+ */
+export function decimalScale(v: number, hint = 0): number {
+  if (hint > 0 && hint <= DECIMAL_MAX_SCALE && isDecimalAt(v, hint) && !isDecimalAt(v, hint - 1)) return hint;
   for (let k = 0; k <= DECIMAL_MAX_SCALE; k++) {
     if (isDecimalAt(v, k)) return k;
   }
@@ -105,6 +112,9 @@ function ensureScratch(n: number): void {
   scratchZ = new Float64Array(size);
 }
 
+/** WRITER is reused by every encode (encoding is synchronous); bytes() copies the result out. */
+const WRITER = new BitWriter(4096);
+
 /** Block choice codes: ZERO_BLOCK, PACKED + width, RICE + k. */
 const ZERO_BLOCK = -1;
 const RICE = 64;
@@ -146,6 +156,24 @@ function streamCost(zz: Float64Array, len: number): number {
   for (let from = 0; from < len; from += BLOCK) {
     chooseBlock(zz, from, Math.min(len, from + BLOCK));
     bits += blockCost;
+  }
+  return bits;
+}
+
+/**
+ * packedCost estimates the bits of zz[0, len) counting fixed-width blocks only: one pass, and close enough
+ * to rank the difference orders (Rice then only makes the chosen one shorter).
+ */
+function packedCost(zz: Float64Array, len: number): number {
+  let bits = 0;
+  for (let from = 0; from < len; from += BLOCK) {
+    const to = Math.min(len, from + BLOCK);
+    let max = 0;
+    for (let i = from; i < to; i++) {
+      const z = zz[i] ?? 0;
+      if (z > max) max = z;
+    }
+    bits += max === 0 ? 1 : BLOCK_HEADER_BITS + (to - from) * bitLen(max);
   }
   return bits;
 }
@@ -230,6 +258,22 @@ function residuals(m: Float64Array, n: number, order: number, r: Float64Array): 
   return { len, g: g === 0 ? 1 : g };
 }
 
+/** orderCost prices coding m[0, n) as order-`order` differences with the given stream cost function. */
+function orderCost(
+  m: Float64Array,
+  n: number,
+  order: number,
+  r: Float64Array,
+  z: Float64Array,
+  cost: (zz: Float64Array, len: number) => number,
+): number {
+  const { len, g } = residuals(m, n, order, r);
+  for (let i = 0; i < len; i++) z[i] = zigzag((r[i] ?? 0) / g);
+  let bits = cost(z, len) + uvarintBits(g);
+  if (order === 2) bits += uvarintBits(zigzag((m[1] ?? 0) - (m[0] ?? 0)));
+  return bits;
+}
+
 /** varintBits returns the bits of a uvarint holding x. */
 function uvarintBits(x: number): number {
   return 8 * Math.max(1, Math.ceil(bitLen(x) / 7));
@@ -270,22 +314,26 @@ export function encodeDecimal(
     }
   }
 
-  // Choose the difference order with the fewest bits.
-  let bestOrder = 1;
+  // Choose the difference order with the fewest bits: rank by the one-pass packed estimate, then price the
+  // close contenders (within RANK_SLACK) exactly, Rice blocks included.
+  const estimates = [Infinity, Infinity, Infinity];
+  for (let order = 0; order <= 2 && (order < 2 || n >= 3); order++) {
+    estimates[order] = orderCost(m, n, order, r, z, packedCost);
+  }
+  const floor = Math.min(...estimates);
+  let bestOrder = estimates.indexOf(floor);
   let bestBits = Infinity;
   for (let order = 0; order <= 2; order++) {
-    if (order === 2 && n < 3) break;
-    const { len, g } = residuals(m, n, order, r);
-    for (let i = 0; i < len; i++) z[i] = zigzag((r[i] ?? 0) / g);
-    let bits = streamCost(z, len) + uvarintBits(g);
-    if (order === 2) bits += uvarintBits(zigzag((m[1] ?? 0) - (m[0] ?? 0)));
+    if ((estimates[order] ?? Infinity) > floor * RANK_SLACK) continue;
+    const bits = orderCost(m, n, order, r, z, streamCost);
     if (bits < bestBits) {
       bestBits = bits;
       bestOrder = order;
     }
   }
 
-  const w = new BitWriter(32 + n + exceptions * 10);
+  const w = WRITER;
+  w.reset();
   w.writeByte(Encoding.Decimal);
   w.writeUvarint(n);
   const t0 = ts[0] ?? 0;

@@ -4,7 +4,8 @@
  */
 
 import { decodeLossless } from './builder.js';
-import type { Chunk } from './chunk.js';
+import { type Chunk, Encoding } from './chunk.js';
+import { DeadbandChunk } from './deadband.js';
 
 /**
  * decodeChunk wraps stored bytes in the Chunk of their encoding. It checks the header only and throws a
@@ -12,5 +13,5 @@ import type { Chunk } from './chunk.js';
  * is reported by the iterator's err(). The chunk keeps a reference to `bytes`: do not mutate them.
  */
 export function decodeChunk(bytes: Uint8Array): Chunk {
-  return decodeLossless(bytes);
+  return bytes[0] === Encoding.Deadband ? new DeadbandChunk(bytes) : decodeLossless(bytes);
 }

@@ -29,6 +29,9 @@ const NO_WINDOW = 0xff;
 /** MAX_LEADING is the largest leading-zero count the 5-bit field can hold. */
 const MAX_LEADING = 31;
 
+/** WRITER is reused by every encode (encoding is synchronous); bytes() copies the result out. */
+const WRITER = new BitWriter(4096);
+
 /** inBucket reports whether dod fits the n-bit code: Prometheus's range −(2^(n−1) − 1) … 2^(n−1). */
 function inBucket(dod: number, n: number): boolean {
   const half = 1 << (n - 1);
@@ -48,7 +51,8 @@ export function encodeXor(ts: ArrayLike<number>, vs: ArrayLike<number>, n: numbe
   if (n > XOR_MAX_SAMPLES) {
     throw new ChunkError('CHUNK_FULL', `an XOR chunk holds at most ${XOR_MAX_SAMPLES} samples, got ${n}`);
   }
-  const w = new BitWriter(XOR_HEADER_BYTES + 16 + n * 2);
+  const w = WRITER;
+  w.reset();
   w.writeByte(Encoding.XOR);
   w.writeByte(n >>> 8);
   w.writeByte(n & 0xff);
