@@ -1,0 +1,168 @@
+/**
+ * The one module that calls the exporter over HTTP. Every call goes through Grafana's plugin proxy
+ * (`api/plugin-proxy/<app id>/<route>/…`, routes in plugin.json), which adds the exporter URL and the bearer
+ * token from the app's settings; the browser never sees the token.
+ */
+import { lastValueFrom } from 'rxjs';
+import { getBackendSrv } from '@grafana/runtime';
+
+import { PROXY_BASE_URL, PROXY_ROUTES } from '../constants';
+import { CLIENT_ERROR_CODES, ExporterApiError, toExporterApiError } from './errors';
+import type {
+  HealthResponse,
+  PromAlert,
+  PromMatrixSeries,
+  PromRuleGroup,
+  PromVectorSample,
+  Scenario,
+  ScenarioRequest,
+  ScenariosResponse,
+  ServerInfo,
+  UnifiedMetrics,
+} from './types';
+
+/** PROM_API_PATH is the Prometheus HTTP API's prefix on the exporter (issue 4; the seed's datasource URL + /api/v1). */
+export const PROM_API_PATH = 'prometheus/api/v1';
+
+/** RangeQuery is one query_range call: times in Unix seconds, step in seconds. */
+export interface RangeQuery {
+  expr: string;
+  start: number;
+  end: number;
+  step: number;
+}
+
+interface PromEnvelope<T> {
+  status: 'success' | 'error';
+  data: T;
+  error?: string;
+  errorType?: string;
+}
+
+function isRecord(x: unknown): x is Record<string, unknown> {
+  return typeof x === 'object' && x !== null && !Array.isArray(x);
+}
+
+/** ExporterClient wraps every exporter endpoint the plugin uses; methods reject with ExporterApiError. */
+export class ExporterClient {
+  constructor(private readonly baseUrl: string = PROXY_BASE_URL) {}
+
+  private async request<T>(
+    route: string,
+    path: string,
+    init: { method?: string; data?: unknown; params?: Record<string, string | number> } = {}
+  ): Promise<T> {
+    try {
+      const response = await lastValueFrom(
+        getBackendSrv().fetch<T>({
+          url: `${this.baseUrl}/${route}${path}`,
+          method: init.method ?? 'GET',
+          data: init.data,
+          params: init.params,
+          showErrorAlert: false,
+          showSuccessAlert: false,
+        })
+      );
+      return response.data;
+    } catch (err) {
+      throw toExporterApiError(err);
+    }
+  }
+
+  private async prom<T>(path: string, params: Record<string, string | number>): Promise<T> {
+    const body = await this.request<PromEnvelope<T>>(PROXY_ROUTES.api, `/${PROM_API_PATH}${path}`, { params });
+    if (!isRecord(body) || body.status !== 'success') {
+      throw new ExporterApiError(
+        (isRecord(body) && typeof body.error === 'string' && body.error) || 'the query API answered without data',
+        200,
+        (isRecord(body) && typeof body.errorType === 'string' && body.errorType) || CLIENT_ERROR_CODES.badResponse
+      );
+    }
+    return body.data;
+  }
+
+  /** health calls the exporter's /healthz (used by "Test connection"). */
+  health(): Promise<HealthResponse> {
+    return this.request<HealthResponse>(PROXY_ROUTES.healthz, '');
+  }
+
+  /** unifiedMetrics returns the seed's server-metrics snapshot (GET /api/unified-metrics). */
+  unifiedMetrics(): Promise<UnifiedMetrics> {
+    return this.request<UnifiedMetrics>(PROXY_ROUTES.api, '/unified-metrics');
+  }
+
+  /** servers returns the fleet's static description (GET /api/servers). */
+  async servers(): Promise<ServerInfo[]> {
+    const body = await this.request<unknown>(PROXY_ROUTES.api, '/servers');
+    if (Array.isArray(body)) {
+      return body as ServerInfo[];
+    }
+    if (isRecord(body) && Array.isArray(body.servers)) {
+      return body.servers as ServerInfo[];
+    }
+    throw new ExporterApiError('GET /api/servers returned no server list', 200, CLIENT_ERROR_CODES.badResponse);
+  }
+
+  /** scenarios returns the active scenarios and the history (GET /api/scenarios). */
+  async scenarios(): Promise<ScenariosResponse> {
+    const body = await this.request<unknown>(PROXY_ROUTES.api, '/scenarios');
+    if (isRecord(body) && Array.isArray(body.active) && Array.isArray(body.history)) {
+      return { active: body.active as Scenario[], history: body.history as Scenario[] };
+    }
+    throw new ExporterApiError(
+      'GET /api/scenarios returned no active/history lists',
+      200,
+      CLIENT_ERROR_CODES.badResponse
+    );
+  }
+
+  /** injectScenario starts a scenario (POST /api/scenarios; needs the API token in the app settings). */
+  async injectScenario(req: ScenarioRequest): Promise<Scenario> {
+    const body = await this.request<unknown>(PROXY_ROUTES.api, '/scenarios', { method: 'POST', data: req });
+    if (isRecord(body) && isRecord(body.scenario)) {
+      return body.scenario as unknown as Scenario;
+    }
+    return body as Scenario;
+  }
+
+  /** stopScenario ends an active scenario early (DELETE /api/scenarios/:id). */
+  async stopScenario(id: string): Promise<void> {
+    await this.request<unknown>(PROXY_ROUTES.api, `/scenarios/${encodeURIComponent(id)}`, { method: 'DELETE' });
+  }
+
+  /** query runs an instant PromQL query (time in Unix seconds; omitted = now). */
+  async query(expr: string, time?: number): Promise<PromVectorSample[]> {
+    const params: Record<string, string | number> = { query: expr };
+    if (time !== undefined) {
+      params.time = time;
+    }
+    const data = await this.prom<{ resultType: string; result: PromVectorSample[] }>('/query', params);
+    return data.resultType === 'vector' ? data.result : [];
+  }
+
+  /** queryRange runs a PromQL range query and returns its series. */
+  async queryRange(q: RangeQuery): Promise<PromMatrixSeries[]> {
+    const data = await this.prom<{ resultType: string; result: PromMatrixSeries[] }>('/query_range', {
+      query: q.expr,
+      start: q.start,
+      end: q.end,
+      step: q.step,
+    });
+    return data.result;
+  }
+
+  /** alerts returns the active and pending alerts (GET /api/v1/alerts). */
+  async alerts(): Promise<PromAlert[]> {
+    const data = await this.prom<{ alerts: PromAlert[] }>('/alerts', {});
+    return data.alerts ?? [];
+  }
+
+  /** rules returns the rule groups (GET /api/v1/rules). */
+  async rules(): Promise<PromRuleGroup[]> {
+    const data = await this.prom<{ groups: PromRuleGroup[] }>('/rules', {});
+    return data.groups ?? [];
+  }
+}
+
+/** exporterClient is the instance the hooks use. */
+export const exporterClient = new ExporterClient();

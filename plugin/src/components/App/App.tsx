@@ -1,0 +1,32 @@
+import React, { Suspense, lazy } from 'react';
+import { Route, Routes } from 'react-router-dom';
+import type { AppRootProps } from '@grafana/data';
+import { LoadingPlaceholder } from '@grafana/ui';
+
+import { ROUTES } from '../../constants';
+import { AppSettingsProvider } from '../../hooks/AppSettings';
+import type { AppJsonData } from '../../types';
+
+const Fleet = lazy(() => import('../../pages/Fleet/Fleet'));
+const Server = lazy(() => import('../../pages/Server/Server'));
+const Scenarios = lazy(() => import('../../pages/Scenarios/Scenarios'));
+const Alerts = lazy(() => import('../../pages/Alerts/Alerts'));
+
+/** App is the app's root page: the settings context and the page routes. */
+function App(props: AppRootProps<AppJsonData>) {
+  return (
+    <AppSettingsProvider value={props.meta.jsonData ?? {}}>
+      <Suspense fallback={<LoadingPlaceholder text="Loading…" />}>
+        <Routes>
+          <Route path={ROUTES.Fleet} element={<Fleet />} />
+          <Route path={`${ROUTES.Server}/:id`} element={<Server />} />
+          <Route path={ROUTES.Scenarios} element={<Scenarios />} />
+          <Route path={ROUTES.Alerts} element={<Alerts />} />
+          <Route path="*" element={<Fleet />} />
+        </Routes>
+      </Suspense>
+    </AppSettingsProvider>
+  );
+}
+
+export default App;

@@ -1,0 +1,51 @@
+/**
+ * Constants derived from plugin.json, so the id, page paths and proxy routes are written in one place.
+ */
+import pluginJson from './plugin.json';
+
+/** PLUGIN_ID is the app's id as Grafana knows it. */
+export const PLUGIN_ID = pluginJson.id;
+
+/** PLUGIN_BASE_URL is the root of the app's pages inside Grafana. */
+export const PLUGIN_BASE_URL = `/a/${PLUGIN_ID}`;
+
+/** ROUTES are the app's page paths below PLUGIN_BASE_URL. */
+export enum ROUTES {
+  Fleet = 'fleet',
+  Server = 'server',
+  Scenarios = 'scenarios',
+  Alerts = 'alerts',
+}
+
+/** PROXY_BASE_URL is the prefix of every exporter call: Grafana's plugin proxy for this app's `routes`. */
+export const PROXY_BASE_URL = `api/plugin-proxy/${PLUGIN_ID}`;
+
+function routePath(name: string): string {
+  const route = pluginJson.routes.find((r) => r.path === name);
+  if (!route) {
+    throw new Error(`plugin.json has no route "${name}"`);
+  }
+  return route.path;
+}
+
+/** PROXY_ROUTES are the plugin.json route paths the API client uses (a missing one fails at load). */
+export const PROXY_ROUTES = {
+  api: routePath('api'),
+  healthz: routePath('healthz'),
+} as const;
+
+/** DEFAULT_EXPORTER_URL is the exporter's default address (its default port, ../../shared/ARCHITECTURE.md). */
+export const DEFAULT_EXPORTER_URL = 'http://localhost:3001';
+
+/** HUB_PATH is the exporter's WebSocket endpoint (issue 5). */
+export const HUB_PATH = '/ws';
+
+/** prefixRoute turns an app route into a Grafana URL path. */
+export function prefixRoute(route: string): string {
+  return `${PLUGIN_BASE_URL}/${route}`;
+}
+
+/** serverPageUrl is the Grafana URL of one server's page. */
+export function serverPageUrl(serverId: string): string {
+  return prefixRoute(`${ROUTES.Server}/${encodeURIComponent(serverId)}`);
+}

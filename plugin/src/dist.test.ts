@@ -1,0 +1,78 @@
+/**
+ * Checks the built plugin (dist/, made by `npm run build`, which `npm test` runs first) the way Grafana reads
+ * it: the essentials a plugin validator would flag. It fails, not skips, when dist/ is missing.
+ */
+import fs from 'fs';
+import path from 'path';
+
+const DIST = path.resolve(__dirname, '..', 'dist');
+
+function readJson(file: string): Record<string, any> {
+  const full = path.join(DIST, file);
+  if (!fs.existsSync(full)) {
+    throw new Error(`${full} is missing: run \`npm run build -w plugin\` before the tests (npm test does)`);
+  }
+  return JSON.parse(fs.readFileSync(full, 'utf8'));
+}
+
+describe('dist/plugin.json', () => {
+  const app = readJson('plugin.json');
+  const includes: Array<Record<string, string>> = app.includes;
+
+  test('is the openmanager-fleet-app app plugin with a version and date filled in', () => {
+    expect(app.id).toBe('openmanager-fleet-app');
+    expect(app.type).toBe('app');
+    expect(app.info.version).toMatch(/^\d+\.\d+\.\d+/);
+    expect(app.info.updated).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+    expect(fs.existsSync(path.join(DIST, 'module.js'))).toBe(true);
+  });
+
+  test.each([['small'], ['large']])('its %s logo exists', (size) => {
+    expect(fs.existsSync(path.join(DIST, app.info.logos[size]))).toBe(true);
+  });
+
+  test.each([
+    ['page', '/a/openmanager-fleet-app/fleet'],
+    ['page', '/a/openmanager-fleet-app/scenarios'],
+    ['page', '/a/openmanager-fleet-app/alerts'],
+    ['page', '/plugins/openmanager-fleet-app'],
+    ['panel', 'panels/fleet-status'],
+    ['dashboard', 'dashboards/fleet-overview.json'],
+    ['dashboard', 'dashboards/server-detail.json'],
+  ])('includes a %s at %s', (type, p) => {
+    expect(includes).toEqual(expect.arrayContaining([expect.objectContaining({ type, path: p })]));
+  });
+
+  test('routes forward to the exporter URL with the bearer token from secureJsonData', () => {
+    const routes: Array<Record<string, any>> = app.routes;
+    for (const name of ['api', 'healthz']) {
+      const route = routes.find((r) => r.path === name && !r.method);
+      expect(route).toBeDefined();
+      expect(route?.url).toMatch(/^\{\{ \.JsonData\.exporterUrl \}\}\//);
+      expect(route?.headers).toEqual([{ name: 'Authorization', content: 'Bearer {{ .SecureJsonData.apiToken }}' }]);
+    }
+    const mutating = routes.filter((r) => r.method);
+    expect(mutating.map((r) => r.method).sort()).toEqual(['DELETE', 'POST']);
+    expect(mutating.every((r) => r.reqRole === 'Editor')).toBe(true);
+  });
+
+  test('every included dashboard is a file with a title and panels', () => {
+    for (const inc of includes.filter((i) => i.type === 'dashboard')) {
+      const dash = readJson(inc.path as string);
+      expect(dash.title).toBe(inc.name);
+      expect(dash.panels.length).toBeGreaterThan(0);
+    }
+  });
+});
+
+describe('dist/panels/fleet-status', () => {
+  const panel = readJson('panels/fleet-status/plugin.json');
+
+  test('is a panel plugin with its module and logos', () => {
+    expect(panel.type).toBe('panel');
+    expect(panel.id).toBe('openmanager-fleetstatus-panel');
+    expect(fs.existsSync(path.join(DIST, 'panels/fleet-status/module.js'))).toBe(true);
+    expect(fs.existsSync(path.join(DIST, 'panels/fleet-status', panel.info.logos.small))).toBe(true);
+    expect(fs.existsSync(path.join(DIST, 'panels/fleet-status', panel.info.logos.large))).toBe(true);
+  });
+});

@@ -1,0 +1,74 @@
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+
+import { exporterClient } from '../api/client';
+import { toExporterApiError, type ExporterApiError } from '../api/errors';
+import type { LiveState } from '../api/live';
+import type { AnyDataMessage, Scenario, ServerInfo } from '../api/types';
+import { applySnapshot, EMPTY_FLEET, scenariosByServer, type FleetState } from './fleet-state';
+import { useAsync } from './useAsync';
+import { useLiveClient } from './useLiveClient';
+
+/** FLEET_UPDATE_MARK names the performance mark set when a live snapshot arrives (the UI benchmark reads it). */
+export const FLEET_UPDATE_MARK = 'om:fleet-update:start';
+/** FLEET_UPDATE_MEASURE names the measure from a snapshot's arrival to the Fleet page's commit. */
+export const FLEET_UPDATE_MEASURE = 'om:fleet-update';
+
+/** FleetData is everything the Fleet page shows. */
+export interface FleetData {
+  fleet: FleetState;
+  infos: ReadonlyMap<string, ServerInfo>;
+  scenarioKinds: ReadonlyMap<string, string[]>;
+  liveState: LiveState;
+  error: ExporterApiError | undefined;
+}
+
+/**
+ * useFleet loads the fleet snapshot, server descriptions and active scenarios, then follows the hub's
+ * `server-metrics` and `alerts` channels.
+ */
+export function useFleet(): FleetData {
+  const [fleet, setFleet] = useState<FleetState>(EMPTY_FLEET);
+  const [activeScenarios, setActiveScenarios] = useState<Scenario[]>([]);
+  const [error, setError] = useState<ExporterApiError | undefined>(undefined);
+  const liveSeen = useRef(false);
+
+  useEffect(() => {
+    let cancelled = false;
+    exporterClient.unifiedMetrics().then(
+      (m) => {
+        // A live snapshot that already arrived is newer than this answer.
+        if (!cancelled && !liveSeen.current) {
+          setFleet((prev) => applySnapshot(prev, m, Date.now()));
+        }
+      },
+      (err: unknown) => !cancelled && setError(toExporterApiError(err))
+    );
+    exporterClient.scenarios().then(
+      (s) => !cancelled && setActiveScenarios(s.active),
+      () => undefined
+    );
+    return () => {
+      cancelled = true;
+    };
+  }, []);
+
+  const servers = useAsync(() => exporterClient.servers(), []);
+
+  const onMessage = useCallback((msg: AnyDataMessage) => {
+    if (msg.channel === 'server-metrics') {
+      liveSeen.current = true;
+      performance.mark(FLEET_UPDATE_MARK);
+      setError(undefined);
+      setFleet((prev) => applySnapshot(prev, msg.data, msg.timestamp));
+    } else if (msg.channel === 'alerts') {
+      if (msg.data.event === 'scenario_started' || msg.data.event === 'scenario_stopped') {
+        setActiveScenarios(msg.data.activeScenarios);
+      }
+    }
+  }, []);
+  const liveState = useLiveClient(['server-metrics', 'alerts'], onMessage);
+
+  const infos = useMemo(() => new Map((servers.data ?? []).map((s) => [s.id, s])), [servers.data]);
+  const scenarioKinds = useMemo(() => scenariosByServer(activeScenarios), [activeScenarios]);
+  return { fleet, infos, scenarioKinds, liveState, error };
+}

@@ -1,0 +1,61 @@
+import { useCallback, useState } from 'react';
+
+import { exporterClient } from '../api/client';
+import { toExporterApiError, type ExporterApiError } from '../api/errors';
+import type { AnyDataMessage, ScenarioRequest, ScenariosResponse } from '../api/types';
+import { useAsync, type AsyncState } from './useAsync';
+import { useLiveClient } from './useLiveClient';
+import type { LiveState } from '../api/live';
+
+/** SCENARIOS_REFRESH_MS re-reads the list as a fallback when the hub is not reachable. */
+export const SCENARIOS_REFRESH_MS = 15_000;
+
+/** ScenarioActions are the Scenarios page's mutations; each resolves once the list is reloaded. */
+export interface ScenarioActions {
+  inject: (reqs: ScenarioRequest[]) => Promise<void>;
+  stop: (id: string) => Promise<void>;
+  /** actionError is the last failed mutation's error (the exporter's message), cleared by the next success. */
+  actionError: ExporterApiError | undefined;
+  busy: boolean;
+}
+
+/** useScenarios lists active and past scenarios (reloaded on the hub's scenario events) and injects/stops them. */
+export function useScenarios(): AsyncState<ScenariosResponse> & ScenarioActions & { liveState: LiveState } {
+  const list = useAsync(() => exporterClient.scenarios(), [], SCENARIOS_REFRESH_MS);
+  const [actionError, setActionError] = useState<ExporterApiError | undefined>(undefined);
+  const [busy, setBusy] = useState(false);
+  const { reload } = list;
+
+  const onMessage = useCallback(
+    (msg: AnyDataMessage) => {
+      if (msg.channel === 'alerts' && msg.data.event !== 'alert_state_changed') {
+        reload();
+      }
+    },
+    [reload]
+  );
+  const liveState = useLiveClient(['alerts'], onMessage);
+
+  const run = useCallback(
+    async (action: () => Promise<unknown>) => {
+      setBusy(true);
+      try {
+        await action();
+        setActionError(undefined);
+      } catch (err) {
+        setActionError(toExporterApiError(err));
+      } finally {
+        setBusy(false);
+        reload();
+      }
+    },
+    [reload]
+  );
+
+  const inject = useCallback(
+    (reqs: ScenarioRequest[]) => run(() => Promise.all(reqs.map((r) => exporterClient.injectScenario(r)))),
+    [run]
+  );
+  const stop = useCallback((id: string) => run(() => exporterClient.stopScenario(id)), [run]);
+  return { ...list, inject, stop, actionError, busy, liveState };
+}
