@@ -78,13 +78,17 @@ export interface FramesOptions {
 /** Stepper is one cursor over time: state of every server at its grid index (`cursor`, -1 = none). */
 class Stepper {
   readonly cursor: Float64Array;
+  /** samples are per-server views of the sample regions of `state` (emit copies them). */
+  readonly samples: Float64Array[];
   version: number;
   constructor(
     readonly state: Float64Array,
-    servers: number,
+    models: readonly ServerModel[],
+    offsets: Float64Array,
     version: number,
   ) {
-    this.cursor = new Float64Array(servers).fill(-1);
+    this.cursor = new Float64Array(models.length).fill(-1);
+    this.samples = models.map((m, i) => m.samplesView(state, offsets[i] ?? 0));
     this.version = version;
   }
 }
@@ -164,7 +168,12 @@ export class Fleet {
   }
 
   private newStepper(): Stepper {
-    return new Stepper(new Float64Array(this.stateDoubles), this.models.length, this.invalidations.length);
+    return new Stepper(
+      new Float64Array(this.stateDoubles),
+      this.models,
+      this.offsets,
+      this.invalidations.length,
+    );
   }
 
   /** invalidate forgets every state at or after `from` (a scenario changed from then on). */
@@ -314,7 +323,7 @@ export class Fleet {
       if (!model || !plan || !info) continue;
       const o = this.offsets[i] ?? 0;
       const up = s[o + H.status] === Status.up && this.downNow[i] === 0;
-      if (up) model.emit(s, o, out, dtS);
+      if (up) model.emit(s, o, st.samples[i] ?? model.samplesView(s, o), out, dtS);
       else out.fill(NaN, plan.first, plan.first + plan.count);
       out.fill(0, plan.first + plan.scenarioActive, plan.first + plan.count);
       summaries[i] = {

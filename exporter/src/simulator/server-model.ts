@@ -1,11 +1,12 @@
 /**
  * One server's dynamics on the 15 s grid. A server's state is a block of a Float64Array:
  *
- *   [ hidden (HIDDEN slots) | value per series (count) | rate per series (count) ]
+ *   [ hidden (HIDDEN slots) | sample per series (count) | integral per series (count) | rate per series (count) ]
  *
- * `value` is a gauge's current value or a counter's integral since boot; `rate` is a counter's rate over the
- * grid interval that starts at the state's instant, so a counter at any instant inside the interval is
- * value + rate × elapsed (exact integral of a piecewise-constant rate, never decreasing).
+ * `integral` is a counter's exact integral since boot; `rate` its rate over the grid interval that starts at
+ * the state's instant, so a counter at any instant inside the interval is integral + rate × elapsed (exact
+ * integral of a piecewise-constant rate, never decreasing). `sample` holds the gauges (copied out in one go
+ * by emit, which then writes each counter: whole events, except the histogram's fractional `_sum`).
  */
 import { DISK_FILL_TARGET_FRACTION, dataMountIndex, type Effects } from './effects.js';
 import { hashPair, hashStep, stringKey, symmetric, unit, xorshift32 } from './hash.js';
@@ -159,6 +160,7 @@ export class ServerModel {
   private readonly deviceWeight: Float64Array;
   private readonly ifaceWeight: Float64Array;
   private readonly counters: Int32Array;
+  private readonly floatCounter: Uint8Array;
   private readonly isDb: boolean;
   private readonly kReq: number;
   private readonly kCpu: number;
@@ -184,7 +186,7 @@ export class ServerModel {
     this.peakRps = this.p.rps * this.scale * Math.max(0.5, Math.min(2, info.cores / defaultCores(info.role)));
     this.cores = info.cores;
     this.isDb = info.role === 'db';
-    this.stateSize = HIDDEN + 2 * plan.count;
+    this.stateSize = HIDDEN + 3 * plan.count;
     // Core 0 takes the interrupts; the rest differ a little (pinned threads, scheduler affinity).
     const w = Float64Array.from(
       { length: info.cores },
@@ -221,6 +223,7 @@ export class ServerModel {
       if (k === SeriesKind.intCounter || k === SeriesKind.floatCounter) counters.push(j);
     });
     this.counters = Int32Array.from(counters);
+    this.floatCounter = Uint8Array.from(counters, (j) => (plan.kinds[j] === SeriesKind.floatCounter ? 1 : 0));
     this.kReq = hashPair(key, SALT.req);
     this.kCpu = hashPair(key, SALT.cpu);
     this.kLat = hashPair(key, SALT.lat);
@@ -262,12 +265,14 @@ export class ServerModel {
 
   /** step advances a running server from grid index n - 1 to n. */
   step(st: Float64Array, o: number, n: number, t: number, season: number, backup: number, fx: Effects): void {
-    const v = o + HIDDEN;
-    const r = v + this.plan.count;
+    const count = this.plan.count;
+    const a = o + HIDDEN + count;
+    const r = a + count;
+    // Integrate the counters' rates over the interval just ended.
     const counters = this.counters;
     for (let k = 0; k < counters.length; k++) {
       const j = counters[k] ?? 0;
-      st[v + j] = (st[v + j] ?? 0) + (st[r + j] ?? 0) * GRID_S;
+      st[a + j] = (st[a + j] ?? 0) + (st[r + j] ?? 0) * GRID_S;
     }
     st[o + H.arReq] = AR.req.phi * (st[o + H.arReq] ?? 0) + INNOV_REQ * symmetric(hashStep(this.kReq, n));
     st[o + H.arCpu] = AR.cpu.phi * (st[o + H.arCpu] ?? 0) + INNOV_CPU * symmetric(hashStep(this.kCpu, n));
@@ -292,7 +297,7 @@ export class ServerModel {
     const p = this.p;
     const plan = this.plan;
     const v = o + HIDDEN;
-    const r = v + plan.count;
+    const r = v + 2 * plan.count;
     const cores = this.cores;
     st[o + H.index] = n;
 
@@ -455,21 +460,25 @@ export class ServerModel {
 
   /**
    * emit writes this server's samples at `dtS` seconds after the state's instant into `out` (from
-   * plan.first). Scenario series are left to the caller.
+   * plan.first); `samples` is a view of this server's sample region. Scenario series are left to the caller.
    */
-  emit(st: Float64Array, o: number, out: Float64Array, dtS: number): void {
-    const kinds = this.plan.kinds;
+  emit(st: Float64Array, o: number, samples: Float64Array, out: Float64Array, dtS: number): void {
     const first = this.plan.first;
-    const v = o + HIDDEN;
-    const r = v + this.plan.count;
-    const n = this.plan.count;
-    for (let k = 0; k < n; k++) {
-      const kind = kinds[k];
-      if (kind === SeriesKind.gauge) out[first + k] = st[v + k] ?? 0;
-      else if (kind === SeriesKind.intCounter)
-        out[first + k] = Math.floor((st[v + k] ?? 0) + (st[r + k] ?? 0) * dtS);
-      else if (kind === SeriesKind.floatCounter) out[first + k] = (st[v + k] ?? 0) + (st[r + k] ?? 0) * dtS;
+    out.set(samples, first);
+    const a = o + HIDDEN + this.plan.count;
+    const r = a + this.plan.count;
+    const counters = this.counters;
+    const isFloat = this.floatCounter;
+    for (let k = 0; k < counters.length; k++) {
+      const j = counters[k] ?? 0;
+      const x = (st[a + j] ?? 0) + (st[r + j] ?? 0) * dtS;
+      out[first + j] = isFloat[k] ? x : Math.floor(x);
     }
+  }
+
+  /** samplesView returns the view of this server's sample region inside a state array at offset o. */
+  samplesView(st: Float64Array, o: number): Float64Array {
+    return st.subarray(o + HIDDEN, o + HIDDEN + this.plan.count);
   }
 }
 
