@@ -473,7 +473,8 @@ describe('hub: admission', () => {
 
 describe('hub: liveness and backpressure', () => {
   it('reaps a connection that stops answering pings, keeps live ones', async () => {
-    const h = await start({ heartbeatMs: 50 });
+    // 300 ms leaves the live client (same process) ample time to answer each ping even on a loaded machine.
+    const h = await start({ heartbeatMs: 300 });
     const live = await h.connect();
     const dead = await h.connect({ autoPong: false });
     const closed = await dead.closed;
