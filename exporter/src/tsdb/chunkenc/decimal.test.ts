@@ -84,6 +84,8 @@ describe('decimal encoding', () => {
     { name: 'constant on regular ticks', vs: (_: number) => 42, maxBytes: 20 },
     // A counter growing by a fixed step: order 2 makes every residual zero.
     { name: 'linear counter', vs: (i: number) => 1e12 + i * 1500, maxBytes: 26 },
+    // A noisy counter (rate 1000 ± 50): deltas minus their mean need ~7 bits, delta-of-deltas ~8.
+    { name: 'noisy counter', vs: (i: number) => 1e9 + i * 1000 + (((i * 7919) % 101) - 50), maxBytes: 118 },
     // Page-sized steps: the GCD (4096) divides out.
     { name: 'page-granular gauge', vs: (i: number) => 8e9 + ((i * 7919) % 13) * 4096, maxBytes: 90 },
     // A 2-decimal gauge in a ±0.5 band: ~7 bits per sample.

@@ -2,8 +2,8 @@
  * The decimal encoding. Monitoring values are mostly decimals with few digits (45.23 %, 1.5 load, byte and
  * packet counters), whose float64 bits look random to an XOR coder. Here a chunk's values become integers
  * m = v · 10^k (k the chunk's scale) — kept only if m / 10^k gives back the exact same bits — and the
- * integers are coded as order-0/1/2 differences (the smallest wins: levels, deltas for gauges, delta-of-delta
- * for counters), divided by their GCD, zig-zagged and bit-packed per block of 32, each block either
+ * integers are coded as levels, deltas, delta-of-deltas or deltas minus their mean (the smallest wins: deltas
+ * suit gauges, delta-of-delta steady counters, biased deltas noisy counters), divided by their GCD, zig-zagged and bit-packed per block of 32, each block either
  * fixed-width or Rice-coded, whichever is shorter. Timestamps use the same block coder on their
  * delta-of-delta, so a block of 32 regular ticks costs one bit. Values that are no such decimal (NaN with its
  * payload, ±Inf, −0, arbitrary doubles) go to a per-chunk exception list as raw bits.
@@ -231,22 +231,46 @@ function readStream(br: BitReader, out: Float64Array, len: number): boolean {
   return true;
 }
 
-/** residuals writes the order-o differences of m[0, n) into r and returns their count and GCD. */
-function residuals(m: Float64Array, n: number, order: number, r: Float64Array): { len: number; g: number } {
+/** Difference orders: levels, deltas, delta-of-deltas, and deltas minus their chunk mean (`bias`). */
+const ORDER_LEVEL = 0;
+const ORDER_DELTA = 1;
+const ORDER_DOD = 2;
+const ORDER_BIASED_DELTA = 3;
+
+/**
+ * residuals writes the order-o differences of m[0, n) into r and returns their count, their GCD g, and the
+ * order's header integer: m1 − m0 for ORDER_DOD, the bias in units of g for ORDER_BIASED_DELTA. A biased delta
+ * suits counters with a steady rate and noise: it removes the rate without doubling the noise as dod does.
+ */
+function residuals(
+  m: Float64Array,
+  n: number,
+  order: number,
+  r: Float64Array,
+): { len: number; g: number; extra: number } {
   let len = 0;
   let g = 0;
-  if (order === 0) {
+  let extra = 0;
+  if (order === ORDER_LEVEL) {
     const m0 = m[0] ?? 0;
     for (let i = 1; i < n; i++) {
       const x = (m[i] ?? 0) - m0;
       r[len++] = x;
       if (g !== 1) g = gcd(Math.abs(x), g);
     }
-  } else if (order === 1) {
+  } else if (order === ORDER_DELTA || order === ORDER_BIASED_DELTA) {
+    let sum = 0;
     for (let i = 1; i < n; i++) {
       const x = (m[i] ?? 0) - (m[i - 1] ?? 0);
       r[len++] = x;
+      sum += x;
       if (g !== 1) g = gcd(Math.abs(x), g);
+    }
+    if (order === ORDER_BIASED_DELTA && len > 0) {
+      const unit = g === 0 ? 1 : g;
+      extra = Math.round(sum / len / unit);
+      const bias = extra * unit;
+      for (let i = 0; i < len; i++) r[i] = (r[i] ?? 0) - bias;
     }
   } else {
     for (let i = 2; i < n; i++) {
@@ -254,8 +278,9 @@ function residuals(m: Float64Array, n: number, order: number, r: Float64Array): 
       r[len++] = x;
       if (g !== 1) g = gcd(Math.abs(x), g);
     }
+    extra = (m[1] ?? 0) - (m[0] ?? 0);
   }
-  return { len, g: g === 0 ? 1 : g };
+  return { len, g: g === 0 ? 1 : g, extra };
 }
 
 /** orderCost prices coding m[0, n) as order-`order` differences with the given stream cost function. */
@@ -267,10 +292,10 @@ function orderCost(
   z: Float64Array,
   cost: (zz: Float64Array, len: number) => number,
 ): number {
-  const { len, g } = residuals(m, n, order, r);
+  const { len, g, extra } = residuals(m, n, order, r);
   for (let i = 0; i < len; i++) z[i] = zigzag((r[i] ?? 0) / g);
   let bits = cost(z, len) + uvarintBits(g);
-  if (order === 2) bits += uvarintBits(zigzag((m[1] ?? 0) - (m[0] ?? 0)));
+  if (order === ORDER_DOD || order === ORDER_BIASED_DELTA) bits += uvarintBits(zigzag(extra));
   return bits;
 }
 
@@ -316,14 +341,15 @@ export function encodeDecimal(
 
   // Choose the difference order with the fewest bits: rank by the one-pass packed estimate, then price the
   // close contenders (within RANK_SLACK) exactly, Rice blocks included.
-  const estimates = [Infinity, Infinity, Infinity];
-  for (let order = 0; order <= 2 && (order < 2 || n >= 3); order++) {
+  const estimates = [Infinity, Infinity, Infinity, Infinity];
+  for (let order = ORDER_LEVEL; order <= ORDER_BIASED_DELTA; order++) {
+    if (order === ORDER_DOD && n < 3) continue;
     estimates[order] = orderCost(m, n, order, r, z, packedCost);
   }
   const floor = Math.min(...estimates);
   let bestOrder = estimates.indexOf(floor);
   let bestBits = Infinity;
-  for (let order = 0; order <= 2; order++) {
+  for (let order = ORDER_LEVEL; order <= ORDER_BIASED_DELTA; order++) {
     if ((estimates[order] ?? Infinity) > floor * RANK_SLACK) continue;
     const bits = orderCost(m, n, order, r, z, streamCost);
     if (bits < bestBits) {
@@ -340,10 +366,10 @@ export function encodeDecimal(
   w.writeVarint(t0);
   if (n >= 2) w.writeUvarint((ts[1] ?? 0) - t0);
   w.writeByte(k | (bestOrder << ORDER_SHIFT) | (exceptions > 0 ? EXCEPTIONS_FLAG : 0));
-  const { len, g } = residuals(m, n, bestOrder, r);
+  const { len, g, extra } = residuals(m, n, bestOrder, r);
   w.writeUvarint(g);
   w.writeVarint(m[0] ?? 0);
-  if (bestOrder === 2) w.writeVarint((m[1] ?? 0) - (m[0] ?? 0));
+  if (bestOrder === ORDER_DOD || bestOrder === ORDER_BIASED_DELTA) w.writeVarint(extra);
 
   if (exceptions > 0) {
     w.writeUvarint(exceptions);
@@ -377,7 +403,8 @@ interface DecimalHeader {
   hasExceptions: boolean;
   g: number;
   m0: number;
-  d1: number;
+  /** extra is m1 − m0 for ORDER_DOD, the bias in units of g for ORDER_BIASED_DELTA, else 0. */
+  extra: number;
 }
 
 /** readHeader parses a decimal chunk's header, leaving br at the exception list; throws ChunkError. */
@@ -404,16 +431,16 @@ function readHeader(br: BitReader): DecimalHeader {
   if (g === undefined || m0 === undefined || br.overrun()) throw truncated();
   const scale = params & SCALE_MASK;
   const order = (params >> ORDER_SHIFT) & 3;
-  if ((params & RESERVED_FLAG) !== 0 || order === 3) throw bad('params byte');
+  if ((params & RESERVED_FLAG) !== 0) throw bad('params byte');
   if (g < 1) throw bad('gcd');
   if (!isFastTs(t0) || !isFastTs(t0 + delta1) || (n >= 2 && delta1 < 1)) throw bad('first timestamps');
-  let d1 = 0;
-  if (order === 2) {
-    const d = br.readVarint();
-    if (d === undefined) throw truncated();
-    d1 = d;
+  let extra = 0;
+  if (order === ORDER_DOD || order === ORDER_BIASED_DELTA) {
+    const x = br.readVarint();
+    if (x === undefined) throw truncated();
+    extra = x;
   }
-  return { n, t0, delta1, scale, order, hasExceptions: (params & EXCEPTIONS_FLAG) !== 0, g, m0, d1 };
+  return { n, t0, delta1, scale, order, hasExceptions: (params & EXCEPTIONS_FLAG) !== 0, g, m0, extra };
 }
 
 /** DecimalChunk is an immutable decimal-encoded chunk over bytes produced by encodeDecimal. */
@@ -510,21 +537,22 @@ class DecimalIterator implements ChunkIterator {
       ts[i] = t;
     }
 
-    const len = h.order === 2 ? Math.max(0, n - 2) : n - 1;
+    const len = h.order === ORDER_DOD ? Math.max(0, n - 2) : n - 1;
     if (!readStream(br, scratch, len)) throw corrupt('value block', br);
     if (br.overrun()) throw corrupt('value block', br);
     const g = h.g;
     // Rebuild the scaled integers in vs, then turn them into values.
     vs[0] = h.m0;
-    if (h.order === 0) {
+    if (h.order === ORDER_LEVEL) {
       for (let i = 1; i < n; i++) vs[i] = h.m0 + (scratch[i - 1] ?? 0) * g;
-    } else if (h.order === 1) {
-      for (let i = 1; i < n; i++) vs[i] = (vs[i - 1] ?? 0) + (scratch[i - 1] ?? 0) * g;
-    } else {
-      if (n >= 2) vs[1] = h.m0 + h.d1;
+    } else if (h.order === ORDER_DOD) {
+      if (n >= 2) vs[1] = h.m0 + h.extra;
       for (let i = 2; i < n; i++) {
         vs[i] = 2 * (vs[i - 1] ?? 0) - (vs[i - 2] ?? 0) + (scratch[i - 2] ?? 0) * g;
       }
+    } else {
+      const bias = h.order === ORDER_BIASED_DELTA ? h.extra * g : 0;
+      for (let i = 1; i < n; i++) vs[i] = (vs[i - 1] ?? 0) + (scratch[i - 1] ?? 0) * g + bias;
     }
     if (p !== 1) for (let i = 0; i < n; i++) vs[i] = (vs[i] ?? 0) / p;
     for (let j = 0; j < excPos.length; j++) {

@@ -108,7 +108,11 @@ describe('decodeChunk on damaged input', () => {
       code: 'CHUNK_CORRUPT',
     },
     { name: 'decimal reserved flag', bytes: [Encoding.Decimal, 1, 0, 0x80, 1, 0], code: 'CHUNK_CORRUPT' },
-    { name: 'decimal order 3', bytes: [Encoding.Decimal, 1, 0, 0x30, 1, 0], code: 'CHUNK_CORRUPT' },
+    {
+      name: 'decimal biased delta without its bias',
+      bytes: [Encoding.Decimal, 1, 0, 0x30, 1, 0],
+      code: 'CHUNK_TRUNCATED',
+    },
     { name: 'decimal zero gcd', bytes: [Encoding.Decimal, 1, 0, 0, 0, 0], code: 'CHUNK_CORRUPT' },
     { name: 'deadband without a threshold', bytes: [Encoding.Deadband], code: 'CHUNK_TRUNCATED' },
     {
