@@ -4,7 +4,8 @@
  * out — serialised and compressed once per distinct server filter, written to every socket without waiting,
  * skipped (and counted) for a client whose send buffer is over the backpressure threshold.
  */
-import type { IncomingMessage, Server } from 'node:http';
+import type { IncomingMessage, Server as HttpServer } from 'node:http';
+import type { Server as HttpsServer } from 'node:https';
 import { STATUS_CODES } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { Duplex } from 'node:stream';
@@ -43,6 +44,9 @@ import {
   type WelcomeMessage,
 } from './protocol.js';
 import { NO_DEFLATE, parseNegotiatedDeflate, type DeflateParams } from './ws-frame.js';
+
+/** UpgradeServer is an HTTP or HTTPS server whose `upgrade` events the hub listens to. */
+export type UpgradeServer = HttpServer | HttpsServer;
 
 /** HubOptions are the hub's tunables; every one has a default in DEFAULT_HUB_OPTIONS. */
 export interface HubOptions {
@@ -200,7 +204,10 @@ export class Hub {
   private readonly subscribers = new Map<Channel, Set<HubClient>>(CHANNELS.map((c) => [c, new Set()]));
   private readonly last = new Map<Channel, LastMessage>();
   private readonly negotiated = new WeakMap<IncomingMessage, DeflateParams>();
-  private readonly attached = new Map<Server, (req: IncomingMessage, socket: Duplex, head: Buffer) => void>();
+  private readonly attached = new Map<
+    UpgradeServer,
+    (req: IncomingMessage, socket: Duplex, head: Buffer) => void
+  >();
   private readonly heartbeatTimer: NodeJS.Timeout;
   private nextId = 1;
   private closed = false;
@@ -530,7 +537,7 @@ export class Hub {
    * attach serves the hub's WebSocket path on an HTTP server. Upgrades to other paths are left to other
    * listeners; when the hub is the server's only upgrade listener they are answered 404.
    */
-  attach(server: Server): void {
+  attach(server: UpgradeServer): void {
     if (this.attached.has(server)) return;
     const listener = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
       const path = new URL(req.url ?? '/', 'http://hub.invalid').pathname;
@@ -543,7 +550,7 @@ export class Hub {
   }
 
   /** detach stops serving WebSocket upgrades on a server (open connections stay). */
-  detach(server: Server): void {
+  detach(server: UpgradeServer): void {
     const listener = this.attached.get(server);
     if (listener !== undefined) server.off('upgrade', listener);
     this.attached.delete(server);

@@ -1,6 +1,6 @@
 /** The hub's public surface: what the app wires and what other modules import. */
 export { createHub, DEFAULT_HUB_OPTIONS, Hub } from './hub.js';
-export type { ClientInfo, HubInit, HubOptions, PublishResult } from './hub.js';
+export type { ClientInfo, HubInit, HubOptions, PublishResult, UpgradeServer } from './hub.js';
 export { createStreamRouter } from './sse-endpoint.js';
 export type { StreamRouterOptions } from './sse-endpoint.js';
 export { StatusPublisher, statusFingerprint, DEFAULT_STATUS_REFRESH_MS } from './status-publisher.js';
