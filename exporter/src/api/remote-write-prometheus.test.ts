@@ -1,18 +1,20 @@
 /**
- * Integration: Debian's Prometheus 2.42 scrapes an in-test endpoint every second and remote-writes to our
- * receiver, which stores into the Redis backend; the samples must arrive with the values and labels served.
+ * Integration: Debian's Prometheus 2.42 scrapes the real exporter (createApp, a 2-server fleet) and an extra
+ * endpoint with hand-picked values every second, and remote-writes to the exporter's receiver, which stores
+ * into the Redis backend; the samples must arrive with exactly the values and labels served.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import express from 'express';
 import pino from 'pino';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseExposition } from '../../test/exposition-parser.js';
+import { createApp, type App } from '../app.js';
+import { DEFAULT_OPTIONS } from '../options.js';
+import { Fleet, generateFleet } from '../simulator/index.js';
 import { deleteRedisPrefix } from '../tsdb/redis/redis-admin.js';
 import { freePort } from '../tsdb/redis/redis-server-process.js';
 import { RedisStorage } from '../tsdb/redis/redis-storage.js';
@@ -47,7 +49,7 @@ const WANT: { labels: Record<string, string>; value: number }[] = [
   { labels: { __name__: 'up' }, value: 1 },
 ];
 
-let server: Server;
+let app: App;
 let port: number;
 let prometheus: ChildProcess | undefined;
 let prometheusExited: Promise<void> = Promise.resolve();
@@ -66,22 +68,40 @@ beforeAll(async () => {
     logger: pino({ level: 'silent' }),
     registry: new Registry(),
   });
-  const app = express();
-  app.use(createRemoteWriteRouter({ storage: store, logger: pino({ level: 'silent' }) }));
-  app.get('/metrics', (_req, res) => {
-    res.type('text/plain; version=0.0.4').send(EXPOSITION);
-  });
-  server = app.listen(0, '127.0.0.1');
-  await new Promise<void>((resolve) => server.once('listening', resolve));
-  port = (server.address() as AddressInfo).port;
-
   dir = mkdtempSync(join(tmpdir(), 'om-prom-'));
+  const receiver = createRemoteWriteRouter({ storage: store, logger: pino({ level: 'silent' }) });
+  // A tick period of an hour with the scheduler off: the exposition stays one frame for the whole test.
+  app = createApp({
+    options: { ...DEFAULT_OPTIONS, port: 0, tickSeconds: 3600, dataDir: join(dir, 'exporter') },
+    logger: pino({ level: 'silent' }),
+    registry: new Registry(),
+    fleet: new Fleet({ servers: generateFleet(2, 42), scenarioRatePerHour: 0 }),
+    journal: null,
+    routers: [
+      ['/', receiver],
+      [
+        '/it-metrics',
+        (_req, res) => {
+          res.type('text/plain; version=0.0.4').send(EXPOSITION);
+        },
+      ],
+    ],
+  });
+  await app.start({ schedule: false });
+  await app.tick();
+  port = Number(new URL(app.url).port);
+
   const config = [
     'global:',
     '  scrape_interval: 1s',
     '  scrape_timeout: 900ms',
     'scrape_configs:',
     '  - job_name: om-it',
+    '    metrics_path: /it-metrics',
+    '    static_configs:',
+    `      - targets: ['127.0.0.1:${port}']`,
+    '  - job_name: om-exporter',
+    '    metrics_path: /api/prometheus/metrics',
     '    static_configs:',
     `      - targets: ['127.0.0.1:${port}']`,
     'remote_write:',
@@ -114,7 +134,7 @@ afterAll(async () => {
     prometheus.kill('SIGTERM');
     await prometheusExited;
   }
-  await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+  await app?.stop();
   await store?.close();
   await deleteRedisPrefix(SHARED_REDIS, prefix);
   if (dir) rmSync(dir, { recursive: true, force: true });
@@ -124,24 +144,30 @@ function pick(data: SeriesData[], labels: Record<string, string>): SeriesData | 
   return data.find((d) => Object.entries(labels).every(([k, v]) => d.labels[k] === v));
 }
 
+/** waitForSeries polls the store until `ready` holds for the series of `job` (bounded by ARRIVAL_TIMEOUT_MS). */
+async function waitForSeries(job: string, ready: (data: SeriesData[]) => boolean): Promise<SeriesData[]> {
+  const deadline = Date.now() + ARRIVAL_TIMEOUT_MS;
+  for (;;) {
+    const q = await store.querier(-Infinity, Infinity);
+    const data = await q.select([{ type: '=', name: 'job', value: job }]);
+    if (ready(data)) return data;
+    if (prometheus?.exitCode !== null) throw new Error(`prometheus exited early: ${prometheusLog}`);
+    if (Date.now() > deadline) {
+      throw new Error(
+        `samples of ${job} did not arrive within ${ARRIVAL_TIMEOUT_MS} ms; prometheus log: ${prometheusLog}`,
+      );
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 describe('Prometheus 2.42 remote_write into the store', () => {
   it('delivers scraped samples unchanged', async () => {
     const started = Date.now();
-    const deadline = started + ARRIVAL_TIMEOUT_MS;
-    let data: SeriesData[] = [];
-    // Wait until every expected series has at least two samples (two scrapes went through end to end).
-    for (;;) {
-      const q = await store.querier(-Infinity, Infinity);
-      data = await q.select([{ type: '=', name: 'job', value: 'om-it' }]);
-      if (WANT.every((w) => (pick(data, w.labels)?.timestamps.length ?? 0) >= 2)) break;
-      if (prometheus?.exitCode !== null) throw new Error(`prometheus exited early: ${prometheusLog}`);
-      if (Date.now() > deadline) {
-        throw new Error(
-          `samples did not arrive within ${ARRIVAL_TIMEOUT_MS} ms; prometheus log: ${prometheusLog}`,
-        );
-      }
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    // Every expected series with at least two samples: two scrapes went through end to end.
+    const data = await waitForSeries('om-it', (d) =>
+      WANT.every((w) => (pick(d, w.labels)?.timestamps.length ?? 0) >= 2),
+    );
     const instance = `127.0.0.1:${port}`;
     for (const w of WANT) {
       const d = pick(data, w.labels)!;
@@ -151,11 +177,26 @@ describe('Prometheus 2.42 remote_write into the store', () => {
         expect(Object.is(v, w.value), `${JSON.stringify(w.labels)} = ${v}`).toBe(true);
       const ts = [...d.timestamps];
       for (let i = 1; i < ts.length; i++) expect(ts[i]! - ts[i - 1]!).toBeGreaterThan(0);
-      // Prometheus stamps each scrape with its start time: after the test began, not in the future.
-      expect(ts[0]!).toBeGreaterThanOrEqual(started - 5_000);
+      // Prometheus stamps each scrape with its start time: around the test, not in the future.
+      expect(ts[0]!).toBeGreaterThanOrEqual(started - ARRIVAL_TIMEOUT_MS);
       expect(ts.at(-1)!).toBeLessThanOrEqual(Date.now());
     }
     // Prometheus's own synthetic series come along too.
     expect(pick(data, { __name__: 'scrape_samples_scraped' })?.values[0]).toBe(4);
+  });
+
+  it('delivers the real exporter exposition unchanged', async () => {
+    const body = await (await fetch(`${app.url}/api/prometheus/metrics`)).text();
+    const served = [...parseExposition(body, 'text').values()].flatMap((f) => f.samples);
+    expect(served.length).toBeGreaterThan(50);
+    const instance = `127.0.0.1:${port}`;
+    const want = served.map((s) => ({ ...s.labels, __name__: s.name, job: 'om-exporter', instance }));
+    const data = await waitForSeries('om-exporter', (d) => want.every((w) => pick(d, w) !== undefined));
+    served.forEach((s, i) => {
+      const d = pick(data, want[i]!)!;
+      expect(d.labels).toEqual(want[i]);
+      for (const v of d.values)
+        expect(Object.is(v, s.value), `${JSON.stringify(want[i])} = ${v} ≠ ${s.value}`).toBe(true);
+    });
   });
 });
