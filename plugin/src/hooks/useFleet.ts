@@ -7,11 +7,7 @@ import type { AnyDataMessage, Scenario, ServerInfo } from '../api/types';
 import { applySnapshot, EMPTY_FLEET, scenariosByServer, type FleetState } from './fleet-state';
 import { useAsync } from './useAsync';
 import { useLiveClient } from './useLiveClient';
-
-/** FLEET_UPDATE_MARK names the performance mark set when a live snapshot arrives (the UI benchmark reads it). */
-export const FLEET_UPDATE_MARK = 'om:fleet-update:start';
-/** FLEET_UPDATE_MEASURE names the measure from a snapshot's arrival to the Fleet page's commit. */
-export const FLEET_UPDATE_MEASURE = 'om:fleet-update';
+import { markUpdateStart } from '../utils/perf';
 
 /** FleetData is everything the Fleet page shows. */
 export interface FleetData {
@@ -57,7 +53,7 @@ export function useFleet(): FleetData {
   const onMessage = useCallback((msg: AnyDataMessage) => {
     if (msg.channel === 'server-metrics') {
       liveSeen.current = true;
-      performance.mark(FLEET_UPDATE_MARK);
+      markUpdateStart();
       setError(undefined);
       setFleet((prev) => applySnapshot(prev, msg.data, msg.timestamp));
     } else if (msg.channel === 'alerts') {

@@ -9,7 +9,8 @@ import type { ServerStatus } from '../../api/types';
 import { LiveIndicator } from '../../components/LiveIndicator/LiveIndicator';
 import { testIds } from '../../components/testIds';
 import { serverPageUrl } from '../../constants';
-import { FLEET_UPDATE_MARK, FLEET_UPDATE_MEASURE, useFleet } from '../../hooks/useFleet';
+import { useFleet } from '../../hooks/useFleet';
+import { measureUpdateEnd } from '../../utils/perf';
 import { useCpuSparklines } from '../../hooks/useCpuSparklines';
 import { ALL, nextIndex, useVisibleServers, type FleetFilter, type SortKey } from './Fleet.hooks';
 import { FleetSummary } from './FleetSummary';
@@ -65,10 +66,7 @@ export function Fleet() {
 
   // Time from a snapshot's arrival to this commit: the figure `npm run bench:ui` reports.
   useLayoutEffect(() => {
-    if (fleet.updatedAt && performance.getEntriesByName(FLEET_UPDATE_MARK, 'mark').length > 0) {
-      performance.measure(FLEET_UPDATE_MEASURE, FLEET_UPDATE_MARK);
-      performance.clearMarks(FLEET_UPDATE_MARK);
-    }
+    measureUpdateEnd();
   }, [fleet]);
 
   const onOpen = useCallback((id: string) => navigate(serverPageUrl(id)), [navigate]);

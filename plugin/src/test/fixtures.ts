@@ -1,0 +1,51 @@
+import type { Scenario, ServerInfo, UnifiedMetrics, UnifiedServer } from '../api/types';
+
+/** server builds one server-metrics entry. */
+export function server(id: string, over: Partial<UnifiedServer> = {}): UnifiedServer {
+  return { id, cpu: 20, memory: 40, disk: 50, network: { in: 1000, out: 500 }, status: 'healthy', alerts: [], ...over };
+}
+
+/** metrics builds a server-metrics payload with a consistent summary. */
+export function metrics(servers: UnifiedServer[]): UnifiedMetrics {
+  const count = (s: string) => servers.filter((x) => x.status === s).length;
+  return {
+    servers,
+    summary: {
+      total_servers: servers.length,
+      healthy: count('healthy'),
+      warning: count('warning'),
+      critical: count('critical') + count('down'),
+      avg_cpu: servers.reduce((n, s) => n + s.cpu, 0) / Math.max(1, servers.length),
+      avg_memory: servers.reduce((n, s) => n + s.memory, 0) / Math.max(1, servers.length),
+    },
+  };
+}
+
+/** info builds a server description. */
+export function info(id: string, role: ServerInfo['role']): ServerInfo {
+  return {
+    id,
+    role,
+    cores: 4,
+    memoryBytes: 8 * 2 ** 30,
+    disks: [{ mount: '/', device: 'sda', sizeBytes: 100e9 }],
+    interfaces: ['eth0'],
+    services: ['nginx'],
+    zone: 'a',
+  };
+}
+
+/** scenario builds a scenario record. */
+export function scenario(id: string, over: Partial<Scenario> = {}): Scenario {
+  return {
+    id,
+    kind: 'cpu_spike',
+    server: 'web-01',
+    affected: ['web-01'],
+    start: Date.UTC(2026, 0, 1, 12),
+    end: Date.UTC(2026, 0, 1, 12, 10),
+    intensity: 0.8,
+    source: 'api',
+    ...over,
+  };
+}
