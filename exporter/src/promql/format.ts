@@ -32,11 +32,10 @@ export function formatGoFloat(v: number): string {
   if (v === Infinity) return '+Inf';
   if (v === -Infinity) return '-Inf';
   if (v === 0) return Object.is(v, -0) ? '-0' : '0';
-  const exp = Math.floor(Math.log10(Math.abs(v)));
-  // Go switches to exponent form when the decimal exponent is < -4 or >= 21 for shortest 'g' output.
+  // Go's shortest %g/%v switches to exponent form when the decimal exponent is < -4 or >= 6 (strconv's eprec).
   const e = /e([+-]\d+)$/.exec(v.toExponential());
-  const realExp = e ? Number(e[1]) : exp;
-  if (realExp < -4 || realExp >= 21) {
+  const realExp = e ? Number(e[1]) : 0;
+  if (realExp < -4 || realExp >= 6) {
     const [mant, ex] = v.toExponential().split('e');
     const n = Number(ex);
     const abs = Math.abs(n);

@@ -1,0 +1,272 @@
+/**
+ * createPrometheusApiRouter serves the Prometheus HTTP API v1 (the subset Grafana's Prometheus data source,
+ * promtool and API clients use) over any Queryable, after Prometheus's `web/api/v1/api.go`. The app mounts it
+ * at `/api/prometheus/api/v1`. Every handler parses its parameters through `Params`, answers through
+ * `respond`/`respondError`, and so shares one envelope and one errorType → status mapping.
+ */
+import express, { type Request, type Response, type Router } from 'express';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import type { Matcher, Queryable } from '../../tsdb/storage.js';
+import type { Labels } from '../../util/labels.js';
+import { QueryCache, type QueryCacheOptions } from '../../promql/cache.js';
+import { Engine, type EngineOptions, type QueryOutcome, type QueryResult } from '../../promql/engine.js';
+import { PromQLError } from '../../promql/errors.js';
+import { formatSampleValue } from '../../promql/format.js';
+import { compareLabels } from '../../promql/labels-util.js';
+import { parseExpr, typeOf } from '../../promql/parser.js';
+import { exprToString } from '../../promql/printer.js';
+import { respond, respondError } from './envelope.js';
+import { MAX_TIME_MS, MIN_TIME_MS, Params, checkLabelName, invalidParam } from './params.js';
+
+/** MetricMetadata is one family's HELP/TYPE/unit as `/metadata` returns it. */
+export interface MetricMetadata {
+  readonly type: string;
+  readonly help: string;
+  readonly unit: string;
+}
+
+/** MetadataProvider lists family metadata (all families, or one when `metric` is given). */
+export type MetadataProvider = (
+  metric?: string,
+) => Promise<Record<string, MetricMetadata[]>> | Record<string, MetricMetadata[]>;
+
+/** BuildInfo is `/status/buildinfo`'s data (Prometheus 2.x shape: no `features` field). */
+export interface BuildInfo {
+  readonly version: string;
+  readonly revision: string;
+  readonly branch: string;
+  readonly buildUser: string;
+  readonly buildDate: string;
+  readonly goVersion: string;
+}
+
+/** DEFAULT_BUILD_INFO announces a Prometheus 2.x API so Grafana picks its 2.x code paths. */
+export const DEFAULT_BUILD_INFO: BuildInfo = {
+  version: '2.42.0',
+  revision: 'openmanager',
+  branch: 'HEAD',
+  buildUser: 'openmanager',
+  buildDate: '20260101-00:00:00',
+  goVersion: 'go1.20',
+};
+
+/** MAX_POINTS_PER_SERIES is Prometheus's API limit on steps per range query (api.go). */
+export const MAX_POINTS_PER_SERIES = 11_000;
+
+/** PrometheusApiOptions are the router's injected parts. */
+export interface PrometheusApiOptions {
+  readonly queryable: Queryable;
+  readonly logger: Logger;
+  /** engine evaluates queries; default `new Engine(engineOptions)`. */
+  readonly engine?: Engine;
+  readonly engineOptions?: Partial<EngineOptions>;
+  /** cache serves range queries; default a QueryCache registered on `registry`; false disables it. */
+  readonly cache?: QueryCache | false;
+  readonly cacheOptions?: Partial<QueryCacheOptions>;
+  readonly registry?: Registry;
+  readonly metadata?: MetadataProvider;
+  /** rules returns `/rules` data (`{groups: [...]}`); default no groups. */
+  readonly rules?: () => unknown;
+  /** alerts returns `/alerts` data (`{alerts: [...]}`); default no alerts. */
+  readonly alerts?: () => unknown;
+  readonly buildInfo?: Partial<BuildInfo>;
+  /** now is the clock for defaulted query times (ms). */
+  readonly now?: () => number;
+  readonly maxPointsPerSeries?: number;
+}
+
+/** toApiData renders a query result in the API's JSON shape (seconds as floats, values as strings). */
+export function toApiData(r: QueryResult): unknown {
+  switch (r.resultType) {
+    case 'scalar':
+      return { resultType: 'scalar', result: [r.result.t / 1000, formatSampleValue(r.result.v)] };
+    case 'string':
+      return { resultType: 'string', result: [r.result.t / 1000, r.result.v] };
+    case 'vector':
+      return {
+        resultType: 'vector',
+        result: r.result.map((s) => ({ metric: s.labels, value: [s.t / 1000, formatSampleValue(s.v)] })),
+      };
+    case 'matrix':
+      return {
+        resultType: 'matrix',
+        result: r.result.map((s) => ({
+          metric: s.labels,
+          values: s.timestamps.map((t, i) => [t / 1000, formatSampleValue(s.values[i] ?? NaN)]),
+        })),
+      };
+  }
+}
+
+/** createPrometheusApiRouter builds the `/api/v1` router. */
+export function createPrometheusApiRouter(opts: PrometheusApiOptions): Router {
+  const engine = opts.engine ?? new Engine(opts.engineOptions);
+  const cache =
+    opts.cache === false ? undefined : (opts.cache ?? new QueryCache(opts.cacheOptions, opts.registry));
+  const now = opts.now ?? (() => Date.now());
+  const maxPoints = opts.maxPointsPerSeries ?? MAX_POINTS_PER_SERIES;
+  const buildInfo = { ...DEFAULT_BUILD_INFO, ...opts.buildInfo };
+  const log = opts.logger;
+  const router = express.Router();
+  router.use(express.urlencoded({ extended: false, limit: '1mb' }));
+
+  /** handle wraps a handler so every failure ends in the error envelope. */
+  const handle =
+    (fn: (p: Params, req: Request) => Promise<unknown>) =>
+    async (req: Request, res: Response): Promise<void> => {
+      try {
+        respond(res, await fn(new Params(req), req));
+      } catch (err) {
+        respondError(res, err, log);
+      }
+    };
+
+  const parseQuery = (p: Params): ReturnType<typeof parseExpr> => {
+    const q = p.get('query');
+    if (q === undefined) throw invalidParam('query', 'no query provided');
+    try {
+      return parseExpr(q);
+    } catch (err) {
+      if (err instanceof PromQLError) throw invalidParam('query', err.message);
+      throw err;
+    }
+  };
+
+  const withTimeout = (p: Params): Engine => {
+    const t = p.duration('timeout', false);
+    if (t === undefined || t >= engine.options.timeoutMs) return engine;
+    return new Engine({ ...engine.options, timeoutMs: t });
+  };
+
+  const instant = handle(async (p) => {
+    const t = p.time('time', now());
+    const expr = parseQuery(p);
+    const out: QueryOutcome = await withTimeout(p).instantQuery(opts.queryable, expr, t);
+    return toApiData(out.result);
+  });
+
+  const range = handle(async (p) => {
+    const start = p.time('start', undefined);
+    const end = p.time('end', undefined);
+    if (end < start) throw invalidParam('end', 'end timestamp must not be before start time');
+    const step = p.duration('step', true) ?? 0;
+    if (step <= 0)
+      throw invalidParam(
+        'step',
+        'zero or negative query resolution step widths are not accepted. Try a positive integer',
+      );
+    if ((end - start) / step > maxPoints)
+      throw new PromQLError(
+        'bad_data',
+        'exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)',
+      );
+    const expr = parseQuery(p);
+    const t = typeOf(expr);
+    if (t !== 'scalar' && t !== 'vector')
+      throw invalidParam(
+        'query',
+        `invalid expression type "${t === 'matrix' ? 'range vector' : t}" for range query, must be Scalar or instant Vector`,
+      );
+    const eng = withTimeout(p);
+    const out = cache
+      ? await cache.rangeQuery(eng, opts.queryable, expr, start, end, step)
+      : await eng.rangeQuery(opts.queryable, expr, start, end, step);
+    return toApiData(out.result);
+  });
+
+  /** seriesFor returns the label sets matching any of the `match[]` selectors in [start, end]. */
+  const seriesFor = (p: Params, required: boolean): { sets: Matcher[][]; start: number; end: number } => {
+    const sets = p.matchers();
+    if (required && sets.length === 0) throw new PromQLError('bad_data', 'no match[] parameter provided');
+    const start = p.time('start', MIN_TIME_MS);
+    const end = p.time('end', MAX_TIME_MS);
+    return { sets, start, end };
+  };
+
+  router.get('/query', instant);
+  router.post('/query', instant);
+  router.get('/query_range', range);
+  router.post('/query_range', range);
+
+  const series = handle(async (p) => {
+    const { sets, start, end } = seriesFor(p, true);
+    const q = await opts.queryable.querier(start, end);
+    const seen = new Map<string, Labels>();
+    for (const m of sets)
+      for (const l of await q.series(m)) seen.set(JSON.stringify(Object.entries(l).sort()), l);
+    return [...seen.values()].sort(compareLabels);
+  });
+  router.get('/series', series);
+  router.post('/series', series);
+
+  const labels = handle(async (p) => {
+    const { sets, start, end } = seriesFor(p, false);
+    const q = await opts.queryable.querier(start, end);
+    if (sets.length === 0) return q.labelNames();
+    const names = new Set<string>();
+    for (const m of sets) for (const n of await q.labelNames(m)) names.add(n);
+    return [...names].sort();
+  });
+  router.get('/labels', labels);
+  router.post('/labels', labels);
+
+  router.get(
+    '/label/:name/values',
+    handle(async (p, req) => {
+      const name = String(req.params.name);
+      checkLabelName(name);
+      const { sets, start, end } = seriesFor(p, false);
+      const q = await opts.queryable.querier(start, end);
+      if (sets.length === 0) return q.labelValues(name);
+      const values = new Set<string>();
+      for (const m of sets) for (const v of await q.labelValues(name, m)) values.add(v);
+      return [...values].sort();
+    }),
+  );
+
+  router.get(
+    '/metadata',
+    handle(async (p) => {
+      const metric = p.get('metric');
+      const all = opts.metadata ? await opts.metadata(metric === '' ? undefined : metric) : {};
+      const limit = Number(p.get('limit') ?? '-1');
+      const out: Record<string, MetricMetadata[]> = {};
+      let n = 0;
+      for (const [name, md] of Object.entries(all)) {
+        if (metric && name !== metric) continue;
+        if (limit >= 0 && n >= limit) break;
+        out[name] = md;
+        n++;
+      }
+      return out;
+    }),
+  );
+
+  router.get(
+    '/status/buildinfo',
+    handle(() => Promise.resolve(buildInfo)),
+  );
+  const exemplars = handle((p) => {
+    parseQuery(p);
+    return Promise.resolve([]);
+  });
+  router.get('/query_exemplars', exemplars);
+  router.post('/query_exemplars', exemplars);
+  router.get(
+    '/rules',
+    handle(() => Promise.resolve(opts.rules ? opts.rules() : { groups: [] })),
+  );
+  router.get(
+    '/alerts',
+    handle(() => Promise.resolve(opts.alerts ? opts.alerts() : { alerts: [] })),
+  );
+  const format = handle((p) => Promise.resolve(exprToString(parseQuery(p))));
+  router.get('/format_query', format);
+  router.post('/format_query', format);
+
+  router.use((_req: Request, res: Response) => {
+    respondError(res, new PromQLError('not_found', 'not found'));
+  });
+  return router;
+}

@@ -1,0 +1,277 @@
+/**
+ * QueryCache is the seed's LRU-with-TTL applied to range-query results (issue 4, requirement 5).
+ *
+ * A range query's steps are cut into step-aligned windows of `stepsPerWindow` steps on an absolute grid
+ * (window j holds the steps phase + k·step with k in [j·K, (j+1)·K)), so a dashboard refresh that moves
+ * start and end forward by a step reuses every window but the newest. PromQL evaluates each step
+ * independently, so a window's result does not depend on which query computed it — except for `@ start()` /
+ * `@ end()`, whose queries bypass the cache.
+ *
+ * Freshness rule: a window is stored only when its last step is at least `settleMs` (default 2 min) older
+ * than now, i.e. when samples for it can no longer arrive; the newest windows are always recomputed. A stored
+ * window is served for at most `ttlMs` (default 5 min), which bounds how stale a result can be when data is
+ * backfilled or deleted behind the cache. Memory is bounded by `maxBytes` (estimated; least-recently-used
+ * windows are evicted first). The hit ratio (windows served / windows asked) is exported as
+ * `openmanager_exporter_query_cache_hit_ratio` on the injected registry.
+ */
+import { Counter, Gauge, type Registry } from 'prom-client';
+import type { Queryable } from '../tsdb/storage.js';
+import { seriesKey, type Labels } from '../util/labels.js';
+import type { Expr } from './ast.js';
+import type { Engine, MatrixSeries, QueryOutcome, QueryStats } from './engine.js';
+import { compareLabels } from './labels-util.js';
+import { exprToString } from './printer.js';
+
+/** QueryCacheOptions configures the cache; see DEFAULT_QUERY_CACHE_OPTIONS. */
+export interface QueryCacheOptions {
+  readonly maxBytes: number;
+  readonly ttlMs: number;
+  readonly stepsPerWindow: number;
+  readonly settleMs: number;
+  /** now returns the current time in ms (injected so tests can move time). */
+  readonly now: () => number;
+}
+
+/** DEFAULT_QUERY_CACHE_OPTIONS are the seed's figures: 100 MB, 5 min TTL; 60-step windows; 2 min settle. */
+export const DEFAULT_QUERY_CACHE_OPTIONS: QueryCacheOptions = {
+  maxBytes: 100 * 1024 * 1024,
+  ttlMs: 5 * 60_000,
+  stepsPerWindow: 60,
+  settleMs: 2 * 60_000,
+  now: () => Date.now(),
+};
+
+interface Entry {
+  readonly series: MatrixSeries[];
+  readonly bytes: number;
+  readonly expires: number;
+}
+
+/** BYTES_PER_POINT approximates a cached point: two numbers in JS arrays (8 bytes each). */
+const BYTES_PER_POINT = 16;
+/** BYTES_PER_SERIES approximates per-series overhead (object headers, arrays). */
+const BYTES_PER_SERIES = 96;
+
+/** usesStartOrEnd reports whether an expression depends on the query's start/end through `@`. */
+function usesStartOrEnd(e: Expr): boolean {
+  switch (e.type) {
+    case 'VectorSelector':
+      return e.at !== undefined && e.at.kind !== 'time';
+    case 'MatrixSelector':
+      return usesStartOrEnd(e.selector);
+    case 'SubqueryExpr':
+      return (e.at !== undefined && e.at.kind !== 'time') || usesStartOrEnd(e.expr);
+    case 'ParenExpr':
+    case 'UnaryExpr':
+      return usesStartOrEnd(e.expr);
+    case 'BinaryExpr':
+      return usesStartOrEnd(e.lhs) || usesStartOrEnd(e.rhs);
+    case 'AggregateExpr':
+      return usesStartOrEnd(e.expr) || (e.param !== undefined && usesStartOrEnd(e.param));
+    case 'Call':
+      return e.args.some(usesStartOrEnd);
+    default:
+      return false;
+  }
+}
+
+/** QueryCache caches range-query windows; one instance is shared by all API requests. */
+export class QueryCache {
+  readonly options: QueryCacheOptions;
+  private readonly entries = new Map<string, Entry>();
+  private bytes = 0;
+  private hits = 0;
+  private misses = 0;
+
+  constructor(options: Partial<QueryCacheOptions> = {}, registry?: Registry) {
+    this.options = { ...DEFAULT_QUERY_CACHE_OPTIONS, ...options };
+    if (registry) this.register(registry);
+  }
+
+  private register(registry: Registry): void {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- prom-client calls collect() with the metric as `this`.
+    const cache = this;
+    new Gauge({
+      name: 'openmanager_exporter_query_cache_hit_ratio',
+      help: 'Share of range-query windows served from the query result cache since start.',
+      registers: [registry],
+      collect() {
+        const total = cache.hits + cache.misses;
+        this.set(total === 0 ? 0 : cache.hits / total);
+      },
+    });
+    new Gauge({
+      name: 'openmanager_exporter_query_cache_bytes',
+      help: 'Estimated memory held by the query result cache.',
+      registers: [registry],
+      collect() {
+        this.set(cache.bytes);
+      },
+    });
+    const requests = new Counter({
+      name: 'openmanager_exporter_query_cache_requests_total',
+      help: 'Range-query windows asked of the cache, by result.',
+      labelNames: ['result'],
+      registers: [registry],
+      collect() {
+        requests.reset();
+        requests.inc({ result: 'hit' }, cache.hits);
+        requests.inc({ result: 'miss' }, cache.misses);
+      },
+    });
+  }
+
+  /** stats returns the cache's counters. */
+  stats(): { hits: number; misses: number; bytes: number; entries: number; hitRatio: number } {
+    const total = this.hits + this.misses;
+    return {
+      hits: this.hits,
+      misses: this.misses,
+      bytes: this.bytes,
+      entries: this.entries.size,
+      hitRatio: total === 0 ? 0 : this.hits / total,
+    };
+  }
+
+  /** clear drops every entry (counters are kept). */
+  clear(): void {
+    this.entries.clear();
+    this.bytes = 0;
+  }
+
+  /** rangeQuery answers a range query, reusing cached windows and computing the rest with `engine`. */
+  async rangeQuery(
+    engine: Engine,
+    queryable: Queryable,
+    expr: Expr,
+    start: number,
+    end: number,
+    step: number,
+  ): Promise<QueryOutcome> {
+    if (usesStartOrEnd(expr) || end < start) return engine.rangeQuery(queryable, expr, start, end, step);
+    const K = this.options.stepsPerWindow;
+    const width = step * K;
+    const phase = ((start % step) + step) % step;
+    const firstWin = Math.floor((start - phase) / width);
+    const lastWin = Math.floor((end - phase) / width);
+    const now = this.options.now();
+    const keyBase = `${exprToString(expr)}\u0000${step}\u0000${phase}\u0000`;
+    const parts: MatrixSeries[][] = [];
+    const stats: QueryStats = { samplesLoaded: 0, tiersUsed: [] };
+
+    // Walk the windows, batching consecutive misses into one engine evaluation.
+    let pending: number[] = [];
+    const flush = async (): Promise<void> => {
+      if (pending.length === 0) return;
+      const first = pending[0] as number;
+      const last = pending[pending.length - 1] as number;
+      const lastStep = phase + ((last + 1) * K - 1) * step;
+      const firstStep = phase + first * K * step;
+      const settled = now - this.options.settleMs;
+      // Settled windows are computed whole (so they can be stored); unsettled ones only as far as needed.
+      const from = firstStep + (K - 1) * step <= settled ? firstStep : Math.max(start, firstStep);
+      const to = lastStep <= settled ? lastStep : Math.min(end, lastStep);
+      const out = await engine.rangeQuery(queryable, expr, from, to, step);
+      stats.samplesLoaded += out.stats.samplesLoaded;
+      stats.tiersUsed.push(...out.stats.tiersUsed);
+      if (out.result.resultType !== 'matrix') throw new Error('range query returned a non-matrix result');
+      for (const w of pending) {
+        const ws = phase + w * K * step;
+        const we = ws + (K - 1) * step;
+        const series = sliceSeries(out.result.result, ws, we);
+        if (we <= settled && ws >= from && we <= to) this.put(keyBase + String(w), series, now);
+        parts.push(series);
+      }
+      pending = [];
+    };
+    for (let w = firstWin; w <= lastWin; w++) {
+      const hit = this.get(keyBase + String(w), now);
+      if (hit) {
+        this.hits++;
+        await flush();
+        parts.push(hit);
+      } else {
+        this.misses++;
+        pending.push(w);
+      }
+    }
+    await flush();
+    return { result: { resultType: 'matrix', result: mergeWindows(parts, start, end) }, stats };
+  }
+
+  private get(key: string, now: number): MatrixSeries[] | undefined {
+    const e = this.entries.get(key);
+    if (!e) return undefined;
+    if (e.expires <= now) {
+      this.entries.delete(key);
+      this.bytes -= e.bytes;
+      return undefined;
+    }
+    // Re-insert to mark as most recently used (Map keeps insertion order).
+    this.entries.delete(key);
+    this.entries.set(key, e);
+    return e.series;
+  }
+
+  private put(key: string, series: MatrixSeries[], now: number): void {
+    let bytes = 0;
+    for (const s of series)
+      bytes += BYTES_PER_SERIES + JSON.stringify(s.labels).length * 2 + s.timestamps.length * BYTES_PER_POINT;
+    if (bytes > this.options.maxBytes) return;
+    const old = this.entries.get(key);
+    if (old) {
+      this.entries.delete(key);
+      this.bytes -= old.bytes;
+    }
+    while (this.bytes + bytes > this.options.maxBytes) {
+      const oldest = this.entries.keys().next();
+      if (oldest.done) break;
+      const e = this.entries.get(oldest.value);
+      this.entries.delete(oldest.value);
+      this.bytes -= e?.bytes ?? 0;
+    }
+    this.entries.set(key, { series, bytes, expires: now + this.options.ttlMs });
+    this.bytes += bytes;
+  }
+}
+
+/** sliceSeries keeps the points of each series inside [from, to]. */
+function sliceSeries(series: MatrixSeries[], from: number, to: number): MatrixSeries[] {
+  const out: MatrixSeries[] = [];
+  for (const s of series) {
+    const timestamps: number[] = [];
+    const values: number[] = [];
+    for (let i = 0; i < s.timestamps.length; i++) {
+      const t = s.timestamps[i] as number;
+      if (t < from || t > to) continue;
+      timestamps.push(t);
+      values.push(s.values[i] as number);
+    }
+    if (timestamps.length > 0) out.push({ labels: s.labels, timestamps, values });
+  }
+  return out;
+}
+
+/** mergeWindows joins per-window results (in time order) into one matrix restricted to [start, end]. */
+function mergeWindows(parts: MatrixSeries[][], start: number, end: number): MatrixSeries[] {
+  const byKey = new Map<string, { labels: Labels; timestamps: number[]; values: number[] }>();
+  for (const part of parts) {
+    for (const s of part) {
+      const k = seriesKey(s.labels);
+      let m = byKey.get(k);
+      if (!m) {
+        m = { labels: s.labels, timestamps: [], values: [] };
+        byKey.set(k, m);
+      }
+      for (let i = 0; i < s.timestamps.length; i++) {
+        const t = s.timestamps[i] as number;
+        if (t < start || t > end) continue;
+        m.timestamps.push(t);
+        m.values.push(s.values[i] as number);
+      }
+    }
+  }
+  return [...byKey.values()]
+    .filter((s) => s.timestamps.length > 0)
+    .sort((a, b) => compareLabels(a.labels, b.labels));
+}
