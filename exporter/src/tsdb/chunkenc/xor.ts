@@ -184,6 +184,8 @@ class XorIterator implements ChunkIterator {
   private val = 0;
   private leading = 0;
   private trailing = 0;
+  /** windowOpen turns true at the first `11` value code; a `10` before it is corrupt. */
+  private windowOpen = false;
   private error: ChunkError | undefined;
 
   constructor(bytes: Uint8Array, total: number) {
@@ -266,8 +268,9 @@ class XorIterator implements ChunkIterator {
       const sig = br.readBits(6) || 64;
       this.trailing = 64 - this.leading - sig;
       if (this.trailing < 0) return this.fail('CHUNK_CORRUPT', `value window of sample ${this.read}`);
-    } else if (this.read === 1) {
-      // The first XOR'd value cannot reuse a window: there is none yet.
+      this.windowOpen = true;
+    } else if (!this.windowOpen) {
+      // The encoder opens a window before it reuses one.
       return this.fail('CHUNK_CORRUPT', 'window reuse before any window');
     }
     const s = this.trailing;
