@@ -82,7 +82,7 @@ export const schedulerJobStatusSchema = z.object({
   running: z.boolean(),
   runs: z.number().int().nonnegative(),
   failures: z.number().int().nonnegative(),
-  /** lastRunAt is when the last run started (Unix ms), null before the first run. */
+  /** lastRunAt is when the last run started or, if the scheduler records only that, succeeded (Unix ms); null before. */
   lastRunAt: unixMs.nullable(),
   lastDurationMs: z.number().nonnegative().nullable(),
   lastError: z.string().nullable(),
@@ -120,7 +120,8 @@ export const systemStatusSchema = z.object({
       activeScenarios: z.number().int().nonnegative(),
     })
     .optional(),
-  storage: storageHealthSchema,
+  /** storage is null when the exporter runs without a store. */
+  storage: storageHealthSchema.nullable(),
   scheduler: z.object({ jobs: z.array(schedulerJobStatusSchema) }),
   connections: connectionCountsSchema,
 });
