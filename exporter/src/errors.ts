@@ -3,6 +3,7 @@
  * envelope under api/prometheus/). Each error has a stable code, one HTTP status and a message that says
  * what to change. Responses are `{"error":{"code","message"}}` and never carry a stack trace.
  */
+import { SimulatorError } from './simulator/errors.js';
 
 /** ExporterError is an error the API reports to its caller as-is: stable `code`, HTTP `status`. */
 export class ExporterError extends Error {
@@ -56,13 +57,6 @@ export const ERR_UNKNOWN_SCENARIO = defineError(
   'OM_UNKNOWN_SCENARIO',
   404,
   (id: string) => `no scenario "${id}"; GET /api/scenarios lists active and past scenarios`,
-);
-
-/** ERR_SCENARIO_ENDED: DELETE of a scenario that is no longer active. */
-export const ERR_SCENARIO_ENDED = defineError(
-  'OM_SCENARIO_ENDED',
-  409,
-  (id: string) => `scenario "${id}" has already ended; only active scenarios can be stopped`,
 );
 
 /** ERR_BAD_FIELD: a request field with an invalid value; the message names the field. */
@@ -137,9 +131,15 @@ export const ERR_INTERNAL = defineError(
   () => 'internal error; the exporter log has the details',
 );
 
+/** fromSimulatorError maps a simulator error (stable code + status + field) into the catalogue's shape. */
+export function fromSimulatorError(err: { code: string; status: number; message: string }): ExporterError {
+  return new ExporterError(`OM_${err.code}`, err.status, err.message);
+}
+
 /** toExporterError maps anything thrown to a catalogue error, so handlers never leak internals. */
 export function toExporterError(err: unknown): ExporterError {
   if (err instanceof ExporterError) return err;
+  if (err instanceof SimulatorError) return fromSimulatorError(err);
   // body-parser errors carry `type` and `status` (express.json): map them to catalogue entries.
   if (typeof err === 'object' && err !== null && 'type' in err) {
     const e = err as { type?: unknown; message?: unknown; limit?: unknown };

@@ -1,0 +1,72 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const EXPORTER_DIR = fileURLToPath(new URL('..', import.meta.url));
+const TSX = ['--import', 'tsx', 'src/main.ts'];
+
+const run = (args: string[], env: Record<string, string> = {}) =>
+  spawnSync(process.execPath, [...TSX, ...args], {
+    cwd: EXPORTER_DIR,
+    env: { ...process.env, ...env },
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
+
+describe('main (real child processes)', () => {
+  it.each<[string[], Record<string, string>, RegExp]>([
+    [['--port', 'nope'], {}, /PORT \/ --port = "nope".*accepted values: an integer 0–65535/],
+    [[], { TICK_SECONDS: '-3' }, /TICK_SECONDS \/ --tick-seconds = "-3".*accepted values/],
+    [['--bogus'], {}, /bogus.*--help/],
+    [['--fleet-file', '/nonexistent/fleet.yaml'], {}, /FLEET_FILE.*nonexistent/],
+  ])('invalid configuration %j %j exits 2 naming the key', (args, env, message) => {
+    const r = run(args, env);
+    expect(r.stderr).toMatch(message);
+    expect(r.status).toBe(2);
+  });
+
+  it('--help exits 0 and lists every option with its env var and default', () => {
+    const r = run(['--help']);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/--port\s+PORT\s+3001/);
+    expect(r.stdout).toMatch(/--api-token\s+API_TOKEN\s+\(unset\)/);
+  });
+
+  it('logs its URL, serves, and exits 0 on SIGTERM', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'om-main-'));
+    const child = spawn(process.execPath, [...TSX, '--port', '0', '--data-dir', dir, '--tick-seconds', '1'], {
+      cwd: EXPORTER_DIR,
+      env: { ...process.env, LOG_LEVEL: 'info' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    try {
+      let out = '';
+      const url = await new Promise<string>((resolve, reject) => {
+        const bound = setTimeout(() => reject(new Error(`no listening line within 30 s:\n${out}`)), 30_000);
+        child.stdout.on('data', (d: Buffer) => {
+          out += d.toString();
+          const m = /listening on (http:\/\/[^"\s]+)/.exec(out);
+          if (m?.[1]) {
+            clearTimeout(bound);
+            resolve(m[1]);
+          }
+        });
+        child.on('exit', (code) => reject(new Error(`exited ${code} before listening:\n${out}`)));
+      });
+      expect((await fetch(`${url}/healthz`)).status).toBe(200);
+      const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+      child.kill('SIGTERM');
+      const code = await Promise.race([
+        exited,
+        new Promise<string>((resolve) => setTimeout(() => resolve('no exit within 20 s'), 20_000)),
+      ]);
+      expect(code).toBe(0);
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

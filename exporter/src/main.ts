@@ -1,0 +1,100 @@
+/**
+ * The exporter's entry point and its only module with side effects: parse options (exit 2 on invalid
+ * configuration), build the parts, start, and stop cleanly on SIGTERM/SIGINT (exit 0).
+ */
+import { createApp } from './app.js';
+import { createSelfRegistry } from './metrics/self-metrics.js';
+import { ConfigError, helpText, parseOptions, type ExporterOptions } from './options.js';
+import { Fleet, defaultFleet, generateFleet, loadFleetFile } from './simulator/index.js';
+import type { ServerInfo } from './simulator/types.js';
+import { ScaledClock, systemClock, type Clock } from './util/clock.js';
+import { createLogger } from './util/logger.js';
+
+/** STOP_TIMEOUT_MS bounds a graceful stop; past it the process exits 1 rather than hang (e.g. a stuck peer). */
+const STOP_TIMEOUT_MS = 15_000;
+
+/** DEFAULT_FLEET_SIZE is the size of the shipped fleet file: asking for it means "the shipped fleet". */
+const DEFAULT_FLEET_SIZE = 20;
+
+function fleetServers(options: ExporterOptions): ServerInfo[] {
+  if (options.fleetFile !== undefined) return loadFleetFile(options.fleetFile);
+  if (options.servers === DEFAULT_FLEET_SIZE) return defaultFleet();
+  return generateFleet(options.servers, options.seed);
+}
+
+function readOptions(): ExporterOptions {
+  try {
+    const parsed = parseOptions(process.argv.slice(2), process.env);
+    if (parsed.help) {
+      process.stdout.write(helpText() + '\n');
+      process.exit(0);
+    }
+    return parsed.options;
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+}
+
+async function main(): Promise<void> {
+  const options = readOptions();
+  const logger = createLogger(options.logLevel);
+  let servers: ServerInfo[];
+  try {
+    servers = fleetServers(options);
+  } catch (err) {
+    // A fleet file that cannot be read or validated is invalid configuration too.
+    process.stderr.write(`invalid configuration: FLEET_FILE / --fleet-file: ${(err as Error).message}\n`);
+    process.exit(2);
+  }
+  const clock: Clock = options.speed === 1 ? systemClock : new ScaledClock(options.speed);
+  const registry = createSelfRegistry();
+  const fleet = new Fleet({ servers, seed: options.seed, scenarioRatePerHour: options.scenarioRate, logger });
+  const app = createApp({ options, logger, registry, fleet, clock });
+
+  let signals = 0;
+  const shutdown = (signal: string): void => {
+    if (++signals > 1) {
+      logger.warn({ signal }, 'second signal: exiting now');
+      process.exit(1);
+    }
+    logger.info({ signal }, 'stopping');
+    const bound = setTimeout(() => {
+      logger.error('graceful stop timed out');
+      process.exit(1);
+    }, STOP_TIMEOUT_MS);
+    bound.unref();
+    app.stop().then(
+      () => {
+        logger.info('stopped');
+        logger.flush();
+        process.exit(0);
+      },
+      (err: unknown) => {
+        logger.error({ err }, 'stop failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+
+  logger.info(
+    {
+      servers: servers.length,
+      series: fleet.layout.series.length,
+      tickSeconds: options.tickSeconds,
+      speed: options.speed,
+    },
+    'starting',
+  );
+  await app.start();
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`fatal: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,167 @@
+/**
+ * The fleet's exposition cache. The layout is fixed, so every series' `name{labels} ` prefix and every
+ * family's HELP/TYPE header are built once; each tick then renders the frame's values into bodies that any
+ * number of scrapers share. The combined text body is rendered eagerly at `update()` (the format Prometheus
+ * scrapes most); OpenMetrics, per-server (`/probe`) bodies and their gzip variants are rendered on first
+ * request and cached until the next frame, so concurrent scrapes of one frame never render twice.
+ */
+import { promisify } from 'node:util';
+import { gzip as gzipCallback } from 'node:zlib';
+import type { FleetFrame, FleetLayout } from '../simulator/types.js';
+import { escapeHelp, formatValue, labelString, type ExpositionFormat } from './text-format.js';
+
+const gzipAsync = promisify(gzipCallback);
+
+/** Body is one rendered exposition: the bytes and how many series it holds. */
+export interface Body {
+  readonly bytes: Buffer;
+  readonly series: number;
+}
+
+/** RenderKind names what a render produced, for the render counters tests and metrics read. */
+export type RenderKind = 'text' | 'openmetrics' | 'gzip';
+
+/** ALL_SERVERS selects the combined body (every server that is up) instead of one server's. */
+export const ALL_SERVERS = -1;
+
+interface FrameCache {
+  readonly frame: FleetFrame;
+  readonly bodies: Map<string, Body>;
+  readonly gzips: Map<string, Promise<Buffer>>;
+}
+
+/** FleetExposition renders FleetFrames of one FleetLayout and caches the bodies per frame. */
+export class FleetExposition {
+  /** renders counts bodies actually rendered, by kind (a cache hit renders nothing). */
+  readonly renders: Record<RenderKind, number> = { text: 0, openmetrics: 0, gzip: 0 };
+  private readonly prefixes: string[];
+  private readonly headers: Record<ExpositionFormat, string[]>;
+  /** ranges[(server * families + family) * 2 + 0|1] = [first, end) of that server's series of that family. */
+  private readonly ranges: Int32Array;
+  private readonly familyCount: number;
+  private readonly serverIndex = new Map<string, number>();
+  private current: FrameCache | undefined;
+
+  constructor(readonly layout: FleetLayout) {
+    this.familyCount = layout.families.length;
+    this.prefixes = layout.series.map((s) => `${s.labels.__name__ ?? ''}${labelString(s.labels)} `);
+    this.headers = {
+      text: layout.families.map((f) => familyHeader(f, 'text')),
+      openmetrics: layout.families.map((f) => familyHeader(f, 'openmetrics')),
+    };
+    const F = this.familyCount;
+    this.ranges = new Int32Array(layout.servers.length * F * 2);
+    layout.servers.forEach((srv, i) => this.serverIndex.set(srv.id, i));
+    layout.serverSeries.forEach(([first, end], i) => {
+      for (let k = first; k < end; k++) {
+        const f = layout.series[k]?.family ?? 0;
+        const at = (i * F + f) * 2;
+        if (this.ranges[at + 1] === 0) this.ranges[at] = k;
+        this.ranges[at + 1] = k + 1;
+      }
+    });
+  }
+
+  /** update makes `frame` the current one and renders the combined text body. */
+  update(frame: FleetFrame): void {
+    if (frame.values.length !== this.layout.series.length) {
+      throw new Error(
+        `frame has ${frame.values.length} values, layout has ${this.layout.series.length} series`,
+      );
+    }
+    this.current = { frame, bodies: new Map(), gzips: new Map() };
+    this.body(ALL_SERVERS, 'text');
+  }
+
+  /** frame is the current frame, if any tick has happened. */
+  get frame(): FleetFrame | undefined {
+    return this.current?.frame;
+  }
+
+  /** indexOf returns a server's index in the layout, or -1 for an unknown id. */
+  indexOf(id: string): number {
+    return this.serverIndex.get(id) ?? -1;
+  }
+
+  /** isUp says whether a server answers at the current frame. */
+  isUp(server: number): boolean {
+    return this.current?.frame.summaries[server]?.up === true;
+  }
+
+  /**
+   * body returns the current frame's exposition for one server (or ALL_SERVERS: every server that is up).
+   * OpenMetrics bodies here have no `# EOF` line, so callers can append more families; add OPENMETRICS_EOF.
+   * Throws when no frame exists yet.
+   */
+  body(server: number, format: ExpositionFormat): Body {
+    const cache = this.requireCache();
+    const key = `${server}:${format}`;
+    let body = cache.bodies.get(key);
+    if (!body) {
+      body = this.render(cache.frame, server, format);
+      this.renders[format]++;
+      cache.bodies.set(key, body);
+    }
+    return body;
+  }
+
+  /** gzipBody returns the gzip of `body(server, format)`, compressed once per frame however many ask at once. */
+  gzipBody(server: number, format: ExpositionFormat): Promise<Buffer> {
+    const cache = this.requireCache();
+    const key = `${server}:${format}`;
+    let gz = cache.gzips.get(key);
+    if (!gz) {
+      const { bytes } = this.body(server, format);
+      this.renders.gzip++;
+      gz = gzipAsync(bytes);
+      cache.gzips.set(key, gz);
+    }
+    return gz;
+  }
+
+  private requireCache(): FrameCache {
+    if (!this.current) throw new Error('no frame rendered yet');
+    return this.current;
+  }
+
+  private render(frame: FleetFrame, server: number, format: ExpositionFormat): Body {
+    const F = this.familyCount;
+    const servers =
+      server === ALL_SERVERS ? [...frame.summaries.keys()].filter((i) => frame.summaries[i]?.up) : [server];
+    const values = frame.values;
+    const prefixes = this.prefixes;
+    const ranges = this.ranges;
+    const headers = this.headers[format];
+    let out = '';
+    let series = 0;
+    for (let f = 0; f < F; f++) {
+      let lines = '';
+      for (const i of servers) {
+        const at = (i * F + f) * 2;
+        const end = ranges[at + 1] ?? 0;
+        for (let k = ranges[at] ?? 0; k < end; k++) {
+          lines += (prefixes[k] ?? '') + formatValue(values[k] ?? Number.NaN) + '\n';
+          series++;
+        }
+      }
+      // A family with no series here (all its servers down, or a service this server lacks) gets no header.
+      if (lines !== '') out += (headers[f] ?? '') + lines;
+    }
+    return { bytes: Buffer.from(out), series };
+  }
+}
+
+/** familyHeader is a family's HELP/TYPE (and OpenMetrics UNIT) lines in one format. */
+function familyHeader(
+  f: { readonly name: string; readonly help: string; readonly type: string; readonly unit: string },
+  format: ExpositionFormat,
+): string {
+  // Text 0.0.4 names a counter family by its sample name (`x_total`); OpenMetrics by the name without it.
+  const name = format === 'text' && f.type === 'counter' ? `${f.name}_total` : f.name;
+  let out = `# HELP ${name} ${escapeHelp(f.help, format)}\n# TYPE ${name} ${f.type}\n`;
+  // OpenMetrics requires a family with a UNIT to end in `_<unit>`; declare it only then.
+  if (format === 'openmetrics' && f.unit !== '' && f.name.endsWith(`_${f.unit}`)) {
+    out += `# UNIT ${name} ${f.unit}\n`;
+  }
+  return out;
+}
