@@ -436,8 +436,8 @@ describe('Prometheus API v1 router', () => {
   it('serves a shifted dashboard refresh from cached windows and exports the hit ratio', async () => {
     const q = (start: number): string =>
       `/query_range?query=rate(node_requests_total%5B1m%5D)&start=${start}&end=${start + 600}&step=15`;
-    const first = await (await fetch(api.base + q(1000))).json();
-    const second = await (await fetch(api.base + q(1015))).json();
+    const first = (await (await fetch(api.base + q(1000))).json()) as unknown;
+    const second = (await (await fetch(api.base + q(1015))).json()) as unknown;
     expect(first).toMatchObject({ status: 'success' });
     expect(second).toMatchObject({ status: 'success' });
     const metrics = await registry.getSingleMetricAsString('openmanager_exporter_query_cache_hit_ratio');
