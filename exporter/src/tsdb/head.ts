@@ -20,6 +20,7 @@ import {
   ROLLUP_TIERS,
   RollupState,
   increaseStep,
+  linkTiers,
   type RollupChunk,
   type RollupTier,
 } from './rollup.js';
@@ -72,18 +73,22 @@ export enum AppendStatus {
 /** INITIAL_OPEN_CAPACITY is the first allocation of a series' open-chunk arrays (grown ×2 as needed). */
 const INITIAL_OPEN_CAPACITY = 32;
 
+/** Slots of MemSeries.f (unboxed doubles for the per-sample path). */
+const LAST_T = 0;
+const PREV = 1;
+const CHUNK_END = 2;
+
 /** MemSeries is one series' head state. */
 class MemSeries {
   ts = new Float64Array(INITIAL_OPEN_CAPACITY);
   vs = new Float64Array(INITIAL_OPEN_CAPACITY);
   /** n is the number of samples in the open chunk. */
   n = 0;
-  /** chunkEnd is the span boundary of the open chunk (valid when n > 0). */
-  chunkEnd = 0;
-  /** lastT is the newest accepted timestamp, stale markers included. */
-  lastT = -Infinity;
-  /** prev is the newest non-NaN value (NaN: none yet), for counter increases. */
-  prev = NaN;
+  /**
+   * f holds [lastT, prev, chunkEnd]: the newest accepted timestamp (stale markers included), the newest
+   * non-NaN value (NaN: none yet, for counter increases) and the open chunk's span end (valid when n > 0).
+   */
+  readonly f = new Float64Array([-Infinity, NaN, 0]);
   readonly rollups: RollupState[];
 
   constructor(
@@ -91,7 +96,11 @@ class MemSeries {
     readonly labels: Labels,
     withRollups: boolean,
   ) {
-    this.rollups = withRollups ? ROLLUP_TIERS.map((t) => new RollupState(t, ref)) : [];
+    this.rollups = withRollups ? linkTiers(ROLLUP_TIERS.map((t) => new RollupState(t, ref))) : [];
+  }
+
+  get lastT(): number {
+    return this.f[LAST_T] ?? -Infinity;
   }
 
   grow(): void {
@@ -185,8 +194,10 @@ export class Head {
   append(ref: number, t: number, v: number): AppendStatus {
     const s = this.series[ref];
     if (!s) return AppendStatus.UnknownSeries;
-    if (t <= s.lastT) {
-      if (t === s.lastT) {
+    const f = s.f;
+    const lastT = f[LAST_T] as number;
+    if (t <= lastT) {
+      if (t === lastT) {
         this.rejectedDup++;
         this.metrics.duplicateSamples.inc();
         this.logRejections();
@@ -197,20 +208,23 @@ export class Head {
       this.logRejections();
       return AppendStatus.OutOfOrder;
     }
-    if (s.n > 0 && (t >= s.chunkEnd || s.n >= this.maxSamples)) this.cutRaw(s);
-    if (s.n === 0) s.chunkEnd = Math.floor(t / this.chunkSpanMs) * this.chunkSpanMs + this.chunkSpanMs;
-    if (s.n === s.ts.length) s.grow();
-    s.ts[s.n] = t;
-    s.vs[s.n] = v;
-    s.n++;
-    s.lastT = t;
+    let n = s.n;
+    if (n > 0 && (t >= (f[CHUNK_END] as number) || n >= this.maxSamples)) {
+      this.cutRaw(s);
+      n = 0;
+    }
+    if (n === 0) f[CHUNK_END] = Math.floor(t / this.chunkSpanMs) * this.chunkSpanMs + this.chunkSpanMs;
+    if (n === s.ts.length) s.grow();
+    s.ts[n] = t;
+    s.vs[n] = v;
+    s.n = n + 1;
+    f[LAST_T] = t;
     if (t > this.maxT) this.maxT = t;
-    if (v === v && s.rollups.length > 0) {
-      const inc = increaseStep(s.prev, v);
-      s.prev = v;
-      for (const r of s.rollups) r.add(t, v, inc, this.cutRollup);
-    } else if (v === v) {
-      s.prev = v;
+    if (v === v) {
+      // Only the finest tier sees samples; coarser tiers are fed by its closed buckets.
+      const finest = s.rollups[0];
+      if (finest) finest.add(t, v, increaseStep(f[PREV] as number, v), this.cutRollup);
+      f[PREV] = v;
     }
     return AppendStatus.Ok;
   }
@@ -241,9 +255,7 @@ export class Head {
     if (p.n === 0) return;
     const chunks: Chunk[] = [];
     for (let agg = 0; agg < ROLLUP_AGGREGATES.length; agg++) {
-      const b = this.codec.newBuilder();
-      for (let i = 0; i < p.n; i++) b.append(p.start(i), p.value(i, agg));
-      chunks.push(b.finish());
+      chunks.push(encodeSamples(this.codec, p.starts, p.column(agg), 0, p.n));
     }
     const chunk: RollupChunk = { tier: st.tier, minT: p.start(0), maxT: p.start(p.n - 1), chunks };
     p.clear();
@@ -259,7 +271,7 @@ export class Head {
   flush(now: number): void {
     for (const s of this.series) {
       if (!s) continue;
-      if (s.n > 0 && s.chunkEnd <= now) this.cutRaw(s);
+      if (s.n > 0 && (s.f[CHUNK_END] ?? 0) <= now) this.cutRaw(s);
       for (const r of s.rollups) if (r.pending.n > 0 && r.pendingSpanEnd <= now) this.encodeRollupPage(r);
     }
   }
@@ -292,7 +304,7 @@ export class Head {
     const r = this.series[ref]?.rollups[ROLLUP_TIERS.indexOf(tier)];
     if (!r) return Infinity;
     if (r.pending.n > 0) return r.pending.start(0);
-    return r.openStart === r.openStart ? r.openStart : Infinity;
+    return r.openRows()[0]?.[0] ?? Infinity;
   }
 
   /** readRollup appends the head's buckets (pending and open) of one tier and aggregate index to `out`. */
@@ -327,9 +339,7 @@ export class Head {
     const s = this.series[ref];
     if (!s) throw new TsdbError('TSDB_CORRUPT', `series ${ref} is not in the head`);
     w.u32(ref);
-    w.f64(s.lastT);
-    w.f64(s.prev);
-    w.f64(s.chunkEnd);
+    w.f64s(s.f, 0, 3);
     w.u32(s.n);
     w.f64s(s.ts, 0, s.n);
     w.f64s(s.vs, 0, s.n);
@@ -339,7 +349,8 @@ export class Head {
       for (let agg = 0; agg < ROLLUP_AGGREGATES.length; agg++) w.f64(r.openValue(agg));
       w.f64(r.pendingSpanEnd);
       w.u32(r.pending.n);
-      w.f64s(r.pending.data, 0, r.pending.n * (ROLLUP_AGGREGATES.length + 1));
+      for (let f = 0; f <= ROLLUP_AGGREGATES.length; f++)
+        w.f64s(r.pending.data, f * r.pending.capacity, r.pending.n);
     }
   }
 
@@ -348,9 +359,7 @@ export class Head {
     const ref = r.u32();
     const s = this.series[ref];
     if (!s) throw new TsdbError('TSDB_CORRUPT', `state for unknown series ${ref}`);
-    s.lastT = r.f64();
-    s.prev = r.f64();
-    s.chunkEnd = r.f64();
+    r.f64s(s.f, 0, 3);
     const n = r.u32();
     while (s.ts.length < n) s.grow();
     r.f64s(s.ts, 0, n);
@@ -364,21 +373,14 @@ export class Head {
       const vals = ROLLUP_AGGREGATES.map(() => r.f64());
       const pendingSpanEnd = r.f64();
       const pn = r.u32();
-      const fields = ROLLUP_AGGREGATES.length + 1;
-      const data = new Float64Array(Math.max(8, pn) * fields);
-      r.f64s(data, 0, pn * fields);
+      const cap = Math.max(32, pn);
+      const data = new Float64Array(cap * (ROLLUP_AGGREGATES.length + 1));
+      for (let f = 0; f <= ROLLUP_AGGREGATES.length; f++) r.f64s(data, f * cap, pn);
       if (!st) continue; // rollups disabled since the state was written
-      st.openStart = openStart;
-      [st.min, st.max, st.sum, st.count, st.last, st.inc] = vals as [
-        number,
-        number,
-        number,
-        number,
-        number,
-        number,
-      ];
+      st.restoreOpen(openStart, vals);
       st.pendingSpanEnd = pendingSpanEnd;
       st.pending.data = data;
+      st.pending.capacity = cap;
       st.pending.n = pn;
     }
   }

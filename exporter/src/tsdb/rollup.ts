@@ -61,67 +61,109 @@ export interface RollupChunk {
   readonly chunks: readonly Chunk[];
 }
 
-/** FIELDS is the number of values per bucket (start + the six aggregates). */
+/** FIELDS is the number of columns of a page: bucket start + the six aggregates. */
 const FIELDS = 7;
 
-/** RollupPage is a plain buffer of buckets: row i is [start, min, max, sum, count, last, increase]. */
+/**
+ * RollupPage is a plain column-major buffer of buckets in one Float64Array: column f occupies
+ * [f·capacity, (f+1)·capacity); column 0 holds bucket starts, column 1 + agg the aggregate `agg` (an
+ * AGG_INDEX), so each column can be encoded as a chunk without copying.
+ */
 export class RollupPage {
   data: Float64Array;
+  capacity: number;
   n = 0;
-  constructor(capacity = 8) {
+  constructor(capacity = 32) {
+    this.capacity = capacity;
     this.data = new Float64Array(capacity * FIELDS);
   }
-  /** push appends one bucket row. */
-  push(start: number, min: number, max: number, sum: number, count: number, last: number, inc: number): void {
-    if ((this.n + 1) * FIELDS > this.data.length) {
-      const next = new Float64Array(this.data.length * 2);
-      next.set(this.data);
-      this.data = next;
-    }
-    const o = this.n * FIELDS;
+  /** push appends one bucket from an accumulator laid out as RollupState.acc. */
+  push(acc: Float64Array): void {
+    if (this.n === this.capacity) this.resize(this.capacity * 2);
     const d = this.data;
-    d[o] = start;
-    d[o + 1] = min;
-    d[o + 2] = max;
-    d[o + 3] = sum;
-    d[o + 4] = count;
-    d[o + 5] = last;
-    d[o + 6] = inc;
-    this.n++;
+    const c = this.capacity;
+    const n = this.n;
+    d[n] = acc[0] as number;
+    d[c + n] = acc[1] as number;
+    d[2 * c + n] = acc[2] as number;
+    d[3 * c + n] = acc[3] as number;
+    d[4 * c + n] = acc[4] as number;
+    d[5 * c + n] = acc[5] as number;
+    d[6 * c + n] = acc[6] as number;
+    this.n = n + 1;
+  }
+  /** resize changes the capacity (≥ n), keeping the rows. */
+  resize(capacity: number): void {
+    const next = new Float64Array(capacity * FIELDS);
+    for (let f = 0; f < FIELDS; f++) {
+      next.set(this.data.subarray(f * this.capacity, f * this.capacity + this.n), f * capacity);
+    }
+    this.data = next;
+    this.capacity = capacity;
+  }
+  /** starts is the bucket-start column (a view of length n). */
+  get starts(): Float64Array {
+    return this.data.subarray(0, this.n);
+  }
+  /** column returns the column of aggregate `agg` (an AGG_INDEX), a view of length n. */
+  column(agg: number): Float64Array {
+    const o = (1 + agg) * this.capacity;
+    return this.data.subarray(o, o + this.n);
   }
   /** start returns the bucket start of row i. */
   start(i: number): number {
-    return this.data[i * FIELDS] ?? 0;
+    return this.data[i] ?? 0;
   }
   /** value returns aggregate `agg` (an AGG_INDEX) of row i. */
   value(i: number, agg: number): number {
-    return this.data[i * FIELDS + 1 + agg] ?? 0;
+    return this.data[(1 + agg) * this.capacity + i] ?? 0;
   }
   clear(): void {
     this.n = 0;
   }
 }
 
-/** RollupState accumulates one series' buckets of one tier. */
+/** Accumulator slots of RollupState.acc (start first so a bucket row is acc[0..7)). */
+const START = 0;
+const MIN = 1;
+const MAX = 2;
+const SUM = 3;
+const COUNT = 4;
+const LAST = 5;
+const INC = 6;
+const END = 7;
+
+/**
+ * RollupState accumulates one series' buckets of one tier. The open bucket lives in a Float64Array
+ * (unboxed doubles: this runs for every sample) as [start, min, max, sum, count, last, increase, end];
+ * start is NaN when no bucket is open. Only the finest tier sees samples (`add`); each closed bucket is
+ * merged into the next coarser tier (`merge`), which is exact because the widths nest (1m | 5m | 1h) and
+ * every aggregate is decomposable — so a sample costs one bucket update, not one per tier.
+ */
 export class RollupState {
-  /** open bucket: start is NaN when no bucket is open. */
-  openStart = NaN;
-  min = 0;
-  max = 0;
-  sum = 0;
-  count = 0;
-  last = 0;
-  inc = 0;
+  readonly acc = new Float64Array([NaN, 0, 0, 0, 0, 0, 0, NaN]);
   /** pending holds completed buckets not yet encoded into a RollupChunk. */
   readonly pending = new RollupPage();
   /** pendingSpanEnd is the end of the chunk span the pending buckets belong to (NaN when empty). */
   pendingSpanEnd = NaN;
+  /** parent is the next coarser tier, fed with this tier's closed buckets. */
+  parent: RollupState | undefined;
+  /** child is the next finer tier, whose open bucket reads of this tier must include. */
+  child: RollupState | undefined;
+  private readonly width: number;
 
   constructor(
     readonly tier: RollupTier,
     /** ref is the series this state belongs to (so a shared `cut` callback knows whose page it encodes). */
     readonly ref: number,
-  ) {}
+  ) {
+    this.width = TIER_WIDTH_MS[tier];
+  }
+
+  /** openStart is the open bucket's start (NaN: none). */
+  get openStart(): number {
+    return this.acc[START] ?? NaN;
+  }
 
   /**
    * add folds one non-NaN sample (with its increase contribution) in. When the sample closes the open
@@ -129,67 +171,128 @@ export class RollupState {
    * page. Allocation-free for the ingest hot path (pass a `cut` created once).
    */
   add(t: number, v: number, inc: number, cut: (s: RollupState) => void): void {
-    const width = TIER_WIDTH_MS[this.tier];
-    const start = Math.floor(t / width) * width;
-    if (start !== this.openStart) {
-      if (this.openStart === this.openStart) this.close(cut);
-      this.openStart = start;
-      this.min = v;
-      this.max = v;
-      this.sum = v;
-      this.count = 1;
-      this.last = v;
-      this.inc = inc;
+    const a = this.acc;
+    if (t < (a[END] as number) && t >= (a[START] as number)) {
+      if (v < (a[MIN] as number)) a[MIN] = v;
+      if (v > (a[MAX] as number)) a[MAX] = v;
+      a[SUM] = (a[SUM] as number) + v;
+      a[COUNT] = (a[COUNT] as number) + 1;
+      a[LAST] = v;
+      a[INC] = (a[INC] as number) + inc;
       return;
     }
-    if (v < this.min) this.min = v;
-    if (v > this.max) this.max = v;
-    this.sum += v;
-    this.count++;
-    this.last = v;
-    this.inc += inc;
+    if (a[START] === a[START]) this.close(cut);
+    const start = Math.floor(t / this.width) * this.width;
+    a[START] = start;
+    a[END] = start + this.width;
+    a[MIN] = v;
+    a[MAX] = v;
+    a[SUM] = v;
+    a[COUNT] = 1;
+    a[LAST] = v;
+    a[INC] = inc;
   }
 
-  /** close moves the open bucket to pending, first cutting pending when the bucket starts a new span. */
+  /** merge folds a closed bucket of the finer tier (laid out as `acc`) into this tier. */
+  merge(b: Float64Array, cut: (s: RollupState) => void): void {
+    const a = this.acc;
+    const t = b[START] as number;
+    if (t < (a[END] as number) && t >= (a[START] as number)) {
+      combineInto(a, b);
+      return;
+    }
+    if (a[START] === a[START]) this.close(cut);
+    const start = Math.floor(t / this.width) * this.width;
+    a.set(b);
+    a[START] = start;
+    a[END] = start + this.width;
+  }
+
+  /** close moves the open bucket to pending (cutting pending first at a span boundary) and to the parent. */
   close(cut: (s: RollupState) => void): void {
-    const start = this.openStart;
+    const start = this.acc[START] ?? NaN;
     if (start !== start) return;
     const span = ROLLUP_CHUNK_SPAN_MS[this.tier];
     if (this.pending.n > 0 && start >= this.pendingSpanEnd) cut(this);
     if (this.pending.n === 0) this.pendingSpanEnd = Math.floor(start / span) * span + span;
-    this.pending.push(start, this.min, this.max, this.sum, this.count, this.last, this.inc);
-    this.openStart = NaN;
+    this.pending.push(this.acc);
+    this.parent?.merge(this.acc, cut);
+    this.acc[START] = NaN;
+    this.acc[END] = NaN;
   }
 
-  /** read appends bucket values of `agg` with start in [mint, maxt] (pending, then the open bucket). */
+  /**
+   * openRows returns the not-yet-closed buckets as reads see them: this tier's open bucket combined with
+   * the finer tiers' open ones (which may already belong to a later bucket), oldest first.
+   */
+  openRows(): Float64Array[] {
+    const rows: Float64Array[] = [];
+    if (this.acc[START] === this.acc[START]) rows.push(this.acc.slice());
+    for (const c of this.child?.openRows() ?? []) {
+      const start = Math.floor((c[START] as number) / this.width) * this.width;
+      const last = rows[rows.length - 1];
+      if (last && last[START] === start) {
+        combineInto(last, c);
+      } else {
+        const row = c.slice();
+        row[START] = start;
+        row[END] = start + this.width;
+        rows.push(row);
+      }
+    }
+    return rows;
+  }
+
+  /** read appends bucket values of `agg` with start in [mint, maxt] (pending, then the open buckets). */
   read(agg: number, mint: number, maxt: number, out: SampleBuffer): void {
     const p = this.pending;
+    const starts = p.starts;
+    const col = p.column(agg);
     for (let i = 0; i < p.n; i++) {
-      const s = p.start(i);
+      const s = starts[i] ?? 0;
       if (s < mint || s > maxt) continue;
-      out.push(s, p.value(i, agg));
+      out.push(s, col[i] ?? 0);
     }
-    const s = this.openStart;
-    if (s === s && s >= mint && s <= maxt) out.push(s, this.openValue(agg));
+    for (const row of this.openRows()) {
+      const s = row[START] ?? NaN;
+      if (s >= mint && s <= maxt) out.push(s, row[1 + agg] ?? NaN);
+    }
   }
 
-  /** openValue returns aggregate `agg` (an AGG_INDEX) of the open bucket. */
+  /** openValue returns aggregate `agg` (an AGG_INDEX) of this tier's own open bucket. */
   openValue(agg: number): number {
-    switch (agg) {
-      case 0:
-        return this.min;
-      case 1:
-        return this.max;
-      case 2:
-        return this.sum;
-      case 3:
-        return this.count;
-      case 4:
-        return this.last;
-      default:
-        return this.inc;
+    return this.acc[1 + agg] ?? NaN;
+  }
+
+  /** restoreOpen sets the open bucket (snapshot restore): start NaN means none. */
+  restoreOpen(start: number, values: readonly number[]): void {
+    this.acc[START] = start;
+    this.acc[END] = start === start ? start + this.width : NaN;
+    for (let i = 0; i < ROLLUP_AGGREGATES.length; i++) this.acc[1 + i] = values[i] ?? 0;
+  }
+}
+
+/** combineInto folds bucket `b` (later in time) into bucket `a`, both laid out as RollupState.acc. */
+function combineInto(a: Float64Array, b: Float64Array): void {
+  if ((b[MIN] as number) < (a[MIN] as number)) a[MIN] = b[MIN] as number;
+  if ((b[MAX] as number) > (a[MAX] as number)) a[MAX] = b[MAX] as number;
+  a[SUM] = (a[SUM] as number) + (b[SUM] as number);
+  a[COUNT] = (a[COUNT] as number) + (b[COUNT] as number);
+  a[LAST] = b[LAST] as number;
+  a[INC] = (a[INC] as number) + (b[INC] as number);
+}
+
+/** linkTiers wires states of ROLLUP_TIERS order (finest first) into a cascade and returns them. */
+export function linkTiers(states: RollupState[]): RollupState[] {
+  for (let i = 1; i < states.length; i++) {
+    const fine = states[i - 1];
+    const coarse = states[i];
+    if (fine && coarse) {
+      fine.parent = coarse;
+      coarse.child = fine;
     }
   }
+  return states;
 }
 
 /** increaseStep is a sample's counter-increase contribution given the previous non-NaN value (NaN: none). */

@@ -355,6 +355,18 @@ export class EmbeddedStorage implements Storage {
     return { series: this.head.numSeries, ...this.chunks.stats() };
   }
 
+  /**
+   * abandon closes the files WITHOUT a snapshot, leaving the data dir as a crash would (only the log and
+   * earlier snapshots): for recovery tests.
+   */
+  async abandon(): Promise<void> {
+    if (this.closed) return;
+    if (this.timer) clearInterval(this.timer);
+    this.closed = true;
+    await this.wal?.close();
+    await this.files?.close();
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     if (this.timer) clearInterval(this.timer);
