@@ -49,11 +49,25 @@ export class HubClient {
   /** closing is set once the hub decided to close the client; it gets nothing more. */
   closing = false;
   private readonly errorTimes: number[] = [];
+  private messageWindowStart = Number.NEGATIVE_INFINITY;
+  private messagesInWindow = 0;
 
   constructor(
     readonly id: string,
     readonly transport: ClientTransport,
   ) {}
+
+  /**
+   * recordMessage counts a client message in a fixed window of `windowMs` starting at its first message and
+   * returns the count so far in the current window (cheap enough for every message).
+   */
+  recordMessage(now: number, windowMs: number): number {
+    if (now - this.messageWindowStart >= windowMs) {
+      this.messageWindowStart = now;
+      this.messagesInWindow = 0;
+    }
+    return ++this.messagesInWindow;
+  }
 
   /**
    * recordError notes a protocol error at `now` (ms, monotonic) and returns how many errors fall in the last

@@ -393,6 +393,23 @@ describe('hub: bad input and abuse', () => {
   });
 });
 
+describe('hub: message rate', () => {
+  it('answers rate_limited beyond maxMessagesPerWindow, then 1008 when the flood goes on', async () => {
+    const h = await start({ maxMessagesPerWindow: 3, abuseMaxErrors: 2, abuseWindowMs: 60_000 });
+    const c = await h.connect();
+    for (let i = 0; i < 5; i++) c.send({ type: 'ping', id: i });
+    expect((await c.closed).code).toBe(1008);
+    expect(c.queue.map((e) => (e.msg.type === 'error' ? e.msg.code : e.msg.type))).toEqual([
+      'pong',
+      'pong',
+      'pong',
+      'rate_limited',
+      'rate_limited',
+      'too_many_errors',
+    ]);
+  });
+});
+
 describe('hub: admission', () => {
   it('closes connections beyond the limit with 1013 and admits again when one leaves', async () => {
     const h = await start({ maxConnections: 2 });

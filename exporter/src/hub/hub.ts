@@ -69,6 +69,8 @@ export interface HubOptions {
   /** abuseMaxErrors protocol errors within abuseWindowMs close the connection with 1008. */
   readonly abuseMaxErrors: number;
   readonly abuseWindowMs: number;
+  /** maxMessagesPerWindow: client messages accepted per abuseWindowMs; more get `rate_limited` (an error). */
+  readonly maxMessagesPerWindow: number;
   /** compression: permessage-deflate settings, or false to refuse the extension. */
   readonly compression: CompressionSettings | false;
   /** validatePublished checks every published payload against its channel schema before sending it. */
@@ -83,7 +85,8 @@ export interface HubOptions {
  * (subscribe with a filter of at most MAX_FILTER_SERVERS ids ≈ 200 KiB), so 256 KiB is the soft limit and
  * 1 MiB the hard frame limit. 256 KiB of backpressure is ~80 snapshots of a 20-server fleet (≈3 KiB each) and
  * above Node's 16 KiB socket high-water mark, so a client over it always gets a `drain`. 10 errors in 10 s is
- * far beyond what a correct client produces. Deflate threshold 1 KiB and level 6 are ws's and zlib's defaults.
+ * far beyond what a correct client produces, and so are 100 messages in 10 s (a dashboard sends a
+ * handful of subscribes and a ping every few seconds). Deflate threshold 1 KiB and level 6 are ws's and zlib's defaults.
  */
 export const DEFAULT_HUB_OPTIONS: HubOptions = {
   path: '/ws',
@@ -96,6 +99,7 @@ export const DEFAULT_HUB_OPTIONS: HubOptions = {
   token: null,
   abuseMaxErrors: 10,
   abuseWindowMs: 10_000,
+  maxMessagesPerWindow: 100,
   compression: { threshold: 1024, level: 6 },
   validatePublished: true,
   closeGraceMs: 2000,
@@ -356,6 +360,8 @@ export class Hub {
       maxFrameBytes: this.options.maxFrameBytes,
       heartbeatMs: this.options.heartbeatMs,
       maxFilterServers: MAX_FILTER_SERVERS,
+      maxMessagesPerWindow: this.options.maxMessagesPerWindow,
+      windowMs: this.options.abuseWindowMs,
     };
   }
 
@@ -595,6 +601,15 @@ export class Hub {
 
   private onMessage(client: HubClient, data: RawData, isBinary: boolean): void {
     client.alive = true;
+    const { maxMessagesPerWindow, abuseWindowMs } = this.options;
+    if (client.recordMessage(performance.now(), abuseWindowMs) > maxMessagesPerWindow) {
+      this.protocolError(
+        client,
+        'rate_limited',
+        `More than ${maxMessagesPerWindow} messages in ${abuseWindowMs} ms.`,
+      );
+      return;
+    }
     if (isBinary) {
       this.protocolError(client, 'binary_not_supported', 'Send messages as JSON text frames.');
       return;

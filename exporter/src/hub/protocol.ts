@@ -316,6 +316,8 @@ export const HUB_ERROR_CODES = {
   unknown_channel: 'A channel in the message is not one of the hub channels.',
   message_too_large: 'The message exceeds the maximum client message size (see welcome.limits).',
   binary_not_supported: 'Binary frames are not part of the protocol; send JSON text.',
+  rate_limited:
+    'More messages than the hub accepts per window (see welcome.limits); the message was ignored.',
   too_many_errors: 'Too many protocol errors in a short time; the connection is closed with 1008.',
   unauthorized: 'HTTP 401: the hub requires a token (`?token=` or `Authorization: Bearer`).',
   origin_not_allowed: 'HTTP 403: the request Origin is not in the allow-list.',
@@ -353,6 +355,9 @@ export const hubLimitsSchema = z.object({
   /** heartbeatMs: the server pings this often and drops a client that missed one ping. */
   heartbeatMs: z.number().int().positive(),
   maxFilterServers: z.number().int().positive(),
+  /** maxMessagesPerWindow client messages are accepted per windowMs; more get `rate_limited`. */
+  maxMessagesPerWindow: z.number().int().positive(),
+  windowMs: z.number().int().positive(),
 });
 
 /** welcomeMessageSchema validates `welcome`, the first message on every connection. */
