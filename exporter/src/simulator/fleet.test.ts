@@ -2,20 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { Fleet } from './fleet.js';
 import { defaultFleet } from './fleet-file.js';
 import { GRID_MS } from './server-model.js';
+import { firstBitDifference } from './testing.js';
 
 /** T0 is a fixed Wednesday afternoon; fleets are installed two hours before so tests replay little. */
 const T0 = Date.UTC(2026, 0, 14, 14, 0, 0);
 const EPOCH = T0 - 2 * 3_600_000;
-
-/** firstBitDifference returns the first index where a and b differ bit for bit (NaN equals NaN), or -1. */
-function firstBitDifference(a: Float64Array, b: Float64Array): number {
-  if (a.length !== b.length) return 0;
-  const x = Buffer.from(a.buffer, a.byteOffset, a.byteLength);
-  const y = Buffer.from(b.buffer, b.byteOffset, b.byteLength);
-  if (x.equals(y)) return -1;
-  for (let k = 0; k < a.length; k++) if (!Object.is(a[k], b[k])) return k;
-  return -1;
-}
 
 describe('Fleet determinism', () => {
   it('gives bit-identical frames for the same seed and instants, across instances', () => {

@@ -20,6 +20,7 @@ export {
 export { generateFleet, roleCounts, ROLE_MIX } from './generate-fleet.js';
 export {
   buildLayout,
+  findSeries,
   FAMILIES,
   SCENARIO_KINDS,
   HTTP_METHODS,

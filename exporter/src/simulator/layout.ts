@@ -325,3 +325,18 @@ export function buildFleetPlan(servers: readonly ServerInfo[]): FleetPlan {
 export function buildLayout(servers: readonly ServerInfo[]): FleetLayout {
   return buildFleetPlan(servers).layout;
 }
+
+/**
+ * findSeries returns the index in `layout.series` of the series with sample name `name` whose labels
+ * include `labels` (first match), or -1. A linear scan: for tests, tools and one-off lookups, not per tick.
+ */
+export function findSeries(
+  layout: FleetLayout,
+  name: string,
+  labels: Readonly<Record<string, string>>,
+): number {
+  const want = Object.entries(labels);
+  return layout.series.findIndex(
+    (s) => s.labels[METRIC_NAME] === name && want.every(([k, v]) => s.labels[k] === v),
+  );
+}
