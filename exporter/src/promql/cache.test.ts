@@ -1,0 +1,73 @@
+import { Registry } from 'prom-client';
+import { describe, expect, it } from 'vitest';
+import type { SelectHints } from '../tsdb/storage.js';
+import { QueryCache } from './cache.js';
+import { Engine } from './engine.js';
+import { parseExpr } from './parser.js';
+import { MemoryQueryable } from './promqltest/memory-queryable.js';
+
+const db = new MemoryQueryable();
+for (let t = 0; t <= 6 * 3_600_000; t += 15_000) {
+  db.add({ __name__: 'req_total', job: 'a' }, t, t / 1000);
+  db.add({ __name__: 'req_total', job: 'b' }, t, t / 500);
+}
+const engine = new Engine();
+const STEP = 15_000;
+
+describe('QueryCache', () => {
+  it('answers exactly like the engine and reuses windows when a dashboard refresh shifts by a step', async () => {
+    let now = 6 * 3_600_000;
+    const registry = new Registry();
+    const cache = new QueryCache({ now: () => now }, registry);
+    const expr = parseExpr('sum by (job) (rate(req_total[1m]))');
+    const start = 5 * 3_600_000;
+    for (let shift = 0; shift < 4; shift++) {
+      const s = start + shift * STEP;
+      const e = 6 * 3_600_000 + shift * STEP;
+      now = e;
+      const cached = await cache.rangeQuery(engine, db, expr, s, e, STEP);
+      const direct = await engine.rangeQuery(db, expr, s, e, STEP);
+      expect(cached.result).toEqual(direct.result);
+    }
+    const st = cache.stats();
+    // 1 h at 15 s = 241 steps = 5 windows of 60; each refresh recomputes only the unsettled newest windows.
+    expect(st.hits).toBeGreaterThanOrEqual(9);
+    expect(st.hitRatio).toBeGreaterThan(0.4);
+    const text = await registry.metrics();
+    expect(text).toMatch(new RegExp(`^openmanager_exporter_query_cache_hit_ratio ${st.hitRatio}$`, 'm'));
+  });
+
+  it('never stores the newest, unsettled window and expires entries after the TTL', async () => {
+    let now = 6 * 3_600_000;
+    const cache = new QueryCache({ now: () => now, ttlMs: 60_000, settleMs: 120_000 });
+    const expr = parseExpr('req_total');
+    const s = 6 * 3_600_000 - 30 * STEP;
+    await cache.rangeQuery(engine, db, expr, s, now, STEP);
+    expect(cache.stats().entries).toBe(0);
+    await cache.rangeQuery(engine, db, expr, 0, 59 * STEP, STEP);
+    expect(cache.stats().entries).toBe(1);
+    now += 61_000;
+    const before = cache.stats().hits;
+    await cache.rangeQuery(engine, db, expr, 0, 59 * STEP, STEP);
+    expect(cache.stats().hits).toBe(before);
+  });
+
+  it('bounds its memory by evicting the least recently used windows', async () => {
+    const cache = new QueryCache({ maxBytes: 4_000, now: () => 1e12 });
+    const expr = parseExpr('req_total');
+    for (let w = 0; w < 10; w++)
+      await cache.rangeQuery(engine, db, expr, w * 60 * STEP, (w * 60 + 59) * STEP, STEP);
+    expect(cache.stats().bytes).toBeLessThanOrEqual(4_000);
+    expect(cache.stats().entries).toBeLessThan(10);
+  });
+
+  it('bypasses the cache for @ start()/end(), whose results depend on the query range', async () => {
+    const cache = new QueryCache({ now: () => 1e12 });
+    const expr = parseExpr('req_total @ end()');
+    const seen: SelectHints[] = [];
+    db.selects = seen;
+    await cache.rangeQuery(engine, db, expr, 0, 600_000, STEP);
+    expect(cache.stats()).toMatchObject({ hits: 0, misses: 0, entries: 0 });
+    expect(seen.length).toBe(1);
+  });
+});
