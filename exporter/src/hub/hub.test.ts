@@ -317,7 +317,10 @@ describe('hub: handshake and subscriptions', () => {
       } catch (e) {
         expect((e as HubError).code).toBe('invalid_payload');
       }
+      expect(() => h.hub.publish('server-metrics', fleet(1), Number.NaN)).toThrow(/timestamp NaN/);
       expect(h.hub.lastMessage('server-metrics')).toBeUndefined();
+      h.hub.publish('server-metrics', fleet(1), 1234.7);
+      expect(h.hub.lastMessage('server-metrics')?.timestamp).toBe(1234);
     });
   });
 });

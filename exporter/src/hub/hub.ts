@@ -259,6 +259,8 @@ export class Hub {
   /**
    * publish makes `data` the channel's current state and sends it to every subscriber at once; subscribers
    * over the backpressure threshold are skipped and get the latest state when they drain. Never waits.
+   * The hub keeps `data` by reference as the channel's snapshot: do not mutate it after publishing.
+   * `timestamp` (Unix ms, the time of the state) is floored to an integer.
    */
   publish<C extends Channel>(
     channel: C,
@@ -266,6 +268,9 @@ export class Hub {
     timestamp: number = this.clock.now(),
   ): PublishResult {
     if (!isChannel(channel)) throw new HubError('unknown_channel', `Got ${JSON.stringify(channel)}.`);
+    const ts = Math.floor(timestamp);
+    if (!Number.isFinite(ts) || ts < 0)
+      throw new HubError('invalid_payload', `timestamp ${timestamp} is not Unix ms.`);
     if (this.options.validatePublished) {
       const parsed = CHANNEL_PAYLOAD_SCHEMAS[channel].safeParse(data);
       if (!parsed.success) {
@@ -278,7 +283,7 @@ export class Hub {
     }
     if (this.closed) return { sent: 0, skipped: 0, encodings: 0, durationMs: 0 };
     const start = performance.now();
-    const message = { type: 'data', channel, timestamp, data } as DataMessage;
+    const message = { type: 'data', channel, timestamp: ts, data } as DataMessage;
     const last: LastMessage = { message, encoded: new Map() };
     this.last.set(channel, last);
     let sent = 0;
