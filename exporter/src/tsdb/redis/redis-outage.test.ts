@@ -101,6 +101,60 @@ describe('RedisStorage during a Redis outage', () => {
     await reopened.close();
   });
 
+  it('keeps every acknowledged sample when Redis dies under a stream of commits (pipelines in flight retried)', async () => {
+    const prefix = `outage-${++n}`;
+    const store = await open(prefix, new Registry());
+    const labels = { __name__: 'stream', server: 'd' };
+    let i = 0;
+    let stop = false;
+    // A writer that commits as fast as it can, like remote write under load, across the whole outage.
+    const writer = (async () => {
+      while (!stop) {
+        i++;
+        const app = store.appender();
+        app.append(0, labels, i * 1000, i);
+        await app.commit();
+        // Yield to I/O like a network-driven writer would (a commit during an outage resolves at once).
+        await new Promise((r) => setImmediate(r));
+      }
+    })();
+    await waitFor('some writes', () => i > 50);
+    await server.stop();
+    await waitFor('the store to notice Redis is down', () => !store.health().ok);
+    const atOutage = i;
+    await waitFor('writes during the outage', () => i > atOutage + 50);
+    await server.restart();
+    // The writer keeps one commit in flight, so "drained" means connected and no more than that one pending.
+    await waitFor(
+      'the buffer to drain',
+      () => store.health().ok && (store.health().bufferedSamples ?? 0) <= 1,
+    );
+    const atRecovery = i;
+    await waitFor('writes after recovery', () => i > atRecovery + 50);
+    stop = true;
+    await writer;
+    await store.close();
+    const reopened = await open(prefix, new Registry());
+    expect(await timestamps(reopened, labels)).toEqual(range(1, i));
+    await reopened.close();
+  });
+
+  it('rewrites what it still holds when Redis comes back empty (restarted without persistence)', async () => {
+    const prefix = `outage-${++n}`;
+    const store = await open(prefix, new Registry());
+    const labels = { __name__: 'wiped', server: 'e' };
+    await write(store, [labels], 1, 25); // chunks [1-10] [11-20] in Redis, 21-25 in the head
+    await server.stop();
+    await waitFor('the store to notice Redis is down', () => !store.health().ok);
+    await write(store, [labels], 26, 45); // chunks [21-30] [31-40] buffered, 41-45 in the head
+    await server.restartEmpty();
+    await waitFor('the buffer to drain', () => store.health().ok && store.health().bufferedSamples === 0);
+    await store.close();
+    const reopened = await open(prefix, new Registry());
+    expect(await timestamps(reopened, labels)).toEqual(range(21, 45));
+    await reopened.close();
+  });
+
   it('drops the oldest buffered chunks past maxBufferedSamples, counted, and keeps the newest', async () => {
     const prefix = `outage-${++n}`;
     const registry = new Registry();

@@ -4,7 +4,7 @@
  * fsync on every write, so a restart keeps what Redis acknowledged, as a production Redis with AOF would.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -122,6 +122,15 @@ export class RedisServerProcess {
   /** restart starts the server again on the same port and data dir. */
   async restart(): Promise<void> {
     await this.stop();
+    await this.launch();
+  }
+
+  /** restartEmpty restarts the server after deleting its data, as a Redis without persistence would come back. */
+  async restartEmpty(): Promise<void> {
+    await this.stop();
+    for (const f of readdirSync(this.dir)) {
+      if (f !== 'redis.log') rmSync(join(this.dir, f), { recursive: true, force: true });
+    }
     await this.launch();
   }
 

@@ -121,6 +121,7 @@ export class RedisStorage implements Storage {
   private unflushed = 0;
   private connected = false;
   private flushing = false;
+  private verifying = false;
   private closed = false;
   private loading = false;
   private writeError: string | undefined;
@@ -498,7 +499,7 @@ export class RedisStorage implements Storage {
   }
 
   private kick(): void {
-    if (this.flushing || !this.connected) return;
+    if (this.flushing || !this.connected || this.verifying) return;
     this.flushing = true;
     void this.flushLoop().finally(() => {
       this.flushing = false;
@@ -606,14 +607,74 @@ export class RedisStorage implements Storage {
     const wasDown = this.downSince !== undefined;
     this.connected = true;
     this.linkError = undefined;
-    if (wasDown) {
-      this.logger.info(
-        { buffered: this.bufferedSamples(), downMs: Date.now() - (this.downSince ?? Date.now()) },
-        'redis store: Redis reachable again, flushing buffered writes',
-      );
-      this.downSince = undefined;
+    if (!wasDown) {
+      this.kick();
+      return;
+    }
+    this.logger.info(
+      { buffered: this.bufferedSamples(), downMs: Date.now() - (this.downSince ?? Date.now()) },
+      'redis store: Redis reachable again, flushing buffered writes',
+    );
+    this.downSince = undefined;
+    this.verifying = true;
+    void this.verifyAfterReconnect();
+  }
+
+  /** verifyAfterReconnect checks the store survived the outage before flushing into it. */
+  private async verifyAfterReconnect(): Promise<void> {
+    try {
+      const version = await this.client.hget(this.keys.meta, 'version');
+      if (version === null) this.recoverLostStore();
+    } catch (err) {
+      // The link dropped again; the next 'ready' verifies anew. Waiters of flushNow see "disconnected".
+      this.linkError = (err as Error).message;
+      const idle = this.idleWaiters;
+      this.idleWaiters = [];
+      for (const w of idle) w();
+      return;
+    } finally {
+      this.verifying = false;
     }
     this.kick();
+  }
+
+  /**
+   * recoverLostStore handles a Redis that came back without this store's keys (restarted without
+   * persistence, flushed): everything still in memory — registry, buffered chunks, head states — is written
+   * again; chunks that were only in Redis are gone, and are forgotten so queries do not look for them.
+   */
+  private recoverLostStore(): void {
+    let lostChunks = 0;
+    this.extra.push([
+      'hset',
+      this.keys.meta,
+      'version',
+      String(KEY_LAYOUT_VERSION),
+      'created',
+      String(Date.now()),
+    ]);
+    for (const ref of this.head.refs()) {
+      const p = this.persistOf(ref);
+      if (p.registered) {
+        p.registered = false;
+        this.unregistered.push(ref);
+      }
+      p.needCheckpoint = true;
+      p.logCount = 0;
+      this.markDirty(ref, p);
+      const sc = this.chunks[ref];
+      if (!sc) continue;
+      for (const list of [sc.raw, sc.tiers['1m'], sc.tiers['5m'], sc.tiers['1h']]) {
+        for (const m of list.items.filter((c) => c.blob === undefined)) {
+          list.remove(m);
+          lostChunks++;
+        }
+      }
+    }
+    this.logger.error(
+      { series: this.head.numSeries, lostChunks },
+      'redis store: Redis came back without this store (restarted without persistence?); rewriting what is in memory, older chunks are lost',
+    );
   }
 
   private onClose(): void {
