@@ -1,0 +1,128 @@
+/**
+ * The harness's HTTP server: serves the harness bundle and @grafana/ui's icons, and emulates Grafana's plugin
+ * proxy from src/plugin.json's `routes` (first route whose path prefixes the request and whose method matches;
+ * `{{ .JsonData.x }}` / `{{ .SecureJsonData.y }}` substituted in the URL and headers). Listens on 127.0.0.1 only.
+ */
+import fs from 'fs';
+import http from 'http';
+import path from 'path';
+import type { AddressInfo } from 'net';
+
+import pluginJson from '../src/plugin.json';
+
+/** HarnessSettings are the app settings the emulated Grafana holds. */
+export interface HarnessSettings {
+  jsonData: Record<string, string>;
+  secureJsonData: Record<string, string>;
+}
+
+/** HarnessServer is a running harness server. */
+export interface HarnessServer {
+  url: string;
+  close: () => Promise<void>;
+}
+
+const BUILD_DIR = path.resolve(__dirname, 'build');
+const ICONS_DIR = path.dirname(require.resolve('@grafana/ui/package.json')) + '/dist/public/img/icons';
+const PROXY_PREFIX = `/api/plugin-proxy/${pluginJson.id}/`;
+const TYPES: Record<string, string> = {
+  '.js': 'text/javascript',
+  '.svg': 'image/svg+xml',
+  '.html': 'text/html',
+  '.css': 'text/css',
+};
+
+function substitute(template: string, settings: HarnessSettings): string {
+  return template.replace(/\{\{\s*\.(JsonData|SecureJsonData)\.(\w+)\s*\}\}/g, (_m, kind: string, key: string) =>
+    kind === 'JsonData' ? (settings.jsonData[key] ?? '') : (settings.secureJsonData[key] ?? '')
+  );
+}
+
+function sendFile(res: http.ServerResponse, file: string): void {
+  fs.readFile(file, (err, data) => {
+    if (err) {
+      res.writeHead(404).end();
+      return;
+    }
+    res.writeHead(200, { 'Content-Type': TYPES[path.extname(file)] ?? 'application/octet-stream' }).end(data);
+  });
+}
+
+function indexHtml(settings: HarnessSettings): string {
+  const config = JSON.stringify({ jsonData: settings.jsonData }).replace(/</g, '\\u003c');
+  return `<!doctype html><html><head><meta charset="utf-8"><title>OpenManager Fleet harness</title>
+<script>window.__grafana_public_path__ = '/public/'; window.__OM_HARNESS__ = ${config};</script></head>
+<body><div id="root"></div><script src="/harness.js"></script></body></html>`;
+}
+
+async function proxy(req: http.IncomingMessage, res: http.ServerResponse, settings: HarnessSettings): Promise<void> {
+  const rest = (req.url ?? '').slice(PROXY_PREFIX.length);
+  const [routePath = '', query = ''] = rest.split(/\?(.*)/s);
+  const route = pluginJson.routes.find(
+    (r) => (routePath === r.path || routePath.startsWith(`${r.path}/`)) && (!('method' in r) || r.method === req.method)
+  );
+  if (!route) {
+    res
+      .writeHead(404, { 'Content-Type': 'application/json' })
+      .end(JSON.stringify({ message: 'Plugin route not found' }));
+    return;
+  }
+  const target = substitute(route.url, settings) + routePath.slice(route.path.length) + (query ? `?${query}` : '');
+  const headers: Record<string, string> = {};
+  for (const h of route.headers ?? []) {
+    headers[h.name] = substitute(h.content, settings);
+  }
+  if (req.headers['content-type']) {
+    headers['Content-Type'] = req.headers['content-type'];
+  }
+  const chunks: Buffer[] = [];
+  for await (const c of req) {
+    chunks.push(c as Buffer);
+  }
+  try {
+    const upstream = await fetch(target, {
+      method: req.method,
+      headers,
+      body: chunks.length ? Buffer.concat(chunks) : undefined,
+    });
+    const body = Buffer.from(await upstream.arrayBuffer());
+    res
+      .writeHead(upstream.status, { 'Content-Type': upstream.headers.get('content-type') ?? 'application/json' })
+      .end(body);
+  } catch (err) {
+    // Grafana answers 502 with a message when the upstream is unreachable.
+    res
+      .writeHead(502, { 'Content-Type': 'application/json' })
+      .end(JSON.stringify({ message: `Bad Gateway: ${String(err)}` }));
+  }
+}
+
+/** startHarnessServer serves the built harness on a free 127.0.0.1 port. */
+export async function startHarnessServer(settings: HarnessSettings): Promise<HarnessServer> {
+  if (!fs.existsSync(path.join(BUILD_DIR, 'harness.js'))) {
+    throw new Error(`${BUILD_DIR}/harness.js is missing: run \`npm run build:harness -w plugin\` first`);
+  }
+  const server = http.createServer((req, res) => {
+    const url = req.url ?? '/';
+    if (url.startsWith(PROXY_PREFIX)) {
+      proxy(req, res, settings).catch(() => res.writeHead(500).end());
+    } else if (url.startsWith('/public/build/img/icons/') || url.startsWith('/public/img/icons/')) {
+      const rel = url.replace(/^\/public\/(build\/)?img\/icons\//, '').split('?')[0] ?? '';
+      sendFile(res, path.join(ICONS_DIR, path.normalize(rel).replace(/^(\.\.[/\\])+/, '')));
+    } else if (url === '/harness.js' || /^\/[\w.-]+\.js$/.test(url)) {
+      sendFile(res, path.join(BUILD_DIR, path.basename(url)));
+    } else {
+      res.writeHead(200, { 'Content-Type': 'text/html' }).end(indexHtml(settings));
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
