@@ -107,7 +107,7 @@ function openRaw(url: string): Promise<void> {
     socket.setNoDelay(true);
     let handshaken = false;
     let ready = false;
-    let buf = Buffer.alloc(0);
+    let buf: Buffer = Buffer.alloc(0);
     socket.on('error', (err) => {
       if (!ready) reject(err);
     });
