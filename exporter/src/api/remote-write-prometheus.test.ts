@@ -49,6 +49,13 @@ const WANT: { labels: Record<string, string>; value: number }[] = [
   { labels: { __name__: 'up' }, value: 1 },
 ];
 
+/** VANISHING is served for the first scrapes only. */
+const VANISHING =
+  '# HELP om_it_vanishing Served three times.\n# TYPE om_it_vanishing gauge\nom_it_vanishing 7\n';
+/** STALE_MARKER_BITS is Prometheus's staleness NaN (value.StaleNaN). */
+const STALE_MARKER_BITS = 0x7ff0000000000002n;
+
+let itScrapes = 0;
 let app: App;
 let port: number;
 let prometheus: ChildProcess | undefined;
@@ -82,7 +89,9 @@ beforeAll(async () => {
       [
         '/it-metrics',
         (_req, res) => {
-          res.type('text/plain; version=0.0.4').send(EXPOSITION);
+          // A series that vanishes after three scrapes: Prometheus then writes its stale marker.
+          const vanishing = ++itScrapes <= 3 ? VANISHING : '';
+          res.type('text/plain; version=0.0.4').send(EXPOSITION + vanishing);
         },
       ],
     ],
@@ -165,8 +174,12 @@ describe('Prometheus 2.42 remote_write into the store', () => {
   it('delivers scraped samples unchanged', async () => {
     const started = Date.now();
     // Every expected series with at least two samples: two scrapes went through end to end.
-    const data = await waitForSeries('om-it', (d) =>
-      WANT.every((w) => (pick(d, w.labels)?.timestamps.length ?? 0) >= 2),
+    // and the vanished series ends in a NaN (its stale marker).
+    const data = await waitForSeries(
+      'om-it',
+      (d) =>
+        WANT.every((w) => (pick(d, w.labels)?.timestamps.length ?? 0) >= 2) &&
+        Number.isNaN(pick(d, { __name__: 'om_it_vanishing' })?.values.at(-1)),
     );
     const instance = `127.0.0.1:${port}`;
     for (const w of WANT) {
@@ -181,8 +194,15 @@ describe('Prometheus 2.42 remote_write into the store', () => {
       expect(ts[0]!).toBeGreaterThanOrEqual(started - ARRIVAL_TIMEOUT_MS);
       expect(ts.at(-1)!).toBeLessThanOrEqual(Date.now());
     }
-    // Prometheus's own synthetic series come along too.
-    expect(pick(data, { __name__: 'scrape_samples_scraped' })?.values[0]).toBe(4);
+    // The stale marker arrives bit-exact, after the values served while the series existed.
+    const vanished = pick(data, { __name__: 'om_it_vanishing' })!;
+    const values = vanished.values;
+    expect(Array.from(values.subarray(0, -1))).toEqual(Array<number>(values.length - 1).fill(7));
+    expect(new BigUint64Array(values.buffer, values.byteOffset, values.length).at(-1)).toBe(
+      STALE_MARKER_BITS,
+    );
+    // Prometheus's own synthetic series come along too (the first scrape had 5 samples).
+    expect(pick(data, { __name__: 'scrape_samples_scraped' })?.values[0]).toBe(5);
   });
 
   it('delivers the real exporter exposition unchanged', async () => {

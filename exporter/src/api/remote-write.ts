@@ -14,6 +14,7 @@ import type { Registry } from 'prom-client';
 import snappy from 'snappyjs';
 import { METRIC_NAME, seriesKey } from '../util/labels.js';
 import type { Labels } from '../util/labels.js';
+import { SampleBuffer } from '../tsdb/sample-buffer.js';
 import type { Storage } from '../tsdb/storage.js';
 import { TimestampRangeError, decodeWriteRequest } from './remote-write-proto.js';
 import type { WireWriteRequest } from './remote-write-proto.js';
@@ -67,11 +68,14 @@ export class RemoteWriteError extends Error {
   }
 }
 
-/** ValidSeries is one series of a request that passed validation: labels normalised, samples in order. */
+/**
+ * ValidSeries is one series of a request that passed validation: labels normalised, samples in order. Values
+ * live in a typed array: V8 quiets signalling NaNs stored in plain double arrays, which would turn
+ * Prometheus's stale marker (0x7ff0000000000002) into an ordinary NaN.
+ */
 export interface ValidSeries {
   readonly labels: Labels;
-  readonly timestamps: readonly number[];
-  readonly values: readonly number[];
+  readonly samples: SampleBuffer;
 }
 
 /** ValidatedRequest is a whole request that passed validation, plus what it carried that is not stored. */
@@ -98,7 +102,7 @@ function describe(labels: Readonly<Record<string, string>>): string {
  * across repeated entries of the same series in one request. The first violation throws a RemoteWriteError.
  */
 export function validateWriteRequest(request: WireWriteRequest): ValidatedRequest {
-  const byKey = new Map<string, { labels: Labels; timestamps: number[]; values: number[] }>();
+  const byKey = new Map<string, ValidSeries>();
   let samples = 0;
   let exemplars = 0;
   let histograms = 0;
@@ -140,11 +144,10 @@ export function validateWriteRequest(request: WireWriteRequest): ValidatedReques
     const key = seriesKey(labels);
     let entry = byKey.get(key);
     if (entry === undefined) {
-      entry = { labels, timestamps: [], values: [] };
+      entry = { labels, samples: new SampleBuffer(ts.samples.length) };
       byKey.set(key, entry);
     }
-    let last =
-      entry.timestamps.length > 0 ? (entry.timestamps[entry.timestamps.length - 1] ?? -Infinity) : -Infinity;
+    let last = entry.samples.lastT();
     for (const s of ts.samples) {
       if (s.timestamp <= last) {
         throw new RemoteWriteError(
@@ -153,8 +156,7 @@ export function validateWriteRequest(request: WireWriteRequest): ValidatedReques
         );
       }
       last = s.timestamp;
-      entry.timestamps.push(s.timestamp);
-      entry.values.push(s.value);
+      entry.samples.push(s.timestamp, s.value);
       samples++;
     }
   });
@@ -317,9 +319,8 @@ export function createRemoteWriteRouter(options: RemoteWriteOptions): Router {
     try {
       for (const s of request.series) {
         let ref = 0;
-        for (let i = 0; i < s.timestamps.length; i++) {
-          ref = app.append(ref, s.labels, s.timestamps[i] ?? 0, s.values[i] ?? 0);
-        }
+        const { ts, vs, n } = s.samples;
+        for (let i = 0; i < n; i++) ref = app.append(ref, s.labels, ts[i] ?? 0, vs[i] ?? 0);
       }
     } catch (err) {
       app.rollback();
