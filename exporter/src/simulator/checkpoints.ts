@@ -4,8 +4,8 @@
  * (seed, fleet, scenarios, index), so any stepper may use a checkpoint any other stepper saved.
  */
 
-/** CHECKPOINT_STEPS is the spacing of checkpoints in grid steps (240 × 15 s = 1 hour). */
-export const CHECKPOINT_STEPS = 240;
+/** CHECKPOINT_INTERVAL_MS is the spacing of checkpoints: hourly (240 steps of 15 s). */
+export const CHECKPOINT_INTERVAL_MS = 3_600_000;
 
 /** DEFAULT_CHECKPOINT_BUDGET_BYTES bounds the memory all checkpoints of a fleet may use (32 MiB). */
 export const DEFAULT_CHECKPOINT_BUDGET_BYTES = 32 * 1024 * 1024;
@@ -13,7 +13,7 @@ export const DEFAULT_CHECKPOINT_BUDGET_BYTES = 32 * 1024 * 1024;
 /** MIN_CHECKPOINTS_PER_SERVER keeps a few even for huge fleets (live ticks plus one recent past). */
 const MIN_CHECKPOINTS_PER_SERVER = 2;
 
-/** CheckpointStore keeps, per server, the states at some grid indexes (multiples of CHECKPOINT_STEPS). */
+/** CheckpointStore keeps, per server, the states at some grid indexes (one per CHECKPOINT_INTERVAL_MS). */
 export class CheckpointStore {
   private readonly indexes: number[][];
   private readonly states: Map<number, Float64Array>[];

@@ -1,7 +1,10 @@
 /**
  * The fleet simulator. Values are a deterministic function of (seed, fleet, scenarios, instant):
  *
- * - Time is a fixed 15 s grid (GRID_MS) anchored at Unix time 0. Each server's state at grid index n is
+ * - Time is a fixed grid of `stepMs` (default 15 s, the tick period) anchored at Unix time 0. Per-step
+ *   constants (load-average decay e^(-step/τ), AR(1) coefficients, swap rates) are derived from the step, so
+ *   the behaviour does not depend on it; the values do (a different step is a different fleet). Each server's
+ *   state at grid index n is
  *   obtained by stepping from its last boot: the fleet's epoch (installation), a planned maintenance reboot
  *   (every 5–9 days per server, staggered) or the end of a server_down scenario. Counters start at 0 at
  *   every boot, as after a real reboot, and are exact integrals of piecewise-constant rates.
@@ -19,7 +22,7 @@
  * Frames at instants before `epoch` report every server down (the fleet did not exist yet).
  */
 import type { Logger } from 'pino';
-import { CheckpointStore, CHECKPOINT_STEPS, DEFAULT_CHECKPOINT_BUDGET_BYTES } from './checkpoints.js';
+import { CheckpointStore, CHECKPOINT_INTERVAL_MS, DEFAULT_CHECKPOINT_BUDGET_BYTES } from './checkpoints.js';
 import { Effects } from './effects.js';
 import { SimulatorError } from './errors.js';
 import { defaultFleet } from './fleet-file.js';
@@ -32,7 +35,7 @@ import {
   type ScenarioSpec,
   type ScenarioState,
 } from './scenarios.js';
-import { GRID_MS, H, ServerModel, Status } from './server-model.js';
+import { GRID_MS, H, MIN_STEP_MS, ServerModel, Status, stepParams } from './server-model.js';
 import type { FleetFrame, FleetLayout, Scenario, ServerInfo, ServerSummary } from './types.js';
 
 /** DEFAULT_SEED is the seed when none is configured. */
@@ -64,6 +67,11 @@ export interface FleetOptions {
   readonly logger?: Logger;
   /** checkpointBudgetBytes bounds checkpoint memory (default 32 MiB). */
   readonly checkpointBudgetBytes?: number;
+  /**
+   * stepMs is the model's step in ms (default GRID_MS = 15 s; integer ≥ 1000): pass the tick period so that
+   * every live tick advances the model by exactly one step. Replaying from a boot costs time ∝ 1 / stepMs.
+   */
+  readonly stepMs?: number;
 }
 
 /** FramesOptions tunes frames(). */
@@ -103,8 +111,9 @@ export class Fleet {
   readonly seed: number;
   /** epoch is the installation instant (Unix ms). */
   readonly epoch: number;
-  /** gridMs is the model's step (15 s): frames at grid instants are the model's own states. */
-  readonly gridMs = GRID_MS;
+  /** gridMs is the model's step (stepMs): frames at grid instants are the model's own states. */
+  readonly gridMs: number;
+  private readonly checkpointEvery: number;
   private readonly plans: readonly ServerPlan[];
   private readonly models: readonly ServerModel[];
   private readonly offsets: Float64Array;
@@ -134,15 +143,25 @@ export class Fleet {
         `epoch must be a Unix time in ms, got ${epoch}`,
         'epoch',
       );
+    const stepMs = opts.stepMs ?? GRID_MS;
+    if (!Number.isSafeInteger(stepMs) || stepMs < MIN_STEP_MS)
+      throw new SimulatorError(
+        'FLEET_OPTIONS_INVALID',
+        `stepMs must be an integer ≥ ${MIN_STEP_MS}, got ${stepMs}`,
+        'stepMs',
+      );
     this.seed = seed;
     this.epoch = epoch;
-    this.epochIndex = Math.ceil(epoch / GRID_MS);
+    this.gridMs = stepMs;
+    this.checkpointEvery = Math.max(1, Math.round(CHECKPOINT_INTERVAL_MS / stepMs));
+    this.epochIndex = Math.ceil(epoch / stepMs);
     this.logger = opts.logger;
     const { layout, plans } = buildFleetPlan(servers);
     this.layout = layout;
     this.plans = plans;
     const key = seedKey(seed);
-    this.models = servers.map((info, i) => new ServerModel(i, info, plans[i] ?? missing(i), key));
+    const sp = stepParams(stepMs);
+    this.models = servers.map((info, i) => new ServerModel(i, info, plans[i] ?? missing(i), key, sp));
     this.offsets = new Float64Array(servers.length);
     let total = 0;
     this.models.forEach((m, i) => {
@@ -179,7 +198,7 @@ export class Fleet {
   /** invalidate forgets every state at or after `from` (a scenario changed from then on). */
   private invalidate(from: number): void {
     this.invalidations.push(from);
-    this.checkpoints.dropFrom(Math.ceil(from / GRID_MS));
+    this.checkpoints.dropFrom(Math.ceil(from / this.gridMs));
   }
 
   private sync(st: Stepper): void {
@@ -187,7 +206,7 @@ export class Fleet {
     let from = Infinity;
     for (let k = st.version; k < this.invalidations.length; k++)
       from = Math.min(from, this.invalidations[k] ?? Infinity);
-    const n = Math.ceil(from / GRID_MS);
+    const n = Math.ceil(from / this.gridMs);
     for (let i = 0; i < st.cursor.length; i++) if ((st.cursor[i] ?? -1) >= n) st.cursor[i] = -1;
     st.version = this.invalidations.length;
   }
@@ -201,16 +220,16 @@ export class Fleet {
     for (let i = 0; i < N; i++) {
       const c = st.cursor[i] ?? -1;
       if (c === n) start[i] = Infinity;
-      else if (c >= 0 && c < n && n - c <= CHECKPOINT_STEPS) start[i] = c + 1;
+      else if (c >= 0 && c < n && n - c <= this.checkpointEvery) start[i] = c + 1;
       else cold.push(i);
     }
     if (cold.length > 0) this.coldStart(st, cold, n);
     let lo = Infinity;
     for (let i = 0; i < N; i++) if ((start[i] ?? Infinity) < lo) lo = start[i] ?? Infinity;
     for (let m = lo; m <= n; m++) {
-      const t = m * GRID_MS;
+      const t = m * this.gridMs;
       this.fx.reset();
-      this.fx.apply(this.book.overlapping(t - GRID_MS, t), t, GRID_MS, this.layout.servers);
+      this.fx.apply(this.book.overlapping(t - this.gridMs, t), t, this.gridMs, this.layout.servers);
       const user = userSeason(t);
       const batch = 0.45 + 0.2 * user + 0.35 * nightlyBump(t);
       const backup = backupActivity(t);
@@ -236,9 +255,9 @@ export class Fleet {
       if (b < lo) lo = b;
     }
     if (n >= this.epochIndex && lo <= n) {
-      for (const e of this.book.overlapping(lo * GRID_MS - GRID_MS, n * GRID_MS)) {
+      for (const e of this.book.overlapping(lo * this.gridMs - this.gridMs, n * this.gridMs)) {
         if (e.kind !== 'server_down') continue;
-        const b = Math.ceil(e.end / GRID_MS);
+        const b = Math.ceil(e.end / this.gridMs);
         const cur = boots.get(e.origin);
         if (cur !== undefined && b <= n && b > cur) boots.set(e.origin, b);
       }
@@ -298,11 +317,11 @@ export class Fleet {
     } else {
       model.step(s, o, m, t, season, backup, this.fx);
     }
-    if (m % CHECKPOINT_STEPS === 0) this.checkpoints.save(i, m, s, o, model.stateSize);
+    if (m % this.checkpointEvery === 0) this.checkpoints.save(i, m, s, o, model.stateSize);
   }
 
   private emit(st: Stepper, t: number, n: number, out: Float64Array): FleetFrame {
-    const dtS = (t - n * GRID_MS) / 1000;
+    const dtS = (t - n * this.gridMs) / 1000;
     const active = this.book.activeEntries(t);
     const ids = new Map<number, string[]>();
     for (const e of active) {
@@ -354,7 +373,7 @@ export class Fleet {
    */
   frameAt(t: number, out?: Float64Array): FleetFrame {
     checkInstant(t, 't');
-    const n = Math.floor(t / GRID_MS);
+    const n = Math.floor(t / this.gridMs);
     this.advance(this.live, n);
     return this.emit(this.live, t, n, out ?? new Float64Array(this.layout.series.length));
   }
@@ -378,7 +397,7 @@ export class Fleet {
     for (let k = 0; ; k++) {
       const t = from + k * stepMs;
       if (t > to) return;
-      const n = Math.floor(t / GRID_MS);
+      const n = Math.floor(t / this.gridMs);
       this.advance(st, n);
       yield this.emit(st, t, n, shared ?? new Float64Array(this.layout.series.length));
     }

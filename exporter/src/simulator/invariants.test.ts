@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { Fleet } from './fleet.js';
 import { generateFleet } from './generate-fleet.js';
 import { LATENCY_BUCKETS } from './layout.js';
-import { GRID_MS, LOAD_DECAY } from './server-model.js';
+import { GRID_MS, loadDecay } from './server-model.js';
 import type { FleetFrame, FleetLayout } from './types.js';
 
 const T0 = Date.UTC(2026, 0, 14, 14, 0, 0);
@@ -172,29 +172,37 @@ function rebooted(x: ServerIndex, a: FleetFrame, b: FleetFrame): boolean {
 }
 
 /** pairViolations checks what must hold between consecutive frames of one server that did not reboot. */
-function pairViolations(layout: FleetLayout, index: ServerIndex[], a: FleetFrame, b: FleetFrame): string[] {
+function pairViolations(
+  layout: FleetLayout,
+  index: ServerIndex[],
+  a: FleetFrame,
+  b: FleetFrame,
+  stepMs = GRID_MS,
+): string[] {
   const bad: string[] = [];
+  const decay = loadDecay(stepMs);
   index.forEach((x, i) => {
     if (!a.summaries[i]?.up || !b.summaries[i]?.up || rebooted(x, a, b)) return;
     const id = layout.servers[i]?.id ?? '?';
     // Counters never decrease without a reboot: a reboot resets every counter at once.
     for (const k of x.counters)
       if (v(b, k) < v(a, k) && v(a, k) > 0) bad.push(`${id} counter ${k} decreased without reboot`);
-    if (b.t - a.t === GRID_MS && a.t % GRID_MS === 0) {
+    if (b.t - a.t === stepMs && a.t % stepMs === 0) {
       // Load averages are EWMAs of one runnable count: recover it from the 1-minute one, check the others.
       const [l1, l5, l15] = x.load.map((k) => [v(a, k), v(b, k)] as const);
       if (!l1 || !l5 || !l15) return;
-      const runnable = (l1[1] - l1[0] * LOAD_DECAY[0]) / (1 - LOAD_DECAY[0]);
-      const e5 = l5[0] * LOAD_DECAY[1] + runnable * (1 - LOAD_DECAY[1]);
-      const e15 = l15[0] * LOAD_DECAY[2] + runnable * (1 - LOAD_DECAY[2]);
+      const runnable = (l1[1] - l1[0] * decay[0]) / (1 - decay[0]);
+      const e5 = l5[0] * decay[1] + runnable * (1 - decay[1]);
+      const e15 = l15[0] * decay[2] + runnable * (1 - decay[2]);
       if (Math.abs(e5 - l5[1]) > 1e-9 * Math.max(1, l5[1]))
         bad.push(`${id} load5 not an EWMA: ${e5} vs ${l5[1]}`);
       if (Math.abs(e15 - l15[1]) > 1e-9 * Math.max(1, l15[1]))
         bad.push(`${id} load15 not an EWMA: ${e15} vs ${l15[1]}`);
       // Counters are integrals of the rates the summary reports (floors lose < 1 per series).
-      const rxDelta = x.rx.reduce((s, k) => s + v(b, k) - v(a, k), 0) / 15;
+      const seconds = stepMs / 1000;
+      const rxDelta = x.rx.reduce((s, k) => s + v(b, k) - v(a, k), 0) / seconds;
       const rxRate = a.summaries[i]?.networkIn ?? 0;
-      if (Math.abs(rxDelta - rxRate) > x.rx.length / 15 + 1e-6 * rxRate)
+      if (Math.abs(rxDelta - rxRate) > x.rx.length / seconds + 1e-6 * rxRate)
         bad.push(`${id} rx ${rxDelta} vs rate ${rxRate}`);
     }
   });
@@ -246,11 +254,57 @@ describe('invariants over a busy window', () => {
   });
 });
 
+describe('other model steps (tick periods)', () => {
+  it.each([1_000, 5_000, 60_000])('a %d ms step keeps every invariant, with EWMAs per step', (stepMs) => {
+    const fleet = new Fleet({ seed: 12, stepMs, epoch: T0 - 3_600_000, scenarioRatePerHour: 20 });
+    const index = indexLayout(fleet.layout);
+    const frames = [...fleet.frames(T0, T0 + 200 * stepMs, stepMs)];
+    const bad: string[] = [];
+    frames.forEach((f, k) => {
+      bad.push(...frameViolations(fleet.layout, index, f));
+      const prev = frames[k - 1];
+      if (prev) bad.push(...pairViolations(fleet.layout, index, prev, f, stepMs));
+    });
+    expect(bad.slice(0, 10)).toEqual([]);
+  });
+
+  it('keeps the behaviour: traffic, CPU and load levels agree between 1 s and 15 s steps', () => {
+    const servers = generateFleet(8, 12);
+    const fine = new Fleet({
+      seed: 12,
+      servers,
+      stepMs: 1_000,
+      epoch: T0 - 1_200_000,
+      scenarioRatePerHour: 0,
+    });
+    const coarse = new Fleet({ seed: 12, servers, epoch: T0 - 1_200_000, scenarioRatePerHour: 0 });
+    const mean = (f: Fleet, pick: (x: FleetFrame) => number) => {
+      let s = 0;
+      let n = 0;
+      for (const x of f.frames(T0, T0 + 1_800_000, 30_000)) {
+        s += pick(x);
+        n++;
+      }
+      return s / n;
+    };
+    for (const pick of [
+      (x: FleetFrame) => x.summaries.reduce((a, s) => a + s.cpu, 0),
+      (x: FleetFrame) => x.summaries.reduce((a, s) => a + s.networkOut, 0),
+    ]) {
+      const a = mean(fine, pick);
+      const b = mean(coarse, pick);
+      expect(Math.abs(a - b) / b).toBeLessThan(0.1);
+    }
+  });
+});
+
 describe('reboots', () => {
   it('planned maintenance reboots reset counters without the server going down, a few days apart', () => {
+    // One-minute steps: the reboot schedule is in days, so a coarse step checks it at a quarter of the cost.
     const fleet = new Fleet({
       seed: 2,
-      servers: generateFleet(6, 2),
+      servers: generateFleet(4, 2),
+      stepMs: 60_000,
       epoch: T0 - 3_600_000,
       scenarioRatePerHour: 0,
     });

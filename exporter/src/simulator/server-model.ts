@@ -1,5 +1,5 @@
 /**
- * One server's dynamics on the 15 s grid. A server's state is a block of a Float64Array:
+ * One server's dynamics on the fleet's step grid (15 s by default). A server's state is a block of a Float64Array:
  *
  *   [ hidden (HIDDEN slots) | sample per series (count) | integral per series (count) | rate per series (count) ]
  *
@@ -22,11 +22,11 @@ import { normalCdf } from './normal-cdf.js';
 import { MS_PER_DAY, MS_PER_WEEK, ROLE_PROFILES, type RoleProfile } from './profiles.js';
 import type { ServerInfo } from './types.js';
 
-/** GRID_MS is the model's step: the seed's generation interval and Prometheus' default scrape interval. */
+/** GRID_MS is the default model step: the seed's generation interval and Prometheus' default scrape interval. */
 export const GRID_MS = 15_000;
 
-/** GRID_S is GRID_MS in seconds (rates are per second). */
-const GRID_S = GRID_MS / 1000;
+/** MIN_STEP_MS is the shortest model step (the tick period must be ≥ 1 s). */
+export const MIN_STEP_MS = 1_000;
 
 /** Hidden state slots. */
 export const H = {
@@ -57,14 +57,24 @@ export const HIDDEN = 20;
 /** Status values of H.status. */
 export const Status = { invalid: 0, up: 1, down: 2, notInstalled: 3 } as const;
 
-/**
- * LOAD_DECAY are the per-grid-step decay factors of the 1/5/15-minute load averages. Linux multiplies by
- * EXP_1 = e^(-5s/1min) (and 5 min, 15 min) every 5 s (kernel/sched/loadavg.c); three such updates with
- * the same runnable count equal one update by e^(-15s/τ).
- */
-export const LOAD_DECAY = [Math.exp(-GRID_S / 60), Math.exp(-GRID_S / 300), Math.exp(-GRID_S / 900)] as const;
+/** LOAD_WINDOWS_S are the load averages' time constants: 1, 5 and 15 minutes. */
+const LOAD_WINDOWS_S = [60, 300, 900] as const;
 
-/** AR(1) processes: φ per grid step (correlation time ≈ 15 s / (1 - φ)) and stationary standard deviation. */
+/**
+ * loadDecay returns the per-step decay factors of the 1/5/15-minute load averages for a step of `stepMs`.
+ * Linux multiplies by EXP_1 = e^(-5s/1min) (and 5, 15 min) every 5 s (kernel/sched/loadavg.c); k such
+ * updates with the same runnable count equal one update by e^(-5k s/τ), so a step of s seconds uses e^(-s/τ).
+ */
+export function loadDecay(stepMs: number): readonly [number, number, number] {
+  const s = stepMs / 1000;
+  return [
+    Math.exp(-s / LOAD_WINDOWS_S[0]),
+    Math.exp(-s / LOAD_WINDOWS_S[1]),
+    Math.exp(-s / LOAD_WINDOWS_S[2]),
+  ];
+}
+
+/** AR(1) processes: φ per 15 s (correlation time ≈ 15 s / (1 - φ)) and stationary standard deviation. */
 const AR = {
   req: { phi: 0.97, sd: 0.07 }, // traffic level, log scale: drifts over ~8 min
   cpu: { phi: 0.8, sd: 0.02 }, // CPU demand not explained by traffic, fraction of cores
@@ -77,13 +87,53 @@ const AR = {
 /** SQRT3 scales a uniform [-1, 1) draw to unit variance. */
 const SQRT3 = Math.sqrt(3);
 
-const innovation = (p: { phi: number; sd: number }): number => p.sd * Math.sqrt(1 - p.phi * p.phi) * SQRT3;
-const INNOV_REQ = innovation(AR.req);
-const INNOV_CPU = innovation(AR.cpu);
-const INNOV_LAT = innovation(AR.lat);
-const INNOV_MEM = innovation(AR.mem);
-const INNOV_IO = innovation(AR.io);
-const INNOV_NET = innovation(AR.net);
+/** ArStep is an AR(1) process at a given step: x' = phi·x + innovation·u, u uniform in [-1, 1). */
+interface ArStep {
+  readonly phi: number;
+  readonly innovation: number;
+}
+
+/** arStep rescales a 15 s AR(1) process to a step of `stepMs`, keeping its correlation time and variance. */
+function arStep(p: { phi: number; sd: number }, stepMs: number): ArStep {
+  const phi = Math.pow(p.phi, stepMs / GRID_MS);
+  return { phi, innovation: p.sd * Math.sqrt(1 - phi * phi) * SQRT3 };
+}
+
+/**
+ * StepParams are the step-dependent constants of the model: everything expressed "per step" is derived
+ * from a per-15 s or per-second figure, so a fleet stepped every second behaves like one stepped every 15 s.
+ */
+export interface StepParams {
+  readonly stepMs: number;
+  readonly stepS: number;
+  readonly loadDecay: readonly [number, number, number];
+  readonly req: ArStep;
+  readonly cpu: ArStep;
+  readonly lat: ArStep;
+  readonly mem: ArStep;
+  readonly io: ArStep;
+  readonly net: ArStep;
+  readonly swapOut: number;
+  readonly swapKeep: number;
+}
+
+/** stepParams computes the StepParams of a step of `stepMs` (≥ MIN_STEP_MS). */
+export function stepParams(stepMs: number): StepParams {
+  const k = stepMs / GRID_MS;
+  return {
+    stepMs,
+    stepS: stepMs / 1000,
+    loadDecay: loadDecay(stepMs),
+    req: arStep(AR.req, stepMs),
+    cpu: arStep(AR.cpu, stepMs),
+    lat: arStep(AR.lat, stepMs),
+    mem: arStep(AR.mem, stepMs),
+    io: arStep(AR.io, stepMs),
+    net: arStep(AR.net, stepMs),
+    swapOut: SWAP_OUT_PER_15S * k,
+    swapKeep: Math.pow(1 - SWAP_DECAY_PER_15S, k),
+  };
+}
 
 /** CORE_JITTER is the per-core, per-step deviation from the server mean, in percentage points (±). */
 const CORE_JITTER = 3;
@@ -98,11 +148,11 @@ const MEM_MAX_FRACTION = 0.985;
 /** SWAP_PRESSURE is the used fraction above which the kernel starts swapping out. */
 const SWAP_PRESSURE = 0.88;
 
-/** SWAP_OUT_PER_STEP is swapped out per step per unit of pressure (fraction of total memory). */
-const SWAP_OUT_PER_STEP = 0.02;
+/** SWAP_OUT_PER_15S is swapped out per 15 s per unit of pressure (fraction of total memory). */
+const SWAP_OUT_PER_15S = 0.02;
 
-/** SWAP_DECAY_PER_STEP: without pressure, swapped pages return slowly (half-life ≈ 6 h). */
-const SWAP_DECAY_PER_STEP = 0.0005;
+/** SWAP_DECAY_PER_15S: without pressure, swapped pages return slowly (half-life ≈ 6 h). */
+const SWAP_DECAY_PER_15S = 0.0005;
 
 /** LINK_BYTES_PER_S is the capacity of one 1 Gbit/s interface. */
 const LINK_BYTES_PER_S = 125_000_000;
@@ -179,6 +229,7 @@ export class ServerModel {
     readonly info: ServerInfo,
     readonly plan: ServerPlan,
     fleetKey: number,
+    private readonly sp: StepParams = stepParams(GRID_MS),
   ) {
     const key = hashPair(fleetKey, stringKey(info.id));
     this.p = ROLE_PROFILES[info.role];
@@ -232,7 +283,7 @@ export class ServerModel {
     this.kNet = hashPair(key, SALT.net);
     this.kCore = hashPair(key, SALT.core);
     this.kBoot = hashPair(key, SALT.boot);
-    const stepsPerDay = MS_PER_DAY / GRID_MS;
+    const stepsPerDay = MS_PER_DAY / sp.stepMs;
     this.periodSteps = Math.round((5 + 4 * unit(hashPair(key, 700))) * stepsPerDay);
     this.phaseSteps = Math.floor(unit(hashPair(key, 701)) * this.periodSteps);
   }
@@ -270,16 +321,18 @@ export class ServerModel {
     const r = a + count;
     // Integrate the counters' rates over the interval just ended.
     const counters = this.counters;
+    const stepS = this.sp.stepS;
     for (let k = 0; k < counters.length; k++) {
       const j = counters[k] ?? 0;
-      st[a + j] = (st[a + j] ?? 0) + (st[r + j] ?? 0) * GRID_S;
+      st[a + j] = (st[a + j] ?? 0) + (st[r + j] ?? 0) * stepS;
     }
-    st[o + H.arReq] = AR.req.phi * (st[o + H.arReq] ?? 0) + INNOV_REQ * symmetric(hashStep(this.kReq, n));
-    st[o + H.arCpu] = AR.cpu.phi * (st[o + H.arCpu] ?? 0) + INNOV_CPU * symmetric(hashStep(this.kCpu, n));
-    st[o + H.arLat] = AR.lat.phi * (st[o + H.arLat] ?? 0) + INNOV_LAT * symmetric(hashStep(this.kLat, n));
-    st[o + H.arMem] = AR.mem.phi * (st[o + H.arMem] ?? 0) + INNOV_MEM * symmetric(hashStep(this.kMem, n));
-    st[o + H.arIo] = AR.io.phi * (st[o + H.arIo] ?? 0) + INNOV_IO * symmetric(hashStep(this.kIo, n));
-    st[o + H.arNet] = AR.net.phi * (st[o + H.arNet] ?? 0) + INNOV_NET * symmetric(hashStep(this.kNet, n));
+    const { req, cpu, lat, mem, io, net } = this.sp;
+    st[o + H.arReq] = req.phi * (st[o + H.arReq] ?? 0) + req.innovation * symmetric(hashStep(this.kReq, n));
+    st[o + H.arCpu] = cpu.phi * (st[o + H.arCpu] ?? 0) + cpu.innovation * symmetric(hashStep(this.kCpu, n));
+    st[o + H.arLat] = lat.phi * (st[o + H.arLat] ?? 0) + lat.innovation * symmetric(hashStep(this.kLat, n));
+    st[o + H.arMem] = mem.phi * (st[o + H.arMem] ?? 0) + mem.innovation * symmetric(hashStep(this.kMem, n));
+    st[o + H.arIo] = io.phi * (st[o + H.arIo] ?? 0) + io.innovation * symmetric(hashStep(this.kIo, n));
+    st[o + H.arNet] = net.phi * (st[o + H.arNet] ?? 0) + net.innovation * symmetric(hashStep(this.kNet, n));
     this.compute(st, o, n, t, season, backup, fx);
   }
 
@@ -331,9 +384,10 @@ export class ServerModel {
     // Load averages: Linux-style EWMAs of runnable + uninterruptible tasks (demand beyond the cores queues).
     const runnable = demand + (fx.ioWait[i] ?? 0) * cores + dbBackup * 0.5 * cores * 0.2;
     st[o + H.runnable] = runnable;
-    const l1 = (st[o + H.load1] ?? 0) * LOAD_DECAY[0] + runnable * (1 - LOAD_DECAY[0]);
-    const l5 = (st[o + H.load5] ?? 0) * LOAD_DECAY[1] + runnable * (1 - LOAD_DECAY[1]);
-    const l15 = (st[o + H.load15] ?? 0) * LOAD_DECAY[2] + runnable * (1 - LOAD_DECAY[2]);
+    const [e1, e5, e15] = this.sp.loadDecay;
+    const l1 = (st[o + H.load1] ?? 0) * e1 + runnable * (1 - e1);
+    const l5 = (st[o + H.load5] ?? 0) * e5 + runnable * (1 - e5);
+    const l15 = (st[o + H.load15] ?? 0) * e15 + runnable * (1 - e15);
     st[o + H.load1] = l1;
     st[o + H.load5] = l5;
     st[o + H.load15] = l15;
@@ -364,8 +418,8 @@ export class ServerModel {
     // Swap: grows while memory is under pressure, drains slowly afterwards.
     let swap = st[o + H.swap] ?? 0;
     const pressure = memFrac - SWAP_PRESSURE;
-    if (pressure > 0) swap += pressure * SWAP_OUT_PER_STEP * total;
-    else swap -= (swap - this.swapFloor) * SWAP_DECAY_PER_STEP;
+    if (pressure > 0) swap += pressure * this.sp.swapOut * total;
+    else swap = this.swapFloor + (swap - this.swapFloor) * this.sp.swapKeep;
     if (swap > this.swapMax) swap = this.swapMax;
     if (swap < this.swapFloor) swap = this.swapFloor;
     st[o + H.swap] = swap;
