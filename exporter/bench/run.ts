@@ -1,0 +1,295 @@
+/**
+ * The foundation benchmark (`npm run bench -w exporter`, issue 2 requirement 10). Prints a table, then one
+ * JSON line with: scrape_ms_p50_20, scrape_ms_p50_1000 (HTTP GET of the cached combined body between ticks),
+ * naive_registry_ms_p50_1000 (a plain prom-client Registry holding the same series, `registry.metrics()`,
+ * same run), tick_ms_1000 and tick_ms_10000 (frameAt + exposition update, p50 of warm ticks), rss_mb_20
+ * (VmRSS of a real exporter process started as `npm start` does, at 20 servers, after warm-up scrapes).
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Agent, request } from 'node:http';
+import { Counter, Gauge, Registry } from 'prom-client';
+import { createApp } from '../src/app.js';
+import { FleetExposition } from '../src/metrics/fleet-exposition.js';
+import { createSelfRegistry } from '../src/metrics/self-metrics.js';
+import { DEFAULT_OPTIONS } from '../src/options.js';
+import { Fleet, defaultFleet, generateFleet } from '../src/simulator/index.js';
+import type { FleetFrame, FleetLayout } from '../src/simulator/types.js';
+import { ManualClock } from '../src/util/clock.js';
+import { silentLogger } from '../src/util/logger.js';
+
+const EXPORTER_DIR = fileURLToPath(new URL('..', import.meta.url));
+
+/**
+ * SEMI_SPACE_MB caps V8's young generation for the compiled run: the exporter's garbage is short-lived frames,
+ * and V8's default 16 MB semi-spaces alone cost ~25 MB of RSS measured here at 20 servers.
+ */
+const SEMI_SPACE_MB = 2;
+const TICK_MS = 15_000;
+const START = Date.UTC(2026, 10, 26, 0, 0, 0);
+
+const p50 = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor((s.length - 1) / 2)] ?? Number.NaN;
+};
+const round = (x: number, digits = 2): number => Math.round(x * 10 ** digits) / 10 ** digits;
+
+function makeFleet(servers: number): Fleet {
+  // A recent epoch keeps the first frame from replaying days of history (the steady state is what we time).
+  return new Fleet({
+    servers: servers === 20 ? defaultFleet() : generateFleet(servers, 1),
+    seed: 42,
+    scenarioRatePerHour: 3,
+    epoch: START - 3_600_000,
+  });
+}
+
+interface TickTimes {
+  /** ms is the whole tick: fleet.frameAt + exposition.update (which renders the combined text body). */
+  readonly ms: number[];
+  readonly frameMs: number[];
+  readonly renderMs: number[];
+  readonly frame: FleetFrame;
+}
+
+/** tickTimes times `n` warm ticks (the first two, which replay the model from its last boot, are not timed). */
+function tickTimes(fleet: Fleet, n: number): TickTimes {
+  const exposition = new FleetExposition(fleet.layout);
+  let frame = fleet.frameAt(START);
+  exposition.update(frame);
+  frame = fleet.frameAt(START + TICK_MS);
+  exposition.update(frame);
+  const ms: number[] = [];
+  const frameMs: number[] = [];
+  const renderMs: number[] = [];
+  for (let i = 2; i < n + 2; i++) {
+    const t0 = performance.now();
+    frame = fleet.frameAt(START + i * TICK_MS);
+    const t1 = performance.now();
+    exposition.update(frame);
+    const t2 = performance.now();
+    ms.push(t2 - t0);
+    frameMs.push(t1 - t0);
+    renderMs.push(t2 - t1);
+  }
+  return { ms, frameMs, renderMs, frame };
+}
+
+/** naiveRegistry fills a prom-client Registry with the same series (one metric per sample name). */
+function naiveRegistry(layout: FleetLayout, frame: FleetFrame): Registry {
+  const registry = new Registry();
+  const metrics = new Map<string, Gauge | Counter>();
+  layout.series.forEach((s, k) => {
+    const name = s.labels.__name__ ?? '';
+    const { __name__: _n, ...labels } = s.labels;
+    let m = metrics.get(name);
+    if (!m) {
+      const fam = layout.families[s.family];
+      const opts = { name, help: fam?.help ?? name, labelNames: Object.keys(labels), registers: [registry] };
+      m = fam?.type === 'counter' ? new Counter(opts) : new Gauge(opts);
+      metrics.set(name, m);
+    }
+    if (!frame.summaries[s.server]?.up) return;
+    const v = frame.values[k] ?? 0;
+    if (m instanceof Counter) m.inc(labels, v);
+    else m.set(labels, v);
+  });
+  return registry;
+}
+
+async function naiveTimes(registry: Registry, n: number): Promise<number[]> {
+  await registry.metrics(); // warm-up
+  const ms: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t0 = performance.now();
+    await registry.metrics();
+    ms.push(performance.now() - t0);
+  }
+  return ms;
+}
+
+function httpGet(url: string, agent: Agent): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { agent }, (res) => {
+      let bytes = 0;
+      res.on('data', (c: Buffer) => (bytes += c.length));
+      res.on('end', () =>
+        res.statusCode === 200 ? resolve(bytes) : reject(new Error(`HTTP ${res.statusCode}`)),
+      );
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** scrapeTimes serves `servers` from an in-process app and times HTTP scrapes of the cached combined body. */
+async function scrapeTimes(servers: number, n: number): Promise<{ ms: number[]; bytes: number }> {
+  const clock = new ManualClock(START);
+  const dir = mkdtempSync(join(tmpdir(), 'om-bench-'));
+  const app = createApp({
+    options: { ...DEFAULT_OPTIONS, port: 0, dataDir: dir },
+    logger: silentLogger(),
+    registry: createSelfRegistry(),
+    fleet: makeFleet(servers),
+    clock,
+    wallClock: clock,
+    journal: null,
+  });
+  await app.start({ schedule: false });
+  await app.tick();
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  const url = `${app.url}/api/prometheus/metrics`;
+  let bytes = await httpGet(url, agent);
+  const ms: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t0 = performance.now();
+    bytes = await httpGet(url, agent);
+    ms.push(performance.now() - t0);
+  }
+  agent.destroy();
+  await app.stop();
+  rmSync(dir, { recursive: true, force: true });
+  return { ms, bytes };
+}
+
+/**
+ * exporterRss starts a real exporter process (`nodeArgs` select tsx or compiled JS), scrapes every endpoint
+ * for a few ticks, and reads its VmRSS from /proc.
+ */
+async function exporterRss(nodeArgs: string[]): Promise<number> {
+  const dir = mkdtempSync(join(tmpdir(), 'om-bench-rss-'));
+  const child = spawn(
+    process.execPath,
+    [...nodeArgs, '--port', '0', '--data-dir', dir, '--tick-seconds', '1', '--backfill', '0'],
+    { cwd: EXPORTER_DIR, env: { ...process.env, LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  try {
+    let out = '';
+    const url = await new Promise<string>((resolve, reject) => {
+      const bound = setTimeout(() => reject(new Error(`exporter did not start:\n${out}`)), 60_000);
+      child.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+        const m = /listening on (http:\/\/[^"\s]+)/.exec(out);
+        if (m?.[1]) {
+          clearTimeout(bound);
+          resolve(m[1]);
+        }
+      });
+    });
+    const agent = new Agent({ keepAlive: true });
+    // Warm-up: wait for the first tick, then scrape every endpoint for a few ticks.
+    for (let i = 0; i < 200; i++) {
+      const r = await fetch(`${url}/readyz`);
+      if (r.ok) break;
+      await new Promise((r2) => setTimeout(r2, 100));
+    }
+    for (let i = 0; i < 10; i++) {
+      for (const path of [
+        '/metrics',
+        '/api/prometheus/metrics',
+        '/probe?target=web-01',
+        '/api/unified-metrics',
+      ]) {
+        await httpGet(url + path, agent);
+      }
+      await new Promise((r) => setTimeout(r, 300));
+    }
+    agent.destroy();
+    const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
+    const kb = Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? NaN);
+    return kb / 1024;
+  } finally {
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGTERM');
+    await exited;
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function main(): Promise<void> {
+  const rows: [string, string][] = [];
+  const tickRows = (label: string, t: TickTimes): void => {
+    rows.push([`tick p50, ${label} (ms)`, round(p50(t.ms)).toString()]);
+    rows.push([`  of which frameAt / render (ms)`, `${round(p50(t.frameMs))} / ${round(p50(t.renderMs))}`]);
+  };
+  const f20 = makeFleet(20);
+  tickRows('20 servers', tickTimes(f20, 10));
+
+  const f1000 = makeFleet(1000);
+  const t1000 = tickTimes(f1000, 8);
+  tickRows('1,000 servers', t1000);
+  rows.push(['series at 1,000 servers', String(f1000.layout.series.length)]);
+  const naive = await naiveTimes(naiveRegistry(f1000.layout, t1000.frame), 7);
+  rows.push(['naive prom-client registry.metrics() p50, 1,000 servers (ms)', round(p50(naive)).toString()]);
+
+  const s20 = await scrapeTimes(20, 200);
+  rows.push(['cached scrape p50 over HTTP, 20 servers (ms)', round(p50(s20.ms), 3).toString()]);
+  rows.push(['body size, 20 servers (bytes)', String(s20.bytes)]);
+  const s1000 = await scrapeTimes(1000, 40);
+  rows.push(['cached scrape p50 over HTTP, 1,000 servers (ms)', round(p50(s1000.ms), 3).toString()]);
+  rows.push(['body size, 1,000 servers (bytes)', String(s1000.bytes)]);
+  rows.push(['naive / cached at 1,000 servers', `${round(p50(naive) / p50(s1000.ms), 1)}×`]);
+
+  const f10000 = makeFleet(10_000);
+  const t10000 = tickTimes(f10000, 4);
+  tickRows('10,000 servers', t10000);
+
+  // rss_mb_20 is measured the way `npm start` runs the exporter (read from package.json); the other way is
+  // shown in the table. Compiled JS is built into .bench/dist (gitignored); type errors elsewhere still emit.
+  const startScript =
+    (
+      JSON.parse(readFileSync(join(EXPORTER_DIR, 'package.json'), 'utf8')) as {
+        scripts: Record<string, string>;
+      }
+    ).scripts.start ?? '';
+  const startsWithTsx = startScript.includes('tsx');
+  const rssTsx = await exporterRss(['--import', 'tsx', 'src/main.ts']);
+  rows.push(['exporter RSS at 20 servers, tsx src/main.ts (MB)', round(rssTsx, 1).toString()]);
+  spawnSync(
+    process.execPath,
+    [
+      join(EXPORTER_DIR, '../node_modules/typescript/bin/tsc'),
+      '-p',
+      'tsconfig.build.json',
+      '--outDir',
+      '.bench/dist',
+    ],
+    {
+      cwd: EXPORTER_DIR,
+      stdio: 'ignore',
+    },
+  );
+  const rssCompiled = await exporterRss([
+    `--max-semi-space-size=${SEMI_SPACE_MB}`,
+    '.bench/dist/main.js',
+    '--fleet-file',
+    'fleets/default.yaml',
+  ]);
+  rows.push([
+    `exporter RSS at 20 servers, node --max-semi-space-size=${SEMI_SPACE_MB} dist/main.js (MB)`,
+    round(rssCompiled, 1).toString(),
+  ]);
+  const rss = startsWithTsx ? rssTsx : rssCompiled;
+  rows.push([
+    'rss_mb_20 is measured as',
+    startsWithTsx ? 'tsx (npm start runs tsx)' : 'compiled (npm start runs dist)',
+  ]);
+
+  const width = Math.max(...rows.map(([k]) => k.length));
+  process.stdout.write(rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join('\n') + '\n');
+  process.stdout.write(
+    JSON.stringify({
+      scrape_ms_p50_20: round(p50(s20.ms), 3),
+      scrape_ms_p50_1000: round(p50(s1000.ms), 3),
+      naive_registry_ms_p50_1000: round(p50(naive)),
+      tick_ms_1000: round(p50(t1000.ms)),
+      tick_ms_10000: round(p50(t10000.ms)),
+      rss_mb_20: round(rss, 1),
+    }) + '\n',
+  );
+}
+
+await main();
