@@ -41,8 +41,16 @@ export function presentedToken(req: IncomingMessage): string | undefined {
     const m = /^Bearer\s+(.+)$/i.exec(auth.trim());
     if (m?.[1] !== undefined) return m[1];
   }
-  const url = new URL(req.url ?? '/', 'http://hub.invalid');
-  return url.searchParams.get('token') ?? undefined;
+  return requestUrl(req)?.searchParams.get('token') ?? undefined;
+}
+
+/** requestUrl parses a request's target, or returns undefined for one no URL parser accepts (e.g. `//`). */
+export function requestUrl(req: IncomingMessage): URL | undefined {
+  try {
+    return new URL(req.url ?? '/', 'http://hub.invalid');
+  } catch {
+    return undefined;
+  }
 }
 
 /** tokensEqual compares two tokens in constant time (hashing first makes the lengths equal). */

@@ -1,5 +1,5 @@
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { connect, type AddressInfo } from 'node:net';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -488,6 +488,20 @@ describe('hub: admission', () => {
     const solo = await start();
     const soloPort = (solo.server.address() as AddressInfo).port;
     await expect(TestClient.connect(`ws://127.0.0.1:${soloPort}/nowhere`)).rejects.toThrow('HTTP 404');
+    // A request target no URL parser accepts is not ours either, and does not throw in the upgrade listener.
+    const raw = await new Promise<string>((resolve, reject) => {
+      const sock = connect(soloPort, '127.0.0.1', () =>
+        sock.write(
+          'GET // HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+            'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n',
+        ),
+      );
+      let got = '';
+      sock.on('data', (d: Buffer) => (got += d.toString()));
+      sock.on('end', () => resolve(got));
+      sock.on('error', reject);
+    });
+    expect(raw.startsWith('HTTP/1.1 404')).toBe(true);
   });
 });
 

@@ -13,7 +13,7 @@ import { pino, type Logger } from 'pino';
 import { Registry } from 'prom-client';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import { systemClock, type Clock } from '../util/clock.js';
-import { checkAccess, type AccessDenial, type AccessRules } from './access.js';
+import { checkAccess, requestUrl, type AccessDenial, type AccessRules } from './access.js';
 import { parseClientMessage } from './client-message.js';
 import { EncodedMessage, type CompressionSettings } from './encoded-message.js';
 import {
@@ -551,10 +551,10 @@ export class Hub {
   attach(server: UpgradeServer): void {
     if (this.attached.has(server)) return;
     const listener = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
-      const path = new URL(req.url ?? '/', 'http://hub.invalid').pathname;
+      const path = requestUrl(req)?.pathname;
       if (path === this.options.path) this.handleUpgrade(req, socket, head);
       else if (server.listenerCount('upgrade') === 1)
-        rejectUpgrade(socket, 404, 'not_found', `No WebSocket at ${path}.`);
+        rejectUpgrade(socket, 404, 'not_found', `No WebSocket at ${path ?? req.url ?? ''}.`);
     };
     this.attached.set(server, listener);
     server.on('upgrade', listener);
