@@ -13,6 +13,7 @@ import type {
   AggregateExpr,
   AggregateOp,
   AtModifier,
+  BinaryExpr,
   BinaryOp,
   Expr,
   PosRange,
@@ -210,12 +211,6 @@ export function parseNumber(text: string): number | undefined {
   return undefined;
 }
 
-/** Modifiers collected while walking `offset` and `@` wrappers down to a selector or subquery. */
-interface Modifiers {
-  offsetMs: number | undefined;
-  at: AtModifier | undefined;
-}
-
 class Builder {
   private readonly text: string;
   private readonly holtWintersAt = new Set<number>();
@@ -325,14 +320,15 @@ class Builder {
       case 'UnaryExpr':
         return this.unary(n);
       case 'VectorSelector':
-        return this.vectorSelector(n, { offsetMs: undefined, at: undefined });
+        return this.vectorSelector(n);
       case 'MatrixSelector':
-        return this.matrixSelector(n, { offsetMs: undefined, at: undefined });
+        return this.matrixSelector(n);
       case 'SubqueryExpr':
-        return this.subquery(n, { offsetMs: undefined, at: undefined });
+        return this.subquery(n);
       case 'OffsetExpr':
+        return this.offsetOf(n);
       case 'StepInvariantExpr':
-        return this.modified(n, { offsetMs: undefined, at: undefined });
+        return this.atOf(n);
       case 'BinaryExpr':
         return this.binary(n);
       case 'AggregateExpr':
@@ -346,58 +342,103 @@ class Builder {
 
   private unary(n: SyntaxNode): Expr {
     const op = this.src(this.child(n, 0)) === '-' ? '-' : '+';
-    const inner = this.expr(this.child(n, 1));
+    return this.makeUnary(op, this.expr(this.child(n, 1)), n.from, n.to);
+  }
+
+  private makeUnary(op: '-' | '+', inner: Expr, from: number, to: number): Expr {
     const t = typeOf(inner);
     if (t !== 'scalar' && t !== 'vector')
-      throw this.err(n.from, 'unary expression only allowed on expressions of type scalar or instant vector');
+      throw this.err(from, 'unary expression only allowed on expressions of type scalar or instant vector');
     if (inner.type === 'NumberLiteral')
-      return { type: 'NumberLiteral', value: op === '-' ? -inner.value : inner.value, pos: this.pos(n) };
-    return { type: 'UnaryExpr', op, expr: inner, pos: this.pos(n) };
+      return {
+        type: 'NumberLiteral',
+        value: op === '-' ? -inner.value : inner.value,
+        pos: { start: from, end: to },
+      };
+    return { type: 'UnaryExpr', op, expr: inner, pos: { start: from, end: to } };
   }
 
-  /** modified folds nested `offset`/`@` wrappers into the selector or subquery they apply to. */
-  private modified(n: SyntaxNode, mods: Modifiers): Expr {
-    const inner = this.child(n, 0);
-    const next: Modifiers = { ...mods };
-    if (n.name === 'OffsetExpr') {
-      if (next.offsetMs !== undefined) throw this.err(n.from, 'offset may not be set multiple times');
-      const durNode = n.getChild('OffsetDurationExpr');
-      if (!durNode) throw this.err(n.to, 'unexpected end of input');
-      next.offsetMs = this.duration(durNode, true);
+  /**
+   * The lezer grammar attaches the postfix constructs (`offset`, `@`, `[range]`, `[range:step]`) to a whole
+   * preceding binary or unary expression; in PromQL they bind tightest, to the rightmost operand
+   * (`a - b offset 5m` is `a - (b offset 5m)`). postfix re-associates them, then re-checks the types.
+   */
+  private postfix(inner: Expr, apply: (e: Expr) => Expr): Expr {
+    if (inner.type === 'BinaryExpr') {
+      const rhs = this.postfix(inner.rhs, apply);
+      return this.checkBinary(
+        { ...inner, rhs, pos: { start: inner.pos.start, end: rhs.pos.end } },
+        inner.pos.start,
+      );
+    }
+    if (inner.type === 'UnaryExpr') {
+      const e = this.postfix(inner.expr, apply);
+      return this.makeUnary(inner.op, e, inner.pos.start, e.pos.end);
+    }
+    return apply(inner);
+  }
+
+  private offsetOf(n: SyntaxNode): Expr {
+    const durNode = n.getChild('OffsetDurationExpr');
+    if (!durNode) throw this.err(n.to, 'unexpected end of input');
+    const offsetMs = this.duration(durNode, true);
+    return this.postfix(this.expr(this.child(n, 0)), (e) => {
+      const end = n.to;
+      const dup = (): ParseError => this.err(n.from, 'offset may not be set multiple times');
+      switch (e.type) {
+        case 'VectorSelector':
+          if (e.offsetMs !== 0) throw dup();
+          return { ...e, offsetMs, pos: { start: e.pos.start, end } };
+        case 'MatrixSelector':
+          if (e.selector.offsetMs !== 0) throw dup();
+          return { ...e, selector: { ...e.selector, offsetMs }, pos: { start: e.pos.start, end } };
+        case 'SubqueryExpr':
+          if (e.offsetMs !== 0) throw dup();
+          return { ...e, offsetMs, pos: { start: e.pos.start, end } };
+        default:
+          throw this.err(
+            n.from,
+            'offset modifier must be preceded by an instant vector selector or range vector selector or a subquery',
+          );
+      }
+    });
+  }
+
+  private atOf(n: SyntaxNode): Expr {
+    let at: AtModifier;
+    const pre = n.getChild('AtModifierPreprocessors');
+    if (pre) {
+      at = { kind: this.src(pre) === 'start' ? 'start' : 'end' };
     } else {
-      if (next.at !== undefined) throw this.err(n.from, '@ <timestamp> may not be set multiple times');
-      const pre = n.getChild('AtModifierPreprocessors');
-      if (pre) {
-        next.at = { kind: this.src(pre) === 'start' ? 'start' : 'end' };
-      } else {
-        const num = n.getChild('NumberDurationLiteral');
-        const v = num ? parseNumber(this.src(num)) : undefined;
-        if (v === undefined || !Number.isFinite(v))
-          throw this.err(n.from, `timestamp out of bounds for @ modifier: ${String(v)}`);
-        next.at = { kind: 'time', ms: Math.round(v * 1000) };
-      }
+      const num = n.getChild('NumberDurationLiteral');
+      const v = num ? parseNumber(this.src(num)) : undefined;
+      if (v === undefined || !Number.isFinite(v))
+        throw this.err(n.from, `timestamp out of bounds for @ modifier: ${String(v)}`);
+      at = { kind: 'time', ms: Math.round(v * 1000) };
     }
-    switch (inner.name) {
-      case 'VectorSelector':
-        return this.vectorSelector(inner, next);
-      case 'MatrixSelector':
-        return this.matrixSelector(inner, next);
-      case 'SubqueryExpr':
-        return this.subquery(inner, next);
-      case 'OffsetExpr':
-      case 'StepInvariantExpr':
-        return this.modified(inner, next);
-      default: {
-        const what = n.name === 'OffsetExpr' ? 'offset' : '@';
-        throw this.err(
-          n.from,
-          `${what} modifier must be preceded by an instant vector selector or range vector selector or a subquery`,
-        );
+    return this.postfix(this.expr(this.child(n, 0)), (e) => {
+      const end = n.to;
+      const dup = (): ParseError => this.err(n.from, '@ <timestamp> may not be set multiple times');
+      switch (e.type) {
+        case 'VectorSelector':
+          if (e.at) throw dup();
+          return { ...e, at, pos: { start: e.pos.start, end } };
+        case 'MatrixSelector':
+          if (e.selector.at) throw dup();
+          return { ...e, selector: { ...e.selector, at }, pos: { start: e.pos.start, end } };
+        case 'SubqueryExpr':
+          if (e.at) throw dup();
+          return { ...e, at, pos: { start: e.pos.start, end } };
+        default:
+          throw this.err(
+            n.from,
+            '@ modifier must be preceded by an instant vector selector or range vector selector or a subquery',
+          );
       }
-    }
+    });
   }
 
-  private vectorSelector(n: SyntaxNode, mods: Modifiers): VectorSelector {
+  private vectorSelector(n: SyntaxNode): VectorSelector {
     const ident = n.getChild('Identifier');
     const name = ident ? this.src(ident) : undefined;
     const matchers: Matcher[] = [];
@@ -443,39 +484,25 @@ class Builder {
       type: 'VectorSelector',
       name: name ?? matchers.find((m) => m.name === METRIC_NAME && m.type === '=')?.value,
       matchers,
-      offsetMs: mods.offsetMs ?? 0,
-      at: mods.at,
+      offsetMs: 0,
+      at: undefined,
       pos: this.pos(n),
     };
   }
 
-  private matrixSelector(n: SyntaxNode, mods: Modifiers): Expr {
-    const inner = this.child(n, 0);
-    let vs: VectorSelector;
-    if (inner.name === 'VectorSelector') vs = this.vectorSelector(inner, mods);
-    else if (inner.name === 'OffsetExpr' || inner.name === 'StepInvariantExpr') {
-      const e = this.modified(inner, mods);
-      if (e.type !== 'VectorSelector') throw this.err(n.from, 'ranges only allowed for vector selectors');
-      vs = e;
-    } else {
-      throw this.err(inner.from, 'ranges only allowed for vector selectors');
-    }
+  private matrixSelector(n: SyntaxNode): Expr {
     const durNode = n.getChild('DurationExpr');
     if (!durNode) throw this.err(n.to, 'unexpected end of input');
     const rangeMs = this.duration(durNode, false);
     if (rangeMs <= 0) throw this.err(durNode.from, 'duration must be greater than 0');
-    return { type: 'MatrixSelector', selector: vs, rangeMs, pos: this.pos(n) };
+    return this.postfix(this.expr(this.child(n, 0)), (e) => {
+      if (e.type !== 'VectorSelector')
+        throw this.err(e.pos.start, 'ranges only allowed for vector selectors');
+      return { type: 'MatrixSelector', selector: e, rangeMs, pos: { start: e.pos.start, end: n.to } };
+    });
   }
 
-  private subquery(n: SyntaxNode, mods: Modifiers): Expr {
-    const innerNode = this.child(n, 0);
-    const inner = this.expr(innerNode);
-    const t = typeOf(inner);
-    if (t !== 'vector')
-      throw this.err(
-        innerNode.from,
-        `subquery is only allowed on instant vector, got ${documentedType(t)} instead`,
-      );
+  private subquery(n: SyntaxNode): Expr {
     const durs = n.getChildren('DurationExpr');
     const first = durs[0];
     if (!first) throw this.err(n.to, 'unexpected end of input');
@@ -484,15 +511,23 @@ class Builder {
     const stepMs = second ? this.duration(second, false) : 0;
     if (rangeMs <= 0) throw this.err(first.from, 'duration must be greater than 0');
     if (second && stepMs <= 0) throw this.err(second.from, 'duration must be greater than 0');
-    return {
-      type: 'SubqueryExpr',
-      expr: inner,
-      rangeMs,
-      stepMs,
-      offsetMs: mods.offsetMs ?? 0,
-      at: mods.at,
-      pos: this.pos(n),
-    };
+    return this.postfix(this.expr(this.child(n, 0)), (inner) => {
+      const t = typeOf(inner);
+      if (t !== 'vector')
+        throw this.err(
+          inner.pos.start,
+          `subquery is only allowed on instant vector, got ${documentedType(t)} instead`,
+        );
+      return {
+        type: 'SubqueryExpr',
+        expr: inner,
+        rangeMs,
+        stepMs,
+        offsetMs: 0,
+        at: undefined,
+        pos: { start: inner.pos.start, end: n.to },
+      };
+    });
   }
 
   /** duration evaluates a duration node (a literal, or 3.x-style arithmetic of literals) in ms. */
@@ -571,14 +606,8 @@ class Builder {
         throw this.err(k.from, `unexpected ${JSON.stringify(this.src(k).split('(')[0])}`);
       }
     }
-    const lt = typeOf(lhs);
-    const rt = typeOf(rhs);
-    const isCmp = COMPARISON_OPS.has(op);
-    const isSet = SET_OPS.has(op);
-    if (returnBool && !isCmp)
+    if (returnBool && !COMPARISON_OPS.has(op))
       throw this.err(opNode.from, 'bool modifier can only be used on comparison operators');
-    if (isCmp && !returnBool && lt === 'scalar' && rt === 'scalar')
-      throw this.err(opNode.from, 'comparisons between scalars must use BOOL modifier');
     if (matching && matching.on)
       for (const l of matching.labels)
         if (matching.include.includes(l))
@@ -586,26 +615,45 @@ class Builder {
             opNode.from,
             `label ${JSON.stringify(l)} must not occur in ON and GROUP clause at once`,
           );
+    if (matching && SET_OPS.has(op) && (matching.card === 'many-to-one' || matching.card === 'one-to-many'))
+      throw this.err(n.from, `no grouping allowed for "${op}" operation`);
+    const vm: VectorMatching | undefined = matching && {
+      card: SET_OPS.has(op) ? 'many-to-many' : matching.card,
+      on: matching.on,
+      labels: matching.labels,
+      include: matching.include,
+    };
+    return this.checkBinary(
+      { type: 'BinaryExpr', op, lhs, rhs, returnBool, matching: vm, pos: this.pos(n) },
+      opNode.from,
+    );
+  }
+
+  /**
+   * checkBinary applies Prometheus's type rules to a binary expression (again after postfix re-association).
+   * `b.matching` holds the written clause, if any; the result's matching is set iff both operands are vectors.
+   */
+  private checkBinary(b: BinaryExpr, opPos: number): Expr {
+    const { op, lhs, rhs, returnBool } = b;
+    const written = b.matching;
+    const lt = typeOf(lhs);
+    const rt = typeOf(rhs);
+    const isSet = SET_OPS.has(op);
+    if (COMPARISON_OPS.has(op) && !returnBool && lt === 'scalar' && rt === 'scalar')
+      throw this.err(opPos, 'comparisons between scalars must use BOOL modifier');
     if (lt !== 'scalar' && lt !== 'vector')
-      throw this.err(lhsNode.from, 'binary expression must contain only scalar and instant vector types');
+      throw this.err(lhs.pos.start, 'binary expression must contain only scalar and instant vector types');
     if (rt !== 'scalar' && rt !== 'vector')
-      throw this.err(rhsNode.from, 'binary expression must contain only scalar and instant vector types');
+      throw this.err(rhs.pos.start, 'binary expression must contain only scalar and instant vector types');
     let vm: VectorMatching | undefined;
     if (lt === 'vector' && rt === 'vector') {
-      const m = matching ?? { on: false, labels: [], include: [], card: 'one-to-one' as const };
-      let card = m.card;
-      if (isSet) {
-        if (card === 'many-to-one' || card === 'one-to-many')
-          throw this.err(n.from, `no grouping allowed for "${op}" operation`);
-        card = 'many-to-many';
-      }
-      vm = { card, on: m.on, labels: m.labels, include: m.include };
+      vm = written ?? { card: isSet ? 'many-to-many' : 'one-to-one', on: false, labels: [], include: [] };
     } else {
-      if (matching && (matching.labels.length > 0 || matching.on))
-        throw this.err(n.from, 'vector matching only allowed between instant vectors');
-      if (isSet) throw this.err(n.from, `set operator "${op}" not allowed in binary scalar expression`);
+      if (written && (written.labels.length > 0 || written.on))
+        throw this.err(b.pos.start, 'vector matching only allowed between instant vectors');
+      if (isSet) throw this.err(b.pos.start, `set operator "${op}" not allowed in binary scalar expression`);
     }
-    return { type: 'BinaryExpr', op, lhs, rhs, returnBool, matching: vm, pos: this.pos(n) };
+    return { ...b, matching: vm };
   }
 
   private groupingLabels(n: SyntaxNode): string[] {

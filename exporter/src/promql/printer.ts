@@ -25,7 +25,7 @@ function selectorBody(vs: VectorSelector): string {
     .map((m) => `${m.name}${m.type}${quoteString(m.value)}`)
     .sort();
   const name = vs.name ?? '';
-  return matchers.length === 0 ? name : `${name}{${matchers.join(', ')}}`;
+  return matchers.length === 0 ? name : `${name}{${matchers.join(',')}}`;
 }
 
 /** exprToString prints one expression. */
