@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { encodeLossless, LosslessChunkBuilder, MAX_CHUNK_SAMPLES, newChunkBuilder } from './builder.js';
 import { Encoding } from './chunk.js';
 import { decodeChunk } from './decode.js';
+import { encodeDecimal, FLOAT_BITS } from './decimal.js';
 import { ChunkError } from './errors.js';
 import { readChunk } from './read-chunk.js';
 import { encodeXor } from './xor.js';
@@ -204,6 +205,8 @@ describe('lossless codec properties', () => {
           expectExact(dec, ts, vs);
           expect(chunk.bytes().length).toBeLessThanOrEqual(dec.length);
         }
+        const fbits = encodeDecimal(ts, vs, ts.length, FLOAT_BITS);
+        if (fbits !== undefined) expectExact(fbits, ts, vs);
         if (chunk.encoding === Encoding.Decimal) decimalChosen++;
       }),
       { numRuns: 10_000 },
@@ -288,7 +291,18 @@ describe('LosslessChunkBuilder', () => {
     },
     { name: 'integer counter', gen: (i: number) => 1e9 + i * 4096, want: Encoding.Decimal },
     { name: 'full-precision floats', gen: (i: number) => Math.sin(i) * Math.PI, want: Encoding.XOR },
-    { name: 'all stale markers', gen: () => STALE_NAN, want: Encoding.XOR },
+    // Float-bits mode (decimal layout over bit patterns) wins these: nothing changes / bits move slowly.
+    { name: 'all stale markers', gen: () => STALE_NAN, want: Encoding.Decimal },
+    {
+      name: 'a full-precision linear trend',
+      gen: (i: number) => 59.71831229412717 + i * 5.63984e-5,
+      want: Encoding.Decimal,
+    },
+    {
+      name: 'float32-sourced values',
+      gen: (i: number) => Math.fround(22 + Math.sin(i / 9)),
+      want: Encoding.Decimal,
+    },
   ])('chooses $want for $name', ({ gen, want }) => {
     const b = newChunkBuilder();
     for (let i = 0; i < 120; i++) b.append(1_764_000_000_000 + i * 15_000, gen(i));

@@ -5,7 +5,14 @@
 
 import { type Chunk, type ChunkBuilder, Encoding } from './chunk.js';
 import { ChunkError } from './errors.js';
-import { DECIMAL_MAX_SCALE, DecimalChunk, decimalScale, encodeDecimal, NOT_DECIMAL } from './decimal.js';
+import {
+  DECIMAL_MAX_SCALE,
+  DecimalChunk,
+  decimalScale,
+  encodeDecimal,
+  FLOAT_BITS,
+  NOT_DECIMAL,
+} from './decimal.js';
 import { checkAppendTimestamp } from './timestamps.js';
 import { encodeXor, XOR_MAX_SAMPLES, XorChunk } from './xor.js';
 
@@ -144,6 +151,11 @@ export class LosslessChunkBuilder implements ChunkBuilder {
       for (const { k, exceptions } of this.decimalScales()) {
         if (best !== undefined && exceptions * EXCEPTION_MIN_BYTES >= best.length) continue;
         const b = encodeDecimal(this.ts, this.vs, this.n, k);
+        if (b !== undefined && (best === undefined || b.length < best.length)) best = b;
+      }
+      // Values that are no short decimal may still be slowly moving floats: try their bit patterns.
+      if (this.nonDecimal > 0) {
+        const b = encodeDecimal(this.ts, this.vs, this.n, FLOAT_BITS);
         if (b !== undefined && (best === undefined || b.length < best.length)) best = b;
       }
     }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { Encoding } from './chunk.js';
-import { decimalScale, encodeDecimal, NOT_DECIMAL } from './decimal.js';
+import { decimalScale, encodeDecimal, FLOAT_BITS, NOT_DECIMAL } from './decimal.js';
 import { decodeChunk } from './decode.js';
 import { readChunk } from './read-chunk.js';
 
@@ -74,7 +74,7 @@ describe('decimal encoding', () => {
   it.each([
     { name: 'timestamp beyond 2^50', ts: [0, 2 ** 50], vs: [1, 2], k: 0 },
     { name: 'no samples', ts: [], vs: [], k: 0 },
-    { name: 'scale out of range', ts: [1], vs: [1], k: 16 },
+    { name: 'scale out of range', ts: [1], vs: [1], k: FLOAT_BITS + 1 },
   ])('declines $name (the builder then uses XOR)', ({ ts, vs, k }) => {
     expect(encodeDecimal(ts, vs, ts.length, k)).toBeUndefined();
   });
@@ -99,6 +99,31 @@ describe('decimal encoding', () => {
     const values = ts.map((_, i) => vs(i));
     const k = Math.max(...values.map((v) => decimalScale(v)));
     expect(roundTrip(ts, values, k)).toBeLessThanOrEqual(maxBytes);
+  });
+
+  it.each([
+    { name: 'a linear float trend', vs: (i: number) => 59.71831229412717 + i * 5.63984e-5, maxBytes: 60 },
+    { name: 'float32 values', vs: (i: number) => Math.fround(22 + Math.sin(i / 9) / 10), maxBytes: 330 },
+    { name: 'stale markers', vs: () => STALE, maxBytes: 30 },
+    {
+      name: 'a NaN among float32 values',
+      vs: (i: number) => (i === 7 ? NaN : Math.fround(1 + i / 4096)),
+      maxBytes: 60,
+    },
+  ])('float-bits mode round-trips $name of 120 samples in ≤ $maxBytes bytes', ({ vs, maxBytes }) => {
+    const ts = ticks(120);
+    expect(
+      roundTrip(
+        ts,
+        ts.map((_, i) => vs(i)),
+        FLOAT_BITS,
+      ),
+    ).toBeLessThanOrEqual(maxBytes);
+  });
+
+  it('float-bits mode treats values far from the first (sign change, other exponent) as exceptions', () => {
+    const ts = ticks(6);
+    roundTrip(ts, [1.5, -1.5, 1.5000000000000002, 1e300, -0, 1.4999999999999998], FLOAT_BITS);
   });
 
   it('costs a regular 15 s tick stream about one bit per 32 samples', () => {

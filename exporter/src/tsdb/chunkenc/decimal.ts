@@ -6,7 +6,8 @@
  * suit gauges, delta-of-delta steady counters, biased deltas noisy counters), divided by their GCD, zig-zagged and bit-packed per block of 32, each block either
  * fixed-width or Rice-coded, whichever is shorter. Timestamps use the same block coder on their
  * delta-of-delta, so a block of 32 regular ticks costs one bit. Values that are no such decimal (NaN with its
- * payload, ±Inf, −0, arbitrary doubles) go to a per-chunk exception list as raw bits.
+ * payload, ±Inf, −0, arbitrary doubles) go to a per-chunk exception list as raw bits. The same machinery
+ * also runs in float-bits mode (FLOAT_BITS), where the integers are bit patterns relative to the first value.
  * Ideas from VictoriaMetrics (decimal mantissa/exponent), M3TSZ (int-optimised floats) and ALP (exact
  * decimal test by round trip); the layout is our own: ../../../docs/format/chunks.md#decimal-encoding-2
  */
@@ -18,6 +19,16 @@ import { isFastTs } from './timestamps.js';
 
 /** DECIMAL_MAX_SCALE is the largest k (digits after the point) tried; 4 header bits hold it. */
 export const DECIMAL_MAX_SCALE = 15;
+
+/**
+ * FLOAT_BITS is the pseudo-scale of the float-bits mode: the integers are the values' IEEE-754 bit patterns
+ * minus the first value's. For full-precision floats that move slowly (a linear trend, float32-sourced
+ * values, a float sum growing steadily) these differences are small where XOR sees random mantissa bits.
+ */
+export const FLOAT_BITS = DECIMAL_MAX_SCALE + 1;
+
+/** HI_DIFF_LIMIT: a high-word difference below 2^18 keeps a bit-pattern difference exact and below 2^50. */
+const HI_DIFF_LIMIT = 2 ** 18;
 
 /** NOT_DECIMAL is what decimalScale returns for a value no scale represents exactly. */
 export const NOT_DECIMAL = -1;
@@ -49,11 +60,11 @@ const POW10 = Array.from({ length: DECIMAL_MAX_SCALE + 1 }, (_, k) => 10 ** k);
 /** POW2 holds 2^k for the widths a block can have (≤ 53). */
 const POW2 = Array.from({ length: 64 }, (_, k) => 2 ** k);
 
-/** Params byte fields: scale (bits 0–3), order (bits 4–5), has-exceptions (bit 6); bit 7 must be zero. */
+/** Params byte fields: scale (bits 0–3), order (bits 4–5), has-exceptions (bit 6), float-bits mode (bit 7). */
 const SCALE_MASK = 0x0f;
 const ORDER_SHIFT = 4;
 const EXCEPTIONS_FLAG = 0x40;
-const RESERVED_FLAG = 0x80;
+const BITS_FLAG = 0x80;
 
 /** isDecimalAt reports whether v is exactly m / 10^k for an integer |m| < 2^50 (−0, NaN and ±Inf never are). */
 function isDecimalAt(v: number, k: number): boolean {
@@ -103,6 +114,7 @@ function gcd(a: number, b: number): number {
 let scratchM = new Float64Array(256);
 let scratchR = new Float64Array(256);
 let scratchZ = new Float64Array(256);
+let scratchExc = new Uint8Array(256);
 
 function ensureScratch(n: number): void {
   if (scratchM.length >= n) return;
@@ -110,6 +122,7 @@ function ensureScratch(n: number): void {
   scratchM = new Float64Array(size);
   scratchR = new Float64Array(size);
   scratchZ = new Float64Array(size);
+  scratchExc = new Uint8Array(size);
 }
 
 /** WRITER is reused by every encode (encoding is synchronous); bytes() copies the result out. */
@@ -305,9 +318,9 @@ function uvarintBits(x: number): number {
 }
 
 /**
- * encodeDecimal encodes the first n samples with scale k (DECIMAL_MAX_SCALE at most); values not exactly
- * representable at k become exceptions. Returns undefined when the encoding does not apply: no samples, or
- * a timestamp beyond ±2^50 ms.
+ * encodeDecimal encodes the first n samples with scale k (0 … DECIMAL_MAX_SCALE, or FLOAT_BITS for the
+ * float-bits mode); values not representable become exceptions. Returns undefined when the encoding does not
+ * apply: no samples, more than 65 535, k out of range, or a timestamp beyond ±2^50 ms.
  */
 export function encodeDecimal(
   ts: ArrayLike<number>,
@@ -315,25 +328,40 @@ export function encodeDecimal(
   n: number,
   k: number,
 ): Uint8Array | undefined {
-  if (n === 0 || n > DECIMAL_MAX_SAMPLES || k < 0 || k > DECIMAL_MAX_SCALE) return undefined;
+  if (n === 0 || n > DECIMAL_MAX_SAMPLES || k < 0 || k > FLOAT_BITS) return undefined;
   if (!isFastTs(ts[0] ?? 0) || !isFastTs(ts[n - 1] ?? 0)) return undefined;
   ensureScratch(n);
   const m = scratchM;
   const r = scratchR;
   const z = scratchZ;
-  const p = POW10[k] ?? 1;
+  const exc = scratchExc;
+  const bitsMode = k === FLOAT_BITS;
+  const p = bitsMode ? 1 : (POW10[k] ?? 1);
+  const refHi = floatHi(vs[0] ?? 0);
+  const refLo = floatLo();
 
-  // Scaled integers; exceptions keep the previous integer so they cost nothing in the difference stream.
+  // Integers; exceptions keep the previous integer so they cost nothing in the difference stream.
   let exceptions = 0;
   let prev = NaN;
   for (let i = 0; i < n; i++) {
     const v = vs[i] ?? 0;
-    const mi = Math.round(v * p);
-    if (mi < MAX_SCALED && mi > -MAX_SCALED && mi / p === v && (v !== 0 || 1 / v > 0)) {
+    let mi: number;
+    let ok: boolean;
+    if (bitsMode) {
+      const dh = floatHi(v) - refHi;
+      mi = dh * TWO_32 + (floatLo() - refLo);
+      ok = dh < HI_DIFF_LIMIT && dh > -HI_DIFF_LIMIT && mi < MAX_SCALED && mi > -MAX_SCALED;
+    } else {
+      mi = Math.round(v * p);
+      ok = mi < MAX_SCALED && mi > -MAX_SCALED && mi / p === v && (v !== 0 || 1 / v > 0);
+    }
+    if (ok) {
+      exc[i] = 0;
       m[i] = mi + 0; // + 0 turns a −0 from Math.round(−0.4) into 0
       if (prev !== prev) for (let j = 0; j < i; j++) m[j] = m[i] ?? 0; // leading exceptions take the first value
       prev = mi;
     } else {
+      exc[i] = 1;
       exceptions++;
       m[i] = prev === prev ? prev : 0;
     }
@@ -365,18 +393,21 @@ export function encodeDecimal(
   const t0 = ts[0] ?? 0;
   w.writeVarint(t0);
   if (n >= 2) w.writeUvarint((ts[1] ?? 0) - t0);
-  w.writeByte(k | (bestOrder << ORDER_SHIFT) | (exceptions > 0 ? EXCEPTIONS_FLAG : 0));
+  w.writeByte(
+    (bitsMode ? BITS_FLAG : k) | (bestOrder << ORDER_SHIFT) | (exceptions > 0 ? EXCEPTIONS_FLAG : 0),
+  );
   const { len, g, extra } = residuals(m, n, bestOrder, r);
   w.writeUvarint(g);
   w.writeVarint(m[0] ?? 0);
   if (bestOrder === ORDER_DOD || bestOrder === ORDER_BIASED_DELTA) w.writeVarint(extra);
+  if (bitsMode) w.writeBits64(refHi, refLo, 64);
 
   if (exceptions > 0) {
     w.writeUvarint(exceptions);
     let last = -1;
     for (let i = 0; i < n; i++) {
+      if (exc[i] === 0) continue;
       const v = vs[i] ?? 0;
-      if (isDecimalAt(v, k)) continue;
       w.writeUvarint(i - last - 1);
       last = i;
       w.writeBits64(floatHi(v), floatLo(), 64);
@@ -405,6 +436,10 @@ interface DecimalHeader {
   m0: number;
   /** extra is m1 − m0 for ORDER_DOD, the bias in units of g for ORDER_BIASED_DELTA, else 0. */
   extra: number;
+  /** bitsMode: the integers are bit patterns relative to refHi/refLo (FLOAT_BITS), not scaled decimals. */
+  bitsMode: boolean;
+  refHi: number;
+  refLo: number;
 }
 
 /** readHeader parses a decimal chunk's header, leaving br at the exception list; throws ChunkError. */
@@ -431,7 +466,8 @@ function readHeader(br: BitReader): DecimalHeader {
   if (g === undefined || m0 === undefined || br.overrun()) throw truncated();
   const scale = params & SCALE_MASK;
   const order = (params >> ORDER_SHIFT) & 3;
-  if ((params & RESERVED_FLAG) !== 0) throw bad('params byte');
+  const bitsMode = (params & BITS_FLAG) !== 0;
+  if (bitsMode && scale !== 0) throw bad('params byte');
   if (g < 1) throw bad('gcd');
   if (!isFastTs(t0) || !isFastTs(t0 + delta1) || (n >= 2 && delta1 < 1)) throw bad('first timestamps');
   let extra = 0;
@@ -440,7 +476,16 @@ function readHeader(br: BitReader): DecimalHeader {
     if (x === undefined) throw truncated();
     extra = x;
   }
-  return { n, t0, delta1, scale, order, hasExceptions: (params & EXCEPTIONS_FLAG) !== 0, g, m0, extra };
+  let refHi = 0;
+  let refLo = 0;
+  if (bitsMode) {
+    br.readBits64(64);
+    if (br.overrun()) throw truncated();
+    refHi = br.hi;
+    refLo = br.lo;
+  }
+  const hasExceptions = (params & EXCEPTIONS_FLAG) !== 0;
+  return { n, t0, delta1, scale, order, hasExceptions, g, m0, extra, bitsMode, refHi, refLo };
 }
 
 /** DecimalChunk is an immutable decimal-encoded chunk over bytes produced by encodeDecimal. */
@@ -554,7 +599,22 @@ class DecimalIterator implements ChunkIterator {
       const bias = h.order === ORDER_BIASED_DELTA ? h.extra * g : 0;
       for (let i = 1; i < n; i++) vs[i] = (vs[i - 1] ?? 0) + (scratch[i - 1] ?? 0) * g + bias;
     }
-    if (p !== 1) for (let i = 0; i < n; i++) vs[i] = (vs[i] ?? 0) / p;
+    if (h.bitsMode) {
+      for (let i = 0; i < n; i++) {
+        // ref + m in 64-bit two-word arithmetic (m is an exact integer, |m| < 2^50 for valid chunks).
+        const mi = vs[i] ?? 0;
+        const q = Math.floor(mi / TWO_32);
+        let lo = h.refLo + (mi - q * TWO_32);
+        let carry = 0;
+        if (lo >= TWO_32) {
+          lo -= TWO_32;
+          carry = 1;
+        }
+        vs[i] = floatFromBits((h.refHi + q + carry) >>> 0, lo >>> 0);
+      }
+    } else if (p !== 1) {
+      for (let i = 0; i < n; i++) vs[i] = (vs[i] ?? 0) / p;
+    }
     for (let j = 0; j < excPos.length; j++) {
       vs[excPos[j] ?? 0] = floatFromBits(excHi[j] ?? 0, excLo[j] ?? 0);
     }

@@ -107,7 +107,16 @@ describe('decodeChunk on damaged input', () => {
       bytes: [Encoding.Decimal, 0x80, 0x80, 0x04],
       code: 'CHUNK_CORRUPT',
     },
-    { name: 'decimal reserved flag', bytes: [Encoding.Decimal, 1, 0, 0x80, 1, 0], code: 'CHUNK_CORRUPT' },
+    {
+      name: 'decimal float-bits mode with a scale',
+      bytes: [Encoding.Decimal, 1, 0, 0x81, 1, 0],
+      code: 'CHUNK_CORRUPT',
+    },
+    {
+      name: 'decimal float-bits mode without its reference',
+      bytes: [Encoding.Decimal, 1, 0, 0x80, 1, 0],
+      code: 'CHUNK_TRUNCATED',
+    },
     {
       name: 'decimal biased delta without its bias',
       bytes: [Encoding.Decimal, 1, 0, 0x30, 1, 0],
