@@ -13,7 +13,7 @@ import { mkdir, open, readdir, readFile, rm, truncate, type FileHandle } from 'n
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { ByteReader, ByteWriter } from '../bytes.js';
-import type { Chunk } from '../chunkenc/chunk.js';
+import type { Chunk, ChunkIterator, Encoding } from '../chunkenc/chunk.js';
 import type { ChunkCodec } from '../codec.js';
 import { ROLLUP_TIERS, type RollupChunk } from '../rollup.js';
 import type { Tier } from '../storage.js';
@@ -57,6 +57,31 @@ interface OpenFile {
   length: number;
   readonly pending: ByteWriter;
   dirty: boolean;
+}
+
+/** LazyChunk defers decoding stored bytes until the chunk is read. */
+class LazyChunk implements Chunk {
+  private decoded: Chunk | undefined;
+  constructor(
+    private readonly raw: Uint8Array,
+    private readonly codec: ChunkCodec,
+  ) {}
+  get encoding(): Encoding {
+    return this.get().encoding;
+  }
+  private get(): Chunk {
+    this.decoded ??= this.codec.decode(this.raw);
+    return this.decoded;
+  }
+  numSamples(): number {
+    return this.get().numSamples();
+  }
+  bytes(): Uint8Array {
+    return this.raw;
+  }
+  iterator(): ChunkIterator {
+    return this.get().iterator();
+  }
 }
 
 /** ChunkFiles appends chunk records to block files and reads them back; see the file comment. */
@@ -199,9 +224,10 @@ export class ChunkFiles {
     const minT = r.f64();
     const maxT = r.f64();
     const n = r.u8();
-    // Copy: the file buffer is large and chunks outlive it.
+    // Views into the file buffer (it holds exactly these chunks), decoded lazily on first read so a restart
+    // does not parse every chunk header of a week of data.
     const chunks: Chunk[] = [];
-    for (let i = 0; i < n; i++) chunks.push(this.codec.decode(r.bytes().slice()));
+    for (let i = 0; i < n; i++) chunks.push(new LazyChunk(r.bytes(), this.codec));
     if (tier === 'raw') {
       const chunk = chunks[0];
       if (!chunk) throw new Error(`raw chunk record of series ${ref} holds no chunk`);
