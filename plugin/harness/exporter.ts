@@ -16,7 +16,8 @@ export interface RunningExporter {
   stop: () => Promise<void>;
 }
 
-const EXPORTER_MAIN = path.resolve(__dirname, '../../exporter/src/main.ts');
+/** EXPORTER_MAIN is the exporter's entry; OM_EXPORTER_MAIN points elsewhere (a development wiring). */
+const EXPORTER_MAIN = process.env.OM_EXPORTER_MAIN ?? path.resolve(__dirname, '../../exporter/src/main.ts');
 /** STARTUP_TIMEOUT_MS bounds start-up including a 1 h backfill on busy shared cores. */
 const STARTUP_TIMEOUT_MS = 120_000;
 

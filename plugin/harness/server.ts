@@ -38,10 +38,17 @@ function substitute(template: string, settings: HarnessSettings): string {
   );
 }
 
-function sendFile(res: http.ServerResponse, file: string): void {
+/** BLANK_ICON stands in for icons Grafana serves but @grafana/ui does not ship (e.g. unicons/spinner). */
+const BLANK_ICON = '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24"></svg>';
+
+function sendFile(res: http.ServerResponse, file: string, fallback?: string): void {
   fs.readFile(file, (err, data) => {
     if (err) {
-      res.writeHead(404).end();
+      if (fallback !== undefined) {
+        res.writeHead(200, { 'Content-Type': TYPES[path.extname(file)] ?? 'text/plain' }).end(fallback);
+      } else {
+        res.writeHead(404).end();
+      }
       return;
     }
     res.writeHead(200, { 'Content-Type': TYPES[path.extname(file)] ?? 'application/octet-stream' }).end(data);
@@ -108,7 +115,7 @@ export async function startHarnessServer(settings: HarnessSettings): Promise<Har
       proxy(req, res, settings).catch(() => res.writeHead(500).end());
     } else if (url.startsWith('/public/build/img/icons/') || url.startsWith('/public/img/icons/')) {
       const rel = url.replace(/^\/public\/(build\/)?img\/icons\//, '').split('?')[0] ?? '';
-      sendFile(res, path.join(ICONS_DIR, path.normalize(rel).replace(/^(\.\.[/\\])+/, '')));
+      sendFile(res, path.join(ICONS_DIR, path.normalize(rel).replace(/^(\.\.[/\\])+/, '')), BLANK_ICON);
     } else if (url === '/harness.js' || /^\/[\w.-]+\.js$/.test(url)) {
       sendFile(res, path.join(BUILD_DIR, path.basename(url)));
     } else {

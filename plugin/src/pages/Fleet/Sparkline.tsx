@@ -34,8 +34,22 @@ export const Sparkline = memo(function Sparkline({
     }
   });
   return (
-    <svg width={width} height={height} role="img" aria-label={label} data-testid={testIds.fleet.sparkline}>
-      <polyline points={points.join(' ')} fill="none" stroke={color} strokeWidth={1.5} />
+    <svg
+      width="100%"
+      height={height}
+      viewBox={`0 0 ${width} ${height}`}
+      preserveAspectRatio="none"
+      role="img"
+      aria-label={label}
+      data-testid={testIds.fleet.sparkline}
+    >
+      <polyline
+        points={points.join(' ')}
+        fill="none"
+        stroke={color}
+        strokeWidth={1.5}
+        vectorEffect="non-scaling-stroke"
+      />
     </svg>
   );
 });
