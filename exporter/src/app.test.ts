@@ -444,6 +444,27 @@ describe('app lifecycle', () => {
     rmSync(h.dir, { recursive: true, force: true });
   });
 
+  it.each([
+    [1, 15, 15_000],
+    [10, 15, 1_500],
+    [60, 15, 250],
+    [1, 1, 1_000],
+  ])(
+    'speed %d with a %d s tick runs generation every %d wall ms, other jobs on wall time',
+    async (speed, tick, ms) => {
+      const h = await harness({ speed, tickSeconds: tick });
+      try {
+        const jobs = Object.fromEntries(h.app.scheduler.stats().map((j) => [j.name, j]));
+        expect(jobs.generation).toMatchObject({ intervalMs: ms, priority: 'high' });
+        expect(jobs.health?.intervalMs).toBe(60_000);
+        expect(jobs.cleanup).toBeUndefined(); // no storage part
+      } finally {
+        await h.app.stop();
+        rmSync(h.dir, { recursive: true, force: true });
+      }
+    },
+  );
+
   it('startup tasks hold readiness until they finish', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'om-app-'));
     const options: ExporterOptions = { ...DEFAULT_OPTIONS, port: 0, dataDir: dir };

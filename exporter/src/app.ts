@@ -14,6 +14,11 @@
  * - `app.scheduler.register(job)`: periodic jobs (hub broadcast); `app.onStop(name, hook)`: shutdown work
  *   (closing WebSocket clients) run after jobs stopped and before storage closes.
  * - `app.server`: the http.Server (WebSocket upgrade handler).
+ *
+ * Jobs registered here (the seed's TimerManager list): `generation` (every tick, 15 s by default, high
+ * priority; under --speed N every 15/N s of wall time), `health` (1 min: readiness gauge and log on change),
+ * `cleanup` (5 min: storage retention, only with storage). The seed's `broadcast` (5 s) is registered by the
+ * hub; its `analysis` job (30 s) is not registered until the analysis feature exists — no placeholder runs.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';

@@ -44,7 +44,9 @@ function fixture(): FleetLayout {
       series.push({ family, server: i, labels: { __name__: name, server: s.id, ...labels } });
     add(0, 'openmanager_cpu_usage_percent', { core: '0' });
     add(0, 'openmanager_cpu_usage_percent', { core: '1' });
-    add(1, 'openmanager_disk_read_bytes_total', { device: i === 2 ? 'we"ird\\dev\nice' : 'sda' });
+    add(1, 'openmanager_disk_read_bytes_total', {
+      device: i === 2 ? 'we"ird\\dev\nice' : i === 1 ? 'sdé→' : 'sda',
+    });
     for (const le of ['0.1', '1', '+Inf']) add(2, 'openmanager_http_request_duration_seconds_bucket', { le });
     add(2, 'openmanager_http_request_duration_seconds_sum');
     add(2, 'openmanager_http_request_duration_seconds_count');
@@ -136,7 +138,7 @@ describe('FleetExposition', () => {
     );
     const fams = parseExposition(text, 'text');
     const disk = fams.get('openmanager_disk_read_bytes_total');
-    expect(disk?.samples.map((s) => s.labels.device)).toEqual(['sda', 'sda', 'we"ird\\dev\nice']);
+    expect(disk?.samples.map((s) => s.labels.device)).toEqual(['sda', 'sdé→', 'we"ird\\dev\nice']);
   });
 
   it('combined body groups each family across servers and omits down servers', () => {

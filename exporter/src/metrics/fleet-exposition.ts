@@ -12,10 +12,6 @@ import { escapeHelp, formatValue, labelString, type ExpositionFormat } from './t
 
 const gzipAsync = promisify(gzipCallback);
 
-/** MAX_VALUE_CHARS is the longest text formatValue produces: `-1.2345678901234567e-308` is 24 characters. */
-const MAX_VALUE_CHARS = 24;
-const NEWLINE = 0x0a;
-
 /** Body is one rendered exposition: the bytes and how many series it holds. */
 export interface Body {
   readonly bytes: Buffer;
@@ -38,10 +34,9 @@ interface FrameCache {
 export class FleetExposition {
   /** renders counts bodies actually rendered, by kind (a cache hit renders nothing). */
   readonly renders: Record<RenderKind, number> = { text: 0, openmetrics: 0, gzip: 0 };
-  /** prefixBytes holds every series' `name{labels} ` back to back; series k is [prefixAt[k], prefixAt[k+1]). */
-  private readonly prefixBytes: Buffer;
-  private readonly prefixAt: Int32Array;
-  private readonly headers: Record<ExpositionFormat, Buffer[]>;
+  /** prefixes[k] is series k's `name{labels} `, built once per layout. */
+  private readonly prefixes: string[];
+  private readonly headers: Record<ExpositionFormat, string[]>;
   /** ranges[(server * families + family) * 2 + 0|1] = [first, end) of that server's series of that family. */
   private readonly ranges: Int32Array;
   private readonly familyCount: number;
@@ -50,16 +45,10 @@ export class FleetExposition {
 
   constructor(readonly layout: FleetLayout) {
     this.familyCount = layout.families.length;
-    // Encoded once: a render then only copies bytes and formats numbers (no string ropes to flatten).
-    const prefixes = layout.series.map((s) =>
-      Buffer.from(`${s.labels.__name__ ?? ''}${labelString(s.labels)} `),
-    );
-    this.prefixAt = new Int32Array(prefixes.length + 1);
-    prefixes.forEach((b, k) => (this.prefixAt[k + 1] = (this.prefixAt[k] ?? 0) + b.length));
-    this.prefixBytes = Buffer.concat(prefixes);
+    this.prefixes = layout.series.map((s) => `${s.labels.__name__ ?? ''}${labelString(s.labels)} `);
     this.headers = {
-      text: layout.families.map((f) => Buffer.from(familyHeader(f, 'text'))),
-      openmetrics: layout.families.map((f) => Buffer.from(familyHeader(f, 'openmetrics'))),
+      text: layout.families.map((f) => familyHeader(f, 'text')),
+      openmetrics: layout.families.map((f) => familyHeader(f, 'openmetrics')),
     };
     const F = this.familyCount;
     this.ranges = new Int32Array(layout.servers.length * F * 2);
@@ -140,38 +129,27 @@ export class FleetExposition {
     const F = this.familyCount;
     const servers =
       server === ALL_SERVERS ? [...frame.summaries.keys()].filter((i) => frame.summaries[i]?.up) : [server];
-    const { prefixBytes, prefixAt, ranges } = this;
+    const { prefixes, ranges } = this;
     const values = frame.values;
     const headers = this.headers[format];
-    // Upper bound of the body: headers + prefixes + the longest value text and a newline per series.
-    let size = 0;
-    for (const h of headers) size += h.length;
-    for (const i of servers) {
-      const [first, end] = this.layout.serverSeries[i] ?? [0, 0];
-      size += (prefixAt[end] ?? 0) - (prefixAt[first] ?? 0) + (end - first) * (MAX_VALUE_CHARS + 1);
-    }
-    const out = Buffer.allocUnsafe(size);
-    let pos = 0;
+    // Plain string appends: V8 builds a rope and flattens it once in Buffer.from, which measured here as fast
+    // as writing into a preallocated Buffer (both dominated by number formatting), with simpler code.
+    let out = '';
     let series = 0;
     for (let f = 0; f < F; f++) {
-      const headerAt = pos;
-      const header = headers[f];
-      if (header) pos += header.copy(out, pos);
-      const bodyAt = pos;
+      let lines = '';
       for (const i of servers) {
         const at = (i * F + f) * 2;
         const end = ranges[at + 1] ?? 0;
         for (let k = ranges[at] ?? 0; k < end; k++) {
-          pos += prefixBytes.copy(out, pos, prefixAt[k], prefixAt[k + 1]);
-          pos += out.write(formatValue(values[k] ?? Number.NaN), pos, "latin1");
-          out[pos++] = NEWLINE;
+          lines += (prefixes[k] ?? '') + formatValue(values[k] ?? Number.NaN) + '\n';
           series++;
         }
       }
       // A family with no series here (all its servers down, or a service this server lacks) gets no header.
-      if (pos === bodyAt) pos = headerAt;
+      if (lines !== '') out += (headers[f] ?? '') + lines;
     }
-    return { bytes: out.subarray(0, pos), series };
+    return { bytes: Buffer.from(out), series };
   }
 }
 
