@@ -7,8 +7,8 @@
 /** CHECKPOINT_INTERVAL_MS is the spacing of checkpoints: hourly (240 steps of 15 s). */
 export const CHECKPOINT_INTERVAL_MS = 3_600_000;
 
-/** DEFAULT_CHECKPOINT_BUDGET_BYTES bounds the memory all checkpoints of a fleet may use (32 MiB). */
-export const DEFAULT_CHECKPOINT_BUDGET_BYTES = 32 * 1024 * 1024;
+/** DEFAULT_CHECKPOINT_BUDGET_BYTES bounds the memory all checkpoints of a fleet may use (4 MiB: ~3 days of hourly states at 20 servers; the exporter targets 80 MB RSS). */
+export const DEFAULT_CHECKPOINT_BUDGET_BYTES = 4 * 1024 * 1024;
 
 /** MIN_CHECKPOINTS_PER_SERVER keeps a few even for huge fleets (live ticks plus one recent past). */
 const MIN_CHECKPOINTS_PER_SERVER = 2;

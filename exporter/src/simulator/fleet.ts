@@ -28,10 +28,11 @@ import { SimulatorError } from './errors.js';
 import { defaultFleet } from './fleet-file.js';
 import { seedKey } from './hash.js';
 import { buildFleetPlan, type ServerPlan } from './layout.js';
-import { backupActivity, nightlyBump, ROLE_PROFILES, userSeason } from './profiles.js';
+import { backupActivity, batchFromUser, ROLE_PROFILES, userSeason } from './profiles.js';
 import {
   ScenarioBook,
   DEFAULT_SCENARIO_RATE_PER_HOUR,
+  type ScenarioEntry,
   type ScenarioSpec,
   type ScenarioState,
 } from './scenarios.js';
@@ -65,7 +66,7 @@ export interface FleetOptions {
   readonly epoch?: number;
   /** logger for scenario changes (default: none). */
   readonly logger?: Logger;
-  /** checkpointBudgetBytes bounds checkpoint memory (default 32 MiB). */
+  /** checkpointBudgetBytes bounds checkpoint memory (default DEFAULT_CHECKPOINT_BUDGET_BYTES, 4 MiB). */
   readonly checkpointBudgetBytes?: number;
   /**
    * stepMs is the model's step in ms (default GRID_MS = 15 s; integer ≥ 1000): pass the tick period so that
@@ -226,17 +227,68 @@ export class Fleet {
     if (cold.length > 0) this.coldStart(st, cold, n);
     let lo = Infinity;
     for (let i = 0; i < N; i++) if ((start[i] ?? Infinity) < lo) lo = start[i] ?? Infinity;
+    if (lo > n) return;
+    if (lo === n) this.stepAll(st, n);
+    else this.replay(st, lo, n);
+  }
+
+  /** stepAll advances every server due at grid index m (a live tick: one step for the whole fleet). */
+  private stepAll(st: Stepper, m: number): void {
+    const t = m * this.gridMs;
+    this.fx.reset();
+    this.fx.apply(this.book.overlapping(t - this.gridMs, t), t, this.gridMs, this.layout.servers);
+    const user = userSeason(t);
+    const batch = batchFromUser(user, t);
+    const backup = backupActivity(t);
+    const start = this.start;
+    for (let i = 0; i < this.models.length; i++) {
+      if ((start[i] ?? Infinity) > m) continue;
+      this.stepOne(st, i, m, t, this.isBatch[i] ? batch : user, backup);
+    }
+  }
+
+  /**
+   * replay advances servers over many steps server by server (one server's state stays in cache), with the
+   * fleet-wide inputs (seasonality, scenarios) computed once. Effects are applied per server from the
+   * scenarios touching it, in the same order as stepAll, so both paths give bit-identical states.
+   */
+  private replay(st: Stepper, lo: number, n: number): void {
+    const g = this.gridMs;
+    const steps = n - lo + 1;
+    const user = new Float64Array(steps);
+    const batch = new Float64Array(steps);
+    const backup = new Float64Array(steps);
     for (let m = lo; m <= n; m++) {
-      const t = m * this.gridMs;
-      this.fx.reset();
-      this.fx.apply(this.book.overlapping(t - this.gridMs, t), t, this.gridMs, this.layout.servers);
-      const user = userSeason(t);
-      const batch = 0.45 + 0.2 * user + 0.35 * nightlyBump(t);
-      const backup = backupActivity(t);
-      for (let i = 0; i < N; i++) {
-        if ((start[i] ?? Infinity) > m) continue;
-        this.stepOne(st, i, m, t, this.isBatch[i] ? batch : user, backup);
+      const t = m * g;
+      const u = userSeason(t);
+      user[m - lo] = u;
+      batch[m - lo] = batchFromUser(u, t);
+      backup[m - lo] = backupActivity(t);
+    }
+    const byServer = new Map<number, ScenarioEntry[]>();
+    for (const e of this.book.overlapping(lo * g - g, n * g))
+      for (const a of e.affected) {
+        const list = byServer.get(a);
+        if (list) list.push(e);
+        else byServer.set(a, [e]);
       }
+    const fx = this.fx;
+    const servers = this.layout.servers;
+    fx.reset();
+    for (let i = 0; i < this.models.length; i++) {
+      const from = this.start[i] ?? Infinity;
+      if (from > n) continue;
+      const season = this.isBatch[i] ? batch : user;
+      const entries = byServer.get(i);
+      for (let m = from; m <= n; m++) {
+        const t = m * g;
+        if (entries) {
+          fx.reset();
+          fx.apply(entries, t, g, servers);
+        }
+        this.stepOne(st, i, m, t, season[m - lo] ?? 0, backup[m - lo] ?? 0);
+      }
+      if (entries) fx.reset();
     }
   }
 

@@ -216,7 +216,12 @@ export function nightlyBump(t: number): number {
 
 /** batchSeason is worker load: a steady queue that follows users a little, plus the nightly batch window. */
 export function batchSeason(t: number): number {
-  return 0.45 + 0.2 * userSeason(t) + 0.35 * nightlyBump(t);
+  return batchFromUser(userSeason(t), t);
+}
+
+/** batchFromUser is batchSeason given userSeason(t) already computed (the model computes it once per step). */
+export function batchFromUser(user: number, t: number): number {
+  return 0.45 + 0.2 * user + 0.35 * nightlyBump(t);
 }
 
 /** BACKUP_START_UTC / BACKUP_END_UTC bound the nightly database backup (reads the whole data volume). */
