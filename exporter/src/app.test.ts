@@ -1,5 +1,5 @@
 /* eslint-disable @typescript-eslint/no-unsafe-assignment -- vitest's asymmetric matchers (expect.any…) are typed any */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -427,6 +427,16 @@ describe('app lifecycle', () => {
       await h2.app.stop();
       rmSync(h1.dir, { recursive: true, force: true });
     }
+  });
+
+  it('refuses to start on a corrupt scenario journal, naming the file', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'om-app-'));
+    writeFileSync(join(dir, 'scenarios.json'), '{"version":1,');
+    const options: ExporterOptions = { ...DEFAULT_OPTIONS, port: 0, dataDir: dir };
+    expect(() =>
+      createApp({ options, logger: silentLogger(), registry: new Registry(), fleet: new Fleet({ seed: 1 }) }),
+    ).toThrow(/scenarios\.json.*fix or remove that file/);
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it('stop() runs startup-registered stop hooks, closes keep-alive sockets and resolves', async () => {

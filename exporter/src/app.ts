@@ -162,8 +162,15 @@ export function createApp(parts: AppParts): App {
   });
 
   if (journal) {
-    const saved = journal.load();
-    if (saved !== undefined) fleet.restore(saved);
+    try {
+      const saved = journal.load();
+      if (saved !== undefined) fleet.restore(saved);
+    } catch (err) {
+      // Starting without the journal would silently lose the scenario ground truth: refuse, and say what to do.
+      throw new Error(
+        `cannot restore scenarios from ${journal.path}: ${(err as Error).message}; fix or remove that file`,
+      );
+    }
   }
 
   const emitScenario = (event: ScenarioEvent): void => {
