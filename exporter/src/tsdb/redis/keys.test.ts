@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { RedisKeys, chunkField, parseChunkField } from './keys.js';
+import { clusterSlot } from './cluster-slot.js';
 import { HEAD_RECORD_BYTES, decodeHeadRecords, encodeHeadRecords } from './head-record.js';
 
 /** hashTag is the part of a key Redis Cluster hashes: the first `{…}` with something inside. */
@@ -72,5 +73,20 @@ describe('head records', () => {
     expect(() => decodeHeadRecords(new Uint8Array(17))).toThrow(/multiple of 16/);
     const bad = encodeHeadRecords(Float64Array.of(1.5), Float64Array.of(1), 0, 1);
     expect(() => decodeHeadRecords(bad)).toThrow(/non-integer timestamp/);
+  });
+});
+
+describe('clusterSlot', () => {
+  // Reference values from Redis: CLUSTER KEYSLOT <key> (and the spec's CRC16 check value 0x31C3 for "123456789").
+  it.each([
+    ['123456789', 0x31c3 % 16384],
+    ['foo', 12182],
+    ['bar', 5061],
+    ['{user1000}.following', 3443],
+    ['{user1000}.followers', 3443],
+    ['foo{}{bar}', 8363],
+    ['om:{s:7}:raw', clusterSlot('s:7')],
+  ])('slot of %j is %d', (key, slot) => {
+    expect(clusterSlot(key)).toBe(slot);
   });
 });

@@ -15,6 +15,11 @@ export interface RedisStorageOptions {
   /** url is the Redis URL (`redis://[user:pass@]host:port[/db]`), as in REDIS_URL. */
   readonly url: string;
   readonly logger: Logger;
+  /**
+   * cluster treats `url` as a seed node of a Redis Cluster (ioredis Cluster client); writes are split into
+   * one pipeline per node. The key layout is the same as on a single Redis.
+   */
+  readonly cluster?: boolean;
   /** keyPrefix namespaces every key (default `om`); tests use a random one. */
   readonly keyPrefix?: string;
   /** maxBufferedSamples bounds the samples held for Redis while it is unreachable; the oldest go first. */

@@ -56,6 +56,7 @@ export class RedisServerProcess {
   private constructor(
     readonly port: number,
     readonly dir: string,
+    private readonly extraArgs: readonly string[],
   ) {}
 
   /** url is the redis:// URL of this server. */
@@ -63,14 +64,21 @@ export class RedisServerProcess {
     return `redis://127.0.0.1:${this.port}`;
   }
 
-  /** start launches a server on a free port in a fresh temp dir and waits until it answers PING. */
-  static async start(): Promise<RedisServerProcess> {
+  /**
+   * start launches a server on a free port in a fresh temp dir and waits until it answers PING; `extraArgs`
+   * are appended to the command line (e.g. `--cluster-enabled yes`).
+   */
+  static async start(extraArgs: readonly string[] = []): Promise<RedisServerProcess> {
     if (!existsSync(REDIS_SERVER_BIN)) {
       throw new Error(
         `${REDIS_SERVER_BIN} is missing: install the Debian package redis-server (see .ci/run)`,
       );
     }
-    const server = new RedisServerProcess(await freePort(), mkdtempSync(join(tmpdir(), 'om-redis-')));
+    const server = new RedisServerProcess(
+      await freePort(),
+      mkdtempSync(join(tmpdir(), 'om-redis-')),
+      extraArgs,
+    );
     await server.launch();
     return server;
   }
@@ -93,6 +101,7 @@ export class RedisServerProcess {
         'always',
         '--logfile',
         join(this.dir, 'redis.log'),
+        ...this.extraArgs,
       ],
       { stdio: 'ignore' },
     );

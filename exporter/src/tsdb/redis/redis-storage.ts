@@ -15,7 +15,7 @@
  * cut raw chunks are dropped (counted in openmanager_exporter_tsdb_redis_dropped_samples_total, logged).
  * The open chunk of each series (at most maxSamplesPerChunk samples) and rollup chunks are never dropped.
  */
-import { Redis } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { Counter, Gauge, Registry } from 'prom-client';
 import type { Labels } from '../../util/labels.js';
@@ -33,6 +33,7 @@ import { resolveRetention, retentionCutoffs } from '../retention.js';
 import { ROLLUP_TIERS, type RollupChunk, type RollupTier } from '../rollup.js';
 import { SampleBuffer } from '../sample-buffer.js';
 import type { Appender, AppenderOptions, Querier, Retention, Storage, StorageHealth } from '../storage.js';
+import { clusterSlot } from './cluster-slot.js';
 import type { ChunkList } from './chunk-list.js';
 import { SeriesChunks, decodeRollupBlob, encodeRollupBlob, type ChunkMeta } from './chunk-list.js';
 import { decodeHeadRecords, encodeHeadRecords, HEAD_RECORD_BYTES } from './head-record.js';
@@ -138,7 +139,7 @@ export class RedisStorage implements Storage {
   private idleWaiters: (() => void)[] = [];
 
   private constructor(
-    private readonly client: Redis,
+    private readonly client: Redis | Cluster,
     private readonly opts: ResolvedRedisOptions,
     registry: Registry,
   ) {
@@ -203,15 +204,30 @@ export class RedisStorage implements Storage {
    */
   static async open(options: RedisStorageOptions): Promise<RedisStorage> {
     const opts = resolveRedisOptions(options, resolveRetention(options.retention));
-    const client = new Redis(opts.url, {
-      lazyConnect: true,
+    const retryStrategy = (times: number): number => Math.min(100 * times, RECONNECT_MAX_DELAY_MS);
+    const redisOptions = {
       // Fail commands at once while disconnected: the store buffers by itself and must not block.
       enableOfflineQueue: false,
       autoResendUnfulfilledCommands: false,
       maxRetriesPerRequest: 0,
       connectTimeout: opts.connectTimeoutMs,
-      retryStrategy: (times: number) => Math.min(100 * times, RECONNECT_MAX_DELAY_MS),
-    });
+    };
+    let client: Redis | Cluster;
+    if (opts.cluster) {
+      const seed = new URL(opts.url);
+      client = new Cluster([{ host: seed.hostname, port: Number(seed.port || 6379) }], {
+        lazyConnect: true,
+        enableOfflineQueue: false,
+        clusterRetryStrategy: retryStrategy,
+        redisOptions: {
+          ...redisOptions,
+          ...(seed.username ? { username: decodeURIComponent(seed.username) } : {}),
+          ...(seed.password ? { password: decodeURIComponent(seed.password) } : {}),
+        },
+      });
+    } else {
+      client = new Redis(opts.url, { lazyConnect: true, ...redisOptions, retryStrategy });
+    }
     const store = new RedisStorage(client, opts, opts.registry ?? new Registry());
     client.on('error', (err: Error) => store.onLinkError(err));
     client.on('ready', () => store.onReady());
@@ -284,15 +300,41 @@ export class RedisStorage implements Storage {
     await this.flushNow();
   }
 
+  /**
+   * exec runs commands as one pipeline and returns the replies in order. On a cluster, a pipeline may only
+   * touch one node, so the commands are split per node (a series' keys share a slot, so its commands stay
+   * together and in order) and the node pipelines run in parallel.
+   */
+  private async exec(commands: readonly CommandArgs[]): Promise<[Error | null, unknown][]> {
+    const client = this.client;
+    if (!(client instanceof Cluster)) return (await client.pipeline(commands as CommandArgs[]).exec()) ?? [];
+    const groups = new Map<string, number[]>();
+    commands.forEach((c, i) => {
+      const slot = clusterSlot(String(c[1]));
+      const node = client.slots[slot]?.[0] ?? `slot:${slot}`;
+      let g = groups.get(node);
+      if (!g) groups.set(node, (g = []));
+      g.push(i);
+    });
+    const out = new Array<[Error | null, unknown]>(commands.length);
+    await Promise.all(
+      [...groups.values()].map(async (idx) => {
+        const res = (await client.pipeline(idx.map((i) => commands[i] ?? [])).exec()) ?? [];
+        idx.forEach((i, k) => (out[i] = res[k] ?? [new Error('pipeline reply missing'), null]));
+      }),
+    );
+    return out;
+  }
+
   private async loadSeries(refs: readonly number[]): Promise<void> {
-    const p = this.client.pipeline();
+    const commands: CommandArgs[] = [];
     for (const ref of refs) {
-      p.hkeys(this.keys.raw(ref));
-      for (const tier of ROLLUP_TIERS) p.hkeys(this.keys.rollup(ref, tier));
-      p.getBuffer(this.keys.state(ref));
-      p.getBuffer(this.keys.log(ref));
+      commands.push(['hkeys', this.keys.raw(ref)]);
+      for (const tier of ROLLUP_TIERS) commands.push(['hkeys', this.keys.rollup(ref, tier)]);
+      commands.push(['getBuffer', this.keys.state(ref)]);
+      commands.push(['getBuffer', this.keys.log(ref)]);
     }
-    const results = (await p.exec()) ?? [];
+    const results = await this.exec(commands);
     const per = 2 + ROLLUP_TIERS.length + 2 - 1;
     refs.forEach((ref, i) => {
       const at = (k: number): unknown => {
@@ -521,7 +563,7 @@ export class RedisStorage implements Storage {
       }
       if (!inflight) return;
       try {
-        const results = (await this.client.pipeline(inflight.commands).exec()) ?? [];
+        const results = await this.exec(inflight.commands);
         const failed = results.find(([err]) => err);
         if (failed?.[0]) throw failed[0];
         if (results.length !== inflight.commands.length) throw new Error('pipeline reply incomplete');
