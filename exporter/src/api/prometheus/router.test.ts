@@ -468,3 +468,21 @@ describe('Prometheus API v1 router', () => {
     expect(stdout).toMatch(expected);
   });
 });
+
+describe('familiesMetadata', () => {
+  it('keys counters by their sample name and keeps units', async () => {
+    const { familiesMetadata } = await import('./metadata.js');
+    const provider = familiesMetadata([
+      { name: 'openmanager_http_requests', help: 'HTTP requests.', type: 'counter', unit: '' },
+      { name: 'openmanager_memory_used_bytes', help: 'Memory used.', type: 'gauge', unit: 'bytes' },
+    ]);
+    expect(await provider()).toEqual({
+      openmanager_http_requests_total: [{ type: 'counter', help: 'HTTP requests.', unit: '' }],
+      openmanager_memory_used_bytes: [{ type: 'gauge', help: 'Memory used.', unit: 'bytes' }],
+    });
+    expect(await provider('openmanager_memory_used_bytes')).toEqual({
+      openmanager_memory_used_bytes: [{ type: 'gauge', help: 'Memory used.', unit: 'bytes' }],
+    });
+    expect(await provider('nope')).toEqual({});
+  });
+});
