@@ -36,5 +36,7 @@ export {
   type ScenarioState,
 } from './scenarios.js';
 export { SimulatorError, SIMULATOR_ERROR_STATUS, type SimulatorErrorCode } from './errors.js';
-export { GRID_MS } from './server-model.js';
+export { GRID_MS, MIN_STEP_MS, loadDecay } from './server-model.js';
+export { FrameReader, firstBitDifference } from './testing.js';
+export { DEFAULT_CHECKPOINT_BUDGET_BYTES } from './checkpoints.js';
 export { benchTick, type TickBench } from './bench-tick.js';

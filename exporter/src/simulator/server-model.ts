@@ -458,19 +458,26 @@ export class ServerModel {
 
     // Network follows requests; saturation pins the primary link and brings errors and drops.
     const netLevel = Math.exp(st[o + H.arNet] ?? 0);
-    let rx = (traffic * p.bytesIn + p.backgroundNet) * netLevel;
-    let tx = (traffic * p.bytesOut + p.backgroundNet) * netLevel + dbBackup * BACKUP_SHIP_BYTES_PER_S;
+    const rxBase = (traffic * p.bytesIn + p.backgroundNet) * netLevel;
+    const txBase = (traffic * p.bytesOut + p.backgroundNet) * netLevel + dbBackup * BACKUP_SHIP_BYTES_PER_S;
     const sat = fx.netSat[i] ?? 0;
-    if (sat > 0) {
-      const txSat = LINK_BYTES_PER_S * (0.6 + 0.38 * sat);
-      const rxSat = LINK_BYTES_PER_S * 0.35 * sat;
-      if (tx < txSat) tx = txSat;
-      if (rx < rxSat) rx = rxSat;
-    }
+    let rx = 0;
+    let tx = 0;
     for (let k = 0; k < plan.interfaces; k++) {
       const w = this.ifaceWeight[k] ?? 0;
-      st[r + plan.netRxBytes + k] = rx * w;
-      st[r + plan.netTxBytes + k] = tx * w;
+      let rxK = rxBase * w;
+      let txK = txBase * w;
+      if (k === 0 && sat > 0) {
+        // A flood on the primary interface: transmit pinned near line rate, heavy inbound.
+        const txSat = LINK_BYTES_PER_S * (0.6 + 0.38 * sat);
+        const rxSat = LINK_BYTES_PER_S * 0.35 * sat;
+        if (txK < txSat) txK = txSat;
+        if (rxK < rxSat) rxK = rxSat;
+      }
+      st[r + plan.netRxBytes + k] = rxK;
+      st[r + plan.netTxBytes + k] = txK;
+      rx += rxK;
+      tx += txK;
     }
     const rxPk = rx / RX_PACKET_BYTES;
     const txPk = tx / TX_PACKET_BYTES;
