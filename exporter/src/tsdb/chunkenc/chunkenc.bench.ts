@@ -26,7 +26,7 @@ function row(name: string, size: number, m: CodecMeasurement): void {
 }
 
 let main: CodecMeasurement | undefined;
-for (const size of [120, 240, 480]) {
+for (const size of [120, 240, DEFAULT_CHUNK_SAMPLES]) {
   const m = measureCodec(fleet, { chunkSamples: size });
   if (size === DEFAULT_CHUNK_SAMPLES) main = m;
   row(`fleet ${fleet.length} series`, size, m);

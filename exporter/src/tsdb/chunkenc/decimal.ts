@@ -74,15 +74,22 @@ function isDecimalAt(v: number, k: number): boolean {
 }
 
 /**
- * decimalScale returns the smallest k for which v is an exact decimal, or NOT_DECIMAL. `hint` (a recent
- * answer) is checked first: exactness is monotone in k, so decimal at hint but not at hint − 1 settles it.
+ * decimalScale returns the smallest k for which v is an exact decimal, or NOT_DECIMAL. Exactness is monotone
+ * in k up to the largest k keeping |v|·10^k < 2^50, so one test there rejects a non-decimal value (most
+ * floats) at once; `hint` (a recent answer) is then checked first: decimal at hint but not at hint − 1
+ * settles it.
  */
 export function decimalScale(v: number, hint = 0): number {
-  if (hint > 0 && hint <= DECIMAL_MAX_SCALE && isDecimalAt(v, hint) && !isDecimalAt(v, hint - 1)) return hint;
-  for (let k = 0; k <= DECIMAL_MAX_SCALE; k++) {
+  if (v === 0) return 1 / v > 0 ? 0 : NOT_DECIMAL;
+  let top = DECIMAL_MAX_SCALE;
+  const a = Math.abs(v); // NaN and ±Inf fail every comparison below and are rejected by isDecimalAt
+  while (top > 0 && a * (POW10[top] ?? 1) >= MAX_SCALED) top--;
+  if (!isDecimalAt(v, top)) return NOT_DECIMAL;
+  if (hint > 0 && hint <= top && isDecimalAt(v, hint) && !isDecimalAt(v, hint - 1)) return hint;
+  for (let k = 0; k < top; k++) {
     if (isDecimalAt(v, k)) return k;
   }
-  return NOT_DECIMAL;
+  return top;
 }
 
 /** bitLen returns the number of bits of a non-negative safe integer (0 for 0). */

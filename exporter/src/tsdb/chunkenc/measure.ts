@@ -11,8 +11,8 @@ import { DeadbandChunkBuilder } from './deadband.js';
 import { decodeChunk } from './decode.js';
 import type { SeriesSamples } from './workloads.js';
 
-/** DEFAULT_CHUNK_SAMPLES is the chunk size we recommend to the head: 240 samples = 1 h of 15 s ticks. */
-export const DEFAULT_CHUNK_SAMPLES = 240;
+/** DEFAULT_CHUNK_SAMPLES matches the head's cut: 480 samples = 2 h of 15 s ticks (Prometheus's chunk range). */
+export const DEFAULT_CHUNK_SAMPLES = 480;
 
 /** MeasureOptions tunes measureCodec. */
 export interface MeasureOptions {
