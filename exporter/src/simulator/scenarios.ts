@@ -147,6 +147,11 @@ export interface ScenarioBookOptions {
 /** SLOT_CACHE_MAX bounds decoded schedule slots kept in memory (4096 slots ≈ 28 days). */
 const SLOT_CACHE_MAX = 4096;
 
+/** byStartThenId orders scenarios by start, then id: a total order (ids are unique). */
+function byStartThenId(a: ScenarioEntry, b: ScenarioEntry): number {
+  return a.start - b.start || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+}
+
 /** ScenarioBook holds the scheduled and injected scenarios of one fleet. */
 export class ScenarioBook {
   private readonly key: number;
@@ -281,7 +286,8 @@ export class ScenarioBook {
         for (const e of this.decodeSlot(j)) if (e.start <= to && e.end > from) out.push(e);
     }
     for (const e of this.injected) if (e.start <= to && e.end > from) out.push(e);
-    if (this.injected.length > 0) out.sort((a, b) => a.start - b.start || (a.id < b.id ? -1 : 1));
+    // One total order everywhere (effects combine in this order, so it must not depend on the window).
+    if (out.length > 1) out.sort(byStartThenId);
     return out;
   }
 
