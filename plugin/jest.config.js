@@ -10,6 +10,7 @@ const swcTransform = base.transform['^.+\\.(t|j)sx?$'];
 module.exports = {
   ...base,
   transform: { ...base.transform, '^.+\\.mjs$': swcTransform },
-  // Browser tests (harness) and dashboard-vs-exporter tests run in their own jest projects' files.
   testPathIgnorePatterns: ['/node_modules/', '/dist/'],
+  // A bound, not a target: page tests render @grafana/ui on shared, loaded cores.
+  testTimeout: 30_000,
 };
