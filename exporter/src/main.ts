@@ -2,13 +2,14 @@
  * The exporter's entry point and its only module with side effects: parse options (exit 2 on invalid
  * configuration), build the parts, start, and stop cleanly on SIGTERM/SIGINT (exit 0).
  */
-import { createApp } from './app.js';
+import { composeExporter } from './compose.js';
 import { createSelfRegistry } from './metrics/self-metrics.js';
 import { ConfigError, helpText, parseOptions, type ExporterOptions } from './options.js';
 import { Fleet, defaultFleet, generateFleet, loadFleetFile } from './simulator/index.js';
 import type { ServerInfo } from './simulator/types.js';
 import { ScaledClock, systemClock, type Clock } from './util/clock.js';
 import { createLogger } from './util/logger.js';
+import type { BackfillProgress } from './tsdb/ingest.js';
 
 /** STOP_TIMEOUT_MS bounds a graceful stop; past it the process exits 1 rather than hang (e.g. a stuck peer). */
 const STOP_TIMEOUT_MS = 15_000;
@@ -39,6 +40,32 @@ function readOptions(): ExporterOptions {
   }
 }
 
+/** BAR_WIDTH is the backfill progress bar's width in characters. */
+const BAR_WIDTH = 30;
+
+/**
+ * progressReporter draws a backfill progress bar on a terminal (stderr), or logs every tenth of the way
+ * when stderr is not a terminal (containers, CI).
+ */
+function progressReporter(logger: ReturnType<typeof createLogger>): (p: BackfillProgress) => void {
+  let lastDecile = -1;
+  return (p) => {
+    const done = p.framesTotal === 0 ? 1 : p.framesDone / p.framesTotal;
+    if (process.stderr.isTTY) {
+      const filled = Math.round(done * BAR_WIDTH);
+      const bar = '#'.repeat(filled) + '-'.repeat(BAR_WIDTH - filled);
+      const line = `backfill [${bar}] ${(done * 100).toFixed(0)}% ${p.samples} samples, ${(p.elapsedMs / 1000).toFixed(1)} s`;
+      process.stderr.write(`\r${line}${done >= 1 ? '\n' : ''}`);
+      return;
+    }
+    const decile = Math.floor(done * 10);
+    if (decile !== lastDecile) {
+      lastDecile = decile;
+      logger.info({ percent: decile * 10, samples: p.samples }, 'backfill progress');
+    }
+  };
+}
+
 async function main(): Promise<void> {
   const options = readOptions();
   const logger = createLogger(options.logLevel);
@@ -53,7 +80,14 @@ async function main(): Promise<void> {
   const clock: Clock = options.speed === 1 ? systemClock : new ScaledClock(options.speed);
   const registry = createSelfRegistry();
   const fleet = new Fleet({ servers, seed: options.seed, scenarioRatePerHour: options.scenarioRate, logger });
-  const app = createApp({ options, logger, registry, fleet, clock });
+  const { app } = await composeExporter({
+    options,
+    logger,
+    registry,
+    fleet,
+    clock,
+    onBackfillProgress: progressReporter(logger),
+  });
 
   let signals = 0;
   const shutdown = (signal: string): void => {

@@ -134,6 +134,7 @@ export const OPTION_SPECS = {
   scenarioRate: spec('SCENARIO_RATE', num(0, 3600), 3, 'scenarios per hour 0–3600', 'random failure rate'),
   wsMaxConnections: spec('WS_MAX_CONNECTIONS', int(1, 100_000), 1000, 'an integer 1–100000', 'hub limit'),
   allowedOrigins: spec('ALLOWED_ORIGINS', list(), [], 'comma-separated origins', 'empty = any origin'),
+  hubToken: spec('HUB_TOKEN', optionalText(), undefined, 'any string', 'token /ws and /api/stream require'),
   retentionRaw: spec('RETENTION_RAW', duration(), 7 * DAY_MS, 'a duration like 7d', 'raw samples kept'),
   retention1m: spec('RETENTION_1M', duration(), 30 * DAY_MS, 'a duration like 30d', '1m rollups kept'),
   retention5m: spec('RETENTION_5M', duration(), 90 * DAY_MS, 'a duration like 90d', '5m rollups kept'),
