@@ -63,11 +63,15 @@ export interface EmbeddedStorageOptions {
   readonly logger?: Logger;
 }
 
-/** DEFAULT_EMBEDDED_OPTIONS are the defaults: snapshot every 5 min (bounds replay), 64 MiB log segments. */
+/**
+ * DEFAULT_EMBEDDED_OPTIONS are the defaults: fsync per commit group, a snapshot every 5 min (bounds log
+ * replay to ~5 min of ticks), a running backfill made durable every 60 s (at most a minute of generated
+ * history to redo after a crash), 64 MiB log segments.
+ */
 export const DEFAULT_EMBEDDED_OPTIONS = {
   sync: 'always' as WalSyncPolicy,
   snapshotIntervalMs: 5 * 60_000,
-  bulkSnapshotIntervalMs: 30_000,
+  bulkSnapshotIntervalMs: 60_000,
   walSegmentBytes: 64 * 1024 * 1024,
 };
 

@@ -67,7 +67,7 @@ export function finishSnapshot(bytes: Uint8Array, walSegment: number): void {
   view.setUint32(SNAPSHOT_MAGIC.length, crc32(bytes.subarray(SEGMENT_OFFSET)), true);
 }
 
-/** SnapshotHeader is what a snapshot says about files, read before the head state is applied. */
+/** LoadedSnapshot is a parsed snapshot: its file lengths first, the head state applied on demand. */
 export interface LoadedSnapshot {
   readonly walSegment: number;
   readonly fileLengths: Map<string, number>;
