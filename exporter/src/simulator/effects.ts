@@ -17,6 +17,45 @@ const NET_RAMP_MS = 20_000;
 const LATENCY_RAMP_MS = 120_000;
 const CASCADE_RAMP_MS = 60_000;
 
+/**
+ * SIZE holds the effect sizes (I = intensity 0..1). They are chosen so that intensity 1 crosses the seed's
+ * critical thresholds (CPU > 95 %, memory > 85 %, disk > 90 %) and a mild episode still stands out of the noise.
+ */
+const SIZE = {
+  /** cpu_spike: extra CPU demand as a fraction of the cores; above ~0.6 the run queue grows (load > cores). */
+  spikeBase: 0.3,
+  spikePerI: 0.8,
+  /** network_saturation: latency factor and 5xx ratio added at full saturation (retransmits, timeouts). */
+  netLatencyPerI: 2,
+  netErrorsPerI: 0.02,
+  /** service_crash: traffic still reaching the server (health checks, stale pools) and its 5xx ratio. */
+  crashTraffic: 0.08,
+  crashErrorsBase: 0.3,
+  crashErrorsPerI: 0.5,
+  /** latency_degradation: median latency factor, CPU from piled-up requests, 5xx from client timeouts. */
+  slowLatencyPerI: 6,
+  slowCpuPerI: 0.05,
+  slowErrorsPerI: 0.005,
+  /** cascading_failure on the database: lock waits, CPU, I/O and tasks blocked on I/O. */
+  dbLatencyPerI: 5,
+  dbCpuPerI: 0.25,
+  dbIoPerI: 2,
+  dbIoWaitPerI: 0.3,
+  /** cascading_failure on API servers: requests wait on the database; a few time out. */
+  apiLatencyPerI: 4,
+  apiErrorsPerI: 0.02,
+  /** cascading_failure on web servers: upstream timeouts answered as 5xx. */
+  webErrorsBase: 0.05,
+  webErrorsPerI: 0.25,
+  webLatencyPerI: 1.5,
+  /** disk_fill: share of the way to the target at intensity 0 (the rest scales with intensity). */
+  fillBase: 0.6,
+  /** disk_fill: bytes written ≈ this share of the data disk (from ~50 % used toward the target). */
+  fillWrittenShare: 0.5,
+  /** network_saturation: share of saturation at intensity 0. */
+  satBase: 0.5,
+} as const;
+
 /** CASCADE_API_DELAY_MS / CASCADE_WEB_DELAY_MS: when a slow database reaches the API tier, then the web tier. */
 export const CASCADE_API_DELAY_MS = 60_000;
 export const CASCADE_WEB_DELAY_MS = 180_000;
@@ -119,38 +158,40 @@ export class Effects {
       switch (e.kind) {
         case 'cpu_spike':
           // Abrupt: a runaway process grabs the CPUs at once.
-          this.cpuExtra[o] = (this.cpuExtra[o] ?? 0) + 0.3 + 0.8 * I;
+          this.cpuExtra[o] = (this.cpuExtra[o] ?? 0) + SIZE.spikeBase + SIZE.spikePerI * I;
           break;
         case 'memory_leak':
           // Linear growth over the planned duration; the clamp in the model stops it near 98.5 %.
           this.leak[o] = (this.leak[o] ?? 0) + LEAK_MAX_FRACTION * I * progress;
           break;
         case 'disk_fill': {
-          const f = progress * (0.6 + 0.4 * I);
+          const f = progress * (SIZE.fillBase + (1 - SIZE.fillBase) * I);
           if (f > (this.fill[o] ?? 0)) this.fill[o] = f;
           const data = largestDisk(servers[o]);
-          this.fillWrite[o] = (this.fillWrite[o] ?? 0) + (0.5 * data * (0.6 + 0.4 * I)) / (planned / 1000);
+          this.fillWrite[o] =
+            (this.fillWrite[o] ?? 0) +
+            (SIZE.fillWrittenShare * data * (SIZE.fillBase + (1 - SIZE.fillBase) * I)) / (planned / 1000);
           break;
         }
         case 'network_saturation': {
           const r = Math.min(1, elapsed / NET_RAMP_MS);
-          const s = r * (0.5 + 0.5 * I);
+          const s = r * (SIZE.satBase + (1 - SIZE.satBase) * I);
           if (s > (this.netSat[o] ?? 0)) this.netSat[o] = s;
-          this.latency[o] = (this.latency[o] ?? 1) * (1 + 2 * I * r);
-          this.errors[o] = (this.errors[o] ?? 0) + 0.02 * I * r;
+          this.latency[o] = (this.latency[o] ?? 1) * (1 + SIZE.netLatencyPerI * I * r);
+          this.errors[o] = (this.errors[o] ?? 0) + SIZE.netErrorsPerI * I * r;
           break;
         }
         case 'service_crash':
           // The service is gone: the load balancer stops sending most traffic, what still arrives fails.
           if (e.service >= 0) this.crashed[o] = (this.crashed[o] ?? 0) | (1 << e.service);
-          this.traffic[o] = (this.traffic[o] ?? 1) * 0.08;
-          this.errors[o] = (this.errors[o] ?? 0) + 0.3 + 0.5 * I;
+          this.traffic[o] = (this.traffic[o] ?? 1) * SIZE.crashTraffic;
+          this.errors[o] = (this.errors[o] ?? 0) + SIZE.crashErrorsBase + SIZE.crashErrorsPerI * I;
           break;
         case 'latency_degradation': {
           const r = Math.min(1, elapsed / LATENCY_RAMP_MS);
-          this.latency[o] = (this.latency[o] ?? 1) * (1 + 6 * I * r);
-          this.cpuExtra[o] = (this.cpuExtra[o] ?? 0) + 0.05 * I * r;
-          this.errors[o] = (this.errors[o] ?? 0) + 0.005 * I * r;
+          this.latency[o] = (this.latency[o] ?? 1) * (1 + SIZE.slowLatencyPerI * I * r);
+          this.cpuExtra[o] = (this.cpuExtra[o] ?? 0) + SIZE.slowCpuPerI * I * r;
+          this.errors[o] = (this.errors[o] ?? 0) + SIZE.slowErrorsPerI * I * r;
           break;
         }
         case 'cascading_failure':
@@ -171,20 +212,20 @@ export class Effects {
       if (k === 0) {
         // The database slows down: lock contention and I/O pile up.
         const r = Math.min(1, elapsed / CASCADE_RAMP_MS);
-        this.latency[i] = (this.latency[i] ?? 1) * (1 + 5 * I * r);
-        this.cpuExtra[i] = (this.cpuExtra[i] ?? 0) + 0.25 * I * r;
-        this.io[i] = (this.io[i] ?? 1) * (1 + 2 * I * r);
-        this.ioWait[i] = (this.ioWait[i] ?? 0) + 0.3 * I * r;
+        this.latency[i] = (this.latency[i] ?? 1) * (1 + SIZE.dbLatencyPerI * I * r);
+        this.cpuExtra[i] = (this.cpuExtra[i] ?? 0) + SIZE.dbCpuPerI * I * r;
+        this.io[i] = (this.io[i] ?? 1) * (1 + SIZE.dbIoPerI * I * r);
+        this.ioWait[i] = (this.ioWait[i] ?? 0) + SIZE.dbIoWaitPerI * I * r;
       } else if (servers[i]?.role === 'api') {
         // API requests wait on the database.
         const r = Math.min(1, Math.max(0, elapsed - CASCADE_API_DELAY_MS) / CASCADE_RAMP_MS);
-        this.latency[i] = (this.latency[i] ?? 1) * (1 + 4 * I * r);
-        this.errors[i] = (this.errors[i] ?? 0) + 0.02 * I * r;
+        this.latency[i] = (this.latency[i] ?? 1) * (1 + SIZE.apiLatencyPerI * I * r);
+        this.errors[i] = (this.errors[i] ?? 0) + SIZE.apiErrorsPerI * I * r;
       } else {
         // Web servers time out on the API and answer 5xx.
         const r = Math.min(1, Math.max(0, elapsed - CASCADE_WEB_DELAY_MS) / CASCADE_RAMP_MS);
-        this.errors[i] = (this.errors[i] ?? 0) + (0.05 + 0.25 * I) * r;
-        this.latency[i] = (this.latency[i] ?? 1) * (1 + 1.5 * I * r);
+        this.errors[i] = (this.errors[i] ?? 0) + (SIZE.webErrorsBase + SIZE.webErrorsPerI * I) * r;
+        this.latency[i] = (this.latency[i] ?? 1) * (1 + SIZE.webLatencyPerI * I * r);
       }
     }
   }

@@ -181,6 +181,41 @@ const ERROR_LATENCY = 0.6;
 const BACKUP_READ_BYTES_PER_S = 150_000_000;
 const BACKUP_SHIP_BYTES_PER_S = 60_000_000;
 
+/** BACKUP_CPU_SHARE: the nightly dump compresses on ~15 % of a database's cores; BACKUP_IO_WAIT on 10 %. */
+const BACKUP_CPU_SHARE = 0.15;
+const BACKUP_IO_WAIT_SHARE = 0.1;
+
+/** MIN_DEMAND_SHARE: even an idle box keeps ~0.5 % of its cores busy (kernel threads, agents). */
+const MIN_DEMAND_SHARE = 0.005;
+
+/** QUEUEING: latency factor 1 + QUEUEING·ρ/(1-ρ) (M/M/1-like growth, ×1.25 at 50 %, ×13 at 98 %). */
+const QUEUEING = 0.25;
+
+/** MAX_UTILISATION caps ρ in the queueing factor (latency stays finite when the box is pegged). */
+const MAX_UTILISATION = 0.98;
+
+/** OVERLOAD_UTILISATION: above it requests start timing out; OVERLOAD_ERRORS 5xx per unit of excess. */
+const OVERLOAD_UTILISATION = 0.92;
+const OVERLOAD_ERRORS = 2;
+
+/** MAX_ERROR_RATIO: some requests still succeed in the worst outage (cached pages, retries). */
+const MAX_ERROR_RATIO = 0.95;
+
+/** IO_FLOOR: a share of disk I/O happens without traffic (logs, journald, metrics agents). */
+const IO_FLOOR = 0.3;
+
+/** CTX_IDLE: context switches at idle relative to the per-core rate at full utilisation + 1. */
+const CTX_IDLE = 0.4;
+
+/** SAT_TX_BASE / SAT_TX_PER_I / SAT_RX_PER_I: a saturating flood's share of line rate (tx near 100 % at I=1). */
+const SAT_TX_BASE = 0.6;
+const SAT_TX_PER_I = 0.38;
+const SAT_RX_PER_I = 0.35;
+
+/** SAT_RX_ERRORS / SAT_TX_DROPS: errored and dropped packet ratios at full saturation (overruns, full queues). */
+const SAT_RX_ERRORS = 0.002;
+const SAT_TX_DROPS = 0.01;
+
 /** DISK_GROWTH_PERIOD_MS: data grows for a week, then retention cleanup frees it (a weekly sawtooth). */
 const DISK_GROWTH_PERIOD_MS = MS_PER_WEEK;
 
@@ -233,6 +268,7 @@ export class ServerModel {
   ) {
     const key = hashPair(fleetKey, stringKey(info.id));
     this.p = ROLE_PROFILES[info.role];
+    // Servers of one role differ by ±15 % in traffic share (uneven balancing, hot shards).
     this.scale = 0.85 + 0.3 * unit(hashPair(key, 100));
     this.peakRps = this.p.rps * this.scale * Math.max(0.5, Math.min(2, info.cores / defaultCores(info.role)));
     this.cores = info.cores;
@@ -251,6 +287,7 @@ export class ServerModel {
       : Math.floor((unit(hashPair(key, 300)) * 64 * 1024 * 1024) / PAGE_BYTES) * PAGE_BYTES;
     this.swapMax = Math.min(info.memoryBytes / 2, 8 * 1024 ** 3);
     this.dataMount = dataMountIndex(info);
+    // Filesystems start 18–63 % full (the operating range of a maintained fleet).
     this.diskBase = Float64Array.from(info.disks, (_, m) => 18 + 45 * unit(hashPair(key, 400 + m)));
     // Percentage points per day; the data volume grows fastest.
     this.diskGrowth = Float64Array.from(
@@ -361,10 +398,10 @@ export class ServerModel {
     // CPU: background + per-request work + scenario demand + unexplained noise, capped by the cores.
     let demand =
       p.backgroundCores +
-      dbBackup * 0.15 * cores +
+      dbBackup * BACKUP_CPU_SHARE * cores +
       traffic * p.cpuPerRequest +
       ((fx.cpuExtra[i] ?? 0) + (st[o + H.arCpu] ?? 0)) * cores;
-    if (demand < 0.005 * cores) demand = 0.005 * cores;
+    if (demand < MIN_DEMAND_SHARE * cores) demand = MIN_DEMAND_SHARE * cores;
     const busy = demand < cores ? demand : cores;
     const util = busy / cores;
     const meanPct = util * 100;
@@ -382,7 +419,7 @@ export class ServerModel {
     st[o + H.cpu] = cpuSum / cores;
 
     // Load averages: Linux-style EWMAs of runnable + uninterruptible tasks (demand beyond the cores queues).
-    const runnable = demand + (fx.ioWait[i] ?? 0) * cores + dbBackup * 0.5 * cores * 0.2;
+    const runnable = demand + ((fx.ioWait[i] ?? 0) + dbBackup * BACKUP_IO_WAIT_SHARE) * cores;
     st[o + H.runnable] = runnable;
     const [e1, e5, e15] = this.sp.loadDecay;
     const l1 = (st[o + H.load1] ?? 0) * e1 + runnable * (1 - e1);
@@ -396,11 +433,12 @@ export class ServerModel {
     st[v + plan.load15] = l15;
 
     // Latency: queueing makes it climb as utilisation approaches 1 (M/M/1-like factor, capped).
-    const q = util > 0.98 ? 0.98 : util;
+    const q = util > MAX_UTILISATION ? MAX_UTILISATION : util;
     const latency =
-      p.latency * (1 + (0.25 * q) / (1 - q)) * Math.exp(st[o + H.arLat] ?? 0) * (fx.latency[i] ?? 1);
-    let errRatio = p.errorRatio + (fx.errors[i] ?? 0) + (util > 0.92 ? (util - 0.92) * 2 : 0);
-    if (errRatio > 0.95) errRatio = 0.95;
+      p.latency * (1 + (QUEUEING * q) / (1 - q)) * Math.exp(st[o + H.arLat] ?? 0) * (fx.latency[i] ?? 1);
+    const overload = util > OVERLOAD_UTILISATION ? (util - OVERLOAD_UTILISATION) * OVERLOAD_ERRORS : 0;
+    let errRatio = p.errorRatio + (fx.errors[i] ?? 0) + overload;
+    if (errRatio > MAX_ERROR_RATIO) errRatio = MAX_ERROR_RATIO;
 
     // Memory: used + available = total exactly (whole pages).
     let memFrac = p.memBase + p.memLoad * util + (st[o + H.arMem] ?? 0) + (fx.leak[i] ?? 0);
@@ -442,7 +480,8 @@ export class ServerModel {
 
     // Disk I/O follows traffic (plus the nightly backup on databases).
     const rel = traffic / this.peakRps;
-    const ioLevel = (0.3 + 0.7 * rel) * Math.exp(st[o + H.arIo] ?? 0) * (fx.io[i] ?? 1) * this.scale;
+    const ioLevel =
+      (IO_FLOOR + (1 - IO_FLOOR) * rel) * Math.exp(st[o + H.arIo] ?? 0) * (fx.io[i] ?? 1) * this.scale;
     const read = p.diskRead * ioLevel + dbBackup * BACKUP_READ_BYTES_PER_S;
     const write = p.diskWrite * ioLevel + (fx.fillWrite[i] ?? 0);
     const devs = plan.devices.length;
@@ -469,8 +508,8 @@ export class ServerModel {
       let txK = txBase * w;
       if (k === 0 && sat > 0) {
         // A flood on the primary interface: transmit pinned near line rate, heavy inbound.
-        const txSat = LINK_BYTES_PER_S * (0.6 + 0.38 * sat);
-        const rxSat = LINK_BYTES_PER_S * 0.35 * sat;
+        const txSat = LINK_BYTES_PER_S * (SAT_TX_BASE + SAT_TX_PER_I * sat);
+        const rxSat = LINK_BYTES_PER_S * SAT_RX_PER_I * sat;
         if (txK < txSat) txK = txSat;
         if (rxK < rxSat) rxK = rxSat;
       }
@@ -483,13 +522,13 @@ export class ServerModel {
     const txPk = tx / TX_PACKET_BYTES;
     st[r + plan.netRxPackets] = rxPk;
     st[r + plan.netTxPackets] = txPk;
-    st[r + plan.netRxErrors] = rxPk * (BASE_RX_ERROR_RATIO + sat * 0.002);
-    st[r + plan.netTxDrops] = txPk * (BASE_TX_DROP_RATIO + sat * 0.01);
+    st[r + plan.netRxErrors] = rxPk * (BASE_RX_ERROR_RATIO + sat * SAT_RX_ERRORS);
+    st[r + plan.netTxDrops] = txPk * (BASE_TX_DROP_RATIO + sat * SAT_TX_DROPS);
     st[o + H.netIn] = rx;
     st[o + H.netOut] = tx;
 
     st[r + plan.contextSwitches] =
-      cores * p.contextSwitchesPerCore * (0.4 + util) + traffic * p.contextSwitchesPerRequest;
+      cores * p.contextSwitchesPerCore * (CTX_IDLE + util) + traffic * p.contextSwitchesPerRequest;
 
     const crashed = fx.crashed[i] ?? 0;
     for (let s = 0; s < plan.services; s++) st[v + plan.serviceUp + s] = (crashed >> s) & 1 ? 0 : 1;
