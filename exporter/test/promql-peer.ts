@@ -72,8 +72,17 @@ function omLabels(l: Labels): string {
   return parts.length ? `{${parts.join(',')}}` : '';
 }
 
-/** writeOpenMetrics writes the series as OpenMetrics text with explicit timestamps (whole-ms seconds). */
-export async function writeOpenMetrics(series: readonly FleetSeries[], file: string): Promise<void> {
+/**
+ * writeOpenMetrics writes the samples in [from, to) as OpenMetrics text with explicit timestamps (seconds
+ * with ms decimals).
+ */
+export async function writeOpenMetrics(
+  series: readonly FleetSeries[],
+  file: string,
+  from = -Infinity,
+  to = Infinity,
+): Promise<number> {
+  let written = 0;
   const byName = new Map<string, FleetSeries[]>();
   for (const s of series) {
     const n = s.labels.__name__ ?? '';
@@ -93,7 +102,10 @@ export async function writeOpenMetrics(series: readonly FleetSeries[], file: str
       const prefix = name + omLabels(s.labels) + ' ';
       let buf = '';
       for (let i = 0; i < s.timestamps.length; i++) {
-        buf += `${prefix}${String(s.values[i])} ${((s.timestamps[i] ?? 0) / 1000).toFixed(3)}\n`;
+        const t = s.timestamps[i] ?? 0;
+        if (t < from || t >= to) continue;
+        written++;
+        buf += `${prefix}${String(s.values[i])} ${(t / 1000).toFixed(3)}\n`;
         if (buf.length > 1 << 16) {
           await write(buf);
           buf = '';
@@ -106,7 +118,11 @@ export async function writeOpenMetrics(series: readonly FleetSeries[], file: str
   await new Promise<void>((resolve, reject) =>
     out.end((err?: Error | null) => (err ? reject(err) : resolve())),
   );
+  return written;
 }
+
+/** BLOCK_MS is promtool's block range (2 h); 2.42's backfill re-reads its whole input once per block. */
+const BLOCK_MS = 2 * 3_600_000;
 
 /** appendAll writes the series into a store through its appender, committing in batches. */
 export async function appendAll(appender: () => Appender, series: readonly FleetSeries[]): Promise<void> {
@@ -166,12 +182,20 @@ export async function startPrometheus(
     if (!existsSync(bin)) throw new Error(`${bin} is missing: install Debian's prometheus package (2.42)`);
   const dir = mkdtempSync(join(tmpdir(), 'promql-peer-'));
   const om = join(dir, 'data.om');
-  await writeOpenMetrics(series, om);
-  log('openmetrics written');
-  await run(PROMTOOL, ['tsdb', 'create-blocks-from', 'openmetrics', om, join(dir, 'data')], {
-    maxBuffer: 64 << 20,
-  });
-  rmSync(om);
+  // One input file per 2 h block keeps the backfill linear in the number of samples.
+  let min = Infinity;
+  let max = -Infinity;
+  for (const s of series) {
+    min = Math.min(min, s.timestamps[0] ?? Infinity);
+    max = Math.max(max, s.timestamps[s.timestamps.length - 1] ?? -Infinity);
+  }
+  for (let w = Math.floor(min / BLOCK_MS) * BLOCK_MS; w <= max; w += BLOCK_MS) {
+    if ((await writeOpenMetrics(series, om, w, w + BLOCK_MS)) === 0) continue;
+    await run(PROMTOOL, ['tsdb', 'create-blocks-from', 'openmetrics', '--quiet', om, join(dir, 'data')], {
+      maxBuffer: 64 << 20,
+    });
+  }
+  rmSync(om, { force: true });
   log('blocks created');
   writeFileSync(join(dir, 'prometheus.yml'), 'global:\n  scrape_interval: 1h\n');
   const port = await freePort();
