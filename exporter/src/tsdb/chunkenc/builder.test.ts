@@ -291,6 +291,15 @@ describe('LosslessChunkBuilder', () => {
     expect(Array.from(readChunk(first).vs)).toEqual([1.5, 2.5]);
   });
 
+  it('finish() on an empty builder gives an empty chunk', () => {
+    const c = decodeChunk(newChunkBuilder().finish().bytes());
+    expect(c.numSamples()).toBe(0);
+    const it = c.iterator();
+    expect(it.next()).toBe(false);
+    expect(it.seek(0)).toBe(false);
+    expect(it.err()).toBeUndefined();
+  });
+
   it('reset() starts a new chunk', () => {
     const b = newChunkBuilder();
     b.append(1000, NaN);

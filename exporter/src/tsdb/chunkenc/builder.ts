@@ -19,8 +19,8 @@ import { encodeXor, XOR_MAX_SAMPLES, XorChunk } from './xor.js';
 /** MAX_CHUNK_SAMPLES is the most samples one chunk holds (the XOR fallback's uint16 count). */
 export const MAX_CHUNK_SAMPLES = XOR_MAX_SAMPLES;
 
-/** INITIAL_CAPACITY fits the head's default chunk (120 samples = 30 min of 15 s ticks) without regrowth. */
-const INITIAL_CAPACITY = 128;
+/** INITIAL_CAPACITY fits the head's default chunk (480 samples = 2 h of 15 s ticks) without regrowth. */
+const INITIAL_CAPACITY = 512;
 
 /** EXCEPTION_MIN_BYTES is the least a decimal exception costs: 8 raw bytes plus a 1-byte position gap. */
 const EXCEPTION_MIN_BYTES = 9;
@@ -135,9 +135,11 @@ export class LosslessChunkBuilder implements ChunkBuilder {
   }
 
   /**
-   * finish encodes the samples so far with the smallest applicable lossless encoding. A decimal candidate is
-   * skipped only when a lower bound of its size (EXCEPTION_MIN_BYTES per exception) already loses, so the
-   * choice is exactly the smallest.
+   * finish encodes the samples so far and returns the smallest of its candidates: XOR; Decimal at the scale
+   * fitting every decimal value (and at a smaller one when only a few values need more digits); Decimal's
+   * float-bits mode when some values are no short decimal. A decimal candidate is skipped only when a lower
+   * bound of its size (EXCEPTION_MIN_BYTES per exception) already loses. An empty builder gives an empty
+   * XOR chunk.
    */
   finish(): Chunk {
     let best: Uint8Array | undefined;
