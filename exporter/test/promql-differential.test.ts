@@ -322,7 +322,21 @@ describe('PromQL differential test against Prometheus 2.42', () => {
       'format_query',
       { query: 'sum(rate(foo{b="c",a=~"x"}[5m]))by(job) > bool on(x)group_left(y) bar offset 1h' },
     ],
-  ])('agrees on %s', async (path, params) => {
+    ...[
+      'topk(3,x)without(a)',
+      'x[5m:] @ start()',
+      '-x offset -5m',
+      'a or b and c unless d',
+      '1e6 + 0.5',
+      'x @ 100.5',
+      'label_replace(x, "a", "$1", "b", "(.*)")',
+      'count_values("v", x)',
+      '(a + b) * c',
+      'quantile_over_time(0.9, x[1h30m])',
+      'a / ignoring(b) group_left c',
+      'holt_winters(x[10m], 0.5, 0.5)',
+    ].map((query) => ['format_query', { query }]),
+  ] as [string, Record<string, string>][])('agrees on %s %o', async (path, params) => {
     const [a, b] = await Promise.all([get(ours.base, path, params), get(prom.base, path, params)]);
     if (Array.isArray(a.data) && Array.isArray(b.data)) {
       const sortKey = (x: unknown): string => (typeof x === 'string' ? x : key(x as Record<string, string>));
