@@ -79,7 +79,15 @@ async function main(): Promise<void> {
   }
   const clock: Clock = options.speed === 1 ? systemClock : new ScaledClock(options.speed);
   const registry = createSelfRegistry();
-  const fleet = new Fleet({ servers, seed: options.seed, scenarioRatePerHour: options.scenarioRate, logger });
+  // The model steps once per tick (it needs whole seconds; shorter ticks sample a 1 s model).
+  const stepMs = Math.max(1000, Math.round(options.tickSeconds * 1000));
+  const fleet = new Fleet({
+    servers,
+    seed: options.seed,
+    scenarioRatePerHour: options.scenarioRate,
+    logger,
+    stepMs,
+  });
   const { app } = await composeExporter({
     options,
     logger,

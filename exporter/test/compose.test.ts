@@ -1,0 +1,174 @@
+/**
+ * The composed exporter end to end, in-process: backfill → store → PromQL API, remote-write → store → API,
+ * a scenario injected over HTTP → frames, store and the hub's `alerts` and `server-metrics` channels.
+ */
+import { once } from 'node:events';
+import snappy from 'snappyjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { composeExporter, type Exporter } from '../src/compose.js';
+import { encodeWriteRequest } from '../src/api/remote-write-proto.js';
+import { createSelfRegistry } from '../src/metrics/self-metrics.js';
+import { DEFAULT_OPTIONS, type ExporterOptions } from '../src/options.js';
+import { Fleet } from '../src/simulator/index.js';
+import { EmbeddedStorage } from '../src/tsdb/embedded/embedded-storage.js';
+import { ManualClock } from '../src/util/clock.js';
+import { silentLogger } from '../src/util/logger.js';
+
+const TICK_MS = 15_000;
+/** T0 is a tick-aligned instant in the past (2026-11-01T00:00:00Z) so runs are reproducible. */
+const T0 = Date.UTC(2026, 10, 1);
+const TOKEN = 'test-token';
+
+interface PromEnvelope {
+  status: string;
+  data: {
+    resultType: string;
+    result: { metric: Record<string, string>; value?: [number, string]; values?: [number, string][] }[];
+  };
+}
+
+let ex: Exporter;
+let base: string;
+const clock = new ManualClock(T0);
+
+async function query(expr: string, at: number): Promise<PromEnvelope> {
+  const res = await fetch(
+    `${base}/api/prometheus/api/v1/query?query=${encodeURIComponent(expr)}&time=${at / 1000}`,
+  );
+  expect(res.status).toBe(200);
+  return (await res.json()) as PromEnvelope;
+}
+
+/** nextMessage resolves with the next parsed message of `ws` that satisfies `pred` (bounded by the test timeout). */
+function nextMessage(
+  ws: WebSocket,
+  pred: (m: Record<string, unknown>) => boolean,
+): Promise<Record<string, unknown>> {
+  return new Promise((resolve) => {
+    const onMessage = (raw: Buffer): void => {
+      const m = JSON.parse(raw.toString('utf8')) as Record<string, unknown>;
+      if (pred(m)) {
+        ws.off('message', onMessage);
+        resolve(m);
+      }
+    };
+    ws.on('message', onMessage);
+  });
+}
+
+beforeAll(async () => {
+  const options: ExporterOptions = {
+    ...DEFAULT_OPTIONS,
+    port: 0,
+    host: '127.0.0.1',
+    backfill: 3_600_000,
+    apiToken: TOKEN,
+    scenarioRate: 0,
+  };
+  const logger = silentLogger();
+  const registry = createSelfRegistry({ defaultMetrics: false });
+  const fleet = new Fleet({ seed: options.seed, scenarioRatePerHour: 0 });
+  const storage = await EmbeddedStorage.open({ registry, logger });
+  ex = await composeExporter({ options, logger, registry, fleet, clock, storage });
+  await ex.app.start({ schedule: false });
+  base = ex.app.url;
+}, 120_000);
+
+afterAll(async () => {
+  await ex?.app.stop();
+});
+
+describe('composed exporter', () => {
+  it('backfills the last hour into the store before the first tick, queryable through the API', async () => {
+    expect(ex.app.readiness().checks.startup?.ok).toBe(true);
+    const last = await ex.storage.lastTimestamp();
+    expect(last).toBe(T0 - TICK_MS);
+    const count = await query('count(openmanager_memory_total_bytes)', T0 - TICK_MS);
+    expect(count.data.result[0]?.value?.[1]).toBe('20');
+    const res = await fetch(
+      `${base}/api/prometheus/api/v1/query_range?query=${encodeURIComponent('openmanager_memory_total_bytes{server="db-01"}')}` +
+        `&start=${(T0 - 3_600_000) / 1000}&end=${(T0 - TICK_MS) / 1000}&step=15`,
+    );
+    const range = (await res.json()) as PromEnvelope;
+    // One sample per tick over the hour: 240 points (start and end inclusive).
+    expect(range.data.result[0]?.values).toHaveLength(240);
+  });
+
+  it('appends each live tick after the backfill without a gap', async () => {
+    await ex.app.tick();
+    expect(await ex.storage.lastTimestamp()).toBe(T0);
+    const r = await query('count_over_time(openmanager_cpu_load_average_1m{server="web-01"}[1m])', T0);
+    // Prometheus 2.x range windows are closed: [T0 - 60 s, T0] holds the ticks at -60, -45, -30, -15 and 0 s.
+    expect(r.data.result[0]?.value?.[1]).toBe('5');
+  });
+
+  it('stores what remote-write receives, next to the fleet', async () => {
+    const body = snappy.compress(
+      encodeWriteRequest({
+        timeseries: [
+          {
+            labels: [
+              { name: '__name__', value: 'external_gauge' },
+              { name: 'job', value: 'agent' },
+            ],
+            samples: [
+              { value: 1.5, timestamp: T0 - 30_000 },
+              { value: 2.5, timestamp: T0 },
+            ],
+          },
+        ],
+      }),
+    );
+    const res = await fetch(`${base}/api/prometheus/api/v1/write`, {
+      method: 'POST',
+      headers: { 'Content-Encoding': 'snappy', 'Content-Type': 'application/x-protobuf' },
+      body,
+    });
+    expect(res.status).toBe(204);
+    const r = await query('sum_over_time(external_gauge{job="agent"}[1m])', T0);
+    expect(r.data.result[0]?.value?.[1]).toBe('4');
+  });
+
+  it('pushes an injected scenario to hub subscribers and into the stored series', async () => {
+    const ws = new WebSocket(`${base.replace('http', 'ws')}/ws`);
+    const welcome = nextMessage(ws, (m) => m.type === 'welcome');
+    await once(ws, 'open');
+    await welcome;
+    const alert = nextMessage(ws, (m) => m.type === 'data' && m.channel === 'alerts');
+    ws.send(JSON.stringify({ type: 'subscribe', channels: ['alerts', 'server-metrics'] }));
+
+    const res = await fetch(`${base}/api/scenarios`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${TOKEN}` },
+      body: JSON.stringify({ kind: 'server_down', server: 'cache-01', durationSeconds: 600, intensity: 1 }),
+    });
+    expect(res.status).toBe(201);
+    const event = (await alert) as { data: { event: string; scenario: { server: string; kind: string } } };
+    expect(event.data.event).toBe('scenario_started');
+    expect(event.data.scenario).toMatchObject({ server: 'cache-01', kind: 'server_down' });
+
+    clock.advance(TICK_MS);
+    await ex.app.tick();
+    const metrics = nextMessage(
+      ws,
+      (m) =>
+        m.type === 'data' &&
+        m.channel === 'server-metrics' &&
+        (m.data as { servers: { id: string; status: string }[] }).servers.some(
+          (s) => s.id === 'cache-01' && s.status === 'down',
+        ),
+    );
+    await ex.app.scheduler.runNow('broadcast');
+    const snapshot = (await metrics) as { data: { summary: { total_servers: number; critical: number } } };
+    expect(snapshot.data.summary.total_servers).toBe(20);
+    expect(snapshot.data.summary.critical).toBeGreaterThanOrEqual(1);
+    ws.close();
+
+    // The down server's series got stale markers: an instant query no longer returns them.
+    const r = await query('openmanager_memory_total_bytes{server="cache-01"}', T0 + TICK_MS);
+    expect(r.data.result).toHaveLength(0);
+    const others = await query('count(openmanager_memory_total_bytes)', T0 + TICK_MS);
+    expect(others.data.result[0]?.value?.[1]).toBe('19');
+  });
+});
