@@ -123,7 +123,7 @@ describe('composed exporter', () => {
     const res = await fetch(`${base}/api/prometheus/api/v1/write`, {
       method: 'POST',
       headers: { 'Content-Encoding': 'snappy', 'Content-Type': 'application/x-protobuf' },
-      body,
+      body: Buffer.from(body),
     });
     expect(res.status).toBe(204);
     const r = await query('sum_over_time(external_gauge{job="agent"}[1m])', T0);
