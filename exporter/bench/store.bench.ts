@@ -75,8 +75,7 @@ const all = store.stats();
 row('stored bytes, all tiers (raw + rollups)', all.bytes);
 
 // 2. Codec on the stored raw chunks.
-const chunks: Chunk[] = [];
-store.chunkStore.forEachRaw((_ref, c) => chunks.push(c.chunk));
+const chunks: Chunk[] = (await store.chunkStore.allRaw()).map((c) => c.chunk);
 let samples = 0;
 let ourBytes = 0;
 for (const c of chunks) {

@@ -116,6 +116,13 @@ export class MemChunkStore implements HeadSink, ChunkReader {
     for (const [ref, s] of this.byRef) for (const c of s.raw) f(ref, c);
   }
 
+  /** allRaw returns every stored raw chunk (benchmarks, diagnostics; same call as DiskChunkStore's). */
+  allRaw(): Promise<StoredChunk[]> {
+    const out: StoredChunk[] = [];
+    this.forEachRaw((_ref, c) => out.push(c));
+    return Promise.resolve(out);
+  }
+
   /** rawStats returns the number of stored raw chunks, their samples and encoded bytes. */
   rawStats(): { chunks: number; samples: number; bytes: number } {
     let chunks = 0;

@@ -16,8 +16,10 @@ import { ByteReader, ByteWriter } from '../bytes.js';
 import type { Chunk, ChunkIterator, Encoding } from '../chunkenc/chunk.js';
 import type { ChunkCodec } from '../codec.js';
 import { ROLLUP_TIERS, type RollupChunk } from '../rollup.js';
+import { crc32 } from 'node:zlib';
 import type { Tier } from '../storage.js';
-import { readFrames, writeFrame } from './record-file.js';
+import { TsdbError } from '../errors.js';
+import { FRAME_HEADER_BYTES, readFrames, writeFrame } from './record-file.js';
 import { fsyncDir } from './wal.js';
 
 /** CHUNK_TIERS is the tier order of the tier-index byte. */
@@ -40,23 +42,55 @@ export const BLOCK_MS: Readonly<Record<Tier, number>> = {
 /** FLUSH_BYTES is how much a file buffers before writing it out (bounds memory during backfill). */
 const FLUSH_BYTES = 1 << 20;
 
-/** LoadedChunk is one record read back from a chunk file. */
-export type LoadedChunk =
-  | {
-      readonly kind: 'raw';
-      readonly ref: number;
-      readonly minT: number;
-      readonly maxT: number;
-      readonly chunk: Chunk;
-    }
-  | { readonly kind: 'rollup'; readonly ref: number; readonly chunk: RollupChunk };
+/** ChunkLocation says where a chunk record's payload lives: file id, payload offset and length. */
+export interface ChunkLocation {
+  readonly file: number;
+  readonly offset: number;
+  readonly length: number;
+}
+
+/** LoadedChunk is one record's header read back from a chunk file, with where its payload lives. */
+export interface LoadedChunk extends ChunkLocation {
+  readonly ref: number;
+  /** tier is the record's tier index (0 raw, then ROLLUP_TIERS). */
+  readonly tier: number;
+  readonly minT: number;
+  readonly maxT: number;
+}
+
+/** DecodedRecord is a chunk record's payload parsed; its chunks decode lazily. */
+export interface DecodedRecord {
+  readonly ref: number;
+  readonly tier: Tier;
+  readonly minT: number;
+  readonly maxT: number;
+  readonly chunks: readonly Chunk[];
+}
+
+/** READ_GAP_BYTES: payloads of one file closer than this are fetched with one read (a page-ish gap). */
+const READ_GAP_BYTES = 16 * 1024;
+
+/** READ_SPAN_BYTES caps one coalesced read. */
+const READ_SPAN_BYTES = 1 << 20;
 
 interface OpenFile {
+  readonly name: string;
+  readonly id: number;
   fh: FileHandle | undefined;
   /** length counts every appended byte, buffered or written. */
   length: number;
   readonly pending: ByteWriter;
   dirty: boolean;
+}
+
+/** checkFrame returns the payload of the frame at `at` in `buf` after checking its length and CRC. */
+function checkFrame(buf: Uint8Array, at: number, length: number, file: string): Uint8Array {
+  const view = new DataView(buf.buffer, buf.byteOffset + at, FRAME_HEADER_BYTES);
+  const payload = buf.subarray(at + FRAME_HEADER_BYTES, at + FRAME_HEADER_BYTES + length);
+  if (view.getUint32(0, true) !== length || crc32(payload) !== view.getUint32(4, true)) {
+    throw new TsdbError('TSDB_CORRUPT', `chunk record at ${at} of ${file} fails its check`);
+  }
+  return payload;
 }
 
 /** LazyChunk defers decoding stored bytes until the chunk is read. */
@@ -87,6 +121,8 @@ class LazyChunk implements Chunk {
 /** ChunkFiles appends chunk records to block files and reads them back; see the file comment. */
 export class ChunkFiles {
   private readonly files = new Map<string, OpenFile>();
+  /** byId maps a file id (ChunkLocation.file) to its file; ids are never reused within a process. */
+  private readonly byId: (OpenFile | undefined)[] = [];
   private readonly payload = new ByteWriter(4096);
   private chain: Promise<void> = Promise.resolve();
   private failed: Error | undefined;
@@ -107,24 +143,41 @@ export class ChunkFiles {
     const block = Math.floor(minT / BLOCK_MS[tier]) * BLOCK_MS[tier];
     const name = `${tier}-${block}`;
     let f = this.files.get(name);
-    if (!f) {
-      f = { fh: undefined, length: 0, pending: new ByteWriter(64 * 1024), dirty: false };
-      this.files.set(name, f);
-    }
+    f ??= this.register(name, 0);
     return [name, f];
   }
 
-  /** appendRaw queues a raw chunk record. */
-  appendRaw(ref: number, minT: number, maxT: number, chunk: Chunk): void {
-    this.append('raw', ref, minT, maxT, [chunk]);
+  private register(name: string, length: number): OpenFile {
+    const f: OpenFile = {
+      name,
+      id: this.byId.length,
+      fh: undefined,
+      length,
+      pending: new ByteWriter(64 * 1024),
+      dirty: false,
+    };
+    this.files.set(name, f);
+    this.byId.push(f);
+    return f;
   }
 
-  /** appendRollup queues a rollup chunk record. */
-  appendRollup(ref: number, rc: RollupChunk): void {
-    this.append(rc.tier, ref, rc.minT, rc.maxT, rc.chunks);
+  /** appendRaw queues a raw chunk record and returns where its payload will live. */
+  appendRaw(ref: number, minT: number, maxT: number, chunk: Chunk): ChunkLocation {
+    return this.append('raw', ref, minT, maxT, [chunk]);
   }
 
-  private append(tier: Tier, ref: number, minT: number, maxT: number, chunks: readonly Chunk[]): void {
+  /** appendRollup queues a rollup chunk record and returns where its payload will live. */
+  appendRollup(ref: number, rc: RollupChunk): ChunkLocation {
+    return this.append(rc.tier, ref, rc.minT, rc.maxT, rc.chunks);
+  }
+
+  private append(
+    tier: Tier,
+    ref: number,
+    minT: number,
+    maxT: number,
+    chunks: readonly Chunk[],
+  ): ChunkLocation {
     const p = this.payload;
     p.reset();
     p.u32(ref);
@@ -135,9 +188,76 @@ export class ChunkFiles {
     for (const c of chunks) p.bytes(c.bytes());
     const [name, f] = this.fileFor(tier, minT);
     const before = f.pending.length;
-    writeFrame(f.pending, p.finish());
+    const payload = p.finish();
+    const loc = { file: f.id, offset: f.length + FRAME_HEADER_BYTES, length: payload.length };
+    writeFrame(f.pending, payload);
     f.length += f.pending.length - before;
     if (f.pending.length >= FLUSH_BYTES) void this.enqueue(() => this.writeOut(name, f));
+    return loc;
+  }
+
+  /**
+   * read returns the payloads at `locs` (in that order), CRC-checked. Reads queue behind pending writes so
+   * a record is either still in its file's buffer or wholly on disk; nearby payloads of one file share a read.
+   */
+  read(locs: readonly ChunkLocation[]): Promise<Uint8Array[]> {
+    const run = this.chain.then(() => this.readNow(locs));
+    this.chain = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
+  }
+
+  private async readNow(locs: readonly ChunkLocation[]): Promise<Uint8Array[]> {
+    const out: Uint8Array[] = new Array<Uint8Array>(locs.length);
+    const order = locs.map((_, i) => i);
+    order.sort((a, b) => {
+      const x = locs[a] as ChunkLocation;
+      const y = locs[b] as ChunkLocation;
+      return x.file - y.file || x.offset - y.offset;
+    });
+    let i = 0;
+    while (i < order.length) {
+      const first = locs[order[i] ?? 0] as ChunkLocation;
+      const f = this.byId[first.file];
+      if (!f) throw new TsdbError('TSDB_CORRUPT', `chunk file ${first.file} is gone`);
+      const start = first.offset - FRAME_HEADER_BYTES;
+      let end = first.offset + first.length;
+      let j = i + 1;
+      for (; j < order.length; j++) {
+        const l = locs[order[j] ?? 0] as ChunkLocation;
+        if (l.file !== first.file || l.offset - FRAME_HEADER_BYTES - end > READ_GAP_BYTES) break;
+        if (l.offset + l.length - start > READ_SPAN_BYTES) break;
+        end = Math.max(end, l.offset + l.length);
+      }
+      const buf = await this.readRange(f, start, end);
+      for (let k = i; k < j; k++) {
+        const idx = order[k] ?? 0;
+        const l = locs[idx] as ChunkLocation;
+        out[idx] = checkFrame(buf, l.offset - FRAME_HEADER_BYTES - start, l.length, f.name);
+      }
+      i = j;
+    }
+    return out;
+  }
+
+  /** readRange returns the file's bytes [start, end): from disk, or from the write buffer past the disk end. */
+  private async readRange(f: OpenFile, start: number, end: number): Promise<Uint8Array> {
+    const onDisk = f.length - f.pending.length;
+    // A copy: the buffer is reused once written out.
+    if (start >= onDisk) return f.pending.finish().slice(start - onDisk, end - onDisk);
+    if (end > onDisk) throw new TsdbError('TSDB_CORRUPT', `read across the write buffer of ${f.name}`);
+    f.fh ??= await open(join(this.dir, f.name), 'a+');
+    const buf = new Uint8Array(end - start);
+    const { bytesRead } = await f.fh.read(buf, 0, buf.length, start);
+    if (bytesRead !== buf.length) {
+      throw new TsdbError(
+        'TSDB_CORRUPT',
+        `short read of ${f.name} at ${start}: ${bytesRead} of ${buf.length}`,
+      );
+    }
+    return buf;
   }
 
   private enqueue(op: () => Promise<void>): Promise<void> {
@@ -153,7 +273,7 @@ export class ChunkFiles {
     if (f.pending.length === 0) return;
     const bytes = f.pending.finish().slice();
     f.pending.reset();
-    f.fh ??= await open(join(this.dir, name), 'a');
+    f.fh ??= await open(join(this.dir, name), 'a+');
     await f.fh.write(bytes);
     f.dirty = true;
   }
@@ -182,8 +302,9 @@ export class ChunkFiles {
   }
 
   /**
-   * load reads the files a snapshot covers, each cut to its recorded length (bytes past it came from samples
-   * the log will replay); files the snapshot does not know are deleted. Corrupt records end a file early.
+   * load scans the files a snapshot covers, each cut to its recorded length (bytes past it came from samples
+   * the log will replay), and reports each record's header and location; files the snapshot does not know
+   * are deleted. Corrupt records end a file early. Chunk bytes are not kept: reads fetch them again.
    */
   async load(lengths: ReadonlyMap<string, number>, onChunk: (c: LoadedChunk) => void): Promise<void> {
     await mkdir(this.dir, { recursive: true });
@@ -207,33 +328,38 @@ export class ChunkFiles {
         );
         await truncate(path, frames.validBytes);
       }
-      for (const p of frames.payloads) onChunk(this.decode(p));
-      this.files.set(name, {
-        fh: undefined,
-        length: frames.validBytes,
-        pending: new ByteWriter(64 * 1024),
-        dirty: false,
-      });
+      const f = this.files.get(name) ?? this.register(name, frames.validBytes);
+      f.length = frames.validBytes;
+      for (const p of frames.payloads) {
+        const r = new ByteReader(p);
+        const ref = r.u32();
+        const tier = r.u8();
+        const minT = r.f64();
+        const maxT = r.f64();
+        onChunk({
+          ref,
+          tier,
+          minT,
+          maxT,
+          file: f.id,
+          offset: p.byteOffset - buf.byteOffset,
+          length: p.length,
+        });
+      }
     }
   }
 
-  private decode(payload: Uint8Array): LoadedChunk {
+  /** decode parses a payload returned by `read`; its chunks are views decoded on first use. */
+  decode(payload: Uint8Array): DecodedRecord {
     const r = new ByteReader(payload);
     const ref = r.u32();
     const tier = CHUNK_TIERS[r.u8()] ?? 'raw';
     const minT = r.f64();
     const maxT = r.f64();
     const n = r.u8();
-    // Views into the file buffer (it holds exactly these chunks), decoded lazily on first read so a restart
-    // does not parse every chunk header of a week of data.
     const chunks: Chunk[] = [];
     for (let i = 0; i < n; i++) chunks.push(new LazyChunk(r.bytes(), this.codec));
-    if (tier === 'raw') {
-      const chunk = chunks[0];
-      if (!chunk) throw new Error(`raw chunk record of series ${ref} holds no chunk`);
-      return { kind: 'raw', ref, minT, maxT, chunk };
-    }
-    return { kind: 'rollup', ref, chunk: { tier, minT, maxT, chunks } };
+    return { ref, tier, minT, maxT, chunks };
   }
 
   /** dropBefore deletes the block files whose every chunk ended before its tier's cutoff. */
@@ -248,6 +374,7 @@ export class ChunkFiles {
         if (block + BLOCK_MS[tier] + this.maxChunkSpanMs[tier] > cutoffs[tier]) continue;
         if (f.fh) await f.fh.close();
         this.files.delete(name);
+        this.byId[f.id] = undefined;
         await rm(join(this.dir, name), { force: true });
         dropped++;
       }

@@ -1,6 +1,7 @@
 /**
- * EmbeddedStorage is the default backend: in-process, built from the shared core (Head, MemChunkStore,
- * HeadQuerier) and, when given a data dir, persisted there:
+ * EmbeddedStorage is the default backend: in-process, built from the shared core (Head, HeadQuerier) and,
+ * when given a data dir, persisted there, with cut chunks kept on disk only (DiskChunkStore: per-chunk
+ * metadata in memory, bytes read on demand); without one, MemChunkStore keeps them in memory:
  *
  * ```
  * <dataDir>/wal/00000007        write-ahead log segments (wal.ts): series + committed sample batches
@@ -40,6 +41,7 @@ import type {
   Tier,
 } from '../storage.js';
 import { ChunkFiles } from './chunk-files.js';
+import { DiskChunkStore } from './disk-chunk-store.js';
 import { encodeSnapshot, finishSnapshot, readLatestSnapshot, writeSnapshot } from './snapshot.js';
 import { replayWal, Wal, type WalSyncPolicy } from './wal.js';
 
@@ -93,8 +95,8 @@ export class EmbeddedStorage implements Storage {
   readonly name = 'embedded';
   readonly metrics: TsdbMetrics;
   private readonly head: Head;
-  /** chunkStore holds the cut chunks in memory (exposed read-only for benchmarks and diagnostics). */
-  readonly chunkStore: MemChunkStore;
+  /** chunkStore holds the cut chunks (exposed read-only for benchmarks and diagnostics). */
+  readonly chunkStore: MemChunkStore | DiskChunkStore;
   private readonly retention: Retention;
   private readonly logger: Logger | undefined;
   private files: ChunkFiles | undefined;
@@ -123,13 +125,7 @@ export class EmbeddedStorage implements Storage {
         opts.logger,
       );
     }
-    const files = this.files;
-    this.chunkStore = new MemChunkStore(
-      files && {
-        rawChunk: (ref, minT, maxT, chunk) => files.appendRaw(ref, minT, maxT, chunk),
-        rollupChunk: (ref, rc) => files.appendRollup(ref, rc),
-      },
-    );
+    this.chunkStore = this.files ? new DiskChunkStore(this.files) : new MemChunkStore();
     this.head = new Head({
       codec,
       sink: this.chunkStore,
@@ -152,11 +148,9 @@ export class EmbeddedStorage implements Storage {
     await mkdir(dataDir, { recursive: true });
     const snap = await readLatestSnapshot(dataDir, this.logger);
     const files = this.files;
-    if (!files) return;
-    await files.load(snap?.fileLengths ?? new Map(), (c) => {
-      if (c.kind === 'raw') this.chunkStore.addRaw(c.ref, c.minT, c.maxT, c.chunk);
-      else this.chunkStore.addRollup(c.ref, c.chunk);
-    });
+    const store = this.chunkStore;
+    if (!files || !(store instanceof DiskChunkStore)) return;
+    await files.load(snap?.fileLengths ?? new Map(), (c) => store.addLoaded(c));
     snap?.restoreHead(this.head);
     let replayed = 0;
     const walDir = join(dataDir, 'wal');
