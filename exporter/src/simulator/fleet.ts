@@ -16,6 +16,9 @@
  *   (queueing); latency shapes the request-duration histogram; memory pressure drives swap.
  * - An instant between grid points reports gauges of the grid point before it and counters advanced by their
  *   rate, so live ticks at any period ≥ 1 s, backfill at any step and random access all agree.
+ * - Samples are emitted at a real source's resolution (precision.ts): percentages and load averages with 2
+ *   decimals, counters in whole events, the latency `_sum` in whole milliseconds; the model state itself stays
+ *   full precision. Summaries are derived from the emitted samples, so they match the series exactly.
  * - Checkpoints (hourly, memory-bounded) make random access to the past cost at most an hour of steps;
  *   the first access after start-up replays from the last boot (≤ 9 days, ~1 s for 20 servers).
  *
@@ -400,9 +403,9 @@ export class Fleet {
       summaries[i] = {
         id: info.id,
         role: info.role,
-        cpu: up ? (s[o + H.cpu] ?? 0) : 0,
-        memory: up ? (s[o + H.mem] ?? 0) : 0,
-        disk: up ? (s[o + H.disk] ?? 0) : 0,
+        cpu: up ? model.cpuOf(out) : 0,
+        memory: up ? model.memoryOf(out) : 0,
+        disk: up ? model.diskOf(out) : 0,
         networkIn: up ? (s[o + H.netIn] ?? 0) : 0,
         networkOut: up ? (s[o + H.netOut] ?? 0) : 0,
         up,

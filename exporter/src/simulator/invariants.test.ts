@@ -122,6 +122,24 @@ function indexLayout(layout: FleetLayout): ServerIndex[] {
 
 const v = (f: FleetFrame, k: number): number => f.values[k] ?? NaN;
 
+/** CENTI_HALF is the largest rounding error of a value emitted with 2 decimals. */
+const CENTI_HALF = 0.005;
+
+/** TWO_DECIMALS / THREE_DECIMALS match how a 2- or 3-decimal double prints (JavaScript's shortest form). */
+const TWO_DECIMALS = /^\d+(\.\d{1,2})?$/;
+const THREE_DECIMALS = /^\d+(\.\d{1,3})?$/;
+
+/**
+ * ewmaTolerance bounds how far the 5/15-minute load average may stray from the EWMA recovered from emitted
+ * (2-decimal) values. With q = CENTI_HALF, runnable = (l1' - l1·d1) / (1 - d1) is off by ≤ q(1 + d1)/(1 - d1);
+ * the predicted l' = l·d + runnable·(1 - d) adds q·d from l and the emitted l' itself q: the sum, plus float
+ * slack. The model state is full precision, so this is the rounding's doing, not the dynamics'.
+ */
+function ewmaTolerance(d1: number, d: number, level: number): number {
+  const q = CENTI_HALF;
+  return q * d + ((q * (1 + d1)) / (1 - d1)) * (1 - d) + q + 1e-9 * Math.max(1, level);
+}
+
 /** frameViolations lists every invariant a single frame breaks (empty when all hold). */
 function frameViolations(layout: FleetLayout, index: ServerIndex[], f: FleetFrame): string[] {
   const bad: string[] = [];
@@ -140,11 +158,17 @@ function frameViolations(layout: FleetLayout, index: ServerIndex[], f: FleetFram
     for (let k = first; k < end; k++) if (!Number.isFinite(v(f, k))) bad.push(`${id} series ${k} not finite`);
     if (v(f, x.memUsed) + v(f, x.memAvailable) !== v(f, x.memTotal))
       bad.push(`${id} used + available ≠ total`);
-    if (Math.abs(v(f, x.memUsage) - (v(f, x.memUsed) / v(f, x.memTotal)) * 100) > 1e-9)
+    // The percentage is printed with 2 decimals: within half a hundredth of used / total.
+    if (Math.abs(v(f, x.memUsage) - (v(f, x.memUsed) / v(f, x.memTotal)) * 100) > CENTI_HALF + 1e-9)
       bad.push(`${id} memory %`);
     for (const k of [...x.cores, x.memUsage, ...x.disks])
       if (!(v(f, k) >= 0 && v(f, k) <= 100)) bad.push(`${id} percent out of range: ${v(f, k)}`);
     for (const k of x.load) if (!(v(f, k) >= 0)) bad.push(`${id} negative load`);
+    // Real sources' resolution: the values print (and parse back) as short decimals.
+    for (const k of [...x.cores, ...x.load, x.memUsage, ...x.disks])
+      if (!TWO_DECIMALS.test(String(v(f, k)))) bad.push(`${id} series ${k} not 2 decimals: ${v(f, k)}`);
+    for (const k of x.sums)
+      if (!THREE_DECIMALS.test(String(v(f, k)))) bad.push(`${id} _sum ${k} not whole ms: ${v(f, k)}`);
     if (!(v(f, x.swap) >= 0)) bad.push(`${id} negative swap`);
     for (const k of x.zeroOne) if (v(f, k) !== 0 && v(f, k) !== 1) bad.push(`${id} service_up ${v(f, k)}`);
     for (const k of x.counters)
@@ -194,9 +218,9 @@ function pairViolations(
       const runnable = (l1[1] - l1[0] * decay[0]) / (1 - decay[0]);
       const e5 = l5[0] * decay[1] + runnable * (1 - decay[1]);
       const e15 = l15[0] * decay[2] + runnable * (1 - decay[2]);
-      if (Math.abs(e5 - l5[1]) > 1e-9 * Math.max(1, l5[1]))
+      if (Math.abs(e5 - l5[1]) > ewmaTolerance(decay[0], decay[1], l5[1]))
         bad.push(`${id} load5 not an EWMA: ${e5} vs ${l5[1]}`);
-      if (Math.abs(e15 - l15[1]) > 1e-9 * Math.max(1, l15[1]))
+      if (Math.abs(e15 - l15[1]) > ewmaTolerance(decay[0], decay[2], l15[1]))
         bad.push(`${id} load15 not an EWMA: ${e15} vs ${l15[1]}`);
       // Counters are integrals of the rates the summary reports (floors lose < 1 per series).
       const seconds = stepMs / 1000;

@@ -138,14 +138,16 @@ export const FAMILIES: readonly FamilyDesc[] = [
 
 /** SeriesKind says how the model turns a series' state into a sample. */
 export const SeriesKind = {
-  /** gauge: the stored value as is. */
+  /** gauge: the stored value as is (already whole: bytes, 0/1). */
   gauge: 0,
   /** intCounter: an integral of a rate, floored to a whole number (requests, bytes, packets…). */
   intCounter: 1,
-  /** floatCounter: an integral of a rate kept fractional (the histogram's `_sum`). */
-  floatCounter: 2,
+  /** milliCounter: an integral of a rate floored to whole thousandths (the histogram's `_sum`, whole ms). */
+  milliCounter: 2,
   /** scenario: `openmanager_scenario_active`, computed from the scenario book at the exact instant. */
   scenario: 3,
+  /** centiGauge: a gauge rounded to 2 decimals (percentages, load averages), as real sources print them. */
+  centiGauge: 4,
 } as const;
 
 /**
@@ -232,22 +234,22 @@ export function buildFleetPlan(servers: readonly ServerInfo[]): FleetPlan {
       }
       return at;
     };
-    const { gauge, intCounter, floatCounter, scenario } = SeriesKind;
+    const { gauge, intCounter, milliCounter, scenario, centiGauge } = SeriesKind;
     const coreNames = Array.from({ length: info.cores }, (_, i) => String(i));
     const devices = [...new Set(info.disks.map((d) => d.device))];
-    const cpu = many(Fam.cpuUsage, gauge, 'core', coreNames);
-    const load1 = add(Fam.load1, gauge, {});
-    const load5 = add(Fam.load5, gauge, {});
-    const load15 = add(Fam.load15, gauge, {});
+    const cpu = many(Fam.cpuUsage, centiGauge, 'core', coreNames);
+    const load1 = add(Fam.load1, centiGauge, {});
+    const load5 = add(Fam.load5, centiGauge, {});
+    const load15 = add(Fam.load15, centiGauge, {});
     const contextSwitches = add(Fam.contextSwitches, intCounter, {}, '_total');
-    const memUsage = add(Fam.memUsage, gauge, {});
+    const memUsage = add(Fam.memUsage, centiGauge, {});
     const memUsed = add(Fam.memUsed, gauge, {});
     const memTotal = add(Fam.memTotal, gauge, {});
     const memAvailable = add(Fam.memAvailable, gauge, {});
     const swapUsed = add(Fam.swapUsed, gauge, {});
     const diskUsage = many(
       Fam.diskUsage,
-      gauge,
+      centiGauge,
       'mount',
       info.disks.map((d) => d.mount),
     );
@@ -276,7 +278,7 @@ export function buildFleetPlan(servers: readonly ServerInfo[]): FleetPlan {
           const k = add(Fam.httpDuration, intCounter, { method, status, le: formatLe(le) }, '_bucket');
           if (httpDuration < 0) httpDuration = k;
         }
-        add(Fam.httpDuration, floatCounter, { method, status }, '_sum');
+        add(Fam.httpDuration, milliCounter, { method, status }, '_sum');
         add(Fam.httpDuration, intCounter, { method, status }, '_count');
       }
     const scenarioActive = many(Fam.scenarioActive, scenario, 'scenario', SCENARIO_KINDS);

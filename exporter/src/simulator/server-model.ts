@@ -5,8 +5,13 @@
  *
  * `integral` is a counter's exact integral since boot; `rate` its rate over the grid interval that starts at
  * the state's instant, so a counter at any instant inside the interval is integral + rate × elapsed (exact
- * integral of a piecewise-constant rate, never decreasing). `sample` holds the gauges (copied out in one go
- * by emit, which then writes each counter: whole events, except the histogram's fractional `_sum`).
+ * integral of a piecewise-constant rate, never decreasing). `sample` holds the gauges at full precision.
+ *
+ * The state is never rounded, so the dynamics do not depend on how values are printed. emit is the one place
+ * where samples take a real source's resolution (precision.ts): it copies the gauges out in one go, rounds
+ * percentages and load averages to 2 decimals, and writes each counter in whole events (the histogram's
+ * `_sum` in whole milliseconds). Frame summaries are derived from those emitted samples (cpuOf, memoryOf,
+ * diskOf), so a dashboard's headline always matches the series behind it.
  */
 import { DISK_FILL_TARGET_FRACTION, dataMountIndex, type Effects } from './effects.js';
 import { hashPair, hashStep, stringKey, symmetric, unit, xorshift32 } from './hash.js';
@@ -19,6 +24,7 @@ import {
   type ServerPlan,
 } from './layout.js';
 import { normalCdf } from './normal-cdf.js';
+import { floorMilli, roundCenti } from './precision.js';
 import { MS_PER_DAY, MS_PER_WEEK, ROLE_PROFILES, type RoleProfile } from './profiles.js';
 import type { ServerInfo } from './types.js';
 
@@ -43,9 +49,7 @@ export const H = {
   load5: 10,
   load15: 11,
   swap: 12,
-  cpu: 13,
-  mem: 14,
-  disk: 15,
+  // 13–15: unused (the CPU, memory and disk summaries are derived from the emitted samples).
   netIn: 16,
   netOut: 17,
   runnable: 18,
@@ -245,7 +249,9 @@ export class ServerModel {
   private readonly deviceWeight: Float64Array;
   private readonly ifaceWeight: Float64Array;
   private readonly counters: Int32Array;
-  private readonly floatCounter: Uint8Array;
+  private readonly milliCounter: Uint8Array;
+  /** centi are the series emitted with 2 decimals (SeriesKind.centiGauge). */
+  private readonly centi: Int32Array;
   private readonly isDb: boolean;
   private readonly kReq: number;
   private readonly kCpu: number;
@@ -307,11 +313,14 @@ export class ServerModel {
       ifs === 1 ? 1 : info.role === 'lb' ? 1 / ifs : k === 0 ? 0.8 : 0.2 / (ifs - 1),
     );
     const counters: number[] = [];
+    const centi: number[] = [];
     plan.kinds.forEach((k, j) => {
-      if (k === SeriesKind.intCounter || k === SeriesKind.floatCounter) counters.push(j);
+      if (k === SeriesKind.intCounter || k === SeriesKind.milliCounter) counters.push(j);
+      else if (k === SeriesKind.centiGauge) centi.push(j);
     });
     this.counters = Int32Array.from(counters);
-    this.floatCounter = Uint8Array.from(counters, (j) => (plan.kinds[j] === SeriesKind.floatCounter ? 1 : 0));
+    this.milliCounter = Uint8Array.from(counters, (j) => (plan.kinds[j] === SeriesKind.milliCounter ? 1 : 0));
+    this.centi = Int32Array.from(centi);
     this.kReq = hashPair(key, SALT.req);
     this.kCpu = hashPair(key, SALT.cpu);
     this.kLat = hashPair(key, SALT.lat);
@@ -373,7 +382,7 @@ export class ServerModel {
     this.compute(st, o, n, t, season, backup, fx);
   }
 
-  /** compute derives every gauge, rate and summary of the state at grid index n from its hidden state. */
+  /** compute derives every gauge and rate of the state at grid index n from its hidden state. */
   private compute(
     st: Float64Array,
     o: number,
@@ -406,7 +415,6 @@ export class ServerModel {
     const util = busy / cores;
     const meanPct = util * 100;
     let seq = hashStep(this.kCore, n) | 1;
-    let cpuSum = 0;
     const cw = this.coreWeight;
     for (let c = 0; c < cores; c++) {
       seq = xorshift32(seq);
@@ -414,9 +422,7 @@ export class ServerModel {
       if (x < 0) x = 0;
       else if (x > 100) x = 100;
       st[v + plan.cpu + c] = x;
-      cpuSum += x;
     }
-    st[o + H.cpu] = cpuSum / cores;
 
     // Load averages: Linux-style EWMAs of runnable + uninterruptible tasks (demand beyond the cores queues).
     const runnable = demand + ((fx.ioWait[i] ?? 0) + dbBackup * BACKUP_IO_WAIT_SHARE) * cores;
@@ -449,9 +455,7 @@ export class ServerModel {
     st[v + plan.memTotal] = total;
     st[v + plan.memUsed] = used;
     st[v + plan.memAvailable] = total - used;
-    const memPct = (used / total) * 100;
-    st[v + plan.memUsage] = memPct;
-    st[o + H.mem] = memPct;
+    st[v + plan.memUsage] = (used / total) * 100;
 
     // Swap: grows while memory is under pressure, drains slowly afterwards.
     let swap = st[o + H.swap] ?? 0;
@@ -464,7 +468,6 @@ export class ServerModel {
     st[v + plan.swapUsed] = Math.round(swap / PAGE_BYTES) * PAGE_BYTES;
 
     // Disk usage: a weekly sawtooth (growth, then retention cleanup), plus a disk_fill on the data mount.
-    let diskMax = 0;
     for (let m = 0; m < plan.mounts; m++) {
       const since =
         (((t - (this.diskPhase[m] ?? 0)) % DISK_GROWTH_PERIOD_MS) + DISK_GROWTH_PERIOD_MS) %
@@ -474,9 +477,7 @@ export class ServerModel {
       if (pct > 100) pct = 100;
       else if (pct < 0) pct = 0;
       st[v + plan.diskUsage + m] = pct;
-      if (pct > diskMax) diskMax = pct;
     }
-    st[o + H.disk] = diskMax;
 
     // Disk I/O follows traffic (plus the nightly backup on databases).
     const rel = traffic / this.peakRps;
@@ -560,20 +561,51 @@ export class ServerModel {
 
   /**
    * emit writes this server's samples at `dtS` seconds after the state's instant into `out` (from
-   * plan.first); `samples` is a view of this server's sample region. Scenario series are left to the caller.
+   * plan.first), at the resolution a real source reports; `samples` is a view of this server's sample
+   * region. Scenario series are left to the caller. A pure function of the state and dtS, so live ticks and
+   * backfill emit bit-identical values.
    */
   emit(st: Float64Array, o: number, samples: Float64Array, out: Float64Array, dtS: number): void {
     const first = this.plan.first;
     out.set(samples, first);
+    const centi = this.centi;
+    for (let k = 0; k < centi.length; k++) {
+      const at = first + (centi[k] ?? 0);
+      out[at] = roundCenti(out[at] ?? 0);
+    }
     const a = o + HIDDEN + this.plan.count;
     const r = a + this.plan.count;
     const counters = this.counters;
-    const isFloat = this.floatCounter;
+    const isMilli = this.milliCounter;
     for (let k = 0; k < counters.length; k++) {
       const j = counters[k] ?? 0;
       const x = (st[a + j] ?? 0) + (st[r + j] ?? 0) * dtS;
-      out[first + j] = isFloat[k] ? x : Math.floor(x);
+      out[first + j] = isMilli[k] ? floorMilli(x) : Math.floor(x);
     }
+  }
+
+  /** cpuOf returns the server's CPU summary from emitted samples: the mean of its per-core percentages. */
+  cpuOf(out: Float64Array): number {
+    const at = this.plan.first + this.plan.cpu;
+    let sum = 0;
+    for (let c = 0; c < this.cores; c++) sum += out[at + c] ?? 0;
+    return sum / this.cores;
+  }
+
+  /** memoryOf returns the server's memory summary from emitted samples: its memory usage percentage. */
+  memoryOf(out: Float64Array): number {
+    return out[this.plan.first + this.plan.memUsage] ?? 0;
+  }
+
+  /** diskOf returns the server's disk summary from emitted samples: its fullest filesystem, in percent. */
+  diskOf(out: Float64Array): number {
+    const at = this.plan.first + this.plan.diskUsage;
+    let max = 0;
+    for (let m = 0; m < this.plan.mounts; m++) {
+      const x = out[at + m] ?? 0;
+      if (x > max) max = x;
+    }
+    return max;
   }
 
   /** samplesView returns the view of this server's sample region inside a state array at offset o. */
