@@ -383,8 +383,11 @@ export function encodeDecimal(
   }
   const floor = Math.min(...estimates);
   let bestOrder = estimates.indexOf(floor);
+  let contenders = 0;
+  for (const e of estimates) if (e <= floor * RANK_SLACK) contenders++;
+  // A lone contender needs no exact pricing (the common case: it saves a Rice search per block and order).
   let bestBits = Infinity;
-  for (let order = ORDER_LEVEL; order <= ORDER_BIASED_DELTA; order++) {
+  for (let order = ORDER_LEVEL; order <= ORDER_BIASED_DELTA && contenders > 1; order++) {
     if ((estimates[order] ?? Infinity) > floor * RANK_SLACK) continue;
     const bits = orderCost(m, n, order, r, z, streamCost);
     if (bits < bestBits) {

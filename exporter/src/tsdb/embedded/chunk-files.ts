@@ -39,6 +39,9 @@ export const BLOCK_MS: Readonly<Record<Tier, number>> = {
   '1h': 28 * DAY_MS,
 };
 
+/** PENDING_INITIAL_BYTES is a file's first write buffer (a few hundred records; grows ×2 up to a flush). */
+const PENDING_INITIAL_BYTES = 64 * 1024;
+
 /** FLUSH_BYTES is how much a file buffers before writing it out (bounds memory during backfill). */
 const FLUSH_BYTES = 1 << 20;
 
@@ -79,7 +82,8 @@ interface OpenFile {
   fh: FileHandle | undefined;
   /** length counts every appended byte, buffered or written. */
   length: number;
-  readonly pending: ByteWriter;
+  /** pending holds appended bytes not yet written; replaced by a small one after each write-out. */
+  pending: ByteWriter;
   dirty: boolean;
 }
 
@@ -153,7 +157,7 @@ export class ChunkFiles {
       id: this.byId.length,
       fh: undefined,
       length,
-      pending: new ByteWriter(64 * 1024),
+      pending: new ByteWriter(PENDING_INITIAL_BYTES),
       dirty: false,
     };
     this.files.set(name, f);
@@ -271,8 +275,9 @@ export class ChunkFiles {
 
   private async writeOut(name: string, f: OpenFile): Promise<void> {
     if (f.pending.length === 0) return;
-    const bytes = f.pending.finish().slice();
-    f.pending.reset();
+    const bytes = f.pending.finish();
+    // A fresh small buffer: a drained one keeps its grown capacity (≥ FLUSH_BYTES) for every file ever written.
+    f.pending = new ByteWriter(PENDING_INITIAL_BYTES);
     f.fh ??= await open(join(this.dir, name), 'a+');
     await f.fh.write(bytes);
     f.dirty = true;
