@@ -6,19 +6,17 @@
  */
 import { join } from 'node:path';
 import type { Registry } from 'prom-client';
-import { createApp, type App } from './app.js';
+import { createApp, type App, type AppParts } from './app.js';
 import { createPrometheusApiRouter, familiesMetadata } from './api/prometheus/index.js';
 import { createRemoteWriteRouter, REMOTE_WRITE_PATH } from './api/remote-write.js';
 import { toUnifiedMetrics } from './api/unified-metrics.js';
 import { createHub, createStreamRouter, StatusPublisher, type Hub, type SystemStatus } from './hub/index.js';
 import type { ExporterOptions } from './options.js';
-import type { Timer } from './scheduler/timer.js';
-import type { Fleet } from './simulator/index.js';
 import { EmbeddedStorage } from './tsdb/embedded/embedded-storage.js';
 import { backfill, Ingestor, type BackfillProgress } from './tsdb/ingest.js';
 import { RedisStorage } from './tsdb/redis/redis-storage.js';
 import type { Retention, Storage } from './tsdb/storage.js';
-import { systemClock, type Clock } from './util/clock.js';
+import { systemClock } from './util/clock.js';
 import type { Logger } from './util/logger.js';
 
 /** EXPORTER_VERSION is reported on system-status (kept in step with exporter/package.json). */
@@ -27,17 +25,14 @@ export const EXPORTER_VERSION = '0.1.0';
 /** STATUS_CHECK_MS is how often the system-status publisher looks for a change (it publishes at least every 30 s). */
 const STATUS_CHECK_MS = 5_000;
 
-/** ComposeParts are what composeExporter needs; clocks and timer default to the wall clock and setTimeout. */
-export interface ComposeParts {
-  readonly options: ExporterOptions;
-  readonly logger: Logger;
-  readonly registry: Registry;
-  readonly fleet: Fleet;
-  readonly clock?: Clock;
-  readonly wallClock?: Clock;
-  readonly timer?: Timer;
-  /** storage replaces the backend the options would open (tests hand in an in-memory store). */
-  readonly storage?: Storage;
+/**
+ * ComposeParts are the app's parts minus what composeExporter builds itself; `storage`, when given, replaces
+ * the backend the options would open (tests hand in an in-memory store).
+ */
+export interface ComposeParts extends Pick<
+  AppParts,
+  'options' | 'logger' | 'registry' | 'fleet' | 'clock' | 'wallClock' | 'timer' | 'storage'
+> {
   /** onBackfillProgress receives backfill progress (main.ts draws a bar on a terminal). */
   readonly onBackfillProgress?: (p: BackfillProgress) => void;
 }
