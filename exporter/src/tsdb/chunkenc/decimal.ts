@@ -180,24 +180,6 @@ function streamCost(zz: Float64Array, len: number): number {
   return bits;
 }
 
-/**
- * packedCost estimates the bits of zz[0, len) counting fixed-width blocks only: one pass, and close enough
- * to rank the difference orders (Rice then only makes the chosen one shorter).
- */
-function packedCost(zz: Float64Array, len: number): number {
-  let bits = 0;
-  for (let from = 0; from < len; from += BLOCK) {
-    const to = Math.min(len, from + BLOCK);
-    let max = 0;
-    for (let i = from; i < to; i++) {
-      const z = zz[i] ?? 0;
-      if (z > max) max = z;
-    }
-    bits += max === 0 ? 1 : BLOCK_HEADER_BITS + (to - from) * bitLen(max);
-  }
-  return bits;
-}
-
 /** writeStream bit-packs zz[0, len) block by block. */
 function writeStream(w: BitWriter, zz: Float64Array, len: number): void {
   for (let from = 0; from < len; from += BLOCK) {
@@ -319,6 +301,87 @@ function orderCost(
   return bits;
 }
 
+/**
+ * blockBits prices one block of the packed estimate (fixed-width blocks only: close enough to rank the
+ * difference orders; Rice then only makes the chosen one shorter) whose largest zig-zagged residual is `max`. */
+function blockBits(max: number, len: number): number {
+  return max === 0 ? 1 : BLOCK_HEADER_BITS + len * bitLen(max);
+}
+
+/**
+ * packedEstimates returns the packed estimate (orderCost with blockBits per block) of all four orders (Infinity for ORDER_DOD
+ * when n < 3) in two passes over m instead of four residual passes and four pricing passes: the first finds
+ * each order's GCD (and the deltas' mean for the bias), the second the per-block maxima of every order.
+ */
+function packedEstimates(m: Float64Array, n: number): number[] {
+  const m0 = m[0] ?? 0;
+  let gL = 0;
+  let gD = 0;
+  let gDD = 0;
+  let sum = 0;
+  let prevD = 0;
+  for (let i = 1; i < n; i++) {
+    const mi = m[i] ?? 0;
+    const d = mi - (m[i - 1] ?? 0);
+    sum += d;
+    if (gL !== 1) gL = gcd(Math.abs(mi - m0), gL);
+    if (gD !== 1) gD = gcd(Math.abs(d), gD);
+    if (i >= 2 && gDD !== 1) gDD = gcd(Math.abs(d - prevD), gDD);
+    prevD = d;
+  }
+  const len = n - 1;
+  const uL = gL === 0 ? 1 : gL;
+  const uD = gD === 0 ? 1 : gD;
+  const uDD = gDD === 0 ? 1 : gDD;
+  const extraB = len > 0 ? Math.round(sum / len / uD) : 0;
+  const bias = extraB * uD;
+  let bitsL = 0;
+  let bitsD = 0;
+  let bitsB = 0;
+  let bitsDD = 0;
+  let maxL = 0;
+  let maxD = 0;
+  let maxB = 0;
+  let maxDD = 0;
+  prevD = 0;
+  for (let j = 0; j < len; j++) {
+    const i = j + 1;
+    const mi = m[i] ?? 0;
+    const d = mi - (m[i - 1] ?? 0);
+    const zl = zigzag((mi - m0) / uL);
+    const zd = zigzag(d / uD);
+    const zb = zigzag((d - bias) / uD);
+    if (zl > maxL) maxL = zl;
+    if (zd > maxD) maxD = zd;
+    if (zb > maxB) maxB = zb;
+    if ((j + 1) % BLOCK === 0 || j === len - 1) {
+      const bl = (j % BLOCK) + 1;
+      bitsL += blockBits(maxL, bl);
+      bitsD += blockBits(maxD, bl);
+      bitsB += blockBits(maxB, bl);
+      maxL = 0;
+      maxD = 0;
+      maxB = 0;
+    }
+    if (i >= 2) {
+      const k = j - 1; // the dod stream's index
+      const zdd = zigzag((d - prevD) / uDD);
+      if (zdd > maxDD) maxDD = zdd;
+      if ((k + 1) % BLOCK === 0 || k === len - 2) {
+        bitsDD += blockBits(maxDD, (k % BLOCK) + 1);
+        maxDD = 0;
+      }
+    }
+    prevD = d;
+  }
+  return [
+    bitsL + uvarintBits(uL),
+    bitsD + uvarintBits(uD),
+    n < 3 ? Infinity : bitsDD + uvarintBits(uDD) + uvarintBits(zigzag((m[1] ?? 0) - m0)),
+    bitsB + uvarintBits(uD) + uvarintBits(zigzag(extraB)),
+  ];
+}
+
 /** varintBits returns the bits of a uvarint holding x. */
 function uvarintBits(x: number): number {
   return 8 * Math.max(1, Math.ceil(bitLen(x) / 7));
@@ -376,11 +439,7 @@ export function encodeDecimal(
 
   // Choose the difference order with the fewest bits: rank by the one-pass packed estimate, then price the
   // close contenders (within RANK_SLACK) exactly, Rice blocks included.
-  const estimates = [Infinity, Infinity, Infinity, Infinity];
-  for (let order = ORDER_LEVEL; order <= ORDER_BIASED_DELTA; order++) {
-    if (order === ORDER_DOD && n < 3) continue;
-    estimates[order] = orderCost(m, n, order, r, z, packedCost);
-  }
+  const estimates = packedEstimates(m, n);
   const floor = Math.min(...estimates);
   let bestOrder = estimates.indexOf(floor);
   let contenders = 0;
