@@ -43,7 +43,7 @@ export const DEFAULT_CODEC: ChunkCodec = {
   encode: (ts, vs, from, to) => {
     const b = SHARED_BUILDER;
     b.reset();
-    for (let i = from; i < to; i++) b.append(ts[i] ?? 0, vs[i] ?? 0);
+    b.appendMany(ts, vs, from, to);
     return b.finish();
   },
 };

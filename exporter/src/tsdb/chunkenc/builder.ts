@@ -83,6 +83,31 @@ export class LosslessChunkBuilder implements ChunkBuilder {
     if (this.tryDecimal) this.observeDecimal(v);
   }
 
+  /**
+   * appendMany adds ts[from, to) / vs[from, to) as `append` would sample by sample (same checks and errors),
+   * with one capacity check and bulk copies: the head encodes whole cut chunks this way.
+   */
+  appendMany(ts: Float64Array, vs: Float64Array, from: number, to: number): void {
+    const count = to - from;
+    let ok = this.n + count <= MAX_CHUNK_SAMPLES;
+    let prev = this.n > 0 ? (this.ts[this.n - 1] ?? 0) : -Infinity;
+    for (let i = from; i < to && ok; i++) {
+      const t = ts[i] ?? 0;
+      ok = t > prev && Number.isSafeInteger(t);
+      prev = t;
+    }
+    if (!ok) {
+      // Let append raise the same error at the same sample.
+      for (let i = from; i < to; i++) this.append(ts[i] ?? 0, vs[i] ?? 0);
+      return;
+    }
+    while (this.n + count > this.ts.length) this.grow();
+    this.ts.set(ts.subarray(from, to), this.n);
+    this.vs.set(vs.subarray(from, to), this.n);
+    this.n += count;
+    if (this.tryDecimal) for (let i = from; i < to; i++) this.observeDecimal(vs[i] ?? 0);
+  }
+
   /** observeDecimal records v's smallest exact scale (or that it has none). */
   private observeDecimal(v: number): void {
     const k = decimalScale(v, this.lastScale);

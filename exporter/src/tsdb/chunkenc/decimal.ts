@@ -81,6 +81,8 @@ function isDecimalAt(v: number, k: number): boolean {
  */
 export function decimalScale(v: number, hint = 0): number {
   if (v === 0) return 1 / v > 0 ? 0 : NOT_DECIMAL;
+  // Integers (counters, most gauges) are decimal at 0 whenever |v| fits: what the search below finds.
+  if (Number.isInteger(v) && v < MAX_SCALED && v > -MAX_SCALED) return 0;
   let top = DECIMAL_MAX_SCALE;
   const a = Math.abs(v); // NaN and ±Inf fail every comparison below and are rejected by isDecimalAt
   while (top > 0 && a * (POW10[top] ?? 1) >= MAX_SCALED) top--;
