@@ -123,6 +123,7 @@ function gcd(a: number, b: number): number {
 let scratchM = new Float64Array(256);
 let scratchR = new Float64Array(256);
 let scratchZ = new Float64Array(256);
+let scratchZv = new Float64Array(256);
 let scratchExc = new Uint8Array(256);
 
 function ensureScratch(n: number): void {
@@ -131,6 +132,7 @@ function ensureScratch(n: number): void {
   scratchM = new Float64Array(size);
   scratchR = new Float64Array(size);
   scratchZ = new Float64Array(size);
+  scratchZv = new Float64Array(size);
   scratchExc = new Uint8Array(size);
 }
 
@@ -287,7 +289,20 @@ function residuals(
   return { len, g: g === 0 ? 1 : g, extra };
 }
 
-/** orderCost prices coding m[0, n) as order-`order` differences with the given stream cost function. */
+/** Residuals is what residuals() returns: count, GCD and the order's header integer. */
+interface Residuals {
+  len: number;
+  g: number;
+  extra: number;
+}
+
+/** lastResiduals receives the residuals of the last orderCost call (its zig-zagged stream is left in z). */
+let lastResiduals: Residuals = { len: 0, g: 1, extra: 0 };
+
+/**
+ * orderCost prices coding m[0, n) as order-`order` differences with the given stream cost function, leaving
+ * the zig-zagged residual stream in z and its header in lastResiduals (the encoder writes the winner's).
+ */
 function orderCost(
   m: Float64Array,
   n: number,
@@ -296,8 +311,10 @@ function orderCost(
   z: Float64Array,
   cost: (zz: Float64Array, len: number) => number,
 ): number {
-  const { len, g, extra } = residuals(m, n, order, r);
+  const res = residuals(m, n, order, r);
+  const { len, g, extra } = res;
   for (let i = 0; i < len; i++) z[i] = zigzag((r[i] ?? 0) / g);
+  lastResiduals = res;
   let bits = cost(z, len) + uvarintBits(g);
   if (order === ORDER_DOD || order === ORDER_BIASED_DELTA) bits += uvarintBits(zigzag(extra));
   return bits;
@@ -447,14 +464,24 @@ export function encodeDecimal(
   let contenders = 0;
   for (const e of estimates) if (e <= floor * RANK_SLACK) contenders++;
   // A lone contender needs no exact pricing (the common case: it saves a Rice search per block and order).
+  // The winner's zig-zagged values are kept in zv (buffers swap) so they are not derived a second time.
   let bestBits = Infinity;
+  let best: Residuals | undefined;
+  let zv = scratchZv;
+  let zt = z;
   for (let order = ORDER_LEVEL; order <= ORDER_BIASED_DELTA && contenders > 1; order++) {
     if ((estimates[order] ?? Infinity) > floor * RANK_SLACK) continue;
-    const bits = orderCost(m, n, order, r, z, streamCost);
+    const bits = orderCost(m, n, order, r, zt, streamCost);
     if (bits < bestBits) {
       bestBits = bits;
       bestOrder = order;
+      best = lastResiduals;
+      [zv, zt] = [zt, zv];
     }
+  }
+  if (!best) {
+    best = residuals(m, n, bestOrder, r);
+    for (let i = 0; i < best.len; i++) zv[i] = zigzag((r[i] ?? 0) / best.g);
   }
 
   const w = WRITER;
@@ -467,7 +494,7 @@ export function encodeDecimal(
   w.writeByte(
     (bitsMode ? BITS_FLAG : k) | (bestOrder << ORDER_SHIFT) | (exceptions > 0 ? EXCEPTIONS_FLAG : 0),
   );
-  const { len, g, extra } = residuals(m, n, bestOrder, r);
+  const { len, g, extra } = best;
   w.writeUvarint(g);
   w.writeVarint(m[0] ?? 0);
   if (bestOrder === ORDER_DOD || bestOrder === ORDER_BIASED_DELTA) w.writeVarint(extra);
@@ -487,11 +514,10 @@ export function encodeDecimal(
 
   // Timestamp delta-of-deltas (|t| < 2^50, so exact), then the value residuals.
   for (let i = 2; i < n; i++) {
-    z[i - 2] = zigzag((ts[i] ?? 0) - 2 * (ts[i - 1] ?? 0) + (ts[i - 2] ?? 0));
+    zt[i - 2] = zigzag((ts[i] ?? 0) - 2 * (ts[i - 1] ?? 0) + (ts[i - 2] ?? 0));
   }
-  writeStream(w, z, Math.max(0, n - 2));
-  for (let i = 0; i < len; i++) z[i] = zigzag((r[i] ?? 0) / g);
-  writeStream(w, z, len);
+  writeStream(w, zt, Math.max(0, n - 2));
+  writeStream(w, zv, len);
   return w.bytes();
 }
 

@@ -35,8 +35,9 @@ async function fill(s: Storage): Promise<void> {
 }
 
 async function read(s: Storage, tier: Tier): Promise<SeriesData[]> {
-  const q = await s.querier(T0, T0 + SAMPLES * STEP);
-  const hints = tier === 'raw' ? undefined : { tier, aggregate: 'max' as const };
+  const end = T0 + SAMPLES * STEP;
+  const q = await s.querier(T0, end);
+  const hints = tier === 'raw' ? undefined : { start: T0, end, tier, aggregate: 'max' as const };
   const out = await q.select([{ type: '=', name: '__name__', value: 'm' }], hints);
   return out.sort((a, b) => (a.labels.k ?? '').localeCompare(b.labels.k ?? ''));
 }
