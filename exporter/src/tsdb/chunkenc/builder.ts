@@ -14,7 +14,7 @@ import {
   NOT_DECIMAL,
 } from './decimal.js';
 import { checkAppendTimestamp } from './timestamps.js';
-import { encodeXor, XOR_MAX_SAMPLES, XorChunk } from './xor.js';
+import { encodeXor, encodeXorWithin, XOR_MAX_SAMPLES, XorChunk } from './xor.js';
 
 /** MAX_CHUNK_SAMPLES is the most samples one chunk holds (the XOR fallback's uint16 count). */
 export const MAX_CHUNK_SAMPLES = XOR_MAX_SAMPLES;
@@ -167,13 +167,23 @@ export class LosslessChunkBuilder implements ChunkBuilder {
    * XOR chunk.
    */
   finish(): Chunk {
-    let best: Uint8Array | undefined;
-    for (const enc of this.encodings) {
-      if (enc !== Encoding.Decimal) {
-        const b = encodeLossless(enc, this.ts, this.vs, this.n);
-        if (b !== undefined && (best === undefined || b.length < best.length)) best = b;
-      }
+    const xor = this.encodings.includes(Encoding.XOR);
+    // Mostly decimal values: price the decimal candidates first, then XOR only up to the best of them (XOR
+    // keeps winning ties, as when it goes first). Otherwise XOR first, which prunes the decimal candidates.
+    if (this.tryDecimal && xor && this.nonDecimal * 2 <= this.n) {
+      const dec = this.bestDecimal(undefined);
+      const x = encodeXorWithin(this.ts, this.vs, this.n, dec?.length ?? Infinity);
+      return decodeLossless(x ?? dec ?? encodeXor(this.ts, this.vs, this.n));
     }
+    let best: Uint8Array | undefined;
+    if (xor) best = encodeXor(this.ts, this.vs, this.n);
+    // XOR applies to every input; it is the fallback when the caller excluded it and nothing else applied.
+    return decodeLossless(this.bestDecimal(best) ?? encodeXor(this.ts, this.vs, this.n));
+  }
+
+  /** bestDecimal returns the smallest decimal candidate if it is smaller than `best`, else `best`. */
+  private bestDecimal(start: Uint8Array | undefined): Uint8Array | undefined {
+    let best = start;
     if (this.tryDecimal) {
       for (const { k, exceptions } of this.decimalScales()) {
         if (best !== undefined && exceptions * EXCEPTION_MIN_BYTES >= best.length) continue;
@@ -186,8 +196,7 @@ export class LosslessChunkBuilder implements ChunkBuilder {
         if (b !== undefined && (best === undefined || b.length < best.length)) best = b;
       }
     }
-    // XOR applies to every input; it is the fallback when the caller excluded it and nothing else applied.
-    return decodeLossless(best ?? encodeXor(this.ts, this.vs, this.n));
+    return best;
   }
 
   /** reset empties the builder for the next chunk, keeping its buffers. */

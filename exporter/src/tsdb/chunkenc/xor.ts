@@ -48,6 +48,23 @@ function ctz32(x: number): number {
  * safe integers (builders check); n ≤ XOR_MAX_SAMPLES.
  */
 export function encodeXor(ts: ArrayLike<number>, vs: ArrayLike<number>, n: number = ts.length): Uint8Array {
+  return encodeXorWithin(ts, vs, n, Infinity) ?? new Uint8Array(0);
+}
+
+/** BUDGET_CHECK_MASK: encodeXorWithin compares its size to the budget every 16 samples. */
+const BUDGET_CHECK_MASK = 15;
+
+/**
+ * encodeXorWithin is encodeXor that gives up (returns undefined) once the chunk is sure to exceed
+ * `maxBytes`: a builder that already holds a smaller candidate need not finish an XOR encode.
+ */
+export function encodeXorWithin(
+  ts: ArrayLike<number>,
+  vs: ArrayLike<number>,
+  n: number,
+  maxBytes: number,
+): Uint8Array | undefined {
+  const maxBits = maxBytes * 8;
   if (n > XOR_MAX_SAMPLES) {
     throw new ChunkError('CHUNK_FULL', `an XOR chunk holds at most ${XOR_MAX_SAMPLES} samples, got ${n}`);
   }
@@ -69,6 +86,7 @@ export function encodeXor(ts: ArrayLike<number>, vs: ArrayLike<number>, n: numbe
   let leading = NO_WINDOW;
   let trailing = 0;
   for (let i = 1; i < n; i++) {
+    if ((i & BUDGET_CHECK_MASK) === 0 && w.bitLength() > maxBits) return undefined;
     t = ts[i] ?? 0;
     if (i === 1) {
       if (isFastTs(t) && isFastTs(t1)) w.writeUvarint(t - t1);
@@ -114,7 +132,7 @@ export function encodeXor(ts: ArrayLike<number>, vs: ArrayLike<number>, n: numbe
       writeShifted(w, xh, xl, trail, sig);
     }
   }
-  return w.bytes();
+  return w.bitLength() > maxBits ? undefined : w.bytes();
 }
 
 /** writeDod writes a delta-of-delta (|dod| < 2^31) in the smallest Prometheus bucket that holds it. */
