@@ -2,7 +2,8 @@
  * Backfill profile helper: `BENCH_HOURS=12 tsx bench/backfill-profile.ts` backfills that much history of the
  * default fleet into a fresh embedded store with a data dir (as `npm start` does) and prints wall and CPU
  * seconds and the process's RSS / heap after a GC. Run under `node --cpu-prof --import tsx` to profile the
- * store's ingest path; run with `--expose-gc` for a steadier heap figure.
+ * store's ingest path; run with `--expose-gc` for a steadier heap figure. Then reads one metric back (every
+ * series, whole window) through the on-disk chunks, cold and warm.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -33,8 +34,23 @@ const cpu = cpuS() - cpu0;
 (globalThis as { gc?: () => void }).gc?.();
 const mem = process.memoryUsage();
 const MB = 1024 * 1024;
+// Read-back through the on-disk chunks: every series of one metric over the whole window, cold then warm.
+const q = await store.querier(END - hours * HOUR_MS, END);
+const name = (await q.labelValues('__name__'))[0] ?? '';
+const readMs: number[] = [];
+let readSamples = 0;
+for (let i = 0; i < 2; i++) {
+  const t0 = performance.now();
+  const got = await q.select([{ type: '=', name: '__name__', value: name }]);
+  readMs.push(Math.round(performance.now() - t0));
+  readSamples = got.reduce((a, s) => a + s.timestamps.length, 0);
+}
 console.log(
   JSON.stringify({
+    read_metric: name,
+    read_samples: readSamples,
+    read_cold_ms: readMs[0],
+    read_warm_ms: readMs[1],
     hours,
     samples: bf.samples,
     wall_s: +wall.toFixed(2),
