@@ -2,6 +2,7 @@
  * The exporter's entry point and its only module with side effects: parse options (exit 2 on invalid
  * configuration), build the parts, start, and stop cleanly on SIGTERM/SIGINT (exit 0).
  */
+import type { App } from './app.js';
 import { composeExporter } from './compose.js';
 import { createSelfRegistry } from './metrics/self-metrics.js';
 import { ConfigError, helpText, parseOptions, type ExporterOptions } from './options.js';
@@ -88,14 +89,22 @@ async function main(): Promise<void> {
     logger,
     stepMs,
   });
-  const { app } = await composeExporter({
-    options,
-    logger,
-    registry,
-    fleet,
-    clock,
-    onBackfillProgress: progressReporter(logger),
-  });
+  let app: App;
+  try {
+    ({ app } = await composeExporter({
+      options,
+      logger,
+      registry,
+      fleet,
+      clock,
+      onBackfillProgress: progressReporter(logger),
+    }));
+  } catch (err) {
+    // The store could not be opened (Redis unreachable, a data dir we cannot write): say which, no stack.
+    const where = options.redisUrl !== undefined ? 'REDIS_URL / --redis-url' : 'DATA_DIR / --data-dir';
+    process.stderr.write(`cannot open the store (${where}): ${(err as Error).message}\n`);
+    process.exit(1);
+  }
 
   let signals = 0;
   const shutdown = (signal: string): void => {
