@@ -1,4 +1,5 @@
 import { gunzipSync } from 'node:zlib';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseExposition, promtoolCheckMetrics } from '../../test/exposition-parser.js';
 import type {
@@ -9,7 +10,7 @@ import type {
   ServerInfo,
   ServerSummary,
 } from '../simulator/types.js';
-import { ALL_SERVERS, FleetExposition } from './fleet-exposition.js';
+import { ALL_SERVERS, FleetExposition, writeDigits } from './fleet-exposition.js';
 import { OPENMETRICS_EOF } from './text-format.js';
 
 const FAMILIES: FamilyDesc[] = [
@@ -195,5 +196,20 @@ describe('FleetExposition', () => {
     const exp = new FleetExposition(layout);
     expect(() => exp.body(ALL_SERVERS, 'text')).toThrow(/no frame/);
     expect(() => exp.update({ t: 0, values: new Float64Array(3), summaries: [] })).toThrow(/3 values/);
+  });
+});
+
+describe('writeDigits', () => {
+  it('writes exactly what String() prints for every integer it is used for', () => {
+    const buf = Buffer.alloc(32);
+    const check = (x: number): void => {
+      const end = writeDigits(buf, 3, x);
+      expect(buf.toString('latin1', 3, end)).toBe(String(x));
+    };
+    for (const x of [0, 1, 9, 10, 99, 100, 101, 65536, 999_999_999_999_999, 123_456_789_012_345]) check(x);
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }), (n) => check(n % 1e15)),
+      { numRuns: 2_000 },
+    );
   });
 });

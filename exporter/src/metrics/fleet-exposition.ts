@@ -15,6 +15,8 @@ const gzipAsync = promisify(gzipCallback);
 /** MAX_VALUE_CHARS is the longest text formatValue produces: `-1.2345678901234567e-308` is 24 ASCII characters. */
 const MAX_VALUE_CHARS = 24;
 const NEWLINE = 0x0a;
+/** ZERO is the ASCII code of the digit 0. */
+const ZERO = 0x30;
 
 /** Body is one rendered exposition: the bytes and how many series it holds. */
 export interface Body {
@@ -167,8 +169,13 @@ export class FleetExposition {
         const end = ranges[at + 1] ?? 0;
         for (let k = ranges[at] ?? 0; k < end; k++) {
           pos += prefixBytes.copy(out, pos, prefixAt[k], prefixAt[k + 1]);
-          const v = formatValue(values[k] ?? Number.NaN);
-          for (let c = 0; c < v.length; c++) out[pos++] = v.charCodeAt(c);
+          const x = values[k] ?? Number.NaN;
+          if (x >= 0 && x < MAX_FAST_INTEGER && Math.floor(x) === x) {
+            pos = writeDigits(out, pos, x);
+          } else {
+            const v = formatValue(x);
+            for (let c = 0; c < v.length; c++) out[pos++] = v.charCodeAt(c);
+          }
           out[pos++] = NEWLINE;
           series++;
         }
@@ -178,6 +185,28 @@ export class FleetExposition {
     }
     return { bytes: out.subarray(0, pos), series };
   }
+}
+
+/**
+ * MAX_FAST_INTEGER bounds the integers written digit by digit: below 1e15 every integer double is exact and
+ * String() prints it as plain digits, so both paths give the same bytes.
+ */
+const MAX_FAST_INTEGER = 1e15;
+
+/**
+ * writeDigits writes a non-negative integer's decimal digits at `pos` and returns the end. Counters, byte
+ * gauges and bucket counts are most series: this skips a string allocation per sample on the hot path.
+ */
+export function writeDigits(out: Buffer, pos: number, x: number): number {
+  let digits = 1;
+  for (let p = 10; p <= x; p *= 10) digits++;
+  const end = pos + digits;
+  for (let i = end - 1; i >= pos; i--) {
+    const q = Math.floor(x / 10);
+    out[i] = ZERO + (x - q * 10);
+    x = q;
+  }
+  return end;
 }
 
 /** familyHeader is a family's HELP/TYPE (and OpenMetrics UNIT) lines in one format. */
