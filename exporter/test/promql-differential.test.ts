@@ -255,6 +255,25 @@ function diff(ours: Envelope, theirs: Envelope, ordered: boolean): string | unde
   return undefined;
 }
 
+/**
+ * selectedValues lists, per timestamp, the sorted values a result holds: what topk/bottomk selected, whichever
+ * series carried them. Prometheus breaks ties in topk/bottomk by the shape of its heap (unspecified), and the
+ * fleet's 2-decimal gauges tie often, so for those two a different series with an equal value is no error.
+ */
+function selectedValues(r: Envelope): string {
+  const at = new Map<number, number[]>();
+  for (const s of (r.data?.result ?? []) as Sample[]) {
+    for (const [t, v] of s.value ? [s.value] : (s.values ?? [])) {
+      const list = at.get(t) ?? [];
+      list.push(Number(v));
+      at.set(t, list);
+    }
+  }
+  return JSON.stringify(
+    [...at.entries()].sort((x, y) => x[0] - y[0]).map(([t, vs]) => [t, vs.sort((x, y) => x - y)]),
+  );
+}
+
 let prom: PrometheusPeer;
 let ours: ApiPeer;
 let store: EmbeddedStorage;
@@ -298,7 +317,9 @@ describe('PromQL differential test against Prometheus 2.42', () => {
           get(ours.base, path, { query, ...params }),
           get(prom.base, path, { query, ...params }),
         ]);
-        const why = diff(a, b, path === 'query' && /^sort/.test(query));
+        let why = diff(a, b, path === 'query' && /^sort/.test(query));
+        if (why && /^(topk|bottomk)\b/.test(query) && selectedValues(a) === selectedValues(b))
+          why = undefined;
         if (why) disagreements.push(`${path} ${query}: ${why}`);
         else agreed++;
       }
