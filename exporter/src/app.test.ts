@@ -13,38 +13,10 @@ import { DEFAULT_OPTIONS, type ExporterOptions } from './options.js';
 import { Fleet } from './simulator/index.js';
 import { ManualClock } from './util/clock.js';
 import { silentLogger } from './util/logger.js';
+import { SEED_FAMILIES } from '../test/seed-families.js';
 
 const T0 = Date.UTC(2026, 10, 26, 12, 0, 0);
 const TOKEN = 'test-token';
-
-/** SEED_FAMILIES are the text-format family names shared/SEED.md lists (counters with `_total`). */
-const SEED_FAMILIES = [
-  'openmanager_cpu_usage_percent',
-  'openmanager_cpu_load_average_1m',
-  'openmanager_cpu_load_average_5m',
-  'openmanager_cpu_load_average_15m',
-  'openmanager_cpu_context_switches_total',
-  'openmanager_memory_usage_percent',
-  'openmanager_memory_used_bytes',
-  'openmanager_memory_total_bytes',
-  'openmanager_memory_available_bytes',
-  'openmanager_swap_used_bytes',
-  'openmanager_disk_usage_percent',
-  'openmanager_disk_read_bytes_total',
-  'openmanager_disk_write_bytes_total',
-  'openmanager_disk_read_ops_total',
-  'openmanager_disk_write_ops_total',
-  'openmanager_network_receive_bytes_total',
-  'openmanager_network_transmit_bytes_total',
-  'openmanager_network_receive_packets_total',
-  'openmanager_network_transmit_packets_total',
-  'openmanager_network_receive_errors_total',
-  'openmanager_network_transmit_drops_total',
-  'openmanager_service_up',
-  'openmanager_http_request_duration_seconds',
-  'openmanager_http_requests_total',
-  'openmanager_scenario_active',
-];
 
 interface Harness {
   app: App;

@@ -14,39 +14,11 @@ import { createSelfRegistry } from '../src/metrics/self-metrics.js';
 import { DEFAULT_OPTIONS } from '../src/options.js';
 import { Fleet } from '../src/simulator/index.js';
 import { silentLogger } from '../src/util/logger.js';
+import { SEED_SERIES } from './seed-families.js';
 
 const PROMETHEUS = '/usr/bin/prometheus';
 const TOKEN = 'prom-test';
 const DOWN_SERVER = 'db-01';
-
-/** The seed's families as Prometheus stores them (histograms by their `_bucket` series). */
-const SEED_SERIES = [
-  'openmanager_cpu_usage_percent',
-  'openmanager_cpu_load_average_1m',
-  'openmanager_cpu_load_average_5m',
-  'openmanager_cpu_load_average_15m',
-  'openmanager_cpu_context_switches_total',
-  'openmanager_memory_usage_percent',
-  'openmanager_memory_used_bytes',
-  'openmanager_memory_total_bytes',
-  'openmanager_memory_available_bytes',
-  'openmanager_swap_used_bytes',
-  'openmanager_disk_usage_percent',
-  'openmanager_disk_read_bytes_total',
-  'openmanager_disk_write_bytes_total',
-  'openmanager_disk_read_ops_total',
-  'openmanager_disk_write_ops_total',
-  'openmanager_network_receive_bytes_total',
-  'openmanager_network_transmit_bytes_total',
-  'openmanager_network_receive_packets_total',
-  'openmanager_network_transmit_packets_total',
-  'openmanager_network_receive_errors_total',
-  'openmanager_network_transmit_drops_total',
-  'openmanager_service_up',
-  'openmanager_http_requests_total',
-  'openmanager_http_request_duration_seconds_bucket',
-  'openmanager_scenario_active',
-];
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -183,7 +155,7 @@ scrape_configs:
       const set = new Set(r.map((s) => s.metric.__name__));
       return SEED_SERIES.every((n) => set.has(n)) ? set : undefined;
     });
-    expect([...names].sort()).toEqual(expect.arrayContaining(SEED_SERIES));
+    expect([...names].sort()).toEqual(expect.arrayContaining([...SEED_SERIES]));
     const servers = await query(
       'count by (server) (openmanager_memory_total_bytes{job="openmanager-metrics"})',
     );

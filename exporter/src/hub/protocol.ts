@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import type { UnifiedMetrics } from '../api/unified-metrics.js';
-import type { Scenario, ServerStatus } from '../simulator/types.js';
+import { SCENARIO_KINDS, type Scenario, type ServerStatus } from '../simulator/types.js';
 import type { StorageHealth } from '../tsdb/storage.js';
 
 /**
@@ -129,16 +129,7 @@ export const systemStatusSchema = z.object({
 /** SystemStatus is the `system-status` payload. */
 export type SystemStatus = z.infer<typeof systemStatusSchema>;
 
-const scenarioKindSchema = z.enum([
-  'cpu_spike',
-  'memory_leak',
-  'disk_fill',
-  'network_saturation',
-  'service_crash',
-  'latency_degradation',
-  'cascading_failure',
-  'server_down',
-]);
+const scenarioKindSchema = z.enum(SCENARIO_KINDS);
 
 /** scenarioSchema validates a failure scenario (simulator/types.ts Scenario) as sent on `alerts`. */
 export const scenarioSchema: z.ZodType<Scenario> = z.object({

@@ -5,19 +5,16 @@
  * values by offset and never touches labels on the hot path.
  */
 import { METRIC_NAME } from '../util/labels.js';
-import type { FamilyDesc, FleetLayout, ScenarioKind, SeriesDesc, ServerInfo } from './types.js';
+import {
+  SCENARIO_KINDS,
+  type FamilyDesc,
+  type FleetLayout,
+  type SeriesDesc,
+  type ServerInfo,
+} from './types.js';
 
-/** SCENARIO_KINDS lists every scenario kind, in the order of the `openmanager_scenario_active` series. */
-export const SCENARIO_KINDS: readonly ScenarioKind[] = [
-  'cpu_spike',
-  'memory_leak',
-  'disk_fill',
-  'network_saturation',
-  'service_crash',
-  'latency_degradation',
-  'cascading_failure',
-  'server_down',
-];
+/** SCENARIO_KINDS is re-exported here beside the layout whose scenario series follow its order. */
+export { SCENARIO_KINDS };
 
 /** HTTP_METHODS are the `method` label values of the HTTP families (reads and writes). */
 export const HTTP_METHODS = ['GET', 'POST'] as const;

@@ -66,7 +66,7 @@ export interface ScenarioSpec {
 }
 
 const specSchema = z.strictObject({
-  kind: z.enum(SCENARIO_KINDS as [ScenarioKind, ...ScenarioKind[]], {
+  kind: z.enum(SCENARIO_KINDS, {
     message: `kind must be one of ${SCENARIO_KINDS.join(', ')}`,
   }),
   server: z.string({ message: 'server must be a server id' }).min(1, 'server must be a server id'),
@@ -117,7 +117,7 @@ export interface ScenarioEntry {
 
 const persistedEntry = z.object({
   id: z.string(),
-  kind: z.enum(SCENARIO_KINDS as [ScenarioKind, ...ScenarioKind[]]),
+  kind: z.enum(SCENARIO_KINDS),
   server: z.string(),
   start: z.number(),
   end: z.number(),

@@ -83,16 +83,20 @@ export interface FleetFrame {
   readonly summaries: readonly ServerSummary[];
 }
 
+/** SCENARIO_KINDS lists every scenario kind, in the order of the `openmanager_scenario_active` series. */
+export const SCENARIO_KINDS = [
+  'cpu_spike',
+  'memory_leak',
+  'disk_fill',
+  'network_saturation',
+  'service_crash',
+  'latency_degradation',
+  'cascading_failure',
+  'server_down',
+] as const;
+
 /** ScenarioKind names a failure scenario. */
-export type ScenarioKind =
-  | 'cpu_spike'
-  | 'memory_leak'
-  | 'disk_fill'
-  | 'network_saturation'
-  | 'service_crash'
-  | 'latency_degradation'
-  | 'cascading_failure'
-  | 'server_down';
+export type ScenarioKind = (typeof SCENARIO_KINDS)[number];
 
 /** Scenario is one failure episode: the ground truth later features (alerts, anomaly analysis) are scored on. */
 export interface Scenario {
