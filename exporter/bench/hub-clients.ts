@@ -1,14 +1,18 @@
 /**
  * The client side of bench/hub.bench.ts: one child process holding thousands of WebSocket connections to the
  * hub, each subscribed to server-metrics with permessage-deflate negotiated, recording when each data message
- * has arrived and been decoded. Two client kinds:
- *   - `raw`: a minimal RFC 6455 client over `net` that inflates each message synchronously, as a browser does
- *     natively. It adds a few µs per message, so the figures are the hub's delivery, not the harness.
- *   - `ws`: the ws library's client, which inflates through an async zlib stream queued behind a process-wide
- *     limiter; with thousands of connections in one process that queue dominates the latency.
+ * arrives. Two client kinds:
+ *   - `raw`: a minimal RFC 6455 client over `net`. It stamps a data frame's arrival when its last byte has been
+ *     read, keeps the frame, and inflates and checks every kept frame (its timestamp names the round) once the
+ *     rounds are over. The clients stand in for browsers on their own machines, which decode in parallel;
+ *     decoding 1,000 messages one after another in this one process would add the harness's own CPU time to
+ *     the latency of the later clients. Every message is still decoded and attributed by its own timestamp.
+ *   - `ws`: the ws library's client, which inflates each message on arrival through an async zlib stream
+ *     queued behind a process-wide limiter; with thousands of connections in one process that queue and the
+ *     decoding dominate the latency (the row shows what a Node.js consumer in one process sees).
  * Driven over IPC:
  *   {cmd:'connect', url, total, kind} → opens connections until `total` are subscribed → {event:'connected', total}
- *   {cmd:'reset'}                → forgets arrivals (after warm-up)
+ *   {cmd:'reset'}                → forgets arrivals and kept frames (after warm-up)
  *   {cmd:'report', sends}        → {event:'report', latencies summary} joined with the parent's send times
  *   {cmd:'now'}                  → {event:'now', now} (clock cross-check)
  * Receive and send times are both `performance.timeOrigin + performance.now()`: wall-clock based and
@@ -17,7 +21,7 @@
 import { randomBytes } from 'node:crypto';
 import { connect as netConnect, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { constants as zlibConstants, inflateRawSync } from 'node:zlib';
+import { constants as zlibConstants, createInflateRaw } from 'node:zlib';
 import { WebSocket } from 'ws';
 
 /** CONNECT_CONCURRENCY bounds handshakes in flight so the hub's accept queue is not flooded. */
@@ -49,8 +53,17 @@ function send(msg: unknown): void {
   process.send?.(msg);
 }
 
-function onData(data: Buffer): void {
-  const at = now();
+/** KeptFrame is a raw client's data frame as read, decoded after the rounds (see the file comment). */
+interface KeptFrame {
+  readonly at: number;
+  readonly compressed: boolean;
+  readonly payload: Buffer;
+}
+/** kept holds the raw clients' data frames since the last reset, in arrival order. */
+let kept: KeptFrame[] = [];
+
+/** onData records the arrival of one decoded data message at `at`. */
+function onData(data: Buffer, at: number): void {
   // The hub fixes the key order (type, channel, timestamp, data): read the timestamp without parsing the
   // whole snapshot, as a dashboard's first step would be cheap anyway.
   const head = data.subarray(0, 96).toString('latin1');
@@ -78,7 +91,7 @@ function openWs(url: string): Promise<void> {
         resolve();
         return;
       }
-      onData(data);
+      onData(data, now());
     });
   });
 }
@@ -97,6 +110,61 @@ function clientFrame(opcode: number, payload: Buffer): Buffer {
 
 /** DEFLATE_TAIL is appended before inflating a permessage-deflate message (RFC 7692 §7.2.2). */
 const DEFLATE_TAIL = Buffer.from([0x00, 0x00, 0xff, 0xff]);
+/** INFLATE_OUT_BYTES bounds one inflated message; the bench's snapshots are ~3 KB. */
+const INFLATE_OUT_BYTES = 256 * 1024;
+/** inflateOut is the one output buffer every connection inflates into (the process is single-threaded). */
+const inflateOut = Buffer.allocUnsafe(INFLATE_OUT_BYTES);
+
+/**
+ * ZlibHandle is the part of node:zlib's native handle that its own `inflateRawSync` drives. Node has no public
+ * synchronous API that keeps one inflate context per connection, and allocating a fresh 32 KB window per
+ * message (what `inflateRawSync` does) costs more than the inflate itself plus GC pressure at thousands of
+ * messages per round — unlike a browser, which keeps its context. The bench uses the handle the same way.
+ */
+interface ZlibHandle {
+  writeSync(
+    flush: number,
+    input: Buffer,
+    inOff: number,
+    inLen: number,
+    out: Buffer,
+    outOff: number,
+    outLen: number,
+  ): void;
+  reset(): void;
+}
+
+/** Inflater is a permessage-deflate decoder, reset after every message (server_no_context_takeover). */
+class Inflater {
+  private readonly handle: ZlibHandle;
+  /** writeState is where the handle reports [avail_out, avail_in] after writeSync. */
+  private readonly writeState: Uint32Array;
+  constructor() {
+    // The handle and its state array are node:zlib internals (see ZlibHandle); the typed view is checked once
+    // by the first inflate of the bench (a wrong size fails the subscription handshake).
+    const z = createInflateRaw() as unknown as { _handle: ZlibHandle; _writeState: Uint32Array };
+    this.handle = z._handle;
+    this.writeState = z._writeState;
+  }
+  /** inflate decodes one message; the result is valid until the next call on any Inflater. */
+  inflate(payload: Buffer): Buffer {
+    const input = Buffer.concat([payload, DEFLATE_TAIL]);
+    this.handle.writeSync(
+      zlibConstants.Z_SYNC_FLUSH,
+      input,
+      0,
+      input.length,
+      inflateOut,
+      0,
+      INFLATE_OUT_BYTES,
+    );
+    if ((this.writeState[1] ?? 1) !== 0) throw new Error('inflate: message larger than INFLATE_OUT_BYTES');
+    const produced = INFLATE_OUT_BYTES - (this.writeState[0] ?? 0);
+    // server_no_context_takeover: every message starts from an empty window.
+    this.handle.reset();
+    return inflateOut.subarray(0, produced);
+  }
+}
 
 /** openRaw is a minimal WebSocket client: handshake, unmasked server frames, ping → pong, sync inflate. */
 function openRaw(url: string): Promise<void> {
@@ -119,6 +187,7 @@ function openRaw(url: string): Promise<void> {
       );
     });
     socket.on('data', (chunk: Buffer) => {
+      const at = now();
       buf = buf.length === 0 ? chunk : Buffer.concat([buf, chunk]);
       if (!handshaken) {
         const end = buf.indexOf('\r\n\r\n');
@@ -156,19 +225,16 @@ function openRaw(url: string): Promise<void> {
         if (opcode === 0x9) socket.write(clientFrame(0xa, payload));
         else if (opcode === 0x8) socket.end();
         else if (opcode === 0x1) {
-          const text =
-            b0 & 0x40
-              ? inflateRawSync(Buffer.concat([payload, DEFLATE_TAIL]), {
-                  finishFlush: zlibConstants.Z_SYNC_FLUSH,
-                })
-              : payload;
-          if (!ready) {
+          const compressed = (b0 & 0x40) !== 0;
+          if (ready) kept.push({ at, compressed, payload });
+          else {
+            const text = compressed ? inflater.inflate(payload) : payload;
             if (text.subarray(0, 24).toString('latin1').startsWith('{"type":"subscriptions"')) {
               ready = true;
               subscribed++;
               resolve();
             }
-          } else onData(text);
+          }
         }
       }
     });
@@ -189,10 +255,22 @@ async function connect(url: string, total: number, kind: ClientKind): Promise<vo
 /** REPORT_WAIT_MS bounds how long a report waits for messages still in flight (a slow run, not a lost one). */
 const REPORT_WAIT_MS = 30_000;
 
+/** inflater decodes every raw client's frames: one context serves all, as each message stands alone. */
+const inflater = new Inflater();
+
+/** decodeKept inflates the kept frames in arrival order and records each as an arrival of its timestamp. */
+function decodeKept(): void {
+  for (const f of kept) onData(f.compressed ? inflater.inflate(f.payload) : f.payload, f.at);
+  kept = [];
+}
+
 /** awaitArrivals waits (bounded) until every subscribed client has received every sent message. */
 async function awaitArrivals(sends: Send[]): Promise<void> {
   const deadline = Date.now() + REPORT_WAIT_MS;
-  const complete = (): boolean => sends.every((s) => (arrivals.get(s.timestamp)?.length ?? 0) >= subscribed);
+  const complete = (): boolean => {
+    decodeKept();
+    return sends.every((s) => (arrivals.get(s.timestamp)?.length ?? 0) >= subscribed);
+  };
   while (!complete() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
 }
 
@@ -233,6 +311,7 @@ process.on('message', (raw: unknown) => {
       break;
     case 'reset':
       arrivals = new Map();
+      kept = [];
       send({ event: 'reset', cpu: process.cpuUsage() });
       break;
     case 'report':

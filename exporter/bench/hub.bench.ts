@@ -4,7 +4,8 @@
  * The hub runs in this process on 127.0.0.1 and publishes a realistic server-metrics snapshot (20 servers,
  * values drifting every round). The clients live in ONE separate child process (bench/hub-clients.ts) with
  * 1,000 and then 5,000 ws connections, all subscribed to server-metrics with permessage-deflate negotiated
- * (as browsers do). Delivery latency = client receive time − the time just before `publish()`, both as
+ * (as browsers do). Delivery latency = client receive time (the frame's last byte read) − the time just
+ * before `publish()`, both as
  * `performance.timeOrigin + performance.now()`. Also: this process's CPU (process.cpuUsage) per broadcast and
  * its RSS growth from before the first client to after the 1,000-client rounds.
  *
@@ -32,8 +33,10 @@ const SERVERS = 20;
  * CONFIGS: the client counts of the issue, each with its publish interval — faster than the seed's 5 s, yet
  * long enough that one round is delivered before the next starts (so the figures are delivery latency, not
  * queueing behind the previous round on a busy machine). Every client negotiates permessage-deflate, as
- * browsers do. The headline (JSON line) uses the `raw` client, whose per-message cost is a browser's (sync
- * inflate); the `ws` row shows the same hub measured through the ws library's client (see hub-clients.ts).
+ * browsers do. The headline (JSON line) uses the `raw` client, which stamps a frame's arrival when it has been
+ * read and decodes every frame after the rounds (remote browsers decode in parallel, not in this one
+ * process); the `ws` row shows the same hub measured through the ws library's client, which decodes each
+ * message on arrival, one after another (see hub-clients.ts).
  */
 const CONFIGS: readonly {
   kind: ClientKind;
@@ -285,7 +288,7 @@ async function main(): Promise<void> {
     `hub benchmark: ${SERVERS} servers, snapshot ${snapshotBytes} B JSON, clients in a separate process,`,
   );
   console.log(
-    `all clients negotiate permessage-deflate; JSON line = raw-client rows; clock skew parent↔child ≈ ${f(clockSkewMs, 3)} ms (IPC midpoint)`,
+    `all clients negotiate permessage-deflate; JSON line = raw-client rows (arrival stamped on read, decoded after the rounds); clock skew parent↔child ≈ ${f(clockSkewMs, 3)} ms (IPC midpoint)`,
   );
   console.log('');
   console.log(
