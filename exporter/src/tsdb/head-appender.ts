@@ -34,6 +34,22 @@ const INITIAL_BATCH_CAPACITY = 1024;
  */
 const SORT_THRESHOLD = 4096;
 
+/**
+ * MAX_ENCODING_BATCHES bounds how many of the head's 8 MiB deferred batches may be encoding when a deferring
+ * commit returns: 8 is about two 2 h boundaries of the 20-server fleet, so the next frames are generated and
+ * applied while the encoder catches up, with at most ~64 MiB of cut samples waiting.
+ */
+const MAX_ENCODING_BATCHES = 6;
+
+/** HeadAppenderOptions tunes a HeadAppender. */
+export interface HeadAppenderOptions {
+  /**
+   * deferEncoding lets the head encode the chunks a commit cuts on its encoder (another thread) while the
+   * caller goes on: for bulk appends, whose chunks are durable only after a snapshot, which settles them.
+   */
+  readonly deferEncoding?: boolean;
+}
+
 /** HeadAppender implements Appender on top of a Head and a CommitHook; reusable after commit/rollback. */
 export class HeadAppender implements Appender {
   private refs = new Uint32Array(INITIAL_BATCH_CAPACITY);
@@ -47,6 +63,7 @@ export class HeadAppender implements Appender {
     private readonly head: Head,
     private readonly hook: CommitHook,
     private readonly beforeApply?: () => void,
+    private readonly opts: HeadAppenderOptions = {},
   ) {}
 
   /** append buffers one sample; a 0 or unknown ref is resolved (or created) from `labels`. */
@@ -82,49 +99,56 @@ export class HeadAppender implements Appender {
     const n = this.n;
     const { refs, ts, vs } = this;
     const head = this.head;
-    if (n >= SORT_THRESHOLD) {
-      // Apply series by series (stable, so each series keeps its own order); the hook gets that order too.
-      const order = this.sortedOrder(n);
-      const sr = new Uint32Array(n);
-      const st = new Float64Array(n);
-      const sv = new Float64Array(n);
-      for (let j = 0; j < n; j++) {
-        const i = order[j] ?? 0;
-        const ref = refs[i] ?? 0;
-        const t = ts[i] ?? 0;
-        const v = vs[i] ?? 0;
-        const status = head.append(ref, t, v);
-        if (status === AppendStatus.Ok) {
-          sr[appended] = ref;
-          st[appended] = t;
-          sv[appended] = v;
-          appended++;
-        } else if (status === AppendStatus.Duplicate) duplicate++;
-        else outOfOrder++;
+    const defer = this.opts.deferEncoding === true;
+    if (defer) head.beginDeferred();
+    try {
+      if (n >= SORT_THRESHOLD) {
+        // Apply series by series (stable, so each series keeps its own order); the hook gets that order too.
+        const order = this.sortedOrder(n);
+        const sr = new Uint32Array(n);
+        const st = new Float64Array(n);
+        const sv = new Float64Array(n);
+        for (let j = 0; j < n; j++) {
+          const i = order[j] ?? 0;
+          const ref = refs[i] ?? 0;
+          const t = ts[i] ?? 0;
+          const v = vs[i] ?? 0;
+          const status = head.append(ref, t, v);
+          if (status === AppendStatus.Ok) {
+            sr[appended] = ref;
+            st[appended] = t;
+            sv[appended] = v;
+            appended++;
+          } else if (status === AppendStatus.Duplicate) duplicate++;
+          else outOfOrder++;
+        }
+        refs.set(sr.subarray(0, appended));
+        ts.set(st.subarray(0, appended));
+        vs.set(sv.subarray(0, appended));
+      } else {
+        for (let i = 0; i < n; i++) {
+          const ref = refs[i] ?? 0;
+          const t = ts[i] ?? 0;
+          const v = vs[i] ?? 0;
+          const status = head.append(ref, t, v);
+          if (status === AppendStatus.Ok) {
+            // Compact accepted samples in place: the hook sees only what the head took.
+            refs[appended] = ref;
+            ts[appended] = t;
+            vs[appended] = v;
+            appended++;
+          } else if (status === AppendStatus.Duplicate) duplicate++;
+          else outOfOrder++;
+        }
       }
-      refs.set(sr.subarray(0, appended));
-      ts.set(st.subarray(0, appended));
-      vs.set(sv.subarray(0, appended));
-    } else {
-      for (let i = 0; i < n; i++) {
-        const ref = refs[i] ?? 0;
-        const t = ts[i] ?? 0;
-        const v = vs[i] ?? 0;
-        const status = head.append(ref, t, v);
-        if (status === AppendStatus.Ok) {
-          // Compact accepted samples in place: the hook sees only what the head took.
-          refs[appended] = ref;
-          ts[appended] = t;
-          vs[appended] = v;
-          appended++;
-        } else if (status === AppendStatus.Duplicate) duplicate++;
-        else outOfOrder++;
-      }
+    } finally {
+      if (defer) head.endDeferred();
     }
     this.n = 0;
     if (appended > 0) head.metrics.appendedSamples.inc(appended);
     const newSeries = head.drainNewSeries();
     if (appended > 0 || newSeries.length > 0) await this.hook({ newSeries, refs, ts, vs, n: appended });
+    if (defer) await head.backpressure(MAX_ENCODING_BATCHES);
     return { appended, outOfOrder, duplicate };
   }
 

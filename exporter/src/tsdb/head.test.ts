@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { Registry } from 'prom-client';
 import type { Chunk } from './chunkenc/chunk.js';
 import { DEFAULT_CODEC } from './codec.js';
+import { encodeBatch, type EncodeRequest, type EncodeResponse } from './encode-batch.js';
+import type { BatchEncoder } from './encode-pool.js';
 import { AppendStatus, Head, type HeadSink } from './head.js';
 import { ByteReader, ByteWriter } from './bytes.js';
 import { TsdbMetrics } from './metrics.js';
@@ -120,5 +122,94 @@ describe('Head', () => {
     const r = new SampleBuffer();
     h2.readRollup(ref, '1m', AGG_INDEX.count, 0, 5000, r);
     expect(Array.from(r.vs.subarray(0, r.n))).toEqual([1]);
+  });
+});
+
+/** HeldEncoder encodes in-thread but only when released, so a test sees cuts while they are in flight. */
+class HeldEncoder implements BatchEncoder {
+  held: { req: EncodeRequest; resolve: (r: EncodeResponse) => void }[] = [];
+  encode(req: EncodeRequest): Promise<EncodeResponse> {
+    return new Promise((resolve) => this.held.push({ req, resolve }));
+  }
+  assist(): boolean {
+    return false;
+  }
+  release(): void {
+    for (const h of this.held.splice(0)) h.resolve(encodeBatch(h.req));
+  }
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+describe('Head with deferred encoding', () => {
+  it('hands the sink the same chunks in the same order, and reads see cuts while they encode', async () => {
+    const plain = newHead();
+    const encoder = new HeldEncoder();
+    const sink = new RecordingSink();
+    const head = new Head({ codec: DEFAULT_CODEC, sink, encoder });
+    const refs = [0, 1, 2].map((i) => [
+      plain.head.getOrCreate({ i: `${i}` }),
+      head.getOrCreate({ i: `${i}` }),
+    ]);
+    const value = (i: number, t: number) => (i === 2 ? Math.sin(t) : Math.round(t / 1000 + i * 7) / 100);
+    let t = 1.5 * H;
+    // Each round is one deferred apply (a bulk commit) of 30 min; cuts happen at the 2 h boundaries.
+    for (let round = 0; round < 12; round++) {
+      head.beginDeferred();
+      for (const end = t + 0.5 * H; t < end; t += 15_000) {
+        refs.forEach(([a, b], i) => {
+          plain.head.append(a!, t, value(i, t));
+          head.append(b!, t, value(i, t));
+        });
+      }
+      head.endDeferred();
+      if (round === 5) {
+        // In flight: nothing stored yet, yet every sample and bucket reads back.
+        expect(head.pendingCuts).toBeGreaterThan(0);
+        expect(sink.raw.length).toBeGreaterThan(0);
+        expect(sink.raw.length).toBeLessThan(plain.sink.raw.length);
+        for (const [a, b] of refs) {
+          const want = new SampleBuffer();
+          for (const c of plain.sink.raw.filter((c) => c.ref === a)) readChunkInto(c.chunk, 0, t, want);
+          plain.head.readRaw(a!, 0, t, want);
+          const got = new SampleBuffer();
+          for (const c of sink.raw.filter((c) => c.ref === b)) readChunkInto(c.chunk, 0, t, got);
+          head.readRaw(b!, 0, t, got);
+          expect(got.toSeriesData({}).values).toEqual(want.toSeriesData({}).values);
+          const oldest = (h: Head, k: RecordingSink, ref: number) =>
+            Math.min(h.openMinTime(ref), ...k.raw.filter((c) => c.ref === ref).map((c) => c.minT));
+          expect(oldest(head, sink, b!)).toBe(oldest(plain.head, plain.sink, a!));
+          const wantR = new SampleBuffer();
+          for (const c of plain.sink.rollups.filter((c) => c.ref === a && c.chunk.tier === '1m'))
+            readChunkInto(c.chunk.chunks[AGG_INDEX.max]!, 0, t, wantR);
+          plain.head.readRollup(a!, '1m', AGG_INDEX.max, 0, t, wantR);
+          const gotR = new SampleBuffer();
+          for (const c of sink.rollups.filter((c) => c.ref === b && c.chunk.tier === '1m'))
+            readChunkInto(c.chunk.chunks[AGG_INDEX.max]!, 0, t, gotR);
+          head.readRollup(b!, '1m', AGG_INDEX.max, 0, t, gotR);
+          expect(gotR.toSeriesData({}).values).toEqual(wantR.toSeriesData({}).values);
+        }
+      }
+      if (round % 4 === 3) {
+        encoder.release();
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+    }
+    // A cut made without deferring while others are in flight waits for them (order is kept).
+    head.flush(t + 4 * H);
+    plain.head.flush(t + 4 * H);
+    const settled = head.settle();
+    encoder.release();
+    await settled;
+    expect(head.pendingCuts).toBe(0);
+    const bytes = (s: RecordingSink) => [
+      ...s.raw.map((c) => [c.ref, c.minT, c.maxT, Array.from(c.chunk.bytes())]),
+      ...s.rollups.map((c) => [c.ref, c.chunk.tier, c.chunk.minT, c.chunk.chunks.map((x) => [...x.bytes()])]),
+    ];
+    expect(bytes(sink)).toEqual(bytes(plain.sink));
+    expect(sink.raw.map((c) => c.chunk.numSamples())).toEqual(
+      plain.sink.raw.map((c) => c.chunk.numSamples()),
+    );
   });
 });

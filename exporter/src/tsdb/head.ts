@@ -9,9 +9,11 @@
  */
 import type { Logger } from 'pino';
 import type { Labels } from '../util/labels.js';
-import type { Chunk } from './chunkenc/chunk.js';
+import type { Chunk, ChunkIterator, Encoding } from './chunkenc/chunk.js';
 import type { ByteReader, ByteWriter } from './bytes.js';
 import { encodeSamples, type ChunkCodec } from './codec.js';
+import { TASK_STRIDE, type EncodeResponse } from './encode-batch.js';
+import type { BatchEncoder } from './encode-pool.js';
 import { TsdbError } from './errors.js';
 import { SeriesIndex } from './index/series-index.js';
 import { TsdbMetrics } from './metrics.js';
@@ -48,6 +50,11 @@ export interface HeadOptions {
   readonly rollups?: boolean;
   /** now is the wall clock used only to rate-limit rejection logs. */
   readonly now?: () => number;
+  /**
+   * encoder encodes chunks cut during deferred appends (beginDeferred … endDeferred) off the main thread;
+   * it must produce what `codec` would (encode-batch.ts uses DEFAULT_CODEC). Omitted: always in-thread.
+   */
+  readonly encoder?: BatchEncoder;
 }
 
 /** DEFAULT_CHUNK_SPAN_MS is Prometheus's head chunk range: 2 h, aligned to the epoch. */
@@ -73,6 +80,53 @@ export enum AppendStatus {
 /** INITIAL_OPEN_CAPACITY is the first allocation of a series' open-chunk arrays (grown ×2 as needed). */
 const INITIAL_OPEN_CAPACITY = 32;
 
+/** RAW_TIER is Cut.tier for a raw chunk; rollup cuts hold their index in ROLLUP_TIERS. */
+const RAW_TIER = -1;
+
+/** ROLLUP_COLUMNS is the value columns of a rollup cut (one per aggregate). */
+const ROLLUP_COLUMNS = ROLLUP_AGGREGATES.length;
+
+/**
+ * BATCH_DOUBLES is a deferred batch's buffer: 1 Mi doubles (8 MiB, ~a quarter of the 20-server fleet's 2 h
+ * boundary), so the encoder starts on a boundary's first chunks while the head still cuts the rest.
+ */
+const BATCH_DOUBLES = 1 << 20;
+
+/** FREE_BATCHES is how many delivered batch buffers are kept for reuse (fresh pages cost more than copies). */
+const FREE_BATCHES = 4;
+
+/**
+ * Batch collects the samples of deferred cuts as encode-batch.ts lays them out, in memory shared with the
+ * encoder (nothing writes it after dispatch, so both sides read it without a copy).
+ */
+interface Batch {
+  readonly data: Float64Array;
+  len: number;
+  readonly cuts: Cut[];
+  /** undelivered counts the batch's cuts not yet in the sink; at 0 its buffer can be reused. */
+  undelivered: number;
+}
+
+/**
+ * Cut is a chunk the head has cut but not yet handed to its sink (its encoding is in flight, or it waits
+ * behind one that is): `n` timestamps at src.data[off] followed by `k` value columns of `n`. Reads see it
+ * through the head until the sink has it.
+ */
+interface Cut {
+  readonly ref: number;
+  /** tier is RAW_TIER or an index in ROLLUP_TIERS. */
+  readonly tier: number;
+  readonly minT: number;
+  readonly maxT: number;
+  readonly src: { readonly data: Float64Array };
+  /** batch is the deferred batch holding the samples (undefined for a cut encoded at once). */
+  readonly batch: Batch | undefined;
+  readonly off: number;
+  readonly n: number;
+  readonly k: number;
+  chunks: Chunk[] | undefined;
+}
+
 /** Slots of MemSeries.f (unboxed doubles for the per-sample path). */
 const LAST_T = 0;
 const PREV = 1;
@@ -90,6 +144,8 @@ class MemSeries {
    */
   readonly f = new Float64Array([-Infinity, NaN, 0]);
   readonly rollups: RollupState[];
+  /** cuts are this series' cuts not yet in the sink, oldest first (undefined: none, the usual case). */
+  cuts: Cut[] | undefined;
 
   constructor(
     readonly ref: number,
@@ -132,6 +188,18 @@ export class Head {
   private lastRejectLog = -Infinity;
   /** cutRollup is created once so RollupState.add stays allocation-free. */
   private readonly cutRollup = (st: RollupState): void => this.encodeRollupPage(st);
+  private readonly encoder: BatchEncoder | undefined;
+  /** deferring is true inside beginDeferred … endDeferred: cuts go to `batch` unencoded. */
+  private deferring = false;
+  private batch: Batch | undefined;
+  private readonly freeBuffers: Float64Array[] = [];
+  private nextBatchId = 1;
+  /** queue holds every cut not yet in the sink, in cut order, from queueHead on (the sink gets them so). */
+  private queue: (Cut | undefined)[] = [];
+  private queueHead = 0;
+  /** inflight are the dispatched batches' completions. */
+  private readonly inflight: Promise<void>[] = [];
+  private encodeError: unknown;
 
   constructor(opts: HeadOptions) {
     this.codec = opts.codec;
@@ -142,6 +210,7 @@ export class Head {
     this.maxSamples = opts.maxSamplesPerChunk ?? DEFAULT_MAX_SAMPLES_PER_CHUNK;
     this.withRollups = opts.rollups ?? true;
     this.now = opts.now ?? Date.now;
+    this.encoder = opts.encoder;
     if (!(this.chunkSpanMs > 0) || !(this.maxSamples >= 1)) {
       throw new TsdbError('TSDB_BAD_OPTIONS', 'chunkSpanMs and maxSamplesPerChunk must be positive');
     }
@@ -242,26 +311,240 @@ export class Head {
   }
 
   private cutRaw(s: MemSeries): void {
-    const chunk = encodeSamples(this.codec, s.ts, s.vs, 0, s.n);
+    const n = s.n;
     const minT = s.ts[0] ?? 0;
-    const maxT = s.ts[s.n - 1] ?? 0;
-    s.n = 0;
+    const maxT = s.ts[n - 1] ?? 0;
     this.metrics.chunksCut.inc({ tier: 'raw' });
+    if (this.deferring || this.queueHead < this.queue.length) {
+      const cut = this.newCut(s, RAW_TIER, minT, maxT, n, 1);
+      const d = cut.src.data;
+      d.set(s.ts.subarray(0, n), cut.off);
+      d.set(s.vs.subarray(0, n), cut.off + n);
+      if (!this.deferring) this.encodeNow(cut);
+      s.n = 0;
+      return;
+    }
+    const chunk = encodeSamples(this.codec, s.ts, s.vs, 0, n);
+    s.n = 0;
     this.sink.rawChunk(s.ref, minT, maxT, chunk);
   }
 
   private encodeRollupPage(st: RollupState): void {
     const p = st.pending;
     if (p.n === 0) return;
-    const chunks: Chunk[] = [];
-    for (let agg = 0; agg < ROLLUP_AGGREGATES.length; agg++) {
-      chunks.push(encodeSamples(this.codec, p.starts, p.column(agg), 0, p.n));
+    const tier = st.tier;
+    const minT = p.start(0);
+    const maxT = p.start(p.n - 1);
+    const s = this.series[st.ref];
+    if (s && (this.deferring || this.queueHead < this.queue.length)) {
+      const n = p.n;
+      const cut = this.newCut(s, ROLLUP_TIERS.indexOf(tier), minT, maxT, n, ROLLUP_COLUMNS);
+      const d = cut.src.data;
+      for (let f = 0; f <= ROLLUP_COLUMNS; f++) {
+        d.set(p.data.subarray(f * p.capacity, f * p.capacity + n), cut.off + f * n);
+      }
+      if (!this.deferring) this.encodeNow(cut);
+    } else {
+      const chunks: Chunk[] = [];
+      for (let agg = 0; agg < ROLLUP_AGGREGATES.length; agg++) {
+        chunks.push(encodeSamples(this.codec, p.starts, p.column(agg), 0, p.n));
+      }
+      this.sink.rollupChunk(st.ref, { tier, minT, maxT, chunks });
     }
-    const chunk: RollupChunk = { tier: st.tier, minT: p.start(0), maxT: p.start(p.n - 1), chunks };
     p.clear();
     st.pendingSpanEnd = NaN;
-    this.metrics.chunksCut.inc({ tier: st.tier });
-    this.sink.rollupChunk(st.ref, chunk);
+    this.metrics.chunksCut.inc({ tier });
+  }
+
+  /**
+   * newCut queues a cut of series `s` with room for its samples: in the open batch when deferring, else in
+   * its own buffer (it is encoded at once but must wait for the cuts before it).
+   */
+  private newCut(s: MemSeries, tier: number, minT: number, maxT: number, n: number, k: number): Cut {
+    const size = n * (1 + k);
+    let src: { readonly data: Float64Array };
+    let batch: Batch | undefined;
+    let off = 0;
+    if (this.deferring) {
+      if (this.batch && this.batch.len + size > this.batch.data.length) this.dispatch();
+      batch = this.batch ??= this.newBatch(size);
+      off = batch.len;
+      batch.len += size;
+      batch.undelivered++;
+      src = batch;
+    } else {
+      src = { data: new Float64Array(size) };
+    }
+    const cut: Cut = { ref: s.ref, tier, minT, maxT, src, batch, off, n, k, chunks: undefined };
+    batch?.cuts.push(cut);
+    this.queue.push(cut);
+    (s.cuts ??= []).push(cut);
+    return cut;
+  }
+
+  private newBatch(size: number): Batch {
+    let data = size <= BATCH_DOUBLES ? this.freeBuffers.pop() : undefined;
+    data ??= new Float64Array(new SharedArrayBuffer(8 * Math.max(size, BATCH_DOUBLES)));
+    return { data, len: 0, cuts: [], undelivered: 0 };
+  }
+
+  /** encodeNow encodes a queued cut in-thread (it still waits for the cuts queued before it). */
+  private encodeNow(cut: Cut): void {
+    this.encodeCut(cut);
+    this.deliver();
+  }
+
+  private encodeCut(cut: Cut): void {
+    const d = cut.src.data;
+    const ts = d.subarray(cut.off, cut.off + cut.n);
+    const chunks: Chunk[] = [];
+    for (let c = 0; c < cut.k; c++) {
+      const o = cut.off + (1 + c) * cut.n;
+      chunks.push(encodeSamples(this.codec, ts, d.subarray(o, o + cut.n), 0, cut.n));
+    }
+    cut.chunks = chunks;
+  }
+
+  /**
+   * beginDeferred starts collecting cut chunks unencoded (bulk appends); endDeferred sends them to the
+   * encoder. Without an encoder both do nothing and cuts are encoded in-thread as always.
+   */
+  beginDeferred(): void {
+    if (this.encoder) this.deferring = true;
+  }
+
+  /** endDeferred dispatches the chunks cut since beginDeferred to the encoder; see beginDeferred. */
+  endDeferred(): void {
+    this.deferring = false;
+    this.dispatch();
+  }
+
+  /** dispatch sends the open batch to the encoder. */
+  private dispatch(): void {
+    const b = this.batch;
+    this.batch = undefined;
+    const encoder = this.encoder;
+    if (!b || b.cuts.length === 0 || !encoder) return;
+    const tasks = new Float64Array(b.cuts.length * TASK_STRIDE);
+    b.cuts.forEach((c, i) => {
+      tasks[i * TASK_STRIDE] = c.off;
+      tasks[i * TASK_STRIDE + 1] = c.n;
+      tasks[i * TASK_STRIDE + 2] = c.k;
+    });
+    const req = { id: this.nextBatchId++, data: b.data, tasks, count: b.cuts.length };
+    const done: Promise<void> = encoder.encode(req).then(
+      (res) => {
+        this.landed(done);
+        this.fill(b.cuts, res);
+        this.deliver();
+      },
+      (err: unknown) => {
+        this.landed(done);
+        // Keep the cuts readable and encode them here; the error surfaces at the next settle.
+        this.encodeError = err;
+        for (const c of b.cuts) this.encodeNow(c);
+      },
+    );
+    this.inflight.push(done);
+  }
+
+  /** landed forgets a finished batch. */
+  private landed(done: Promise<void>): void {
+    const i = this.inflight.indexOf(done);
+    if (i >= 0) void this.inflight.splice(i, 1);
+  }
+
+  /** fill wraps a response's bytes as the chunks of `cuts`, in order. */
+  private fill(cuts: readonly Cut[], res: EncodeResponse): void {
+    let j = 0;
+    let start = 0;
+    for (const c of cuts) {
+      const chunks: Chunk[] = [];
+      for (let i = 0; i < c.k; i++) {
+        const end = res.ends[j++] ?? start;
+        chunks.push(new EncodedChunk(this.codec, res.bytes.subarray(start, end), c.n));
+        start = end;
+      }
+      c.chunks = chunks;
+    }
+  }
+
+  /** deliver hands the encoded cuts at the front of the queue to the sink, in cut order. */
+  private deliver(): void {
+    const q = this.queue;
+    while (this.queueHead < q.length) {
+      const c = q[this.queueHead];
+      const chunks = c?.chunks;
+      if (!c || !chunks) break;
+      q[this.queueHead++] = undefined;
+      const s = this.series[c.ref];
+      if (s?.cuts) {
+        s.cuts.shift();
+        if (s.cuts.length === 0) s.cuts = undefined;
+      }
+      const b = c.batch;
+      if (b && --b.undelivered === 0 && b.data.length === BATCH_DOUBLES) {
+        if (this.freeBuffers.length < FREE_BATCHES) this.freeBuffers.push(b.data);
+      }
+      if (c.tier === RAW_TIER) {
+        const chunk = chunks[0];
+        if (chunk) this.sink.rawChunk(c.ref, c.minT, c.maxT, chunk);
+      } else {
+        const tier = ROLLUP_TIERS[c.tier] ?? '1m';
+        this.sink.rollupChunk(c.ref, { tier, minT: c.minT, maxT: c.maxT, chunks });
+      }
+    }
+    if (this.queueHead === q.length) {
+      this.queue = [];
+      this.queueHead = 0;
+    }
+  }
+
+  /** pendingCuts is the number of cut chunks not yet in the sink. */
+  get pendingCuts(): number {
+    return this.queue.length - this.queueHead;
+  }
+
+  /**
+   * settle resolves once every chunk cut so far is in the sink (snapshots need the head and the sink to
+   * agree); it rethrows an encoder failure (the cuts were encoded in-thread instead).
+   */
+  async settle(): Promise<void> {
+    while (this.pendingCuts > 0) {
+      const next = this.inflight[0];
+      if (next) {
+        await next;
+        continue;
+      }
+      // Nothing in flight (only possible mid-apply): encode what is left here.
+      for (let i = this.queueHead; i < this.queue.length; i++) {
+        const c = this.queue[i];
+        if (c && !c.chunks) this.encodeCut(c);
+      }
+      this.batch = undefined;
+      this.deliver();
+    }
+    // Settled: the spare batch buffers go back to the system (a backfill settles once a minute or so).
+    this.freeBuffers.length = 0;
+    const err = this.encodeError;
+    if (err !== undefined) {
+      this.encodeError = undefined;
+      throw err instanceof Error
+        ? err
+        : new TsdbError('TSDB_CORRUPT', 'chunk encoding failed', { cause: err });
+    }
+  }
+
+  /**
+   * backpressure resolves when at most `maxBatches` deferred batches are still being encoded, so a bulk
+   * ingest that outruns its encoder helps it (or waits) instead of holding ever more cut samples in memory.
+   */
+  async backpressure(maxBatches: number): Promise<void> {
+    while (this.inflight.length > maxBatches) {
+      // Rather than wait, encode a batch the workers have not started; its delivery runs before we go on.
+      if (this.encoder?.assist()) await Promise.resolve();
+      else await this.inflight[0];
+    }
   }
 
   /**
@@ -276,10 +559,12 @@ export class Head {
     }
   }
 
-  /** openMinTime returns the oldest timestamp in the series' open chunk (Infinity when it is empty). */
+  /** openMinTime returns the oldest timestamp in the series' cut-but-unstored or open chunk (Infinity: none). */
   openMinTime(ref: number): number {
     const s = this.series[ref];
-    return s && s.n > 0 ? (s.ts[0] ?? Infinity) : Infinity;
+    if (!s) return Infinity;
+    for (const c of s.cuts ?? []) if (c.tier === RAW_TIER) return c.minT;
+    return s.n > 0 ? (s.ts[0] ?? Infinity) : Infinity;
   }
 
   /** lastTime returns the newest timestamp of series `ref` (-Infinity when none). */
@@ -287,10 +572,11 @@ export class Head {
     return this.series[ref]?.lastT ?? -Infinity;
   }
 
-  /** readRaw appends the open chunk's samples in [mint, maxt] to `out`. */
+  /** readRaw appends the samples in [mint, maxt] of the series' unstored cuts and open chunk to `out`. */
   readRaw(ref: number, mint: number, maxt: number, out: SampleBuffer): void {
     const s = this.series[ref];
     if (!s) return;
+    for (const c of s.cuts ?? []) if (c.tier === RAW_TIER) readCut(c, 0, mint, maxt, out);
     for (let i = 0; i < s.n; i++) {
       const t = s.ts[i] ?? 0;
       if (t < mint) continue;
@@ -301,13 +587,16 @@ export class Head {
 
   /** openRollupMinTime returns the oldest bucket start the head still holds for a tier (Infinity: none). */
   openRollupMinTime(ref: number, tier: RollupTier): number {
-    const r = this.series[ref]?.rollups[ROLLUP_TIERS.indexOf(tier)];
+    const s = this.series[ref];
+    const i = ROLLUP_TIERS.indexOf(tier);
+    for (const c of s?.cuts ?? []) if (c.tier === i) return c.minT;
+    const r = s?.rollups[i];
     if (!r) return Infinity;
     if (r.pending.n > 0) return r.pending.start(0);
     return r.openRows()[0]?.[0] ?? Infinity;
   }
 
-  /** readRollup appends the head's buckets (pending and open) of one tier and aggregate index to `out`. */
+  /** readRollup appends the head's buckets (unstored, pending and open) of one tier and aggregate to `out`. */
   readRollup(
     ref: number,
     tier: RollupTier,
@@ -316,7 +605,10 @@ export class Head {
     maxt: number,
     out: SampleBuffer,
   ): void {
-    this.series[ref]?.rollups[ROLLUP_TIERS.indexOf(tier)]?.read(agg, mint, maxt, out);
+    const s = this.series[ref];
+    const i = ROLLUP_TIERS.indexOf(tier);
+    for (const c of s?.cuts ?? []) if (c.tier === i) readCut(c, agg, mint, maxt, out);
+    s?.rollups[i]?.read(agg, mint, maxt, out);
   }
 
   /** deleteSeries forgets series entirely (retention found nothing left of them). */
@@ -388,5 +680,52 @@ export class Head {
   /** noteMaxTime raises maxTime to `t` (backends call it for data restored outside the head). */
   noteMaxTime(t: number): void {
     if (t > this.maxT) this.maxT = t;
+  }
+}
+
+/** readCut appends column `col` of a cut's samples with timestamps in [mint, maxt] to `out`. */
+function readCut(c: Cut, col: number, mint: number, maxt: number, out: SampleBuffer): void {
+  if (c.maxT < mint || c.minT > maxt) return;
+  const d = c.src.data;
+  const vo = c.off + (1 + col) * c.n;
+  for (let i = 0; i < c.n; i++) {
+    const t = d[c.off + i] ?? 0;
+    if (t < mint) continue;
+    if (t > maxt) break;
+    out.push(t, d[vo + i] ?? 0);
+  }
+}
+
+/**
+ * EncodedChunk wraps bytes an encoder made from `n` samples; it parses them only when read (sinks that
+ * store bytes, as the disk store does, never pay for it).
+ */
+class EncodedChunk implements Chunk {
+  private decoded: Chunk | undefined;
+
+  constructor(
+    private readonly codec: ChunkCodec,
+    private readonly b: Uint8Array,
+    private readonly n: number,
+  ) {}
+
+  get encoding(): Encoding {
+    return this.chunk().encoding;
+  }
+
+  numSamples(): number {
+    return this.n;
+  }
+
+  bytes(): Uint8Array {
+    return this.b;
+  }
+
+  iterator(): ChunkIterator {
+    return this.chunk().iterator();
+  }
+
+  private chunk(): Chunk {
+    return (this.decoded ??= this.codec.decode(this.b));
   }
 }

@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -110,5 +110,28 @@ describe('backfill', () => {
     expect(s0.timestamps.length).toBe(721);
     expect(s0.values[300]).toBe(fleet.frameAt(from + 300 * STEP).values[0]);
     await store.close();
+  });
+
+  it('writes the same chunk files whether chunks are encoded on a worker or in-thread', async () => {
+    const fleet = newFleet();
+    const from = START - 5 * 3_600_000;
+    const files: Map<string, Buffer>[] = [];
+    for (const encodeWorkers of [0, 1]) {
+      const dir = await mkdtemp(join(tmpdir(), 'om-backfill-workers-'));
+      dirs.push(dir);
+      const store = await EmbeddedStorage.open({ dataDir: dir, snapshotIntervalMs: 0, encodeWorkers });
+      await backfill(fleet, store, { from, to: START, stepMs: STEP });
+      await store.close();
+      const names = (await readdir(join(dir, 'chunks'))).sort();
+      files.push(
+        new Map(
+          await Promise.all(names.map(async (n) => [n, await readFile(join(dir, 'chunks', n))] as const)),
+        ),
+      );
+    }
+    const [inThread, worker] = files;
+    expect([...worker!.keys()]).toEqual([...inThread!.keys()]);
+    expect(inThread!.size).toBeGreaterThan(1);
+    for (const [name, bytes] of inThread!) expect(worker!.get(name)?.equals(bytes), name).toBe(true);
   });
 });

@@ -15,6 +15,10 @@
  * atomically and deletes the covered log segments. Bulk appenders (backfill) skip the log and are made
  * durable by snapshots taken every `bulkSnapshotIntervalMs` and by `flush()`. Without a data dir everything
  * stays in memory (tests).
+ *
+ * Bulk appenders also let the head encode the chunks they cut on a worker thread (EncodePool), so a
+ * backfill generates and applies the next frames while the last boundary's chunks are encoded on the other
+ * core; every snapshot first waits for those chunks to reach the chunk files (Head.settle).
  */
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -24,6 +28,7 @@ import { z } from 'zod';
 import { ByteReader, ByteWriter } from '../bytes.js';
 import { MemChunkStore } from '../chunk-store.js';
 import { DEFAULT_CODEC, type ChunkCodec } from '../codec.js';
+import { defaultEncodeWorkers, EncodePool } from '../encode-pool.js';
 import { TsdbError } from '../errors.js';
 import { HeadAppender, type CommittedBatch } from '../head-appender.js';
 import { DEFAULT_CHUNK_SPAN_MS, Head } from '../head.js';
@@ -61,6 +66,12 @@ export interface EmbeddedStorageOptions {
   readonly chunkSpanMs?: number;
   readonly maxSamplesPerChunk?: number;
   readonly codec?: ChunkCodec;
+  /**
+   * encodeWorkers is how many worker threads encode the chunks bulk appends cut; default: one when the
+   * machine has a second core and the store has a data dir, else 0 (in-thread). Only the default codec
+   * runs on workers.
+   */
+  readonly encodeWorkers?: number;
   readonly registry?: Registry;
   readonly logger?: Logger;
 }
@@ -82,6 +93,7 @@ const optionsSchema = z.object({
   snapshotIntervalMs: z.number().int().nonnegative().optional(),
   bulkSnapshotIntervalMs: z.number().int().positive().optional(),
   walSegmentBytes: z.number().int().positive().optional(),
+  encodeWorkers: z.number().int().nonnegative().optional(),
   chunkSpanMs: z.number().int().positive().optional(),
   maxSamplesPerChunk: z.number().int().min(1).max(0xffff).optional(),
 });
@@ -106,6 +118,7 @@ export class EmbeddedStorage implements Storage {
   private lastBulkSnapshot = Date.now();
   private closed = false;
   private readonly record = new ByteWriter(64 * 1024);
+  private readonly pool: EncodePool | undefined;
 
   private constructor(private readonly opts: EmbeddedStorageOptions) {
     const parsed = optionsSchema.safeParse(opts);
@@ -126,7 +139,12 @@ export class EmbeddedStorage implements Storage {
       );
     }
     this.chunkStore = this.files ? new DiskChunkStore(this.files) : new MemChunkStore();
+    const workers = opts.encodeWorkers ?? (opts.dataDir ? defaultEncodeWorkers() : 0);
+    if (workers > 0 && codec === DEFAULT_CODEC) {
+      this.pool = new EncodePool({ workers, ...(opts.logger && { logger: opts.logger }) });
+    }
     this.head = new Head({
+      ...(this.pool && { encoder: this.pool }),
       codec,
       sink: this.chunkStore,
       metrics: this.metrics,
@@ -267,6 +285,7 @@ export class EmbeddedStorage implements Storage {
         if (Date.now() - this.lastBulkSnapshot >= interval) await this.snapshot();
       },
       () => this.checkOpen(),
+      { deferEncoding: bulk },
     );
   }
 
@@ -285,19 +304,21 @@ export class EmbeddedStorage implements Storage {
    * Concurrent calls share one run. A no-op for in-memory stores.
    */
   snapshot(): Promise<void> {
-    if (!this.wal || !this.files || !this.opts.dataDir) return Promise.resolve();
+    if (!this.wal || !this.files || !this.opts.dataDir) return this.head.settle();
     if (this.snapshotting) return this.snapshotting;
     const wal = this.wal;
     const files = this.files;
     const dataDir = this.opts.dataDir;
-    const end = this.metrics.snapshotSeconds.startTimer();
-    // Everything up to `await` is synchronous: the sealed segment, the chunk-file lengths and the head
-    // state describe the same instant.
-    this.head.flush(this.head.maxTime);
-    const sealed = wal.seal();
-    const bytes = encodeSnapshot(this.head, files.lengths());
-    this.lastBulkSnapshot = Date.now();
     const run = (async () => {
+      // Chunks cut by bulk appends must be in the chunk files the snapshot records (and out of the head).
+      while (this.head.pendingCuts > 0) await this.head.settle();
+      const end = this.metrics.snapshotSeconds.startTimer();
+      // From the check above to `await` everything is synchronous: the sealed segment, the chunk-file
+      // lengths and the head state describe the same instant.
+      this.head.flush(this.head.maxTime);
+      const sealed = wal.seal();
+      const bytes = encodeSnapshot(this.head, files.lengths());
+      this.lastBulkSnapshot = Date.now();
       const segment = await sealed;
       finishSnapshot(bytes, segment);
       await files.sync();
@@ -362,6 +383,9 @@ export class EmbeddedStorage implements Storage {
     if (this.closed) return;
     if (this.timer) clearInterval(this.timer);
     this.closed = true;
+    // Chunks still encoding would be written after the files close; a crash would lose them (no snapshot).
+    await this.head.settle().catch(() => undefined);
+    await this.pool?.close();
     await this.wal?.close();
     await this.files?.close();
   }
@@ -371,7 +395,9 @@ export class EmbeddedStorage implements Storage {
     if (this.timer) clearInterval(this.timer);
     if (this.snapshotting) await this.snapshotting.catch(() => undefined);
     if (this.wal) await this.snapshot().catch(() => undefined);
+    await this.head.settle().catch(() => undefined);
     this.closed = true;
+    await this.pool?.close();
     await this.wal?.close();
     await this.files?.close();
   }

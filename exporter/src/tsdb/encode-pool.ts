@@ -1,0 +1,212 @@
+/**
+ * EncodePool runs chunk encoding (encode-batch.ts) on a worker thread, so a bulk ingest (the startup
+ * backfill) simulates and appends on the main thread while the chunks it cut are encoded on another core.
+ * Results are the same bytes as in-thread encoding (same function, same input); the head delivers them to
+ * its sink in cut order (head.ts). When no worker can be started the pool encodes in-thread, so a missing
+ * worker file costs speed, never data.
+ *
+ * The worker entry is found next to this module: `encode-worker.js` when compiled (tsc), `tsdb/encode-worker.js`
+ * beside the esbuild bundle (`npm start` builds both), or `encode-worker.ts` through tsx's loader when running
+ * from source (dev, tests, benchmarks).
+ */
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { availableParallelism } from 'node:os';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { Logger } from 'pino';
+import { encodeBatch, type EncodeRequest, type EncodeResponse } from './encode-batch.js';
+
+/** BatchEncoder encodes batches, possibly elsewhere; responses may arrive later but each resolves once. */
+export interface BatchEncoder {
+  encode(req: EncodeRequest): Promise<EncodeResponse>;
+  /**
+   * assist encodes one batch no worker has started yet on the calling thread (its promise resolves) and
+   * says whether there was one: a producer that is ahead helps instead of waiting.
+   */
+  assist(): boolean;
+  close(): Promise<void>;
+}
+
+/**
+ * POSTED_PER_WORKER is how many batches a worker holds at once: 2, so it starts the next as soon as one is
+ * done while the rest stay in the pool's queue, where `assist` can still take them.
+ */
+const POSTED_PER_WORKER = 2;
+
+/**
+ * IDLE_MS is how long workers may sit without work before they are stopped (a backfill's commits come
+ * every few ms; after it, the workers' memory goes back to the system). They restart on the next batch.
+ */
+const IDLE_MS = 5_000;
+
+/** defaultEncodeWorkers is one worker when the machine has a core to spare, else none (encode in-thread). */
+export function defaultEncodeWorkers(): number {
+  return availableParallelism() > 1 ? 1 : 0;
+}
+
+/** WorkerSpec says how to start the worker: a file, or code to eval (the tsx bootstrap). */
+interface WorkerSpec {
+  readonly entry: string | URL;
+  readonly eval: boolean;
+}
+
+/** workerSpec finds the worker entry for the way this module was loaded (see the file comment). */
+function workerSpec(): WorkerSpec | undefined {
+  const here = import.meta.url;
+  if (!here.startsWith('file:')) return undefined;
+  for (const rel of ['./encode-worker.js', './tsdb/encode-worker.js']) {
+    const u = new URL(rel, here);
+    if (existsSync(fileURLToPath(u))) return { entry: u, eval: false };
+  }
+  const ts = new URL('./encode-worker.ts', here);
+  if (!existsSync(fileURLToPath(ts))) return undefined;
+  // tsx's ESM API (its CommonJS build cannot register the loader from a worker): the `import` target of
+  // `tsx/esm/api`, found from the `require` target's path.
+  let api: string;
+  try {
+    api = createRequire(here)
+      .resolve('tsx/esm/api')
+      .replace(/\.cjs$/, '.mjs');
+  } catch {
+    return undefined;
+  }
+  if (!existsSync(api)) return undefined;
+  const code = `import(${JSON.stringify(pathToFileURL(api).href)}).then((m) => m.tsImport(${JSON.stringify(ts.href)}, ${JSON.stringify(here)}))`;
+  return { entry: code, eval: true };
+}
+
+interface Pending {
+  readonly req: EncodeRequest;
+  readonly resolve: (r: EncodeResponse) => void;
+}
+
+/** EncodePool implements BatchEncoder with worker threads; see the file comment. */
+export class EncodePool implements BatchEncoder {
+  private workers: Worker[] | undefined;
+  private broken = false;
+  private closed = false;
+  /** pending are the batches posted to a worker, by id; queue the ones not posted yet, oldest first. */
+  private readonly pending = new Map<number, Pending & { readonly worker: Worker }>();
+  private readonly queue: Pending[] = [];
+  private readonly posted = new Map<Worker, number>();
+  private idleTimer: NodeJS.Timeout | undefined;
+  private readonly logger: Logger | undefined;
+
+  constructor(private readonly opts: { readonly workers?: number; readonly logger?: Logger } = {}) {
+    this.logger = opts.logger;
+  }
+
+  /** encode resolves with the batch's chunks (in-thread when no worker runs). */
+  encode(req: EncodeRequest): Promise<EncodeResponse> {
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.idleTimer = undefined;
+    if (!this.start()) return Promise.resolve(encodeBatch(req));
+    return new Promise((resolve) => {
+      this.queue.push({ req, resolve });
+      this.pump();
+    });
+  }
+
+  assist(): boolean {
+    // The newest waiting batch: the workers reach the older ones first.
+    const p = this.queue.pop();
+    if (!p) return false;
+    p.resolve(encodeBatch(p.req));
+    return true;
+  }
+
+  /** pump posts queued batches to workers with room. */
+  private pump(): void {
+    for (const w of this.workers ?? []) {
+      let n = this.posted.get(w) ?? 0;
+      while (n < POSTED_PER_WORKER) {
+        const p = this.queue.shift();
+        if (!p) return;
+        this.pending.set(p.req.id, { ...p, worker: w });
+        // A worker must keep the process alive while it owes a response, and not after.
+        if (n === 0) w.ref();
+        w.postMessage(p.req);
+        this.posted.set(w, ++n);
+      }
+    }
+  }
+
+  private start(): Worker[] | undefined {
+    if (this.workers || this.broken || this.closed) return this.workers;
+    const count = this.opts.workers ?? defaultEncodeWorkers();
+    const spec = count > 0 ? workerSpec() : undefined;
+    if (!spec) {
+      this.broken = true;
+      if (count > 0) this.logger?.warn('chunk encode worker not found; encoding on the main thread');
+      return undefined;
+    }
+    const workers: Worker[] = [];
+    for (let i = 0; i < count; i++) {
+      const w = new Worker(spec.entry, { eval: spec.eval });
+      w.unref();
+      w.on('message', (res: EncodeResponse) => this.done(res));
+      w.on('error', (err) => this.fail(err));
+      w.on('exit', (code) => {
+        if (!this.closed && this.workers?.includes(w)) {
+          this.fail(new Error(`chunk encode worker exited with code ${code}`));
+        }
+      });
+      workers.push(w);
+    }
+    this.workers = workers;
+    return workers;
+  }
+
+  private done(res: EncodeResponse): void {
+    const p = this.pending.get(res.id);
+    if (!p) return;
+    this.pending.delete(res.id);
+    const n = (this.posted.get(p.worker) ?? 1) - 1;
+    this.posted.set(p.worker, n);
+    if (n === 0) p.worker.unref();
+    this.pump();
+    if (this.pending.size === 0 && this.queue.length === 0) {
+      this.idleTimer = setTimeout(() => this.stopIdle(), IDLE_MS);
+      this.idleTimer.unref();
+    }
+    p.resolve(res);
+  }
+
+  /** stopIdle stops the workers when they still have nothing to do (they restart on demand). */
+  private stopIdle(): void {
+    this.idleTimer = undefined;
+    if (this.pending.size > 0 || this.queue.length > 0 || !this.workers) return;
+    const workers = this.workers;
+    this.workers = undefined;
+    this.posted.clear();
+    for (const w of workers) void w.terminate();
+  }
+
+  /** fail stops using workers and encodes what they still owed in-thread, so no cut is lost. */
+  private fail(err: Error): void {
+    if (this.broken) return;
+    this.broken = true;
+    this.logger?.warn({ err }, 'chunk encode worker failed; encoding on the main thread');
+    const workers = this.workers ?? [];
+    this.workers = undefined;
+    for (const w of workers) void w.terminate();
+    const owed = [...this.pending.values(), ...this.queue].sort((a, b) => a.req.id - b.req.id);
+    this.pending.clear();
+    this.queue.length = 0;
+    for (const p of owed) p.resolve(encodeBatch(p.req));
+  }
+
+  /** close stops the workers (after the caller awaited what it needs). */
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    const workers = this.workers ?? [];
+    this.workers = undefined;
+    await Promise.all(workers.map((w) => w.terminate()));
+    // Anything still owed is encoded here so its promise settles.
+    for (const p of [...this.pending.values(), ...this.queue]) p.resolve(encodeBatch(p.req));
+    this.pending.clear();
+    this.queue.length = 0;
+  }
+}
