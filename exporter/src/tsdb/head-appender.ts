@@ -58,6 +58,10 @@ export class HeadAppender implements Appender {
   private n = 0;
   private order = new Uint32Array(0);
   private counts = new Uint32Array(0);
+  /** Sorted copies of the accepted samples, reused across commits (a backfill commits ~80 k samples 1,400 times a day). */
+  private sr = new Uint32Array(0);
+  private st = new Float64Array(0);
+  private sv = new Float64Array(0);
 
   constructor(
     private readonly head: Head,
@@ -105,9 +109,12 @@ export class HeadAppender implements Appender {
       if (n >= SORT_THRESHOLD) {
         // Apply series by series (stable, so each series keeps its own order); the hook gets that order too.
         const order = this.sortedOrder(n);
-        const sr = new Uint32Array(n);
-        const st = new Float64Array(n);
-        const sv = new Float64Array(n);
+        if (this.sr.length < n) {
+          this.sr = new Uint32Array(this.refs.length);
+          this.st = new Float64Array(this.refs.length);
+          this.sv = new Float64Array(this.refs.length);
+        }
+        const { sr, st, sv } = this;
         for (let j = 0; j < n; j++) {
           const i = order[j] ?? 0;
           const ref = refs[i] ?? 0;

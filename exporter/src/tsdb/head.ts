@@ -92,8 +92,12 @@ const ROLLUP_COLUMNS = ROLLUP_AGGREGATES.length;
  */
 const BATCH_DOUBLES = 1 << 20;
 
-/** FREE_BATCHES is how many delivered batch buffers are kept for reuse (fresh pages cost more than copies). */
-const FREE_BATCHES = 4;
+/**
+ * FREE_BATCHES is how many delivered batch buffers are kept for reuse: enough for the batches in flight
+ * (MAX_ENCODING_BATCHES in head-appender.ts plus one boundary's worth), so a backfill allocates its shared
+ * buffers once — fresh ones cost page faults, and an encode worker may hold on to old ones until it collects.
+ */
+const FREE_BATCHES = 16;
 
 /**
  * Batch collects the samples of deferred cuts as encode-batch.ts lays them out, in memory shared with the
@@ -524,8 +528,6 @@ export class Head {
       this.batch = undefined;
       this.deliver();
     }
-    // Settled: the spare batch buffers go back to the system (a backfill settles once a minute or so).
-    this.freeBuffers.length = 0;
     const err = this.encodeError;
     if (err !== undefined) {
       this.encodeError = undefined;
@@ -533,6 +535,11 @@ export class Head {
         ? err
         : new TsdbError('TSDB_CORRUPT', 'chunk encoding failed', { cause: err });
     }
+  }
+
+  /** releaseBuffers drops the spare batch buffers (after a bulk ingest; they are reallocated on demand). */
+  releaseBuffers(): void {
+    this.freeBuffers.length = 0;
   }
 
   /**

@@ -338,9 +338,10 @@ export class EmbeddedStorage implements Storage {
     return this.snapshotting;
   }
 
-  /** flush makes everything committed so far durable (a snapshot). */
-  flush(): Promise<void> {
-    return this.snapshot();
+  /** flush makes everything committed so far durable (a snapshot); a bulk ingest's spare buffers go. */
+  async flush(): Promise<void> {
+    await this.snapshot();
+    this.head.releaseBuffers();
   }
 
   async applyRetention(now: number): Promise<void> {
