@@ -2,10 +2,10 @@
  * Encode batches: the unit of work the head hands to an encode worker (encode-pool.ts) during bulk appends.
  * A batch is one Float64Array holding every cut's samples plus a task list; each task is a run of `n`
  * timestamps followed by `k` value columns of `n` each (k = 1 for a raw chunk, 6 for a rollup page), and
- * encodes to `k` chunks with DEFAULT_CODEC — the very function the head calls in-thread, so a chunk's bytes
- * do not depend on where it was encoded.
+ * encodes to `k` chunks with the lossless builder DEFAULT_CODEC uses in-thread (the same appendMany and
+ * choice; only the bytes are kept), so a chunk's bytes do not depend on where it was encoded.
  */
-import { DEFAULT_CODEC, encodeSamples } from './codec.js';
+import { LosslessChunkBuilder } from './chunkenc/builder.js';
 
 /** EncodeRequest is one batch sent to a worker (structured-cloned). */
 export interface EncodeRequest {
@@ -30,6 +30,9 @@ export const TASK_STRIDE = 3;
 /** INITIAL_OUT_BYTES sizes the response buffer; chunks average ~0.8 B/sample, so it rarely regrows. */
 const INITIAL_OUT_BYTES = 1 << 16;
 
+/** BUILDER is reused by every encodeBatch call (encoding is synchronous). */
+const BUILDER = new LosslessChunkBuilder();
+
 /** encodeBatch encodes every task of `req` in order (the worker's job; also the in-thread fallback). */
 export function encodeBatch(req: EncodeRequest): EncodeResponse {
   const { data, tasks, count } = req;
@@ -46,7 +49,9 @@ export function encodeBatch(req: EncodeRequest): EncodeResponse {
     const ts = data.subarray(off, off + n);
     for (let c = 0; c < k; c++) {
       const o = off + (1 + c) * n;
-      const b = encodeSamples(DEFAULT_CODEC, ts, data.subarray(o, o + n), 0, n).bytes();
+      BUILDER.reset();
+      BUILDER.appendMany(ts, data.subarray(o, o + n), 0, n);
+      const b = BUILDER.finishBytes();
       if (len + b.length > out.length) {
         const next = new Uint8Array(Math.max(out.length * 2, len + b.length));
         next.set(out.subarray(0, len));

@@ -145,8 +145,10 @@ export class BitWriter {
 
   /** bytes returns a copy of what was written, the last byte zero-padded. The writer stays usable. */
   bytes(): Uint8Array {
-    const out = new Uint8Array(this.len + (this.nacc > 0 ? 1 : 0));
-    out.set(this.buf.subarray(0, this.len));
+    // One allocation (slice), not a view plus a copy: chunks are small and an encoder makes several per chunk.
+    const size = this.len + (this.nacc > 0 ? 1 : 0);
+    if (size > this.buf.length) this.grow();
+    const out = this.buf.slice(0, size);
     if (this.nacc > 0) out[this.len] = (this.acc << (8 - this.nacc)) & 0xff;
     return out;
   }

@@ -167,18 +167,26 @@ export class LosslessChunkBuilder implements ChunkBuilder {
    * XOR chunk.
    */
   finish(): Chunk {
+    return decodeLossless(this.finishBytes());
+  }
+
+  /**
+   * finishBytes returns the bytes finish() would wrap: for callers that only store them (an encode worker),
+   * it skips parsing the header back.
+   */
+  finishBytes(): Uint8Array {
     const xor = this.encodings.includes(Encoding.XOR);
     // Mostly decimal values: price the decimal candidates first, then XOR only up to the best of them (XOR
     // keeps winning ties, as when it goes first). Otherwise XOR first, which prunes the decimal candidates.
     if (this.tryDecimal && xor && this.nonDecimal * 2 <= this.n) {
       const dec = this.bestDecimal(undefined);
       const x = encodeXorWithin(this.ts, this.vs, this.n, dec?.length ?? Infinity);
-      return decodeLossless(x ?? dec ?? encodeXor(this.ts, this.vs, this.n));
+      return x ?? dec ?? encodeXor(this.ts, this.vs, this.n);
     }
     let best: Uint8Array | undefined;
     if (xor) best = encodeXor(this.ts, this.vs, this.n);
     // XOR applies to every input; it is the fallback when the caller excluded it and nothing else applied.
-    return decodeLossless(this.bestDecimal(best) ?? encodeXor(this.ts, this.vs, this.n));
+    return this.bestDecimal(best) ?? encodeXor(this.ts, this.vs, this.n);
   }
 
   /** bestDecimal returns the smallest decimal candidate if it is smaller than `best`, else `best`. */

@@ -310,7 +310,9 @@ export class EmbeddedStorage implements Storage {
     const files = this.files;
     const dataDir = this.opts.dataDir;
     const run = (async () => {
-      // Chunks cut by bulk appends must be in the chunk files the snapshot records (and out of the head).
+      // Chunks cut by bulk appends must be in the chunk files the snapshot records (and out of the head);
+      // the chunks this snapshot cuts are encoded the same way first (on the encoder, helped by this thread).
+      this.head.flush(this.head.maxTime, true);
       while (this.head.pendingCuts > 0) await this.head.settle();
       const end = this.metrics.snapshotSeconds.startTimer();
       // From the check above to `await` everything is synchronous: the sealed segment, the chunk-file
