@@ -22,7 +22,10 @@ export interface StoredChunk {
 
 /** ChunkReader is what a backend provides to HeadQuerier: its stored (cut) chunks. */
 export interface ChunkReader {
-  /** rawChunks returns the stored raw chunks of `ref` overlapping [mint, maxt], oldest first. */
+  /**
+   * rawChunks returns the stored raw chunks of `ref` overlapping [mint, maxt], oldest first: those stored
+   * when it is called (a promise's bytes may arrive later, but which chunks is settled synchronously).
+   */
   rawChunks(
     ref: number,
     mint: number,
@@ -79,21 +82,29 @@ export class HeadQuerier implements Querier {
     const out: SeriesData[] = [];
     if (mint > maxt) return out;
     const buf = new SampleBuffer(256);
+    const fromHead = new SampleBuffer(256);
     for (const ref of this.head.index.select(matchers)) {
       const labels = this.head.index.labels(ref);
       if (!labels) continue;
       buf.clear();
+      fromHead.clear();
+      // Which chunks are stored and what the head holds are taken in one synchronous step, before awaiting
+      // the stored bytes: a chunk the head hands its sink meanwhile (a cut, or a deferred encode landing)
+      // is then read exactly once.
       if (tier === 'raw') {
         if (this.head.lastTime(ref) < mint) continue;
-        for (const c of await this.reader.rawChunks(ref, mint, maxt)) readChunkInto(c.chunk, mint, maxt, buf);
-        this.head.readRaw(ref, mint, maxt, buf);
+        const stored = this.reader.rawChunks(ref, mint, maxt);
+        this.head.readRaw(ref, mint, maxt, fromHead);
+        for (const c of await stored) readChunkInto(c.chunk, mint, maxt, buf);
       } else {
-        for (const rc of await this.reader.rollupChunks(ref, tier, mint, maxt)) {
+        const stored = this.reader.rollupChunks(ref, tier, mint, maxt);
+        this.head.readRollup(ref, tier, agg, mint, maxt, fromHead);
+        for (const rc of await stored) {
           const c = rc.chunks[agg];
           if (c) readChunkInto(c, mint, maxt, buf);
         }
-        this.head.readRollup(ref, tier, agg, mint, maxt, buf);
       }
+      buf.appendFrom(fromHead);
       if (buf.n > 0) out.push(buf.toSeriesData(labels));
     }
     return out;

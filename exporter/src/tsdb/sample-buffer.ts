@@ -36,6 +36,14 @@ export class SampleBuffer {
     this.vs = vs;
   }
 
+  /** appendFrom appends all of `other`'s samples (which follow this buffer's in time). */
+  appendFrom(other: SampleBuffer): void {
+    this.grow(this.n + other.n);
+    this.ts.set(other.ts.subarray(0, other.n), this.n);
+    this.vs.set(other.vs.subarray(0, other.n), this.n);
+    this.n += other.n;
+  }
+
   /** lastT returns the newest timestamp, or -Infinity when empty. */
   lastT(): number {
     return this.n === 0 ? -Infinity : (this.ts[this.n - 1] ?? -Infinity);
