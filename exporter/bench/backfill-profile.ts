@@ -2,7 +2,8 @@
  * Backfill profile helper: `BENCH_HOURS=12 tsx bench/backfill-profile.ts` backfills that much history of the
  * default fleet into a fresh embedded store with a data dir (as `npm start` does) and prints wall and CPU
  * seconds and the process's RSS / heap after a GC. Run under `node --cpu-prof --import tsx` to profile the
- * store's ingest path; run with `--expose-gc` for a steadier heap figure. Then reads one metric back (every
+ * store's ingest path (each thread, the chunk encode worker included, writes its own profile); run with
+ * `--expose-gc` for a steadier heap figure. Then reads one metric back (every
  * series, whole window) through the on-disk chunks, cold and warm.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -10,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Fleet } from '../src/simulator/index.js';
 import { EmbeddedStorage } from '../src/tsdb/embedded/embedded-storage.js';
+import { defaultEncodeWorkers } from '../src/tsdb/encode-pool.js';
 import { backfill } from '../src/tsdb/ingest.js';
 
 const HOUR_MS = 3_600_000;
@@ -52,6 +54,7 @@ console.log(
     read_cold_ms: readMs[0],
     read_warm_ms: readMs[1],
     hours,
+    encode_workers: defaultEncodeWorkers(),
     samples: bf.samples,
     wall_s: +wall.toFixed(2),
     cpu_s: +cpu.toFixed(2),

@@ -2,7 +2,9 @@
  * Store benchmark (issue 3, requirement 12): `npm run bench:store -w exporter`.
  *
  * 1. Backfills BENCH_DAYS (default 7) of the default 20-server simulated fleet into the embedded store with
- *    a data dir, as a first start does (bulk appends, rollups, chunk files, final snapshot): wall seconds.
+ *    a data dir, as a first start does (bulk appends, rollups, chunk files, final snapshot; the cut chunks
+ *    encoded on the store's default encode worker when the machine has a second core): wall seconds, and
+ *    CPU seconds of all threads.
  * 2. Sizes the raw chunks the head cut (our codec, real fleet data, 7 days) and re-encodes the very same
  *    chunks as Gorilla/Prometheus XOR and as the lossy deadband mode; times encode and decode of them in
  *    CPU seconds (the machine is shared, CPU time is the steadier clock).
@@ -24,6 +26,7 @@ import { decodeChunk } from '../src/tsdb/chunkenc/decode.js';
 import { measureCodec } from '../src/tsdb/chunkenc/measure.js';
 import { randomWalk } from '../src/tsdb/chunkenc/workloads.js';
 import { EmbeddedStorage } from '../src/tsdb/embedded/embedded-storage.js';
+import { defaultEncodeWorkers } from '../src/tsdb/encode-pool.js';
 import { backfill } from '../src/tsdb/ingest.js';
 import { measureRedisIngest, type IngestWorkload } from '../src/tsdb/redis/measure-ingest.js';
 
@@ -68,7 +71,8 @@ const backfillS = (performance.now() - wall0) / 1000;
 const backfillCpuS = cpuS() - cpu0;
 if (process.stderr.isTTY) process.stderr.write('\r');
 row(`backfill ${days} d × ${fleet.layout.servers.length} servers (wall s)`, backfillS);
-row('backfill CPU s', backfillCpuS);
+row('backfill CPU s (all threads)', backfillCpuS);
+row('backfill encode worker threads', defaultEncodeWorkers());
 row('backfill series / samples', `${fleet.layout.series.length} / ${bf.samples}`);
 row('backfill samples/s (wall)', Math.round(bf.samples / backfillS));
 const all = store.stats();

@@ -79,6 +79,19 @@ function workerSpec(): WorkerSpec | undefined {
 interface Pending {
   readonly req: EncodeRequest;
   readonly resolve: (r: EncodeResponse) => void;
+  readonly reject: (err: unknown) => void;
+}
+
+/** settleInThread encodes `p` on this thread and settles its promise either way (never throws). */
+function settleInThread(p: Pending): void {
+  let res: EncodeResponse;
+  try {
+    res = encodeBatch(p.req);
+  } catch (err) {
+    p.reject(err);
+    return;
+  }
+  p.resolve(res);
 }
 
 /** EncodePool implements BatchEncoder with worker threads; see the file comment. */
@@ -102,8 +115,8 @@ export class EncodePool implements BatchEncoder {
     if (this.idleTimer) clearTimeout(this.idleTimer);
     this.idleTimer = undefined;
     if (!this.start()) return Promise.resolve(encodeBatch(req));
-    return new Promise((resolve) => {
-      this.queue.push({ req, resolve });
+    return new Promise((resolve, reject) => {
+      this.queue.push({ req, resolve, reject });
       this.pump();
     });
   }
@@ -112,7 +125,7 @@ export class EncodePool implements BatchEncoder {
     // The newest waiting batch: the workers reach the older ones first.
     const p = this.queue.pop();
     if (!p) return false;
-    p.resolve(encodeBatch(p.req));
+    settleInThread(p);
     return true;
   }
 
@@ -194,7 +207,7 @@ export class EncodePool implements BatchEncoder {
     const owed = [...this.pending.values(), ...this.queue].sort((a, b) => a.req.id - b.req.id);
     this.pending.clear();
     this.queue.length = 0;
-    for (const p of owed) p.resolve(encodeBatch(p.req));
+    for (const p of owed) settleInThread(p);
   }
 
   /** close stops the workers (after the caller awaited what it needs). */
@@ -205,7 +218,7 @@ export class EncodePool implements BatchEncoder {
     this.workers = undefined;
     await Promise.all(workers.map((w) => w.terminate()));
     // Anything still owed is encoded here so its promise settles.
-    for (const p of [...this.pending.values(), ...this.queue]) p.resolve(encodeBatch(p.req));
+    for (const p of [...this.pending.values(), ...this.queue]) settleInThread(p);
     this.pending.clear();
     this.queue.length = 0;
   }

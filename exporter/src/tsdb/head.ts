@@ -472,19 +472,34 @@ export class Head {
       tasks[i * TASK_STRIDE + 2] = c.k;
     });
     const req = { id: this.nextBatchId++, data: b.data, tasks, count: b.cuts.length };
-    const done: Promise<void> = encoder.encode(req).then(
-      (res) => {
-        this.landed(done);
-        this.fill(b.cuts, res);
-        this.deliver();
-      },
-      (err: unknown) => {
-        this.landed(done);
-        // Keep the cuts readable and encode them here; the error surfaces at the next settle.
+    const done: Promise<void> = encoder
+      .encode(req)
+      .then(
+        (res) => {
+          this.landed(done);
+          this.fill(b.cuts, res);
+          this.deliver();
+        },
+        (err: unknown) => {
+          this.landed(done);
+          // Encode the cuts here instead; the error surfaces at the next settle (a snapshot fails and says so).
+          this.encodeError = err;
+          for (const c of b.cuts) {
+            try {
+              this.encodeCut(c);
+            } catch (e) {
+              // Unencodable (a codec bug): drop the cut rather than block every later one.
+              this.encodeError = e;
+              c.chunks = [];
+            }
+          }
+          this.deliver();
+        },
+      )
+      // A sink that throws (its files are gone) must not become an unhandled rejection; settle reports it.
+      .catch((err: unknown) => {
         this.encodeError = err;
-        for (const c of b.cuts) this.encodeNow(c);
-      },
-    );
+      });
     this.inflight.push(done);
   }
 
@@ -526,6 +541,7 @@ export class Head {
       if (b && --b.undelivered === 0 && b.data.length === BATCH_DOUBLES) {
         if (this.freeBuffers.length < FREE_BATCHES) this.freeBuffers.push(b.data);
       }
+      if (chunks.length === 0) continue;
       if (c.tier === RAW_TIER) {
         const chunk = chunks[0];
         if (chunk) this.sink.rawChunk(c.ref, c.minT, c.maxT, chunk);
