@@ -213,3 +213,31 @@ describe('Head with deferred encoding', () => {
     );
   });
 });
+
+describe('Head with a failing encoder', () => {
+  it('encodes the batch in-thread, delivers it in order and reports the failure once at settle', async () => {
+    const failing: BatchEncoder = {
+      encode: () => Promise.reject(new Error('worker gone')),
+      assist: () => false,
+      close: () => Promise.resolve(),
+    };
+    const plain = newHead();
+    const sink = new RecordingSink();
+    const head = new Head({ codec: DEFAULT_CODEC, sink, encoder: failing });
+    const a = plain.head.getOrCreate({ i: '0' });
+    const b = head.getOrCreate({ i: '0' });
+    head.beginDeferred();
+    for (let t = 1.5 * H; t < 4.5 * H; t += 15_000) {
+      plain.head.append(a, t, t / 1e5);
+      head.append(b, t, t / 1e5);
+    }
+    head.endDeferred();
+    await expect(head.settle()).rejects.toThrow('worker gone');
+    await head.settle();
+    expect(head.pendingCuts).toBe(0);
+    expect(sink.raw.map((c) => [...c.chunk.bytes()])).toEqual(
+      plain.sink.raw.map((c) => [...c.chunk.bytes()]),
+    );
+    expect(sink.rollups.length).toBe(plain.sink.rollups.length);
+  });
+});
