@@ -5,9 +5,10 @@
  * its SSE fallback. main.ts calls it; tests call it in-process with their own options and clocks.
  */
 import { join } from 'node:path';
-import { Router, type RequestHandler } from 'express';
 import type { Registry } from 'prom-client';
 import { createApp, type App, type AppParts } from './app.js';
+import { createPrometheusApiRouter, familiesMetadata } from './api/prometheus/index.js';
+import { createRemoteWriteRouter, REMOTE_WRITE_PATH } from './api/remote-write.js';
 import { toUnifiedMetrics } from './api/unified-metrics.js';
 import { createHub, createStreamRouter, StatusPublisher, type Hub, type SystemStatus } from './hub/index.js';
 import type { ExporterOptions } from './options.js';
@@ -42,34 +43,6 @@ export interface Exporter {
   readonly hub: Hub;
 }
 
-/** API_PATH is the Prometheus HTTP API's mount point (the seed's datasource URL + `/api/v1`). */
-const API_PATH = '/api/prometheus/api/v1';
-
-/**
- * lazyApi serves requests under API_PATH with the router `load` builds on the first of them. The PromQL
- * parser and engine (lezer), the query cache and the remote-write decoder (protobufjs, snappy) are then
- * loaded when Grafana or Prometheus first calls, not at startup: the exporter scraped only for /metrics
- * never holds them (~8 MB of RSS at 20 servers). Their self-metrics appear from that first call on. A failed
- * load answers that request with the error and is retried on the next.
- */
-function lazyApi(load: () => Promise<RequestHandler>): RequestHandler {
-  let handler: Promise<RequestHandler> | undefined;
-  return (req, res, next) => {
-    if (req.path !== API_PATH && !req.path.startsWith(`${API_PATH}/`)) {
-      next();
-      return;
-    }
-    handler ??= load();
-    handler.then(
-      (h) => h(req, res, next),
-      (err: unknown) => {
-        handler = undefined;
-        next(err);
-      },
-    );
-  };
-}
-
 /** retentionOf maps the options' per-tier retention onto the store's. */
 function retentionOf(o: ExporterOptions): Retention {
   return { raw: o.retentionRaw, '1m': o.retention1m, '5m': o.retention5m, '1h': o.retention1h };
@@ -79,7 +52,7 @@ function retentionOf(o: ExporterOptions): Retention {
 export async function openStorage(o: ExporterOptions, logger: Logger, registry: Registry): Promise<Storage> {
   const retention = retentionOf(o);
   if (o.redisUrl !== undefined) {
-    // Loaded on demand: ioredis and the Redis backend cost ~MB of heap and code the embedded default never runs.
+    // Loaded on demand: ioredis and the Redis backend cost ~9 MB of RSS (bench/run.ts) the embedded default never uses.
     const { RedisStorage } = await import('./tsdb/redis/redis-storage.js');
     return RedisStorage.open({ url: o.redisUrl, logger, registry, retention });
   }
@@ -128,37 +101,28 @@ export async function composeExporter(parts: ComposeParts): Promise<Exporter> {
     });
   }
 
-  // Query API and remote-write receiver, built on the first request under API_PATH (see lazyApi).
+  // Query API and remote-write receiver (the receiver's path lies under the API's, so it goes first).
+  app.use('/', createRemoteWriteRouter({ storage, logger, registry }), [
+    { method: 'POST', path: REMOTE_WRITE_PATH, description: 'Prometheus remote_write 1.0 receiver' },
+  ]);
   app.use(
-    '/',
-    lazyApi(async () => {
-      const [{ createPrometheusApiRouter, familiesMetadata }, { createRemoteWriteRouter }] =
-        await Promise.all([import('./api/prometheus/index.js'), import('./api/remote-write.js')]);
-      const api = Router();
-      // The receiver's path lies under the API's, so it goes first.
-      api.use(createRemoteWriteRouter({ storage, logger, registry }));
-      api.use(
-        API_PATH,
-        createPrometheusApiRouter({
-          queryable: storage,
-          logger,
-          registry,
-          metadata: familiesMetadata(fleet.layout.families),
-          engineOptions: { timeoutMs: options.queryTimeout, maxSamples: options.queryMaxSamples },
-          now: () => clock.now(),
-        }),
-      );
-      return api;
+    '/api/prometheus/api/v1',
+    createPrometheusApiRouter({
+      queryable: storage,
+      logger,
+      registry,
+      metadata: familiesMetadata(fleet.layout.families),
+      engineOptions: { timeoutMs: options.queryTimeout, maxSamples: options.queryMaxSamples },
+      now: () => clock.now(),
     }),
     [
       {
         method: 'GET',
-        path: `${API_PATH}/query?query=up`,
+        path: '/api/prometheus/api/v1/query?query=up',
         description: 'Prometheus HTTP API (query, query_range, series, labels, metadata…)',
       },
-      { method: 'GET', path: `${API_PATH}/labels`, description: 'label names' },
-      { method: 'GET', path: `${API_PATH}/status/buildinfo`, description: 'build info' },
-      { method: 'POST', path: `${API_PATH}/write`, description: 'Prometheus remote_write 1.0 receiver' },
+      { method: 'GET', path: '/api/prometheus/api/v1/labels', description: 'label names' },
+      { method: 'GET', path: '/api/prometheus/api/v1/status/buildinfo', description: 'build info' },
     ],
   );
 
