@@ -238,7 +238,11 @@ function diff(ours: Envelope, theirs: Envelope, ordered: boolean): string | unde
   const ra = a.result as Sample[];
   const rb = b.result as Sample[];
   if (ra.length !== rb.length) return `${ra.length} vs ${rb.length} series`;
-  if (ordered && ra.some((s, i) => key(s.metric) !== key(rb[i]?.metric ?? {}))) return 'order differs';
+  // Ordered results (sort, sort_desc, topk…) must list the same values in the same order; which of several
+  // series with an equal value comes first is unspecified in Prometheus (Go's unstable sort.Sort), and the
+  // fleet's 2-decimal gauges tie often. The per-series comparison below still checks every series' values.
+  if (ordered && ra.some((s, i) => !close(s.value?.[1] ?? '', rb[i]?.value?.[1] ?? '')))
+    return 'order differs';
   const byKey = new Map(rb.map((s) => [key(s.metric), s]));
   for (const s of ra) {
     const o = byKey.get(key(s.metric));
