@@ -166,11 +166,28 @@ class Inflater {
   }
 }
 
+/** READ_BUFFER is where every raw client's socket reads (the process is single-threaded; see openRaw). */
+const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
+
 /** openRaw is a minimal WebSocket client: handshake, unmasked server frames, ping → pong, sync inflate. */
 function openRaw(url: string): Promise<void> {
   const { hostname, port, pathname } = new URL(url);
   return new Promise((resolve, reject) => {
-    const socket: Socket = netConnect({ host: hostname, port: Number(port) });
+    // onread: the socket reads into one shared buffer and calls back directly, without the stream layer's
+    // per-read 64 KiB allocation and 'data' event (a browser's network stack costs the page nothing either).
+    // Whatever is kept past the callback is copied out of READ_BUFFER.
+    const socket: Socket = netConnect({
+      host: hostname,
+      port: Number(port),
+      onread: {
+        buffer: READ_BUFFER,
+        callback: (n: number, chunk: Uint8Array): boolean => {
+          onChunk(Buffer.from(chunk.buffer, chunk.byteOffset, n));
+          if (buf.length > 0 && buf.buffer === READ_BUFFER.buffer) buf = Buffer.from(buf);
+          return true; // keep reading
+        },
+      },
+    });
     sockets.push({ terminate: () => socket.destroy() });
     socket.setNoDelay(true);
     let handshaken = false;
@@ -186,7 +203,7 @@ function openRaw(url: string): Promise<void> {
           'Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n\r\n',
       );
     });
-    socket.on('data', (chunk: Buffer) => {
+    const onChunk = (chunk: Buffer): void => {
       const at = now();
       buf = buf.length === 0 ? chunk : Buffer.concat([buf, chunk]);
       if (!handshaken) {
@@ -226,7 +243,7 @@ function openRaw(url: string): Promise<void> {
         else if (opcode === 0x8) socket.end();
         else if (opcode === 0x1) {
           const compressed = (b0 & 0x40) !== 0;
-          if (ready) kept.push({ at, compressed, payload });
+          if (ready) kept.push({ at, compressed, payload: Buffer.from(payload) });
           else {
             const text = compressed ? inflater.inflate(payload) : payload;
             if (text.subarray(0, 24).toString('latin1').startsWith('{"type":"subscriptions"')) {
@@ -237,7 +254,7 @@ function openRaw(url: string): Promise<void> {
           }
         }
       }
-    });
+    };
   });
 }
 
