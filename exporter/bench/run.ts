@@ -155,7 +155,7 @@ async function scrapeTimes(servers: number, n: number): Promise<{ ms: number[]; 
 interface ExporterRss {
   /** warm is VmRSS after the warm-up scrapes of every scrape endpoint. */
   readonly warm: number;
-  /** queried is VmRSS after one instant and one range PromQL query (the query API loads on first use). */
+  /** queried is VmRSS after one instant and one range PromQL query (the engine parses, evaluates and caches). */
   readonly queried: number;
 }
 
