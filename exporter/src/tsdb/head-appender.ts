@@ -107,47 +107,34 @@ export class HeadAppender implements Appender {
     const defer = this.opts.deferEncoding === true;
     if (defer) head.beginDeferred();
     try {
-      if (n >= SORT_THRESHOLD) {
-        // Apply series by series (stable, so each series keeps its own order); the hook gets that order too.
-        const order = this.sortedOrder(n);
-        if (this.sr.length < n) {
-          this.sr = new Uint32Array(this.refs.length);
-          this.st = new Float64Array(this.refs.length);
-          this.sv = new Float64Array(this.refs.length);
-        }
-        const { sr, st, sv } = this;
-        for (let j = 0; j < n; j++) {
-          const i = order[j] ?? 0;
-          const ref = refs[i] ?? 0;
-          const t = ts[i] ?? 0;
-          const v = vs[i] ?? 0;
-          const status = head.append(ref, t, v);
-          if (status === AppendStatus.Ok) {
-            sr[appended] = ref;
-            st[appended] = t;
-            sv[appended] = v;
-            appended++;
-          } else if (status === AppendStatus.Duplicate) duplicate++;
-          else outOfOrder++;
-        }
-        refs.set(sr.subarray(0, appended));
-        ts.set(st.subarray(0, appended));
-        vs.set(sv.subarray(0, appended));
-      } else {
-        for (let i = 0; i < n; i++) {
-          const ref = refs[i] ?? 0;
-          const t = ts[i] ?? 0;
-          const v = vs[i] ?? 0;
-          const status = head.append(ref, t, v);
-          if (status === AppendStatus.Ok) {
-            // Compact accepted samples in place: the hook sees only what the head took.
-            refs[appended] = ref;
-            ts[appended] = t;
-            vs[appended] = v;
-            appended++;
-          } else if (status === AppendStatus.Duplicate) duplicate++;
-          else outOfOrder++;
-        }
+      // Large batches are applied series by series (a stable sort, so each series keeps its own order) and
+      // compacted into scratch arrays; small ones in arrival order, compacted in place (appended ≤ i). Either
+      // way the hook then sees only what the head took, in the order it took it.
+      const order = n >= SORT_THRESHOLD ? this.sortedOrder(n) : undefined;
+      if (order !== undefined && this.sr.length < n) {
+        this.sr = new Uint32Array(this.refs.length);
+        this.st = new Float64Array(this.refs.length);
+        this.sv = new Float64Array(this.refs.length);
+      }
+      const [dr, dt, dv] = order === undefined ? [refs, ts, vs] : [this.sr, this.st, this.sv];
+      for (let j = 0; j < n; j++) {
+        const i = order === undefined ? j : (order[j] ?? 0);
+        const ref = refs[i] ?? 0;
+        const t = ts[i] ?? 0;
+        const v = vs[i] ?? 0;
+        const status = head.append(ref, t, v);
+        if (status === AppendStatus.Ok) {
+          dr[appended] = ref;
+          dt[appended] = t;
+          dv[appended] = v;
+          appended++;
+        } else if (status === AppendStatus.Duplicate) duplicate++;
+        else outOfOrder++;
+      }
+      if (order !== undefined) {
+        refs.set(dr.subarray(0, appended));
+        ts.set(dt.subarray(0, appended));
+        vs.set(dv.subarray(0, appended));
       }
     } finally {
       if (defer) head.endDeferred();
