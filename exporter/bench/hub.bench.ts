@@ -15,7 +15,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
@@ -24,6 +24,7 @@ import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { toUnifiedMetrics } from '../src/api/unified-metrics.js';
 import { createHub } from '../src/hub/hub.js';
+import { deflatedTextFrame, MAX_WINDOW_BITS } from '../src/hub/ws-frame.js';
 import type { ServerRole, ServerSummary } from '../src/simulator/types.js';
 import type { ClientKind } from './hub-clients.js';
 
@@ -53,6 +54,13 @@ const CONFIGS: readonly {
 ];
 /** WARMUP_ROUNDS are published and discarded after each connect (JIT, first deflate, buffers). */
 const WARMUP_ROUNDS = 5;
+/**
+ * FLOOR_ROUNDS: after the raw 1,000-client rounds, the same frame is written to the same sockets with a bare
+ * `socket.write` loop, no hub code, this many times: the cost of the writes alone on this machine, measured in
+ * the same run, so the hub's broadcast is read as a ratio to it (the clients drop these frames at the next
+ * reset).
+ */
+const FLOOR_ROUNDS = 30;
 /** FD_HEADROOM: the hub side needs one descriptor per client plus a few for the process itself. */
 const FD_HEADROOM = 200;
 
@@ -154,6 +162,9 @@ interface PhaseResult {
   delivered: string;
   broadcastP50: number;
   broadcastP99: number;
+  /** floorP50/floorP99: the bare socket.write loop over the same sockets (NaN when not measured). */
+  floorP50: number;
+  floorP99: number;
   cpuMsPerBroadcast: number;
   cpuPercent: number;
   rssMb: number;
@@ -184,6 +195,11 @@ async function main(): Promise<void> {
   });
   const server = createServer((_req, res) => res.writeHead(404).end());
   hub.attach(server);
+  const sockets = new Set<Socket>();
+  server.on('connection', (s: Socket) => {
+    sockets.add(s);
+    s.once('close', () => sockets.delete(s));
+  });
   // The kernel's accept backlog must hold a burst of handshakes.
   await new Promise<void>((resolve) => server.listen({ port: 0, host: '127.0.0.1', backlog: 4096 }, resolve));
   const url = `ws://127.0.0.1:${(server.address() as AddressInfo).port}/ws`;
@@ -250,6 +266,18 @@ async function main(): Promise<void> {
         max: number;
         cpu: { user: number; system: number };
       };
+      const floor: number[] = [];
+      if (config.kind === 'raw' && phase.clients === 1000) {
+        const last = hub.lastMessage('server-metrics');
+        const frame = deflatedTextFrame(Buffer.from(JSON.stringify(last)), MAX_WINDOW_BITS, 6);
+        for (let i = 0; i < FLOOR_ROUNDS; i++) {
+          const t0 = now();
+          for (const s of sockets) s.write(frame);
+          floor.push(now() - t0);
+          await new Promise((r) => setTimeout(r, phase.intervalMs));
+        }
+        floor.sort((a, b) => a - b);
+      }
       gc();
       const rss = process.memoryUsage().rss;
       durations.sort((a, b) => a - b);
@@ -264,6 +292,8 @@ async function main(): Promise<void> {
         delivered: `${rep.received}/${rep.expected}`,
         broadcastP50: durations[Math.floor(durations.length / 2)] ?? Number.NaN,
         broadcastP99: durations[Math.floor(durations.length * 0.99)] ?? Number.NaN,
+        floorP50: floor[Math.floor(floor.length / 2)] ?? Number.NaN,
+        floorP99: floor[Math.floor(floor.length * 0.99)] ?? Number.NaN,
         cpuMsPerBroadcast: cpuMs / phase.rounds,
         cpuPercent: (100 * cpuMs) / wallMs,
         rssMb: mb(rss),
@@ -315,6 +345,14 @@ async function main(): Promise<void> {
   }
   const skippedTotal = skipped.reduce((n, v) => n + v.value, 0);
   console.log(`messages skipped by backpressure: ${skippedTotal}`);
+  const floorRow = results.find((r) => Number.isFinite(r.floorP50));
+  if (floorRow) {
+    console.log(
+      `same run, ${floorRow.clients} sockets, the same-size frame written by a bare socket.write loop (no hub): ` +
+        `p50/p99 ${f(floorRow.floorP50)}/${f(floorRow.floorP99)} ms; hub broadcast / bare writes (p50) = ` +
+        `${f(floorRow.broadcastP50 / floorRow.floorP50)}×`,
+    );
+  }
   const r1000 = results.find((r) => r.config === 'raw' && r.clients === 1000);
   const r5000 = results.find((r) => r.config === 'raw' && r.clients === 5000);
   console.log(
