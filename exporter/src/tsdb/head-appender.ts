@@ -49,6 +49,11 @@ export interface HeadAppenderOptions {
    * caller goes on: for bulk appends, whose chunks are durable only after a snapshot, which settles them.
    */
   readonly deferEncoding?: boolean;
+  /**
+   * bulk marks a large ingest (a backfill): the head grows the series' open buffers instead of sealing
+   * them every few rows; Storage.flush compacts them afterwards (Head.compact).
+   */
+  readonly bulk?: boolean;
 }
 
 /** HeadAppender implements Appender on top of a Head and a CommitHook; reusable after commit/rollback. */
@@ -105,6 +110,8 @@ export class HeadAppender implements Appender {
     const { refs, ts, vs } = this;
     const head = this.head;
     const defer = this.opts.deferEncoding === true;
+    const bulk = this.opts.bulk === true;
+    if (bulk) head.beginBulk();
     if (defer) head.beginDeferred();
     try {
       // Large batches are applied series by series (a stable sort, so each series keeps its own order) and
@@ -138,6 +145,7 @@ export class HeadAppender implements Appender {
       }
     } finally {
       if (defer) head.endDeferred();
+      if (bulk) head.endBulk();
     }
     this.n = 0;
     if (appended > 0) head.metrics.appendedSamples.inc(appended);

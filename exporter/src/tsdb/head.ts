@@ -4,8 +4,9 @@
  * is rejected (duplicate / out of order), counted and logged (rate-limited), never thrown. The open chunk is
  * cut when it holds `maxSamplesPerChunk` samples or when a sample crosses its epoch-aligned `chunkSpanMs`
  * boundary (2 h, like Prometheus), and the encoded chunk goes to the backend's HeadSink; completed rollup
- * pages go there too. Open samples stay unencoded (the ChunkBuilder contract has no reader) so queries can
- * read them, and `writeSeriesState`/`readSeriesState` give backends a compact form to persist them.
+ * pages go there too. What is not cut yet — open samples, pending rollup buckets — is held as a SealedRun
+ * (encoded but for a short raw tail) that reads decode, and `writeSeriesState`/`readSeriesState` give
+ * backends a compact form to persist it.
  */
 import type { Logger } from 'pino';
 import type { Labels } from '../util/labels.js';
@@ -18,17 +19,18 @@ import { TsdbError } from './errors.js';
 import { SeriesIndex } from './index/series-index.js';
 import { TsdbMetrics } from './metrics.js';
 import {
+  ACC_SIZE,
   ROLLUP_AGGREGATES,
-  ROLLUP_CHUNK_SPAN_MS,
   ROLLUP_TIERS,
   RollupState,
   increaseStep,
   linkTiers,
+  type PendingHooks,
   type RollupChunk,
   type RollupTier,
 } from './rollup.js';
 import type { SampleBuffer } from './sample-buffer.js';
-import { TIER_WIDTH_MS } from './storage.js';
+import { SealedRun } from './sealed-run.js';
 
 /** HeadSink receives what the head completes; the backend stores it (memory + disk, or Redis). */
 export interface HeadSink {
@@ -80,38 +82,19 @@ export enum AppendStatus {
 }
 
 /**
- * INITIAL_OPEN_CAPACITY is the first allocation of a series' open-chunk arrays, grown ×2 as needed but never
- * past maxSamplesPerChunk (a full 480-sample chunk then holds 480 slots, not 512).
+ * RAW_TAIL_ROWS is how many open samples a series keeps raw before the head seals them (sealed-run.ts):
+ * 32 × 16 bytes, against ~1 byte per sealed sample. A fresh series starts at RAW_FIRST_ROWS and doubles.
  */
-const INITIAL_OPEN_CAPACITY = 32;
+const RAW_TAIL_ROWS = 32;
+const RAW_FIRST_ROWS = 8;
 
 /**
- * MIN_INITIAL_PAGE_ROWS bounds how far initialPageRows halves a tier's span: below ~16 rows the doublings
- * cost more copies than the memory they save.
+ * PENDING_TAIL_ROWS is how many completed rollup buckets a tier keeps raw before they are sealed: 4 × 56
+ * bytes; a 1m bucket closes once a minute, so sealing (which re-encodes the tier's pending run) stays rare.
+ * A fresh series starts at PENDING_FIRST_ROWS.
  */
-const MIN_INITIAL_PAGE_ROWS = 16;
-
-/**
- * initialPageRows is the first capacity of a tier's pending rollup page: the tier's buckets per chunk span
- * (120, 144, 168) halved while even and above MIN_INITIAL_PAGE_ROWS, i.e. 15, 9, 21. RollupPage grows ×2, so
- * a full span lands exactly on its bucket count instead of the next power of two, and a fresh series holds
- * ~45 rows over its three tiers instead of 3 × 32 (~6 MB less at the 20-server fleet's 2,047 series).
- */
-function initialPageRows(tier: RollupTier): number {
-  let rows = Math.round(ROLLUP_CHUNK_SPAN_MS[tier] / TIER_WIDTH_MS[tier]);
-  while (rows % 2 === 0 && rows > MIN_INITIAL_PAGE_ROWS) rows /= 2;
-  return rows;
-}
-
-/** INITIAL_PAGE_ROWS is initialPageRows of each tier, in ROLLUP_TIERS order. */
-const INITIAL_PAGE_ROWS = ROLLUP_TIERS.map(initialPageRows);
-
-/** pageRowsFor is the capacity a page of tier index `i` reaches by doubling once it holds `n` rows. */
-function pageRowsFor(i: number, n: number): number {
-  let rows = INITIAL_PAGE_ROWS[i] ?? MIN_INITIAL_PAGE_ROWS;
-  while (rows < n) rows *= 2;
-  return rows;
-}
+const PENDING_TAIL_ROWS = 4;
+const PENDING_FIRST_ROWS = 2;
 
 /** RAW_TIER is Cut.tier for a raw chunk; rollup cuts hold their index in ROLLUP_TIERS. */
 const RAW_TIER = -1;
@@ -164,22 +147,22 @@ interface Cut {
   chunks: Chunk[] | undefined;
 }
 
-/** Slots of MemSeries.f (unboxed doubles for the per-sample path). */
+/** Slots of MemSeries.f (unboxed doubles for the per-sample path); the rollup accumulators follow. */
 const LAST_T = 0;
 const PREV = 1;
 const CHUNK_END = 2;
+const ACC_BASE = 3;
 
 /** MemSeries is one series' head state. */
 class MemSeries {
-  ts = new Float64Array(INITIAL_OPEN_CAPACITY);
-  vs = new Float64Array(INITIAL_OPEN_CAPACITY);
-  /** n is the number of samples in the open chunk. */
-  n = 0;
+  /** open holds the open raw chunk's samples. */
+  readonly open = new SealedRun(1);
   /**
    * f holds [lastT, prev, chunkEnd]: the newest accepted timestamp (stale markers included), the newest
-   * non-NaN value (NaN: none yet, for counter increases) and the open chunk's span end (valid when n > 0).
+   * non-NaN value (NaN: none yet, for counter increases) and the open chunk's span end (valid when the open
+   * chunk has samples); then each rollup tier's open bucket (RollupState keeps its offset).
    */
-  readonly f = new Float64Array([-Infinity, NaN, 0]);
+  readonly f: Float64Array;
   readonly rollups: RollupState[];
   /** cuts are this series' cuts not yet in the sink, oldest first (undefined: none, the usual case). */
   cuts: Cut[] | undefined;
@@ -189,23 +172,17 @@ class MemSeries {
     readonly labels: Labels,
     withRollups: boolean,
   ) {
-    this.rollups = withRollups ? linkTiers(ROLLUP_TIERS.map((t) => new RollupState(t, ref))) : [];
-    this.rollups.forEach((r, i) => r.pending.resize(pageRowsFor(i, 0)));
+    const f = new Float64Array(ACC_BASE + (withRollups ? ROLLUP_TIERS.length * ACC_SIZE : 0));
+    f[LAST_T] = -Infinity;
+    f[PREV] = NaN;
+    this.f = f;
+    this.rollups = withRollups
+      ? linkTiers(ROLLUP_TIERS.map((t, i) => new RollupState(t, ref, f, ACC_BASE + i * ACC_SIZE)))
+      : [];
   }
 
   get lastT(): number {
     return this.f[LAST_T] ?? -Infinity;
-  }
-
-  /** grow doubles the open-chunk arrays, to at most `limit` slots but at least `atLeast`. */
-  grow(limit: number, atLeast = this.n + 1): void {
-    const cap = Math.max(atLeast, Math.min(this.ts.length * 2, limit));
-    const ts = new Float64Array(cap);
-    const vs = new Float64Array(cap);
-    ts.set(this.ts.subarray(0, this.n));
-    vs.set(this.vs.subarray(0, this.n));
-    this.ts = ts;
-    this.vs = vs;
   }
 }
 
@@ -226,8 +203,13 @@ export class Head {
   private rejectedOoo = 0;
   private rejectedDup = 0;
   private lastRejectLog = -Infinity;
-  /** cutRollup is created once so RollupState.add stays allocation-free. */
-  private readonly cutRollup = (st: RollupState): void => this.encodeRollupPage(st);
+  /** hooks are created once so RollupState.add stays allocation-free. */
+  private readonly hooks: PendingHooks = {
+    cut: (st) => this.encodeRollupPage(st),
+    room: (run) => this.makeRoom(run, PENDING_FIRST_ROWS, PENDING_TAIL_ROWS, Infinity),
+  };
+  /** bulk is true inside beginBulk … endBulk: full tails grow instead of being sealed. */
+  private bulk = false;
   private readonly encoder: BatchEncoder | undefined;
   /** deferring is true inside beginDeferred … endDeferred: cuts go to `batch` unencoded. */
   private deferring = false;
@@ -317,22 +299,21 @@ export class Head {
       this.logRejections();
       return AppendStatus.OutOfOrder;
     }
-    let n = s.n;
-    if (n > 0 && (t >= (f[CHUNK_END] as number) || n >= this.maxSamples)) {
-      this.cutRaw(s);
-      n = 0;
-    }
-    if (n === 0) f[CHUNK_END] = Math.floor(t / this.chunkSpanMs) * this.chunkSpanMs + this.chunkSpanMs;
-    if (n === s.ts.length) s.grow(this.maxSamples);
-    s.ts[n] = t;
-    s.vs[n] = v;
-    s.n = n + 1;
+    const o = s.open;
+    const n = o.n;
+    if (n > 0 && (t >= (f[CHUNK_END] as number) || n >= this.maxSamples)) this.cutRaw(s);
+    if (o.n === 0) f[CHUNK_END] = Math.floor(t / this.chunkSpanMs) * this.chunkSpanMs + this.chunkSpanMs;
+    if (o.m === o.cap) this.makeRoom(o, RAW_FIRST_ROWS, RAW_TAIL_ROWS, this.maxSamples);
+    const m = o.m;
+    o.tail[m] = t;
+    o.tail[o.cap + m] = v;
+    o.m = m + 1;
     f[LAST_T] = t;
     if (t > this.maxT) this.maxT = t;
     if (v === v) {
       // Only the finest tier sees samples; coarser tiers are fed by its closed buckets.
       const finest = s.rollups[0];
-      if (finest) finest.add(t, v, increaseStep(f[PREV] as number, v), this.cutRollup);
+      if (finest) finest.add(t, v, increaseStep(f[PREV] as number, v), this.hooks);
       f[PREV] = v;
     }
     return AppendStatus.Ok;
@@ -350,48 +331,61 @@ export class Head {
     this.rejectedDup = 0;
   }
 
+  /**
+   * makeRoom makes room for one row in a full tail: a first tail of `firstRows` (series and tiers that
+   * never get a row allocate none); then it doubles (to at most `limit` rows) while smaller than `tailRows`
+   * or during a bulk ingest — sealing every few rows there would re-encode each run over and over;
+   * compact() seals afterwards — and is sealed otherwise.
+   */
+  private makeRoom(run: SealedRun, firstRows: number, tailRows: number, limit: number): void {
+    const cap = run.cap;
+    if (cap === 0) run.resize(Math.min(firstRows, limit));
+    else if (this.bulk || cap < tailRows) run.resize(Math.min(cap * 2, Math.max(limit, cap + 1)));
+    else run.seal(this.codec, tailRows);
+  }
+
   private cutRaw(s: MemSeries): void {
-    const n = s.n;
-    const minT = s.ts[0] ?? 0;
-    const maxT = s.ts[n - 1] ?? 0;
+    const o = s.open;
+    const n = o.n;
+    const minT = o.minT;
+    const maxT = o.maxT;
     this.metrics.chunksCut.inc({ tier: 'raw' });
     if (this.deferring || this.queueHead < this.queue.length) {
       const cut = this.newCut(s, RAW_TIER, minT, maxT, n, 1);
-      const d = cut.src.data;
-      d.set(s.ts.subarray(0, n), cut.off);
-      d.set(s.vs.subarray(0, n), cut.off + n);
+      o.rowsInto(cut.src.data, cut.off);
+      o.clear();
       if (!this.deferring) this.encodeNow(cut);
-      s.n = 0;
       return;
     }
-    const chunk = encodeSamples(this.codec, s.ts, s.vs, 0, n);
-    s.n = 0;
+    const d = o.rows();
+    const chunk = encodeSamples(this.codec, d.subarray(0, n), d.subarray(n, 2 * n), 0, n);
+    o.clear();
     this.sink.rawChunk(s.ref, minT, maxT, chunk);
   }
 
   private encodeRollupPage(st: RollupState): void {
     const p = st.pending;
-    if (p.n === 0) return;
+    const n = p.n;
+    if (n === 0) return;
     const tier = st.tier;
-    const minT = p.start(0);
-    const maxT = p.start(p.n - 1);
+    const minT = p.minT;
+    const maxT = p.maxT;
     const s = this.series[st.ref];
     if (s && (this.deferring || this.queueHead < this.queue.length)) {
-      const n = p.n;
       const cut = this.newCut(s, ROLLUP_TIERS.indexOf(tier), minT, maxT, n, ROLLUP_COLUMNS);
-      const d = cut.src.data;
-      for (let f = 0; f <= ROLLUP_COLUMNS; f++) {
-        d.set(p.data.subarray(f * p.capacity, f * p.capacity + n), cut.off + f * n);
-      }
+      p.rowsInto(cut.src.data, cut.off);
+      p.clear();
       if (!this.deferring) this.encodeNow(cut);
     } else {
+      const d = p.rows();
+      const starts = d.subarray(0, n);
       const chunks: Chunk[] = [];
       for (let agg = 0; agg < ROLLUP_AGGREGATES.length; agg++) {
-        chunks.push(encodeSamples(this.codec, p.starts, p.column(agg), 0, p.n));
+        chunks.push(encodeSamples(this.codec, starts, d.subarray((1 + agg) * n, (2 + agg) * n), 0, n));
       }
+      p.clear();
       this.sink.rollupChunk(st.ref, { tier, minT, maxT, chunks });
     }
-    p.clear();
     st.pendingSpanEnd = NaN;
     this.metrics.chunksCut.inc({ tier });
   }
@@ -451,6 +445,19 @@ export class Head {
    */
   beginDeferred(): void {
     if (this.encoder) this.deferring = true;
+  }
+
+  /**
+   * beginBulk starts a bulk ingest (a backfill): full open tails grow instead of being sealed until
+   * endBulk; compact() seals what they hold once the ingest is over.
+   */
+  beginBulk(): void {
+    this.bulk = true;
+  }
+
+  /** endBulk ends what beginBulk started. */
+  endBulk(): void {
+    this.bulk = false;
   }
 
   /** endDeferred dispatches the chunks cut since beginDeferred to the encoder; see beginDeferred. */
@@ -597,6 +604,20 @@ export class Head {
   }
 
   /**
+   * compact seals the open rows a bulk ingest left raw, so every series' tails are back to their live size
+   * (call it after the ingest, e.g. from Storage.flush).
+   */
+  compact(): void {
+    for (const s of this.series) {
+      if (!s) continue;
+      if (s.open.cap > RAW_TAIL_ROWS) s.open.seal(this.codec, RAW_TAIL_ROWS);
+      for (const r of s.rollups) {
+        if (r.pending.cap > PENDING_TAIL_ROWS) r.pending.seal(this.codec, PENDING_TAIL_ROWS);
+      }
+    }
+  }
+
+  /**
    * backpressure resolves when at most `maxBatches` deferred batches are still being encoded, so a bulk
    * ingest that outruns its encoder helps it (or waits) instead of holding ever more cut samples in memory.
    */
@@ -625,7 +646,7 @@ export class Head {
   private flushNow(now: number): void {
     for (const s of this.series) {
       if (!s) continue;
-      if (s.n > 0 && (s.f[CHUNK_END] ?? 0) <= now) this.cutRaw(s);
+      if (s.open.n > 0 && (s.f[CHUNK_END] ?? 0) <= now) this.cutRaw(s);
       for (const r of s.rollups) if (r.pending.n > 0 && r.pendingSpanEnd <= now) this.encodeRollupPage(r);
     }
   }
@@ -635,7 +656,7 @@ export class Head {
     const s = this.series[ref];
     if (!s) return Infinity;
     for (const c of s.cuts ?? []) if (c.tier === RAW_TIER) return c.minT;
-    return s.n > 0 ? (s.ts[0] ?? Infinity) : Infinity;
+    return s.open.n > 0 ? s.open.minT : Infinity;
   }
 
   /** lastTime returns the newest timestamp of series `ref` (-Infinity when none). */
@@ -648,11 +669,16 @@ export class Head {
     const s = this.series[ref];
     if (!s) return;
     for (const c of s.cuts ?? []) if (c.tier === RAW_TIER) readCut(c, 0, mint, maxt, out);
-    for (let i = 0; i < s.n; i++) {
-      const t = s.ts[i] ?? 0;
+    const o = s.open;
+    const n = o.n;
+    if (n === 0 || o.maxT < mint || o.minT > maxt) return;
+    // Reads of recent samples (the usual query) find them all in the tail and skip decoding the prefix.
+    const [d, from, to, stride] = o.tailFrom(mint) ? [o.tail, 0, o.m, o.cap] : [o.rows(), 0, n, n];
+    for (let i = from; i < to; i++) {
+      const t = d[i] ?? 0;
       if (t < mint) continue;
       if (t > maxt) break;
-      out.push(t, s.vs[i] ?? 0);
+      out.push(t, d[stride + i] ?? 0);
     }
   }
 
@@ -663,7 +689,7 @@ export class Head {
     for (const c of s?.cuts ?? []) if (c.tier === i) return c.minT;
     const r = s?.rollups[i];
     if (!r) return Infinity;
-    if (r.pending.n > 0) return r.pending.start(0);
+    if (r.pending.n > 0) return r.pending.minT;
     return r.openRows()[0]?.[0] ?? Infinity;
   }
 
@@ -702,18 +728,21 @@ export class Head {
     const s = this.series[ref];
     if (!s) throw new TsdbError('TSDB_CORRUPT', `series ${ref} is not in the head`);
     w.u32(ref);
-    w.f64s(s.f, 0, 3);
-    w.u32(s.n);
-    w.f64s(s.ts, 0, s.n);
-    w.f64s(s.vs, 0, s.n);
+    w.f64s(s.f, 0, ACC_BASE);
+    const n = s.open.n;
+    w.u32(n);
+    const d = s.open.rows();
+    w.f64s(d, 0, n);
+    w.f64s(d, n, n);
     w.u8(s.rollups.length);
     for (const r of s.rollups) {
       w.f64(r.openStart);
       for (let agg = 0; agg < ROLLUP_AGGREGATES.length; agg++) w.f64(r.openValue(agg));
       w.f64(r.pendingSpanEnd);
-      w.u32(r.pending.n);
-      for (let f = 0; f <= ROLLUP_AGGREGATES.length; f++)
-        w.f64s(r.pending.data, f * r.pending.capacity, r.pending.n);
+      const pn = r.pending.n;
+      w.u32(pn);
+      const rows = r.pending.rows();
+      for (let f = 0; f <= ROLLUP_AGGREGATES.length; f++) w.f64s(rows, f * pn, pn);
     }
   }
 
@@ -722,13 +751,15 @@ export class Head {
     const ref = r.u32();
     const s = this.series[ref];
     if (!s) throw new TsdbError('TSDB_CORRUPT', `state for unknown series ${ref}`);
-    r.f64s(s.f, 0, 3);
+    r.f64s(s.f, 0, ACC_BASE);
     const n = r.u32();
-    s.n = 0;
-    if (s.ts.length < n) s.grow(this.maxSamples, n);
-    r.f64s(s.ts, 0, n);
-    r.f64s(s.vs, 0, n);
-    s.n = n;
+    const o = s.open;
+    o.clear();
+    o.resize(Math.max(o.cap, n));
+    r.f64s(o.tail, 0, n);
+    r.f64s(o.tail, o.cap, n);
+    o.m = n;
+    if (o.cap > RAW_TAIL_ROWS) o.seal(this.codec, RAW_TAIL_ROWS);
     if (s.lastT > this.maxT) this.maxT = s.lastT;
     const tiers = r.u8();
     for (let i = 0; i < tiers; i++) {
@@ -737,15 +768,17 @@ export class Head {
       const vals = ROLLUP_AGGREGATES.map(() => r.f64());
       const pendingSpanEnd = r.f64();
       const pn = r.u32();
-      const cap = pageRowsFor(i, pn);
-      const data = new Float64Array(cap * (ROLLUP_AGGREGATES.length + 1));
-      for (let f = 0; f <= ROLLUP_AGGREGATES.length; f++) r.f64s(data, f * cap, pn);
+      const rows = new Float64Array(pn * (1 + ROLLUP_COLUMNS));
+      for (let f = 0; f <= ROLLUP_COLUMNS; f++) r.f64s(rows, f * pn, pn);
       if (!st) continue; // rollups disabled since the state was written
       st.restoreOpen(openStart, vals);
       st.pendingSpanEnd = pendingSpanEnd;
-      st.pending.data = data;
-      st.pending.capacity = cap;
-      st.pending.n = pn;
+      const p = st.pending;
+      p.clear();
+      p.resize(Math.max(p.cap, pn));
+      for (let f = 0; f <= ROLLUP_COLUMNS; f++) p.tail.set(rows.subarray(f * pn, (f + 1) * pn), f * p.cap);
+      p.m = pn;
+      if (p.cap > PENDING_TAIL_ROWS) p.seal(this.codec, PENDING_TAIL_ROWS);
     }
   }
 

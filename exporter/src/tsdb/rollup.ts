@@ -1,7 +1,7 @@
 /**
  * Rollup tiers (1m, 5m, 1h): per series and tier, buckets keeping min, max, sum, count, last and a
  * counter-reset-aware increase, fed by the head as samples arrive. A bucket covers [start, start + width)
- * and is stamped with its start. Completed buckets collect in a pending page; when the page reaches its
+ * and is stamped with its start. Completed buckets collect in a pending run (sealed-run.ts); when it reaches its
  * time span (ROLLUP_CHUNK_SPAN_MS) the head encodes it as six chunks (one per aggregate, sharing the bucket
  * timestamps) and hands that RollupChunk to the backend's sink.
  *
@@ -13,6 +13,7 @@
  */
 import type { Chunk } from './chunkenc/chunk.js';
 import type { SampleBuffer } from './sample-buffer.js';
+import { SealedRun } from './sealed-run.js';
 import { TIER_WIDTH_MS, type RollupAggregate, type Tier } from './storage.js';
 
 /** RollupTier is a tier that has buckets. */
@@ -61,69 +62,19 @@ export interface RollupChunk {
   readonly chunks: readonly Chunk[];
 }
 
-/** FIELDS is the number of columns of a page: bucket start + the six aggregates. */
-const FIELDS = 7;
-
 /**
- * RollupPage is a plain column-major buffer of buckets in one Float64Array: column f occupies
- * [f·capacity, (f+1)·capacity); column 0 holds bucket starts, column 1 + agg the aggregate `agg` (an
- * AGG_INDEX), so each column can be encoded as a chunk without copying.
+ * PendingHooks are the head's callbacks for a state's pending buckets: `cut` encodes and clears them (a
+ * chunk span ended), `room` makes room in a full tail (seals it, or grows it during a bulk ingest).
  */
-export class RollupPage {
-  data: Float64Array;
-  capacity: number;
-  n = 0;
-  constructor(capacity = 32) {
-    this.capacity = capacity;
-    this.data = new Float64Array(capacity * FIELDS);
-  }
-  /** push appends one bucket from an accumulator laid out as RollupState.acc. */
-  push(acc: Float64Array): void {
-    if (this.n === this.capacity) this.resize(this.capacity * 2);
-    const d = this.data;
-    const c = this.capacity;
-    const n = this.n;
-    d[n] = acc[0] as number;
-    d[c + n] = acc[1] as number;
-    d[2 * c + n] = acc[2] as number;
-    d[3 * c + n] = acc[3] as number;
-    d[4 * c + n] = acc[4] as number;
-    d[5 * c + n] = acc[5] as number;
-    d[6 * c + n] = acc[6] as number;
-    this.n = n + 1;
-  }
-  /** resize changes the capacity (≥ n), keeping the rows. */
-  resize(capacity: number): void {
-    const next = new Float64Array(capacity * FIELDS);
-    for (let f = 0; f < FIELDS; f++) {
-      next.set(this.data.subarray(f * this.capacity, f * this.capacity + this.n), f * capacity);
-    }
-    this.data = next;
-    this.capacity = capacity;
-  }
-  /** starts is the bucket-start column (a view of length n). */
-  get starts(): Float64Array {
-    return this.data.subarray(0, this.n);
-  }
-  /** column returns the column of aggregate `agg` (an AGG_INDEX), a view of length n. */
-  column(agg: number): Float64Array {
-    const o = (1 + agg) * this.capacity;
-    return this.data.subarray(o, o + this.n);
-  }
-  /** start returns the bucket start of row i. */
-  start(i: number): number {
-    return this.data[i] ?? 0;
-  }
-  /** value returns aggregate `agg` (an AGG_INDEX) of row i. */
-  value(i: number, agg: number): number {
-    return this.data[(1 + agg) * this.capacity + i] ?? 0;
-  }
-  clear(): void {
-    this.n = 0;
-  }
+export interface PendingHooks {
+  cut(s: RollupState): void;
+  room(run: SealedRun): void;
 }
 
-/** Accumulator slots of RollupState.acc (start first so a bucket row is acc[0..7)). */
+/** ACC_SIZE is the length of one tier's accumulator in RollupState.buf. */
+export const ACC_SIZE = 8;
+
+/** Accumulator slots, relative to RollupState.o (start first so a bucket row is [o, o + 7)). */
 const START = 0;
 const MIN = 1;
 const MAX = 2;
@@ -134,16 +85,15 @@ const INC = 6;
 const END = 7;
 
 /**
- * RollupState accumulates one series' buckets of one tier. The open bucket lives in a Float64Array
- * (unboxed doubles: this runs for every sample) as [start, min, max, sum, count, last, increase, end];
- * start is NaN when no bucket is open. Only the finest tier sees samples (`add`); each closed bucket is
- * merged into the next coarser tier (`merge`), which is exact because the widths nest (1m | 5m | 1h) and
- * every aggregate is decomposable — so a sample costs one bucket update, not one per tier.
+ * RollupState accumulates one series' buckets of one tier. The open bucket lives in `buf` at `o` (unboxed
+ * doubles in the series' shared state array: this runs for every sample) as [start, min, max, sum, count,
+ * last, increase, end]; start is NaN when no bucket is open. Only the finest tier sees samples (`add`);
+ * each closed bucket is merged into the next coarser tier (`merge`), which is exact because the widths nest
+ * (1m | 5m | 1h) and every aggregate is decomposable — so a sample costs one bucket update, not one per tier.
  */
 export class RollupState {
-  readonly acc = new Float64Array([NaN, 0, 0, 0, 0, 0, 0, NaN]);
-  /** pending holds completed buckets not yet encoded into a RollupChunk. */
-  readonly pending = new RollupPage();
+  /** pending holds completed buckets not yet encoded into a RollupChunk (rows: start + six aggregates). */
+  readonly pending: SealedRun;
   /** pendingSpanEnd is the end of the chunk span the pending buckets belong to (NaN when empty). */
   pendingSpanEnd = NaN;
   /** parent is the next coarser tier, fed with this tier's closed buckets. */
@@ -156,69 +106,82 @@ export class RollupState {
     readonly tier: RollupTier,
     /** ref is the series this state belongs to (so a shared `cut` callback knows whose page it encodes). */
     readonly ref: number,
+    /** buf holds the open bucket at `o` (ACC_SIZE slots), initialised here. */
+    readonly buf: Float64Array,
+    readonly o: number,
   ) {
     this.width = TIER_WIDTH_MS[tier];
+    this.pending = new SealedRun(ROLLUP_AGGREGATES.length);
+    buf.fill(0, o, o + ACC_SIZE);
+    buf[o + START] = NaN;
+    buf[o + END] = NaN;
   }
 
   /** openStart is the open bucket's start (NaN: none). */
   get openStart(): number {
-    return this.acc[START] ?? NaN;
+    return this.buf[this.o + START] ?? NaN;
   }
 
   /**
    * add folds one non-NaN sample (with its increase contribution) in. When the sample closes the open
-   * bucket and that bucket starts a new chunk span, `cut` is called first to encode and clear the pending
-   * page. Allocation-free for the ingest hot path (pass a `cut` created once).
+   * bucket and that bucket starts a new chunk span, `hooks.cut` is called first to encode and clear the
+   * pending buckets. Allocation-free for the ingest hot path.
    */
-  add(t: number, v: number, inc: number, cut: (s: RollupState) => void): void {
-    const a = this.acc;
-    if (t < (a[END] as number) && t >= (a[START] as number)) {
-      if (v < (a[MIN] as number)) a[MIN] = v;
-      if (v > (a[MAX] as number)) a[MAX] = v;
-      a[SUM] = (a[SUM] as number) + v;
-      a[COUNT] = (a[COUNT] as number) + 1;
-      a[LAST] = v;
-      a[INC] = (a[INC] as number) + inc;
+  add(t: number, v: number, inc: number, hooks: PendingHooks): void {
+    const a = this.buf;
+    const o = this.o;
+    if (t < (a[o + END] as number) && t >= (a[o + START] as number)) {
+      if (v < (a[o + MIN] as number)) a[o + MIN] = v;
+      if (v > (a[o + MAX] as number)) a[o + MAX] = v;
+      a[o + SUM] = (a[o + SUM] as number) + v;
+      a[o + COUNT] = (a[o + COUNT] as number) + 1;
+      a[o + LAST] = v;
+      a[o + INC] = (a[o + INC] as number) + inc;
       return;
     }
-    if (a[START] === a[START]) this.close(cut);
+    if (a[o + START] === a[o + START]) this.close(hooks);
     const start = Math.floor(t / this.width) * this.width;
-    a[START] = start;
-    a[END] = start + this.width;
-    a[MIN] = v;
-    a[MAX] = v;
-    a[SUM] = v;
-    a[COUNT] = 1;
-    a[LAST] = v;
-    a[INC] = inc;
+    a[o + START] = start;
+    a[o + END] = start + this.width;
+    a[o + MIN] = v;
+    a[o + MAX] = v;
+    a[o + SUM] = v;
+    a[o + COUNT] = 1;
+    a[o + LAST] = v;
+    a[o + INC] = inc;
   }
 
-  /** merge folds a closed bucket of the finer tier (laid out as `acc`) into this tier. */
-  merge(b: Float64Array, cut: (s: RollupState) => void): void {
-    const a = this.acc;
-    const t = b[START] as number;
-    if (t < (a[END] as number) && t >= (a[START] as number)) {
-      combineInto(a, b);
+  /** merge folds a closed bucket of the finer tier (laid out as an accumulator at `b[bo]`) into this tier. */
+  merge(b: Float64Array, bo: number, hooks: PendingHooks): void {
+    const a = this.buf;
+    const o = this.o;
+    const t = b[bo + START] as number;
+    if (t < (a[o + END] as number) && t >= (a[o + START] as number)) {
+      combineInto(a, o, b, bo);
       return;
     }
-    if (a[START] === a[START]) this.close(cut);
+    if (a[o + START] === a[o + START]) this.close(hooks);
     const start = Math.floor(t / this.width) * this.width;
-    a.set(b);
-    a[START] = start;
-    a[END] = start + this.width;
+    for (let i = 0; i < ACC_SIZE; i++) a[o + i] = b[bo + i] as number;
+    a[o + START] = start;
+    a[o + END] = start + this.width;
   }
 
   /** close moves the open bucket to pending (cutting pending first at a span boundary) and to the parent. */
-  close(cut: (s: RollupState) => void): void {
-    const start = this.acc[START] ?? NaN;
+  close(hooks: PendingHooks): void {
+    const a = this.buf;
+    const o = this.o;
+    const start = a[o + START] ?? NaN;
     if (start !== start) return;
     const span = ROLLUP_CHUNK_SPAN_MS[this.tier];
-    if (this.pending.n > 0 && start >= this.pendingSpanEnd) cut(this);
-    if (this.pending.n === 0) this.pendingSpanEnd = Math.floor(start / span) * span + span;
-    this.pending.push(this.acc);
-    this.parent?.merge(this.acc, cut);
-    this.acc[START] = NaN;
-    this.acc[END] = NaN;
+    const p = this.pending;
+    if (p.n > 0 && start >= this.pendingSpanEnd) hooks.cut(this);
+    if (p.n === 0) this.pendingSpanEnd = Math.floor(start / span) * span + span;
+    if (p.m === p.cap) hooks.room(p);
+    p.pushRow(a, o);
+    this.parent?.merge(a, o, hooks);
+    a[o + START] = NaN;
+    a[o + END] = NaN;
   }
 
   /**
@@ -227,12 +190,13 @@ export class RollupState {
    */
   openRows(): Float64Array[] {
     const rows: Float64Array[] = [];
-    if (this.acc[START] === this.acc[START]) rows.push(this.acc.slice());
+    const o = this.o;
+    if (this.buf[o + START] === this.buf[o + START]) rows.push(this.buf.slice(o, o + ACC_SIZE));
     for (const c of this.child?.openRows() ?? []) {
       const start = Math.floor((c[START] as number) / this.width) * this.width;
       const last = rows[rows.length - 1];
       if (last && last[START] === start) {
-        combineInto(last, c);
+        combineInto(last, 0, c, 0);
       } else {
         const row = c.slice();
         row[START] = start;
@@ -246,12 +210,15 @@ export class RollupState {
   /** read appends bucket values of `agg` with start in [mint, maxt] (pending, then the open buckets). */
   read(agg: number, mint: number, maxt: number, out: SampleBuffer): void {
     const p = this.pending;
-    const starts = p.starts;
-    const col = p.column(agg);
-    for (let i = 0; i < p.n; i++) {
-      const s = starts[i] ?? 0;
-      if (s < mint || s > maxt) continue;
-      out.push(s, col[i] ?? 0);
+    const n = p.n;
+    if (n > 0 && !(p.maxT < mint || p.minT > maxt)) {
+      const d = p.rows();
+      const vo = (1 + agg) * n;
+      for (let i = 0; i < n; i++) {
+        const s = d[i] ?? 0;
+        if (s < mint || s > maxt) continue;
+        out.push(s, d[vo + i] ?? 0);
+      }
     }
     for (const row of this.openRows()) {
       const s = row[START] ?? NaN;
@@ -261,25 +228,27 @@ export class RollupState {
 
   /** openValue returns aggregate `agg` (an AGG_INDEX) of this tier's own open bucket. */
   openValue(agg: number): number {
-    return this.acc[1 + agg] ?? NaN;
+    return this.buf[this.o + 1 + agg] ?? NaN;
   }
 
   /** restoreOpen sets the open bucket (snapshot restore): start NaN means none. */
   restoreOpen(start: number, values: readonly number[]): void {
-    this.acc[START] = start;
-    this.acc[END] = start === start ? start + this.width : NaN;
-    for (let i = 0; i < ROLLUP_AGGREGATES.length; i++) this.acc[1 + i] = values[i] ?? 0;
+    const a = this.buf;
+    const o = this.o;
+    a[o + START] = start;
+    a[o + END] = start === start ? start + this.width : NaN;
+    for (let i = 0; i < ROLLUP_AGGREGATES.length; i++) a[o + 1 + i] = values[i] ?? 0;
   }
 }
 
-/** combineInto folds bucket `b` (later in time) into bucket `a`, both laid out as RollupState.acc. */
-function combineInto(a: Float64Array, b: Float64Array): void {
-  if ((b[MIN] as number) < (a[MIN] as number)) a[MIN] = b[MIN] as number;
-  if ((b[MAX] as number) > (a[MAX] as number)) a[MAX] = b[MAX] as number;
-  a[SUM] = (a[SUM] as number) + (b[SUM] as number);
-  a[COUNT] = (a[COUNT] as number) + (b[COUNT] as number);
-  a[LAST] = b[LAST] as number;
-  a[INC] = (a[INC] as number) + (b[INC] as number);
+/** combineInto folds bucket `b[bo]` (later in time) into bucket `a[ao]`, both laid out as accumulators. */
+function combineInto(a: Float64Array, ao: number, b: Float64Array, bo: number): void {
+  if ((b[bo + MIN] as number) < (a[ao + MIN] as number)) a[ao + MIN] = b[bo + MIN] as number;
+  if ((b[bo + MAX] as number) > (a[ao + MAX] as number)) a[ao + MAX] = b[bo + MAX] as number;
+  a[ao + SUM] = (a[ao + SUM] as number) + (b[bo + SUM] as number);
+  a[ao + COUNT] = (a[ao + COUNT] as number) + (b[bo + COUNT] as number);
+  a[ao + LAST] = b[bo + LAST] as number;
+  a[ao + INC] = (a[ao + INC] as number) + (b[bo + INC] as number);
 }
 
 /** linkTiers wires states of ROLLUP_TIERS order (finest first) into a cascade and returns them. */

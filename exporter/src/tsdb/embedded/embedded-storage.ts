@@ -285,7 +285,7 @@ export class EmbeddedStorage implements Storage {
         if (Date.now() - this.lastBulkSnapshot >= interval) await this.snapshot();
       },
       () => this.checkOpen(),
-      { deferEncoding: bulk },
+      { deferEncoding: bulk, bulk },
     );
   }
 
@@ -340,10 +340,14 @@ export class EmbeddedStorage implements Storage {
     return this.snapshotting;
   }
 
-  /** flush makes everything committed so far durable (a snapshot); a bulk ingest's spare buffers go. */
+  /**
+   * flush makes everything committed so far durable (a snapshot); a bulk ingest's spare buffers go and the
+   * open rows it left raw are sealed.
+   */
   async flush(): Promise<void> {
     await this.snapshot();
     this.head.releaseBuffers();
+    this.head.compact();
   }
 
   async applyRetention(now: number): Promise<void> {

@@ -755,6 +755,8 @@ export class RedisStorage implements Storage {
 
   /** flush makes everything committed so far durable in Redis, bulk appends included (Storage.flush). */
   flush(): Promise<void> {
+    // A bulk ingest's open rows were left raw; seal them now that it is over.
+    this.head.compact();
     return this.flushNow();
   }
 
@@ -826,6 +828,7 @@ export class RedisStorage implements Storage {
       () => {
         if (this.closed) throw new TsdbError('TSDB_CLOSED', 'the Redis store is closed');
       },
+      { bulk },
     );
   }
 

@@ -1,0 +1,207 @@
+/**
+ * SealedRun holds what the head has not cut yet for one series — its open raw samples, or a tier's
+ * completed rollup buckets — compactly: rows of a timestamp and `k` values (timestamps strictly
+ * increasing), the oldest sealed into `k` encoded chunks (one per value column, each over the shared
+ * timestamps; layouts ../../../docs/format/chunks.md) and the newest in a small raw tail. The head seals a
+ * full tail (re-encoding the whole run, so one prefix is kept, not a list) instead of holding 8 bytes per
+ * number until the chunk span ends: a 2 h raw chunk or a week of 1h buckets then costs its compressed size
+ * in memory. Cutting decodes the run and encodes it once more from the same numbers, so stored chunks are
+ * the bytes they would be without sealing.
+ */
+import type { ChunkCodec } from './codec.js';
+import { encodeSamples } from './codec.js';
+import { TsdbError } from './errors.js';
+
+/** MAX_SEALED_CHUNK_BYTES bounds one sealed column chunk: its length is stored in a u16. */
+const MAX_SEALED_CHUNK_BYTES = 0xffff;
+
+/** NO_ROWS is the tail of a run that has never held a row (no allocation per idle series and tier). */
+const NO_ROWS = new Float64Array(0);
+
+/** scratch is the shared buffer `rows()` returns views of (runs are read synchronously, one at a time). */
+let scratch = new Float64Array(1024);
+
+function scratchFor(size: number): Float64Array {
+  if (scratch.length < size) scratch = new Float64Array(Math.max(size, scratch.length * 2));
+  return scratch;
+}
+
+/** SealedRun is one series' uncut rows; see the file comment. */
+export class SealedRun {
+  /**
+   * tail holds the raw rows column-major: timestamps in [0, cap), value column c in [(1 + c)·cap,
+   * (2 + c)·cap). Writers append at row `m` (the head's per-sample path writes it directly).
+   */
+  tail: Float64Array;
+  /** cap is the tail's capacity in rows. */
+  cap: number;
+  /** m is the number of rows in the tail. */
+  m = 0;
+  /** sealedN is the number of rows in the sealed prefix (all older than the tail's). */
+  sealedN = 0;
+  /** sealedMinT and sealedMaxT are the sealed prefix's first and last timestamps (valid when sealedN > 0). */
+  private sealedMinT = 0;
+  private sealedMaxT = 0;
+  /** sealed is the prefix: k u16 little-endian chunk lengths, then the k chunks; undefined when none. */
+  private sealed: Uint8Array | undefined;
+  /** codec sealed the prefix (and decodes it). */
+  private codec: ChunkCodec | undefined;
+
+  constructor(
+    /** k is the number of value columns per row. */
+    readonly k: number,
+    /** rows is the tail's first capacity (0: allocated by the first `resize`). */
+    rows = 0,
+  ) {
+    this.cap = rows;
+    this.tail = rows > 0 ? new Float64Array(rows * (1 + k)) : NO_ROWS;
+  }
+
+  /** n is the number of rows (sealed and raw). */
+  get n(): number {
+    return this.sealedN + this.m;
+  }
+
+  /** minT is the oldest row's timestamp (NaN when empty). */
+  get minT(): number {
+    if (this.sealedN > 0) return this.sealedMinT;
+    return this.m > 0 ? (this.tail[0] ?? NaN) : NaN;
+  }
+
+  /** maxT is the newest row's timestamp (NaN when empty). */
+  get maxT(): number {
+    if (this.m > 0) return this.tail[this.m - 1] ?? NaN;
+    return this.sealedN > 0 ? this.sealedMaxT : NaN;
+  }
+
+  /** sealedBytes is the memory the sealed prefix takes (0 when none). */
+  get sealedBytes(): number {
+    return this.sealed?.length ?? 0;
+  }
+
+  /** pushRow appends the row laid out as `src[o]` (timestamp), `src[o + 1 … o + k]`; the tail must have room. */
+  pushRow(src: Float64Array, o: number): void {
+    const m = this.m;
+    const cap = this.cap;
+    const d = this.tail;
+    d[m] = src[o] as number;
+    for (let c = 1; c <= this.k; c++) d[c * cap + m] = src[o + c] as number;
+    this.m = m + 1;
+  }
+
+  /** resize sets the tail's capacity to `rows` (≥ m), keeping its rows. */
+  resize(rows: number): void {
+    if (rows < this.m) throw new TsdbError('TSDB_BAD_OPTIONS', 'a run tail cannot drop rows');
+    if (rows === this.cap) return;
+    const next = new Float64Array(rows * (1 + this.k));
+    for (let c = 0; c <= this.k; c++) {
+      next.set(this.tail.subarray(c * this.cap, c * this.cap + this.m), c * rows);
+    }
+    this.tail = next;
+    this.cap = rows;
+  }
+
+  /**
+   * seal encodes every row (prefix and tail) into a new prefix with `codec` and empties the tail, resized
+   * to `rows`.
+   */
+  seal(codec: ChunkCodec, rows: number): void {
+    const n = this.n;
+    if (this.m === 0) {
+      this.resize(rows);
+      return;
+    }
+    const d = this.rows();
+    const ts = d.subarray(0, n);
+    const parts: Uint8Array[] = [];
+    let size = 2 * this.k;
+    for (let c = 1; c <= this.k; c++) {
+      const bytes = encodeSamples(codec, ts, d.subarray(c * n, (c + 1) * n), 0, n).bytes();
+      if (bytes.length > MAX_SEALED_CHUNK_BYTES) {
+        throw new TsdbError('TSDB_BAD_OPTIONS', `a sealed run chunk exceeds ${MAX_SEALED_CHUNK_BYTES} bytes`);
+      }
+      parts.push(bytes);
+      size += bytes.length;
+    }
+    const out = new Uint8Array(size);
+    let at = 2 * this.k;
+    parts.forEach((p, i) => {
+      out[2 * i] = p.length & 0xff;
+      out[2 * i + 1] = p.length >>> 8;
+      out.set(p, at);
+      at += p.length;
+    });
+    this.sealedMinT = ts[0] ?? 0;
+    this.sealedMaxT = ts[n - 1] ?? 0;
+    this.sealed = out;
+    this.codec = codec;
+    this.sealedN = n;
+    this.m = 0;
+    if (this.cap !== rows) {
+      this.tail = new Float64Array(rows * (1 + this.k));
+      this.cap = rows;
+    }
+  }
+
+  /**
+   * rows returns every row column-major in a shared scratch buffer: timestamps in [0, n), value column c
+   * in [c·n, (c + 1)·n) for c = 1…k. The view is valid until the next `rows()` of any run.
+   */
+  rows(): Float64Array {
+    const n = this.n;
+    const d = scratchFor(n * (1 + this.k));
+    this.rowsInto(d, 0);
+    return d;
+  }
+
+  /** rowsInto writes the rows as `rows()` lays them out at `dst[off]`. */
+  rowsInto(dst: Float64Array, off: number): void {
+    const n = this.n;
+    const s = this.sealedN;
+    if (s > 0) this.decodeSealed(dst, off, n);
+    for (let c = 0; c <= this.k; c++) {
+      dst.set(this.tail.subarray(c * this.cap, c * this.cap + this.m), off + c * n + s);
+    }
+  }
+
+  /**
+   * tailFrom says whether every row with timestamp ≥ t is in the raw tail, so a read of [t, …] can skip
+   * decoding the prefix.
+   */
+  tailFrom(t: number): boolean {
+    return this.sealedN === 0 || t > this.sealedMaxT;
+  }
+
+  /** clear drops every row, keeping the tail's capacity. */
+  clear(): void {
+    this.m = 0;
+    this.sealedN = 0;
+    this.sealed = undefined;
+  }
+
+  /** decodeSealed writes the prefix's rows at `dst[off]`, columns `stride` apart. */
+  private decodeSealed(dst: Float64Array, off: number, stride: number): void {
+    const b = this.sealed;
+    const codec = this.codec;
+    if (!b || !codec) return;
+    let at = 2 * this.k;
+    for (let c = 1; c <= this.k; c++) {
+      const len = (b[2 * (c - 1)] ?? 0) | ((b[2 * (c - 1) + 1] ?? 0) << 8);
+      const it = codec.decode(b.subarray(at, at + len)).iterator();
+      at += len;
+      const vo = off + c * stride;
+      let i = 0;
+      while (i < this.sealedN && it.next()) {
+        if (c === 1) dst[off + i] = it.at();
+        dst[vo + i] = it.value();
+        i++;
+      }
+      const err = it.err();
+      if (err || i !== this.sealedN) {
+        throw new TsdbError('TSDB_CORRUPT', `a sealed run decoded ${i} of ${this.sealedN} rows`, {
+          cause: err,
+        });
+      }
+    }
+  }
+}
