@@ -17,13 +17,14 @@ export function sortedLabelNames(labels: Labels): string[] {
  * identity of a series in maps and hashes. Two label sets are equal iff their keys are equal.
  */
 export function seriesKey(labels: Labels): string {
-  let out = '';
+  // join makes one flat string; `+=` would leave a rope of ~4 pieces per label in every map holding the key.
+  const parts: string[] = [];
   for (const name of sortedLabelNames(labels)) {
     const value = labels[name];
     if (value === undefined || value === '') continue;
-    out += name + '\xff' + value + '\xfe';
+    parts.push(name, '\xff', value, '\xfe');
   }
-  return out;
+  return parts.join('');
 }
 
 /** withoutName returns `labels` minus `__name__` (PromQL drops the name on most operations). */
