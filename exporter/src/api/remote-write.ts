@@ -16,8 +16,8 @@ import { METRIC_NAME, seriesKey } from '../util/labels.js';
 import type { Labels } from '../util/labels.js';
 import { SampleBuffer } from '../tsdb/sample-buffer.js';
 import type { Storage } from '../tsdb/storage.js';
-import { TimestampRangeError, decodeWriteRequest } from './remote-write-proto.js';
 import type { WireWriteRequest } from './remote-write-proto.js';
+import type * as RemoteWriteProto from './remote-write-proto.js';
 
 /** REMOTE_WRITE_PATH is where Prometheus's `remote_write.url` points (the seed's datasource root + API v1). */
 export const REMOTE_WRITE_PATH = '/api/prometheus/api/v1/write';
@@ -163,14 +163,28 @@ export function validateWriteRequest(request: WireWriteRequest): ValidatedReques
   return { series: [...byKey.values()], samples, exemplars, histograms };
 }
 
+/** WireCodec is the protobuf side of the receiver (remote-write-proto.ts and protobufjs behind it). */
+type WireCodec = typeof RemoteWriteProto;
+
+let wireCodec: Promise<WireCodec> | undefined;
+
+/**
+ * loadWireCodec loads the protobuf schema on the first request: protobufjs and its parsed schema (~0.7 MB of
+ * heap) stay out of exporters nobody writes to. The receiver's self-metrics do not depend on it.
+ */
+function loadWireCodec(): Promise<WireCodec> {
+  wireCodec ??= import('./remote-write-proto.js');
+  return wireCodec;
+}
+
 /**
  * decodeRemoteWriteBody turns a raw request body into a validated request: snappy block format, then
- * protobuf, then validation. Throws RemoteWriteError with the code of the first failing stage.
+ * protobuf, then validation. Rejects with a RemoteWriteError with the code of the first failing stage.
  */
-export function decodeRemoteWriteBody(
+export async function decodeRemoteWriteBody(
   body: Uint8Array,
   maxDecodedBytes = DEFAULT_MAX_DECODED_BYTES,
-): ValidatedRequest {
+): Promise<ValidatedRequest> {
   if (body.length === 0)
     throw new RemoteWriteError('RW_EMPTY_BODY', 'empty body: expected a snappy-compressed WriteRequest');
   let raw: Uint8Array;
@@ -182,6 +196,7 @@ export function decodeRemoteWriteBody(
       `body is not valid snappy block format (remote write 1.0 uses snappy block, not framed): ${(err as Error).message}`,
     );
   }
+  const { TimestampRangeError, decodeWriteRequest } = await loadWireCodec();
   let decoded: WireWriteRequest;
   try {
     decoded = decodeWriteRequest(raw);
@@ -302,7 +317,7 @@ export function createRemoteWriteRouter(options: RemoteWriteOptions): Router {
     try {
       checkHeaders(req);
       const body = await readBody(req, maxBody);
-      request = decodeRemoteWriteBody(body, maxDecoded);
+      request = await decodeRemoteWriteBody(body, maxDecoded);
     } catch (err) {
       if (!(err instanceof RemoteWriteError)) throw err;
       logger.warn(
