@@ -19,10 +19,15 @@ export class CheckpointStore {
   private readonly states: Map<number, Float64Array>[];
   private readonly perServer: number;
 
+  /**
+   * `stateDoubles` is one server's state size; `budgetBytes` bounds the states of all `servers` together, so
+   * each server keeps budgetBytes / (servers × 8 × stateDoubles) checkpoints (at least
+   * MIN_CHECKPOINTS_PER_SERVER).
+   */
   constructor(servers: number, stateDoubles: number, budgetBytes: number) {
     this.indexes = Array.from({ length: servers }, () => []);
     this.states = Array.from({ length: servers }, () => new Map<number, Float64Array>());
-    const per = Math.floor(budgetBytes / (8 * Math.max(1, stateDoubles)));
+    const per = Math.floor(budgetBytes / (8 * Math.max(1, stateDoubles) * Math.max(1, servers)));
     this.perServer = Math.max(MIN_CHECKPOINTS_PER_SERVER, per);
   }
 
