@@ -35,6 +35,15 @@ describe('CheckpointStore', () => {
     },
   );
 
+  it('a full server evicts its oldest and keeps what each kept index saved', () => {
+    const store = new CheckpointStore(1, 1, 2 * 8); // two states
+    for (const n of [10, 12, 11, 5, 13]) store.save(0, n, Float64Array.of(n * 100), 0, 1);
+    // 10 then 11 were evicted (5 was older than both kept and not stored); evicted arrays are reused.
+    expect(store.latest(0, 0, 11)).toBeUndefined();
+    expect(store.latest(0, 0, 12)?.state[0]).toBe(1200);
+    expect(store.latest(0, 0, 20)?.state[0]).toBe(1300);
+  });
+
   it('latest returns the newest checkpoint in [lo, hi] and undefined when none is', () => {
     const store = new CheckpointStore(1, 1, 1024);
     for (const n of [3, 7, 11]) store.save(0, n, Float64Array.of(n), 0, 1);

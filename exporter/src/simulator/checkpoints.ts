@@ -7,8 +7,13 @@
 /** CHECKPOINT_INTERVAL_MS is the spacing of checkpoints: hourly (240 steps of 15 s). */
 export const CHECKPOINT_INTERVAL_MS = 3_600_000;
 
-/** DEFAULT_CHECKPOINT_BUDGET_BYTES bounds the memory all checkpoints of a fleet may use (4 MiB: ~3 days of hourly states at 20 servers; the exporter targets 80 MB RSS). */
-export const DEFAULT_CHECKPOINT_BUDGET_BYTES = 4 * 1024 * 1024;
+/**
+ * DEFAULT_CHECKPOINT_BUDGET_BYTES bounds the memory all checkpoints of a fleet may use (1 MiB: ~20 hours of
+ * hourly states at 20 servers; the exporter targets 80 MB RSS). The exporter itself only goes back to the
+ * newest one (a scenario injected or stopped now); older states serve random access to the past, which its
+ * queries do not need (they read the TSDB), so they are evicted first.
+ */
+export const DEFAULT_CHECKPOINT_BUDGET_BYTES = 1024 * 1024;
 
 /** MIN_CHECKPOINTS_PER_SERVER keeps a few even for huge fleets (live ticks plus one recent past). */
 const MIN_CHECKPOINTS_PER_SERVER = 2;
@@ -31,21 +36,30 @@ export class CheckpointStore {
     this.perServer = Math.max(MIN_CHECKPOINTS_PER_SERVER, per);
   }
 
-  /** save stores a copy of `state[from, from + size)` as server i's state at grid index n. */
+  /**
+   * save stores a copy of `state[from, from + size)` as server i's state at grid index n. A full server evicts
+   * its oldest checkpoint (recent history is what live ticks, restarts and dashboards revisit) and copies into
+   * that array, so a long replay leaves no evicted arrays behind for the GC.
+   */
   save(i: number, n: number, state: Float64Array, from: number, size: number): void {
     const map = this.states[i];
     const idx = this.indexes[i];
     if (!map || !idx || map.has(n)) return;
-    map.set(n, state.slice(from, from + size));
     // Keep indexes sorted; saves come nearly always in increasing order.
     let k = idx.length;
     while (k > 0 && (idx[k - 1] ?? 0) > n) k--;
-    idx.splice(k, 0, n);
-    if (idx.length > this.perServer) {
-      // Evict the oldest: recent history is what live ticks, restarts and dashboards revisit.
-      const old = idx.shift();
-      if (old !== undefined) map.delete(old);
+    let copy: Float64Array | undefined;
+    if (idx.length >= this.perServer) {
+      if (k === 0) return; // older than everything kept: it would be the one evicted
+      const old = idx.shift() ?? n;
+      copy = map.get(old);
+      map.delete(old);
+      k--;
     }
+    if (copy?.length === size) copy.set(state.subarray(from, from + size));
+    else copy = state.slice(from, from + size);
+    map.set(n, copy);
+    idx.splice(k, 0, n);
   }
 
   /** latest returns server i's checkpoint with the largest index in [lo, hi], or undefined. */

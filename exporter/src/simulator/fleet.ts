@@ -69,7 +69,7 @@ export interface FleetOptions {
   readonly epoch?: number;
   /** logger for scenario changes (default: none). */
   readonly logger?: Logger;
-  /** checkpointBudgetBytes bounds checkpoint memory (default DEFAULT_CHECKPOINT_BUDGET_BYTES, 4 MiB). */
+  /** checkpointBudgetBytes bounds checkpoint memory (default DEFAULT_CHECKPOINT_BUDGET_BYTES, 1 MiB). */
   readonly checkpointBudgetBytes?: number;
   /**
    * stepMs is the model's step in ms (default GRID_MS = 15 s; integer ≥ 1000): pass the tick period so that
