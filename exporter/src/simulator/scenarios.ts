@@ -144,8 +144,12 @@ export interface ScenarioBookOptions {
   readonly epoch: number;
 }
 
-/** SLOT_CACHE_MAX bounds decoded schedule slots kept in memory (4096 slots ≈ 28 days). */
-const SLOT_CACHE_MAX = 4096;
+/**
+ * SLOT_CACHE_MAX bounds decoded schedule slots kept in memory (288 slots = 2 days). Live ticks touch the last
+ * few; a replay from a boot days back or an 8-day history() decodes older slots again (a few ms), which is
+ * cheaper than keeping ~0.7 KB per scheduled scenario for weeks.
+ */
+const SLOT_CACHE_MAX = 288;
 
 /** byStartThenId orders scenarios by start, then id: a total order (ids are unique). */
 function byStartThenId(a: ScenarioEntry, b: ScenarioEntry): number {
