@@ -8,6 +8,10 @@
  * The worker entry is found next to this module: `encode-worker.js` when compiled (tsc), `tsdb/encode-worker.js`
  * beside the esbuild bundle (`npm start` builds both), or `encode-worker.ts` through tsx's loader when running
  * from source (dev, tests, benchmarks).
+ *
+ * A worker writes each response into one of a few SharedArrayBuffers the pool allocated here and reuses
+ * (see encode-batch.ts for why); the pool copies the response out into memory of this thread at once. A
+ * batch whose response does not fit is posted again with a buffer twice as large (new buffers keep that size).
  */
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -15,7 +19,14 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
-import { encodeBatch, type EncodeRequest, type EncodeResponse } from './encode-batch.js';
+import {
+  chunkCount,
+  encodeBatch,
+  type EncodeRequest,
+  type EncodeResponse,
+  type WorkerReply,
+  type WorkerRequest,
+} from './encode-batch.js';
 
 /** BatchEncoder encodes batches, possibly elsewhere; responses may arrive later but each resolves once. */
 export interface BatchEncoder {
@@ -39,6 +50,12 @@ const POSTED_PER_WORKER = 2;
  * every few ms; after it, the workers' memory goes back to the system). They restart on the next batch.
  */
 const IDLE_MS = 5_000;
+
+/**
+ * INITIAL_OUT_BYTES sizes the response buffers at first: a head batch (8 MiB of samples, ~0.5 M values at
+ * ~0.8 B each) needs ~0.5 MiB; one mostly of rollup pages up to ~2 MiB.
+ */
+const INITIAL_OUT_BYTES = 1 << 20;
 
 /** defaultEncodeWorkers is one worker when the machine has a core to spare, else none (encode in-thread). */
 export function defaultEncodeWorkers(): number {
@@ -82,6 +99,13 @@ interface Pending {
   readonly reject: (err: unknown) => void;
 }
 
+/** Posted is a batch a worker has, with the response buffer it got. */
+interface Posted extends Pending {
+  readonly worker: Worker;
+  readonly out: Uint8Array;
+  readonly chunks: number;
+}
+
 /** settleInThread encodes `p` on this thread and settles its promise either way (never throws). */
 function settleInThread(p: Pending): void {
   let res: EncodeResponse;
@@ -100,14 +124,27 @@ export class EncodePool implements BatchEncoder {
   private broken = false;
   private closed = false;
   /** pending are the batches posted to a worker, by id; queue the ones not posted yet, oldest first. */
-  private readonly pending = new Map<number, Pending & { readonly worker: Worker }>();
+  private readonly pending = new Map<number, Posted>();
   private readonly queue: Pending[] = [];
   private readonly posted = new Map<Worker, number>();
   private idleTimer: NodeJS.Timeout | undefined;
   private readonly logger: Logger | undefined;
+  /** outs are the response buffers no worker has now; outBytes the size new ones get. */
+  private readonly outs: Uint8Array[] = [];
+  private outBytes: number;
+  /** overflows counts responses that did not fit their buffer (diagnostics, tests). */
+  overflows = 0;
 
-  constructor(private readonly opts: { readonly workers?: number; readonly logger?: Logger } = {}) {
+  /** opts.outBytes is the first response buffers' size (default INITIAL_OUT_BYTES; tests use less). */
+  constructor(
+    private readonly opts: {
+      readonly workers?: number;
+      readonly logger?: Logger;
+      readonly outBytes?: number;
+    } = {},
+  ) {
     this.logger = opts.logger;
+    this.outBytes = opts.outBytes ?? INITIAL_OUT_BYTES;
   }
 
   /** encode resolves with the batch's chunks (in-thread when no worker runs). */
@@ -136,10 +173,15 @@ export class EncodePool implements BatchEncoder {
       while (n < POSTED_PER_WORKER) {
         const p = this.queue.shift();
         if (!p) return;
-        this.pending.set(p.req.id, { ...p, worker: w });
+        const chunks = chunkCount(p.req);
+        let out = this.outs.pop();
+        while (out && out.length < this.outBytes) out = this.outs.pop();
+        out ??= new Uint8Array(new SharedArrayBuffer(this.outBytes));
+        this.pending.set(p.req.id, { ...p, worker: w, out, chunks });
         // A worker must keep the process alive while it owes a response, and not after.
         if (n === 0) w.ref();
-        w.postMessage(p.req);
+        const req: WorkerRequest = { ...p.req, out, chunks };
+        w.postMessage(req);
         this.posted.set(w, ++n);
       }
     }
@@ -158,7 +200,7 @@ export class EncodePool implements BatchEncoder {
     for (let i = 0; i < count; i++) {
       const w = new Worker(spec.entry, { eval: spec.eval });
       w.unref();
-      w.on('message', (res: EncodeResponse) => this.done(res));
+      w.on('message', (reply: WorkerReply) => this.done(reply));
       w.on('error', (err) => this.fail(err));
       w.on('exit', (code) => {
         if (!this.closed && this.workers?.includes(w)) {
@@ -171,13 +213,26 @@ export class EncodePool implements BatchEncoder {
     return workers;
   }
 
-  private done(res: EncodeResponse): void {
-    const p = this.pending.get(res.id);
+  private done(reply: WorkerReply): void {
+    const p = this.pending.get(reply.id);
     if (!p) return;
-    this.pending.delete(res.id);
+    this.pending.delete(reply.id);
     const n = (this.posted.get(p.worker) ?? 1) - 1;
     this.posted.set(p.worker, n);
     if (n === 0) p.worker.unref();
+    if (reply.len === undefined) {
+      // It did not fit: post it again, first in line, and make the buffers twice as large from now on.
+      this.overflows++;
+      this.outBytes = Math.max(this.outBytes, 2 * p.out.length);
+      this.queue.unshift({ req: p.req, resolve: p.resolve, reject: p.reject });
+      this.pump();
+      return;
+    }
+    // One exact-size copy holds both; the buffer goes to the next batch.
+    const at = 4 * p.chunks;
+    const copy = p.out.slice(0, at + reply.len);
+    const res = { id: reply.id, ends: new Uint32Array(copy.buffer, 0, p.chunks), bytes: copy.subarray(at) };
+    this.outs.push(p.out);
     this.pump();
     if (this.pending.size === 0 && this.queue.length === 0) {
       this.idleTimer = setTimeout(() => this.stopIdle(), IDLE_MS);
@@ -193,6 +248,7 @@ export class EncodePool implements BatchEncoder {
     const workers = this.workers;
     this.workers = undefined;
     this.posted.clear();
+    this.outs.length = 0;
     for (const w of workers) void w.terminate();
   }
 
@@ -216,6 +272,7 @@ export class EncodePool implements BatchEncoder {
     if (this.idleTimer) clearTimeout(this.idleTimer);
     const workers = this.workers ?? [];
     this.workers = undefined;
+    this.outs.length = 0;
     await Promise.all(workers.map((w) => w.terminate()));
     // Anything still owed is encoded here so its promise settles.
     for (const p of [...this.pending.values(), ...this.queue]) settleInThread(p);

@@ -1,15 +1,12 @@
 /**
- * Encode worker entry (worker_threads): encodes the batches encode-pool.ts posts and posts the chunk bytes
- * back, transferring the buffers. `npm start`'s esbuild step bundles it as dist/src/tsdb/encode-worker.js.
+ * Encode worker entry (worker_threads): encodes the batches encode-pool.ts posts into the shared buffer each
+ * comes with and answers how many bytes it wrote (or that they did not fit). It allocates nothing that
+ * outlives a batch. `npm start`'s esbuild step bundles it as dist/src/tsdb/encode-worker.js.
  */
 import { parentPort } from 'node:worker_threads';
-import { encodeBatch, type EncodeRequest } from './encode-batch.js';
+import { encodeBatchInto, type WorkerReply, type WorkerRequest } from './encode-batch.js';
 
-parentPort?.on('message', (req: EncodeRequest) => {
-  const res = encodeBatch(req);
-  // Own the exact bytes (the encoder's buffer is larger) so the transfer moves only what is needed.
-  const bytes = res.bytes.slice();
-  // Both arrays were allocated here (plain ArrayBuffers), so they can be transferred rather than copied.
-  const transfer = [bytes.buffer, res.ends.buffer as ArrayBuffer];
-  parentPort?.postMessage({ id: res.id, bytes, ends: res.ends }, transfer);
+parentPort?.on('message', (req: WorkerRequest) => {
+  const reply: WorkerReply = { id: req.id, len: encodeBatchInto(req, req.out, req.chunks) };
+  parentPort?.postMessage(reply);
 });
