@@ -29,14 +29,21 @@ const ROLLUP_HEADER_BYTES = 4 + 1 + 8 + 8 + 1 + 4 * ROLLUP_AGGREGATES.length;
 /** CACHE_BYTES bounds the payload LRU (a dashboard's hot chunks; the page cache does the rest). */
 const CACHE_BYTES = 16 * 1024 * 1024;
 
+/**
+ * MIN_GROW is the least a MetaList grows by (entries); past it, it grows by a quarter of its entries, not ×2:
+ * the lists live as long as their chunks (a week of raw and 1m chunks is 84 per series each), so what doubling
+ * leaves unused (~25% on average, up to half) would stay resident for all of them.
+ */
+const MIN_GROW = 4;
+
 /** MetaList is one series' chunks of one tier, oldest first. */
 class MetaList {
   n = 0;
-  a = new Float64Array(STRIDE * 4);
+  a = new Float64Array(STRIDE * MIN_GROW);
 
   push(minT: number, maxT: number, loc: ChunkLocation): void {
     if ((this.n + 1) * STRIDE > this.a.length) {
-      const next = new Float64Array(this.a.length * 2);
+      const next = new Float64Array(STRIDE * (this.n + Math.max(MIN_GROW, this.n >> 2)));
       next.set(this.a);
       this.a = next;
     }
