@@ -172,12 +172,12 @@ const readRssMb = (pid: number): number =>
 
 /**
  * exporterRss starts a real exporter process with the shell command `command` (exec'd, so the pid read is
- * node's), scrapes every endpoint for a few ticks, and reads its VmRSS from /proc; then once more after a
- * PromQL query.
+ * node's) and `--backfill backfill`, waits until it is ready (its backfill done), scrapes every endpoint for
+ * a few ticks, and reads its VmRSS from /proc; then once more after a PromQL query.
  */
-async function exporterRss(command: string): Promise<ExporterRss> {
+async function exporterRss(command: string, backfill = '0'): Promise<ExporterRss> {
   const dir = mkdtempSync(join(tmpdir(), 'om-bench-rss-'));
-  const args = ['--port', '0', '--data-dir', dir, '--tick-seconds', '1', '--backfill', '0'];
+  const args = ['--port', '0', '--data-dir', dir, '--tick-seconds', '1', '--backfill', backfill];
   const child = spawn('sh', ['-c', `exec ${command} "$@"`, 'sh', ...args], {
     cwd: EXPORTER_DIR,
     env: { ...process.env, PATH: PATH_WITH_BINS, LOG_LEVEL: 'info' },
@@ -197,8 +197,8 @@ async function exporterRss(command: string): Promise<ExporterRss> {
       });
     });
     const agent = new Agent({ keepAlive: true });
-    // Warm-up: wait for the first tick, then scrape every endpoint for a few ticks.
-    for (let i = 0; i < 200; i++) {
+    // Warm-up: wait for the first tick (and the backfill: up to 2 min), then scrape every endpoint for a few ticks.
+    for (let i = 0; i < 1200; i++) {
       const r = await fetch(`${url}/readyz`);
       if (r.ok) break;
       await new Promise((r2) => setTimeout(r2, 100));
@@ -288,6 +288,12 @@ async function main(): Promise<void> {
   rows.push(['npm start', scripts.start ?? '']);
   rows.push(['exporter RSS at 20 servers, npm start (MB)', round(rssStart.warm, 1).toString()]);
   rows.push(['  after its first PromQL queries (MB)', round(rssStart.queried, 1).toString()]);
+  // The same after a day of history (npm start's first run backfills 7 d): what the head holds then.
+  const rssDay = await exporterRss(scripts.start ?? '', '1d');
+  rows.push([
+    'exporter RSS at 20 servers after a 1 d backfill, npm start (MB)',
+    round(rssDay.warm, 1).toString(),
+  ]);
   const rssDev = await exporterRss(`node --import tsx src/main.ts`);
   rows.push([
     'exporter RSS at 20 servers, node --import tsx src/main.ts (MB)',
