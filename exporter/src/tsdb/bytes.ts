@@ -76,8 +76,24 @@ export class ByteWriter {
     this.n += b.length;
   }
 
+  /**
+   * string writes `s` as a u32 byte length and its UTF-8, in place: no temporary array per string (series
+   * records hold thousands of label strings). ASCII is copied directly; anything else goes through encodeInto.
+   */
   string(s: string): void {
-    this.bytes(TEXT_ENCODER.encode(s));
+    // UTF-8 takes at most 3 bytes per UTF-16 code unit.
+    this.reserve(4 + 3 * s.length);
+    const buf = this.buf;
+    const at = this.n + 4;
+    let len = 0;
+    while (len < s.length) {
+      const c = s.charCodeAt(len);
+      if (c >= 0x80) break;
+      buf[at + len++] = c;
+    }
+    if (len < s.length) len = TEXT_ENCODER.encodeInto(s, buf.subarray(at)).written;
+    this.view.setUint32(this.n, len, true);
+    this.n = at + len;
   }
 
   /** patchU32 overwrites a u32 written earlier at `offset` (for length prefixes). */
