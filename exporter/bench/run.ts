@@ -172,12 +172,15 @@ const readRssMb = (pid: number): number =>
 
 /**
  * exporterRss starts a real exporter process with the shell command `command` (exec'd, so the pid read is
- * node's) and `--backfill backfill`, waits until it is ready (its backfill done), scrapes every endpoint for
- * a few ticks, and reads its VmRSS from /proc; then once more after a PromQL query.
+ * node's) and `options` (default: 1 s ticks, no history), waits until it is ready (a backfill done), scrapes
+ * every endpoint for a few ticks, and reads its VmRSS from /proc; then once more after a PromQL query.
  */
-async function exporterRss(command: string, backfill = '0'): Promise<ExporterRss> {
+async function exporterRss(
+  command: string,
+  options: readonly string[] = ['--tick-seconds', '1', '--backfill', '0'],
+): Promise<ExporterRss> {
   const dir = mkdtempSync(join(tmpdir(), 'om-bench-rss-'));
-  const args = ['--port', '0', '--data-dir', dir, '--tick-seconds', '1', '--backfill', backfill];
+  const args = ['--port', '0', '--data-dir', dir, ...options];
   const child = spawn('sh', ['-c', `exec ${command} "$@"`, 'sh', ...args], {
     cwd: EXPORTER_DIR,
     env: { ...process.env, PATH: PATH_WITH_BINS, LOG_LEVEL: 'info' },
@@ -288,8 +291,8 @@ async function main(): Promise<void> {
   rows.push(['npm start', scripts.start ?? '']);
   rows.push(['exporter RSS at 20 servers, npm start (MB)', round(rssStart.warm, 1).toString()]);
   rows.push(['  after its first PromQL queries (MB)', round(rssStart.queried, 1).toString()]);
-  // The same after a day of history (npm start's first run backfills 7 d): what the head holds then.
-  const rssDay = await exporterRss(scripts.start ?? '', '1d');
+  // The same after a day of history at the default 15 s tick (npm start's first run backfills 7 d).
+  const rssDay = await exporterRss(scripts.start ?? '', ['--backfill', '1d']);
   rows.push([
     'exporter RSS at 20 servers after a 1 d backfill, npm start (MB)',
     round(rssDay.warm, 1).toString(),
