@@ -673,8 +673,11 @@ export class Head {
     const n = o.n;
     if (n === 0 || o.maxT < mint || o.minT > maxt) return;
     // Reads of recent samples (the usual query) find them all in the tail and skip decoding the prefix.
-    const [d, from, to, stride] = o.tailFrom(mint) ? [o.tail, 0, o.m, o.cap] : [o.rows(), 0, n, n];
-    for (let i = from; i < to; i++) {
+    const inTail = o.tailFrom(mint);
+    const d = inTail ? o.tail : o.rows();
+    const to = inTail ? o.m : n;
+    const stride = inTail ? o.cap : n;
+    for (let i = 0; i < to; i++) {
       const t = d[i] ?? 0;
       if (t < mint) continue;
       if (t > maxt) break;
