@@ -300,9 +300,12 @@ export class Head {
       return AppendStatus.OutOfOrder;
     }
     const o = s.open;
-    const n = o.n;
-    if (n > 0 && (t >= (f[CHUNK_END] as number) || n >= this.maxSamples)) this.cutRaw(s);
-    if (o.n === 0) f[CHUNK_END] = Math.floor(t / this.chunkSpanMs) * this.chunkSpanMs + this.chunkSpanMs;
+    let n = o.sealedN + o.m;
+    if (n > 0 && (t >= (f[CHUNK_END] as number) || n >= this.maxSamples)) {
+      this.cutRaw(s);
+      n = 0;
+    }
+    if (n === 0) f[CHUNK_END] = Math.floor(t / this.chunkSpanMs) * this.chunkSpanMs + this.chunkSpanMs;
     if (o.m === o.cap) this.makeRoom(o, RAW_FIRST_ROWS, RAW_TAIL_ROWS, this.maxSamples);
     const m = o.m;
     o.tail[m] = t;
@@ -357,8 +360,10 @@ export class Head {
       if (!this.deferring) this.encodeNow(cut);
       return;
     }
-    const d = o.rows();
-    const chunk = encodeSamples(this.codec, d.subarray(0, n), d.subarray(n, 2 * n), 0, n);
+    // Nothing sealed (a chunk cut at once, or during a bulk ingest): encode straight from the tail.
+    const d = o.sealedN === 0 ? o.tail : o.rows();
+    const stride = o.sealedN === 0 ? o.cap : n;
+    const chunk = encodeSamples(this.codec, d, d.subarray(stride), 0, n);
     o.clear();
     this.sink.rawChunk(s.ref, minT, maxT, chunk);
   }
@@ -377,11 +382,11 @@ export class Head {
       p.clear();
       if (!this.deferring) this.encodeNow(cut);
     } else {
-      const d = p.rows();
-      const starts = d.subarray(0, n);
+      const d = p.sealedN === 0 ? p.tail : p.rows();
+      const stride = p.sealedN === 0 ? p.cap : n;
       const chunks: Chunk[] = [];
       for (let agg = 0; agg < ROLLUP_AGGREGATES.length; agg++) {
-        chunks.push(encodeSamples(this.codec, starts, d.subarray((1 + agg) * n, (2 + agg) * n), 0, n));
+        chunks.push(encodeSamples(this.codec, d, d.subarray((1 + agg) * stride), 0, n));
       }
       p.clear();
       this.sink.rollupChunk(st.ref, { tier, minT, maxT, chunks });
