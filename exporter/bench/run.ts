@@ -173,8 +173,8 @@ const readRssMb = (pid: number): number =>
 /**
  * exporterRss starts a real exporter process with the shell command `command` (exec'd, so the pid read is
  * node's) and `options` (default: 1 s ticks, no history), waits until it is ready (a backfill done) and then
- * `settleMs`, scrapes
- * every endpoint for a few ticks, and reads its VmRSS from /proc; then once more after a PromQL query.
+ * `settleMs`, scrapes every endpoint for a few ticks, and reads its VmRSS from /proc; then once more after a
+ * PromQL query.
  */
 async function exporterRss(
   command: string,
