@@ -80,6 +80,24 @@ describe('SealedRun', () => {
     expect(run.minT).toBeNaN();
   });
 
+  it('seals chunks past 64 KiB (a large maxSamplesPerChunk of full-precision values) and reads them back', () => {
+    const n = 20_000;
+    const run = new SealedRun(1, n);
+    const row = new Float64Array(2);
+    const want: number[] = [];
+    let x = 0x9e3779b9;
+    for (let i = 0; i < n; i++) {
+      x = (x * 1664525 + 1013904223) >>> 0;
+      row[0] = 1_700_000_000_000 + i * 1000;
+      row[1] = x / 7;
+      want.push(row[1]);
+      run.pushRow(row, 0);
+    }
+    run.seal(DEFAULT_CODEC, 8);
+    expect(run.sealedBytes).toBeGreaterThan(65_536);
+    expect(Array.from(run.rows().subarray(n, 2 * n))).toEqual(want);
+  });
+
   it('refuses to shrink its tail below the rows it holds', () => {
     const run = new SealedRun(1, 4);
     run.pushRow(Float64Array.of(1, 1), 0);

@@ -12,8 +12,8 @@ import type { ChunkCodec } from './codec.js';
 import { encodeSamples } from './codec.js';
 import { TsdbError } from './errors.js';
 
-/** MAX_SEALED_CHUNK_BYTES bounds one sealed column chunk: its length is stored in a u16. */
-const MAX_SEALED_CHUNK_BYTES = 0xffff;
+/** LEN_BYTES is the size of a sealed column chunk's length (u32 little-endian). */
+const LEN_BYTES = 4;
 
 /** NO_ROWS is the tail of a run that has never held a row (no allocation per idle series and tier). */
 const NO_ROWS = new Float64Array(0);
@@ -42,7 +42,7 @@ export class SealedRun {
   /** sealedMinT and sealedMaxT are the sealed prefix's first and last timestamps (valid when sealedN > 0). */
   private sealedMinT = 0;
   private sealedMaxT = 0;
-  /** sealed is the prefix: k u16 little-endian chunk lengths, then the k chunks; undefined when none. */
+  /** sealed is the prefix: k u32 little-endian chunk lengths, then the k chunks; undefined when none. */
   private sealed: Uint8Array | undefined;
   /** codec sealed the prefix (and decodes it). */
   private codec: ChunkCodec | undefined;
@@ -114,20 +114,16 @@ export class SealedRun {
     const d = this.rows();
     const ts = d.subarray(0, n);
     const parts: Uint8Array[] = [];
-    let size = 2 * this.k;
+    let size = LEN_BYTES * this.k;
     for (let c = 1; c <= this.k; c++) {
       const bytes = encodeSamples(codec, ts, d.subarray(c * n, (c + 1) * n), 0, n).bytes();
-      if (bytes.length > MAX_SEALED_CHUNK_BYTES) {
-        throw new TsdbError('TSDB_BAD_OPTIONS', `a sealed run chunk exceeds ${MAX_SEALED_CHUNK_BYTES} bytes`);
-      }
       parts.push(bytes);
       size += bytes.length;
     }
     const out = new Uint8Array(size);
-    let at = 2 * this.k;
+    let at = LEN_BYTES * this.k;
     parts.forEach((p, i) => {
-      out[2 * i] = p.length & 0xff;
-      out[2 * i + 1] = p.length >>> 8;
+      for (let j = 0; j < LEN_BYTES; j++) out[LEN_BYTES * i + j] = (p.length >>> (8 * j)) & 0xff;
       out.set(p, at);
       at += p.length;
     });
@@ -184,9 +180,10 @@ export class SealedRun {
     const b = this.sealed;
     const codec = this.codec;
     if (!b || !codec) return;
-    let at = 2 * this.k;
+    let at = LEN_BYTES * this.k;
     for (let c = 1; c <= this.k; c++) {
-      const len = (b[2 * (c - 1)] ?? 0) | ((b[2 * (c - 1) + 1] ?? 0) << 8);
+      let len = 0;
+      for (let j = LEN_BYTES - 1; j >= 0; j--) len = len * 256 + (b[LEN_BYTES * (c - 1) + j] ?? 0);
       const it = codec.decode(b.subarray(at, at + len)).iterator();
       at += len;
       const vo = off + c * stride;
