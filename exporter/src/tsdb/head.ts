@@ -737,20 +737,13 @@ export class Head {
     if (!s) throw new TsdbError('TSDB_CORRUPT', `series ${ref} is not in the head`);
     w.u32(ref);
     w.f64s(s.f, 0, ACC_BASE);
-    const n = s.open.n;
-    w.u32(n);
-    const d = s.open.rows();
-    w.f64s(d, 0, n);
-    w.f64s(d, n, n);
+    writeRun(s.open, w);
     w.u8(s.rollups.length);
     for (const r of s.rollups) {
       w.f64(r.openStart);
       for (let agg = 0; agg < ROLLUP_AGGREGATES.length; agg++) w.f64(r.openValue(agg));
       w.f64(r.pendingSpanEnd);
-      const pn = r.pending.n;
-      w.u32(pn);
-      const rows = r.pending.rows();
-      for (let f = 0; f <= ROLLUP_AGGREGATES.length; f++) w.f64s(rows, f * pn, pn);
+      writeRun(r.pending, w);
     }
   }
 
@@ -760,14 +753,7 @@ export class Head {
     const s = this.series[ref];
     if (!s) throw new TsdbError('TSDB_CORRUPT', `state for unknown series ${ref}`);
     r.f64s(s.f, 0, ACC_BASE);
-    const n = r.u32();
-    const o = s.open;
-    o.clear();
-    o.resize(Math.max(o.cap, n));
-    r.f64s(o.tail, 0, n);
-    r.f64s(o.tail, o.cap, n);
-    o.m = n;
-    if (o.cap > RAW_TAIL_ROWS) o.seal(this.codec, RAW_TAIL_ROWS);
+    this.readRun(s.open, r, RAW_TAIL_ROWS);
     if (s.lastT > this.maxT) this.maxT = s.lastT;
     const tiers = r.u8();
     for (let i = 0; i < tiers; i++) {
@@ -775,25 +761,39 @@ export class Head {
       const openStart = r.f64();
       const vals = ROLLUP_AGGREGATES.map(() => r.f64());
       const pendingSpanEnd = r.f64();
-      const pn = r.u32();
-      const rows = new Float64Array(pn * (1 + ROLLUP_COLUMNS));
-      for (let f = 0; f <= ROLLUP_COLUMNS; f++) r.f64s(rows, f * pn, pn);
-      if (!st) continue; // rollups disabled since the state was written
+      // With rollups disabled since the state was written, the rows are read into a run that is dropped.
+      this.readRun(st?.pending ?? new SealedRun(ROLLUP_COLUMNS), r, PENDING_TAIL_ROWS);
+      if (!st) continue;
       st.restoreOpen(openStart, vals);
       st.pendingSpanEnd = pendingSpanEnd;
-      const p = st.pending;
-      p.clear();
-      p.resize(Math.max(p.cap, pn));
-      for (let f = 0; f <= ROLLUP_COLUMNS; f++) p.tail.set(rows.subarray(f * pn, (f + 1) * pn), f * p.cap);
-      p.m = pn;
-      if (p.cap > PENDING_TAIL_ROWS) p.seal(this.codec, PENDING_TAIL_ROWS);
     }
+  }
+
+  /**
+   * readRun replaces `run`'s rows with a row count and k + 1 columns read as writeSeriesState wrote them,
+   * sealed when they do not fit a live tail of `tailRows`.
+   */
+  private readRun(run: SealedRun, r: ByteReader, tailRows: number): void {
+    const n = r.u32();
+    run.clear();
+    run.resize(Math.max(run.cap, n));
+    for (let c = 0; c <= run.k; c++) r.f64s(run.tail, c * run.cap, n);
+    run.m = n;
+    if (run.cap > tailRows) run.seal(this.codec, tailRows);
   }
 
   /** noteMaxTime raises maxTime to `t` (backends call it for data restored outside the head). */
   noteMaxTime(t: number): void {
     if (t > this.maxT) this.maxT = t;
   }
+}
+
+/** writeRun writes a run's row count and its k + 1 columns (Head.readRun reads them back). */
+function writeRun(run: SealedRun, w: ByteWriter): void {
+  const n = run.n;
+  w.u32(n);
+  const d = run.rows();
+  for (let c = 0; c <= run.k; c++) w.f64s(d, c * n, n);
 }
 
 /** readCut appends column `col` of a cut's samples with timestamps in [mint, maxt] to `out`. */
