@@ -30,6 +30,7 @@ import { fleetRouter } from './api/fleet-routes.js';
 import { healthRouter, type Readiness, type ReadinessCheck } from './api/health-routes.js';
 import { CORE_ENDPOINTS, landingRouter, type EndpointLink } from './api/landing-page.js';
 import { ScenarioJournal } from './api/scenario-journal.js';
+import { EventLoopLag } from './metrics/event-loop-lag.js';
 import { FleetExposition } from './metrics/fleet-exposition.js';
 import { metricsRouter } from './metrics/metrics-routes.js';
 import type { ExporterOptions } from './options.js';
@@ -81,6 +82,8 @@ export interface App {
   readonly express: express.Express;
   readonly scheduler: Scheduler;
   readonly exposition: FleetExposition;
+  /** loopLag measures event-loop blocking from start() to stop(). */
+  readonly loopLag: EventLoopLag;
   readonly fleet: Fleet;
   readonly options: ExporterOptions;
   /** url is the base URL once listening (e.g. http://127.0.0.1:3001), else ''. */
@@ -133,6 +136,7 @@ export function createApp(parts: AppParts): App {
     registry,
   });
   const exposition = new FleetExposition(fleet.layout);
+  const loopLag = new EventLoopLag(registry);
   const frameListeners: { name: string; fn: FrameListener }[] = [];
   const scenarioListeners: ScenarioListener[] = [];
   const startupTasks: { name: string; run: () => Promise<void>; done: boolean; error?: string }[] = [];
@@ -341,6 +345,7 @@ export function createApp(parts: AppParts): App {
     express: app,
     scheduler,
     exposition,
+    loopLag,
     fleet,
     options,
     get url() {
@@ -376,6 +381,7 @@ export function createApp(parts: AppParts): App {
     tick: () => generate(),
     readiness,
     async start(opts = {}) {
+      loopLag.start();
       await listen();
       for (const task of startupTasks) {
         const began = performance.now();
@@ -406,6 +412,7 @@ export function createApp(parts: AppParts): App {
         await closing;
         if (journal) await journal.save(fleet.toJSON());
         if (storage) await storage.close();
+        loopLag.stop();
       })();
       return stopping;
     },

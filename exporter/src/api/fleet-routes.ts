@@ -8,6 +8,7 @@ import { ERR_BAD_PARAM, ERR_NOT_READY, ERR_UNKNOWN_SERVER } from '../errors.js';
 import { parseScenarioSpec, type Fleet } from '../simulator/index.js';
 import type { FleetFrame, Scenario, ServerInfo, ServerSummary } from '../simulator/types.js';
 import type { Clock } from '../util/clock.js';
+import { parseTimeMs } from './time-params.js';
 import { serverStatus, toUnifiedMetrics } from './unified-metrics.js';
 import type { RequestHandler } from 'express';
 
@@ -50,16 +51,13 @@ function view(info: ServerInfo, s: ServerSummary | undefined): ServerView {
   };
 }
 
-/**
- * parseTime reads a Prometheus-style time parameter: Unix seconds (fractions allowed) or RFC 3339; returns ms.
- */
+/** parseTime reads a time parameter as the Prometheus API does (time-params.ts); returns ms. */
 function parseTime(req: Request, name: string): number | undefined {
   const raw = req.query[name];
   if (raw === undefined) return undefined;
   if (typeof raw !== 'string') throw ERR_BAD_PARAM(name, 'give it once');
-  if (/^\d+(\.\d+)?$/.test(raw)) return Math.round(Number(raw) * 1000);
-  const ms = Date.parse(raw);
-  if (Number.isNaN(ms)) throw ERR_BAD_PARAM(name, `"${raw}" is neither Unix seconds nor RFC 3339`);
+  const ms = parseTimeMs(raw);
+  if (ms === undefined) throw ERR_BAD_PARAM(name, `"${raw}" is neither Unix seconds nor RFC 3339`);
   return ms;
 }
 

@@ -47,6 +47,12 @@ interface Entry {
   readonly expires: number;
 }
 
+/**
+ * MAX_WINDOWS bounds the windows one query walks: the API allows 11,000 steps, which is 184 windows of 60 steps;
+ * a caller without that limit (or a tiny `stepsPerWindow`) gets a direct evaluation instead of a long walk.
+ */
+const MAX_WINDOWS = 1_000;
+
 /** BYTES_PER_POINT approximates a cached point: two numbers in JS arrays (8 bytes each). */
 const BYTES_PER_POINT = 16;
 /** BYTES_PER_SERIES approximates per-series overhead (object headers, arrays). */
@@ -148,12 +154,22 @@ export class QueryCache {
     end: number,
     step: number,
   ): Promise<QueryOutcome> {
-    if (usesStartOrEnd(expr) || end < start) return engine.rangeQuery(queryable, expr, start, end, step);
     const K = this.options.stepsPerWindow;
     const width = step * K;
     const phase = ((start % step) + step) % step;
     const firstWin = Math.floor((start - phase) / width);
     const lastWin = Math.floor((end - phase) / width);
+    // Window numbers must count exactly (w++ must move): beyond 2^53 they would not, so such a query (and any
+    // whose windows are not a small finite set) is evaluated directly.
+    const windows = lastWin - firstWin + 1;
+    if (
+      usesStartOrEnd(expr) ||
+      end < start ||
+      !Number.isSafeInteger(firstWin) ||
+      !Number.isSafeInteger(lastWin) ||
+      !(windows <= MAX_WINDOWS)
+    )
+      return engine.rangeQuery(queryable, expr, start, end, step);
     const now = this.options.now();
     const keyBase = `${exprToString(expr)}\u0000${step}\u0000${phase}\u0000`;
     const parts: MatrixSeries[][] = [];

@@ -1,6 +1,6 @@
 /**
  * Request parameter parsing for the Prometheus API, in one place and with Prometheus's own messages:
- * times as float Unix seconds or RFC 3339, durations as float seconds or Prometheus durations (`15s`),
+ * times as float Unix seconds or RFC 3339 (time-params.ts: NaN/Inf rejected, clamped), durations as float seconds or Prometheus durations (`15s`),
  * `match[]` selectors, label names. GET query strings and form-encoded POST bodies are merged as Go's
  * `r.FormValue` does (body first).
  */
@@ -10,13 +10,9 @@ import { PromQLError } from '../../promql/errors.js';
 import { parseDuration as parsePromDuration } from '../../promql/format.js';
 import { LABEL_NAME_RE } from '../../promql/labels-util.js';
 import { parseExpr } from '../../promql/parser.js';
+import { parseTimeMs } from '../time-params.js';
 
-/**
- * MIN_TIME_MS / MAX_TIME_MS stand for Prometheus's boundary times (±292 million years, beyond float64's exact
- * integers in ms), clamped to the largest exactly representable ms values.
- */
-export const MIN_TIME_MS = Number.MIN_SAFE_INTEGER;
-export const MAX_TIME_MS = Number.MAX_SAFE_INTEGER;
+export { MAX_TIME_MS, MIN_TIME_MS } from '../time-params.js';
 
 /** Params reads one request's parameters from the body and the query string. */
 export class Params {
@@ -85,23 +81,6 @@ export class Params {
 /** invalidParam builds Prometheus's `invalid parameter "x": …` bad_data error. */
 export function invalidParam(name: string, detail: string): PromQLError {
   return new PromQLError('bad_data', `invalid parameter ${JSON.stringify(name)}: ${detail}`);
-}
-
-/** parseTimeMs parses float Unix seconds or RFC 3339 into ms, rounding to the millisecond as Prometheus does. */
-export function parseTimeMs(s: string): number | undefined {
-  if (/^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/.test(s.trim())) {
-    const t = Number(s);
-    const whole = Math.trunc(t);
-    const frac = Math.round((t - whole) * 1000) / 1000;
-    return whole * 1000 + Math.round(frac * 1000);
-  }
-  if (/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/.test(s)) {
-    const ms = Date.parse(s);
-    return Number.isNaN(ms) ? undefined : ms;
-  }
-  if (s === '-292273086-05-16T16:47:06Z') return MIN_TIME_MS;
-  if (s === '292277025-08-18T07:12:54.999999999Z') return MAX_TIME_MS;
-  return undefined;
 }
 
 /** parseDurationMs parses float seconds or a Prometheus duration into ms (truncated like Go's durations). */

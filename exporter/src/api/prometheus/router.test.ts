@@ -288,6 +288,29 @@ const cases: Case[] = [
     },
   },
   {
+    name: 'NaN time',
+    path: '/query?query=1&time=NaN',
+    status: 400,
+    body: {
+      status: 'error',
+      errorType: 'bad_data',
+      error: 'invalid parameter "time": cannot parse "NaN" to a valid timestamp',
+    },
+  },
+  {
+    // Far-future times are clamped to the maximum time: an empty answer, not a step loop that never ends.
+    name: 'query_range of a matching selector at start=end=1e20',
+    path: '/query_range?query=node_temp_celsius&start=1e20&end=1e20&step=15',
+    status: 200,
+    body: { status: 'success', data: { resultType: 'matrix', result: [] } },
+  },
+  {
+    name: 'series over the whole representable range',
+    path: '/series?match[]=node_temp_celsius&start=-1e20&end=1e20',
+    status: 200,
+    body: { status: 'success', data: [{ __name__: 'node_temp_celsius', job: 'node', instance: 'a' }] },
+  },
+  {
     name: 'missing start',
     path: '/query_range?query=1&end=10&step=1',
     status: 400,
