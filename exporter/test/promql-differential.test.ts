@@ -162,6 +162,9 @@ const QUERIES: string[] = [
   'time()',
   'openmanager_cpu_usage_percent{server=~"web.*", core!="0"}',
   '{__name__=~"openmanager_memory_.*_bytes", server="db-01"}',
+  // RE2 flag groups in a matcher (JavaScript would need the flag outside the pattern).
+  'openmanager_memory_usage_percent{server=~"(?i)WEB-01"}',
+  'label_replace(openmanager_memory_usage_percent{server="web-01"}, "role", "$1", "server", "(?P<r>[[:alpha:]]+)-\\d+")',
   'openmanager_memory_usage_percent{server!~"web.*|api.*"}',
   'nonexistent_metric',
   'sum(nonexistent_metric)',

@@ -7,6 +7,7 @@
 import type { Logger } from 'pino';
 import type { Matcher, Queryable, SelectHints, SeriesData } from '../tsdb/storage.js';
 import { METRIC_NAME, seriesKey, type Labels } from '../util/labels.js';
+import { compileRegex, type Regex, type RegexMatch } from '../util/re2.js';
 import type {
   AggregateExpr,
   AtModifier,
@@ -23,7 +24,6 @@ import { FUNCTIONS, goPow, quantileOf, type RangeFn } from './functions.js';
 import {
   LABEL_NAME_RE,
   compareLabels,
-  goRegExp,
   dropName,
   labelsToString,
   matchedLabels,
@@ -716,9 +716,9 @@ class Evaluator {
     const repl = await this.evalString(replE as Expr, f);
     const src = await this.evalString(srcE as Expr, f);
     const reStr = await this.evalString(reE as Expr, f);
-    let re: RegExp;
+    let re: Regex;
     try {
-      re = goRegExp(reStr);
+      re = compileRegex(reStr);
     } catch (e) {
       throw executionError(
         `invalid regular expression in label_replace(): ${reStr}: ${(e as Error).message}`,
@@ -727,7 +727,7 @@ class Evaluator {
     if (!LABEL_NAME_RE.test(dst))
       throw executionError(`invalid destination label name in label_replace(): ${dst}`);
     const out = vec.series.map((s) => {
-      const m = re.exec(s.labels[src] ?? '');
+      const m = re.match(s.labels[src] ?? '');
       if (!m) return s;
       const value = expandTemplate(repl, m);
       const labels: Record<string, string> = { ...s.labels };
@@ -1445,7 +1445,7 @@ function formatCountValue(v: number): string {
  * expandTemplate expands `$1`, `${1}`, `$name` and `${name}` in a replacement as Go's regexp.Expand does
  * (`$name` takes the longest run of letters, digits and underscores; unknown groups expand to "").
  */
-function expandTemplate(template: string, m: RegExpExecArray): string {
+function expandTemplate(template: string, m: RegexMatch): string {
   let out = '';
   for (let i = 0; i < template.length; i++) {
     const ch = template[i];
@@ -1477,8 +1477,7 @@ function expandTemplate(template: string, m: RegExpExecArray): string {
       name = mm[0];
       i += name.length;
     }
-    if (/^\d+$/.test(name)) out += m[Number(name)] ?? '';
-    else out += m.groups?.[name] ?? '';
+    out += m.group(/^\d+$/.test(name) ? Number(name) : name);
   }
   return out;
 }

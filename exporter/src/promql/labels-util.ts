@@ -63,11 +63,3 @@ export function dropName(labels: Labels): Labels {
 
 /** LABEL_NAME_RE is Prometheus 2.x's legacy label-name syntax. */
 export const LABEL_NAME_RE = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
-
-/**
- * goRegExp compiles a Prometheus (RE2) regex fully anchored, as label matchers and label_replace use it.
- * RE2's `(?P<name>` group syntax is rewritten to JavaScript's `(?<name>`.
- */
-export function goRegExp(re: string): RegExp {
-  return new RegExp(`^(?:${re.replace(/\(\?P</g, '(?<')})$`);
-}

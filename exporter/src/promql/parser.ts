@@ -24,7 +24,7 @@ import type {
 import { ParseError } from './errors.js';
 import { parseDuration } from './format.js';
 import { FUNCTIONS } from './functions.js';
-import { goRegExp } from './labels-util.js';
+import { compileRegex } from '../util/re2.js';
 
 /** AGGREGATE_OPS are the aggregation operators Prometheus 2.x supports. */
 const AGGREGATE_OPS: ReadonlySet<string> = new Set([
@@ -461,9 +461,10 @@ class Builder {
         if (value === undefined) throw this.err(lit.from, 'unterminated quoted string');
         if (type === '=~' || type === '!~') {
           try {
-            goRegExp(value);
-          } catch (e) {
-            throw this.err(lit.from, `error parsing regexp: ${(e as Error).message}`);
+            compileRegex(value, { dotAll: true });
+          } catch {
+            // Prometheus reports the anchored pattern it compiled, at the matcher's position.
+            throw this.err(m.from, regexSyntaxMessage(`^(?:${value})$`));
           }
         }
         matchers.push({ type, name: labelName, value });
@@ -765,6 +766,16 @@ class Builder {
   }
 }
 
+/** regexSyntaxMessage is RE2's message for a pattern it rejects. */
+function regexSyntaxMessage(pattern: string): string {
+  try {
+    compileRegex(pattern);
+  } catch (e) {
+    return (e as Error).message;
+  }
+  return `error parsing regexp: ${pattern}`;
+}
+
 /** matchesEmpty reports whether a matcher accepts the empty label value. */
 export function matchesEmpty(m: Matcher): boolean {
   switch (m.type) {
@@ -773,8 +784,8 @@ export function matchesEmpty(m: Matcher): boolean {
     case '!=':
       return m.value !== '';
     case '=~':
-      return goRegExp(m.value).test('');
+      return compileRegex(m.value, { dotAll: true }).test('');
     case '!~':
-      return !goRegExp(m.value).test('');
+      return !compileRegex(m.value, { dotAll: true }).test('');
   }
 }

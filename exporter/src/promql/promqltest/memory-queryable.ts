@@ -16,7 +16,7 @@ import {
   type SeriesData,
 } from '../../tsdb/storage.js';
 import { seriesKey } from '../../util/labels.js';
-import { goRegExp } from '../labels-util.js';
+import { compileRegex } from '../../util/re2.js';
 import { STALE_NAN, isStaleNaN } from '../value.js';
 
 interface StoredSeries {
@@ -32,7 +32,7 @@ export function compileMatchers(matchers: readonly Matcher[]): (labels: Labels) 
   const preds = matchers.map((m) => {
     if (m.type === '=') return (v: string) => v === m.value;
     if (m.type === '!=') return (v: string) => v !== m.value;
-    const re = goRegExp(m.value);
+    const re = compileRegex(m.value, { dotAll: true });
     return m.type === '=~' ? (v: string) => re.test(v) : (v: string) => !re.test(v);
   });
   return (labels) => matchers.every((m, i) => (preds[i] as (v: string) => boolean)(labels[m.name] ?? ''));

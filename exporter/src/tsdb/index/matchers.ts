@@ -1,10 +1,11 @@
 /**
- * Label matchers compiled for evaluation, with Prometheus semantics: regexes are fully anchored
- * (`^(?s:re)$`, so `.` also matches a newline, as Prometheus's FastRegexMatcher does), and a matcher is
+ * Label matchers compiled for evaluation, with Prometheus semantics: regexes are RE2 (util/re2.ts), fully
+ * anchored (`^(?s:re)$`, so `.` also matches a newline, as Prometheus's FastRegexMatcher does), and a matcher is
  * evaluated against the empty string for series that lack the label. Fast paths avoid the regex engine for
  * `.*`, `.+`, literal alternations (`a|b|c`) and literal prefixes (`foo.*`).
  */
 import type { Matcher } from '../storage.js';
+import { compileRegex as compileRe2, type Regex } from '../../util/re2.js';
 import { TsdbError } from '../errors.js';
 
 /** CompiledMatcher tests label values for one Matcher. */
@@ -23,7 +24,7 @@ export interface CompiledMatcher {
 /** REGEX_META are the characters that make a regex alternative more than a literal string. */
 const REGEX_META = /[\\^$.|?*+()[\]{}]/;
 
-/** compileRegex turns a Prometheus (RE2) regex into an anchored JS predicate, or throws TSDB_BAD_REGEX. */
+/** compileRegex turns a Prometheus (RE2) regex into an anchored predicate (util/re2.ts), or throws TSDB_BAD_REGEX. */
 function compileRegex(source: string): { test: (v: string) => boolean; literals: string[] | undefined } {
   if (source === '.*') return { test: () => true, literals: undefined };
   if (source === '.+') return { test: (v) => v.length > 0, literals: undefined };
@@ -39,25 +40,11 @@ function compileRegex(source: string): { test: (v: string) => boolean; literals:
       return { test: (v) => v.startsWith(prefix), literals: undefined };
     }
   }
-  // RE2 allows a leading flag group such as (?i); JS wants flags outside the pattern.
-  let body = source;
-  let flags = 's';
-  const flagGroup = /^\(\?([imsU]+)\)/.exec(body);
-  if (flagGroup?.[1] !== undefined) {
-    for (const f of flagGroup[1]) if ((f === 'i' || f === 'm') && !flags.includes(f)) flags += f;
-    body = body.slice(flagGroup[0].length);
-  }
-  let re: RegExp;
+  let re: Regex;
   try {
-    re = new RegExp(`^(?:${body})$`, flags);
+    re = compileRe2(source, { dotAll: true });
   } catch (err) {
-    throw new TsdbError(
-      'TSDB_BAD_REGEX',
-      `invalid regular expression ${JSON.stringify(source)}: fix the regex`,
-      {
-        cause: err,
-      },
-    );
+    throw new TsdbError('TSDB_BAD_REGEX', `${(err as Error).message}: fix the regex`, { cause: err });
   }
   return { test: (v) => re.test(v), literals: undefined };
 }
