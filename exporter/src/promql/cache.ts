@@ -18,7 +18,7 @@ import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Queryable } from '../tsdb/storage.js';
 import { seriesKey, type Labels } from '../util/labels.js';
 import type { Expr } from './ast.js';
-import type { Engine, MatrixSeries, QueryOutcome, QueryStats } from './engine.js';
+import type { Engine, MatrixSeries, QueryOptions, QueryOutcome, QueryStats } from './engine.js';
 import { compareLabels } from './labels-util.js';
 import { exprToString } from './printer.js';
 
@@ -153,6 +153,7 @@ export class QueryCache {
     start: number,
     end: number,
     step: number,
+    opts: QueryOptions = {},
   ): Promise<QueryOutcome> {
     const K = this.options.stepsPerWindow;
     const width = step * K;
@@ -169,7 +170,7 @@ export class QueryCache {
       !Number.isSafeInteger(lastWin) ||
       !(windows <= MAX_WINDOWS)
     )
-      return engine.rangeQuery(queryable, expr, start, end, step);
+      return engine.rangeQuery(queryable, expr, start, end, step, opts);
     const now = this.options.now();
     const keyBase = `${exprToString(expr)}\u0000${step}\u0000${phase}\u0000`;
     const parts: MatrixSeries[][] = [];
@@ -187,7 +188,7 @@ export class QueryCache {
       // Settled windows are computed whole (so they can be stored); unsettled ones only as far as needed.
       const from = firstStep + (K - 1) * step <= settled ? firstStep : Math.max(start, firstStep);
       const to = lastStep <= settled ? lastStep : Math.min(end, lastStep);
-      const out = await engine.rangeQuery(queryable, expr, from, to, step);
+      const out = await engine.rangeQuery(queryable, expr, from, to, step, opts);
       stats.samplesLoaded += out.stats.samplesLoaded;
       stats.tiersUsed.push(...out.stats.tiersUsed);
       if (out.result.resultType !== 'matrix') throw new Error('range query returned a non-matrix result');

@@ -5,7 +5,10 @@
  * The engine sees storage only through `Queryable` (tsdb/storage.ts) and never imports a backend.
  */
 import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import { TsdbError } from '../tsdb/errors.js';
 import type { Matcher, Queryable, SelectHints, SeriesData } from '../tsdb/storage.js';
+import { Pacer } from '../util/pacer.js';
 import { METRIC_NAME, seriesKey, type Labels } from '../util/labels.js';
 import { compileRegex, type Regex, type RegexMatch } from '../util/re2.js';
 import type {
@@ -21,6 +24,7 @@ import type {
 } from './ast.js';
 import { PromQLError, executionError, queryTimeout, tooManySamples } from './errors.js';
 import { FUNCTIONS, goPow, quantileOf, type RangeFn } from './functions.js';
+import { DEFAULT_MAX_CONCURRENT, DEFAULT_MAX_QUEUED, QueryGate, createGateMetrics } from './gate.js';
 import {
   LABEL_NAME_RE,
   compareLabels,
@@ -55,16 +59,35 @@ export interface EngineOptions {
   readonly noStepSubqueryIntervalMs: number;
   /** tiers configures the rollup-tier rule of tiers.ts. */
   readonly tiers: TierOptions;
+  /** maxConcurrent queries evaluate at once; the rest wait (gate.ts). */
+  readonly maxConcurrent: number;
+  /** maxQueued queries may wait; beyond, a query is refused with `unavailable`. */
+  readonly maxQueued: number;
   readonly logger?: Logger;
 }
 
-/** DEFAULT_ENGINE_OPTIONS are Prometheus's defaults (5 m lookback, 50 M samples, 2 m timeout, 1 m eval interval). */
+/** QueryOptions tune one query. */
+export interface QueryOptions {
+  /**
+   * deadline is the absolute time (performance.now() ms) the query must finish by, waiting for a slot
+   * included; the engine's `timeoutMs` from the query's start bounds it too. A caller that splits one request
+   * into several evaluations (the query cache) passes the same deadline to each.
+   */
+  readonly deadline?: number;
+}
+
+/**
+ * DEFAULT_ENGINE_OPTIONS are Prometheus's defaults (5 m lookback, 50 M samples, 2 m timeout, 1 m eval interval,
+ * 20 concurrent queries).
+ */
 export const DEFAULT_ENGINE_OPTIONS: EngineOptions = {
   lookbackDeltaMs: 5 * 60_000,
   maxSamples: 50_000_000,
   timeoutMs: 2 * 60_000,
   noStepSubqueryIntervalMs: 60_000,
   tiers: DEFAULT_TIER_OPTIONS,
+  maxConcurrent: DEFAULT_MAX_CONCURRENT,
+  maxQueued: DEFAULT_MAX_QUEUED,
 };
 
 /** InstantSample is one element of a vector result. */
@@ -100,24 +123,39 @@ export interface QueryOutcome {
   readonly stats: QueryStats;
 }
 
-/** Engine evaluates PromQL queries against a Queryable. */
+/**
+ * Engine evaluates PromQL queries against a Queryable. Every query runs under a deadline and a sample budget
+ * that the evaluator checks inside its loops (not only between nodes), gives the event loop a turn every few
+ * milliseconds (util/pacer.ts), and holds one of `maxConcurrent` slots while it runs.
+ */
 export class Engine {
   /** options are the effective options (defaults merged). */
   readonly options: EngineOptions;
+  /** gate bounds concurrent evaluations; shared by every query of this engine. */
+  readonly gate: QueryGate;
 
-  constructor(options: Partial<EngineOptions> = {}) {
+  constructor(options: Partial<EngineOptions> = {}, deps: { readonly registry?: Registry } = {}) {
     this.options = {
       ...DEFAULT_ENGINE_OPTIONS,
       ...options,
       tiers: { ...DEFAULT_TIER_OPTIONS, ...options.tiers },
     };
+    this.gate = new QueryGate(
+      this.options.maxConcurrent,
+      this.options.maxQueued,
+      deps.registry ? createGateMetrics(deps.registry) : undefined,
+    );
   }
 
   /** instantQuery evaluates `query` at `timeMs`. */
-  async instantQuery(queryable: Queryable, query: string | Expr, timeMs: number): Promise<QueryOutcome> {
+  async instantQuery(
+    queryable: Queryable,
+    query: string | Expr,
+    timeMs: number,
+    opts: QueryOptions = {},
+  ): Promise<QueryOutcome> {
     const expr = typeof query === 'string' ? parseExpr(query) : query;
-    const ev = new Evaluator(this.options, queryable, timeMs, timeMs, 0);
-    return ev.run(expr, false);
+    return this.evaluate(queryable, expr, timeMs, timeMs, 0, false, opts);
   }
 
   /** rangeQuery evaluates `query` at start, start + step, … ≤ end; the expression must be a scalar or vector. */
@@ -127,6 +165,7 @@ export class Engine {
     startMs: number,
     endMs: number,
     stepMs: number,
+    opts: QueryOptions = {},
   ): Promise<QueryOutcome> {
     const expr = typeof query === 'string' ? parseExpr(query) : query;
     const t = typeOf(expr);
@@ -140,15 +179,38 @@ export class Engine {
         'bad_data',
         'zero or negative query resolution step widths are not accepted. Try a positive integer',
       );
-    const ev = new Evaluator(this.options, queryable, startMs, endMs, stepMs);
-    return ev.run(expr, true);
+    return this.evaluate(queryable, expr, startMs, endMs, stepMs, true, opts);
+  }
+
+  /** evaluate waits for a slot (within the deadline), then runs the evaluator. */
+  private async evaluate(
+    queryable: Queryable,
+    expr: Expr,
+    start: number,
+    end: number,
+    step: number,
+    isRange: boolean,
+    opts: QueryOptions,
+  ): Promise<QueryOutcome> {
+    const deadline = Math.min(opts.deadline ?? Infinity, performance.now() + this.options.timeoutMs);
+    const release = await this.gate.acquire(deadline);
+    try {
+      return await new Evaluator(this.options, queryable, start, end, step, deadline).run(expr, isRange);
+    } finally {
+      release();
+    }
   }
 }
 
-/** stepTimes returns start, start + step, … ≤ end. */
+/** stepCount is the number of steps of start, start + step, … ≤ end (0 when end < start). */
+function stepCount(start: number, end: number, step: number): number {
+  if (end < start) return 0;
+  return step > 0 ? Math.floor((end - start) / step) + 1 : 1;
+}
+
+/** stepTimes returns start, start + step, … ≤ end (callers check stepCount against the budget first). */
 function stepTimes(start: number, end: number, step: number): Float64Array {
-  if (end < start) return new Float64Array(0);
-  const n = step > 0 ? Math.floor((end - start) / step) + 1 : 1;
+  const n = stepCount(start, end, step);
   const out = new Float64Array(n);
   for (let i = 0; i < n; i++) out[i] = start + i * step;
   return out;
@@ -167,10 +229,9 @@ interface Frame {
 }
 
 class Evaluator {
-  private readonly deadline: number;
   private samples = 0;
   private readonly stats: QueryStats = { samplesLoaded: 0, tiersUsed: [] };
-  private checks = 0;
+  private readonly pacer = new Pacer();
 
   constructor(
     private readonly opts: EngineOptions,
@@ -178,24 +239,34 @@ class Evaluator {
     private readonly start: number,
     private readonly end: number,
     private readonly step: number,
-  ) {
-    this.deadline = Date.now() + opts.timeoutMs;
-  }
+    /** deadline is the performance.now() time past which the query fails with `timeout` (storage reads too). */
+    private readonly deadline: number,
+  ) {}
 
   async run(expr: Expr, isRange: boolean): Promise<QueryOutcome> {
-    const frame: Frame = { ts: stepTimes(this.start, this.end, this.step), stepMs: this.step };
     let v: Value;
+    let frame: Frame;
     try {
+      frame = { ts: this.steps(this.start, this.end, this.step), stepMs: this.step };
       v = await this.eval(expr, frame);
+      return { result: await this.toResult(v, frame, isRange), stats: this.stats };
     } catch (e) {
       if (e instanceof PromQLError) throw e;
+      if (e instanceof TsdbError && e.code === 'TSDB_TOO_MANY_SAMPLES') throw tooManySamples();
+      if (e instanceof TsdbError && e.code === 'TSDB_ABORTED') throw queryTimeout();
       if (e instanceof RangeError || e instanceof SyntaxError) throw executionError(e.message);
       throw e;
     }
-    return { result: this.toResult(v, frame, isRange), stats: this.stats };
   }
 
-  private toResult(v: Value, frame: Frame, isRange: boolean): QueryResult {
+  /** steps builds a step grid after checking that its length fits the sample budget (no huge allocation). */
+  private steps(start: number, end: number, step: number): Float64Array {
+    // The grid is held memory too: counted, and checked before it is allocated.
+    this.addSamples(stepCount(start, end, step));
+    return stepTimes(start, end, step);
+  }
+
+  private async toResult(v: Value, frame: Frame, isRange: boolean): Promise<QueryResult> {
     const t0 = frame.ts[0] ?? this.start;
     switch (v.kind) {
       case 'string':
@@ -216,6 +287,7 @@ class Evaluator {
         }
         const out: MatrixSeries[] = [];
         for (const s of series) {
+          if (this.pacer.due()) await this.turn();
           const timestamps: number[] = [];
           const values: number[] = [];
           for (let i = 0; i < frame.ts.length; i++) {
@@ -233,6 +305,7 @@ class Evaluator {
         const start = end - v.rangeMs;
         const out: MatrixSeries[] = [];
         for (const s of v.series) {
+          if (this.pacer.due()) await this.turn();
           const timestamps: number[] = [];
           const values: number[] = [];
           for (let i = 0; i < s.timestamps.length; i++) {
@@ -248,20 +321,29 @@ class Evaluator {
     }
   }
 
-  /** check enforces the timeout and the sample limit; called between nodes and inside long loops. */
+  /** check enforces the timeout and the sample limit; called at every node and at every turn. */
   private check(): void {
-    if (Date.now() > this.deadline) throw queryTimeout();
+    if (performance.now() > this.deadline) throw queryTimeout();
     if (this.samples > this.opts.maxSamples) throw tooManySamples();
+  }
+
+  /**
+   * turn gives the event loop a turn, then checks the deadline. Loops call it when `pacer.due()`:
+   * `if (this.pacer.due()) await this.turn();` costs one clock read per iteration otherwise.
+   */
+  private async turn(): Promise<void> {
+    await this.pacer.yield();
+    this.check();
   }
 
   private addSamples(n: number): void {
     this.samples += n;
     if (this.samples > this.opts.maxSamples) throw tooManySamples();
-    if (++this.checks % 64 === 0) this.check();
   }
 
   private async eval(e: Expr, f: Frame): Promise<Value> {
     this.check();
+    if (this.pacer.due()) await this.turn();
     switch (e.type) {
       case 'NumberLiteral':
         return { kind: 'scalar', values: new Float64Array(f.ts.length).fill(e.value) };
@@ -313,9 +395,18 @@ class Evaluator {
     return out;
   }
 
+  /** releaseSamples returns budget for samples no longer held (a selector's raw samples once stepped). */
+  private releaseSamples(n: number): void {
+    this.samples -= n;
+  }
+
   private async select(matchers: readonly Matcher[], hints: SelectHints): Promise<SeriesData[]> {
     const q = await this.queryable.querier(hints.start, hints.end);
-    const res = await q.select(matchers, hints);
+    const res = await q.select(matchers, {
+      ...hints,
+      maxSamples: this.opts.maxSamples - this.samples,
+      deadline: this.deadline,
+    });
     let n = 0;
     for (const s of res) n += s.timestamps.length;
     this.stats.samplesLoaded += n;
@@ -328,17 +419,27 @@ class Evaluator {
     f: Frame,
     sampleTimes: Float64Array[] | undefined,
   ): Promise<VectorValue> {
-    const refs = this.refTimes(f, vs.at, vs.offsetMs);
-    const n = refs.length;
+    // Each step reads at its eval time (or the @ time) minus the offset, computed in the loop rather than
+    // allocated as an array: a subquery's step grid can be tens of millions long.
+    const fixed = this.atMs(vs.at);
+    const off = vs.offsetMs;
+    const ts0 = f.ts;
+    const n = ts0.length;
     if (n === 0) return { kind: 'vector', series: [] };
     const lb = this.opts.lookbackDeltaMs;
     const data = await this.select(vs.matchers, {
-      start: (refs[0] ?? 0) - lb,
-      end: refs[n - 1] ?? 0,
+      start: (fixed ?? ts0[0] ?? 0) - off - lb,
+      end: (fixed ?? ts0[n - 1] ?? 0) - off,
       step: f.stepMs,
     });
     const out: StepSeries[] = [];
+    let loaded = 0;
+    for (const s of data) loaded += s.timestamps.length;
     for (const s of data) {
+      if (this.pacer.due()) await this.turn();
+      // The series holds one slot per step: that is what the sample budget bounds (as Prometheus counts the
+      // points a selector yields over a range query's steps), reserved before the slots are allocated.
+      this.addSamples(n);
       const series = newStepSeries(s.labels, n);
       const st = sampleTimes ? new Float64Array(n) : undefined;
       const ts = s.timestamps;
@@ -346,7 +447,7 @@ class Evaluator {
       let j = 0;
       let any = false;
       for (let i = 0; i < n; i++) {
-        const ref = refs[i] as number;
+        const ref = (fixed ?? ts0[i] ?? 0) - off;
         while (j < ts.length && (ts[j] as number) <= ref) j++;
         const k = j - 1;
         if (k < 0) continue;
@@ -362,8 +463,9 @@ class Evaluator {
       if (any) {
         out.push(series);
         if (sampleTimes && st) sampleTimes.push(st);
-      }
+      } else this.releaseSamples(n);
     }
+    this.releaseSamples(loaded);
     return { kind: 'vector', series: out };
   }
 
@@ -383,7 +485,12 @@ class Evaluator {
       range: ms.rangeMs,
       ...hints,
     });
-    return { kind: 'matrix', series: data.map(dropStale), rangeMs: ms.rangeMs, ends };
+    const series: RawSeries[] = [];
+    for (const s of data) {
+      if (this.pacer.due()) await this.turn();
+      series.push(dropStale(s));
+    }
+    return { kind: 'matrix', series, rangeMs: ms.rangeMs, ends };
   }
 
   private async evalSubquery(sq: SubqueryExpr, f: Frame): Promise<MatrixValue> {
@@ -394,11 +501,13 @@ class Evaluator {
     const lo = (ends[0] ?? 0) - sq.rangeMs;
     let start = step * Math.trunc(lo / step);
     if (start < lo) start += step;
-    const innerFrame: Frame = { ts: stepTimes(start, ends[n - 1] ?? 0, step), stepMs: step };
+    // A subquery like x[10y:1s] has billions of steps: refused by the budget before anything is allocated.
+    const innerFrame: Frame = { ts: this.steps(start, ends[n - 1] ?? 0, step), stepMs: step };
     const inner = await this.eval(sq.expr, innerFrame);
     if (inner.kind !== 'vector') throw executionError('subquery is only allowed on instant vector');
     const series: RawSeries[] = [];
     for (const s of inner.series) {
+      if (this.pacer.due()) await this.turn();
       const ts: number[] = [];
       const vs: number[] = [];
       for (let i = 0; i < innerFrame.ts.length; i++) {
@@ -428,6 +537,7 @@ class Evaluator {
       const p: number[] = new Array<number>(params.length).fill(0);
       const out: StepSeries[] = [];
       for (const s of vec.series) {
+        if (this.pacer.due()) await this.turn();
         const r = newStepSeries(dropName(s.labels), n);
         let any = false;
         for (let i = 0; i < n; i++) {
@@ -457,6 +567,7 @@ class Evaluator {
       }
       const out: StepSeries[] = [];
       for (const s of vec.series) {
+        if (this.pacer.due()) await this.turn();
         const r = newStepSeries(dropName(s.labels), n);
         for (let i = 0; i < n; i++) {
           if (!s.present[i]) continue;
@@ -532,6 +643,8 @@ class Evaluator {
       let hi = 0;
       let any = false;
       for (let i = 0; i < n; i++) {
+        // A window function over long windows (quantile_over_time over [7d]) is costly per step.
+        if ((i & 63) === 0 && this.pacer.due()) await this.turn();
         const wEnd = ends[i] as number;
         const wStart = wEnd - range;
         while (lo < ts.length && (ts[lo] as number) < wStart) lo++;
@@ -545,7 +658,6 @@ class Evaluator {
         any = true;
       }
       if (any) out.push(r);
-      if (++this.checks % 256 === 0) this.check();
     }
     this.addSamples(out.length * n);
     return { kind: 'vector', series: mergeSameLabels(out) };
@@ -582,6 +694,7 @@ class Evaluator {
     if (plan.combine === 'avg') for (const s of selections[1] ?? []) counts.set(seriesKey(s.labels), s);
     const out: StepSeries[] = [];
     for (const s of primary) {
+      if (this.pacer.due()) await this.turn();
       const r = newStepSeries(keepName ? s.labels : dropName(s.labels), n);
       const cnt = plan.combine === 'avg' ? counts.get(seriesKey(s.labels)) : undefined;
       if (combineBuckets(plan, s, cnt, ends, ms.rangeMs, r)) out.push(r);
@@ -780,6 +893,7 @@ class Evaluator {
     }
     const out: StepSeries[] = [];
     for (const g of groups.values()) {
+      if (this.pacer.due()) await this.turn();
       g.buckets.sort((a, b) => a.le - b.le);
       const r = newStepSeries(g.labels, n);
       let any = false;
@@ -829,6 +943,7 @@ class Evaluator {
       const outMap = new Map<string, StepSeries>();
       const order: StepSeries[] = [];
       for (const s of vec.series) {
+        if (this.pacer.due()) await this.turn();
         for (let i = 0; i < n; i++) {
           if (!s.present[i]) continue;
           const withValue = { ...s.labels, [valueLabel]: formatCountValue(s.values[i] as number) };
@@ -869,6 +984,7 @@ class Evaluator {
       const order: StepSeries[] = [];
       for (const g of groups) {
         for (let i = 0; i < n; i++) {
+          if (this.pacer.due()) await this.turn();
           const kRaw = param?.[i] ?? NaN;
           if (!(kRaw <= 9.223372036854776e18 && kRaw >= -9.223372036854776e18))
             throw executionError(`Scalar value ${formatSampleValue(kRaw)} overflows int64`);
@@ -910,6 +1026,7 @@ class Evaluator {
       const r = newStepSeries(g.labels, n);
       let any = false;
       for (let i = 0; i < n; i++) {
+        if ((i & 63) === 0 && this.pacer.due()) await this.turn();
         let count = 0;
         let acc = 0;
         let comp = 0;
@@ -1021,12 +1138,18 @@ class Evaluator {
       return { kind: 'scalar', values: out };
     }
     if (lhs.kind === 'vector' && rhs.kind === 'vector') return this.vectorVector(b, lhs, rhs, n);
+    if (this.pacer.due()) await this.turn();
     if (lhs.kind === 'vector' && rhs.kind === 'scalar') return vectorScalar(b, lhs, rhs, false, n);
     if (lhs.kind === 'scalar' && rhs.kind === 'vector') return vectorScalar(b, rhs, lhs, true, n);
     throw executionError('binary expression must contain only scalar and instant vector types');
   }
 
-  private vectorVector(b: BinaryExpr, lhs: VectorValue, rhs: VectorValue, n: number): VectorValue {
+  private async vectorVector(
+    b: BinaryExpr,
+    lhs: VectorValue,
+    rhs: VectorValue,
+    n: number,
+  ): Promise<VectorValue> {
     const m = b.matching ?? { card: 'one-to-one' as const, on: false, labels: [], include: [] };
     const sig = (l: Labels): string => signatureOf(l, m.on, m.labels);
     if (b.op === 'and' || b.op === 'unless') {
@@ -1105,6 +1228,7 @@ class Evaluator {
     // Duplicate series on the "one" side at the same step make the matching many-to-many: an error.
     for (const list of oneBySig.values()) {
       if (list.length < 2) continue;
+      if (this.pacer.due()) await this.turn();
       for (let i = 0; i < n; i++) {
         const at = list.filter((s) => s.present[i] === 1);
         if (at.length > 1) {
@@ -1120,6 +1244,7 @@ class Evaluator {
     // matched tracks, per signature and step, which result label sets were produced (duplicate detection).
     const matched = new Map<string, Map<string, Uint8Array>>();
     for (const ms of manySide.series) {
+      if (this.pacer.due()) await this.turn();
       const k = sig(ms.labels);
       const ones = oneBySig.get(k);
       if (!ones) continue;

@@ -6,7 +6,7 @@
  * (experimental functions, `fill`, `smoothed`, duration arithmetic) are refused as unknown.
  */
 import { parser as lezerParser } from '@prometheus-io/lezer-promql';
-import type { SyntaxNode } from '@lezer/common';
+import type { SyntaxNode, Tree } from '@lezer/common';
 import type { Matcher, MatchType } from '../tsdb/storage.js';
 import { METRIC_NAME } from '../util/labels.js';
 import type {
@@ -21,7 +21,8 @@ import type {
   VectorMatching,
   VectorSelector,
 } from './ast.js';
-import { ParseError } from './errors.js';
+import { Pacer } from '../util/pacer.js';
+import { ParseError, queryTimeout } from './errors.js';
 import { parseDuration } from './format.js';
 import { FUNCTIONS } from './functions.js';
 import { compileRegex } from '../util/re2.js';
@@ -118,7 +119,28 @@ export function typeOf(e: Expr): ValueType {
 
 /** parseExpr parses and type-checks a query. */
 export function parseExpr(query: string): Expr {
-  return new Builder(query).build();
+  const b = new Builder(query);
+  return b.build(lezerParser.parse(b.text));
+}
+
+/**
+ * parseExprPaced parses like parseExpr for callers on a server's event loop: lezer's incremental parser runs
+ * in steps, with a turn for the loop whenever a slice is used up, and gives up with `timeout` at `deadline`
+ * (performance.now() ms). Pathological input (thousands of nested calls) costs lezer ~10 µs per character,
+ * so a 1 MB body would otherwise hold the loop for seconds.
+ */
+export async function parseExprPaced(query: string, deadline = Infinity): Promise<Expr> {
+  const b = new Builder(query);
+  const parse = lezerParser.startParse(b.text);
+  const pacer = new Pacer();
+  for (;;) {
+    const tree = parse.advance();
+    if (tree) return b.build(tree);
+    if (pacer.due()) {
+      await pacer.yield();
+      if (performance.now() > deadline) throw queryTimeout();
+    }
+  }
 }
 
 /** unquote decodes a PromQL string literal (Go escapes in "…" and '…', raw in `…`). */
@@ -212,7 +234,8 @@ export function parseNumber(text: string): number | undefined {
 }
 
 class Builder {
-  private readonly text: string;
+  /** text is the query as lezer parses it (holt_winters renamed). */
+  readonly text: string;
   private readonly holtWintersAt = new Set<number>();
 
   constructor(private readonly query: string) {
@@ -222,9 +245,8 @@ class Builder {
     });
   }
 
-  build(): Expr {
+  build(tree: Tree): Expr {
     if (this.text.replace(/#[^\n]*/g, '').trim() === '') throw this.err(0, 'no expression found in input');
-    const tree = lezerParser.parse(this.text);
     const top = tree.topNode;
     this.checkSyntax(top);
     const child = top.firstChild;

@@ -12,7 +12,9 @@ export type TsdbErrorCode =
   | 'TSDB_CORRUPT'
   | 'TSDB_IO'
   | 'TSDB_BAD_OPTIONS'
-  | 'TSDB_BAD_HINTS';
+  | 'TSDB_BAD_HINTS'
+  | 'TSDB_TOO_MANY_SAMPLES'
+  | 'TSDB_ABORTED';
 
 /** TsdbError is every error the TSDB throws on purpose; `code` is stable, `message` is for humans. */
 export class TsdbError extends Error {

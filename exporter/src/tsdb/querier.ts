@@ -11,6 +11,7 @@ import type { Matcher, Querier, SelectHints, SeriesData } from './storage.js';
 import { TsdbError } from './errors.js';
 import type { Head } from './head.js';
 import { AGG_INDEX, type RollupChunk, type RollupTier } from './rollup.js';
+import { Pacer } from '../util/pacer.js';
 import { SampleBuffer } from './sample-buffer.js';
 
 /** StoredChunk is a raw chunk outside the head with its time range. */
@@ -83,7 +84,21 @@ export class HeadQuerier implements Querier {
     if (mint > maxt) return out;
     const buf = new SampleBuffer(256);
     const fromHead = new SampleBuffer(256);
+    const limit = hints?.maxSamples ?? Infinity;
+    const deadline = hints?.deadline ?? Infinity;
+    const pacer = new Pacer();
+    let total = 0;
+    const checkDeadline = (): void => {
+      if (performance.now() > deadline)
+        throw new TsdbError('TSDB_ABORTED', "select ran past its caller's deadline");
+    };
+    checkDeadline();
     for (const ref of this.head.index.select(matchers)) {
+      // A read of many series decodes for a long time: give the loop a turn and honour the caller's deadline.
+      if (pacer.due()) {
+        await pacer.yield();
+        checkDeadline();
+      }
       const labels = this.head.index.labels(ref);
       if (!labels) continue;
       buf.clear();
@@ -105,6 +120,12 @@ export class HeadQuerier implements Querier {
         }
       }
       buf.appendFrom(fromHead);
+      total += buf.n;
+      if (total > limit)
+        throw new TsdbError(
+          'TSDB_TOO_MANY_SAMPLES',
+          `select would return more than ${limit} samples; narrow the selector or the time range`,
+        );
       if (buf.n > 0) out.push(buf.toSeriesData(labels));
     }
     return out;

@@ -2,7 +2,8 @@
  * The storage contract suite: one set of behaviours every backend must show, run by each backend's test
  * file (`runStorageContract({ name, create, reopen })`). It covers appends, out-of-order and duplicate
  * rejection, matchers (table-driven, empty-matching and anchoring included), select windows,
- * labelNames/labelValues/series with matchers and time range, rollup tier reads checked against values
+ * labelNames/labelValues/series with matchers and time range, select's sample budget and deadline, rollup
+ * tier reads checked against values
  * computed from the raw samples, retention, bit-exact stale markers and reopening.
  */
 import { afterEach, describe, expect, it } from 'vitest';
@@ -216,6 +217,25 @@ export function runStorageContract(f: StorageContractFactory): void {
       const b = await q.select(ms, { start: T0 + 4 * STEP, end: T0 + 5 * STEP });
       expect(Array.from(b[0]?.values ?? [])).toEqual([304, 305]);
       expect(await q.select(ms, { start: T0 + 7 * STEP + 1, end: T0 + 9 * STEP })).toEqual([]);
+    });
+
+    it('stops a select past its sample budget or deadline with a typed error', async () => {
+      const s = await create();
+      await loadFixture(s, 10);
+      const q = await s.querier(T0, T0 + H);
+      const all = [M('__name__', '=~', '.+')];
+      const total = (await q.select(all, { start: T0, end: T0 + H })).reduce(
+        (n, d) => n + d.values.length,
+        0,
+      );
+      expect(total).toBeGreaterThan(10);
+      expect((await q.select(all, { start: T0, end: T0 + H, maxSamples: total })).length).toBeGreaterThan(0);
+      await expect(q.select(all, { start: T0, end: T0 + H, maxSamples: total - 1 })).rejects.toMatchObject({
+        code: 'TSDB_TOO_MANY_SAMPLES',
+      });
+      await expect(
+        q.select(all, { start: T0, end: T0 + H, deadline: performance.now() - 1 }),
+      ).rejects.toMatchObject({ code: 'TSDB_ABORTED' });
     });
 
     it('lists label names, values and series with matchers and time range', async () => {

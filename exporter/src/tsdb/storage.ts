@@ -54,6 +54,16 @@ export interface SelectHints {
    */
   readonly tier?: Tier;
   readonly aggregate?: RollupAggregate;
+  /**
+   * maxSamples is the most samples the caller can hold: a select that would return more stops reading and
+   * throws TSDB_TOO_MANY_SAMPLES (a query's sample budget), instead of decoding everything first.
+   */
+  readonly maxSamples?: number;
+  /**
+   * deadline (performance.now() ms) ends a long select: past it, the select throws TSDB_ABORTED between
+   * series (a query's timeout).
+   */
+  readonly deadline?: number;
 }
 
 /**

@@ -4,7 +4,7 @@
  * functions, so clients always see `{status:"success",data}` or `{status:"error",errorType,error}` and never
  * a stack trace.
  */
-import type { Response } from 'express';
+import type { ErrorRequestHandler, Response } from 'express';
 import type { Logger } from 'pino';
 import { PromQLError, type ErrorType } from '../../promql/errors.js';
 
@@ -18,6 +18,22 @@ export const ERROR_STATUS: Readonly<Record<ErrorType, number>> = {
   not_found: 404,
   unavailable: 503,
 };
+
+/**
+ * ApiError is an error of the HTTP layer in front of the API, answered in the envelope with its own status:
+ * 413 (body too large), 415 (unsupported body encoding), 429 (rate limited); `errorType` stays one of
+ * Prometheus's, so clients that switch on it keep working.
+ */
+export class ApiError extends PromQLError {
+  constructor(
+    errorType: ErrorType,
+    message: string,
+    readonly status: number,
+  ) {
+    super(errorType, message);
+    this.name = 'ApiError';
+  }
+}
 
 /** respond sends a success envelope (with warnings when there are any). */
 export function respond(res: Response, data: unknown, warnings: readonly string[] = []): void {
@@ -33,10 +49,42 @@ export function respond(res: Response, data: unknown, warnings: readonly string[
 export function respondError(res: Response, err: unknown, logger?: Logger): void {
   if (err instanceof PromQLError) {
     res
-      .status(ERROR_STATUS[err.errorType])
+      .status(err instanceof ApiError ? err.status : ERROR_STATUS[err.errorType])
       .json({ status: 'error', errorType: err.errorType, error: err.message });
     return;
   }
   logger?.error({ err }, 'prometheus api: internal error');
   res.status(500).json({ status: 'error', errorType: 'internal', error: 'internal server error' });
+}
+
+/**
+ * fromBodyParserError maps express's body-parser failures (they carry `type` and `status`) to envelope errors,
+ * or returns undefined for anything else.
+ */
+export function fromBodyParserError(err: unknown): ApiError | undefined {
+  if (typeof err !== 'object' || err === null || !('type' in err)) return undefined;
+  const e = err as { type?: unknown; limit?: unknown; charset?: unknown; encoding?: unknown };
+  switch (e.type) {
+    case 'entity.too.large':
+      return new ApiError('bad_data', `request body exceeds ${Number(e.limit)} bytes`, 413);
+    case 'encoding.unsupported':
+      return new ApiError('bad_data', `unsupported content encoding ${JSON.stringify(e.encoding)}`, 415);
+    case 'charset.unsupported':
+      return new ApiError('bad_data', `unsupported charset ${JSON.stringify(e.charset)}`, 415);
+    case 'entity.parse.failed':
+    case 'request.size.invalid':
+    case 'request.aborted':
+    case 'parameters.too.many':
+      return new ApiError('bad_data', 'invalid request body', 400);
+    default:
+      return undefined;
+  }
+}
+
+/** envelopeErrorHandler is the last middleware of a Prometheus route: whatever was thrown ends in the envelope. */
+export function envelopeErrorHandler(logger?: Logger): ErrorRequestHandler {
+  return (err: unknown, _req, res, next) => {
+    if (res.headersSent) return next(err);
+    respondError(res, fromBodyParserError(err) ?? err, logger);
+  };
 }

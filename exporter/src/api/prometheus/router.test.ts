@@ -288,6 +288,23 @@ const cases: Case[] = [
     },
   },
   {
+    name: 'form body over the limit: 413 in the envelope',
+    path: '/query',
+    init: form({ query: 'x'.repeat(1_100_000) }),
+    status: 413,
+    body: { status: 'error', errorType: 'bad_data', error: 'request body exceeds 1048576 bytes' },
+  },
+  {
+    name: 'unsupported body encoding: 415 in the envelope',
+    path: '/query',
+    init: {
+      ...form({ query: '1' }),
+      headers: { 'content-type': 'application/x-www-form-urlencoded', 'content-encoding': 'br2' },
+    },
+    status: 415,
+    body: { status: 'error', errorType: 'bad_data', error: 'unsupported content encoding "br2"' },
+  },
+  {
     name: 'NaN time',
     path: '/query?query=1&time=NaN',
     status: 400,

@@ -10,13 +10,14 @@ import type { Registry } from 'prom-client';
 import type { Matcher, Queryable } from '../../tsdb/storage.js';
 import type { Labels } from '../../util/labels.js';
 import { QueryCache, type QueryCacheOptions } from '../../promql/cache.js';
-import { Engine, type EngineOptions, type QueryOutcome, type QueryResult } from '../../promql/engine.js';
+import { Engine, type EngineOptions, type QueryResult } from '../../promql/engine.js';
 import { PromQLError } from '../../promql/errors.js';
 import { formatSampleValue } from '../../promql/format.js';
 import { compareLabels } from '../../promql/labels-util.js';
-import { parseExpr, typeOf } from '../../promql/parser.js';
+import { parseExprPaced, typeOf } from '../../promql/parser.js';
+import type { Expr } from '../../promql/ast.js';
 import { exprToString } from '../../promql/printer.js';
-import { respond, respondError } from './envelope.js';
+import { envelopeErrorHandler, respond, respondError } from './envelope.js';
 import { MAX_TIME_MS, MIN_TIME_MS, Params, checkLabelName, invalidParam } from './params.js';
 
 /** MetricMetadata is one family's HELP/TYPE/unit as `/metadata` returns it. */
@@ -74,7 +75,12 @@ export interface PrometheusApiOptions {
   /** now is the clock for defaulted query times (ms). */
   readonly now?: () => number;
   readonly maxPointsPerSeries?: number;
+  /** bodyLimitBytes bounds a form-encoded POST body (default 1 MiB); larger gets 413 in the envelope. */
+  readonly bodyLimitBytes?: number;
 }
+
+/** DEFAULT_BODY_LIMIT_BYTES is the form body limit when none is given (the exporter passes BODY_LIMIT_BYTES). */
+const DEFAULT_BODY_LIMIT_BYTES = 1_048_576;
 
 /** toApiData renders a query result in the API's JSON shape (seconds as floats, values as strings). */
 export function toApiData(r: QueryResult): unknown {
@@ -101,7 +107,7 @@ export function toApiData(r: QueryResult): unknown {
 
 /** createPrometheusApiRouter builds the `/api/v1` router. */
 export function createPrometheusApiRouter(opts: PrometheusApiOptions): Router {
-  const engine = opts.engine ?? new Engine(opts.engineOptions);
+  const engine = opts.engine ?? new Engine(opts.engineOptions, { registry: opts.registry });
   const cache =
     opts.cache === false ? undefined : (opts.cache ?? new QueryCache(opts.cacheOptions, opts.registry));
   const now = opts.now ?? (() => Date.now());
@@ -109,7 +115,7 @@ export function createPrometheusApiRouter(opts: PrometheusApiOptions): Router {
   const buildInfo = { ...DEFAULT_BUILD_INFO, ...opts.buildInfo };
   const log = opts.logger;
   const router = express.Router();
-  router.use(express.urlencoded({ extended: false, limit: '1mb' }));
+  router.use(express.urlencoded({ extended: false, limit: opts.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES }));
 
   /** handle wraps a handler so every failure ends in the error envelope. */
   const handle =
@@ -122,27 +128,33 @@ export function createPrometheusApiRouter(opts: PrometheusApiOptions): Router {
       }
     };
 
-  const parseQuery = (p: Params): ReturnType<typeof parseExpr> => {
+  /**
+   * deadlineOf is when a request's query must be done (performance.now() ms): the engine's timeout, or the
+   * request's shorter `timeout` parameter, from now — parsing, waiting for a slot and evaluating included.
+   */
+  const deadlineOf = (p: Params): number => {
+    const t = p.duration('timeout', false);
+    const ms = t === undefined || t <= 0 ? engine.options.timeoutMs : Math.min(t, engine.options.timeoutMs);
+    return performance.now() + ms;
+  };
+
+  const parseQuery = async (p: Params, deadline = Infinity): Promise<Expr> => {
     const q = p.get('query');
     if (q === undefined) throw invalidParam('query', 'no query provided');
     try {
-      return parseExpr(q);
+      return await parseExprPaced(q, deadline);
     } catch (err) {
-      if (err instanceof PromQLError) throw invalidParam('query', err.message);
+      if (err instanceof PromQLError && err.errorType === 'bad_data')
+        throw invalidParam('query', err.message);
       throw err;
     }
   };
 
-  const withTimeout = (p: Params): Engine => {
-    const t = p.duration('timeout', false);
-    if (t === undefined || t >= engine.options.timeoutMs) return engine;
-    return new Engine({ ...engine.options, timeoutMs: t });
-  };
-
   const instant = handle(async (p) => {
     const t = p.time('time', now());
-    const expr = parseQuery(p);
-    const out: QueryOutcome = await withTimeout(p).instantQuery(opts.queryable, expr, t);
+    const deadline = deadlineOf(p);
+    const expr = await parseQuery(p, deadline);
+    const out = await engine.instantQuery(opts.queryable, expr, t, { deadline });
     return toApiData(out.result);
   });
 
@@ -161,17 +173,17 @@ export function createPrometheusApiRouter(opts: PrometheusApiOptions): Router {
         'bad_data',
         'exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)',
       );
-    const expr = parseQuery(p);
+    const deadline = deadlineOf(p);
+    const expr = await parseQuery(p, deadline);
     const t = typeOf(expr);
     if (t !== 'scalar' && t !== 'vector')
       throw invalidParam(
         'query',
         `invalid expression type "${t === 'matrix' ? 'range vector' : t}" for range query, must be Scalar or instant Vector`,
       );
-    const eng = withTimeout(p);
     const out = cache
-      ? await cache.rangeQuery(eng, opts.queryable, expr, start, end, step)
-      : await eng.rangeQuery(opts.queryable, expr, start, end, step);
+      ? await cache.rangeQuery(engine, opts.queryable, expr, start, end, step, { deadline })
+      : await engine.rangeQuery(opts.queryable, expr, start, end, step, { deadline });
     return toApiData(out.result);
   });
 
@@ -247,9 +259,9 @@ export function createPrometheusApiRouter(opts: PrometheusApiOptions): Router {
     '/status/buildinfo',
     handle(() => Promise.resolve(buildInfo)),
   );
-  const exemplars = handle((p) => {
-    parseQuery(p);
-    return Promise.resolve([]);
+  const exemplars = handle(async (p) => {
+    await parseQuery(p, deadlineOf(p));
+    return [];
   });
   router.get('/query_exemplars', exemplars);
   router.post('/query_exemplars', exemplars);
@@ -261,12 +273,13 @@ export function createPrometheusApiRouter(opts: PrometheusApiOptions): Router {
     '/alerts',
     handle(() => Promise.resolve(opts.alerts ? opts.alerts() : { alerts: [] })),
   );
-  const format = handle((p) => Promise.resolve(exprToString(parseQuery(p))));
+  const format = handle(async (p) => exprToString(await parseQuery(p, deadlineOf(p))));
   router.get('/format_query', format);
   router.post('/format_query', format);
 
   router.use((_req: Request, res: Response) => {
     respondError(res, new PromQLError('not_found', 'not found'));
   });
+  router.use(envelopeErrorHandler(log));
   return router;
 }
