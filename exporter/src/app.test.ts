@@ -379,6 +379,65 @@ describe('app lifecycle', () => {
     }
   });
 
+  it('rate-limits mutations per client: 429 with Retry-After after the limit, counted by route', async () => {
+    const h = await harness({ rateLimitPerMinute: 2 });
+    try {
+      const statuses: number[] = [];
+      for (let i = 0; i < 3; i++)
+        statuses.push((await send(h, 'DELETE', `/api/scenarios/inj-${i}`, undefined, 'wrong')).status);
+      expect(statuses).toEqual([403, 403, 429]);
+      const res = await fetch(h.app.url + '/api/scenarios', { method: 'POST' });
+      expect(res.status).toBe(429);
+      expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0);
+      expect(await res.json()).toEqual({
+        error: { code: 'OM_RATE_LIMITED', message: expect.stringMatching(/RATE_LIMIT_PER_MINUTE/) },
+      });
+      // Reads are not limited.
+      expect((await get(h, '/api/scenarios')).status).toBe(200);
+      await h.app.tick();
+      expect((await get(h, '/metrics')).text).toMatch(
+        /^openmanager_exporter_rate_limited_total\{route="scenarios"\} 2$/m,
+      );
+    } finally {
+      await h.app.stop();
+      rmSync(h.dir, { recursive: true, force: true });
+    }
+  });
+
+  it.each<[string, string[], string | undefined, string | null]>([
+    [
+      'an allowed origin gets CORS headers',
+      ['http://grafana.example:3000'],
+      'http://grafana.example:3000',
+      'http://grafana.example:3000',
+    ],
+    ['another origin gets none', ['http://grafana.example:3000'], 'http://evil.example', null],
+    ['an empty allow-list sends none', [], 'http://grafana.example:3000', null],
+    ['no Origin header, no CORS headers', ['http://grafana.example:3000'], undefined, null],
+  ])('CORS: %s; nosniff everywhere', async (_name, allowedOrigins, origin, want) => {
+    const h = await harness({ allowedOrigins });
+    try {
+      for (const path of ['/', '/api/servers', '/metrics', '/api/prometheus/api/v1/labels', '/nope']) {
+        const r = await get(h, path, origin === undefined ? {} : { origin });
+        expect(r.headers.get('x-content-type-options'), path).toBe('nosniff');
+        expect(r.headers.get('access-control-allow-origin'), path).toBe(want);
+      }
+      const pre = await fetch(h.app.url + '/api/scenarios', {
+        method: 'OPTIONS',
+        headers: {
+          ...(origin === undefined ? {} : { origin }),
+          'access-control-request-method': 'POST',
+          'access-control-request-headers': 'authorization,content-type',
+        },
+      });
+      expect(pre.headers.get('access-control-allow-origin')).toBe(want);
+      if (want !== null) expect(pre.headers.get('access-control-allow-headers')).toMatch(/Authorization/);
+    } finally {
+      await h.app.stop();
+      rmSync(h.dir, { recursive: true, force: true });
+    }
+  });
+
   it('injected scenarios survive a restart (journal under the data dir)', async () => {
     const h1 = await harness();
     await h1.app.tick();

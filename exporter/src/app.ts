@@ -25,6 +25,13 @@ import type { AddressInfo } from 'node:net';
 import express, { Router, type RequestHandler } from 'express';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { requireToken } from './api/auth.js';
+import {
+  corsFor,
+  createRateLimitMetrics,
+  perClientRateLimit,
+  securityHeaders,
+  type RateLimitedRoute,
+} from './api/http-policy.js';
 import { errorHandler, notFound } from './api/error-handler.js';
 import { fleetRouter } from './api/fleet-routes.js';
 import { healthRouter, type Readiness, type ReadinessCheck } from './api/health-routes.js';
@@ -93,6 +100,8 @@ export interface App {
   use(path: string, handler: RequestHandler, links?: readonly EndpointLink[]): void;
   addStartupTask(name: string, run: () => Promise<void>): void;
   onStop(name: string, hook: () => Promise<void> | void): void;
+  /** rateLimiter builds a per-client limiter for a mutating route, counted in the app's rate-limit metric. */
+  rateLimiter(route: RateLimitedRoute, perMinute: number): RequestHandler;
   /** latestFrame is the newest frame, or undefined before the first tick. */
   latestFrame(): FleetFrame | undefined;
   /** tick runs the generation pipeline now (tests drive it with a ManualClock instead of the scheduler). */
@@ -159,6 +168,7 @@ export function createApp(parts: AppParts): App {
     help: 'Simulated time of the newest frame rendered.',
     registers: [registry],
   });
+  const rateLimitMetrics = createRateLimitMetrics(registry);
   const readyGauge = new Gauge({
     name: 'openmanager_exporter_ready',
     help: 'Whether the exporter is ready (1) as /readyz reports, updated by the health job.',
@@ -284,7 +294,8 @@ export function createApp(parts: AppParts): App {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
-  app.use(express.json({ limit: options.bodyLimitBytes }));
+  app.use(securityHeaders());
+  app.use(corsFor(options.allowedOrigins));
   app.use(healthRouter(readiness));
   app.use(landingRouter(() => links));
   app.use(metricsRouter({ exposition, registry, pending: pendingText }));
@@ -293,7 +304,17 @@ export function createApp(parts: AppParts): App {
       fleet,
       clock,
       frame: () => exposition.frame,
-      guard: requireToken(options.apiToken),
+      // Mutations: the per-client rate limit first (it also slows token guessing), then the token, then the
+      // JSON body (never parsed for a request that is refused anyway).
+      guard: [
+        perClientRateLimit(
+          { name: 'scenarios', envelope: 'catalogue' },
+          options.rateLimitPerMinute,
+          rateLimitMetrics,
+        ),
+        requireToken(options.apiToken),
+        express.json({ limit: options.bodyLimitBytes }),
+      ],
       onScenarioChange: async (change, scenario) => {
         if (journal) await journal.save(fleet.toJSON());
         if (change === 'started') knownActive.set(scenario.id, scenario);
@@ -377,6 +398,7 @@ export function createApp(parts: AppParts): App {
     onStop(name, hook) {
       stopHooks.push({ name, hook });
     },
+    rateLimiter: (route, perMinute) => perClientRateLimit(route, perMinute, rateLimitMetrics),
     latestFrame: () => exposition.frame,
     tick: () => generate(),
     readiness,

@@ -102,6 +102,10 @@ export async function composeExporter(parts: ComposeParts): Promise<Exporter> {
   }
 
   // Query API and remote-write receiver (the receiver's path lies under the API's, so it goes first).
+  app.use(
+    REMOTE_WRITE_PATH,
+    app.rateLimiter({ name: 'remote_write', envelope: 'prometheus' }, options.remoteWriteRateLimitPerMinute),
+  );
   app.use('/', createRemoteWriteRouter({ storage, logger, registry }), [
     { method: 'POST', path: REMOTE_WRITE_PATH, description: 'Prometheus remote_write 1.0 receiver' },
   ]);
@@ -112,7 +116,12 @@ export async function composeExporter(parts: ComposeParts): Promise<Exporter> {
       logger,
       registry,
       metadata: familiesMetadata(fleet.layout.families),
-      engineOptions: { timeoutMs: options.queryTimeout, maxSamples: options.queryMaxSamples },
+      engineOptions: {
+        timeoutMs: options.queryTimeout,
+        maxSamples: options.queryMaxSamples,
+        maxConcurrent: options.queryMaxConcurrency,
+      },
+      bodyLimitBytes: options.bodyLimitBytes,
       now: () => clock.now(),
     }),
     [

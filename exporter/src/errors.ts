@@ -87,6 +87,15 @@ export const ERR_BODY_TOO_LARGE = defineError(
   (limit: number) => `request body exceeds ${limit} bytes; raise BODY_LIMIT_BYTES / --body-limit-bytes`,
 );
 
+/** ERR_RATE_LIMITED: a client sent more mutating requests than its per-minute limit. */
+export const ERR_RATE_LIMITED = defineError(
+  'OM_RATE_LIMITED',
+  429,
+  (perMinute: number, retryAfterS: number) =>
+    `more than ${perMinute} requests per minute from this client; retry in ${retryAfterS} s ` +
+    '(RATE_LIMIT_PER_MINUTE / --rate-limit-per-minute)',
+);
+
 /** ERR_MUTATIONS_DISABLED: a mutating call while no API token is configured (refused, never open). */
 export const ERR_MUTATIONS_DISABLED = defineError(
   'OM_MUTATIONS_DISABLED',

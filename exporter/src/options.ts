@@ -141,6 +141,27 @@ export const OPTION_SPECS = {
   retention1h: spec('RETENTION_1H', duration(), 365 * DAY_MS, 'a duration like 1y', '1h rollups kept'),
   queryTimeout: spec('QUERY_TIMEOUT', duration(), 120_000, 'a duration like 2m', 'PromQL query timeout'),
   queryMaxSamples: spec('QUERY_MAX_SAMPLES', int(1, 2 ** 31 - 1), 50_000_000, 'a positive integer', 'limit'),
+  queryMaxConcurrency: spec(
+    'QUERY_MAX_CONCURRENCY',
+    int(1, 1000),
+    20,
+    'an integer 1–1000',
+    'PromQL queries evaluated at once (the rest wait)',
+  ),
+  rateLimitPerMinute: spec(
+    'RATE_LIMIT_PER_MINUTE',
+    int(1, 1_000_000),
+    60,
+    'an integer 1–1000000',
+    'mutating requests per client and minute (scenarios, reloads)',
+  ),
+  remoteWriteRateLimitPerMinute: spec(
+    'REMOTE_WRITE_RATE_LIMIT_PER_MINUTE',
+    int(1, 10_000_000),
+    6000,
+    'an integer 1–10000000',
+    'remote-write requests per client and minute',
+  ),
   bodyLimitBytes: spec(
     'BODY_LIMIT_BYTES',
     int(1024, 2 ** 30),

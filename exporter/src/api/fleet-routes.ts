@@ -18,8 +18,8 @@ export interface FleetRoutesDeps {
   readonly clock: Clock;
   /** frame returns the latest frame, or undefined before the first tick. */
   readonly frame: () => FleetFrame | undefined;
-  /** guard protects mutating routes (bearer token). */
-  readonly guard: RequestHandler;
+  /** guard protects mutating routes (rate limit, bearer token) and parses their JSON body. */
+  readonly guard: readonly RequestHandler[];
   /** onScenarioChange is told about every injected or stopped scenario (journal, hub events). */
   readonly onScenarioChange: (change: 'started' | 'stopped', scenario: Scenario) => Promise<void>;
 }
@@ -103,7 +103,7 @@ export function fleetRouter(deps: FleetRoutesDeps): Router {
     });
   });
 
-  r.post('/api/scenarios', deps.guard, async (req, res) => {
+  r.post('/api/scenarios', ...deps.guard, async (req, res) => {
     // parseScenarioSpec is the simulator's zod schema: a 400 names the field. An unknown server is a 404.
     const spec = parseScenarioSpec(req.body);
     if (fleet.serverIndex(spec.server) < 0) throw ERR_UNKNOWN_SERVER(spec.server);
@@ -115,7 +115,7 @@ export function fleetRouter(deps: FleetRoutesDeps): Router {
       .json({ scenario });
   });
 
-  r.delete('/api/scenarios/:id', deps.guard, async (req, res) => {
+  r.delete('/api/scenarios/:id', ...deps.guard, async (req, res) => {
     const scenario = fleet.stop(String(req.params.id), clock.now());
     await deps.onScenarioChange('stopped', scenario);
     res.json({ scenario });
