@@ -3,45 +3,33 @@
  * all steps of the query at once: an instant vector is a set of series with one value slot and a presence
  * flag per step (see value.ts), which makes range queries one pass per node instead of one pass per step.
  * The engine sees storage only through `Queryable` (tsdb/storage.ts) and never imports a backend.
+ *
+ * This file holds the Engine (limits, concurrency), the dispatch over node types, selectors, subqueries and
+ * the drivers of the function table's range/elementwise/date kinds; aggregations (aggregation.ts), binary
+ * operators (binary.ts) and the functions that reshape vectors (call-functions.ts, histogram.ts) are
+ * their own files, given the evaluator as an EvalContext (eval-context.ts).
  */
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { TsdbError } from '../tsdb/errors.js';
 import type { Matcher, Queryable, SelectHints, SeriesData } from '../tsdb/storage.js';
+import { seriesKey, type Labels } from '../util/labels.js';
 import { Pacer } from '../util/pacer.js';
-import { METRIC_NAME, seriesKey, type Labels } from '../util/labels.js';
-import { compileRegex, type Regex, type RegexMatch } from '../util/re2.js';
-import type {
-  AggregateExpr,
-  AtModifier,
-  BinaryExpr,
-  BinaryOp,
-  Call,
-  Expr,
-  MatrixSelector,
-  SubqueryExpr,
-  VectorSelector,
-} from './ast.js';
+import { evalAggregate } from './aggregation.js';
+import type { AtModifier, Call, Expr, MatrixSelector, SubqueryExpr, VectorSelector } from './ast.js';
+import { evalBinary } from './binary.js';
 import { PromQLError, executionError, queryTimeout, tooManySamples } from './errors.js';
-import { FUNCTIONS, goPow, quantileOf, type RangeFn } from './functions.js';
+import { mergeSameLabels, unwrapParens, type EvalContext, type Frame } from './eval-context.js';
+import { FUNCTIONS, type RangeFn } from './functions.js';
 import { DEFAULT_MAX_CONCURRENT, DEFAULT_MAX_QUEUED, QueryGate, createGateMetrics } from './gate.js';
-import {
-  LABEL_NAME_RE,
-  compareLabels,
-  dropName,
-  labelsToString,
-  matchedLabels,
-  signatureOf,
-} from './labels-util.js';
-import { COMPARISON_OPS, parseExpr, typeOf } from './parser.js';
-import { formatSampleValue } from './format.js';
+import { compareLabels, dropName } from './labels-util.js';
+import { parseExpr, typeOf } from './parser.js';
 import { chooseTier, DEFAULT_TIER_OPTIONS, type TierOptions, type TierPlan } from './tiers.js';
 import {
   isStaleNaN,
   newStepSeries,
   type MatrixValue,
   type RawSeries,
-  type ScalarValue,
   type StepSeries,
   type Value,
   type VectorValue,
@@ -216,22 +204,10 @@ function stepTimes(start: number, end: number, step: number): Float64Array {
   return out;
 }
 
-/** unwrapParens strips parentheses. */
-function unwrapParens(e: Expr): Expr {
-  while (e.type === 'ParenExpr') e = e.expr;
-  return e;
-}
-
-/** Frame is the step grid a node is evaluated on (the query's, or a subquery's). */
-interface Frame {
-  readonly ts: Float64Array;
-  readonly stepMs: number;
-}
-
-class Evaluator {
+class Evaluator implements EvalContext {
   private samples = 0;
   private readonly stats: QueryStats = { samplesLoaded: 0, tiersUsed: [] };
-  private readonly pacer = new Pacer();
+  readonly pacer = new Pacer();
 
   constructor(
     private readonly opts: EngineOptions,
@@ -331,17 +307,17 @@ class Evaluator {
    * turn gives the event loop a turn, then checks the deadline. Loops call it when `pacer.due()`:
    * `if (this.pacer.due()) await this.turn();` costs one clock read per iteration otherwise.
    */
-  private async turn(): Promise<void> {
+  async turn(): Promise<void> {
     await this.pacer.yield();
     this.check();
   }
 
-  private addSamples(n: number): void {
+  addSamples(n: number): void {
     this.samples += n;
     if (this.samples > this.opts.maxSamples) throw tooManySamples();
   }
 
-  private async eval(e: Expr, f: Frame): Promise<Value> {
+  async eval(e: Expr, f: Frame): Promise<Value> {
     this.check();
     if (this.pacer.due()) await this.turn();
     switch (e.type) {
@@ -371,9 +347,9 @@ class Evaluator {
       case 'SubqueryExpr':
         return this.evalSubquery(e, f);
       case 'BinaryExpr':
-        return this.evalBinary(e, f);
+        return evalBinary(this, e, f);
       case 'AggregateExpr':
-        return this.evalAggregate(e, f);
+        return evalAggregate(this, e, f);
       case 'Call':
         return this.evalCall(e, f);
     }
@@ -467,6 +443,15 @@ class Evaluator {
     }
     this.releaseSamples(loaded);
     return { kind: 'vector', series: out };
+  }
+
+  async evalSelectorTimes(
+    vs: VectorSelector,
+    f: Frame,
+  ): Promise<{ vector: VectorValue; times: Float64Array[] }> {
+    const times: Float64Array[] = [];
+    const vector = await this.evalVectorSelector(vs, f, times);
+    return { vector, times };
   }
 
   private async evalMatrixSelector(
@@ -579,28 +564,28 @@ class Evaluator {
       }
       return { kind: 'vector', series: mergeSameLabels(out) };
     }
-    return this.evalSpecial(call, f);
+    return impl.fn(this, call, f);
   }
 
-  private async evalVector(e: Expr, f: Frame): Promise<VectorValue> {
+  async evalVector(e: Expr, f: Frame): Promise<VectorValue> {
     const v = await this.eval(e, f);
     if (v.kind !== 'vector') throw executionError(`expected instant vector, got ${v.kind}`);
     return v;
   }
 
-  private async evalScalar(e: Expr, f: Frame): Promise<Float64Array> {
+  async evalScalar(e: Expr, f: Frame): Promise<Float64Array> {
     const v = await this.eval(e, f);
     if (v.kind !== 'scalar') throw executionError(`expected scalar, got ${v.kind}`);
     return v.values;
   }
 
-  private async evalString(e: Expr, f: Frame): Promise<string> {
+  async evalString(e: Expr, f: Frame): Promise<string> {
     const v = await this.eval(e, f);
     if (v.kind !== 'string') throw executionError(`expected string, got ${v.kind}`);
     return v.value;
   }
 
-  private async evalMatrixArg(e: Expr, f: Frame): Promise<MatrixValue> {
+  async evalMatrixArg(e: Expr, f: Frame): Promise<MatrixValue> {
     const inner = unwrapParens(e);
     if (inner.type === 'MatrixSelector') return this.evalMatrixSelector(inner, f, undefined);
     if (inner.type === 'SubqueryExpr') return this.evalSubquery(inner, f);
@@ -703,596 +688,9 @@ class Evaluator {
     return { kind: 'vector', series: mergeSameLabels(out) };
   }
 
-  private async evalSpecial(call: Call, f: Frame): Promise<Value> {
-    const n = f.ts.length;
-    const args = call.args;
-    switch (call.name) {
-      case 'time':
-        return { kind: 'scalar', values: f.ts.map((t) => t / 1000) };
-      case 'pi':
-        return { kind: 'scalar', values: new Float64Array(n).fill(Math.PI) };
-      case 'vector': {
-        const v = await this.evalScalar(args[0] as Expr, f);
-        return {
-          kind: 'vector',
-          series: [{ labels: {}, values: Float64Array.from(v), present: new Uint8Array(n).fill(1) }],
-        };
-      }
-      case 'scalar': {
-        const vec = await this.evalVector(args[0] as Expr, f);
-        const out = new Float64Array(n);
-        for (let i = 0; i < n; i++) {
-          let count = 0;
-          let val = NaN;
-          for (const s of vec.series)
-            if (s.present[i]) {
-              count++;
-              val = s.values[i] as number;
-            }
-          out[i] = count === 1 ? val : NaN;
-        }
-        return { kind: 'scalar', values: out };
-      }
-      case 'timestamp': {
-        const arg = args[0] as Expr;
-        if (arg.type === 'VectorSelector') {
-          const times: Float64Array[] = [];
-          const vec = await this.evalVectorSelector(arg, f, times);
-          const out = vec.series.map((s, k) => ({
-            labels: dropName(s.labels),
-            values: (times[k] ?? new Float64Array(n)).map((t) => t / 1000),
-            present: s.present,
-          }));
-          return { kind: 'vector', series: mergeSameLabels(out) };
-        }
-        const vec = await this.evalVector(arg, f);
-        const out = vec.series.map((s) => ({
-          labels: dropName(s.labels),
-          values: f.ts.map((t) => t / 1000),
-          present: s.present,
-        }));
-        return { kind: 'vector', series: mergeSameLabels(out) };
-      }
-      case 'sort':
-      case 'sort_desc': {
-        const vec = await this.evalVector(args[0] as Expr, f);
-        if (n !== 1) return vec;
-        const desc = call.name === 'sort_desc';
-        const sorted = [...vec.series].sort((a, b) => {
-          const x = a.values[0] as number;
-          const y = b.values[0] as number;
-          if (Number.isNaN(x)) return Number.isNaN(y) ? 0 : -1;
-          if (Number.isNaN(y)) return 1;
-          return desc ? y - x : x - y;
-        });
-        return { kind: 'vector', series: sorted };
-      }
-      case 'absent': {
-        const vec = await this.evalVector(args[0] as Expr, f);
-        return this.absentResult(args[0] as Expr, n, (i) => vec.series.some((s) => s.present[i] === 1));
-      }
-      case 'absent_over_time': {
-        const m = await this.evalMatrixArg(args[0] as Expr, f);
-        const has = new Uint8Array(n);
-        for (const s of m.series) {
-          let lo = 0;
-          for (let i = 0; i < n; i++) {
-            const wEnd = m.ends[i] as number;
-            const wStart = wEnd - m.rangeMs;
-            while (lo < s.timestamps.length && (s.timestamps[lo] as number) < wStart) lo++;
-            if (lo < s.timestamps.length && (s.timestamps[lo] as number) <= wEnd) has[i] = 1;
-          }
-        }
-        return this.absentResult(args[0] as Expr, n, (i) => has[i] === 1);
-      }
-      case 'label_replace':
-        return this.labelReplace(call, f);
-      case 'label_join':
-        return this.labelJoin(call, f);
-      case 'histogram_quantile':
-        return this.histogramQuantile(call, f);
-      default:
-        throw executionError(`function ${call.name} is not implemented`);
-    }
-  }
-
-  private absentResult(arg: Expr, n: number, present: (i: number) => boolean): VectorValue {
-    const labels: Record<string, string> = {};
-    const a = arg.type === 'MatrixSelector' ? arg.selector : arg;
-    if (a.type === 'VectorSelector') {
-      const has = new Set<string>();
-      for (const m of a.matchers) {
-        if (m.name === METRIC_NAME) continue;
-        if (m.type === '=' && !has.has(m.name)) {
-          if (m.value !== '') labels[m.name] = m.value;
-          has.add(m.name);
-        } else {
-          delete labels[m.name];
-        }
-      }
-    }
-    const s = newStepSeries(labels, n);
-    let any = false;
-    for (let i = 0; i < n; i++) {
-      if (present(i)) continue;
-      s.values[i] = 1;
-      s.present[i] = 1;
-      any = true;
-    }
-    return { kind: 'vector', series: any ? [s] : [] };
-  }
-
-  private async labelReplace(call: Call, f: Frame): Promise<VectorValue> {
-    const [vecE, dstE, replE, srcE, reE] = call.args;
-    const vec = await this.evalVector(vecE as Expr, f);
-    const dst = await this.evalString(dstE as Expr, f);
-    const repl = await this.evalString(replE as Expr, f);
-    const src = await this.evalString(srcE as Expr, f);
-    const reStr = await this.evalString(reE as Expr, f);
-    let re: Regex;
-    try {
-      re = compileRegex(reStr);
-    } catch (e) {
-      throw executionError(
-        `invalid regular expression in label_replace(): ${reStr}: ${(e as Error).message}`,
-      );
-    }
-    if (!LABEL_NAME_RE.test(dst))
-      throw executionError(`invalid destination label name in label_replace(): ${dst}`);
-    const out = vec.series.map((s) => {
-      const m = re.match(s.labels[src] ?? '');
-      if (!m) return s;
-      const value = expandTemplate(repl, m);
-      const labels: Record<string, string> = { ...s.labels };
-      if (value === '') delete labels[dst];
-      else labels[dst] = value;
-      return { labels, values: s.values, present: s.present };
-    });
-    return { kind: 'vector', series: mergeSameLabels(out) };
-  }
-
-  private async labelJoin(call: Call, f: Frame): Promise<VectorValue> {
-    const [vecE, dstE, sepE, ...srcEs] = call.args;
-    const vec = await this.evalVector(vecE as Expr, f);
-    const dst = await this.evalString(dstE as Expr, f);
-    const sep = await this.evalString(sepE as Expr, f);
-    const srcs: string[] = [];
-    for (const e of srcEs) srcs.push(await this.evalString(e, f));
-    if (!LABEL_NAME_RE.test(dst))
-      throw executionError(`invalid destination label name in label_join(): ${dst}`);
-    for (const s of srcs)
-      if (!LABEL_NAME_RE.test(s)) throw executionError(`invalid source label name in label_join(): ${s}`);
-    const out = vec.series.map((s) => {
-      const value = srcs.map((l) => s.labels[l] ?? '').join(sep);
-      const labels: Record<string, string> = { ...s.labels };
-      if (value === '') delete labels[dst];
-      else labels[dst] = value;
-      return { labels, values: s.values, present: s.present };
-    });
-    return { kind: 'vector', series: mergeSameLabels(out) };
-  }
-
-  private async histogramQuantile(call: Call, f: Frame): Promise<VectorValue> {
-    const n = f.ts.length;
-    const q = await this.evalScalar(call.args[0] as Expr, f);
-    const vec = await this.evalVector(call.args[1] as Expr, f);
-    const groups = new Map<string, { labels: Labels; buckets: { le: number; s: StepSeries }[] }>();
-    for (const s of vec.series) {
-      const leStr = s.labels.le;
-      if (leStr === undefined) continue;
-      const le = parseLe(leStr);
-      if (le === undefined) continue;
-      const { le: _le, ...rest } = dropName(s.labels);
-      const key = seriesKey(rest);
-      let g = groups.get(key);
-      if (!g) {
-        g = { labels: rest, buckets: [] };
-        groups.set(key, g);
-      }
-      g.buckets.push({ le, s });
-    }
-    const out: StepSeries[] = [];
-    for (const g of groups.values()) {
-      if (this.pacer.due()) await this.turn();
-      g.buckets.sort((a, b) => a.le - b.le);
-      const r = newStepSeries(g.labels, n);
-      let any = false;
-      for (let i = 0; i < n; i++) {
-        const bs: { upperBound: number; count: number }[] = [];
-        for (const b of g.buckets)
-          if (b.s.present[i]) bs.push({ upperBound: b.le, count: b.s.values[i] as number });
-        if (bs.length === 0) continue;
-        r.values[i] = bucketQuantile(q[i] ?? NaN, bs);
-        r.present[i] = 1;
-        any = true;
-      }
-      if (any) out.push(r);
-    }
-    return { kind: 'vector', series: out };
-  }
-
   // ---------------------------------------------------------------- aggregation
 
-  private async evalAggregate(a: AggregateExpr, f: Frame): Promise<VectorValue> {
-    const n = f.ts.length;
-    const vec = await this.evalVector(a.expr, f);
-    let param: Float64Array | undefined;
-    let valueLabel = '';
-    if (a.param) {
-      if (a.op === 'count_values') {
-        valueLabel = await this.evalString(a.param, f);
-        if (!LABEL_NAME_RE.test(valueLabel))
-          throw executionError(`invalid label name ${JSON.stringify(valueLabel)}`);
-      } else param = await this.evalScalar(a.param, f);
-    }
-    const grouping = a.grouping;
-    const groupLabels = (l: Labels): Labels => {
-      const out: Record<string, string> = {};
-      if (a.without) {
-        for (const [k, v] of Object.entries(l)) if (k !== METRIC_NAME && !grouping.includes(k)) out[k] = v;
-      } else {
-        for (const k of grouping) {
-          const v = l[k];
-          if (v !== undefined && v !== '') out[k] = v;
-        }
-      }
-      return out;
-    };
-
-    if (a.op === 'count_values') {
-      const outMap = new Map<string, StepSeries>();
-      const order: StepSeries[] = [];
-      for (const s of vec.series) {
-        if (this.pacer.due()) await this.turn();
-        for (let i = 0; i < n; i++) {
-          if (!s.present[i]) continue;
-          const withValue = { ...s.labels, [valueLabel]: formatCountValue(s.values[i] as number) };
-          const gl = a.without ? groupLabels(withValue) : groupLabels(withValue);
-          if (!a.without) (gl as Record<string, string>)[valueLabel] = withValue[valueLabel] ?? '';
-          const key = seriesKey(gl);
-          let r = outMap.get(key);
-          if (!r) {
-            r = newStepSeries(gl, n);
-            outMap.set(key, r);
-            order.push(r);
-          }
-          r.values[i] = (r.present[i] ? (r.values[i] as number) : 0) + 1;
-          r.present[i] = 1;
-        }
-      }
-      return { kind: 'vector', series: order };
-    }
-
-    // Group the input series once; label sets are constant across steps.
-    const groupIdx = new Map<string, number>();
-    const groups: { labels: Labels; members: StepSeries[] }[] = [];
-    for (const s of vec.series) {
-      const gl = groupLabels(s.labels);
-      const key = seriesKey(gl);
-      let gi = groupIdx.get(key);
-      if (gi === undefined) {
-        gi = groups.length;
-        groupIdx.set(key, gi);
-        groups.push({ labels: gl, members: [] });
-      }
-      groups[gi]?.members.push(s);
-    }
-
-    if (a.op === 'topk' || a.op === 'bottomk') {
-      const top = a.op === 'topk';
-      const selected = new Map<StepSeries, StepSeries>();
-      const order: StepSeries[] = [];
-      for (const g of groups) {
-        for (let i = 0; i < n; i++) {
-          if (this.pacer.due()) await this.turn();
-          const kRaw = param?.[i] ?? NaN;
-          if (!(kRaw <= 9.223372036854776e18 && kRaw >= -9.223372036854776e18))
-            throw executionError(`Scalar value ${formatSampleValue(kRaw)} overflows int64`);
-          const k = Math.trunc(kRaw);
-          if (k < 1) continue;
-          const cands = g.members.filter((s) => s.present[i] === 1);
-          cands.sort((x, y) => {
-            const xv = x.values[i] as number;
-            const yv = y.values[i] as number;
-            // NaN ranks last for both topk and bottomk, as in Prometheus.
-            if (Number.isNaN(xv)) return Number.isNaN(yv) ? 0 : 1;
-            if (Number.isNaN(yv)) return -1;
-            return top ? yv - xv : xv - yv;
-          });
-          for (const s of cands.slice(0, k)) {
-            let r = selected.get(s);
-            if (!r) {
-              r = newStepSeries(s.labels, n);
-              selected.set(s, r);
-              order.push(r);
-            }
-            r.values[i] = s.values[i] as number;
-            r.present[i] = 1;
-          }
-          if (n === 1) {
-            // Instant queries list each group's selection best-first.
-            const picked = cands.slice(0, k).map((s) => selected.get(s));
-            const rest = order.filter((r) => !picked.includes(r));
-            order.length = 0;
-            order.push(...rest, ...picked.filter((r): r is StepSeries => r !== undefined));
-          }
-        }
-      }
-      return { kind: 'vector', series: order };
-    }
-
-    const out: StepSeries[] = [];
-    for (const g of groups) {
-      const r = newStepSeries(g.labels, n);
-      let any = false;
-      for (let i = 0; i < n; i++) {
-        if ((i & 63) === 0 && this.pacer.due()) await this.turn();
-        let count = 0;
-        let acc = 0;
-        let comp = 0;
-        let mean = 0;
-        let m2 = 0;
-        let vals: number[] | undefined;
-        for (const s of g.members) {
-          if (!s.present[i]) continue;
-          const v = s.values[i] as number;
-          count++;
-          switch (a.op) {
-            case 'sum':
-            case 'avg': {
-              const t = acc + v;
-              if (Number.isFinite(t)) comp += Math.abs(acc) >= Math.abs(v) ? acc - t + v : v - t + acc;
-              acc = t;
-              break;
-            }
-            case 'min':
-              if (count === 1 || v < acc || Number.isNaN(acc)) acc = v;
-              break;
-            case 'max':
-              if (count === 1 || v > acc || Number.isNaN(acc)) acc = v;
-              break;
-            case 'stddev':
-            case 'stdvar': {
-              const d = v - mean;
-              mean += d / count;
-              m2 += d * (v - mean);
-              break;
-            }
-            case 'quantile':
-              (vals ??= []).push(v);
-              break;
-            default:
-              break;
-          }
-        }
-        if (count === 0) continue;
-        let res: number;
-        switch (a.op) {
-          case 'sum':
-            res = Number.isFinite(acc) ? acc + comp : acc;
-            break;
-          case 'avg':
-            res = Number.isFinite(acc) ? (acc + comp) / count : this.incrementalMean(g.members, i);
-            break;
-          case 'min':
-          case 'max':
-            res = acc;
-            break;
-          case 'count':
-            res = count;
-            break;
-          case 'group':
-            res = 1;
-            break;
-          case 'stddev':
-            res = Math.sqrt(m2 / count);
-            break;
-          case 'stdvar':
-            res = m2 / count;
-            break;
-          case 'quantile':
-            res = quantileOf(param?.[i] ?? NaN, vals ?? []);
-            break;
-          default:
-            res = NaN;
-        }
-        r.values[i] = res;
-        r.present[i] = 1;
-        any = true;
-      }
-      if (any) out.push(r);
-    }
-    return { kind: 'vector', series: out };
-  }
-
-  /** incrementalMean is avg's fallback when the plain sum overflows (Prometheus's incremental mean). */
-  private incrementalMean(members: StepSeries[], i: number): number {
-    let mean = 0;
-    let count = 0;
-    for (const s of members) {
-      if (!s.present[i]) continue;
-      const v = s.values[i] as number;
-      count++;
-      if (!Number.isFinite(mean) && !Number.isNaN(mean)) {
-        if (!Number.isFinite(v) && !Number.isNaN(v) && mean > 0 === v > 0) continue;
-        if (Number.isFinite(v)) continue;
-      }
-      mean += v / count - mean / count;
-    }
-    return mean;
-  }
-
   // ---------------------------------------------------------------- binary operators
-
-  private async evalBinary(b: BinaryExpr, f: Frame): Promise<Value> {
-    const n = f.ts.length;
-    const [lhs, rhs] = await Promise.all([this.eval(b.lhs, f), this.eval(b.rhs, f)]);
-    const op = b.op;
-    const isCmp = COMPARISON_OPS.has(op);
-    if (lhs.kind === 'scalar' && rhs.kind === 'scalar') {
-      const out = new Float64Array(n);
-      for (let i = 0; i < n; i++) {
-        const [v, keep] = scalarBinop(op, lhs.values[i] as number, rhs.values[i] as number);
-        out[i] = isCmp ? (keep ? 1 : 0) : v;
-      }
-      return { kind: 'scalar', values: out };
-    }
-    if (lhs.kind === 'vector' && rhs.kind === 'vector') return this.vectorVector(b, lhs, rhs, n);
-    if (this.pacer.due()) await this.turn();
-    if (lhs.kind === 'vector' && rhs.kind === 'scalar') return vectorScalar(b, lhs, rhs, false, n);
-    if (lhs.kind === 'scalar' && rhs.kind === 'vector') return vectorScalar(b, rhs, lhs, true, n);
-    throw executionError('binary expression must contain only scalar and instant vector types');
-  }
-
-  private async vectorVector(
-    b: BinaryExpr,
-    lhs: VectorValue,
-    rhs: VectorValue,
-    n: number,
-  ): Promise<VectorValue> {
-    const m = b.matching ?? { card: 'one-to-one' as const, on: false, labels: [], include: [] };
-    const sig = (l: Labels): string => signatureOf(l, m.on, m.labels);
-    if (b.op === 'and' || b.op === 'unless') {
-      const rightPresent = new Map<string, Uint8Array>();
-      for (const s of rhs.series) {
-        const k = sig(s.labels);
-        let p = rightPresent.get(k);
-        if (!p) {
-          p = new Uint8Array(n);
-          rightPresent.set(k, p);
-        }
-        for (let i = 0; i < n; i++) if (s.present[i]) p[i] = 1;
-      }
-      const out: StepSeries[] = [];
-      const wantMatch = b.op === 'and';
-      for (const s of lhs.series) {
-        const p = rightPresent.get(sig(s.labels));
-        const present = new Uint8Array(n);
-        let any = false;
-        for (let i = 0; i < n; i++) {
-          if (!s.present[i]) continue;
-          const matched = p !== undefined && p[i] === 1;
-          if (matched === wantMatch) {
-            present[i] = 1;
-            any = true;
-          }
-        }
-        if (any) out.push({ labels: s.labels, values: s.values, present });
-      }
-      return { kind: 'vector', series: out };
-    }
-    if (b.op === 'or') {
-      const leftPresent = new Map<string, Uint8Array>();
-      for (const s of lhs.series) {
-        const k = sig(s.labels);
-        let p = leftPresent.get(k);
-        if (!p) {
-          p = new Uint8Array(n);
-          leftPresent.set(k, p);
-        }
-        for (let i = 0; i < n; i++) if (s.present[i]) p[i] = 1;
-      }
-      const out: StepSeries[] = [...lhs.series];
-      for (const s of rhs.series) {
-        const p = leftPresent.get(sig(s.labels));
-        if (!p) {
-          out.push(s);
-          continue;
-        }
-        const present = new Uint8Array(n);
-        let any = false;
-        for (let i = 0; i < n; i++)
-          if (s.present[i] && !p[i]) {
-            present[i] = 1;
-            any = true;
-          }
-        if (any) out.push({ labels: s.labels, values: s.values, present });
-      }
-      return { kind: 'vector', series: mergeSameLabels(out) };
-    }
-
-    // Arithmetic and comparison: one-to-one, many-to-one (group_left) or one-to-many (group_right).
-    const oneToMany = m.card === 'one-to-many';
-    const manySide = oneToMany ? rhs : lhs;
-    const oneSide = oneToMany ? lhs : rhs;
-    const isCmp = COMPARISON_OPS.has(b.op);
-    // Prometheus 2.x keeps the name for comparisons and for atan2 (shouldDropMetricName covers + - * / % ^).
-    const dropsName = (!isCmp && b.op !== 'atan2') || b.returnBool;
-    const oneBySig = new Map<string, StepSeries[]>();
-    for (const s of oneSide.series) {
-      const k = sig(s.labels);
-      const list = oneBySig.get(k);
-      if (list) list.push(s);
-      else oneBySig.set(k, [s]);
-    }
-    // Duplicate series on the "one" side at the same step make the matching many-to-many: an error.
-    for (const list of oneBySig.values()) {
-      if (list.length < 2) continue;
-      if (this.pacer.due()) await this.turn();
-      for (let i = 0; i < n; i++) {
-        const at = list.filter((s) => s.present[i] === 1);
-        if (at.length > 1) {
-          // Prometheus names the later series first: [current, earlier duplicate].
-          const [x, y] = at as [StepSeries, StepSeries];
-          throw executionError(
-            `found duplicate series for the match group ${labelsToString(matchedLabels(y.labels, m.on, m.labels))} on the ${oneToMany ? 'left' : 'right'} hand-side of the operation: [${labelsToString(y.labels)}, ${labelsToString(x.labels)}];many-to-many matching not allowed: matching labels must be unique on one side`,
-          );
-        }
-      }
-    }
-    const out: StepSeries[] = [];
-    // matched tracks, per signature and step, which result label sets were produced (duplicate detection).
-    const matched = new Map<string, Map<string, Uint8Array>>();
-    for (const ms of manySide.series) {
-      if (this.pacer.due()) await this.turn();
-      const k = sig(ms.labels);
-      const ones = oneBySig.get(k);
-      if (!ones) continue;
-      for (const os of ones) {
-        let labels: Labels | undefined;
-        let r: StepSeries | undefined;
-        for (let i = 0; i < n; i++) {
-          if (!ms.present[i] || !os.present[i]) continue;
-          let vl = ms.values[i] as number;
-          let vr = os.values[i] as number;
-          if (oneToMany) [vl, vr] = [vr, vl];
-          const [v, keep] = scalarBinop(b.op, vl, vr);
-          let value = v;
-          if (b.returnBool) value = keep ? 1 : 0;
-          else if (!keep) continue;
-          if (!labels) {
-            labels = resultLabels(ms.labels, os.labels, m, dropsName);
-            r = newStepSeries(labels, n);
-            out.push(r);
-          }
-          const rk = m.card === 'one-to-one' ? '' : seriesKey(labels);
-          let bySig = matched.get(k);
-          if (!bySig) {
-            bySig = new Map();
-            matched.set(k, bySig);
-          }
-          let steps = bySig.get(rk);
-          if (!steps) {
-            steps = new Uint8Array(n);
-            bySig.set(rk, steps);
-          }
-          if (steps[i]) {
-            throw executionError(
-              m.card === 'one-to-one'
-                ? 'multiple matches for labels: many-to-one matching must be explicit (group_left/group_right)'
-                : 'multiple matches for labels: grouping labels must ensure unique matches',
-            );
-          }
-          steps[i] = 1;
-          if (r) {
-            r.values[i] = value;
-            r.present[i] = 1;
-          }
-        }
-      }
-    }
-    return { kind: 'vector', series: mergeSameLabels(out) };
-  }
 }
 
 /** dropStale removes staleness markers from raw samples (range vectors never contain them). */
@@ -1377,232 +775,4 @@ function combineBuckets(
     any = true;
   }
   return any;
-}
-
-/** scalarBinop applies an operator to two floats; for comparisons it returns (lhs, holds). */
-function scalarBinop(op: BinaryOp, l: number, r: number): [number, boolean] {
-  switch (op) {
-    case '+':
-      return [l + r, true];
-    case '-':
-      return [l - r, true];
-    case '*':
-      return [l * r, true];
-    case '/':
-      return [l / r, true];
-    case '%':
-      return [l % r, true];
-    case '^':
-      return [goPow(l, r), true];
-    case 'atan2':
-      return [Math.atan2(l, r), true];
-    case '==':
-      return [l, l === r];
-    case '!=':
-      return [l, l !== r];
-    case '>':
-      return [l, l > r];
-    case '<':
-      return [l, l < r];
-    case '>=':
-      return [l, l >= r];
-    case '<=':
-      return [l, l <= r];
-    default:
-      throw executionError(`operator "${op}" not allowed for scalar operations`);
-  }
-}
-
-function vectorScalar(
-  b: BinaryExpr,
-  vec: VectorValue,
-  sc: ScalarValue,
-  swap: boolean,
-  n: number,
-): VectorValue {
-  const isCmp = COMPARISON_OPS.has(b.op);
-  // Prometheus 2.x keeps the name for comparisons and for atan2 (shouldDropMetricName covers + - * / % ^).
-  const dropsName = (!isCmp && b.op !== 'atan2') || b.returnBool;
-  const out: StepSeries[] = [];
-  for (const s of vec.series) {
-    const r = newStepSeries(dropsName ? dropName(s.labels) : s.labels, n);
-    let any = false;
-    for (let i = 0; i < n; i++) {
-      if (!s.present[i]) continue;
-      const sv = s.values[i] as number;
-      const cv = sc.values[i] as number;
-      const [v, keep] = swap ? scalarBinop(b.op, cv, sv) : scalarBinop(b.op, sv, cv);
-      let value = isCmp && swap ? sv : v;
-      if (b.returnBool) value = keep ? 1 : 0;
-      else if (!keep) continue;
-      r.values[i] = value;
-      r.present[i] = 1;
-      any = true;
-    }
-    if (any) out.push(r);
-  }
-  return { kind: 'vector', series: dropsName ? mergeSameLabels(out) : out };
-}
-
-/** resultLabels computes a vector-vector result's labels as Prometheus's `resultMetric`. */
-function resultLabels(
-  many: Labels,
-  one: Labels,
-  m: { card: string; on: boolean; labels: readonly string[]; include: readonly string[] },
-  dropsName: boolean,
-): Labels {
-  const out: Record<string, string> = { ...many };
-  if (dropsName) delete out[METRIC_NAME];
-  if (m.card === 'one-to-one') {
-    if (m.on) {
-      for (const k of Object.keys(out)) if (!m.labels.includes(k)) delete out[k];
-    } else {
-      for (const k of m.labels) delete out[k];
-    }
-  }
-  for (const k of m.include) {
-    const v = one[k];
-    if (v !== undefined && v !== '') out[k] = v;
-    else delete out[k];
-  }
-  return out;
-}
-
-/**
- * mergeSameLabels merges series that share a label set (as Prometheus does across steps) and raises
- * Prometheus's error when two of them have a value at the same step.
- */
-export function mergeSameLabels(series: StepSeries[]): StepSeries[] {
-  if (series.length < 2) return series;
-  const byKey = new Map<string, StepSeries>();
-  const out: StepSeries[] = [];
-  for (const s of series) {
-    const k = seriesKey(s.labels);
-    const prev = byKey.get(k);
-    if (!prev) {
-      byKey.set(k, s);
-      out.push(s);
-      continue;
-    }
-    const merged = {
-      labels: prev.labels,
-      values: Float64Array.from(prev.values),
-      present: Uint8Array.from(prev.present),
-    };
-    for (let i = 0; i < s.present.length; i++) {
-      if (!s.present[i]) continue;
-      if (merged.present[i]) throw executionError('vector cannot contain metrics with the same labelset');
-      merged.values[i] = s.values[i] as number;
-      merged.present[i] = 1;
-    }
-    byKey.set(k, merged);
-    out[out.indexOf(prev)] = merged;
-  }
-  return out;
-}
-
-/** parseLe parses a bucket bound as Go's ParseFloat (accepting +Inf). */
-function parseLe(s: string): number | undefined {
-  const t = s.trim();
-  if (/^\+?inf(inity)?$/i.test(t)) return Infinity;
-  if (/^-inf(inity)?$/i.test(t)) return -Infinity;
-  if (/^nan$/i.test(t)) return NaN;
-  if (!/^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/.test(t)) return undefined;
-  return Number(t);
-}
-
-/** bucketQuantile is Prometheus's classic-histogram quantile (linear interpolation inside the bucket). */
-function bucketQuantile(q: number, buckets: { upperBound: number; count: number }[]): number {
-  if (Number.isNaN(q)) return NaN;
-  if (q < 0) return -Infinity;
-  if (q > 1) return Infinity;
-  buckets.sort((a, b) => a.upperBound - b.upperBound);
-  const last = buckets[buckets.length - 1];
-  if (!last || last.upperBound !== Infinity) return NaN;
-  // Coalesce buckets with the same bound, then force counts to be monotonic.
-  const bs: { upperBound: number; count: number }[] = [];
-  for (const b of buckets) {
-    const prev = bs[bs.length - 1];
-    if (prev && prev.upperBound === b.upperBound) prev.count += b.count;
-    else bs.push({ ...b });
-  }
-  let max = -Infinity;
-  for (const b of bs) {
-    if (b.count > max) max = b.count;
-    else if (b.count < max) b.count = max;
-  }
-  if (bs.length < 2) return NaN;
-  const observations = bs[bs.length - 1]?.count ?? 0;
-  if (observations === 0) return NaN;
-  let rank = q * observations;
-  let idx = bs.length - 1;
-  for (let i = 0; i < bs.length - 1; i++) {
-    if ((bs[i]?.count ?? 0) >= rank) {
-      idx = i;
-      break;
-    }
-  }
-  if (idx === bs.length - 1) return bs[bs.length - 2]?.upperBound ?? NaN;
-  const b = bs[idx] as { upperBound: number; count: number };
-  if (idx === 0 && b.upperBound <= 0) return b.upperBound;
-  let bucketStart = 0;
-  let count = b.count;
-  if (idx > 0) {
-    const p = bs[idx - 1] as { upperBound: number; count: number };
-    bucketStart = p.upperBound;
-    count -= p.count;
-    rank -= p.count;
-  }
-  return bucketStart + (b.upperBound - bucketStart) * (rank / count);
-}
-
-/** formatCountValue prints a value as count_values labels it (Go's FormatFloat 'f', -1). */
-function formatCountValue(v: number): string {
-  if (Number.isNaN(v)) return 'NaN';
-  if (v === Infinity) return '+Inf';
-  if (v === -Infinity) return '-Inf';
-  const s = String(v);
-  if (!s.includes('e')) return s;
-  return v.toFixed(20).replace(/\.?0+$/, '');
-}
-
-/**
- * expandTemplate expands `$1`, `${1}`, `$name` and `${name}` in a replacement as Go's regexp.Expand does
- * (`$name` takes the longest run of letters, digits and underscores; unknown groups expand to "").
- */
-function expandTemplate(template: string, m: RegexMatch): string {
-  let out = '';
-  for (let i = 0; i < template.length; i++) {
-    const ch = template[i];
-    if (ch !== '$') {
-      out += ch;
-      continue;
-    }
-    const next = template[i + 1];
-    if (next === '$') {
-      out += '$';
-      i++;
-      continue;
-    }
-    let name: string;
-    if (next === '{') {
-      const close = template.indexOf('}', i + 2);
-      if (close < 0) {
-        out += '$';
-        continue;
-      }
-      name = template.slice(i + 2, close);
-      i = close;
-    } else {
-      const mm = /^[A-Za-z0-9_]+/.exec(template.slice(i + 1));
-      if (!mm) {
-        out += '$';
-        continue;
-      }
-      name = mm[0];
-      i += name.length;
-    }
-    out += m.group(/^\d+$/.test(name) ? Number(name) : name);
-  }
-  return out;
 }

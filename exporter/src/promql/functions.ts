@@ -5,10 +5,15 @@
  *  - `range`: one value from the samples of one series inside one window (rate, *_over_time, …);
  *  - `elementwise`: one value from one instant value and the scalar arguments (abs, clamp, round, …);
  *  - `date`: a calendar field of a Unix time (hour, month, …), whose vector argument defaults to `time()`;
- *  - `special`: functions that reshape vectors or labels, implemented in the engine by name.
+ *  - `call`: functions that reshape vectors or labels, each with its own evaluation (call-functions.ts,
+ *    histogram.ts), handed the evaluator as an EvalContext.
+ * Every function is one entry of FUNCTIONS: its signature and its implementation, in one place.
  * Semantics follow Prometheus 2.x (the version Grafana and promtool in this project are checked against).
  */
 import type { ValueType } from './ast.js';
+import { CALL_FUNCTIONS } from './call-functions.js';
+import type { CallFn } from './eval-context.js';
+import { incrementalMean, kahanInc } from './float-math.js';
 
 /**
  * RangeFn computes one output value from the samples `[lo, hi)` of a series that fall in the window
@@ -34,7 +39,7 @@ export type FunctionImpl =
   | { readonly kind: 'range'; readonly fn: RangeFn; readonly keepName?: boolean }
   | { readonly kind: 'elementwise'; readonly fn: ElementwiseFn }
   | { readonly kind: 'date'; readonly fn: (d: Date) => number }
-  | { readonly kind: 'special' };
+  | { readonly kind: 'call'; readonly fn: CallFn };
 
 /** FunctionDef is one entry of the table. */
 export interface FunctionDef {
@@ -44,15 +49,6 @@ export interface FunctionDef {
   readonly variadic: number;
   readonly returnType: ValueType;
   readonly impl: FunctionImpl;
-}
-
-/** kahanInc adds `inc` to `sum` with compensation `c`, as Prometheus's kahanSumInc does. */
-function kahanInc(inc: number, sum: number, c: number): [number, number] {
-  const t = sum + inc;
-  if (!Number.isFinite(t)) return [t, 0];
-  if (Math.abs(sum) >= Math.abs(inc)) c += sum - t + inc;
-  else c += inc - t + sum;
-  return [t, c];
 }
 
 /**
@@ -192,18 +188,7 @@ function meanOf(vs: Float64Array, lo: number, hi: number): number {
   for (let i = lo; i < hi; i++) [sum, c] = kahanInc(vs[i] ?? 0, sum, c);
   const n = hi - lo;
   if (Number.isFinite(sum)) return (sum + c) / n;
-  let mean = 0;
-  let count = 0;
-  for (let i = lo; i < hi; i++) {
-    const v = vs[i] ?? 0;
-    count++;
-    if (!Number.isFinite(mean) && !Number.isNaN(mean)) {
-      if (!Number.isFinite(v) && !Number.isNaN(v) && mean > 0 === v > 0) continue;
-      if (Number.isFinite(v)) continue;
-    }
-    mean += v / count - mean / count;
-  }
-  return mean;
+  return incrementalMean(n, (k) => vs[lo + k] ?? 0);
 }
 
 /** holtWinters is Prometheus 2.x's double exponential smoothing (`holt_winters`). */
@@ -239,13 +224,6 @@ function goFloat(v: number): string {
 function roundTo(v: number, toNearest: number): number {
   const inv = 1 / toNearest;
   return Math.floor(v * inv + 0.5) / inv;
-}
-
-/** goPow is Go's math.Pow, which differs from `**` for base 1 and base −1 with infinite exponents. */
-export function goPow(x: number, y: number): number {
-  if (y === 0 || x === 1) return 1;
-  if (x === -1 && !Number.isFinite(y) && !Number.isNaN(y)) return 1;
-  return x ** y;
 }
 
 const rangeFns: Record<string, RangeFn> = {
@@ -456,7 +434,9 @@ function implFor(name: string): FunctionImpl {
   if (e) return { kind: 'elementwise', fn: e };
   const d = dateFns[name];
   if (d) return { kind: 'date', fn: d };
-  return { kind: 'special' };
+  const c = CALL_FUNCTIONS[name];
+  if (c) return { kind: 'call', fn: c };
+  throw new Error(`function ${name} has a signature but no implementation`);
 }
 
 /** FUNCTIONS is the table the parser checks calls against and the engine dispatches on. */

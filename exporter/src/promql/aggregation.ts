@@ -1,0 +1,261 @@
+/**
+ * Aggregation operators, after Prometheus's `aggregation()` in `promql/engine.go`: series are grouped once (label
+ * sets do not change across steps), then each group is folded per step. Sums use Kahan compensation as
+ * Prometheus does; avg falls back to an incremental mean when the plain sum overflows.
+ */
+import { METRIC_NAME, seriesKey, type Labels } from '../util/labels.js';
+import type { AggregateExpr } from './ast.js';
+import { executionError } from './errors.js';
+import type { EvalContext, Frame } from './eval-context.js';
+import { formatSampleValue } from './format.js';
+import { incrementalMean } from './float-math.js';
+import { quantileOf } from './functions.js';
+import { LABEL_NAME_RE } from './labels-util.js';
+import { newStepSeries, type StepSeries, type VectorValue } from './value.js';
+
+/** Group is the input series that share one output label set. */
+interface Group {
+  readonly labels: Labels;
+  readonly members: StepSeries[];
+}
+
+/** evalAggregate evaluates an aggregation (`sum by (x) (…)`, `topk`, `quantile`, `count_values` …). */
+export async function evalAggregate(ctx: EvalContext, a: AggregateExpr, f: Frame): Promise<VectorValue> {
+  const vec = await ctx.evalVector(a.expr, f);
+  const groupLabels = grouper(a);
+  if (a.op === 'count_values') {
+    const valueLabel = await ctx.evalString(a.param as AggregateExpr['expr'], f);
+    if (!LABEL_NAME_RE.test(valueLabel))
+      throw executionError(`invalid label name ${JSON.stringify(valueLabel)}`);
+    return countValues(ctx, a, vec, valueLabel, groupLabels, f.ts.length);
+  }
+  const param = a.param ? await ctx.evalScalar(a.param, f) : undefined;
+  const groups = groupSeries(vec, groupLabels);
+  if (a.op === 'topk' || a.op === 'bottomk') return selectK(ctx, a.op === 'topk', groups, param, f.ts.length);
+  return fold(ctx, a.op, groups, param, f.ts.length);
+}
+
+/** grouper returns the function mapping a series' labels to its group's (`by` keeps, `without` drops). */
+function grouper(a: AggregateExpr): (l: Labels) => Labels {
+  const grouping = a.grouping;
+  return (l) => {
+    const out: Record<string, string> = {};
+    if (a.without) {
+      for (const [k, v] of Object.entries(l)) if (k !== METRIC_NAME && !grouping.includes(k)) out[k] = v;
+    } else {
+      for (const k of grouping) {
+        const v = l[k];
+        if (v !== undefined && v !== '') out[k] = v;
+      }
+    }
+    return out;
+  };
+}
+
+/** groupSeries groups the input series once: label sets are constant across steps. */
+function groupSeries(vec: VectorValue, groupLabels: (l: Labels) => Labels): Group[] {
+  const groupIdx = new Map<string, number>();
+  const groups: { labels: Labels; members: StepSeries[] }[] = [];
+  for (const s of vec.series) {
+    const gl = groupLabels(s.labels);
+    const key = seriesKey(gl);
+    let gi = groupIdx.get(key);
+    if (gi === undefined) {
+      gi = groups.length;
+      groupIdx.set(key, gi);
+      groups.push({ labels: gl, members: [] });
+    }
+    groups[gi]?.members.push(s);
+  }
+  return groups;
+}
+
+/** countValues is `count_values("label", v)`: one output series per distinct value (and group). */
+async function countValues(
+  ctx: EvalContext,
+  a: AggregateExpr,
+  vec: VectorValue,
+  valueLabel: string,
+  groupLabels: (l: Labels) => Labels,
+  n: number,
+): Promise<VectorValue> {
+  const outMap = new Map<string, StepSeries>();
+  const order: StepSeries[] = [];
+  for (const s of vec.series) {
+    if (ctx.pacer.due()) await ctx.turn();
+    for (let i = 0; i < n; i++) {
+      if (!s.present[i]) continue;
+      const withValue = { ...s.labels, [valueLabel]: formatCountValue(s.values[i] as number) };
+      const gl = groupLabels(withValue);
+      if (!a.without) (gl as Record<string, string>)[valueLabel] = withValue[valueLabel] ?? '';
+      const key = seriesKey(gl);
+      let r = outMap.get(key);
+      if (!r) {
+        r = newStepSeries(gl, n);
+        outMap.set(key, r);
+        order.push(r);
+      }
+      r.values[i] = (r.present[i] ? (r.values[i] as number) : 0) + 1;
+      r.present[i] = 1;
+    }
+  }
+  return { kind: 'vector', series: order };
+}
+
+/** selectK is topk/bottomk: per group and step, the k best series keep their value and labels. */
+async function selectK(
+  ctx: EvalContext,
+  top: boolean,
+  groups: readonly Group[],
+  param: Float64Array | undefined,
+  n: number,
+): Promise<VectorValue> {
+  const selected = new Map<StepSeries, StepSeries>();
+  const order: StepSeries[] = [];
+  for (const g of groups) {
+    for (let i = 0; i < n; i++) {
+      if (ctx.pacer.due()) await ctx.turn();
+      const kRaw = param?.[i] ?? NaN;
+      if (!(kRaw <= 9.223372036854776e18 && kRaw >= -9.223372036854776e18))
+        throw executionError(`Scalar value ${formatSampleValue(kRaw)} overflows int64`);
+      const k = Math.trunc(kRaw);
+      if (k < 1) continue;
+      const cands = g.members.filter((s) => s.present[i] === 1);
+      cands.sort((x, y) => {
+        const xv = x.values[i] as number;
+        const yv = y.values[i] as number;
+        // NaN ranks last for both topk and bottomk, as in Prometheus.
+        if (Number.isNaN(xv)) return Number.isNaN(yv) ? 0 : 1;
+        if (Number.isNaN(yv)) return -1;
+        return top ? yv - xv : xv - yv;
+      });
+      for (const s of cands.slice(0, k)) {
+        let r = selected.get(s);
+        if (!r) {
+          r = newStepSeries(s.labels, n);
+          selected.set(s, r);
+          order.push(r);
+        }
+        r.values[i] = s.values[i] as number;
+        r.present[i] = 1;
+      }
+      if (n === 1) {
+        // Instant queries list each group's selection best-first.
+        const picked = cands.slice(0, k).map((s) => selected.get(s));
+        const rest = order.filter((r) => !picked.includes(r));
+        order.length = 0;
+        order.push(...rest, ...picked.filter((r): r is StepSeries => r !== undefined));
+      }
+    }
+  }
+  return { kind: 'vector', series: order };
+}
+
+/** fold is every other aggregation: per group and step, the members' values folded into one. */
+async function fold(
+  ctx: EvalContext,
+  op: AggregateExpr['op'],
+  groups: readonly Group[],
+  param: Float64Array | undefined,
+  n: number,
+): Promise<VectorValue> {
+  const out: StepSeries[] = [];
+  for (const g of groups) {
+    const r = newStepSeries(g.labels, n);
+    let any = false;
+    for (let i = 0; i < n; i++) {
+      if ((i & 63) === 0 && ctx.pacer.due()) await ctx.turn();
+      let count = 0;
+      let acc = 0;
+      let comp = 0;
+      let mean = 0;
+      let m2 = 0;
+      let vals: number[] | undefined;
+      for (const s of g.members) {
+        if (!s.present[i]) continue;
+        const v = s.values[i] as number;
+        count++;
+        switch (op) {
+          case 'sum':
+          case 'avg': {
+            const t = acc + v;
+            if (Number.isFinite(t)) comp += Math.abs(acc) >= Math.abs(v) ? acc - t + v : v - t + acc;
+            acc = t;
+            break;
+          }
+          case 'min':
+            if (count === 1 || v < acc || Number.isNaN(acc)) acc = v;
+            break;
+          case 'max':
+            if (count === 1 || v > acc || Number.isNaN(acc)) acc = v;
+            break;
+          case 'stddev':
+          case 'stdvar': {
+            const d = v - mean;
+            mean += d / count;
+            m2 += d * (v - mean);
+            break;
+          }
+          case 'quantile':
+            (vals ??= []).push(v);
+            break;
+          default:
+            break;
+        }
+      }
+      if (count === 0) continue;
+      let res: number;
+      switch (op) {
+        case 'sum':
+          res = Number.isFinite(acc) ? acc + comp : acc;
+          break;
+        case 'avg':
+          res = Number.isFinite(acc) ? (acc + comp) / count : meanOfPresent(g.members, i);
+          break;
+        case 'min':
+        case 'max':
+          res = acc;
+          break;
+        case 'count':
+          res = count;
+          break;
+        case 'group':
+          res = 1;
+          break;
+        case 'stddev':
+          res = Math.sqrt(m2 / count);
+          break;
+        case 'stdvar':
+          res = m2 / count;
+          break;
+        case 'quantile':
+          res = quantileOf(param?.[i] ?? NaN, vals ?? []);
+          break;
+        default:
+          res = NaN;
+      }
+      r.values[i] = res;
+      r.present[i] = 1;
+      any = true;
+    }
+    if (any) out.push(r);
+  }
+  return { kind: 'vector', series: out };
+}
+
+/** meanOfPresent is avg's fallback when the plain sum overflows: the incremental mean of the values at step i. */
+function meanOfPresent(members: StepSeries[], i: number): number {
+  const values: number[] = [];
+  for (const s of members) if (s.present[i]) values.push(s.values[i] as number);
+  return incrementalMean(values.length, (k) => values[k] as number);
+}
+
+/** formatCountValue prints a value as count_values labels it (Go's FormatFloat 'f', -1). */
+function formatCountValue(v: number): string {
+  if (Number.isNaN(v)) return 'NaN';
+  if (v === Infinity) return '+Inf';
+  if (v === -Infinity) return '-Inf';
+  const s = String(v);
+  if (!s.includes('e')) return s;
+  return v.toFixed(20).replace(/\.?0+$/, '');
+}
