@@ -29,6 +29,9 @@ describe('parseDuration', () => {
     ['d', undefined],
     ['-1d', undefined],
     ['1.5h', undefined],
+    // Prometheus's grammar: each unit once, largest first.
+    ['30m1h', undefined],
+    ['1h1h', undefined],
   ])('%s → %s', (text, ms) => {
     expect(parseDuration(text)).toBe(ms);
   });

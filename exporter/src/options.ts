@@ -5,47 +5,9 @@
  */
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
+import { formatDuration, parseDuration } from './util/duration.js';
 
-/** DURATION_UNITS_MS are the unit suffixes a duration accepts, as Prometheus writes durations (`7d`, `1h30m`). */
-const DURATION_UNITS_MS: Readonly<Record<string, number>> = {
-  ms: 1,
-  s: 1_000,
-  m: 60_000,
-  h: 3_600_000,
-  d: 86_400_000,
-  w: 7 * 86_400_000,
-  y: 365 * 86_400_000,
-};
-
-const DURATION_PART = /(\d+)(ms|s|m|h|d|w|y)/g;
-const DURATION_WHOLE = /^(?:\d+(?:ms|s|m|h|d|w|y))+$/;
-
-/** parseDuration turns a Prometheus-style duration (`7d`, `1h30m`, `500ms`, or `0`) into ms; undefined if invalid. */
-export function parseDuration(text: string): number | undefined {
-  const s = text.trim();
-  if (s === '0') return 0;
-  if (!DURATION_WHOLE.test(s)) return undefined;
-  let ms = 0;
-  for (const m of s.matchAll(DURATION_PART)) {
-    ms += Number(m[1]) * (DURATION_UNITS_MS[m[2] ?? ''] ?? 0);
-  }
-  return ms;
-}
-
-/** formatDuration renders ms as the shortest Prometheus-style duration (`604800000` → `1w`), for `--help`. */
-export function formatDuration(ms: number): string {
-  if (ms === 0) return '0';
-  let rest = ms;
-  let out = '';
-  for (const unit of ['y', 'w', 'd', 'h', 'm', 's', 'ms']) {
-    const size = DURATION_UNITS_MS[unit] ?? 1;
-    if (rest >= size) {
-      out += `${Math.floor(rest / size)}${unit}`;
-      rest %= size;
-    }
-  }
-  return out;
-}
+export { formatDuration, parseDuration } from './util/duration.js';
 
 /** OptionSpec describes one option: its env var (the flag is derived), how its text is parsed, its default. */
 interface OptionSpec<T> {

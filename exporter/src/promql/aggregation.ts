@@ -3,14 +3,13 @@
  * sets do not change across steps), then each group is folded per step. Sums use Kahan compensation as
  * Prometheus does; avg falls back to an incremental mean when the plain sum overflows.
  */
-import { METRIC_NAME, seriesKey, type Labels } from '../util/labels.js';
+import { LABEL_NAME_RE, METRIC_NAME, seriesKey, type Labels } from '../util/labels.js';
 import type { AggregateExpr } from './ast.js';
 import { executionError } from './errors.js';
 import type { EvalContext, Frame } from './eval-context.js';
 import { formatSampleValue } from './format.js';
 import { incrementalMean } from './float-math.js';
 import { quantileOf } from './functions.js';
-import { LABEL_NAME_RE } from './labels-util.js';
 import { newStepSeries, type StepSeries, type VectorValue } from './value.js';
 
 /** Group is the input series that share one output label set. */

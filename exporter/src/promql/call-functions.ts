@@ -4,13 +4,13 @@
  * sort_desc(), absent(), absent_over_time(), label_replace(), label_join(); histogram_quantile() lives in
  * histogram.ts. Each receives the evaluator as an EvalContext and its call node.
  */
-import { METRIC_NAME } from '../util/labels.js';
+import { LABEL_NAME_RE, METRIC_NAME } from '../util/labels.js';
 import { compileRegex, type Regex, type RegexMatch } from '../util/re2.js';
 import type { Expr } from './ast.js';
 import { executionError } from './errors.js';
 import { mergeSameLabels, type CallFn } from './eval-context.js';
 import { histogramQuantile } from './histogram.js';
-import { LABEL_NAME_RE, dropName } from './labels-util.js';
+import { dropName } from './labels-util.js';
 import { newStepSeries, type VectorValue } from './value.js';
 
 /** sortBy orders an instant query's vector by value (NaN first ascending, as Prometheus); ranges keep order. */

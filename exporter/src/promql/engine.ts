@@ -15,6 +15,7 @@ import { TsdbError } from '../tsdb/errors.js';
 import type { Matcher, Queryable, SelectHints, SeriesData } from '../tsdb/storage.js';
 import { seriesKey, type Labels } from '../util/labels.js';
 import { Pacer } from '../util/pacer.js';
+import { isStaleNaN } from '../util/stale-marker.js';
 import { evalAggregate } from './aggregation.js';
 import type { AtModifier, Call, Expr, MatrixSelector, SubqueryExpr, VectorSelector } from './ast.js';
 import { evalBinary } from './binary.js';
@@ -26,7 +27,6 @@ import { compareLabels, dropName } from './labels-util.js';
 import { parseExpr, typeOf } from './parser.js';
 import { chooseTier, DEFAULT_TIER_OPTIONS, type TierOptions, type TierPlan } from './tiers.js';
 import {
-  isStaleNaN,
   newStepSeries,
   type MatrixValue,
   type RawSeries,

@@ -44,47 +44,6 @@ export function formatGoFloat(v: number): string {
   return expandExponent(String(v));
 }
 
-/** DURATION_UNITS are Prometheus's duration units in ms, largest first (model.Duration). */
-const DURATION_UNITS: readonly [string, number][] = [
-  ['y', 365 * 24 * 3_600_000],
-  ['w', 7 * 24 * 3_600_000],
-  ['d', 24 * 3_600_000],
-  ['h', 3_600_000],
-  ['m', 60_000],
-  ['s', 1000],
-  ['ms', 1],
-];
-
-/** formatDuration prints ms as Prometheus's `model.Duration.String()` does (`1h30m`, `0s`). */
-export function formatDuration(ms: number): string {
-  if (ms === 0) return '0s';
-  let rest = ms;
-  let out = '';
-  for (const [unit, width] of DURATION_UNITS) {
-    const n = Math.floor(rest / width);
-    if (n > 0) {
-      out += `${n}${unit}`;
-      rest -= n * width;
-    }
-  }
-  return out;
-}
-
-const DURATION_RE = /^(?:(\d+)y)?(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?(?:(\d+)ms)?$/;
-
-/** parseDuration parses a Prometheus duration (`1h30m`, `15s`, `500ms`) into ms, or undefined. */
-export function parseDuration(s: string): number | undefined {
-  if (s === '' || s === '0') return s === '0' ? 0 : undefined;
-  const m = DURATION_RE.exec(s);
-  if (!m) return undefined;
-  let ms = 0;
-  for (let i = 0; i < DURATION_UNITS.length; i++) {
-    const part = m[i + 1];
-    if (part !== undefined) ms += Number(part) * (DURATION_UNITS[i]?.[1] ?? 0);
-  }
-  return ms;
-}
-
 /** quoteString quotes a string as Go's `strconv.Quote` does (printable ASCII kept, others escaped). */
 export function quoteString(s: string): string {
   let out = '"';

@@ -22,5 +22,4 @@ export {
 } from './tiers.js';
 export { PromQLError, ParseError, type ErrorType } from './errors.js';
 export { FUNCTIONS, type FunctionDef } from './functions.js';
-export { formatSampleValue, formatDuration, parseDuration } from './format.js';
-export { STALE_NAN, isStaleNaN } from './value.js';
+export { formatSampleValue } from './format.js';

@@ -60,6 +60,3 @@ export function dropName(labels: Labels): Labels {
   const { [METRIC_NAME]: _n, ...rest } = labels;
   return rest;
 }
-
-/** LABEL_NAME_RE is Prometheus 2.x's legacy label-name syntax. */
-export const LABEL_NAME_RE = /^[a-zA-Z_][a-zA-Z0-9_]*$/;

@@ -23,7 +23,7 @@ import type {
 } from './ast.js';
 import { Pacer } from '../util/pacer.js';
 import { ParseError, queryTimeout } from './errors.js';
-import { parseDuration } from './format.js';
+import { parseDuration } from '../util/duration.js';
 import { FUNCTIONS } from './functions.js';
 import { compileRegex } from '../util/re2.js';
 

@@ -5,7 +5,8 @@
  */
 import { METRIC_NAME } from '../util/labels.js';
 import type { AtModifier, Expr, VectorSelector } from './ast.js';
-import { formatDuration, formatGoFloat, quoteString } from './format.js';
+import { formatDuration } from '../util/duration.js';
+import { formatGoFloat, quoteString } from './format.js';
 
 function atString(at: AtModifier | undefined): string {
   if (!at) return '';

@@ -8,6 +8,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Labels } from '../util/labels.js';
+import { STALE_NAN } from '../util/stale-marker.js';
 import { rollupFromSamples } from './rollup.js';
 import {
   TIER_WIDTH_MS,
@@ -26,9 +27,6 @@ export interface StorageContractFactory {
   /** reopen closes `s` and opens the same store again; omit when the backend cannot persist. */
   reopen?(s: Storage): Promise<Storage>;
 }
-
-/** STALE_NAN is Prometheus's staleness marker, a NaN with payload 0x7ff0000000000002. */
-export const STALE_NAN = new Float64Array(new BigUint64Array([0x7ff0000000000002n]).buffer)[0] ?? NaN;
 
 const SCRATCH = new Float64Array(1);
 const SCRATCH_BITS = new BigUint64Array(SCRATCH.buffer);

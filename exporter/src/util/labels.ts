@@ -7,6 +7,12 @@ export type Labels = Readonly<Record<string, string>>;
 /** METRIC_NAME is the reserved label that holds a series' metric name. */
 export const METRIC_NAME = '__name__';
 
+/** LABEL_NAME_RE is Prometheus 2.x's label-name syntax (model.LabelNameRE, legacy validation). */
+export const LABEL_NAME_RE = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+
+/** METRIC_NAME_RE is Prometheus 2.x's metric-name syntax (model.MetricNameRE: colons allowed). */
+export const METRIC_NAME_RE = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
+
 /** sortedLabelNames returns the label names of `labels` in byte order, as Prometheus sorts them. */
 export function sortedLabelNames(labels: Labels): string[] {
   return Object.keys(labels).sort();

@@ -7,8 +7,8 @@
 import type { Request } from 'express';
 import type { Matcher } from '../../tsdb/storage.js';
 import { PromQLError } from '../../promql/errors.js';
-import { parseDuration as parsePromDuration } from '../../promql/format.js';
-import { LABEL_NAME_RE } from '../../promql/labels-util.js';
+import { parseDuration as parsePromDuration } from '../../util/duration.js';
+import { LABEL_NAME_RE } from '../../util/labels.js';
 import { parseExpr } from '../../promql/parser.js';
 import { parseTimeMs } from '../time-params.js';
 

@@ -17,7 +17,7 @@ import {
 } from '../../tsdb/storage.js';
 import { seriesKey } from '../../util/labels.js';
 import { compileRegex } from '../../util/re2.js';
-import { STALE_NAN, isStaleNaN } from '../value.js';
+import { STALE_NAN, isStaleNaN } from '../../util/stale-marker.js';
 
 interface StoredSeries {
   readonly labels: Labels;

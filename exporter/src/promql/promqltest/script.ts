@@ -17,11 +17,11 @@
  * durations (`5m`, `1h30m`) or plain seconds. Expected values match within 1e-6 relative; NaN matches NaN.
  */
 import { Engine, type EngineOptions, type QueryResult } from '../engine.js';
-import { parseDuration } from '../format.js';
+import { parseDuration } from '../../util/duration.js';
 import { labelsToString } from '../labels-util.js';
 import { parseNumber, unquote } from '../parser.js';
 import { seriesKey, type Labels } from '../../util/labels.js';
-import { STALE_NAN } from '../value.js';
+import { STALE_NAN } from '../../util/stale-marker.js';
 import { MemoryQueryable } from './memory-queryable.js';
 
 /** ScriptFailure is one failed command, with its 1-based line number. */

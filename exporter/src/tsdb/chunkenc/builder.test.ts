@@ -8,6 +8,7 @@ import { encodeDecimal, FLOAT_BITS } from './decimal.js';
 import { ChunkError } from './errors.js';
 import { readChunk } from './read-chunk.js';
 import { encodeXor } from './xor.js';
+import { STALE_NAN } from '../../util/stale-marker.js';
 
 const VIEW = new DataView(new ArrayBuffer(8));
 
@@ -20,9 +21,6 @@ function fromBits(b: bigint): number {
   VIEW.setBigUint64(0, b);
   return VIEW.getFloat64(0);
 }
-
-/** STALE_NAN is Prometheus's staleness marker (value.StaleNaN). */
-const STALE_NAN = fromBits(0x7ff0000000000002n);
 
 /** sameBits compares two floats' 64-bit patterns (cheaper than BigInt per value). */
 function sameBits(a: number, b: number): boolean {

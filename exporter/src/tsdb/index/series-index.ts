@@ -3,7 +3,7 @@
  * postings per label pair, and matcher evaluation with Prometheus semantics (see matchers.ts). Refs are
  * allocated monotonically from 1 (0 means "unknown" in the Appender contract), so postings stay sorted.
  */
-import { seriesKey, type Labels } from '../../util/labels.js';
+import { LABEL_NAME_RE, seriesKey, type Labels } from '../../util/labels.js';
 import type { Matcher } from '../storage.js';
 import { TsdbError } from '../errors.js';
 import { compileMatcher } from './matchers.js';
@@ -16,9 +16,6 @@ import {
   without,
   type Postings,
 } from './postings.js';
-
-/** LABEL_NAME_RE is Prometheus's label-name syntax (model.LabelNameRE), `__name__` included. */
-const LABEL_NAME_RE = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 
 /** canonicalLabels drops empty values (an empty label is an absent one) and validates names. */
 export function canonicalLabels(labels: Labels): Labels {

@@ -9,11 +9,11 @@ import type { SeriesData, Storage } from '../storage.js';
 import { deleteRedisPrefix } from './redis-admin.js';
 import { RedisStorage } from './redis-storage.js';
 import type { RedisStorageOptions } from './redis-options.js';
+import { STALE_NAN } from '../../util/stale-marker.js';
 
 /** SHARED_REDIS is the peer Redis every machine of the project runs (see HELPERS.md). */
 const SHARED_REDIS = process.env.REDIS_TEST_URL ?? 'redis://127.0.0.1:6379';
 
-const STALE_NAN = new Float64Array(new BigUint64Array([0x7ff0000000000002n]).buffer)[0]!;
 const bits = (a: Float64Array): bigint[] => [...new BigUint64Array(a.buffer, a.byteOffset, a.length)];
 
 const prefixes: string[] = [];
