@@ -114,8 +114,17 @@ describe('app over HTTP (in-process)', () => {
     const m = await get(h, '/api/prometheus/metrics');
     expect(m.status).toBe(503);
     expect(JSON.parse(m.text)).toMatchObject({ error: { code: 'OM_NOT_READY' } });
+    // The exporter's own metrics answer while it starts: not ready, no fleet families yet.
+    const self = await get(h, '/metrics');
+    expect(self.status).toBe(200);
+    expect(self.text).toMatch(/^openmanager_exporter_ready 0$/m);
+    expect(self.text).toMatch(
+      /^openmanager_exporter_build_info\{version="[^"]+",revision="[^"]+",nodeversion="v[^"]+"\} 1$/m,
+    );
+    expect(self.text).not.toContain('openmanager_cpu_usage_percent');
     await h.app.tick();
     expect((await get(h, '/readyz')).status).toBe(200);
+    expect((await get(h, '/metrics')).text).toMatch(/^openmanager_exporter_ready 1$/m);
   });
 
   it.each([
@@ -179,6 +188,7 @@ describe('app over HTTP (in-process)', () => {
       labels: {
         __metrics_path__: '/probe',
         __param_target: 'lb-01',
+        instance: 'lb-01',
         server: 'lb-01',
         role: 'lb',
         zone: expect.any(String),

@@ -16,7 +16,7 @@
  * - `app.server`: the http.Server (WebSocket upgrade handler).
  *
  * Jobs registered here (the seed's TimerManager list): `generation` (every tick, 15 s by default, high
- * priority; under --speed N every 15/N s of wall time), `health` (1 min: readiness gauge and log on change),
+ * priority; under --speed N every 15/N s of wall time), `health` (1 min: logs readiness changes),
  * `cleanup` (5 min: storage retention, only with storage). The seed's `broadcast` (5 s) is registered by the
  * hub; its `analysis` job (30 s) is not registered until the analysis feature exists — no placeholder runs.
  */
@@ -169,10 +169,13 @@ export function createApp(parts: AppParts): App {
     registers: [registry],
   });
   const rateLimitMetrics = createRateLimitMetrics(registry);
-  const readyGauge = new Gauge({
+  new Gauge({
     name: 'openmanager_exporter_ready',
-    help: 'Whether the exporter is ready (1) as /readyz reports, updated by the health job.',
+    help: 'Whether the exporter is ready (1) as /readyz reports, at the time of the scrape.',
     registers: [registry],
+    collect() {
+      this.set(readiness().ready ? 1 : 0);
+    },
   });
 
   if (journal) {
@@ -273,7 +276,6 @@ export function createApp(parts: AppParts): App {
     priority: 'low',
     run: () => {
       const r = readiness();
-      readyGauge.set(r.ready ? 1 : 0);
       if (r.ready !== lastReady) {
         if (r.ready) logger.info('health: ready');
         else logger.warn({ checks: r.checks }, 'health: not ready');

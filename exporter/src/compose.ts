@@ -7,6 +7,7 @@
 import { join } from 'node:path';
 import type { Registry } from 'prom-client';
 import { createApp, type App, type AppParts } from './app.js';
+import { BUILD_INFO } from './build-info.js';
 import { createPrometheusApiRouter, familiesMetadata } from './api/prometheus/index.js';
 import { createRemoteWriteRouter, REMOTE_WRITE_PATH } from './api/remote-write.js';
 import { toUnifiedMetrics } from './api/unified-metrics.js';
@@ -17,9 +18,6 @@ import { backfill, Ingestor, type BackfillProgress } from './tsdb/ingest.js';
 import type { Retention, Storage } from './tsdb/storage.js';
 import { systemClock } from './util/clock.js';
 import type { Logger } from './util/logger.js';
-
-/** EXPORTER_VERSION is reported on system-status (kept in step with exporter/package.json). */
-export const EXPORTER_VERSION = '0.1.0';
 
 /** STATUS_CHECK_MS is how often the system-status publisher looks for a change (it publishes at least every 30 s). */
 const STATUS_CHECK_MS = 5_000;
@@ -162,7 +160,7 @@ export async function composeExporter(parts: ComposeParts): Promise<Exporter> {
     clock: wallClock,
     collect: (): SystemStatus => ({
       exporter: {
-        version: EXPORTER_VERSION,
+        version: BUILD_INFO.version,
         startedAt,
         uptimeSeconds: (wallClock.now() - startedAt) / 1000,
         nodeVersion: process.version,

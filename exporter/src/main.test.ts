@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,6 +26,31 @@ describe('main (real child processes)', () => {
     const r = run(args, env);
     expect(r.stderr).toMatch(message);
     expect(r.status).toBe(2);
+  });
+
+  it('--version prints the package version, the revision and Node; the npm start bundle compiles the git revision in', () => {
+    const pkg = JSON.parse(readFileSync(join(EXPORTER_DIR, 'package.json'), 'utf8')) as { version: string };
+    const fromSource = run(['--version'], { OPENMANAGER_REVISION: '' });
+    expect(fromSource.status).toBe(0);
+    expect(fromSource.stdout).toBe(
+      `openmanager-exporter ${pkg.version} (revision source, node ${process.version})\n`,
+    );
+    const bundle = spawnSync(process.execPath, ['scripts/bundle.mjs'], {
+      cwd: EXPORTER_DIR,
+      encoding: 'utf8',
+    });
+    expect(bundle.status, bundle.stderr).toBe(0);
+    const head = spawnSync('git', ['rev-parse', '--short=12', 'HEAD'], {
+      cwd: EXPORTER_DIR,
+      encoding: 'utf8',
+    });
+    const built = spawnSync(process.execPath, ['dist/src/main.js', '--version'], {
+      cwd: EXPORTER_DIR,
+      encoding: 'utf8',
+    });
+    expect(built.stdout).toBe(
+      `openmanager-exporter ${pkg.version} (revision ${head.stdout.trim()}, node ${process.version})\n`,
+    );
   });
 
   it('--help exits 0 and lists every option with its env var and default', () => {

@@ -3,6 +3,7 @@
  * configuration), build the parts, start, and stop cleanly on SIGTERM/SIGINT (exit 0).
  */
 import type { App } from './app.js';
+import { BUILD_INFO } from './build-info.js';
 import { composeExporter } from './compose.js';
 import { createSelfRegistry } from './metrics/self-metrics.js';
 import { ConfigError, helpText, parseOptions, type ExporterOptions } from './options.js';
@@ -29,6 +30,13 @@ function readOptions(): ExporterOptions {
     const parsed = parseOptions(process.argv.slice(2), process.env);
     if (parsed.help) {
       process.stdout.write(helpText() + '\n');
+      process.exit(0);
+    }
+    if (parsed.version) {
+      const b = BUILD_INFO;
+      process.stdout.write(
+        `openmanager-exporter ${b.version} (revision ${b.revision}, node ${b.nodeVersion})\n`,
+      );
       process.exit(0);
     }
     return parsed.options;

@@ -13,7 +13,7 @@ import {
 
 function parse(argv: string[], env: Record<string, string> = {}): ExporterOptions {
   const r = parseOptions(argv, env);
-  if (r.help) throw new Error('unexpected --help');
+  if (r.help || r.version) throw new Error('unexpected --help or --version');
   return r.options;
 }
 

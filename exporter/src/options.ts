@@ -162,8 +162,11 @@ export class ConfigError extends Error {
   }
 }
 
-/** ParsedCommandLine is what parseOptions returns: options, or a request for help. */
-export type ParsedCommandLine = { help: true } | { help: false; options: ExporterOptions };
+/** ParsedCommandLine is what parseOptions returns: options, or a request for help or the version. */
+export type ParsedCommandLine =
+  | { help: true; version?: false }
+  | { help: false; version: true }
+  | { help: false; version?: false; options: ExporterOptions };
 
 /**
  * parseOptions reads options from `env` and `argv` (flags win). Throws ConfigError naming the key, the value
@@ -172,6 +175,7 @@ export type ParsedCommandLine = { help: true } | { help: false; options: Exporte
 export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): ParsedCommandLine {
   const flagOptions: Record<string, { type: 'string' | 'boolean'; short?: string }> = {
     help: { type: 'boolean', short: 'h' },
+    version: { type: 'boolean', short: 'v' },
   };
   for (const k of KEYS) flagOptions[flagName(k)] = { type: 'string' };
   let values: Record<string, string | boolean | undefined>;
@@ -186,6 +190,7 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): P
     throw new ConfigError(`${(err as Error).message}. Run with --help to list the options.`);
   }
   if (values.help === true) return { help: true };
+  if (values.version === true) return { help: false, version: true };
   const out: Record<string, unknown> = {};
   for (const k of KEYS) {
     const s = OPTION_SPECS[k] as OptionSpec<unknown>;
@@ -229,6 +234,7 @@ export function helpText(): string {
     r.map((cell, i) => (i < 3 ? cell.padEnd(widths[i] ?? 0) : cell)).join('  ');
   return [
     'Usage: npm start -- [--flag value]…   (every flag also reads its env var; flags win)',
+    '       npm start -- --version          (version, git revision, Node version)',
     '',
     line(head),
     ...rows.map(line),

@@ -44,14 +44,20 @@ export function metricsRouter(deps: MetricsRoutesDeps): Router {
 
   /** send writes the cached fleet body (+ an uncached tail) in the negotiated format and encoding. */
   const send = async (req: Request, res: Response, server: number, endpoint: string, withSelf: boolean) => {
-    if (!exposition.frame) throw ERR_NOT_READY(deps.pending());
+    // Before the first frame (a backfill running) /metrics still answers with the exporter's own metrics —
+    // openmanager_exporter_ready 0 among them — so an operator can watch the start; fleet paths wait.
+    if (!exposition.frame && !withSelf) throw ERR_NOT_READY(deps.pending());
     const format: ExpositionFormat = negotiateFormat(req.headers.accept);
     scrapes.inc({ endpoint, format });
     const self = withSelf ? await renderRegistry(registry, format) : '';
     const tail = self + (format === 'openmetrics' ? OPENMETRICS_EOF : '');
     const gzip = acceptsGzip(req.headers['accept-encoding']);
     let parts: Buffer[];
-    if (gzip) {
+    if (!exposition.frame) {
+      const body = Buffer.from(tail);
+      parts = [gzip ? gzipSync(body) : body];
+      if (gzip) res.setHeader('Content-Encoding', 'gzip');
+    } else if (gzip) {
       // A gzip stream may hold several members; decoders (Go's, zlib's) concatenate them. So the fleet part
       // is compressed once per frame and only the small tail per request.
       const head = await exposition.gzipBody(server, format);
@@ -100,6 +106,8 @@ export function metricsRouter(deps: MetricsRoutesDeps): Router {
         labels: {
           __metrics_path__: '/probe',
           __param_target: s.id,
+          // Every target would otherwise share the exporter's address as `instance`.
+          instance: s.id,
           server: s.id,
           role: s.role,
           zone: s.zone,

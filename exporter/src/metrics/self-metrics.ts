@@ -3,7 +3,14 @@
  * instruments itself (never prom-client's global registry), rendered by the same writer as the fleet so
  * `/metrics` can speak both text 0.0.4 and OpenMetrics.
  */
-import { Registry, collectDefaultMetrics, type MetricObjectWithValues, type MetricValue } from 'prom-client';
+import {
+  Gauge,
+  Registry,
+  collectDefaultMetrics,
+  type MetricObjectWithValues,
+  type MetricValue,
+} from 'prom-client';
+import { BUILD_INFO } from '../build-info.js';
 import { escapeHelp, formatValue, labelString, type ExpositionFormat } from './text-format.js';
 
 /**
@@ -17,9 +24,21 @@ const LINT_FAILING_DEFAULT_METRICS = [
   'nodejs_active_resources_total',
 ];
 
-/** createSelfRegistry returns a fresh registry with Node's process metrics (`process_*`, `nodejs_*`). */
+/**
+ * createSelfRegistry returns a fresh registry with the exporter's build info (`openmanager_exporter_build_info`,
+ * value 1, as Prometheus's own `prometheus_build_info`) and Node's process metrics (`process_*`, `nodejs_*`).
+ */
 export function createSelfRegistry(opts: { defaultMetrics?: boolean } = {}): Registry {
   const registry = new Registry();
+  new Gauge({
+    name: 'openmanager_exporter_build_info',
+    help: 'The exporter build: version, git revision and Node version, value 1.',
+    labelNames: ['version', 'revision', 'nodeversion'],
+    registers: [registry],
+  }).set(
+    { version: BUILD_INFO.version, revision: BUILD_INFO.revision, nodeversion: BUILD_INFO.nodeVersion },
+    1,
+  );
   if (opts.defaultMetrics !== false) {
     collectDefaultMetrics({ register: registry });
     for (const name of LINT_FAILING_DEFAULT_METRICS) registry.removeSingleMetric(name);
