@@ -1,7 +1,7 @@
 /**
  * What this exporter is: its version (exporter/package.json), the git revision it was built from and the Node
  * version it runs on — for `--version`, `openmanager_exporter_build_info` and system-status. `npm start`'s
- * bundle compiles the revision in (scripts/bundle.mjs); run from source (tsx, tests) it reads
+ * bundle compiles the revision in (scripts/bundle.ts); run from source (tsx, tests) it reads
  * OPENMANAGER_REVISION or says "source".
  */
 import pkg from '../package.json' with { type: 'json' };

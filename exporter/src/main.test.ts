@@ -35,7 +35,7 @@ describe('main (real child processes)', () => {
     expect(fromSource.stdout).toBe(
       `openmanager-exporter ${pkg.version} (revision source, node ${process.version})\n`,
     );
-    const bundle = spawnSync(process.execPath, ['scripts/bundle.mjs'], {
+    const bundle = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/bundle.ts'], {
       cwd: EXPORTER_DIR,
       encoding: 'utf8',
     });

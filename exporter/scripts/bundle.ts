@@ -1,4 +1,4 @@
-// bundle.mjs builds `npm start`'s bundle (dist/src) with esbuild's API. Every package in package.json's
+// bundle.ts builds `npm start`'s bundle (dist/src) with esbuild's API. Every package in package.json's
 // "dependencies" stays external — loaded from node_modules at run time — unless "openmanager.bundle" names it,
 // so a new dependency can never end up inside the bundle by accident (native modules must stay external;
 // pure-JS ones are bundled only where it was measured to pay, see package.json). The git revision is
@@ -10,13 +10,17 @@ import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+interface PackageJson {
+  dependencies?: Record<string, string>;
+  openmanager?: { bundle?: string[] };
+}
+const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as PackageJson;
 const bundled = new Set(pkg.openmanager?.bundle ?? []);
 const external = Object.keys(pkg.dependencies ?? {})
   .filter((name) => !bundled.has(name))
   .flatMap((name) => [name, `${name}/*`]);
 
-function revision() {
+function revision(): string {
   if (process.env.OPENMANAGER_REVISION) return process.env.OPENMANAGER_REVISION;
   try {
     return execFileSync('git', ['rev-parse', '--short=12', 'HEAD'], {
