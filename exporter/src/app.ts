@@ -169,6 +169,17 @@ export function createApp(parts: AppParts): App {
     registers: [registry],
   });
   const rateLimitMetrics = createRateLimitMetrics(registry);
+  if (storage) {
+    new Gauge({
+      name: 'openmanager_exporter_storage_healthy',
+      help: 'Whether the store takes writes (1) as /readyz reports it, at the time of the scrape.',
+      labelNames: ['backend'],
+      registers: [registry],
+      collect() {
+        this.set({ backend: storage.name }, storage.health().ok ? 1 : 0);
+      },
+    });
+  }
   new Gauge({
     name: 'openmanager_exporter_ready',
     help: 'Whether the exporter is ready (1) as /readyz reports, at the time of the scrape.',

@@ -95,6 +95,11 @@ describe('composed exporter', () => {
     expect(range.data.result[0]?.values).toHaveLength(240);
   });
 
+  it('exports the store health among the self-metrics', async () => {
+    const text = await (await fetch(`${base}/metrics`)).text();
+    expect(text).toMatch(/^openmanager_exporter_storage_healthy\{backend="embedded"\} 1$/m);
+  });
+
   it('appends each live tick after the backfill without a gap', async () => {
     await ex.app.tick();
     expect(await ex.storage.lastTimestamp()).toBe(T0);
