@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { Fleet } from '../src/simulator/index.js';
 import { EmbeddedStorage } from '../src/tsdb/embedded/embedded-storage.js';
 import { defaultEncodeWorkers } from '../src/tsdb/encode-pool.js';
-import { backfill } from '../src/tsdb/ingest.js';
+import { backfill } from '../src/ingest/ingest.js';
 
 const HOUR_MS = 3_600_000;
 /** STEP_MS is the simulator's tick (15 s). */

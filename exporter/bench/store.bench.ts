@@ -27,7 +27,7 @@ import { measureCodec } from '../src/tsdb/chunkenc/measure.js';
 import { randomWalk } from '../src/tsdb/chunkenc/workloads.js';
 import { EmbeddedStorage } from '../src/tsdb/embedded/embedded-storage.js';
 import { defaultEncodeWorkers } from '../src/tsdb/encode-pool.js';
-import { backfill } from '../src/tsdb/ingest.js';
+import { backfill } from '../src/ingest/ingest.js';
 import { measureRedisIngest, type IngestWorkload } from '../src/tsdb/redis/measure-ingest.js';
 
 const DAY_MS = 86_400_000;

@@ -14,7 +14,7 @@ import { toUnifiedMetrics } from './api/unified-metrics.js';
 import { createHub, createStreamRouter, StatusPublisher, type Hub, type SystemStatus } from './hub/index.js';
 import type { ExporterOptions } from './options.js';
 import { EmbeddedStorage } from './tsdb/embedded/embedded-storage.js';
-import { backfill, Ingestor, type BackfillProgress } from './tsdb/ingest.js';
+import { backfill, Ingestor, type BackfillProgress } from './ingest/ingest.js';
 import type { Retention, Storage } from './tsdb/storage.js';
 import { systemClock } from './util/clock.js';
 import type { Logger } from './util/logger.js';

@@ -11,7 +11,7 @@ import { Fleet, defaultFleet, generateFleet, loadFleetFile } from './simulator/i
 import type { ServerInfo } from './simulator/types.js';
 import { ScaledClock, systemClock, type Clock } from './util/clock.js';
 import { createLogger } from './util/logger.js';
-import type { BackfillProgress } from './tsdb/ingest.js';
+import type { BackfillProgress } from './ingest/ingest.js';
 
 /** STOP_TIMEOUT_MS bounds a graceful stop; past it the process exits 1 rather than hang (e.g. a stuck peer). */
 const STOP_TIMEOUT_MS = 15_000;

@@ -2,7 +2,7 @@
  * Simulator benchmark: live tick cost at 20 / 1,000 / 10,000 servers and a 7-day backfill of the default
  * fleet. Run: `npx tsx src/simulator/fleet.bench.ts`. Prints a table, then one JSON line.
  */
-import { benchTick } from './bench-tick.js';
+import { benchTick } from '../../bench/bench-tick.js';
 import { Fleet } from './fleet.js';
 
 const DAY = 86_400_000;

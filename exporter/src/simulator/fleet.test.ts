@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { Fleet } from './fleet.js';
 import { defaultFleet } from './fleet-file.js';
 import { GRID_MS } from './server-model.js';
-import { firstBitDifference } from './testing.js';
+import { firstBitDifference } from '../../test/simulator-testing.js';
 
 /** T0 is a fixed Wednesday afternoon; fleets are installed two hours before so tests replay little. */
 const T0 = Date.UTC(2026, 0, 14, 14, 0, 0);

@@ -37,6 +37,4 @@ export {
 } from './scenarios.js';
 export { SimulatorError, SIMULATOR_ERROR_STATUS, type SimulatorErrorCode } from './errors.js';
 export { GRID_MS, MIN_STEP_MS, loadDecay } from './server-model.js';
-export { FrameReader, firstBitDifference } from './testing.js';
 export { DEFAULT_CHECKPOINT_BUDGET_BYTES } from './checkpoints.js';
-export { benchTick, type TickBench } from './bench-tick.js';

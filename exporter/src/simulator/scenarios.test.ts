@@ -5,7 +5,7 @@ import { Fleet } from './fleet.js';
 import { SCENARIO_KINDS } from './layout.js';
 import type { ScenarioSpec } from './scenarios.js';
 import { GRID_MS } from './server-model.js';
-import { FrameReader, firstBitDifference } from './testing.js';
+import { FrameReader, firstBitDifference } from '../../test/simulator-testing.js';
 import type { FleetFrame, ScenarioKind } from './types.js';
 
 /** T0: a Wednesday afternoon on the grid; injections start at T0, fleets installed 2 h before, no schedule. */

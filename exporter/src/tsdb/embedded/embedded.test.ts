@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe } from 'vitest';
-import { runStorageContract } from '../storage-contract.js';
+import { runStorageContract } from '../../../test/storage-contract.js';
 import { EmbeddedStorage } from './embedded-storage.js';
 
 const dirs: string[] = [];

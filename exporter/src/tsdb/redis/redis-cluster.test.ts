@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import pino from 'pino';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runStorageContract } from '../storage-contract.js';
+import { runStorageContract } from '../../../test/storage-contract.js';
 import type { Storage } from '../storage.js';
 import { clusterSlot } from './cluster-slot.js';
 import { RedisServerProcess } from './redis-server-process.js';

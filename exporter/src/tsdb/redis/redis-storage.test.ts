@@ -4,7 +4,7 @@ import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { seriesKey, type Labels } from '../../util/labels.js';
 import { rollupFromSamples } from '../rollup.js';
-import { runStorageContract } from '../storage-contract.js';
+import { runStorageContract } from '../../../test/storage-contract.js';
 import type { SeriesData, Storage } from '../storage.js';
 import { deleteRedisPrefix } from './redis-admin.js';
 import { RedisStorage } from './redis-storage.js';

@@ -1,5 +1,6 @@
 /**
- * Ingest: simulator frames into the store. The fleet's layout is fixed, so the Ingestor keeps one series
+ * Ingest: simulator frames into the store — the one place that joins the simulator and the TSDB (neither
+ * imports the other). The fleet's layout is fixed, so the Ingestor keeps one series
  * ref per layout series and appends by ref (no label hashing per tick). A server that goes down gets one
  * Prometheus stale marker per series, once per outage, so queries stop returning it right away instead of
  * after the 5 min lookback. `backfill` generates history (default 7 d) through a bulk appender, resuming
@@ -8,10 +9,8 @@
  */
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { FleetFrame, FleetLayout } from '../simulator/types.js';
-import type { Appender, AppendResult, Storage } from './storage.js';
-
-/** STALE_MARKER is Prometheus's staleness marker: the NaN with bits 0x7ff0000000000002. */
-export const STALE_MARKER = new Float64Array(new BigUint64Array([0x7ff0000000000002n]).buffer)[0] ?? NaN;
+import type { Appender, AppendResult, Storage } from '../tsdb/storage.js';
+import { STALE_NAN } from '../util/stale-marker.js';
 
 /** DEFAULT_BACKFILL_MS is how much history a first start generates: 7 days (the raw retention). */
 export const DEFAULT_BACKFILL_MS = 7 * 86_400_000;
@@ -61,7 +60,7 @@ export class Ingestor {
       for (let k = range[0]; k < range[1]; k++) {
         const desc = series[k];
         if (!desc) continue;
-        refs[k] = app.append(refs[k] ?? 0, desc.labels, t, up ? (values[k] ?? NaN) : STALE_MARKER);
+        refs[k] = app.append(refs[k] ?? 0, desc.labels, t, up ? (values[k] ?? NaN) : STALE_NAN);
         n++;
       }
     }

@@ -1,6 +1,6 @@
 /** Helpers for simulator tests and tools: reading a frame by metric name and comparing frames bit for bit. */
-import { findSeries } from './layout.js';
-import type { FleetFrame, FleetLayout } from './types.js';
+import { findSeries } from '../src/simulator/layout.js';
+import type { FleetFrame, FleetLayout } from '../src/simulator/types.js';
 
 /** firstBitDifference returns the first index where a and b differ bit for bit (NaN equals NaN), or -1. */
 export function firstBitDifference(a: Float64Array, b: Float64Array): number {

@@ -1,7 +1,7 @@
 /** benchTick times live ticks of a generated fleet; shared by fleet.bench.ts and the exporter's bench harness. */
-import { Fleet } from './fleet.js';
-import { generateFleet } from './generate-fleet.js';
-import { GRID_MS } from './server-model.js';
+import { Fleet } from '../src/simulator/fleet.js';
+import { generateFleet } from '../src/simulator/generate-fleet.js';
+import { GRID_MS } from '../src/simulator/server-model.js';
 
 /** TickBench is the outcome of benchTick, in milliseconds per tick. */
 export interface TickBench {

@@ -7,9 +7,9 @@
  * computed from the raw samples, retention, bit-exact stale markers and reopening.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Labels } from '../util/labels.js';
-import { STALE_NAN } from '../util/stale-marker.js';
-import { rollupFromSamples } from './rollup.js';
+import type { Labels } from '../src/util/labels.js';
+import { STALE_NAN } from '../src/util/stale-marker.js';
+import { rollupFromSamples } from '../src/tsdb/rollup.js';
 import {
   TIER_WIDTH_MS,
   type Matcher,
@@ -17,7 +17,7 @@ import {
   type SeriesData,
   type Storage,
   type Tier,
-} from './storage.js';
+} from '../src/tsdb/storage.js';
 
 /** StorageContractFactory makes stores for the suite. */
 export interface StorageContractFactory {

@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Fleet, generateFleet } from '../simulator/index.js';
-import { EmbeddedStorage } from './embedded/embedded-storage.js';
+import { EmbeddedStorage } from '../tsdb/embedded/embedded-storage.js';
 import { Ingestor, backfill, type BackfillProgress } from './ingest.js';
-import { bitsOf } from './storage-contract.js';
+import { bitsOf } from '../../test/storage-contract.js';
 
 const dirs: string[] = [];
 afterAll(async () => {
