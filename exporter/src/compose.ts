@@ -102,7 +102,7 @@ export async function composeExporter(parts: ComposeParts): Promise<Exporter> {
   }
 
   // Query API and remote-write receiver (the receiver's path lies under the API's, so it goes first).
-  app.use('/', createRemoteWriteRouter({ storage, logger, registry }), [
+  app.use('/', createRemoteWriteRouter({ storage, logger, registry, token: options.remoteWriteToken }), [
     { method: 'POST', path: REMOTE_WRITE_PATH, description: 'Prometheus remote_write 1.0 receiver' },
   ]);
   app.use(
