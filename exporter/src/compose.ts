@@ -104,7 +104,7 @@ export async function composeExporter(parts: ComposeParts): Promise<Exporter> {
     REMOTE_WRITE_PATH,
     app.rateLimiter({ name: 'remote_write', envelope: 'prometheus' }, options.remoteWriteRateLimitPerMinute),
   );
-  app.use('/', createRemoteWriteRouter({ storage, logger, registry }), [
+  app.use('/', createRemoteWriteRouter({ storage, logger, registry, token: options.remoteWriteToken }), [
     { method: 'POST', path: REMOTE_WRITE_PATH, description: 'Prometheus remote_write 1.0 receiver' },
   ]);
   app.use(

@@ -90,6 +90,13 @@ export const OPTION_SPECS = {
     'history on first start',
   ),
   apiToken: spec('API_TOKEN', optionalText(), undefined, 'any string', 'bearer token; unset = no mutations'),
+  remoteWriteToken: spec(
+    'REMOTE_WRITE_TOKEN',
+    optionalText(),
+    undefined,
+    'any string',
+    'token remote write requires (bearer or basic-auth password); unset = open',
+  ),
   fleetFile: spec('FLEET_FILE', optionalText(), undefined, 'a YAML file path', 'fleet description'),
   logLevel: spec('LOG_LEVEL', oneOf(LOG_LEVELS), 'info', LOG_LEVELS.join(', '), 'log verbosity'),
   broadcastSeconds: spec('BROADCAST_SECONDS', num(0.1, 3600), 5, 'seconds 0.1–3600', 'hub broadcast period'),

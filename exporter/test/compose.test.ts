@@ -3,7 +3,7 @@
  * a scenario injected over HTTP → frames, store and the hub's `alerts` and `server-metrics` channels.
  */
 import { once } from 'node:events';
-import snappy from 'snappyjs';
+import { compressSync } from 'snappy';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { composeExporter, type Exporter } from '../src/compose.js';
@@ -109,7 +109,7 @@ describe('composed exporter', () => {
   });
 
   it('stores what remote-write receives, next to the fleet', async () => {
-    const body = snappy.compress(
+    const body = compressSync(
       encodeWriteRequest({
         timeseries: [
           {

@@ -1,7 +1,9 @@
 /**
  * Integration: Debian's Prometheus 2.42 scrapes the real exporter (createApp, a 2-server fleet) and an extra
  * endpoint with hand-picked values every second, and remote-writes to the exporter's receiver, which stores
- * into the Redis backend; the samples must arrive with exactly the values and labels served.
+ * into the Redis backend; the samples must arrive with exactly the values and labels served. The receivers
+ * require a token: Prometheus sends it as a bearer token (`authorization`) to the main one, as the basic-auth
+ * password to a second, and a wrong one to a third, which must refuse every request.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -18,7 +20,7 @@ import { Fleet, generateFleet } from '../simulator/index.js';
 import { deleteRedisPrefix } from '../tsdb/redis/redis-admin.js';
 import { freePort } from '../tsdb/redis/redis-server-process.js';
 import { RedisStorage } from '../tsdb/redis/redis-storage.js';
-import type { SeriesData } from '../tsdb/storage.js';
+import type { AppendResult, Appender, SeriesData, Storage } from '../tsdb/storage.js';
 import { createRemoteWriteRouter } from './remote-write.js';
 
 const PROMETHEUS_BIN = '/usr/bin/prometheus';
@@ -55,6 +57,30 @@ const VANISHING =
 /** STALE_MARKER_BITS is Prometheus's staleness NaN (value.StaleNaN). */
 const STALE_MARKER_BITS = 0x7ff0000000000002n;
 
+/** TOKEN is REMOTE_WRITE_TOKEN for every receiver here. */
+const TOKEN = `rw-${randomBytes(12).toString('hex')}`;
+
+/** CountingSink is a storage that only counts what commits deliver (the basic-auth and wrong-token receivers). */
+class CountingSink implements Pick<Storage, 'appender'> {
+  committed = 0;
+  appender(): Appender {
+    let pending = 0;
+    return {
+      append: () => {
+        pending++;
+        return 0;
+      },
+      rollback: () => {
+        pending = 0;
+      },
+      commit: (): Promise<AppendResult> => {
+        this.committed += pending;
+        return Promise.resolve({ appended: pending, outOfOrder: 0, duplicate: 0 });
+      },
+    };
+  }
+}
+
 let itScrapes = 0;
 let app: App;
 let port: number;
@@ -62,6 +88,9 @@ let prometheus: ChildProcess | undefined;
 let prometheusExited: Promise<void> = Promise.resolve();
 let prometheusLog = '';
 let store: RedisStorage;
+const basicSink = new CountingSink();
+const wrongSink = new CountingSink();
+const wrongRegistry = new Registry();
 let dir: string;
 const prefix = `omtest-rw-${randomBytes(6).toString('hex')}`;
 
@@ -76,7 +105,21 @@ beforeAll(async () => {
     registry: new Registry(),
   });
   dir = mkdtempSync(join(tmpdir(), 'om-prom-'));
-  const receiver = createRemoteWriteRouter({ storage: store, logger: pino({ level: 'silent' }) });
+  const logger = pino({ level: 'silent' });
+  const receiver = createRemoteWriteRouter({ storage: store, logger, token: TOKEN });
+  const basicReceiver = createRemoteWriteRouter({
+    storage: basicSink,
+    logger,
+    token: TOKEN,
+    path: '/basic/api/v1/write',
+  });
+  const wrongReceiver = createRemoteWriteRouter({
+    storage: wrongSink,
+    logger,
+    token: TOKEN,
+    path: '/wrong/api/v1/write',
+    registry: wrongRegistry,
+  });
   // A tick period of an hour with the scheduler off: the exposition stays one frame for the whole test.
   app = createApp({
     options: { ...DEFAULT_OPTIONS, port: 0, tickSeconds: 3600, dataDir: join(dir, 'exporter') },
@@ -86,6 +129,8 @@ beforeAll(async () => {
     journal: null,
     routers: [
       ['/', receiver],
+      ['/', basicReceiver],
+      ['/', wrongReceiver],
       [
         '/it-metrics',
         (_req, res) => {
@@ -115,6 +160,15 @@ beforeAll(async () => {
     `      - targets: ['127.0.0.1:${port}']`,
     'remote_write:',
     `  - url: http://127.0.0.1:${port}/api/prometheus/api/v1/write`,
+    `    authorization: { credentials: ${TOKEN} }`,
+    '    queue_config: { batch_send_deadline: 500ms, min_backoff: 100ms, max_backoff: 1s }',
+    '    metadata_config: { send: false }',
+    `  - url: http://127.0.0.1:${port}/basic/api/v1/write`,
+    `    basic_auth: { username: prometheus, password: ${TOKEN} }`,
+    '    queue_config: { batch_send_deadline: 500ms, min_backoff: 100ms, max_backoff: 1s }',
+    '    metadata_config: { send: false }',
+    `  - url: http://127.0.0.1:${port}/wrong/api/v1/write`,
+    `    authorization: { credentials: not-${TOKEN} }`,
     '    queue_config: { batch_send_deadline: 500ms, min_backoff: 100ms, max_backoff: 1s }',
     '    metadata_config: { send: false }',
     '',
@@ -218,5 +272,28 @@ describe('Prometheus 2.42 remote_write into the store', () => {
       for (const v of d.values)
         expect(Object.is(v, s.value), `${JSON.stringify(want[i])} = ${v} ≠ ${s.value}`).toBe(true);
     });
+  });
+
+  it('writes with the token as basic-auth password, and a wrong token is refused', async () => {
+    const refused = async (): Promise<number> => {
+      const values = (
+        await wrongRegistry.getSingleMetric('openmanager_exporter_remote_write_requests_total')?.get()
+      )?.values;
+      return values?.find((v) => v.labels.code === '403')?.value ?? 0;
+    };
+    const deadline = Date.now() + ARRIVAL_TIMEOUT_MS;
+    while (basicSink.committed === 0 || (await refused()) === 0) {
+      if (prometheus?.exitCode !== null) throw new Error(`prometheus exited early: ${prometheusLog}`);
+      if (Date.now() > deadline) {
+        throw new Error(
+          `basic-auth samples: ${basicSink.committed}, 403s: ${await refused()} after ${ARRIVAL_TIMEOUT_MS} ms; ` +
+            `prometheus log: ${prometheusLog}`,
+        );
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(wrongSink.committed).toBe(0);
+    // Prometheus logs the refusal (4xx is not retried) and, like the exporter, never the token.
+    expect(prometheusLog).not.toContain(TOKEN);
   });
 });

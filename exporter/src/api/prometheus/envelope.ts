@@ -48,13 +48,26 @@ export function respond(res: Response, data: unknown, warnings: readonly string[
  */
 export function respondError(res: Response, err: unknown, logger?: Logger): void {
   if (err instanceof PromQLError) {
-    res
-      .status(err instanceof ApiError ? err.status : ERROR_STATUS[err.errorType])
-      .json({ status: 'error', errorType: err.errorType, error: err.message });
+    const status = err instanceof ApiError ? err.status : ERROR_STATUS[err.errorType];
+    respondErrorWithStatus(res, status, err.errorType, err.message);
     return;
   }
   logger?.error({ err }, 'prometheus api: internal error');
-  res.status(500).json({ status: 'error', errorType: 'internal', error: 'internal server error' });
+  respondErrorWithStatus(res, 500, 'internal', 'internal server error');
+}
+
+/**
+ * respondErrorWithStatus sends an error envelope with an explicit HTTP status, for routes under the API path
+ * whose statuses Prometheus's errorType table does not cover (the remote-write receiver's 401, 403, 413, 415).
+ * The message goes to the client as-is: pass only text written for the client, never a caught error's.
+ */
+export function respondErrorWithStatus(
+  res: Response,
+  status: number,
+  errorType: ErrorType,
+  message: string,
+): void {
+  res.status(status).json({ status: 'error', errorType, error: message });
 }
 
 /**
