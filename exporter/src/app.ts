@@ -37,6 +37,7 @@ import { fleetRouter } from './api/fleet-routes.js';
 import { healthRouter, type Readiness, type ReadinessCheck } from './api/health-routes.js';
 import { CORE_ENDPOINTS, landingRouter, type EndpointLink } from './api/landing-page.js';
 import { ScenarioJournal } from './api/scenario-journal.js';
+import type { FiringAlerts } from './api/unified-metrics.js';
 import { EventLoopLag } from './metrics/event-loop-lag.js';
 import { FleetExposition } from './metrics/fleet-exposition.js';
 import { metricsRouter } from './metrics/metrics-routes.js';
@@ -79,6 +80,8 @@ export interface AppParts {
   readonly storage?: Storage;
   /** routers are mounted in order before the 404 handler: [path, handler]. */
   readonly routers?: ReadonlyArray<readonly [string, RequestHandler]>;
+  /** firingAlerts lists a server's firing alerts (the rule manager) for the JSON API's status. */
+  readonly firingAlerts?: FiringAlerts;
   /** journal persists injected scenarios; default: `<dataDir>/scenarios.json`; null disables it. */
   readonly journal?: ScenarioJournal | null;
 }
@@ -102,6 +105,8 @@ export interface App {
   onStop(name: string, hook: () => Promise<void> | void): void;
   /** rateLimiter builds a per-client limiter for a mutating route, counted in the app's rate-limit metric. */
   rateLimiter(route: RateLimitedRoute, perMinute: number): RequestHandler;
+  /** mutationGuard is the rate limit and bearer-token check every mutating JSON route puts first. */
+  mutationGuard(route: string): RequestHandler[];
   /** latestFrame is the newest frame, or undefined before the first tick. */
   latestFrame(): FleetFrame | undefined;
   /** tick runs the generation pipeline now (tests drive it with a ManualClock instead of the scheduler). */
@@ -169,6 +174,14 @@ export function createApp(parts: AppParts): App {
     registers: [registry],
   });
   const rateLimitMetrics = createRateLimitMetrics(registry);
+  /**
+   * mutationGuard protects a mutating route: the per-client rate limit first (it also slows token
+   * guessing), then the bearer token.
+   */
+  const mutationGuard = (route: string): RequestHandler[] => [
+    perClientRateLimit({ name: route, envelope: 'catalogue' }, options.rateLimitPerMinute, rateLimitMetrics),
+    requireToken(options.apiToken),
+  ];
   if (storage) {
     new Gauge({
       name: 'openmanager_exporter_storage_healthy',
@@ -317,17 +330,9 @@ export function createApp(parts: AppParts): App {
       fleet,
       clock,
       frame: () => exposition.frame,
-      // Mutations: the per-client rate limit first (it also slows token guessing), then the token, then the
-      // JSON body (never parsed for a request that is refused anyway).
-      guard: [
-        perClientRateLimit(
-          { name: 'scenarios', envelope: 'catalogue' },
-          options.rateLimitPerMinute,
-          rateLimitMetrics,
-        ),
-        requireToken(options.apiToken),
-        express.json({ limit: options.bodyLimitBytes }),
-      ],
+      ...(parts.firingAlerts ? { firing: parts.firingAlerts } : {}),
+      // The JSON body is parsed after the guard: never for a request that is refused anyway.
+      guard: [...mutationGuard('scenarios'), express.json({ limit: options.bodyLimitBytes })],
       onScenarioChange: async (change, scenario) => {
         if (journal) await journal.save(fleet.toJSON());
         if (change === 'started') knownActive.set(scenario.id, scenario);
@@ -412,6 +417,7 @@ export function createApp(parts: AppParts): App {
       stopHooks.push({ name, hook });
     },
     rateLimiter: (route, perMinute) => perClientRateLimit(route, perMinute, rateLimitMetrics),
+    mutationGuard,
     latestFrame: () => exposition.frame,
     tick: () => generate(),
     readiness,

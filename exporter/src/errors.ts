@@ -96,6 +96,13 @@ export const ERR_RATE_LIMITED = defineError(
     '(RATE_LIMIT_PER_MINUTE / --rate-limit-per-minute)',
 );
 
+/** ERR_RULES_INVALID: a rule-file reload was rejected; the previous rules keep running. */
+export const ERR_RULES_INVALID = defineError(
+  'OM_RULES_INVALID',
+  400,
+  (problems: string) => `rule files rejected, the previous rules keep running: ${problems}`,
+);
+
 /** ERR_MUTATIONS_DISABLED: a mutating call while no API token is configured (refused, never open). */
 export const ERR_MUTATIONS_DISABLED = defineError(
   'OM_MUTATIONS_DISABLED',

@@ -52,6 +52,21 @@ const list = (): z.ZodType<string[], string> =>
       .filter((x) => x !== ''),
   );
 
+/** labelPairs parses `k=v,k=v` into labels; names must be valid label names. */
+const labelPairs = (): z.ZodType<Record<string, string>, string> =>
+  z
+    .string()
+    .transform((s) =>
+      s
+        .split(',')
+        .map((x) => x.trim())
+        .filter((x) => x !== ''),
+    )
+    .pipe(z.array(z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]*=.*$/)))
+    .transform((pairs) =>
+      Object.fromEntries(pairs.map((p) => [p.slice(0, p.indexOf('=')), p.slice(p.indexOf('=') + 1)])),
+    );
+
 const oneOf = <const T extends readonly [string, ...string[]]>(values: T): z.ZodType<T[number], string> =>
   z.enum(values);
 
@@ -130,6 +145,34 @@ export const OPTION_SPECS = {
     6000,
     'an integer 1–10000000',
     'remote-write requests per client and minute',
+  ),
+  ruleFiles: spec(
+    'RULE_FILES',
+    list(),
+    [],
+    'comma-separated file globs (relative to the directory npm was started in)',
+    'Prometheus rule files to evaluate; empty = the shipped rules/*.yml',
+  ),
+  evaluationInterval: spec(
+    'EVALUATION_INTERVAL',
+    duration(),
+    15_000,
+    'a duration like 15s',
+    'rule groups without their own interval; also the step of subqueries written without one',
+  ),
+  externalLabels: spec(
+    'EXTERNAL_LABELS',
+    labelPairs(),
+    {},
+    'comma-separated name=value pairs',
+    '$externalLabels in rule templates and labels of notifications',
+  ),
+  externalUrl: spec(
+    'EXTERNAL_URL',
+    optionalText(),
+    undefined,
+    'a URL',
+    'how users reach the exporter ($externalURL, alert links); unset = its listening URL',
   ),
   bodyLimitBytes: spec(
     'BODY_LIMIT_BYTES',

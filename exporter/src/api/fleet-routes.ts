@@ -9,7 +9,7 @@ import { parseScenarioSpec, type Fleet } from '../simulator/index.js';
 import type { FleetFrame, Scenario, ServerInfo, ServerSummary } from '../simulator/types.js';
 import type { Clock } from '../util/clock.js';
 import { parseTimeMs } from './time-params.js';
-import { serverStatus, toUnifiedMetrics } from './unified-metrics.js';
+import { serverStatus, toUnifiedMetrics, type FiringAlerts } from './unified-metrics.js';
 import type { RequestHandler } from 'express';
 
 /** FleetRoutesDeps are what the fleet API reads and calls. */
@@ -20,6 +20,8 @@ export interface FleetRoutesDeps {
   readonly frame: () => FleetFrame | undefined;
   /** guard protects mutating routes (rate limit, bearer token) and parses their JSON body. */
   readonly guard: readonly RequestHandler[];
+  /** firing lists a server's firing alerts (the rule manager); none by default. */
+  readonly firing?: FiringAlerts;
   /** onScenarioChange is told about every injected or stopped scenario (journal, hub events). */
   readonly onScenarioChange: (change: 'started' | 'stopped', scenario: Scenario) => Promise<void>;
 }
@@ -36,8 +38,8 @@ export interface ServerView extends ServerInfo {
   readonly activeScenarios: readonly string[];
 }
 
-function view(info: ServerInfo, s: ServerSummary | undefined): ServerView {
-  const { status, alerts } = s ? serverStatus(s) : { status: 'unknown', alerts: [] };
+function view(info: ServerInfo, s: ServerSummary | undefined, firing: FiringAlerts): ServerView {
+  const { status, alerts } = s ? serverStatus(s, firing(info.id)) : { status: 'unknown', alerts: [] };
   return {
     ...info,
     status,
@@ -64,6 +66,7 @@ function parseTime(req: Request, name: string): number | undefined {
 /** fleetRouter serves /api/unified-metrics, /api/servers[/:id] and /api/scenarios[/:id]. */
 export function fleetRouter(deps: FleetRoutesDeps): Router {
   const { fleet, clock } = deps;
+  const firing = deps.firing ?? (() => []);
   const r = Router();
   const requireFrame = (): FleetFrame => {
     const f = deps.frame();
@@ -72,14 +75,14 @@ export function fleetRouter(deps: FleetRoutesDeps): Router {
   };
 
   r.get('/api/unified-metrics', (_req, res) => {
-    res.json(toUnifiedMetrics(requireFrame().summaries));
+    res.json(toUnifiedMetrics(requireFrame().summaries, firing));
   });
 
   r.get('/api/servers', (_req, res) => {
     const f = deps.frame();
     res.json({
       timestamp: f?.t ?? null,
-      servers: fleet.layout.servers.map((info, i) => view(info, f?.summaries[i])),
+      servers: fleet.layout.servers.map((info, i) => view(info, f?.summaries[i], firing)),
     });
   });
 
@@ -89,7 +92,10 @@ export function fleetRouter(deps: FleetRoutesDeps): Router {
     if (i < 0 || !info) throw ERR_UNKNOWN_SERVER(req.params.id);
     const f = deps.frame();
     const [first, end] = fleet.layout.serverSeries[i] ?? [0, 0];
-    res.json({ timestamp: f?.t ?? null, server: { ...view(info, f?.summaries[i]), series: end - first } });
+    res.json({
+      timestamp: f?.t ?? null,
+      server: { ...view(info, f?.summaries[i], firing), series: end - first },
+    });
   });
 
   r.get('/api/scenarios', (req, res) => {

@@ -43,11 +43,31 @@ export const STATUS_THRESHOLDS = {
 
 type Resource = keyof typeof STATUS_THRESHOLDS;
 
-/** serverStatus classifies one server: the worst level any resource reaches; `down` when it does not answer. */
-export function serverStatus(s: ServerSummary): { status: ServerStatus; alerts: string[] } {
-  if (!s.up) return { status: 'down', alerts: ['server down'] };
+/** FiringAlert is an alert rule firing for a server: its name and `severity` label. */
+export interface FiringAlert {
+  readonly name: string;
+  readonly severity: string;
+}
+
+/** FiringAlerts returns the firing alerts of one server (by id); none when no rule manager runs. */
+export type FiringAlerts = (server: string) => readonly FiringAlert[];
+
+/**
+ * serverStatus classifies one server: the worst level any resource reaches or any firing alert names
+ * (`severity` critical or warning); `down` when it does not answer. Firing alerts are listed by name.
+ */
+export function serverStatus(
+  s: ServerSummary,
+  firing: readonly FiringAlert[] = [],
+): { status: ServerStatus; alerts: string[] } {
+  if (!s.up) return { status: 'down', alerts: ['server down', ...firing.map((a) => a.name)] };
   let status: ServerStatus = 'healthy';
   const alerts: string[] = [];
+  for (const a of firing) {
+    alerts.push(a.name);
+    if (a.severity === 'critical') status = 'critical';
+    else if (a.severity === 'warning' && status === 'healthy') status = 'warning';
+  }
   for (const resource of Object.keys(STATUS_THRESHOLDS) as Resource[]) {
     const value = s[resource];
     const { warning, critical } = STATUS_THRESHOLDS[resource];
@@ -64,8 +84,11 @@ export function serverStatus(s: ServerSummary): { status: ServerStatus; alerts: 
 
 const round2 = (x: number): number => Math.round(x * 100) / 100;
 
-/** toUnifiedMetrics builds the seed's message data from one frame's server summaries. */
-export function toUnifiedMetrics(summaries: readonly ServerSummary[]): UnifiedMetrics {
+/** toUnifiedMetrics builds the seed's message data from one frame's server summaries and firing alerts. */
+export function toUnifiedMetrics(
+  summaries: readonly ServerSummary[],
+  firing: FiringAlerts = () => [],
+): UnifiedMetrics {
   const servers: UnifiedServer[] = [];
   let healthy = 0;
   let warning = 0;
@@ -74,7 +97,7 @@ export function toUnifiedMetrics(summaries: readonly ServerSummary[]): UnifiedMe
   let memSum = 0;
   let upCount = 0;
   for (const s of summaries) {
-    const { status, alerts } = serverStatus(s);
+    const { status, alerts } = serverStatus(s, firing(s.id));
     if (status === 'healthy') healthy++;
     else if (status === 'warning') warning++;
     else critical++;

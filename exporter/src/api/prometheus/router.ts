@@ -7,6 +7,7 @@
 import express, { type Request, type Response, type Router } from 'express';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
+import type { RuleFilters } from '../../rules/api-data.js';
 import type { Matcher, Queryable } from '../../tsdb/storage.js';
 import type { Labels } from '../../util/labels.js';
 import { QueryCache, type QueryCacheOptions } from '../../promql/cache.js';
@@ -67,8 +68,8 @@ export interface PrometheusApiOptions {
   readonly cacheOptions?: Partial<QueryCacheOptions>;
   readonly registry?: Registry;
   readonly metadata?: MetadataProvider;
-  /** rules returns `/rules` data (`{groups: [...]}`); default no groups. */
-  readonly rules?: () => unknown;
+  /** rules returns `/rules` data (`{groups: [...]}`) for the request's filters; default no groups. */
+  readonly rules?: (filters: RuleFilters) => unknown;
   /** alerts returns `/alerts` data (`{alerts: [...]}`); default no alerts. */
   readonly alerts?: () => unknown;
   readonly buildInfo?: Partial<BuildInfo>;
@@ -103,6 +104,23 @@ export function toApiData(r: QueryResult): unknown {
         })),
       };
   }
+}
+
+/** ruleFilters reads `/rules`' filters as Prometheus does (an unknown `type` is a bad_data error). */
+function ruleFilters(p: Params): RuleFilters {
+  const type = p.get('type');
+  if (type !== undefined && type !== '' && type !== 'alert' && type !== 'record')
+    throw invalidParam('type', `unsupported type ${JSON.stringify(type)}, expected "alert" or "record"`);
+  const excludeAlerts = p.get('exclude_alerts');
+  if (excludeAlerts !== undefined && !['', 'true', 'false', '1', '0'].includes(excludeAlerts))
+    throw invalidParam('exclude_alerts', `cannot parse ${JSON.stringify(excludeAlerts)} as a boolean`);
+  return {
+    ...(type === 'alert' || type === 'record' ? { type } : {}),
+    ruleNames: p.all('rule_name[]'),
+    groupNames: p.all('rule_group[]'),
+    files: p.all('file[]'),
+    excludeAlerts: excludeAlerts === 'true' || excludeAlerts === '1',
+  };
 }
 
 /** createPrometheusApiRouter builds the `/api/v1` router. */
@@ -267,7 +285,7 @@ export function createPrometheusApiRouter(opts: PrometheusApiOptions): Router {
   router.post('/query_exemplars', exemplars);
   router.get(
     '/rules',
-    handle(() => Promise.resolve(opts.rules ? opts.rules() : { groups: [] })),
+    handle((p) => Promise.resolve(opts.rules ? opts.rules(ruleFilters(p)) : { groups: [] })),
   );
   router.get(
     '/alerts',

@@ -1,0 +1,419 @@
+/**
+ * RuleManager runs Prometheus rule files inside the exporter, so `/api/v1/rules` and `/api/v1/alerts` (and
+ * Grafana's data-source-managed alert view) show real rules with `npm start` alone. It
+ *
+ * - loads the files a glob names (default: the shipped `rules/*.yml`), all-or-nothing: a file with an error
+ *   is rejected with file, line and reason, and the rules that were running keep running;
+ * - reloads on demand (SIGHUP, `POST /-/reload`) and when a file changes, taking over the state of rules
+ *   that survive the reload, as Prometheus does;
+ * - evaluates each group at the multiples of its interval on the simulated clock (`tick()` is driven by the
+ *   scheduler), groups concurrently, the rules of a group in order;
+ * - replays rule evaluation over backfilled history at startup, and restores alerts' `for` progress from
+ *   `ALERTS_FOR_STATE` after a restart, so an alert that was firing before a crash fires again without
+ *   waiting `for` again;
+ * - tells listeners about alert transitions (the hub's `alerts` channel, notifiers).
+ */
+import { watch, type FSWatcher } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { dirname, relative } from 'node:path';
+import type { Logger } from 'pino';
+import { glob } from 'tinyglobby';
+import type { Engine } from '../promql/index.js';
+import type { Storage } from '../tsdb/storage.js';
+import type { Clock } from '../util/clock.js';
+import { METRIC_NAME, type Labels } from '../util/labels.js';
+import {
+  ALERTS_FOR_STATE_METRIC,
+  ALERT_NAME,
+  AlertingRule,
+  type Alert,
+  type AlertTransition,
+  type OutputSample,
+} from './alerting-rule.js';
+import { RuleGroup, asVector } from './group.js';
+import { RuleFileError, parseRuleFile, type GroupSpec } from './rule-file.js';
+import { removeGroup, type RuleMetrics } from './rule-metrics.js';
+
+/** RuleTemplates compiles and expands the template language of labels and annotations. */
+export interface RuleTemplates<T> {
+  /** compile throws an Error whose message says what is wrong (unknown function, syntax). */
+  compile(name: string, text: string): T;
+  expand(template: T, data: TemplateData, opts: TemplateOptions): Promise<string>;
+}
+
+/** TemplateData is what `$labels`, `$externalLabels` and `$value` refer to. */
+export interface TemplateData {
+  readonly labels: Labels;
+  readonly externalLabels: Labels;
+  readonly value: number;
+}
+
+/** TemplateOptions are the evaluation context of a template (the `query` function runs at `timestamp`). */
+export interface TemplateOptions {
+  readonly timestamp: number;
+  readonly externalURL: string;
+  readonly query: (q: string) => Promise<OutputSample[]>;
+}
+
+/** RuleManagerOptions configure the manager. */
+export interface RuleManagerOptions {
+  /** ruleFiles are globs of rule files (relative to `cwd`). */
+  readonly ruleFiles: readonly string[];
+  readonly cwd: string;
+  /** evaluationIntervalMs is the interval of groups that set none (Prometheus's global evaluation_interval). */
+  readonly evaluationIntervalMs: number;
+  readonly externalLabels: Labels;
+  /** externalURL returns `$externalURL`, the base of alert links (known once the server listens). */
+  readonly externalURL: () => string;
+  /** watch reloads when a rule file changes (default true). */
+  readonly watch?: boolean;
+}
+
+/** RuleManagerDeps are the manager's injected parts. */
+export interface RuleManagerDeps<T> {
+  readonly engine: Engine;
+  readonly storage: Storage;
+  /** clock is simulated time: evaluation timestamps come from it. */
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly metrics: RuleMetrics;
+  readonly templates: RuleTemplates<T>;
+}
+
+/** ReloadResult says what a load did. */
+export type ReloadResult =
+  | { readonly ok: true; readonly files: number; readonly groups: number; readonly rules: number }
+  | { readonly ok: false; readonly errors: readonly RuleFileError[] };
+
+/** TransitionListener hears alert state changes of live evaluations. */
+export type TransitionListener = (event: {
+  readonly group: string;
+  readonly file: string;
+  readonly ts: number;
+  readonly transitions: readonly AlertTransition[];
+}) => void;
+
+/** OUTAGE_TOLERANCE_MS is how far back `ALERTS_FOR_STATE` is looked for on restore (Prometheus: 1 h). */
+const OUTAGE_TOLERANCE_MS = 3_600_000;
+/** FOR_GRACE_PERIOD_MS is the least `for` time left to an alert restored while pending (Prometheus: 10 min). */
+const FOR_GRACE_PERIOD_MS = 600_000;
+/** WATCH_DEBOUNCE_MS collects an editor's burst of writes into one reload. */
+const WATCH_DEBOUNCE_MS = 300;
+
+/** RuleManager owns the loaded groups. */
+export class RuleManager<T> {
+  private groups: RuleGroup<T>[] = [];
+  private files: string[] = [];
+  private readonly running = new Set<string>();
+  private readonly scheduledUpTo = new Map<string, number>();
+  private readonly listeners: TransitionListener[] = [];
+  private watchers: FSWatcher[] = [];
+  private watchTimer: NodeJS.Timeout | undefined;
+  private reloading: Promise<ReloadResult> | undefined;
+  private lastReload: ReloadResult | undefined;
+
+  constructor(
+    readonly options: RuleManagerOptions,
+    private readonly deps: RuleManagerDeps<T>,
+  ) {}
+
+  /** onTransitions registers a listener; returns the function that removes it. */
+  onTransitions(listener: TransitionListener): () => void {
+    this.listeners.push(listener);
+    return () => {
+      const i = this.listeners.indexOf(listener);
+      if (i >= 0) this.listeners.splice(i, 1);
+    };
+  }
+
+  /** loadedGroups are the groups now running, in file and file order. */
+  loadedGroups(): readonly RuleGroup<T>[] {
+    return this.groups;
+  }
+
+  /** lastReloadResult is what the last load said (undefined before the first). */
+  lastReloadResult(): ReloadResult | undefined {
+    return this.lastReload;
+  }
+
+  /**
+   * reload reads every rule file again and swaps the groups in when all of them are valid; concurrent calls
+   * share one reload. Never throws: errors are in the result and the log.
+   */
+  reload(): Promise<ReloadResult> {
+    this.reloading ??= this.load().finally(() => {
+      this.reloading = undefined;
+    });
+    return this.reloading;
+  }
+
+  private async load(): Promise<ReloadResult> {
+    const { metrics, logger } = this.deps;
+    let result: ReloadResult;
+    try {
+      const files = await this.resolveFiles();
+      const specs: GroupSpec<T>[] = [];
+      const errors: RuleFileError[] = [];
+      for (const file of files) {
+        let text: string;
+        try {
+          text = await readFile(file, 'utf8');
+        } catch (err) {
+          errors.push(new RuleFileError(this.display(file), 1, 1, `cannot read: ${(err as Error).message}`));
+          continue;
+        }
+        const parsed = parseRuleFile(this.display(file), text, (name, t) =>
+          this.deps.templates.compile(name, t),
+        );
+        errors.push(...parsed.errors);
+        specs.push(...parsed.groups);
+      }
+      if (errors.length > 0) {
+        result = { ok: false, errors };
+      } else {
+        this.swap(specs);
+        this.files = files;
+        result = {
+          ok: true,
+          files: files.length,
+          groups: specs.length,
+          rules: specs.reduce((n, g) => n + g.rules.length, 0),
+        };
+      }
+    } catch (err) {
+      result = { ok: false, errors: [new RuleFileError('(rule files)', 1, 1, (err as Error).message)] };
+    }
+    this.lastReload = result;
+    metrics.reloadSuccessful.set(result.ok ? 1 : 0);
+    metrics.reloads.inc({ result: result.ok ? 'success' : 'failure' });
+    if (result.ok) logger.info({ ...result }, 'rules loaded');
+    else
+      logger.error(
+        { errors: result.errors.map((e) => e.message) },
+        'rule files rejected; the previous rules keep running',
+      );
+    if (this.options.watch !== false) this.rewatch();
+    return result;
+  }
+
+  private async resolveFiles(): Promise<string[]> {
+    const found = await glob([...this.options.ruleFiles], { cwd: this.options.cwd, absolute: true });
+    return found.sort();
+  }
+
+  private display(file: string): string {
+    const rel = relative(this.options.cwd, file);
+    return rel.startsWith('..') ? file : rel;
+  }
+
+  /** swap replaces the running groups, carrying state over to groups (and rules) that keep their identity. */
+  private swap(specs: readonly GroupSpec<T>[]): void {
+    const old = new Map(this.groups.map((g) => [g.key, g]));
+    const next = specs.map((spec) => {
+      const g = new RuleGroup(spec, spec.intervalMs ?? this.options.evaluationIntervalMs, {
+        engine: this.deps.engine,
+        storage: this.deps.storage,
+        metrics: this.deps.metrics,
+        logger: this.deps.logger,
+        expandTemplate: (t, labels, value, ts) => this.expand(t, labels, value, ts),
+        onTransitions: (group, ts, transitions) => this.emit(group, ts, transitions),
+      });
+      const prev = old.get(g.key);
+      if (prev) {
+        g.copyStateFrom(prev);
+        old.delete(g.key);
+      }
+      return g;
+    });
+    for (const gone of old.values()) {
+      removeGroup(this.deps.metrics, gone.key);
+      this.scheduledUpTo.delete(gone.key);
+    }
+    this.groups = next;
+  }
+
+  private async expand(t: T, labels: Labels, value: number, ts: number): Promise<string> {
+    try {
+      return await this.deps.templates.expand(
+        t,
+        { labels, externalLabels: this.options.externalLabels, value },
+        {
+          timestamp: ts,
+          externalURL: this.options.externalURL(),
+          query: async (q) =>
+            asVector((await this.deps.engine.instantQuery(this.deps.storage, q, ts)).result),
+        },
+      );
+    } catch (err) {
+      return `<error expanding template: ${(err as Error).message}>`;
+    }
+  }
+
+  private emit(group: RuleGroup<T>, ts: number, transitions: readonly AlertTransition[]): void {
+    for (const l of this.listeners) {
+      try {
+        l({ group: group.spec.name, file: group.spec.file, ts, transitions });
+      } catch (err) {
+        this.deps.logger.error({ err }, 'alert transition listener failed');
+      }
+    }
+  }
+
+  /**
+   * tick evaluates every group whose slot has come on the simulated clock: the latest multiple of its
+   * interval not evaluated yet. A group still running from its previous slot misses this one (counted).
+   */
+  async tick(): Promise<void> {
+    const now = this.deps.clock.now();
+    const due: Promise<void>[] = [];
+    for (const g of this.groups) {
+      const slot = Math.floor(now / g.intervalMs) * g.intervalMs;
+      const last = this.scheduledUpTo.get(g.key) ?? g.lastEvaluation ?? -Infinity;
+      if (slot <= last) continue;
+      const label = { rule_group: g.key };
+      // Slots skipped since the last scheduled one were missed (a stalled process, or a slow group).
+      if (last !== -Infinity) {
+        const skipped = Math.round((slot - last) / g.intervalMs) - 1;
+        if (skipped > 0) {
+          this.deps.metrics.missed.inc(label, skipped);
+          this.deps.metrics.iterations.inc(label, skipped);
+        }
+      }
+      this.scheduledUpTo.set(g.key, slot);
+      if (this.running.has(g.key)) {
+        this.deps.metrics.missed.inc(label);
+        this.deps.metrics.iterations.inc(label);
+        continue;
+      }
+      this.running.add(g.key);
+      due.push(
+        g.evaluate(slot).finally(() => {
+          this.running.delete(g.key);
+        }),
+      );
+    }
+    await Promise.all(due);
+  }
+
+  /**
+   * replay evaluates every group over (from, to] as it would have run live (history from a backfill, or the
+   * gap of a restart), after restoring alert state as of `from`. Groups already evaluated past a point (a
+   * reload during the replay) start there.
+   */
+  async replay(from: number, to: number): Promise<void> {
+    await this.restoreForState(from);
+    for (const g of this.groups) {
+      const start = Math.max(from, g.lastEvaluation ?? -Infinity);
+      await g.replay(start, to);
+      this.scheduledUpTo.set(g.key, Math.floor(to / g.intervalMs) * g.intervalMs);
+    }
+  }
+
+  /**
+   * restoreForState is Prometheus's restore after a restart: each alerting rule with `for` is evaluated at
+   * `ts`, and each alert it returns takes back its activeAt from the newest `ALERTS_FOR_STATE` sample in the
+   * last hour. An alert that had already fired fires again at its next evaluation; one that was pending
+   * keeps the pending time it had (plus at least a grace period of 10 min, as Prometheus gives).
+   */
+  async restoreForState(ts: number): Promise<void> {
+    const { engine, storage } = this.deps;
+    for (const g of this.groups) {
+      for (const r of g.rules) {
+        const rule = r.rule;
+        if (!(rule instanceof AlertingRule) || rule.spec.forMs === 0 || rule.active.size > 0) continue;
+        try {
+          const res = await engine.instantQuery(storage, rule.spec.expr, ts - g.spec.queryOffsetMs);
+          const candidates = await rule.expand(asVector(res.result), (t, labels, value) =>
+            this.expand(t, labels, value, ts),
+          );
+          rule.update(ts, candidates, 0);
+          for (const a of rule.active.values()) await this.restoreAlert(a, rule.spec.forMs, ts);
+        } catch (err) {
+          this.deps.logger.warn(
+            { rule: rule.name, err: (err as Error).message },
+            'restoring alert state failed',
+          );
+        }
+      }
+    }
+  }
+
+  private async restoreAlert(a: Alert, forMs: number, ts: number): Promise<void> {
+    const q = await this.deps.storage.querier(ts - OUTAGE_TOLERANCE_MS, ts);
+    const matchers = Object.entries({ ...a.labels, [METRIC_NAME]: ALERTS_FOR_STATE_METRIC }).map(
+      ([name, value]) => ({ type: '=' as const, name, value }),
+    );
+    const data = await q.select(matchers, { start: ts - OUTAGE_TOLERANCE_MS, end: ts });
+    // The series with exactly this alert's labels (no more: another alert's labels may be a superset).
+    const s = data.find((d) => Object.keys(d.labels).length === matchers.length);
+    const n = s?.values.length ?? 0;
+    if (!s || n === 0) return;
+    let k = n - 1;
+    while (k >= 0 && Number.isNaN(s.values[k])) k--; // skip staleness markers
+    if (k < 0) return;
+    const downAt = s.timestamps[k] as number;
+    let activeAt = (s.values[k] as number) * 1000;
+    const spentPending = downAt - activeAt;
+    const remaining = forMs - spentPending;
+    if (remaining > 0) {
+      activeAt =
+        remaining < FOR_GRACE_PERIOD_MS ? ts + FOR_GRACE_PERIOD_MS - forMs : activeAt + (ts - downAt);
+    }
+    a.activeAt = activeAt;
+    if (a.state === 'firing' && ts - activeAt < forMs) {
+      a.state = 'pending';
+      a.firedAt = undefined;
+    }
+  }
+
+  /** alerts lists every pending and firing alert with its group and rule (for the API and the hub). */
+  alerts(): { group: RuleGroup<T>; rule: AlertingRule<T>; alert: Alert }[] {
+    const out: { group: RuleGroup<T>; rule: AlertingRule<T>; alert: Alert }[] = [];
+    for (const group of this.groups)
+      for (const r of group.rules)
+        if (r.rule instanceof AlertingRule)
+          for (const alert of r.rule.active.values())
+            if (alert.state !== 'inactive') out.push({ group, rule: r.rule, alert });
+    return out;
+  }
+
+  /** firingFor returns the firing alerts whose `server` label is `server` (unified metrics, the hub). */
+  firingFor(server: string): string[] {
+    return this.alerts()
+      .filter((a) => a.alert.state === 'firing' && a.alert.labels.server === server)
+      .map((a) => a.alert.labels[ALERT_NAME] ?? a.rule.name);
+  }
+
+  private rewatch(): void {
+    for (const w of this.watchers) w.close();
+    this.watchers = [];
+    const dirs = new Set(this.files.map((f) => dirname(f)));
+    for (const pattern of this.options.ruleFiles) dirs.add(dirname(`${this.options.cwd}/${pattern}`));
+    for (const dir of dirs) {
+      try {
+        const w = watch(dir, () => this.scheduleReload());
+        w.on('error', () => w.close());
+        w.unref();
+        this.watchers.push(w);
+      } catch {
+        // A directory that does not exist (yet) is not watched; SIGHUP and POST /-/reload still work.
+      }
+    }
+  }
+
+  private scheduleReload(): void {
+    if (this.watchTimer) clearTimeout(this.watchTimer);
+    this.watchTimer = setTimeout(() => {
+      this.watchTimer = undefined;
+      void this.reload();
+    }, WATCH_DEBOUNCE_MS);
+    this.watchTimer.unref();
+  }
+
+  /** close stops watching files. */
+  close(): void {
+    for (const w of this.watchers) w.close();
+    this.watchers = [];
+    if (this.watchTimer) clearTimeout(this.watchTimer);
+  }
+}

@@ -1,0 +1,44 @@
+/**
+ * RecordingRule is one `record:` rule, after Prometheus's `rules/recording.go`: the expression's result
+ * renamed to the rule's name, the rule's labels added (overriding the result's), written back to the store.
+ */
+import { METRIC_NAME, seriesKey } from '../util/labels.js';
+import type { OutputSample } from './alerting-rule.js';
+import type { RecordingRuleSpec } from './rule-file.js';
+
+/** SeriesLimitError is a recording rule producing more series than its group's `limit`. */
+export class SeriesLimitError extends Error {
+  constructor(limit: number, got: number) {
+    super(`exceeded limit of ${limit} with ${got} series`);
+    this.name = 'SeriesLimitError';
+  }
+}
+
+/** RecordingRule turns query results into the samples to record. */
+export class RecordingRule {
+  constructor(readonly spec: RecordingRuleSpec) {}
+
+  get name(): string {
+    return this.spec.name;
+  }
+
+  /** record renames and relabels `results`; throws on duplicate label sets or past `limit` (0 = none). */
+  record(results: readonly OutputSample[], limit: number): OutputSample[] {
+    const out: OutputSample[] = [];
+    const seen = new Set<string>();
+    for (const r of results) {
+      const labels: Record<string, string> = { ...r.labels, [METRIC_NAME]: this.spec.name };
+      for (const [k, v] of Object.entries(this.spec.labels)) {
+        if (v === '') delete labels[k];
+        else labels[k] = v;
+      }
+      const key = seriesKey(labels);
+      if (seen.has(key))
+        throw new Error('vector contains metrics with the same labelset after applying rule labels');
+      seen.add(key);
+      out.push({ labels, value: r.value });
+    }
+    if (limit > 0 && out.length > limit) throw new SeriesLimitError(limit, out.length);
+    return out;
+  }
+}
