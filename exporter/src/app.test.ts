@@ -272,7 +272,7 @@ describe('app over HTTP (in-process)', () => {
     if (message) expect((r.json.error as { message: string }).message).toMatch(message);
   });
 
-  it('injects server_down: the probe answers 503, the combined body omits it, events and history record it', async () => {
+  it('injects server_down: the probe answers 503, the combined body omits it but for server_up 0, events and history record it', async () => {
     const r = await send(h, 'POST', '/api/scenarios', {
       kind: 'server_down',
       server: 'web-02',
@@ -293,6 +293,13 @@ describe('app over HTTP (in-process)', () => {
     );
     expect(servers.has('web-02')).toBe(false);
     expect(servers.size).toBe(19);
+    // Its up series stays, at 0, and its info series still names its role.
+    const up = combined.get('openmanager_server_up')?.samples ?? [];
+    expect(up.find((s) => s.labels.server === 'web-02')?.value).toBe(0);
+    expect(up.filter((s) => s.value === 1)).toHaveLength(19);
+    expect(
+      combined.get('openmanager_server_info')?.samples.find((s) => s.labels.server === 'web-02')?.labels,
+    ).toMatchObject({ role: 'web' });
     const list = JSON.parse((await get(h, '/api/scenarios')).text) as {
       active: { id: string }[];
       history: { id: string }[];

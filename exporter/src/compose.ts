@@ -13,6 +13,7 @@ import { createRemoteWriteRouter, REMOTE_WRITE_PATH } from './api/remote-write.j
 import { toUnifiedMetrics } from './api/unified-metrics.js';
 import { createHub, createStreamRouter, StatusPublisher, type Hub, type SystemStatus } from './hub/index.js';
 import type { ExporterOptions } from './options.js';
+import { SERVER_META_FAMILIES } from './simulator/index.js';
 import { EmbeddedStorage } from './tsdb/embedded/embedded-storage.js';
 import { backfill, Ingestor, type BackfillProgress } from './ingest/ingest.js';
 import type { Retention, Storage } from './tsdb/storage.js';
@@ -113,7 +114,7 @@ export async function composeExporter(parts: ComposeParts): Promise<Exporter> {
       queryable: storage,
       logger,
       registry,
-      metadata: familiesMetadata(fleet.layout.families),
+      metadata: familiesMetadata([...fleet.layout.families, ...SERVER_META_FAMILIES]),
       engineOptions: {
         timeoutMs: options.queryTimeout,
         maxSamples: options.queryMaxSamples,

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Fleet, generateFleet } from '../simulator/index.js';
 import { EmbeddedStorage } from '../tsdb/embedded/embedded-storage.js';
-import { Ingestor, backfill, type BackfillProgress } from './ingest.js';
+import { Ingestor, backfill, seriesPerFrame, type BackfillProgress } from './ingest.js';
 import { bitsOf } from '../../test/storage-contract.js';
 
 const dirs: string[] = [];
@@ -31,7 +31,7 @@ describe('Ingestor', () => {
     const ing = new Ingestor(store, fleet.layout);
     for (let k = 0; k < 3; k++) {
       const r = await ing.ingest(fleet.frameAt(START + k * STEP));
-      expect(r).toEqual({ appended: fleet.layout.series.length, outOfOrder: 0, duplicate: 0 });
+      expect(r).toEqual({ appended: seriesPerFrame(fleet.layout), outOfOrder: 0, duplicate: 0 });
     }
     const frame = fleet.frameAt(START + 2 * STEP);
     const q = await store.querier(START, START + 2 * STEP);
@@ -41,11 +41,11 @@ describe('Ingestor', () => {
     );
     expect(got).toHaveLength(1);
     expect(got[0]?.values[2]).toBe(frame.values[5]);
-    expect(store.health().series).toBe(fleet.layout.series.length);
+    expect(store.health().series).toBe(seriesPerFrame(fleet.layout));
     await store.close();
   });
 
-  it('writes one stale marker per series when a server goes down, then nothing until it is back', async () => {
+  it('writes one stale marker per model series when a server goes down; server_up says 0 meanwhile', async () => {
     const fleet = newFleet();
     const store = await EmbeddedStorage.open();
     const ing = new Ingestor(store, fleet.layout);
@@ -61,8 +61,16 @@ describe('Ingestor', () => {
     }
     expect(downFrames).toBeGreaterThanOrEqual(2);
     const q = await store.querier(START, START + 8 * STEP);
-    const got = await q.select([{ type: '=', name: 'server', value: server }]);
+    const all = await q.select([{ type: '=', name: 'server', value: server }]);
+    const meta = (name: string) => all.find((s) => s.labels.__name__ === name);
+    const got = all.filter((s) => !s.labels.__name__?.startsWith('openmanager_server_'));
     expect(got).toHaveLength(end - first);
+    // The up series stays, 0 while down; info stays 1 throughout.
+    expect(Array.from(meta('openmanager_server_up')?.values ?? []).filter((v) => v === 0)).toHaveLength(
+      downFrames,
+    );
+    expect(Array.from(meta('openmanager_server_info')?.values ?? [])).toEqual(new Array(9).fill(1));
+    expect(meta('openmanager_server_info')?.labels.role).toBe(fleet.layout.servers[1]!.role);
     for (const s of got) {
       const stale = Array.from(s.values, bitsOf).filter((b) => b === 0x7ff0000000000002n);
       expect(stale).toHaveLength(1);
@@ -88,7 +96,7 @@ describe('backfill', () => {
       stepMs: STEP,
       onProgress: (p) => progress.push(p),
     });
-    const perFrame = fleet.layout.series.length;
+    const perFrame = seriesPerFrame(fleet.layout);
     expect(first).toMatchObject({ resumedFrom: from, frames: 481, samples: 481 * perFrame, rejected: 0 });
     expect(progress.length).toBeGreaterThan(1);
     expect(progress[progress.length - 1]).toMatchObject({ framesDone: 481, framesTotal: 481, t: mid });

@@ -8,8 +8,10 @@
  * (drawing a progress bar is the app's business).
  */
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+import { serverMetaLabels, serverMetaValues } from '../simulator/server-meta.js';
 import type { FleetFrame, FleetLayout } from '../simulator/types.js';
 import type { Appender, AppendResult, Storage } from '../tsdb/storage.js';
+import type { Labels } from '../util/labels.js';
 import { STALE_NAN } from '../util/stale-marker.js';
 
 /** DEFAULT_BACKFILL_MS is how much history a first start generates: 7 days (the raw retention). */
@@ -25,6 +27,9 @@ const FRAMES_PER_COMMIT = 40;
 export class Ingestor {
   private readonly refs: Float64Array;
   private readonly down: Uint8Array;
+  /** metaRefs[server * 2 + m] is the ref of a server's meta series m (up, info); metaLabels their labels. */
+  private readonly metaRefs: Float64Array;
+  private readonly metaLabels: (readonly [Labels, Labels])[];
 
   constructor(
     private readonly storage: Storage,
@@ -32,6 +37,8 @@ export class Ingestor {
   ) {
     this.refs = new Float64Array(layout.series.length);
     this.down = new Uint8Array(layout.servers.length);
+    this.metaRefs = new Float64Array(layout.servers.length * 2);
+    this.metaLabels = layout.servers.map(serverMetaLabels);
   }
 
   /** ingest appends one live frame and commits it; resolves when the samples are acknowledged. */
@@ -42,8 +49,8 @@ export class Ingestor {
   }
 
   /**
-   * appendFrame adds one frame's samples to `app` (no commit): every series of every up server, and a
-   * stale marker for each series of a server that just went down.
+   * appendFrame adds one frame's samples to `app` (no commit): every series of every up server, a stale
+   * marker for each series of a server that just went down, and every server's up and info series.
    */
   appendFrame(app: Appender, frame: FleetFrame): number {
     const { series, serverSeries } = this.layout;
@@ -55,6 +62,13 @@ export class Ingestor {
       const range = serverSeries[s];
       if (!range) continue;
       const up = frame.summaries[s]?.up !== false;
+      const meta = serverMetaValues(frame.summaries[s]);
+      for (let m = 0; m < 2; m++) {
+        const labels = this.metaLabels[s]?.[m];
+        if (!labels) continue;
+        this.metaRefs[s * 2 + m] = app.append(this.metaRefs[s * 2 + m] ?? 0, labels, t, meta[m] ?? 0);
+        n++;
+      }
       if (!up && this.down[s] === 1) continue;
       this.down[s] = up ? 0 : 1;
       for (let k = range[0]; k < range[1]; k++) {
@@ -66,6 +80,11 @@ export class Ingestor {
     }
     return n;
   }
+}
+
+/** seriesPerFrame is how many series one frame of `layout` writes: the model's plus each server's up and info. */
+export function seriesPerFrame(layout: FleetLayout): number {
+  return layout.series.length + 2 * layout.servers.length;
 }
 
 /** FrameSource is what backfill needs from the simulator's Fleet. */

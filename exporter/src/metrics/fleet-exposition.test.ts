@@ -11,6 +11,7 @@ import type {
   ServerSummary,
 } from '../simulator/types.js';
 import { ALL_SERVERS, FleetExposition, writeDigits } from './fleet-exposition.js';
+import { SERVER_META_FAMILIES } from '../simulator/server-meta.js';
 import { OPENMETRICS_EOF } from './text-format.js';
 
 const FAMILIES: FamilyDesc[] = [
@@ -98,6 +99,12 @@ openmanager_http_request_duration_seconds_count{server="web-1"} 7
 # HELP openmanager_service_up Service up.
 # TYPE openmanager_service_up gauge
 openmanager_service_up{server="web-1",service="nginx"} 1
+# HELP openmanager_server_up Whether the server answers (1) or is down (0); present while it is down, unlike its other series.
+# TYPE openmanager_server_up gauge
+openmanager_server_up{server="web-1"} 1
+# HELP openmanager_server_info The server's role and zone as labels, value 1: a join target for grouping by role or zone.
+# TYPE openmanager_server_info gauge
+openmanager_server_info{server="web-1",role="web",zone="z1"} 1
 `;
 
 describe('FleetExposition', () => {
@@ -122,7 +129,7 @@ describe('FleetExposition', () => {
     expect(body).toContain('# UNIT openmanager_http_request_duration_seconds seconds\n');
     expect(body).not.toContain('# UNIT openmanager_service_up');
     const fams = parseExposition(body + OPENMETRICS_EOF, 'openmetrics');
-    expect([...fams.keys()]).toEqual(FAMILIES.map((f) => f.name));
+    expect([...fams.keys()]).toEqual([...FAMILIES, ...SERVER_META_FAMILIES].map((f) => f.name));
   });
 
   it('formats special values as Prometheus does and escapes label values', () => {

@@ -7,6 +7,7 @@
  */
 import { promisify } from 'node:util';
 import { gzip as gzipCallback } from 'node:zlib';
+import { SERVER_META_FAMILIES, serverMetaLabels, serverMetaValues } from '../simulator/server-meta.js';
 import type { FleetFrame, FleetLayout } from '../simulator/types.js';
 import { escapeHelp, formatValue, labelString, type ExpositionFormat } from './text-format.js';
 
@@ -48,6 +49,9 @@ export class FleetExposition {
   private readonly ranges: Int32Array;
   private readonly familyCount: number;
   private readonly serverIndex = new Map<string, number>();
+  /** metaPrefixes[server][m]: the `name{labels} ` of server's meta series m (server-meta.ts). */
+  private readonly metaPrefixes: (readonly Buffer[])[];
+  private readonly metaHeaders: Record<ExpositionFormat, Buffer[]>;
   private current: FrameCache | undefined;
 
   constructor(readonly layout: FleetLayout) {
@@ -61,6 +65,13 @@ export class FleetExposition {
     this.headers = {
       text: layout.families.map((f) => Buffer.from(familyHeader(f, 'text'))),
       openmetrics: layout.families.map((f) => Buffer.from(familyHeader(f, 'openmetrics'))),
+    };
+    this.metaPrefixes = layout.servers.map((srv) =>
+      serverMetaLabels(srv).map((l) => Buffer.from(`${l.__name__ ?? ''}${labelString(l)} `)),
+    );
+    this.metaHeaders = {
+      text: SERVER_META_FAMILIES.map((f) => Buffer.from(familyHeader(f, 'text'))),
+      openmetrics: SERVER_META_FAMILIES.map((f) => Buffer.from(familyHeader(f, 'openmetrics'))),
     };
     const F = this.familyCount;
     this.ranges = new Int32Array(layout.servers.length * F * 2);
@@ -156,6 +167,10 @@ export class FleetExposition {
       const [first, end] = this.layout.serverSeries[i] ?? [0, 0];
       size += (prefixAt[end] ?? 0) - (prefixAt[first] ?? 0) + (end - first) * (MAX_VALUE_CHARS + 1);
     }
+    // The meta series (server up, info) cover every server, the down ones included (value 0 for up).
+    const metaServers = server === ALL_SERVERS ? [...frame.summaries.keys()] : [server];
+    for (const h of this.metaHeaders[format]) size += h.length;
+    for (const i of metaServers) for (const p of this.metaPrefixes[i] ?? []) size += p.length + 2;
     const out = Buffer.allocUnsafe(size);
     let pos = 0;
     let series = 0;
@@ -183,6 +198,15 @@ export class FleetExposition {
       // A family with no series here (all its servers down, or a service this server lacks) gets no header.
       if (pos === bodyAt) pos = headerAt;
     }
+    this.metaHeaders[format].forEach((header, m) => {
+      pos += header.copy(out, pos);
+      for (const i of metaServers) {
+        pos += this.metaPrefixes[i]?.[m]?.copy(out, pos) ?? 0;
+        out[pos++] = ZERO + (serverMetaValues(frame.summaries[i])[m] ?? 0);
+        out[pos++] = NEWLINE;
+        series++;
+      }
+    });
     return { bytes: out.subarray(0, pos), series };
   }
 }

@@ -37,4 +37,5 @@ export {
 } from './scenarios.js';
 export { SimulatorError, SIMULATOR_ERROR_STATUS, type SimulatorErrorCode } from './errors.js';
 export { GRID_MS, MIN_STEP_MS, loadDecay } from './server-model.js';
+export { SERVER_META_FAMILIES, serverMetaLabels, serverMetaValues } from './server-meta.js';
 export { DEFAULT_CHECKPOINT_BUDGET_BYTES } from './checkpoints.js';
