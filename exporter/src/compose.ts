@@ -11,14 +11,31 @@ import { BUILD_INFO } from './build-info.js';
 import { createPrometheusApiRouter, familiesMetadata } from './api/prometheus/index.js';
 import { createRemoteWriteRouter, REMOTE_WRITE_PATH } from './api/remote-write.js';
 import { toUnifiedMetrics } from './api/unified-metrics.js';
-import { createHub, createStreamRouter, StatusPublisher, type Hub, type SystemStatus } from './hub/index.js';
+import {
+  createHub,
+  createStreamRouter,
+  StatusPublisher,
+  type AlertInfo,
+  type Hub,
+  type SystemStatus,
+} from './hub/index.js';
 import type { ExporterOptions } from './options.js';
+import { Engine } from './promql/index.js';
+import type { Alert } from './rules/alerting-rule.js';
+import { alertsData, rulesData } from './rules/api-data.js';
+import { GO_TEMPLATES } from './rules/go-templates.js';
+import { RuleManager } from './rules/manager.js';
+import { createRuleMetrics } from './rules/rule-metrics.js';
+import { RELOAD_PATH, rulesRouter } from './rules/routes.js';
+import type { CompiledTemplate } from './rules/template.js';
 import { SERVER_META_FAMILIES } from './simulator/index.js';
 import { EmbeddedStorage } from './tsdb/embedded/embedded-storage.js';
 import { backfill, Ingestor, type BackfillProgress } from './ingest/ingest.js';
 import type { Retention, Storage } from './tsdb/storage.js';
-import { systemClock } from './util/clock.js';
+import { systemClock, type Clock } from './util/clock.js';
+import { JsonStateFile } from './util/json-state-file.js';
 import type { Logger } from './util/logger.js';
+import { exporterRoot } from './util/package-root.js';
 
 /** STATUS_CHECK_MS is how often the system-status publisher looks for a change (it publishes at least every 30 s). */
 const STATUS_CHECK_MS = 5_000;
@@ -40,6 +57,7 @@ export interface Exporter {
   readonly app: App;
   readonly storage: Storage;
   readonly hub: Hub;
+  readonly rules: RuleManager<CompiledTemplate>;
 }
 
 /** retentionOf maps the options' per-tier retention onto the store's. */
@@ -64,6 +82,18 @@ export async function composeExporter(parts: ComposeParts): Promise<Exporter> {
   const clock = parts.clock ?? systemClock;
   const wallClock = parts.wallClock ?? systemClock;
   const storage = parts.storage ?? (await openStorage(options, logger, registry));
+  // One engine serves the API and the rule manager, so both share its limits and its 20 query slots.
+  const engine = new Engine(
+    {
+      timeoutMs: options.queryTimeout,
+      maxSamples: options.queryMaxSamples,
+      maxConcurrent: options.queryMaxConcurrency,
+      noStepSubqueryIntervalMs: options.evaluationInterval,
+    },
+    { registry },
+  );
+  // The app is built before the rule manager (which needs its URL); the firing alerts are read late.
+  const late: { rules?: RuleManager<CompiledTemplate> } = {};
   const app = createApp({
     options,
     logger,
@@ -72,8 +102,11 @@ export async function composeExporter(parts: ComposeParts): Promise<Exporter> {
     clock,
     wallClock,
     storage,
+    firingAlerts: (server) => late.rules?.firingFor(server) ?? [],
     ...(parts.timer ? { timer: parts.timer } : {}),
   });
+  const ruleManager = await composeRules({ options, app, engine, storage, clock, logger, registry });
+  late.rules = ruleManager;
 
   // Store: every tick's frame is appended; history is backfilled before the first tick.
   const ingestor = new Ingestor(storage, fleet.layout);
@@ -115,11 +148,9 @@ export async function composeExporter(parts: ComposeParts): Promise<Exporter> {
       logger,
       registry,
       metadata: familiesMetadata([...fleet.layout.families, ...SERVER_META_FAMILIES]),
-      engineOptions: {
-        timeoutMs: options.queryTimeout,
-        maxSamples: options.queryMaxSamples,
-        maxConcurrent: options.queryMaxConcurrency,
-      },
+      engine,
+      rules: (filters) => rulesData(ruleManager.loadedGroups(), filters),
+      alerts: () => alertsData(ruleManager.alerts()),
       bodyLimitBytes: options.bodyLimitBytes,
       now: () => clock.now(),
     }),
@@ -153,7 +184,12 @@ export async function composeExporter(parts: ComposeParts): Promise<Exporter> {
     priority: 'high',
     run: () => {
       const frame = app.latestFrame();
-      if (frame) hub.publish('server-metrics', toUnifiedMetrics(frame.summaries), frame.t);
+      if (frame)
+        hub.publish(
+          'server-metrics',
+          toUnifiedMetrics(frame.summaries, (server) => ruleManager.firingFor(server)),
+          frame.t,
+        );
     },
   });
   const startedAt = wallClock.now();
@@ -207,7 +243,121 @@ export async function composeExporter(parts: ComposeParts): Promise<Exporter> {
       e.at,
     );
   });
+  ruleManager.onTransitions(({ ts, transitions }) => {
+    for (const t of transitions) {
+      hub.publish(
+        'alerts',
+        {
+          event: 'alert_state_changed',
+          alert: alertInfo(t.alert, t.to),
+          previousState: t.from ?? 'inactive',
+          changedAt: ts,
+          activeAlerts: ruleManager.alerts().map((a) => alertInfo(a.alert, a.alert.state)),
+        },
+        ts,
+      );
+    }
+  });
   app.onStop('hub', () => hub.close());
 
-  return { app, storage, hub };
+  return { app, storage, hub, rules: ruleManager };
+}
+
+/** alertInfo is one alert as the hub's `alerts` channel carries it. */
+function alertInfo(a: Alert, state: Alert['state']): AlertInfo {
+  return {
+    name: a.labels.alertname ?? '',
+    state,
+    severity: a.labels.severity ?? '',
+    labels: { ...a.labels },
+    annotations: { ...a.annotations },
+    value: Number.isFinite(a.value) ? a.value : null,
+    activeAt: a.activeAt,
+    firedAt: a.firedAt ?? null,
+    resolvedAt: a.resolvedAt ?? null,
+  };
+}
+
+/** RULES_STATE_FILE keeps, under the data dir, how far rule evaluation got (a restart replays from there). */
+const RULES_STATE_FILE = 'rules-state.json';
+
+/** RULES_STATE_SAVE_MS is how often (wall time) the rules' progress is saved while running. */
+const RULES_STATE_SAVE_MS = 60_000;
+
+/**
+ * composeRules builds the rule manager over the shipped rule files (or RULE_FILES) and plugs it in: loaded now
+ * (a bad file is logged and leaves no rules, as a reload would), evaluated after each stored frame, replayed
+ * over backfilled history at startup, reloaded by `POST /-/reload` and file changes, closed on stop.
+ */
+async function composeRules(deps: {
+  readonly options: ExporterOptions;
+  readonly app: App;
+  readonly engine: Engine;
+  readonly storage: Storage;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly registry: Registry;
+}): Promise<RuleManager<CompiledTemplate>> {
+  const { options, app, engine, storage, clock, logger, registry } = deps;
+  const shipped = exporterRoot();
+  const ruleFiles =
+    options.ruleFiles.length > 0 ? options.ruleFiles : shipped ? [join(shipped, '..', 'rules', '*.yml')] : [];
+  const rules = new RuleManager(
+    {
+      ruleFiles,
+      // Relative globs mean relative to where the user ran npm (npm runs the workspace script elsewhere).
+      cwd: process.env.INIT_CWD ?? process.cwd(),
+      evaluationIntervalMs: options.evaluationInterval,
+      externalLabels: options.externalLabels,
+      externalURL: () => options.externalUrl ?? app.url,
+    },
+    { engine, storage, clock, logger, metrics: createRuleMetrics(registry), templates: GO_TEMPLATES },
+  );
+  await rules.reload();
+  const state = new JsonStateFile(options.dataDir, RULES_STATE_FILE);
+  let savedAt = 0;
+  const save = async (): Promise<void> => {
+    const last = rules.lastEvaluation();
+    if (last !== undefined) await state.save({ lastEvaluation: last });
+  };
+  app.onFrame('rules', (frame) => {
+    // Not awaited: the tick goes on while rules evaluate; a group still running at its next slot misses it.
+    void rules.tick(frame.t).then(async () => {
+      if (Date.now() - savedAt < RULES_STATE_SAVE_MS) return;
+      savedAt = Date.now();
+      await save();
+    });
+  });
+  const tickMs = Math.round(options.tickSeconds * 1000);
+  app.addStartupTask('rules', async () => {
+    const to = Math.floor(clock.now() / tickMs) * tickMs - tickMs;
+    if (options.backfill === 0) {
+      await rules.restoreForState(to);
+      return;
+    }
+    const saved = readLastEvaluation(state);
+    const from = Math.max(saved ?? -Infinity, Math.floor((clock.now() - options.backfill) / tickMs) * tickMs);
+    const began = performance.now();
+    await rules.replay(from, to);
+    logger.info({ from, to, ms: Math.round(performance.now() - began) }, 'rules replayed over history');
+    await save();
+  });
+  app.use('/', rulesRouter(rules, app.mutationGuard('rules_reload')), [
+    { method: 'POST', path: RELOAD_PATH, description: 'reload the rule files (bearer token)' },
+  ]);
+  app.onStop('rules', async () => {
+    await rules.close();
+    await save();
+  });
+  return rules;
+}
+
+/** readLastEvaluation reads the saved rules progress, or undefined when there is none (or it is unreadable). */
+function readLastEvaluation(state: JsonStateFile): number | undefined {
+  try {
+    const saved = state.load() as { lastEvaluation?: unknown } | undefined;
+    return typeof saved?.lastEvaluation === 'number' ? saved.lastEvaluation : undefined;
+  } catch {
+    return undefined;
+  }
 }

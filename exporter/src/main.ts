@@ -4,7 +4,7 @@
  */
 import type { App } from './app.js';
 import { BUILD_INFO } from './build-info.js';
-import { composeExporter } from './compose.js';
+import { composeExporter, type Exporter } from './compose.js';
 import { createSelfRegistry } from './metrics/self-metrics.js';
 import { ConfigError, helpText, parseOptions, type ExporterOptions } from './options.js';
 import { Fleet, defaultFleet, generateFleet, loadFleetFile } from './simulator/index.js';
@@ -98,15 +98,17 @@ async function main(): Promise<void> {
     stepMs,
   });
   let app: App;
+  let exporter: Exporter;
   try {
-    ({ app } = await composeExporter({
+    exporter = await composeExporter({
       options,
       logger,
       registry,
       fleet,
       clock,
       onBackfillProgress: progressReporter(logger),
-    }));
+    });
+    app = exporter.app;
   } catch (err) {
     // The store could not be opened (Redis unreachable, a data dir we cannot write): say which, no stack.
     const where = options.redisUrl !== undefined ? 'REDIS_URL / --redis-url' : 'DATA_DIR / --data-dir';
@@ -140,6 +142,11 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
+  // SIGHUP reloads the rule files, as it makes Prometheus reload its configuration.
+  process.on('SIGHUP', () => {
+    logger.info('SIGHUP: reloading rule files');
+    void exporter.rules.reload();
+  });
 
   logger.info(
     {

@@ -158,6 +158,9 @@ export const alertInfoSchema = z.object({
   value: finite.nullable(),
   /** activeAt is when the alert became pending (Unix ms); null while inactive. */
   activeAt: unixMs.nullable(),
+  /** firedAt is when it started firing (Unix ms), null before; resolvedAt when it resolved, null before. */
+  firedAt: unixMs.nullable().optional(),
+  resolvedAt: unixMs.nullable().optional(),
 });
 
 /** AlertInfo is one alert instance. */

@@ -104,7 +104,7 @@ const WATCH_DEBOUNCE_MS = 300;
 export class RuleManager<T> {
   private groups: RuleGroup<T>[] = [];
   private files: string[] = [];
-  private readonly running = new Set<string>();
+  private readonly running = new Map<string, Promise<void>>();
   private readonly scheduledUpTo = new Map<string, number>();
   private readonly listeners: TransitionListener[] = [];
   private watchers: FSWatcher[] = [];
@@ -260,11 +260,11 @@ export class RuleManager<T> {
   }
 
   /**
-   * tick evaluates every group whose slot has come on the simulated clock: the latest multiple of its
-   * interval not evaluated yet. A group still running from its previous slot misses this one (counted).
+   * tick evaluates every group whose slot has come by `now` (simulated ms; default the clock): the latest
+   * multiple of its interval not evaluated yet. A group still running from its previous slot misses this
+   * one (counted). The exporter calls it after each frame is stored, so rules always see that frame.
    */
-  async tick(): Promise<void> {
-    const now = this.deps.clock.now();
+  async tick(now: number = this.deps.clock.now()): Promise<void> {
     const due: Promise<void>[] = [];
     for (const g of this.groups) {
       const slot = Math.floor(now / g.intervalMs) * g.intervalMs;
@@ -285,14 +285,22 @@ export class RuleManager<T> {
         this.deps.metrics.iterations.inc(label);
         continue;
       }
-      this.running.add(g.key);
-      due.push(
-        g.evaluate(slot).finally(() => {
-          this.running.delete(g.key);
-        }),
-      );
+      const run = g.evaluate(slot).finally(() => {
+        this.running.delete(g.key);
+      });
+      this.running.set(g.key, run);
+      due.push(run);
     }
     await Promise.all(due);
+  }
+
+  /** lastEvaluation is the newest evaluation time of any group (ms), for resuming a replay after a restart. */
+  lastEvaluation(): number | undefined {
+    let last: number | undefined;
+    for (const g of this.groups)
+      if (g.lastEvaluation !== undefined && (last === undefined || g.lastEvaluation > last))
+        last = g.lastEvaluation;
+    return last;
   }
 
   /**
@@ -377,11 +385,14 @@ export class RuleManager<T> {
     return out;
   }
 
-  /** firingFor returns the firing alerts whose `server` label is `server` (unified metrics, the hub). */
-  firingFor(server: string): string[] {
+  /** firingFor returns the firing alerts whose `server` label is `server` (unified metrics, /api/servers). */
+  firingFor(server: string): { name: string; severity: string }[] {
     return this.alerts()
       .filter((a) => a.alert.state === 'firing' && a.alert.labels.server === server)
-      .map((a) => a.alert.labels[ALERT_NAME] ?? a.rule.name);
+      .map((a) => ({
+        name: a.alert.labels[ALERT_NAME] ?? a.rule.name,
+        severity: a.alert.labels.severity ?? '',
+      }));
   }
 
   private rewatch(): void {
@@ -410,10 +421,11 @@ export class RuleManager<T> {
     this.watchTimer.unref();
   }
 
-  /** close stops watching files. */
-  close(): void {
+  /** close stops watching files and waits for evaluations in flight (they append to the store). */
+  async close(): Promise<void> {
     for (const w of this.watchers) w.close();
     this.watchers = [];
     if (this.watchTimer) clearTimeout(this.watchTimer);
+    await Promise.allSettled([...this.running.values()]);
   }
 }
