@@ -98,6 +98,36 @@ export class SeriesChunks {
 }
 
 /**
+ * ChunkDirectory is the store's chunk directory: every series' SeriesChunks by ref. The loader fills it from
+ * `HKEYS`, the write path adds cut chunks and forgets dropped ones, and the chunk reader looks fields up in it.
+ */
+export class ChunkDirectory {
+  private readonly bySeries: (SeriesChunks | undefined)[] = [];
+
+  /** get returns the chunks of `ref`, or undefined when none were ever recorded. */
+  get(ref: number): SeriesChunks | undefined {
+    return this.bySeries[ref];
+  }
+
+  /** of returns the chunks of `ref`, creating an empty entry the first time. */
+  of(ref: number): SeriesChunks {
+    let c = this.bySeries[ref];
+    if (!c) this.bySeries[ref] = c = new SeriesChunks();
+    return c;
+  }
+
+  /** delete forgets every chunk of `ref` (a series deleted by retention). */
+  delete(ref: number): void {
+    this.bySeries[ref] = undefined;
+  }
+
+  /** minTime is the oldest timestamp stored for `ref` in any tier (Infinity when nothing is). */
+  minTime(ref: number): number {
+    return this.bySeries[ref]?.minTime ?? Infinity;
+  }
+}
+
+/**
  * encodeRollupBlob packs a RollupChunk's six aggregate chunks into one Redis value: u8 count, then per
  * aggregate (in ROLLUP_AGGREGATES order) a u32 little-endian length and the chunk bytes.
  */

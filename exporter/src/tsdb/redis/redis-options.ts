@@ -5,6 +5,8 @@
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { z } from 'zod';
+import { systemTimer, type Timer } from '../../scheduler/timer.js';
+import { systemClock, type Clock } from '../../util/clock.js';
 import type { Retention, Tier } from '../storage.js';
 import type { ChunkCodec } from '../codec.js';
 import { TsdbError } from '../errors.js';
@@ -37,6 +39,13 @@ export interface RedisStorageOptions {
   readonly maxSamplesPerChunk?: number;
   /** rollups turns the 1m/5m/1h tiers on (default true). */
   readonly rollups?: boolean;
+  /**
+   * clock is the time of outage bookkeeping: when Redis went away, the backfill checkpoint interval, the
+   * rate limit of the drop log, `:meta` `created` (default: the wall clock).
+   */
+  readonly clock?: Clock;
+  /** timer schedules the retry of a pipeline Redis refused (default: setTimeout). */
+  readonly timer?: Timer;
 }
 
 /**
@@ -54,6 +63,8 @@ export const DEFAULT_REDIS_OPTIONS = {
   maxBufferedSamples: DEFAULT_MAX_BUFFERED_SAMPLES,
   connectTimeoutMs: DEFAULT_CONNECT_TIMEOUT_MS,
   rollups: true,
+  clock: systemClock,
+  timer: systemTimer,
 } as const;
 
 const schema = z.object({
@@ -66,7 +77,12 @@ const schema = z.object({
 
 /** ResolvedRedisOptions is RedisStorageOptions with every default applied. */
 export type ResolvedRedisOptions = RedisStorageOptions &
-  Required<Pick<RedisStorageOptions, 'keyPrefix' | 'maxBufferedSamples' | 'connectTimeoutMs' | 'rollups'>> & {
+  Required<
+    Pick<
+      RedisStorageOptions,
+      'keyPrefix' | 'maxBufferedSamples' | 'connectTimeoutMs' | 'rollups' | 'clock' | 'timer'
+    >
+  > & {
     readonly resolvedRetention: Retention;
   };
 
@@ -86,6 +102,8 @@ export function resolveRedisOptions(opts: RedisStorageOptions, retention: Retent
     maxBufferedSamples: opts.maxBufferedSamples ?? DEFAULT_REDIS_OPTIONS.maxBufferedSamples,
     connectTimeoutMs: opts.connectTimeoutMs ?? DEFAULT_REDIS_OPTIONS.connectTimeoutMs,
     rollups: opts.rollups ?? DEFAULT_REDIS_OPTIONS.rollups,
+    clock: opts.clock ?? DEFAULT_REDIS_OPTIONS.clock,
+    timer: opts.timer ?? DEFAULT_REDIS_OPTIONS.timer,
     resolvedRetention: retention,
   };
 }
