@@ -379,6 +379,42 @@ describe('app lifecycle', () => {
     }
   });
 
+  it('/api/scenarios returns the newest `limit` scenarios of any window and refuses a bad limit', async () => {
+    const h = await harness();
+    try {
+      for (const [path, status] of [
+        ['/api/scenarios?limit=0', 400],
+        ['/api/scenarios?limit=5001', 400],
+        ['/api/scenarios?limit=1.5', 400],
+        ['/api/scenarios?limit=1&limit=2', 400],
+        ['/api/scenarios?since=-1e20', 200],
+        ['/api/scenarios?since=0&limit=5000', 200],
+      ] as const) {
+        const r = await get(h, path);
+        expect([path, r.status]).toEqual([path, status]);
+        if (status === 400)
+          expect(JSON.parse(r.text)).toEqual({
+            error: { code: 'OM_BAD_PARAM', message: expect.stringContaining('"limit"') },
+          });
+      }
+      const ids: string[] = [];
+      for (const server of ['web-01', 'web-02', 'web-03']) {
+        const r = await send(h, 'POST', '/api/scenarios', { kind: 'cpu_spike', server, durationSeconds: 60 });
+        ids.push((r.json.scenario as { id: string }).id);
+        h.clock.advance(1_000);
+      }
+      const page = JSON.parse((await get(h, '/api/scenarios?since=0&limit=2')).text) as {
+        history: { id: string }[];
+        truncated: boolean;
+      };
+      expect(page.history.map((s) => s.id)).toEqual(ids.slice(1));
+      expect(page.truncated).toBe(true);
+    } finally {
+      await h.app.stop();
+      rmSync(h.dir, { recursive: true, force: true });
+    }
+  });
+
   it('injected scenarios survive a restart (journal under the data dir)', async () => {
     const h1 = await harness();
     await h1.app.tick();
