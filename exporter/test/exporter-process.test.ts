@@ -27,6 +27,13 @@ describe('ExporterProcess', () => {
     expect(existsSync(p.dataDir)).toBe(false);
   }, 60_000);
 
+  it('kills a child whose resident memory exceeds rssLimitMb, and says so', async () => {
+    // Any exporter under tsx is well over 40 MB resident.
+    await expect(ExporterProcess.start({ rssLimitMb: 40 })).rejects.toThrow(
+      /signal SIGKILL\); killed by the test harness: resident memory \d+ MB over the limit of 40 MB/,
+    );
+  }, 60_000);
+
   it('rejects with the child output when the exporter exits while starting', async () => {
     await expect(ExporterProcess.start({ args: ['--tick-seconds=-3'] })).rejects.toThrow(
       /exited before listening[\s\S]*TICK_SECONDS \/ --tick-seconds = "-3"/,

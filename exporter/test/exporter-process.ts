@@ -3,10 +3,11 @@
  * under tsx (or the esbuild bundle `npm start` runs), port 0 with the URL read from its "listening on" log line,
  * a temporary data dir, short ticks and no backfill unless asked. It keeps the tail of the child's output for
  * failure messages, parses its /metrics, and stops it with SIGTERM, then SIGKILL after a bound, so a hung
- * exporter never hangs the caller. Children still running when the calling process exits are killed.
+ * exporter never hangs the caller. A memory watchdog kills a child whose resident size runs away; children
+ * still running when the calling process exits are killed.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -37,6 +38,15 @@ const DEFAULT_STOP_TIMEOUT_MS = 20_000;
 
 /** DEFAULT_TAIL_BYTES is how much of stdout and of stderr is kept for failure messages. */
 const DEFAULT_TAIL_BYTES = 64 * 1024;
+
+/**
+ * DEFAULT_RSS_LIMIT_MB is far above a healthy exporter (~80 MB fresh, ~0.5 GB during a 7-day backfill) and
+ * far below what a runaway query reaches before the kernel kills it (22 GB was seen while fuzzing).
+ */
+export const DEFAULT_RSS_LIMIT_MB = 4_096;
+
+/** RSS_POLL_MS is how often the memory watchdog reads the child's resident size (a cheap /proc read). */
+const RSS_POLL_MS = 250;
 
 /** READY_POLL_MS is the /readyz polling period while waiting for readiness. */
 const READY_POLL_MS = 100;
@@ -71,6 +81,14 @@ export interface ExporterProcessOptions {
   readonly stopTimeoutMs?: number;
   /** tailBytes is how much of each output stream is kept. */
   readonly tailBytes?: number;
+  /**
+   * rssLimitMb: the child is killed (SIGKILL) when its resident memory exceeds this, so a runaway exporter
+   * (a query that allocates without bound) fails its test instead of bringing the machine to the kernel's
+   * OOM killer. Default DEFAULT_RSS_LIMIT_MB; 0 disables the watchdog.
+   */
+  readonly rssLimitMb?: number;
+  /** maxOldSpaceMb is node's --max-old-space-size for the child (default: node's own limit). */
+  readonly maxOldSpaceMb?: number;
 }
 
 /** ExitStatus is how a child ended. */
@@ -109,6 +127,8 @@ export class ExporterProcess {
   private readonly stdout: Tail;
   private readonly stderr: Tail;
   private status: ExitStatus | undefined;
+  private rssKill: { readonly rssMb: number; readonly limitMb: number } | undefined;
+  private rssWatch: NodeJS.Timeout | undefined;
   private stopping: Promise<ExitStatus> | undefined;
   /** exited resolves when the child has ended, however it ended. */
   readonly exited: Promise<ExitStatus>;
@@ -134,10 +154,29 @@ export class ExporterProcess {
     this.exited = new Promise((resolve) => {
       child.once('close', (code, signal) => {
         live.delete(child);
+        clearInterval(this.rssWatch);
         this.status = { code, signal };
         resolve(this.status);
       });
     });
+  }
+
+  /** watchMemory kills the child once its resident memory exceeds `limitMb` (Linux /proc; elsewhere a no-op). */
+  private watchMemory(limitMb: number): void {
+    if (limitMb <= 0) return;
+    this.rssWatch = setInterval(() => {
+      const rssMb = residentMb(this.pid);
+      if (rssMb === undefined || rssMb <= limitMb || !this.alive()) return;
+      this.rssKill = { rssMb, limitMb };
+      clearInterval(this.rssWatch);
+      this.child.kill('SIGKILL');
+    }, RSS_POLL_MS);
+    this.rssWatch.unref();
+  }
+
+  /** killedForMemory tells whether the watchdog killed the child for exceeding rssLimitMb. */
+  get killedForMemory(): boolean {
+    return this.rssKill !== undefined;
   }
 
   /**
@@ -173,6 +212,8 @@ export class ExporterProcess {
     } else {
       nodeArgs = ['--import', 'tsx', 'src/main.ts'];
     }
+    if (options.maxOldSpaceMb !== undefined)
+      nodeArgs.unshift(`--max-old-space-size=${options.maxOldSpaceMb}`);
     const child = spawn(process.execPath, [...nodeArgs, ...flags], {
       cwd: EXPORTER_DIR,
       env: {
@@ -185,6 +226,7 @@ export class ExporterProcess {
     killLiveChildrenOnExit();
     live.add(child);
     const proc = new ExporterProcess(child, dataDir, ownsDataDir, token, options);
+    proc.watchMemory(options.rssLimitMb ?? DEFAULT_RSS_LIMIT_MB);
     const deadline = Date.now() + (options.startupTimeoutMs ?? DEFAULT_STARTUP_TIMEOUT_MS);
     try {
       proc.urlValue = await proc.waitForUrl(deadline);
@@ -231,12 +273,14 @@ export class ExporterProcess {
     return this.stderr.toString();
   }
 
-  /** describe summarises the child for a failure message: how it ended and the tails of its output. */
-  describe(): string {
-    const state = this.status
+  /** describe summarises the child for a failure message: how it ended and the last `tailChars` of each output. */
+  describe(tailChars = 8_000): string {
+    let state = this.status
       ? `exited (code ${String(this.status.code)}, signal ${String(this.status.signal)})`
       : `running (pid ${this.pid})`;
-    return `exporter ${this.urlValue || '(no url yet)'} ${state}\n--- stderr tail ---\n${this.stderrTail()}\n--- stdout tail ---\n${this.stdoutTail().slice(-8_000)}`;
+    if (this.rssKill)
+      state += `; killed by the test harness: resident memory ${this.rssKill.rssMb} MB over the limit of ${this.rssKill.limitMb} MB`;
+    return `exporter ${this.urlValue || '(no url yet)'} ${state}\n--- stderr tail ---\n${this.stderrTail().slice(-tailChars)}\n--- stdout tail ---\n${this.stdoutTail().slice(-tailChars)}`;
   }
 
   private waitForUrl(deadline: number): Promise<string> {
@@ -329,6 +373,16 @@ export class ExporterProcess {
   async kill(): Promise<ExitStatus> {
     if (this.alive()) this.child.kill('SIGKILL');
     return this.stop();
+  }
+}
+
+/** residentMb reads a process's resident set size in MB from /proc, or undefined where that is unavailable. */
+export function residentMb(pid: number): number | undefined {
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m?.[1] === undefined ? undefined : Math.round(Number(m[1]) / 1024);
+  } catch {
+    return undefined;
   }
 }
 

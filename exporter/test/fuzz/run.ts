@@ -17,13 +17,13 @@ import { Agent } from 'node:http';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseExposition, type ParsedFamily } from '../exposition-parser.js';
-import { EXPORTER_DIR, sampleValue, type ExporterProcess } from '../exporter-process.js';
+import { EXPORTER_DIR, type ExporterProcess } from '../exporter-process.js';
 import { DEFAULT_BODY_LIMIT, send } from './client.js';
 import { summarizeRequest, summarizeResponse, type FuzzRequest } from './model.js';
 import { check } from './oracle.js';
 import { endpointTable, failureReport, summaryJson, writeFailures } from './report.js';
 import { generateRequests } from './requests.js';
-import { checkExporterHealthy, FuzzSession, type FatalEvent } from './session.js';
+import { blocksOver, checkExporterHealthy, FuzzSession, lagSnapshot, type FatalEvent } from './session.js';
 import {
   FUZZ_SERVERS,
   LOOP_BUDGET_MS,
@@ -32,9 +32,6 @@ import {
   startTarget,
   targetArbitrary,
 } from './target.js';
-
-/** LAG_FAMILY is the exporter's event-loop lag histogram (src/metrics/event-loop-lag.ts). */
-const LAG_FAMILY = 'openmanager_exporter_event_loop_lag_seconds';
 
 /** ARTIFACTS_DIR is where crash and stall files go (ignored by git: `artifacts/`). */
 const ARTIFACTS_DIR = join(EXPORTER_DIR, 'artifacts/fuzz');
@@ -89,14 +86,8 @@ function readReplay(file: string): FuzzRequest[] {
 async function lagOver(exporter: {
   metrics(): Promise<ReadonlyMap<string, ParsedFamily>>;
 }): Promise<{ over: number; maxMs: number }> {
-  const m = await exporter.metrics();
-  const count = sampleValue(m, LAG_FAMILY, `${LAG_FAMILY}_count`) ?? 0;
-  const within =
-    sampleValue(m, LAG_FAMILY, `${LAG_FAMILY}_bucket`, { le: String(LOOP_BUDGET_MS / 1000) }) ?? 0;
-  return {
-    over: count - within,
-    maxMs: (sampleValue(m, `${LAG_FAMILY.replace(/_seconds$/, '')}_max_seconds`) ?? 0) * 1000,
-  };
+  const snap = lagSnapshot(await exporter.metrics(), 0);
+  return { over: blocksOver(snap, LOOP_BUDGET_MS), maxMs: snap.max * 1000 };
 }
 
 /**
@@ -141,6 +132,8 @@ async function replay(requests: readonly { index: number; request: FuzzRequest }
       try {
         now = await probe();
       } catch {
+        // A dead exporter refuses at once, maybe before its exit is reported: wait for that, bounded.
+        if (own !== undefined) await Promise.race([own.exited, new Promise((r) => setTimeout(r, 5_000))]);
         const crashed = own !== undefined && !own.alive();
         totals[crashed ? 'crashes' : 'stalls']++;
         console.log(`  !! the exporter ${crashed ? 'died' : 'stopped answering'}\n${own?.describe() ?? ''}`);

@@ -138,14 +138,18 @@ interface Tracked {
   endMs: number | undefined;
 }
 
-interface LagSnapshot {
+/** LagSnapshot is the exporter's event-loop lag histogram and max gauge at one moment. */
+export interface LagSnapshot {
   readonly atMs: number;
+  /** buckets maps each bucket bound (seconds) to its cumulative count. */
   readonly buckets: ReadonlyMap<number, number>;
   readonly count: number;
+  /** max is the largest lag since the exporter started, in seconds. */
   readonly max: number;
 }
 
-function lagSnapshot(families: ReadonlyMap<string, ParsedFamily>, atMs: number): LagSnapshot {
+/** lagSnapshot reads the lag metrics out of a parsed /metrics. */
+export function lagSnapshot(families: ReadonlyMap<string, ParsedFamily>, atMs: number): LagSnapshot {
   const h = families.get(LAG_HISTOGRAM);
   const buckets = new Map<number, number>();
   let count = 0;
@@ -156,6 +160,11 @@ function lagSnapshot(families: ReadonlyMap<string, ParsedFamily>, atMs: number):
   }
   const max = families.get(LAG_MAX)?.samples[0]?.value ?? 0;
   return { atMs, buckets, count, max };
+}
+
+/** blocksOver counts the lag observations above `budgetMs` (a bucket bound) in a snapshot. */
+export function blocksOver(s: LagSnapshot, budgetMs: number): number {
+  return s.count - (s.buckets.get(budgetMs / 1000) ?? 0);
 }
 
 /** statusKey names an answer for the status table. */
@@ -255,9 +264,7 @@ export class FuzzSession {
     const prev = this.lastLag;
     this.lastLag = snap;
     if (prev === undefined) return;
-    const budget = this.o.loopBudgetMs / 1000;
-    const over = (s: LagSnapshot): number => s.count - (s.buckets.get(budget) ?? 0);
-    const blocks = over(snap) - over(prev);
+    const blocks = blocksOver(snap, this.o.loopBudgetMs) - blocksOver(prev, this.o.loopBudgetMs);
     // The longest new observation: the max gauge when it rose, else the smallest bucket bound holding all new ones.
     let maxMs = 0;
     if (snap.max > prev.max) maxMs = snap.max * 1000;
@@ -331,6 +338,7 @@ export class FuzzSession {
 
   private async handleFatal(kind: FatalEvent['kind']): Promise<void> {
     this.epoch++;
+    if (this.o.restart === undefined) this.stopped = true;
     const event: FatalEvent = {
       kind,
       atMs: this.now(),
@@ -338,23 +346,21 @@ export class FuzzSession {
       recent: this.tracked.slice(-RECENT_KEPT).map((t) => ({ index: t.index, request: t.request })),
     };
     this.fatal.push(event);
-    this.record(
-      kind,
-      'exporter',
-      kind === 'crash' ? 'the exporter exited' : 'the exporter stopped answering /healthz',
-      {
-        index: event.recent[event.recent.length - 1]?.index ?? -1,
-        detail: event.exporter.slice(0, 4_000),
-      },
-    );
+    const what =
+      kind === 'stall'
+        ? 'the exporter stopped answering /healthz'
+        : this.proc.killedForMemory
+          ? 'the exporter exceeded its memory limit and was killed'
+          : 'the exporter exited';
+    this.record(kind, 'exporter', what, {
+      index: event.recent[event.recent.length - 1]?.index ?? -1,
+      detail: event.exporter.slice(0, 4_000),
+    });
     this.o.onFatal?.(event);
     await this.proc.kill();
     this.agent.destroy();
     this.agent = new Agent({ keepAlive: true, maxSockets: this.o.concurrency * 2 });
-    if (this.o.restart === undefined) {
-      this.stopped = true;
-      return;
-    }
+    if (this.o.restart === undefined) return;
     this.proc = await this.o.restart();
     this.lastLag = undefined;
     await this.readLag();
@@ -382,6 +388,8 @@ export class FuzzSession {
       // A crash or stall is one failure of the exporter, not one per request that was in flight.
       if (await this.onTrouble(epoch)) return;
     }
+    // Answers cut short by a crash or stall noticed meanwhile (a WebSocket closed 1006 …) are its victims.
+    if (epoch !== this.epoch) return;
     const s = this.statsFor(request.endpoint);
     s.requests++;
     const key = statusKey(res);
@@ -420,6 +428,12 @@ export class FuzzSession {
       const end = (this.o.from ?? 0) + this.o.requests;
       while (!this.stopped && this.next < end) {
         if (this.o.budgetMs !== undefined && this.now() > this.o.budgetMs) break;
+        // While a crashed or stalled exporter is replaced, wait for the new one.
+        const pending = this.pendingFatal();
+        if (pending) {
+          await pending;
+          continue;
+        }
         await this.one(this.next++);
       }
     };
@@ -479,7 +493,7 @@ export const KNOWN_QUERY = 'count(last_over_time(openmanager_memory_usage_percen
  */
 export async function checkExporterHealthy(proc: ExporterProcess, e: HealthExpectations): Promise<string[]> {
   const problems: string[] = [];
-  if (!proc.alive()) return [`the exporter is not running\n${proc.describe()}`];
+  if (!proc.alive()) return [`the exporter is not running: ${proc.describe(1_000)}`];
   const get = async (path: string): Promise<{ status: number; json: unknown }> => {
     const res = await fetch(proc.url + path, { signal: AbortSignal.timeout(e.withinMs) });
     return { status: res.status, json: (await res.json()) as unknown };

@@ -2,7 +2,8 @@
  * The exporter both fuzzing entry points run against, and the bounds they hold it to: a 5 s query timeout
  * (so a query that ignores its deadline shows as a slow answer quickly), 2 s of slack on top, a 250 ms
  * budget for any event-loop block, an hour of history at 5 s ticks (queries have data to chew on and
- * start-up stays short) and a broadcast every second (the after-session WebSocket check waits for one).
+ * start-up stays short), a broadcast every second (the after-session WebSocket check waits for one) and a
+ * memory limit.
  */
 import { ExporterProcess } from '../exporter-process.js';
 import { requestArbitraries } from './requests.js';
@@ -19,6 +20,12 @@ export const SLACK_MS = 2_000;
 /** LOOP_BUDGET_MS is the longest event-loop block any request may cause (a bucket bound of the lag histogram). */
 export const LOOP_BUDGET_MS = 250;
 
+/**
+ * RSS_LIMIT_MB: an exporter over 2 GB resident is killed and counted as a crash; a runaway query otherwise
+ * grows it until the kernel's OOM killer picks a process on the shared machine (22 GB was seen).
+ */
+export const RSS_LIMIT_MB = 2_048;
+
 /** FUZZ_SERVERS is the fleet size of the target (the shipped fleet). */
 export const FUZZ_SERVERS = 20;
 
@@ -33,6 +40,7 @@ export function startTarget(): Promise<ExporterProcess> {
     tickSeconds: 5,
     apiToken: FUZZ_TOKEN,
     args: ['--broadcast-seconds', '1', '--servers', String(FUZZ_SERVERS)],
+    rssLimitMb: RSS_LIMIT_MB,
   });
 }
 
