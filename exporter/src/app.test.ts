@@ -179,6 +179,40 @@ describe('app over HTTP (in-process)', () => {
     }
   });
 
+  it.each<[string, string, RequestInit, number]>([
+    ['a broken %-escape in the path', '/api/servers/%ZZ', {}, 400],
+    ['a lone % in the path', '/api/servers/%', { method: 'DELETE' }, 400],
+    [
+      'a JSON body in a charset it cannot be read in',
+      '/api/scenarios',
+      {
+        method: 'POST',
+        headers: { 'content-type': 'application/json; charset=latin1', authorization: `Bearer ${TOKEN}` },
+        body: '{}',
+      },
+      415,
+    ],
+    [
+      'a body that claims gzip but is not',
+      '/api/scenarios',
+      {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'content-encoding': 'gzip',
+          authorization: `Bearer ${TOKEN}`,
+        },
+        body: 'not gzip',
+      },
+      400,
+    ],
+  ])('a request it cannot read is a client error, not a 500: %s', async (_name, path, init, status) => {
+    const res = await fetch(h.app.url + path, init);
+    expect(res.status).toBe(status);
+    const code = status === 415 ? 'OM_UNSUPPORTED_MEDIA' : 'OM_BAD_REQUEST';
+    expect(await res.json()).toEqual({ error: { code, message: expect.any(String) } });
+  });
+
   it('/api/sd lists one probe target group per server', async () => {
     const r = await get(h, '/api/sd');
     const groups = JSON.parse(r.text) as { targets: string[]; labels: Record<string, string> }[];
@@ -449,6 +483,42 @@ describe('app lifecycle', () => {
       });
       expect(pre.headers.get('access-control-allow-origin')).toBe(want);
       if (want !== null) expect(pre.headers.get('access-control-allow-headers')).toMatch(/Authorization/);
+    } finally {
+      await h.app.stop();
+      rmSync(h.dir, { recursive: true, force: true });
+    }
+  });
+
+  it('/api/scenarios returns the newest `limit` scenarios of any window and refuses a bad limit', async () => {
+    const h = await harness();
+    try {
+      for (const [path, status] of [
+        ['/api/scenarios?limit=0', 400],
+        ['/api/scenarios?limit=5001', 400],
+        ['/api/scenarios?limit=1.5', 400],
+        ['/api/scenarios?limit=1&limit=2', 400],
+        ['/api/scenarios?since=-1e20', 200],
+        ['/api/scenarios?since=0&limit=5000', 200],
+      ] as const) {
+        const r = await get(h, path);
+        expect([path, r.status]).toEqual([path, status]);
+        if (status === 400)
+          expect(JSON.parse(r.text)).toEqual({
+            error: { code: 'OM_BAD_PARAM', message: expect.stringContaining('"limit"') },
+          });
+      }
+      const ids: string[] = [];
+      for (const server of ['web-01', 'web-02', 'web-03']) {
+        const r = await send(h, 'POST', '/api/scenarios', { kind: 'cpu_spike', server, durationSeconds: 60 });
+        ids.push((r.json.scenario as { id: string }).id);
+        h.clock.advance(1_000);
+      }
+      const page = JSON.parse((await get(h, '/api/scenarios?since=0&limit=2')).text) as {
+        history: { id: string }[];
+        truncated: boolean;
+      };
+      expect(page.history.map((s) => s.id)).toEqual(ids.slice(1));
+      expect(page.truncated).toBe(true);
     } finally {
       await h.app.stop();
       rmSync(h.dir, { recursive: true, force: true });

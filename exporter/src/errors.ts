@@ -80,6 +80,20 @@ export const ERR_BAD_JSON = defineError(
   (detail: string) => `request body is not valid JSON (${detail}); send Content-Type: application/json`,
 );
 
+/** ERR_BAD_REQUEST: a request the HTTP layer could not read (a path with broken %-escapes, a body that does not inflate). */
+export const ERR_BAD_REQUEST = defineError(
+  'OM_BAD_REQUEST',
+  400,
+  (detail: string) => `the request could not be read: ${detail}`,
+);
+
+/** ERR_UNSUPPORTED_MEDIA: a body in a charset or content encoding the endpoint does not read. */
+export const ERR_UNSUPPORTED_MEDIA = defineError(
+  'OM_UNSUPPORTED_MEDIA',
+  415,
+  (detail: string) => `${detail}; send UTF-8 JSON, uncompressed or gzip/deflate`,
+);
+
 /** ERR_BODY_TOO_LARGE: a request body over the configured limit. */
 export const ERR_BODY_TOO_LARGE = defineError(
   'OM_BODY_TOO_LARGE',
@@ -152,6 +166,19 @@ export function fromSimulatorError(err: { code: string; status: number; message:
   return new ExporterError(`OM_${err.code}`, err.status, err.message);
 }
 
+/**
+ * clientError recognises an error express or body-parser raised about the request itself (http-errors with a
+ * 4xx `status` and `expose`: a bad %-escape in the path, an unsupported charset or content encoding, a body
+ * that does not inflate); their messages are written for the client. Anything else is undefined.
+ */
+export function clientError(err: unknown): { status: number; message: string } | undefined {
+  if (typeof err !== 'object' || err === null) return undefined;
+  const e = err as { status?: unknown; statusCode?: unknown; expose?: unknown; message?: unknown };
+  const status = typeof e.status === 'number' ? e.status : e.statusCode;
+  if (typeof status !== 'number' || status < 400 || status > 499 || e.expose === false) return undefined;
+  return { status, message: typeof e.message === 'string' ? e.message.slice(0, 200) : 'bad request' };
+}
+
 /** toExporterError maps anything thrown to a catalogue error, so handlers never leak internals. */
 export function toExporterError(err: unknown): ExporterError {
   if (err instanceof ExporterError) return err;
@@ -162,5 +189,8 @@ export function toExporterError(err: unknown): ExporterError {
     if (e.type === 'entity.parse.failed') return ERR_BAD_JSON(String(e.message));
     if (e.type === 'entity.too.large') return ERR_BODY_TOO_LARGE(Number(e.limit));
   }
+  const client = clientError(err);
+  if (client)
+    return client.status === 415 ? ERR_UNSUPPORTED_MEDIA(client.message) : ERR_BAD_REQUEST(client.message);
   return ERR_INTERNAL();
 }

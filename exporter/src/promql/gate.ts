@@ -36,7 +36,7 @@ export function createGateMetrics(registry: Registry): GateMetrics {
       registers,
     }),
     queued: new Gauge({
-      name: 'openmanager_exporter_query_queued',
+      name: 'openmanager_exporter_query_queue_length',
       help: 'PromQL queries waiting for an evaluation slot now.',
       registers,
     }),

@@ -35,6 +35,7 @@ import { backupActivity, batchFromUser, ROLE_PROFILES, userSeason } from './prof
 import {
   ScenarioBook,
   DEFAULT_SCENARIO_RATE_PER_HOUR,
+  type HistoryPage,
   type ScenarioEntry,
   type ScenarioSpec,
   type ScenarioState,
@@ -501,6 +502,14 @@ export class Fleet {
    */
   history(now: number, since = now - DEFAULT_HISTORY_MS): Scenario[] {
     return this.book.history(now, Math.max(since, this.epoch));
+  }
+
+  /**
+   * latestHistory returns the `limit` newest scenarios of history(now, since) and whether older ones were left
+   * out; its cost follows `limit`, however far back `since` lies (for the API, where `since` is untrusted).
+   */
+  latestHistory(now: number, since: number, limit: number): HistoryPage {
+    return this.book.latestHistory(now, Math.max(since, this.epoch), limit);
   }
 
   /** toJSON returns the scenario state to persist (injected scenarios, early stops) so restarts keep them. */

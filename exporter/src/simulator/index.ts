@@ -32,6 +32,7 @@ export {
   DEFAULT_SCENARIO_RATE_PER_HOUR,
   DURATION_RANGE_S,
   MAX_DURATION_S,
+  type HistoryPage,
   type ScenarioSpec,
   type ScenarioState,
 } from './scenarios.js';

@@ -351,6 +351,32 @@ describe('schedule', () => {
     expect(n).toBeLessThanOrEqual(hi);
   });
 
+  it.each([
+    // [rate per hour, window in days, limit]: under the limit (nothing cut), cut by the limit, cut at one.
+    [3, 2, 1_000],
+    [3, 20, 100],
+    [12, 3, 50],
+    [3, 20, 1],
+  ])(
+    'latestHistory at %d per hour over %d days, limit %d: the newest slice of history()',
+    (rate, days, limit) => {
+      const f = new Fleet({ seed: 4, epoch: T0 - 30 * DAY, scenarioRatePerHour: rate });
+      f.inject({ kind: 'cpu_spike', server: 'web-01', durationSeconds: 600 }, T0 + DAY - 60_000);
+      const now = T0 + DAY;
+      const all = f.history(now, now - days * DAY);
+      const page = f.latestHistory(now, now - days * DAY, limit);
+      expect(page.scenarios).toEqual(all.slice(Math.max(0, all.length - limit)));
+      expect(page.truncated).toBe(all.length > limit);
+    },
+  );
+
+  it('latestHistory back to the epoch decodes only what the limit needs and says it cut', () => {
+    const f = new Fleet({ seed: 4, epoch: T0 - 400 * DAY, scenarioRatePerHour: 3 });
+    const page = f.latestHistory(T0, 0, 10);
+    expect(page.scenarios).toEqual(f.history(T0, T0 - DAY).slice(-10));
+    expect(page.truncated).toBe(true);
+  });
+
   it('draws every kind, sane durations and intensities, and cascades start on a database', () => {
     const f = new Fleet({ seed: 4, epoch: T0 - 3 * DAY, scenarioRatePerHour: 12 });
     const h = f.history(T0 + 2 * DAY, T0);

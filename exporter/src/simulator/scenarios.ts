@@ -95,6 +95,12 @@ export function parseScenarioSpec(input: unknown): ScenarioSpec {
   return res.data;
 }
 
+/** HistoryPage is the newest part of a scenario history: `truncated` says older scenarios may exist. */
+export interface HistoryPage {
+  readonly scenarios: Scenario[];
+  readonly truncated: boolean;
+}
+
 /** ScenarioEntry is a scenario with what the model needs: server indexes and the planned end (ramps). */
 export interface ScenarioEntry {
   readonly id: string;
@@ -382,6 +388,40 @@ export class ScenarioBook {
     return this.overlapping(since, now)
       .filter((e) => e.start <= now && e.end > since)
       .map((e) => this.toScenario(e));
+  }
+
+  /**
+   * latestHistory returns the `limit` scenarios of history(now, since) that started last, in the same order,
+   * and whether older ones may have been left out. It decodes schedule slots backwards from `now` and stops
+   * once `limit` scheduled scenarios are found (every older slot's scenarios start earlier), so its cost
+   * follows `limit`, not the length of the window: a window back to the epoch costs what the newest
+   * `limit` scenarios cost.
+   */
+  latestHistory(now: number, since: number, limit: number): HistoryPage {
+    const inWindow = (e: ScenarioEntry): boolean => e.start <= now && e.end > since;
+    const found = this.injected.filter(inWindow);
+    let stoppedEarly = false;
+    if (this.perSlot > 0) {
+      const oldest = Math.floor((since - MAX_SCHEDULED_MS) / SCHEDULE_SLOT_MS);
+      let scheduled = 0;
+      for (let j = Math.floor(now / SCHEDULE_SLOT_MS); j >= oldest; j--) {
+        for (const e of this.decodeSlot(j)) {
+          if (!inWindow(e)) continue;
+          found.push(e);
+          scheduled++;
+        }
+        if (scheduled >= limit && j > oldest) {
+          stoppedEarly = true;
+          break;
+        }
+      }
+    }
+    found.sort(byStartThenId);
+    const kept = found.length > limit ? found.slice(found.length - limit) : found;
+    return {
+      scenarios: kept.map((e) => this.toScenario(e)),
+      truncated: stoppedEarly || found.length > limit,
+    };
   }
 
   /** toJSON returns the state to persist (injected scenarios and early stops); JSON-safe. */

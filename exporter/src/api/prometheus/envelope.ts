@@ -6,7 +6,9 @@
  */
 import type { ErrorRequestHandler, Response } from 'express';
 import type { Logger } from 'pino';
+import { clientError } from '../../errors.js';
 import { PromQLError, type ErrorType } from '../../promql/errors.js';
+import { Pacer } from '../../util/pacer.js';
 
 /** ERROR_STATUS is Prometheus's errorType → HTTP status table (499 is its "client closed request"). */
 export const ERROR_STATUS: Readonly<Record<ErrorType, number>> = {
@@ -35,11 +37,39 @@ export class ApiError extends PromQLError {
   }
 }
 
-/** respond sends a success envelope (with warnings when there are any). */
-export function respond(res: Response, data: unknown, warnings: readonly string[] = []): void {
-  res
-    .status(200)
-    .json(warnings.length > 0 ? { status: 'success', data, warnings } : { status: 'success', data });
+/**
+ * JsonChunks is a `data` too large to serialise in one go (a query result of millions of points would hold
+ * the event loop in JSON.stringify for seconds): its JSON text as fragments, written one by one.
+ */
+export class JsonChunks {
+  constructor(readonly fragments: () => Iterable<string>) {}
+}
+
+/**
+ * respond sends a success envelope (with warnings when there are any). JsonChunks data is streamed: one
+ * fragment at a time, waiting for the socket to drain and giving the event loop a turn every slice.
+ */
+export async function respond(res: Response, data: unknown, warnings: readonly string[] = []): Promise<void> {
+  const tail = warnings.length > 0 ? `,"warnings":${JSON.stringify(warnings)}}` : '}';
+  if (!(data instanceof JsonChunks)) {
+    res
+      .status(200)
+      .json(warnings.length > 0 ? { status: 'success', data, warnings } : { status: 'success', data });
+    return;
+  }
+  res.status(200).type('application/json');
+  res.write('{"status":"success","data":');
+  const pacer = new Pacer();
+  for (const fragment of data.fragments()) {
+    if (res.destroyed) return;
+    if (!res.write(fragment))
+      await new Promise<void>((resolve) => {
+        res.once('drain', resolve);
+        res.once('close', resolve);
+      });
+    if (pacer.due()) await pacer.yield();
+  }
+  res.end(tail);
 }
 
 /**
@@ -75,7 +105,11 @@ export function respondErrorWithStatus(
  * or returns undefined for anything else.
  */
 export function fromBodyParserError(err: unknown): ApiError | undefined {
-  if (typeof err !== 'object' || err === null || !('type' in err)) return undefined;
+  if (typeof err !== 'object' || err === null) return undefined;
+  if (!('type' in err)) {
+    const client = clientError(err);
+    return client ? new ApiError('bad_data', client.message, client.status) : undefined;
+  }
   const e = err as { type?: unknown; limit?: unknown; charset?: unknown; encoding?: unknown };
   switch (e.type) {
     case 'entity.too.large':
@@ -89,8 +123,10 @@ export function fromBodyParserError(err: unknown): ApiError | undefined {
     case 'request.aborted':
     case 'parameters.too.many':
       return new ApiError('bad_data', 'invalid request body', 400);
-    default:
-      return undefined;
+    default: {
+      const client = clientError(err);
+      return client ? new ApiError('bad_data', client.message, client.status) : undefined;
+    }
   }
 }
 

@@ -65,7 +65,8 @@ export class Params {
 
   /** matchers parses every `match[]` into matcher lists (each must be a plain vector selector). */
   matchers(): Matcher[][] {
-    return this.all('match[]').map((m) => {
+    // The same selector sent twice selects the same series: parse and read it once.
+    return [...new Set(this.all('match[]'))].map((m) => {
       let e;
       try {
         e = parseExpr(m);

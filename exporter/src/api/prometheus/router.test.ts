@@ -305,6 +305,12 @@ const cases: Case[] = [
     body: { status: 'error', errorType: 'bad_data', error: 'unsupported content encoding "br2"' },
   },
   {
+    name: 'a broken %-escape in the path: 400 in the envelope',
+    path: '/label/%ZZ/values',
+    status: 400,
+    body: { status: 'error', errorType: 'bad_data', error: "Failed to decode param '%ZZ'" },
+  },
+  {
     name: 'NaN time',
     path: '/query?query=1&time=NaN',
     status: 400,

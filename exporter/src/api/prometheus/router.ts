@@ -9,7 +9,8 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { RuleFilters } from '../../rules/api-data.js';
 import type { Matcher, Queryable } from '../../tsdb/storage.js';
-import type { Labels } from '../../util/labels.js';
+import { seriesKey, type Labels } from '../../util/labels.js';
+import { Pacer } from '../../util/pacer.js';
 import { QueryCache, type QueryCacheOptions } from '../../promql/cache.js';
 import { Engine, type EngineOptions, type QueryResult } from '../../promql/engine.js';
 import { PromQLError } from '../../promql/errors.js';
@@ -18,7 +19,7 @@ import { compareLabels } from '../../promql/labels-util.js';
 import { parseExprPaced, typeOf } from '../../promql/parser.js';
 import type { Expr } from '../../promql/ast.js';
 import { exprToString } from '../../promql/printer.js';
-import { envelopeErrorHandler, respond, respondError } from './envelope.js';
+import { JsonChunks, envelopeErrorHandler, respond, respondError } from './envelope.js';
 import { MAX_TIME_MS, MIN_TIME_MS, Params, checkLabelName, invalidParam } from './params.js';
 
 /** MetricMetadata is one family's HELP/TYPE/unit as `/metadata` returns it. */
@@ -106,6 +107,35 @@ export function toApiData(r: QueryResult): unknown {
   }
 }
 
+/**
+ * toApiChunks renders a query result as toApiData does, series by series, for streaming: the JSON of a
+ * 2,000-series, 11,000-step range result is hundreds of MB.
+ */
+export function toApiChunks(r: QueryResult): JsonChunks {
+  if (r.resultType !== 'vector' && r.resultType !== 'matrix')
+    return new JsonChunks(() => [JSON.stringify(toApiData(r))]);
+  return new JsonChunks(function* () {
+    yield `{"resultType":"${r.resultType}","result":[`;
+    if (r.resultType === 'vector')
+      for (let i = 0; i < r.result.length; i++) {
+        const s = r.result[i];
+        if (!s) continue;
+        yield (
+          (i > 0 ? ',' : '') +
+          JSON.stringify({ metric: s.labels, value: [s.t / 1000, formatSampleValue(s.v)] })
+        );
+      }
+    else
+      for (let i = 0; i < r.result.length; i++) {
+        const s = r.result[i];
+        if (!s) continue;
+        const values = s.timestamps.map((t, k) => [t / 1000, formatSampleValue(s.values[k] ?? NaN)]);
+        yield (i > 0 ? ',' : '') + JSON.stringify({ metric: s.labels, values });
+      }
+    yield ']}';
+  });
+}
+
 /** ruleFilters reads `/rules`' filters as Prometheus does (an unknown `type` is a bad_data error). */
 function ruleFilters(p: Params): RuleFilters {
   const type = p.get('type');
@@ -140,7 +170,7 @@ export function createPrometheusApiRouter(opts: PrometheusApiOptions): Router {
     (fn: (p: Params, req: Request) => Promise<unknown>) =>
     async (req: Request, res: Response): Promise<void> => {
       try {
-        respond(res, await fn(new Params(req), req));
+        await respond(res, await fn(new Params(req), req));
       } catch (err) {
         respondError(res, err, log);
       }
@@ -173,7 +203,7 @@ export function createPrometheusApiRouter(opts: PrometheusApiOptions): Router {
     const deadline = deadlineOf(p);
     const expr = await parseQuery(p, deadline);
     const out = await engine.instantQuery(opts.queryable, expr, t, { deadline });
-    return toApiData(out.result);
+    return toApiChunks(out.result);
   });
 
   const range = handle(async (p) => {
@@ -202,7 +232,7 @@ export function createPrometheusApiRouter(opts: PrometheusApiOptions): Router {
     const out = cache
       ? await cache.rangeQuery(engine, opts.queryable, expr, start, end, step, { deadline })
       : await engine.rangeQuery(opts.queryable, expr, start, end, step, { deadline });
-    return toApiData(out.result);
+    return toApiChunks(out.result);
   });
 
   /** seriesFor returns the label sets matching any of the `match[]` selectors in [start, end]. */
@@ -219,13 +249,22 @@ export function createPrometheusApiRouter(opts: PrometheusApiOptions): Router {
   router.get('/query_range', range);
   router.post('/query_range', range);
 
+  // Many match[] selectors over many series take a while: each selector is one slice of work at most.
   const series = handle(async (p) => {
     const { sets, start, end } = seriesFor(p, true);
     const q = await opts.queryable.querier(start, end);
     const seen = new Map<string, Labels>();
-    for (const m of sets)
-      for (const l of await q.series(m)) seen.set(JSON.stringify(Object.entries(l).sort()), l);
-    return [...seen.values()].sort(compareLabels);
+    const pacer = new Pacer();
+    for (const m of sets) {
+      for (const l of await q.series(m)) seen.set(seriesKey(l), l);
+      await pacer.pace();
+    }
+    const sorted = [...seen.values()].sort(compareLabels);
+    return new JsonChunks(function* () {
+      yield '[';
+      for (let i = 0; i < sorted.length; i++) yield (i > 0 ? ',' : '') + JSON.stringify(sorted[i]);
+      yield ']';
+    });
   });
   router.get('/series', series);
   router.post('/series', series);
@@ -235,7 +274,11 @@ export function createPrometheusApiRouter(opts: PrometheusApiOptions): Router {
     const q = await opts.queryable.querier(start, end);
     if (sets.length === 0) return q.labelNames();
     const names = new Set<string>();
-    for (const m of sets) for (const n of await q.labelNames(m)) names.add(n);
+    const pacer = new Pacer();
+    for (const m of sets) {
+      for (const n of await q.labelNames(m)) names.add(n);
+      await pacer.pace();
+    }
     return [...names].sort();
   });
   router.get('/labels', labels);
@@ -250,7 +293,11 @@ export function createPrometheusApiRouter(opts: PrometheusApiOptions): Router {
       const q = await opts.queryable.querier(start, end);
       if (sets.length === 0) return q.labelValues(name);
       const values = new Set<string>();
-      for (const m of sets) for (const v of await q.labelValues(name, m)) values.add(v);
+      const pacer = new Pacer();
+      for (const m of sets) {
+        for (const v of await q.labelValues(name, m)) values.add(v);
+        await pacer.pace();
+      }
       return [...values].sort();
     }),
   );
