@@ -43,7 +43,7 @@ import { FleetExposition } from './metrics/fleet-exposition.js';
 import { metricsRouter } from './metrics/metrics-routes.js';
 import type { ExporterOptions } from './options.js';
 import { Scheduler } from './scheduler/scheduler.js';
-import type { Timer } from './scheduler/timer.js';
+import type { Timer } from './util/timer.js';
 import type { Fleet } from './simulator/index.js';
 import type { FleetFrame, Scenario } from './simulator/types.js';
 import type { Storage } from './tsdb/storage.js';

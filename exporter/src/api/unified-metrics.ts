@@ -2,34 +2,10 @@
  * The seed's `server-metrics` shape (shared/SEED.md, "Real-time streaming"), served by GET /api/unified-metrics
  * and broadcast on the hub's `server-metrics` channel. Status thresholds live here and nowhere else.
  */
-import type { ServerStatus, ServerSummary } from '../simulator/types.js';
+import type { ServerStatus, UnifiedMetrics, UnifiedServer } from '../contract/index.js';
+import type { ServerSummary } from '../simulator/types.js';
 
-/** UnifiedServer is one entry of `servers[]`: percentages 0–100, network in bytes per second. */
-export interface UnifiedServer {
-  id: string;
-  cpu: number;
-  memory: number;
-  disk: number;
-  network: { in: number; out: number };
-  status: ServerStatus;
-  alerts: string[];
-}
-
-/** UnifiedSummary is the seed's fleet summary; a down server counts as critical. */
-export interface UnifiedSummary {
-  total_servers: number;
-  healthy: number;
-  warning: number;
-  critical: number;
-  avg_cpu: number;
-  avg_memory: number;
-}
-
-/** UnifiedMetrics is the seed's `data` object of a `server-metrics` message. */
-export interface UnifiedMetrics {
-  servers: UnifiedServer[];
-  summary: UnifiedSummary;
-}
+export type { UnifiedMetrics, UnifiedServer, UnifiedSummary } from '../contract/index.js';
 
 /**
  * STATUS_THRESHOLDS are the warning/critical levels (percent) per resource. They match the seed's alert

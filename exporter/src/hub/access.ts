@@ -4,7 +4,7 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import type { HubErrorCode } from './protocol.js';
+import type { HubErrorCode } from '../contract/hub-protocol.js';
 
 /** AccessRules are the hub's admission rules. */
 export interface AccessRules {

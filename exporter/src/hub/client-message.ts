@@ -5,7 +5,7 @@ import {
   isChannel,
   type ClientMessage,
   type HubErrorCode,
-} from './protocol.js';
+} from '../contract/hub-protocol.js';
 
 /** ParseResult is a valid client message or the error to send back. */
 export type ParseResult =

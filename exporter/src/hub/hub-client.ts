@@ -3,7 +3,7 @@
  * server filter, and the bookkeeping for backpressure, heartbeats and abuse.
  */
 import type { EncodedMessage } from './encoded-message.js';
-import type { Channel } from './protocol.js';
+import type { Channel } from '../contract/hub-protocol.js';
 
 /** TransportKind names how a client is connected; it is the `transport` label of the hub's metrics. */
 export type TransportKind = 'ws' | 'sse';

@@ -8,7 +8,7 @@ import { toUnifiedMetrics, type UnifiedMetrics } from '../api/unified-metrics.js
 import type { ServerSummary } from '../simulator/types.js';
 import { HubError } from './hub-errors.js';
 import { createHub, type Hub, type HubInit } from './hub.js';
-import { serverMessageSchema, type ServerMessage } from './protocol.js';
+import { serverMessageSchema, type ServerMessage } from '../contract/hub-protocol.js';
 
 const WAIT_MS = 5000;
 

@@ -42,7 +42,7 @@ import {
   type PongMessage,
   type SubscriptionsMessage,
   type WelcomeMessage,
-} from './protocol.js';
+} from '../contract/hub-protocol.js';
 import { NO_DEFLATE, parseNegotiatedDeflate, type DeflateParams } from './ws-frame.js';
 
 /** UpgradeServer is an HTTP or HTTPS server whose `upgrade` events the hub listens to. */

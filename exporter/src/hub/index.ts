@@ -7,4 +7,4 @@ export { StatusPublisher, statusFingerprint, DEFAULT_STATUS_REFRESH_MS } from '.
 export type { StatusPublisherOptions } from './status-publisher.js';
 export { HubError, HUB_API_ERRORS } from './hub-errors.js';
 export type { HubErrorKind } from './hub-errors.js';
-export * from './protocol.js';
+export * from '../contract/hub-protocol.js';

@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { toUnifiedMetrics, type UnifiedMetrics } from '../api/unified-metrics.js';
 import { createHub, type Hub, type HubInit } from './hub.js';
-import { serverMessageSchema, type ServerMessage } from './protocol.js';
+import { serverMessageSchema, type ServerMessage } from '../contract/hub-protocol.js';
 import { createStreamRouter } from './sse-endpoint.js';
 
 const WAIT_MS = 5000;

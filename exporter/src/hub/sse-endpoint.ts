@@ -16,7 +16,7 @@ import {
   type Channel,
   type ErrorMessage,
   type HubErrorCode,
-} from './protocol.js';
+} from '../contract/hub-protocol.js';
 
 /** StreamRouterOptions configures the SSE endpoint. */
 export interface StreamRouterOptions {

@@ -3,7 +3,7 @@ import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../util/clock.js';
 import { createHub, type Hub } from './hub.js';
-import type { SystemStatus } from './protocol.js';
+import type { SystemStatus } from '../contract/hub-protocol.js';
 import { StatusPublisher } from './status-publisher.js';
 
 const hubs: Hub[] = [];

@@ -5,7 +5,7 @@
  */
 import type { Clock } from '../util/clock.js';
 import type { Hub } from './hub.js';
-import type { SystemStatus } from './protocol.js';
+import type { SystemStatus } from '../contract/hub-protocol.js';
 
 /** DEFAULT_STATUS_REFRESH_MS is issue 5's "every 30 s". */
 export const DEFAULT_STATUS_REFRESH_MS = 30_000;

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../util/clock.js';
 import { silentLogger } from '../util/logger.js';
 import { Scheduler, type JobContext } from './scheduler.js';
-import { ManualTimer } from './timer.js';
+import { ManualTimer } from '../util/timer.js';
 
 const T0 = Date.UTC(2026, 10, 26, 12, 0, 0); // a multiple of every interval used below
 

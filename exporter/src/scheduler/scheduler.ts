@@ -15,7 +15,7 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
-import { systemTimer, type Timer, type TimerHandle } from './timer.js';
+import { systemTimer, type Timer, type TimerHandle } from '../util/timer.js';
 
 /** JobPriority orders jobs due at the same instant: `high` first. */
 export type JobPriority = 'high' | 'normal' | 'low';

@@ -7,17 +7,11 @@ import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { SimulatorError } from './errors.js';
-import type { ServerInfo, ServerRole } from './types.js';
+import type { ServerInfo } from './types.js';
 
-/** SERVER_ROLES lists every role a server can have, in the order fleets are laid out. */
-export const SERVER_ROLES = [
-  'lb',
-  'web',
-  'api',
-  'db',
-  'cache',
-  'worker',
-] as const satisfies readonly ServerRole[];
+import { SERVER_ROLES } from '../contract/fleet.js';
+
+export { SERVER_ROLES };
 
 /** DEFAULT_FLEET_FILE is the shipped 20-server fleet (exporter/fleets/default.yaml). */
 export const DEFAULT_FLEET_FILE = fileURLToPath(new URL('../../fleets/default.yaml', import.meta.url));

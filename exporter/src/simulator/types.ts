@@ -3,7 +3,12 @@
  * for a fleet; every tick produces one frame of values aligned with that layout, so exposition and ingest
  * never hash label sets on the hot path.
  */
+import type { ServerInfo, ServerRole } from '../contract/fleet.js';
 import type { Labels } from '../util/labels.js';
+
+// The wire shapes of the fleet (servers, statuses, scenarios) are the contract's; the simulator uses them as is.
+export { SCENARIO_KINDS } from '../contract/fleet.js';
+export type { Scenario, ScenarioKind, ServerInfo, ServerRole, ServerStatus } from '../contract/fleet.js';
 
 /** MetricType is a Prometheus metric family type. */
 export type MetricType = 'gauge' | 'counter' | 'histogram';
@@ -28,21 +33,6 @@ export interface SeriesDesc {
   readonly server: number;
 }
 
-/** ServerRole is a server's job in the fleet, which sets its baselines and services. */
-export type ServerRole = 'web' | 'api' | 'db' | 'cache' | 'worker' | 'lb';
-
-/** ServerInfo is a server's static description (from the fleet file). */
-export interface ServerInfo {
-  readonly id: string;
-  readonly role: ServerRole;
-  readonly cores: number;
-  readonly memoryBytes: number;
-  readonly disks: readonly { readonly mount: string; readonly device: string; readonly sizeBytes: number }[];
-  readonly interfaces: readonly string[];
-  readonly services: readonly string[];
-  readonly zone: string;
-}
-
 /**
  * FleetLayout is the fixed series set of a fleet. Series of one server are contiguous:
  * `serverSeries[i]` = [first, end) indexes into `series` for server i. Families are ordered for exposition,
@@ -54,9 +44,6 @@ export interface FleetLayout {
   readonly series: readonly SeriesDesc[];
   readonly serverSeries: readonly (readonly [number, number])[];
 }
-
-/** ServerStatus is the seed's three health levels plus `down` (the server does not answer). */
-export type ServerStatus = 'healthy' | 'warning' | 'critical' | 'down';
 
 /** ServerSummary is one server's headline state at a frame, in the seed's units (percent, bytes/s). */
 export interface ServerSummary {
@@ -81,34 +68,4 @@ export interface FleetFrame {
   readonly t: number;
   readonly values: Float64Array;
   readonly summaries: readonly ServerSummary[];
-}
-
-/** SCENARIO_KINDS lists every scenario kind, in the order of the `openmanager_scenario_active` series. */
-export const SCENARIO_KINDS = [
-  'cpu_spike',
-  'memory_leak',
-  'disk_fill',
-  'network_saturation',
-  'service_crash',
-  'latency_degradation',
-  'cascading_failure',
-  'server_down',
-] as const;
-
-/** ScenarioKind names a failure scenario. */
-export type ScenarioKind = (typeof SCENARIO_KINDS)[number];
-
-/** Scenario is one failure episode: the ground truth later features (alerts, anomaly analysis) are scored on. */
-export interface Scenario {
-  readonly id: string;
-  readonly kind: ScenarioKind;
-  /** server is the id of the server it starts on (cascading failures spread to others, listed in `affected`). */
-  readonly server: string;
-  readonly affected: readonly string[];
-  /** start and end in Unix ms; end may be cut short by DELETE (then `stoppedAt` is set). */
-  readonly start: number;
-  readonly end: number;
-  readonly intensity: number;
-  readonly source: 'schedule' | 'api';
-  readonly stoppedAt?: number;
 }

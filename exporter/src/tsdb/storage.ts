@@ -6,6 +6,10 @@
 import type { Labels } from '../util/labels.js';
 
 export type { Labels } from '../util/labels.js';
+import type { StorageHealth } from '../contract/hub-protocol.js';
+
+/** StorageHealth is a backend's state as shown to operators (a wire shape: `/readyz`, `system-status`). */
+export type { StorageHealth };
 
 /** MatchType is a Prometheus label-matcher operator. */
 export type MatchType = '=' | '!=' | '=~' | '!~';
@@ -143,13 +147,4 @@ export interface Storage extends Queryable {
   /** health reports whether the backend can take writes now, for /readyz and system-status. */
   health(): StorageHealth;
   close(): Promise<void>;
-}
-
-/** StorageHealth is a backend's state as shown to operators. */
-export interface StorageHealth {
-  readonly backend: string;
-  readonly ok: boolean;
-  readonly detail?: string;
-  readonly series: number;
-  readonly bufferedSamples?: number;
 }

@@ -8,7 +8,7 @@
  * source path in any body.
  */
 import * as catalogue from '../../src/errors.js';
-import { CLOSE_CODES, HUB_ERROR_CODE_LIST, serverMessageSchema } from '../../src/hub/protocol.js';
+import { CLOSE_CODES, HUB_ERROR_CODE_LIST, serverMessageSchema } from '../../src/contract/hub-protocol.js';
 import { ERROR_STATUS } from '../../src/api/prometheus/envelope.js';
 import { SIMULATOR_ERROR_STATUS } from '../../src/simulator/index.js';
 import { parseExposition } from '../exposition-parser.js';

@@ -5,7 +5,7 @@
  * methods, content types and tokens, oversized bodies, malformed HTTP on a raw socket.
  */
 import fc from 'fast-check';
-import { CHANNELS } from '../../src/hub/protocol.js';
+import { CHANNELS } from '../../src/contract/hub-protocol.js';
 import { SCENARIO_KINDS } from '../../src/simulator/index.js';
 import type { BodySpec, Endpoint, FuzzRequest, HttpRequest, WsFrame } from './model.js';
 import { timeArbitraries } from './params.js';

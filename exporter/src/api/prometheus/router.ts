@@ -129,8 +129,12 @@ export function toApiChunks(r: QueryResult): JsonChunks {
       for (let i = 0; i < r.result.length; i++) {
         const s = r.result[i];
         if (!s) continue;
-        const values = s.timestamps.map((t, k) => [t / 1000, formatSampleValue(s.values[k] ?? NaN)]);
-        yield (i > 0 ? ',' : '') + JSON.stringify({ metric: s.labels, values });
+        // Points are numbers and formatted numbers (no character needs escaping): written directly, several
+        // times faster than building [t, "v"] arrays for JSON.stringify, which matters at millions of points.
+        const points: string[] = new Array<string>(s.timestamps.length);
+        for (let k = 0; k < points.length; k++)
+          points[k] = `[${(s.timestamps[k] ?? 0) / 1000},"${formatSampleValue(s.values[k] ?? NaN)}"]`;
+        yield `${i > 0 ? ',' : ''}{"metric":${JSON.stringify(s.labels)},"values":[${points.join(',')}]}`;
       }
     yield ']}';
   });

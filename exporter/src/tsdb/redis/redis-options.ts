@@ -5,7 +5,7 @@
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { z } from 'zod';
-import { systemTimer, type Timer } from '../../scheduler/timer.js';
+import { systemTimer, type Timer } from '../../util/timer.js';
 import { systemClock, type Clock } from '../../util/clock.js';
 import type { Retention, Tier } from '../storage.js';
 import type { ChunkCodec } from '../codec.js';

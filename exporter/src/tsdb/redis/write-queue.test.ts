@@ -5,7 +5,7 @@
  */
 import { Counter } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import { ManualTimer } from '../../scheduler/timer.js';
+import { ManualTimer } from '../../util/timer.js';
 import { ManualClock } from '../../util/clock.js';
 import { silentLogger } from '../../util/logger.js';
 import { DEFAULT_CODEC } from '../codec.js';

@@ -11,7 +11,7 @@
  */
 import type { Logger } from 'pino';
 import type { Counter } from 'prom-client';
-import type { Timer, TimerHandle } from '../../scheduler/timer.js';
+import type { Timer, TimerHandle } from '../../util/timer.js';
 import type { Clock } from '../../util/clock.js';
 import type { CommittedBatch } from '../head-appender.js';
 import type { PendingWrites, WriteBatch } from './pending-writes.js';

@@ -7,8 +7,8 @@ import {
   HUB_ERROR_CODE_LIST,
   serverMessageSchema,
   systemStatusSchema,
-  unifiedMetricsSchema,
-} from './protocol.js';
+} from './hub-protocol.js';
+import { unifiedMetricsSchema } from './unified-metrics.js';
 
 const DOC = readFileSync(new URL('../../docs/hub-protocol.md', import.meta.url), 'utf8');
 const jsonBlocks = [...DOC.matchAll(/```json\n([\s\S]*?)```/g)].map(

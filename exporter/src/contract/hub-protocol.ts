@@ -4,9 +4,8 @@
  * — no Node imports — so the Grafana plugin imports this very module and both ends validate the same shapes.
  */
 import { z } from 'zod';
-import type { UnifiedMetrics } from '../api/unified-metrics.js';
-import { SCENARIO_KINDS, type Scenario, type ServerStatus } from '../simulator/types.js';
-import type { StorageHealth } from '../tsdb/storage.js';
+import { scenarioSchema } from './fleet.js';
+import { unifiedMetricsSchema, type UnifiedMetrics } from './unified-metrics.js';
 
 /**
  * PROTOCOL_VERSION is the version announced in `welcome`. It changes only on an incompatible change (a field
@@ -40,33 +39,16 @@ export const MAX_ID_LENGTH = 256;
 const finite = z.number().refine(Number.isFinite, 'must be a finite number');
 const unixMs = z.number().int().nonnegative();
 
-/** serverStatusSchema validates the seed's server status levels plus `down`. */
-export const serverStatusSchema: z.ZodType<ServerStatus> = z.enum(['healthy', 'warning', 'critical', 'down']);
+/** StorageHealth is a store's state as shown to operators (`/readyz`, `system-status`). */
+export interface StorageHealth {
+  readonly backend: string;
+  readonly ok: boolean;
+  readonly detail?: string;
+  readonly series: number;
+  readonly bufferedSamples?: number;
+}
 
-/** unifiedMetricsSchema validates the `server-metrics` payload: the seed's `{servers, summary}` shape. */
-export const unifiedMetricsSchema: z.ZodType<UnifiedMetrics> = z.object({
-  servers: z.array(
-    z.object({
-      id: z.string(),
-      cpu: finite,
-      memory: finite,
-      disk: finite,
-      network: z.object({ in: finite, out: finite }),
-      status: serverStatusSchema,
-      alerts: z.array(z.string()),
-    }),
-  ),
-  summary: z.object({
-    total_servers: z.number().int().nonnegative(),
-    healthy: z.number().int().nonnegative(),
-    warning: z.number().int().nonnegative(),
-    critical: z.number().int().nonnegative(),
-    avg_cpu: finite,
-    avg_memory: finite,
-  }),
-});
-
-/** storageHealthSchema validates the storage part of `system-status` (tsdb/storage.ts StorageHealth). */
+/** storageHealthSchema validates the storage part of `system-status`. */
 export const storageHealthSchema: z.ZodType<StorageHealth> = z.object({
   backend: z.string(),
   ok: z.boolean(),
@@ -128,21 +110,6 @@ export const systemStatusSchema = z.object({
 
 /** SystemStatus is the `system-status` payload. */
 export type SystemStatus = z.infer<typeof systemStatusSchema>;
-
-const scenarioKindSchema = z.enum(SCENARIO_KINDS);
-
-/** scenarioSchema validates a failure scenario (simulator/types.ts Scenario) as sent on `alerts`. */
-export const scenarioSchema: z.ZodType<Scenario> = z.object({
-  id: z.string(),
-  kind: scenarioKindSchema,
-  server: z.string(),
-  affected: z.array(z.string()),
-  start: unixMs,
-  end: unixMs,
-  intensity: finite,
-  source: z.enum(['schedule', 'api']),
-  stoppedAt: unixMs.optional(),
-});
 
 /** ALERT_STATES are the states of the alert state machine (Prometheus's inactive → pending → firing). */
 export const ALERT_STATES = ['inactive', 'pending', 'firing'] as const;
