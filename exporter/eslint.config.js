@@ -2,6 +2,24 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+/** layers turns folder names into import patterns matching any relative path into those folders. */
+const layers = (names) => names.flatMap((n) => [`../${n}/*`, `**/../${n}/**`, `../../${n}/**`]);
+
+/** PROMQL_INTERNALS match any PromQL module but its public index. */
+const PROMQL_INTERNALS = ['**/promql/*', '!**/promql/index.js'];
+
+/**
+ * restrict forbids imports matching `patterns` in the product files under `glob`, saying why. Tests and
+ * benches are exempt: they wire modules together on purpose (fixtures from other layers, promqltest helpers).
+ */
+const restrict = (glob, patterns, message) => [
+  {
+    files: [glob],
+    ignores: ['**/*.test.ts', '**/*.bench.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [{ group: patterns, message }] }] },
+  },
+];
+
 export default tseslint.config(
   { ignores: ['dist/**', 'data/**', 'coverage/**', 'eslint.config.js'] },
   js.configs.recommended,
@@ -17,6 +35,42 @@ export default tseslint.config(
       'no-constant-condition': ['error', { checkLoops: false }],
     },
   },
+  // The dependency direction of shared/ARCHITECTURE.md, enforced per folder: a module may only import what
+  // sits below it (util ← tsdb ← promql ← rules ← api, hub ← app), the simulator and the TSDB never see each
+  // other (ingest/ joins them), the contract sees nothing but zod, and the API reaches PromQL through its
+  // public index only.
+  ...restrict('src/contract/**', ['../*', '../**'], 'the contract depends on nothing but zod'),
+  ...restrict(
+    'src/util/**',
+    layers(['tsdb', 'promql', 'rules', 'api', 'hub', 'metrics', 'simulator', 'ingest', 'scheduler']),
+    'util is the bottom layer',
+  ),
+  ...restrict(
+    'src/simulator/**',
+    layers(['tsdb', 'promql', 'rules', 'api', 'hub', 'metrics', 'ingest']),
+    'the simulator does not see the store or the API',
+  ),
+  ...restrict(
+    'src/tsdb/**',
+    layers(['simulator', 'promql', 'rules', 'api', 'hub', 'metrics', 'ingest', 'scheduler']),
+    'the TSDB does not see the simulator or anything above it',
+  ),
+  ...restrict(
+    'src/promql/**',
+    [...layers(['simulator', 'rules', 'api', 'hub', 'ingest']), '**/tsdb/redis/**', '**/tsdb/embedded/**'],
+    'PromQL sees storage only through tsdb/storage.ts',
+  ),
+  ...restrict(
+    'src/rules/**',
+    [...layers(['simulator', 'api', 'hub', 'ingest']), ...PROMQL_INTERNALS],
+    'rules use PromQL through promql/index.js and the store through its interface',
+  ),
+  ...restrict(
+    'src/hub/**',
+    layers(['api', 'rules', 'promql', 'tsdb']),
+    'the hub only carries messages (types come from the contract)',
+  ),
+  ...restrict('src/api/**', PROMQL_INTERNALS, "the API uses PromQL's public index only"),
   {
     files: ['**/*.test.ts', '**/*.bench.ts', 'bench/**', 'test/**'],
     rules: {

@@ -39,4 +39,21 @@ export default defineConfig([
     ],
   },
   ...baseConfig,
+  {
+    // The plugin reads the exporter's shapes from its contract package only, never from exporter sources.
+    files: ['src/**/*.{ts,tsx}', 'harness/**/*.{ts,tsx}'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '(^|/)exporter/src/|^@openmanager/exporter(?!/contract$)',
+              message: 'import the exporter through @openmanager/exporter/contract',
+            },
+          ],
+        },
+      ],
+    },
+  },
 ]);

@@ -19,7 +19,7 @@ import type { Request, Response, Router } from 'express';
 import type { Logger } from 'pino';
 import { Counter, Gauge } from 'prom-client';
 import type { Registry } from 'prom-client';
-import type { ErrorType } from '../promql/errors.js';
+import { type ErrorType } from '../promql/index.js';
 import { LABEL_NAME_RE, METRIC_NAME, METRIC_NAME_RE, seriesKey } from '../util/labels.js';
 import type { Labels } from '../util/labels.js';
 import { SampleBuffer } from '../tsdb/sample-buffer.js';

@@ -1,12 +1,13 @@
 /** The PromQL module's public API: parse, evaluate, cache; the engine reads storage only through Queryable. */
 export type * from './ast.js';
-export { parseExpr, typeOf } from './parser.js';
+export { parseExpr, parseExprPaced, typeOf } from './parser.js';
 export { exprToString } from './printer.js';
 export {
   Engine,
   DEFAULT_ENGINE_OPTIONS,
   type EngineOptions,
   type QueryResult,
+  type QueryOptions,
   type QueryOutcome,
   type QueryStats,
   type InstantSample,
@@ -20,6 +21,14 @@ export {
   type TierOptions,
   type TierPlan,
 } from './tiers.js';
-export { PromQLError, ParseError, type ErrorType } from './errors.js';
+export {
+  PromQLError,
+  ParseError,
+  type ErrorType,
+  executionError,
+  queryTimeout,
+  tooManySamples,
+} from './errors.js';
 export { FUNCTIONS, type FunctionDef } from './functions.js';
-export { formatSampleValue } from './format.js';
+export { formatSampleValue, formatGoFloat, quoteString } from './format.js';
+export { compareLabels, labelsToString } from './labels-util.js';

@@ -11,7 +11,7 @@
  *
  * The shortest `%v` of a float64 is the PromQL printer's `formatGoFloat` (one implementation in the tree).
  */
-import { formatGoFloat } from '../promql/format.js';
+import { formatGoFloat } from '../promql/index.js';
 import {
   GoByte,
   GoHTML,

@@ -107,7 +107,12 @@ export class ExporterClient {
   async scenarios(): Promise<ScenariosResponse> {
     const body = await this.request<unknown>(PROXY_ROUTES.api, '/scenarios');
     if (isRecord(body) && Array.isArray(body.active) && Array.isArray(body.history)) {
-      return { active: body.active as Scenario[], history: body.history as Scenario[] };
+      return {
+        now: typeof body.now === 'number' ? body.now : Date.now(),
+        active: body.active as Scenario[],
+        history: body.history as Scenario[],
+        ...(body.truncated === true ? { truncated: true } : {}),
+      };
     }
     throw new ExporterApiError(
       'GET /api/scenarios returned no active/history lists',

@@ -10,6 +10,7 @@ const alert = (
   labels: { alertname: name, server: srv, ...(severity ? { severity } : {}) },
   annotations: {},
   state,
+  value: '9.5e+01',
 });
 
 describe('groupAlerts', () => {

@@ -7,7 +7,7 @@
 import type { ErrorRequestHandler, Response } from 'express';
 import type { Logger } from 'pino';
 import { clientError } from '../../errors.js';
-import { PromQLError, type ErrorType } from '../../promql/errors.js';
+import { PromQLError, type ErrorType } from '../../promql/index.js';
 import { Pacer } from '../../util/pacer.js';
 
 /** ERROR_STATUS is Prometheus's errorType → HTTP status table (499 is its "client closed request"). */

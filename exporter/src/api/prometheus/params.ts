@@ -6,10 +6,9 @@
  */
 import type { Request } from 'express';
 import type { Matcher } from '../../tsdb/storage.js';
-import { PromQLError } from '../../promql/errors.js';
+import { PromQLError, parseExpr } from '../../promql/index.js';
 import { parseDuration as parsePromDuration } from '../../util/duration.js';
 import { LABEL_NAME_RE } from '../../util/labels.js';
-import { parseExpr } from '../../promql/parser.js';
 import { parseTimeMs } from '../time-params.js';
 
 export { MAX_TIME_MS, MIN_TIME_MS } from '../time-params.js';

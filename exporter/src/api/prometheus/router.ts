@@ -11,14 +11,20 @@ import type { RuleFilters } from '../../rules/api-data.js';
 import type { Matcher, Queryable } from '../../tsdb/storage.js';
 import { seriesKey, type Labels } from '../../util/labels.js';
 import { Pacer } from '../../util/pacer.js';
-import { QueryCache, type QueryCacheOptions } from '../../promql/cache.js';
-import { Engine, type EngineOptions, type QueryResult } from '../../promql/engine.js';
-import { PromQLError } from '../../promql/errors.js';
-import { formatSampleValue } from '../../promql/format.js';
-import { compareLabels } from '../../promql/labels-util.js';
-import { parseExprPaced, typeOf } from '../../promql/parser.js';
-import type { Expr } from '../../promql/ast.js';
-import { exprToString } from '../../promql/printer.js';
+import {
+  QueryCache,
+  type QueryCacheOptions,
+  Engine,
+  type EngineOptions,
+  type QueryResult,
+  PromQLError,
+  formatSampleValue,
+  compareLabels,
+  parseExprPaced,
+  typeOf,
+  type Expr,
+  exprToString,
+} from '../../promql/index.js';
 import { JsonChunks, envelopeErrorHandler, respond, respondError } from './envelope.js';
 import { MAX_TIME_MS, MIN_TIME_MS, Params, checkLabelName, invalidParam } from './params.js';
 

@@ -88,7 +88,7 @@ export function Alerts() {
                     <td>{r.group}</td>
                     <td>{r.name}</td>
                     <td>{r.type}</td>
-                    <td>{r.state ?? r.health ?? ''}</td>
+                    <td>{r.type === 'alerting' ? r.state : r.health}</td>
                     <td>
                       <code>{r.query}</code>
                     </td>
