@@ -4,6 +4,7 @@
  * journaled under the data dir.
  */
 import { Router, type Request } from 'express';
+import type { ServerView } from '../contract/index.js';
 import { ERR_BAD_PARAM, ERR_NOT_READY, ERR_UNKNOWN_SERVER } from '../errors.js';
 import { DEFAULT_HISTORY_MS, parseScenarioSpec, type Fleet } from '../simulator/index.js';
 import type { FleetFrame, Scenario, ServerInfo, ServerSummary } from '../simulator/types.js';
@@ -26,20 +27,10 @@ export interface FleetRoutesDeps {
   readonly onScenarioChange: (change: 'started' | 'stopped', scenario: Scenario) => Promise<void>;
 }
 
-/** ServerView is one server as `GET /api/servers` shows it: inventory plus its state at the latest frame. */
-export interface ServerView extends ServerInfo {
-  readonly status: string;
-  readonly alerts: string[];
-  readonly up: boolean;
-  readonly cpu: number;
-  readonly memory: number;
-  readonly disk: number;
-  readonly network: { in: number; out: number };
-  readonly activeScenarios: readonly string[];
-}
-
 function view(info: ServerInfo, s: ServerSummary | undefined, firing: FiringAlerts): ServerView {
-  const { status, alerts } = s ? serverStatus(s, firing(info.id)) : { status: 'unknown', alerts: [] };
+  const { status, alerts }: Pick<ServerView, 'status' | 'alerts'> = s
+    ? serverStatus(s, firing(info.id))
+    : { status: 'unknown', alerts: [] };
   return {
     ...info,
     status,
