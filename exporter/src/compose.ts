@@ -31,6 +31,7 @@ import type { CompiledTemplate } from './rules/template.js';
 import { SERVER_META_FAMILIES } from './simulator/index.js';
 import { EmbeddedStorage } from './tsdb/embedded/embedded-storage.js';
 import { backfill, Ingestor, type BackfillProgress } from './ingest/ingest.js';
+import { SelfIngestor } from './ingest/self-ingest.js';
 import type { Retention, Storage } from './tsdb/storage.js';
 import { systemClock, type Clock } from './util/clock.js';
 import { JsonStateFile } from './util/json-state-file.js';
@@ -113,6 +114,9 @@ export async function composeExporter(parts: ComposeParts): Promise<Exporter> {
   app.onFrame('store', async (frame) => {
     await ingestor.ingest(frame);
   });
+  // The exporter's own metrics too, so its self-health rules have data in its own store.
+  const self = new SelfIngestor(storage, registry, () => new URL(app.url || 'http://unknown').host);
+  app.onFrame('self-metrics', (frame) => self.ingest(frame.t));
   const tickMs = Math.round(options.tickSeconds * 1000);
   if (options.backfill > 0) {
     app.addStartupTask('backfill', async () => {

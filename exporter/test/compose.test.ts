@@ -3,6 +3,9 @@
  * a scenario injected over HTTP → frames, store and the hub's `alerts` and `server-metrics` channels.
  */
 import { once } from 'node:events';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { compressSync } from 'snappy';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
@@ -60,6 +63,8 @@ function nextMessage(
 beforeAll(async () => {
   const options: ExporterOptions = {
     ...DEFAULT_OPTIONS,
+    // A data dir of its own: the scenario journal and the rules' progress must not come from another run.
+    dataDir: mkdtempSync(join(tmpdir(), 'om-compose-')),
     port: 0,
     host: '127.0.0.1',
     backfill: 3_600_000,
@@ -95,9 +100,24 @@ describe('composed exporter', () => {
     expect(range.data.result[0]?.values).toHaveLength(240);
   });
 
-  it('exports the store health among the self-metrics', async () => {
+  it('exports the store health among the self-metrics, and stores them for its own rules', async () => {
     const text = await (await fetch(`${base}/metrics`)).text();
     expect(text).toMatch(/^openmanager_exporter_storage_healthy\{backend="embedded"\} 1$/m);
+    await ex.app.tick();
+    const stored = await query('openmanager_exporter_storage_healthy', T0);
+    expect(stored.data.result).toEqual([
+      {
+        metric: {
+          __name__: 'openmanager_exporter_storage_healthy',
+          backend: 'embedded',
+          job: 'openmanager-exporter',
+          instance: new URL(base).host,
+        },
+        value: [T0 / 1000, '1'],
+      },
+    ]);
+    const failures = await query('prometheus_rule_evaluation_failures_total', T0);
+    expect(failures.data.result.length).toBeGreaterThan(5);
   });
 
   it('appends each live tick after the backfill without a gap', async () => {
@@ -140,7 +160,14 @@ describe('composed exporter', () => {
     const welcome = nextMessage(ws, (m) => m.type === 'welcome');
     await once(ws, 'open');
     await welcome;
-    const alert = nextMessage(ws, (m) => m.type === 'data' && m.channel === 'alerts');
+    // The channel's current state arrives on subscribe and alert transitions share it: wait for the event.
+    const alert = nextMessage(
+      ws,
+      (m) =>
+        m.type === 'data' &&
+        m.channel === 'alerts' &&
+        (m.data as { event?: string }).event === 'scenario_started',
+    );
     ws.send(JSON.stringify({ type: 'subscribe', channels: ['alerts', 'server-metrics'] }));
 
     const res = await fetch(`${base}/api/scenarios`, {
@@ -153,8 +180,29 @@ describe('composed exporter', () => {
     expect(event.data.event).toBe('scenario_started');
     expect(event.data.scenario).toMatchObject({ server: 'cache-01', kind: 'server_down' });
 
+    // The shipped ServerDown rule sees openmanager_server_up == 0 at the next tick: pending, on the hub.
+    const pending = nextMessage(
+      ws,
+      (m) =>
+        m.type === 'data' &&
+        m.channel === 'alerts' &&
+        (
+          m.data as {
+            event?: string;
+            alert?: { name: string; state: string; labels: Record<string, string> };
+          }
+        ).alert?.name === 'ServerDown',
+    );
     clock.advance(TICK_MS);
     await ex.app.tick();
+    const transition = (await pending) as {
+      data: { alert: { state: string; labels: Record<string, string> }; previousState: string };
+    };
+    expect(transition.data.alert).toMatchObject({
+      state: 'pending',
+      labels: { server: 'cache-01', severity: 'critical' },
+    });
+    expect(transition.data.previousState).toBe('inactive');
     const metrics = nextMessage(
       ws,
       (m) =>

@@ -164,3 +164,29 @@ export type Expr =
   | BinaryExpr
   | AggregateExpr
   | Call;
+
+/** children returns a node's direct sub-expressions, in source order. */
+export function children(e: Expr): Expr[] {
+  switch (e.type) {
+    case 'MatrixSelector':
+      return [e.selector];
+    case 'SubqueryExpr':
+    case 'ParenExpr':
+    case 'UnaryExpr':
+      return [e.expr];
+    case 'BinaryExpr':
+      return [e.lhs, e.rhs];
+    case 'AggregateExpr':
+      return e.param ? [e.param, e.expr] : [e.expr];
+    case 'Call':
+      return [...e.args];
+    default:
+      return [];
+  }
+}
+
+/** walkExpr calls `visit` on every node of `e`, parents before children. */
+export function walkExpr(e: Expr, visit: (node: Expr) => void): void {
+  visit(e);
+  for (const c of children(e)) walkExpr(c, visit);
+}

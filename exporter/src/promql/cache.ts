@@ -17,7 +17,7 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Queryable } from '../tsdb/storage.js';
 import { seriesKey, type Labels } from '../util/labels.js';
-import type { Expr } from './ast.js';
+import { walkExpr, type Expr } from './ast.js';
 import type { Engine, MatrixSeries, QueryOptions, QueryOutcome, QueryStats } from './engine.js';
 import { compareLabels } from './labels-util.js';
 import { exprToString } from './printer.js';
@@ -60,25 +60,12 @@ const BYTES_PER_SERIES = 96;
 
 /** usesStartOrEnd reports whether an expression depends on the query's start/end through `@`. */
 function usesStartOrEnd(e: Expr): boolean {
-  switch (e.type) {
-    case 'VectorSelector':
-      return e.at !== undefined && e.at.kind !== 'time';
-    case 'MatrixSelector':
-      return usesStartOrEnd(e.selector);
-    case 'SubqueryExpr':
-      return (e.at !== undefined && e.at.kind !== 'time') || usesStartOrEnd(e.expr);
-    case 'ParenExpr':
-    case 'UnaryExpr':
-      return usesStartOrEnd(e.expr);
-    case 'BinaryExpr':
-      return usesStartOrEnd(e.lhs) || usesStartOrEnd(e.rhs);
-    case 'AggregateExpr':
-      return usesStartOrEnd(e.expr) || (e.param !== undefined && usesStartOrEnd(e.param));
-    case 'Call':
-      return e.args.some(usesStartOrEnd);
-    default:
-      return false;
-  }
+  let uses = false;
+  walkExpr(e, (n) => {
+    if ((n.type === 'VectorSelector' || n.type === 'SubqueryExpr') && n.at !== undefined && n.at.kind !== 'time')
+      uses = true;
+  });
+  return uses;
 }
 
 /** QueryCache caches range-query windows; one instance is shared by all API requests. */

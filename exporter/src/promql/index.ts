@@ -1,5 +1,6 @@
 /** The PromQL module's public API: parse, evaluate, cache; the engine reads storage only through Queryable. */
 export type * from './ast.js';
+export { children, walkExpr } from './ast.js';
 export { parseExpr, parseExprPaced, typeOf } from './parser.js';
 export { exprToString } from './printer.js';
 export {

@@ -18,7 +18,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, relative } from 'node:path';
 import type { Logger } from 'pino';
 import { glob } from 'tinyglobby';
-import type { Engine } from '../promql/index.js';
+import { walkExpr, type Engine } from '../promql/index.js';
 import type { Storage } from '../tsdb/storage.js';
 import type { Clock } from '../util/clock.js';
 import { METRIC_NAME, type Labels } from '../util/labels.js';
@@ -97,6 +97,8 @@ export type TransitionListener = (event: {
 const OUTAGE_TOLERANCE_MS = 3_600_000;
 /** FOR_GRACE_PERIOD_MS is the least `for` time left to an alert restored while pending (Prometheus: 10 min). */
 const FOR_GRACE_PERIOD_MS = 600_000;
+/** REPLAY_CHUNK_MS is the stretch of history every group replays before the next stretch (12 h). */
+const REPLAY_CHUNK_MS = 12 * 3_600_000;
 /** WATCH_DEBOUNCE_MS collects an editor's burst of writes into one reload. */
 const WATCH_DEBOUNCE_MS = 300;
 
@@ -310,11 +312,18 @@ export class RuleManager<T> {
    */
   async replay(from: number, to: number): Promise<void> {
     await this.restoreForState(from);
-    for (const g of this.groups) {
-      const start = Math.max(from, g.lastEvaluation ?? -Infinity);
-      await g.replay(start, to);
-      this.scheduledUpTo.set(g.key, Math.floor(to / g.intervalMs) * g.intervalMs);
+    // Chunk by chunk, groups in dependency order: a group whose rules read a series another group records
+    // (cpu alerts on server:…:avg) replays each stretch after that group has recorded it, as live evaluation
+    // would have found it.
+    const order = replayOrder(this.groups);
+    for (let chunkStart = from; chunkStart < to; chunkStart += REPLAY_CHUNK_MS) {
+      const chunkEnd = Math.min(to, chunkStart + REPLAY_CHUNK_MS);
+      for (const g of order) {
+        const start = Math.max(chunkStart, g.lastEvaluation ?? -Infinity);
+        if (start < chunkEnd) await g.replay(start, chunkEnd);
+      }
     }
+    for (const g of this.groups) this.scheduledUpTo.set(g.key, Math.floor(to / g.intervalMs) * g.intervalMs);
   }
 
   /**
@@ -428,4 +437,37 @@ export class RuleManager<T> {
     if (this.watchTimer) clearTimeout(this.watchTimer);
     await Promise.allSettled([...this.running.values()]);
   }
+}
+
+/**
+ * replayOrder sorts groups so that a group recording a series comes before every group whose rules read it
+ * (by metric name); otherwise, and within a cycle, file order is kept.
+ */
+export function replayOrder<T>(groups: readonly RuleGroup<T>[]): RuleGroup<T>[] {
+  const recordedBy = new Map<string, RuleGroup<T>>();
+  for (const g of groups) for (const r of g.spec.rules) if (r.kind === 'record') recordedBy.set(r.name, g);
+  const deps = new Map<RuleGroup<T>, Set<RuleGroup<T>>>();
+  for (const g of groups) {
+    const needs = new Set<RuleGroup<T>>();
+    for (const r of g.spec.rules)
+      walkExpr(r.expr, (n) => {
+        if (n.type !== 'VectorSelector') return;
+        for (const m of n.matchers) {
+          const producer = m.name === METRIC_NAME && m.type === '=' ? recordedBy.get(m.value) : undefined;
+          if (producer && producer !== g) needs.add(producer);
+        }
+      });
+    deps.set(g, needs);
+  }
+  const out: RuleGroup<T>[] = [];
+  const state = new Map<RuleGroup<T>, 'visiting' | 'done'>();
+  const visit = (g: RuleGroup<T>): void => {
+    if (state.get(g) !== undefined) return; // done, or a cycle: keep the order reached
+    state.set(g, 'visiting');
+    for (const d of deps.get(g) ?? []) visit(d);
+    state.set(g, 'done');
+    out.push(g);
+  };
+  for (const g of groups) visit(g);
+  return out;
 }

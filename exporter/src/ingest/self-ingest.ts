@@ -1,0 +1,45 @@
+/**
+ * SelfIngestor stores the exporter's own metrics (its prom-client registry, as `/metrics` serves it) next to
+ * the fleet's, once per tick, with the labels a Prometheus scrape of `/metrics` would add (`job`,
+ * `instance`). The exporter's own rule manager can then evaluate the self-health rules
+ * (`openmanager_exporter_ready == 0`, storage unhealthy, rule evaluation failing) on its own store, as a
+ * Prometheus scraping it would.
+ */
+import type { MetricObjectWithValues, MetricValue, Registry } from 'prom-client';
+import type { Storage } from '../tsdb/storage.js';
+import { METRIC_NAME, seriesKey, type Labels } from '../util/labels.js';
+
+/** SELF_JOB is the job label of the self-metrics, as the stack's Prometheus names its /metrics job. */
+export const SELF_JOB = 'openmanager-exporter';
+
+type Family = MetricObjectWithValues<MetricValue<string>>;
+
+/** SelfIngestor appends the registry's samples; refs are cached per series. */
+export class SelfIngestor {
+  private readonly refs = new Map<string, number>();
+
+  constructor(
+    private readonly storage: Pick<Storage, 'appender'>,
+    private readonly registry: Registry,
+    /** instance returns the exporter's `host:port` (known once it listens). */
+    private readonly instance: () => string,
+  ) {}
+
+  /** ingest appends every self-metric sample at `t` (ms) and commits. */
+  async ingest(t: number): Promise<void> {
+    const families = (await this.registry.getMetricsAsJSON()) as Family[];
+    const app = this.storage.appender();
+    const extra = { job: SELF_JOB, instance: this.instance() };
+    for (const fam of families) {
+      for (const v of fam.values) {
+        if (!Number.isFinite(v.value) && !Number.isNaN(v.value)) continue;
+        const named = v as MetricValue<string> & { metricName?: string };
+        const labels: Record<string, string> = { [METRIC_NAME]: named.metricName ?? fam.name, ...extra };
+        for (const [k, x] of Object.entries(v.labels)) if (x !== undefined) labels[k] = String(x);
+        const key = seriesKey(labels as Labels);
+        this.refs.set(key, app.append(this.refs.get(key) ?? 0, labels, t, v.value));
+      }
+    }
+    await app.commit();
+  }
+}

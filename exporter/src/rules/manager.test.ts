@@ -1,0 +1,184 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Registry } from 'prom-client';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Engine } from '../promql/index.js';
+import { EmbeddedStorage } from '../tsdb/embedded/embedded-storage.js';
+import { ManualClock } from '../util/clock.js';
+import { silentLogger } from '../util/logger.js';
+import { GO_TEMPLATES } from './go-templates.js';
+import { RuleManager, replayOrder } from './manager.js';
+import { createRuleMetrics } from './rule-metrics.js';
+import type { CompiledTemplate } from './template.js';
+
+const STEP = 15_000;
+const MIN = 60_000;
+const T0 = Date.UTC(2026, 0, 5);
+
+// Alphabetically first, but reads what the recording group (b.yml) writes.
+const ALERTS = `groups:
+  - name: cpu
+    rules:
+      - alert: HighCPU
+        expr: server:cpu:avg > 80
+        for: 5m
+        labels:
+          severity: warning
+        annotations:
+          summary: "{{ $labels.server }} at {{ $value }}%"
+`;
+const RECORDING = `groups:
+  - name: cpu-recording
+    rules:
+      - record: server:cpu:avg
+        expr: avg by (server) (cpu)
+`;
+
+interface Setup {
+  dir: string;
+  store: EmbeddedStorage;
+  clock: ManualClock;
+  registry: Registry;
+  manager: RuleManager<CompiledTemplate>;
+}
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+async function setup(files: Record<string, string>, store?: EmbeddedStorage): Promise<Setup> {
+  const dir = mkdtempSync(join(tmpdir(), 'om-rules-'));
+  dirs.push(dir);
+  for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
+  const s = store ?? (await EmbeddedStorage.open());
+  const clock = new ManualClock(T0);
+  const registry = new Registry();
+  const manager = new RuleManager(
+    {
+      ruleFiles: ['*.yml'],
+      cwd: dir,
+      evaluationIntervalMs: STEP,
+      externalLabels: {},
+      externalURL: () => 'http://exporter.test',
+      watch: false,
+    },
+    {
+      engine: new Engine(),
+      storage: s,
+      clock,
+      logger: silentLogger(),
+      metrics: createRuleMetrics(registry),
+      templates: GO_TEMPLATES,
+    },
+  );
+  return { dir, store: s, clock, registry, manager };
+}
+
+/** load appends `cpu{server}` = `value(t)` every step in [from, to]. */
+async function load(
+  store: EmbeddedStorage,
+  from: number,
+  to: number,
+  value: (t: number) => number,
+): Promise<void> {
+  const app = store.appender();
+  for (let t = from; t <= to; t += STEP) app.append(0, { __name__: 'cpu', server: 'a' }, t, value(t));
+  await app.commit();
+}
+
+describe('RuleManager', () => {
+  it('replays history with recording groups first, so alerts on recorded series fire as live', async () => {
+    const s = await setup({ 'a.yml': ALERTS, 'b.yml': RECORDING });
+    expect(await s.manager.reload()).toMatchObject({ ok: true, groups: 2, rules: 2 });
+    expect(replayOrder(s.manager.loadedGroups()).map((g) => g.spec.name)).toEqual(['cpu-recording', 'cpu']);
+    await load(s.store, T0, T0 + 30 * MIN, () => 90);
+    await s.manager.replay(T0, T0 + 30 * MIN);
+    const [alert] = s.manager.alerts();
+    expect(alert?.alert).toMatchObject({
+      state: 'firing',
+      // The recording exists from the first step on, so the alert is active from the first step after T0.
+      activeAt: T0 + STEP,
+      firedAt: T0 + STEP + 5 * MIN,
+      annotations: { summary: 'a at 90%' },
+    });
+    const q = await s.store.querier(T0, T0 + 30 * MIN);
+    const firing = await q.select([
+      { type: '=', name: '__name__', value: 'ALERTS' },
+      { type: '=', name: 'alertstate', value: 'firing' },
+    ]);
+    expect(firing[0]?.timestamps[0]).toBe(T0 + STEP + 5 * MIN);
+  });
+
+  it('restores for-state after a restart: an alert that fired fires again at once, a pending one keeps its time', async () => {
+    const first = await setup({ 'a.yml': ALERTS, 'b.yml': RECORDING });
+    await first.manager.reload();
+    await load(first.store, T0, T0 + 20 * MIN, () => 90);
+    await first.manager.replay(T0, T0 + 20 * MIN);
+    expect(first.manager.alerts()[0]?.alert.state).toBe('firing');
+    // A new manager over the same store (the process restarted): no history replayed, only the restore.
+    const second = await setup({ 'a.yml': ALERTS, 'b.yml': RECORDING }, first.store);
+    await second.manager.reload();
+    await load(second.store, T0 + 20 * MIN + STEP, T0 + 22 * MIN, () => 90);
+    await second.manager.restoreForState(T0 + 22 * MIN);
+    second.clock.set(T0 + 22 * MIN + STEP);
+    await second.manager.tick();
+    expect(second.manager.alerts()[0]?.alert).toMatchObject({ state: 'firing', activeAt: T0 + STEP });
+  });
+
+  it('keeps the running rules when a reload finds a bad file, and says where and why', async () => {
+    const s = await setup({ 'a.yml': ALERTS, 'b.yml': RECORDING });
+    await s.manager.reload();
+    writeFileSync(join(s.dir, 'a.yml'), ALERTS.replace('server:cpu:avg > 80', 'server:cpu:avg >'));
+    const bad = await s.manager.reload();
+    expect(bad.ok).toBe(false);
+    if (!bad.ok)
+      expect(bad.errors[0]?.message).toMatch(
+        /^a\.yml:5:15: group "cpu", rule 1, "HighCPU": could not parse expression/,
+      );
+    expect(s.manager.loadedGroups().map((g) => g.spec.name)).toEqual(['cpu', 'cpu-recording']);
+    expect(await s.registry.metrics()).toMatch(/^openmanager_rules_last_reload_successful 0$/m);
+    writeFileSync(join(s.dir, 'a.yml'), ALERTS);
+    expect((await s.manager.reload()).ok).toBe(true);
+    expect(await s.registry.metrics()).toMatch(/^openmanager_rules_last_reload_successful 1$/m);
+  });
+
+  it('isolates failures: an evaluation error marks its rule and leaves the others and the group running', async () => {
+    const s = await setup({
+      'a.yml': `groups:
+  - name: g
+    limit: 1
+    rules:
+      - record: too_many
+        expr: cpu or label_replace(cpu, "server", "b", "", "")
+      - record: fine
+        expr: count(cpu)
+`,
+    });
+    await s.manager.reload();
+    await load(s.store, T0, T0 + MIN, () => 1);
+    s.clock.set(T0 + MIN);
+    await s.manager.tick();
+    const [g] = s.manager.loadedGroups();
+    expect(g?.rules.map((r) => [r.rule.name, r.status.health, r.status.lastError])).toEqual([
+      ['too_many', 'err', 'exceeded limit of 1 with 2 series'],
+      ['fine', 'ok', ''],
+    ]);
+    expect(await s.registry.metrics()).toMatch(
+      /^prometheus_rule_evaluation_failures_total\{rule_group="a\.yml;g"\} 1$/m,
+    );
+  });
+
+  it('counts a slot missed while the process stalled', async () => {
+    const s = await setup({ 'b.yml': RECORDING });
+    await s.manager.reload();
+    s.clock.set(T0);
+    await s.manager.tick();
+    s.clock.set(T0 + 4 * STEP);
+    await s.manager.tick();
+    expect(await s.registry.metrics()).toMatch(
+      /^prometheus_rule_group_iterations_missed_total\{rule_group="b\.yml;cpu-recording"\} 3$/m,
+    );
+  });
+});
