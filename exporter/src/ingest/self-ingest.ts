@@ -7,7 +7,7 @@
  */
 import type { MetricObjectWithValues, MetricValue, Registry } from 'prom-client';
 import type { Storage } from '../tsdb/storage.js';
-import { METRIC_NAME, seriesKey, type Labels } from '../util/labels.js';
+import { METRIC_NAME, seriesKey } from '../util/labels.js';
 
 /** SELF_JOB is the job label of the self-metrics, as the stack's Prometheus names its /metrics job. */
 export const SELF_JOB = 'openmanager-exporter';
@@ -36,7 +36,7 @@ export class SelfIngestor {
         const named = v as MetricValue<string> & { metricName?: string };
         const labels: Record<string, string> = { [METRIC_NAME]: named.metricName ?? fam.name, ...extra };
         for (const [k, x] of Object.entries(v.labels)) if (x !== undefined) labels[k] = String(x);
-        const key = seriesKey(labels as Labels);
+        const key = seriesKey(labels);
         this.refs.set(key, app.append(this.refs.get(key) ?? 0, labels, t, v.value));
       }
     }
