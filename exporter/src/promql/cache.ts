@@ -62,7 +62,11 @@ const BYTES_PER_SERIES = 96;
 function usesStartOrEnd(e: Expr): boolean {
   let uses = false;
   walkExpr(e, (n) => {
-    if ((n.type === 'VectorSelector' || n.type === 'SubqueryExpr') && n.at !== undefined && n.at.kind !== 'time')
+    if (
+      (n.type === 'VectorSelector' || n.type === 'SubqueryExpr') &&
+      n.at !== undefined &&
+      n.at.kind !== 'time'
+    )
       uses = true;
   });
   return uses;

@@ -181,4 +181,61 @@ describe('RuleManager', () => {
       /^prometheus_rule_group_iterations_missed_total\{rule_group="b\.yml;cpu-recording"\} 3$/m,
     );
   });
+
+  it('evaluates a group of 10,000 rules without holding the event loop; other groups are unaffected', async () => {
+    const many = ['groups:', '  - name: many', '    rules:'];
+    for (let i = 0; i < 10_000; i++) many.push(`      - record: r_${i}`, `        expr: vector(${i})`);
+    const s = await setup({ 'many.yml': many.join('\n') + '\n', 'b.yml': RECORDING });
+    expect(await s.manager.reload()).toMatchObject({ ok: true, rules: 10_001 });
+    await load(s.store, T0, T0 + MIN, () => 90);
+    s.clock.set(T0 + MIN);
+    let turns = 0;
+    const count = (): void => {
+      turns++;
+      if (turns < 1_000) setImmediate(count);
+    };
+    setImmediate(count);
+    await s.manager.tick();
+    // The loop ran in between (each turn re-queues itself once), and every rule of both groups ran.
+    expect(turns).toBeGreaterThan(1);
+    const groups = s.manager.loadedGroups();
+    expect(groups.every((g) => g.rules.every((r) => r.status.health === 'ok'))).toBe(true);
+    const q = await s.store.querier(T0, T0 + MIN);
+    expect(await q.series([{ type: '=', name: '__name__', value: 'r_9999' }])).toHaveLength(1);
+  }, 60_000);
+
+  it.each([
+    ['the group limit', 'limit: 1000', {}, 'exceeded limit of 1000 with 100000 series'],
+    ['the query sample budget', '', { maxSamples: 50_000 }, 'query processing would load too many samples'],
+  ])(
+    'a rule producing 100,000 series hits %s, and the other groups go on',
+    async (_name, limit, engineOptions, error) => {
+      const s = await setup({
+        'big.yml': `groups:\n  - name: big\n    ${limit}\n    rules:\n      - record: copy\n        expr: big\n`,
+        'b.yml': RECORDING,
+      });
+      const manager = new RuleManager(s.manager.options, {
+        engine: new Engine(engineOptions),
+        storage: s.store,
+        clock: s.clock,
+        logger: silentLogger(),
+        metrics: createRuleMetrics(new Registry()),
+        templates: GO_TEMPLATES,
+      });
+      await manager.reload();
+      const app = s.store.appender();
+      for (let i = 0; i < 100_000; i++) app.append(0, { __name__: 'big', i: String(i) }, T0, 1);
+      await app.commit();
+      await load(s.store, T0, T0 + MIN, () => 90);
+      s.clock.set(T0 + MIN);
+      await manager.tick();
+      const byName = new Map(manager.loadedGroups().map((g) => [g.spec.name, g]));
+      const big = byName.get('big');
+      const rec = byName.get('cpu-recording');
+      expect(big?.rules[0]?.status.health).toBe('err');
+      expect(big?.rules[0]?.status.lastError).toContain(error);
+      expect(rec?.rules[0]?.status.health).toBe('ok');
+    },
+    60_000,
+  );
 });

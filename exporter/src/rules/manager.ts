@@ -164,7 +164,7 @@ export class RuleManager<T> {
           errors.push(new RuleFileError(this.display(file), 1, 1, `cannot read: ${(err as Error).message}`));
           continue;
         }
-        const parsed = parseRuleFile(this.display(file), text, (name, t) =>
+        const parsed = await parseRuleFile(this.display(file), text, (name, t) =>
           this.deps.templates.compile(name, t),
         );
         errors.push(...parsed.errors);

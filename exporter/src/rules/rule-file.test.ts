@@ -29,8 +29,8 @@ const GOOD = `groups:
 `;
 
 describe('parseRuleFile', () => {
-  it('reads groups and rules with their durations, limits, labels and compiled templates', () => {
-    const { groups, errors } = parseRuleFile('cpu.yml', GOOD, compile);
+  it('reads groups and rules with their durations, limits, labels and compiled templates', async () => {
+    const { groups, errors } = await parseRuleFile('cpu.yml', GOOD, compile);
     expect(errors).toEqual([]);
     expect(groups.map((g) => [g.name, g.intervalMs, g.limit, g.rules.length])).toEqual([
       ['cpu', 30_000, 10, 2],
@@ -111,22 +111,22 @@ describe('parseRuleFile', () => {
       'groups:\n  - name: a\n    rules:\n      - alert: X\n        expr: x\n        annotations:\n          summary: "{{ nope }}"\n',
       'cpu.yml:7:20: group "a", rule 1, "X": msg="error parsing template summary" err=template: __alert_X:1: function "nope" not defined',
     ],
-  ])('rejects %s with file, line and reason', (_name, text, message) => {
-    const { groups, errors } = parseRuleFile('cpu.yml', text, compile);
+  ])('rejects %s with file, line and reason', async (_name, text, message) => {
+    const { groups, errors } = await parseRuleFile('cpu.yml', text, compile);
     expect(groups).toEqual([]);
     expect(errors.length).toBeGreaterThan(0);
     expect(errors[0]?.message).toContain(message);
   });
 
-  it('reports every error of a file, not only the first', () => {
+  it('reports every error of a file, not only the first', async () => {
     const text =
       'groups:\n  - name: a\n    rules:\n      - alert: X\n      - record: "bad name"\n        expr: x\n';
-    const { errors } = parseRuleFile('f.yml', text, compile);
+    const { errors } = await parseRuleFile('f.yml', text, compile);
     expect(errors.map((e) => e.line)).toEqual([4, 5]);
   });
 
-  it('accepts an empty file and a file without groups', () => {
-    expect(parseRuleFile('e.yml', '', compile)).toEqual({ groups: [], errors: [] });
-    expect(parseRuleFile('e.yml', 'groups:\n', compile)).toEqual({ groups: [], errors: [] });
+  it('accepts an empty file and a file without groups', async () => {
+    expect(await parseRuleFile('e.yml', '', compile)).toEqual({ groups: [], errors: [] });
+    expect(await parseRuleFile('e.yml', 'groups:\n', compile)).toEqual({ groups: [], errors: [] });
   });
 });

@@ -12,6 +12,7 @@ import type { Expr } from '../promql/index.js';
 import { parseExpr, typeOf } from '../promql/index.js';
 import { parseDuration } from '../util/duration.js';
 import { LABEL_NAME_RE, METRIC_NAME_RE } from '../util/labels.js';
+import { Pacer } from '../util/pacer.js';
 
 /** RuleFileError is one problem in a rule file: where it is and what is wrong. */
 export class RuleFileError extends Error {
@@ -168,11 +169,13 @@ function zodReason(issue: z.core.$ZodIssue): string {
  * parseRuleFile reads one rule file's text. Templates are compiled with `compile` (its errors become rule
  * errors); every problem found is returned, and groups only when there is none.
  */
-export function parseRuleFile<T>(
+export async function parseRuleFile<T>(
   file: string,
   text: string,
   compile: TemplateCheck<T>,
-): { groups: GroupSpec<T>[]; errors: RuleFileError[] } {
+): Promise<{ groups: GroupSpec<T>[]; errors: RuleFileError[] }> {
+  // A file of thousands of rules takes a while to parse: give the event loop a turn between rules.
+  const pacer = new Pacer();
   const loc = new Located(file, text);
   const errors: RuleFileError[] = [];
   for (const e of loc.doc.errors) {
@@ -190,13 +193,13 @@ export function parseRuleFile<T>(
   }
   const groups: GroupSpec<T>[] = [];
   const seen = new Set<string>();
-  (top.data.groups ?? []).forEach((rawGroup, gi) => {
+  for (const [gi, rawGroup] of (top.data.groups ?? []).entries()) {
     const gPath: Path = ['groups', gi];
     const g = GROUP_SCHEMA.safeParse(rawGroup);
     if (!g.success) {
       for (const issue of g.error.issues)
         errors.push(loc.error(issuePath(gPath, issue), zodReason(issue), issue.code === 'unrecognized_keys'));
-      return;
+      continue;
     }
     const name = g.data.name;
     if (name === '') errors.push(loc.error([...gPath, 'name'], 'groupname must not be empty'));
@@ -204,10 +207,11 @@ export function parseRuleFile<T>(
       errors.push(loc.error([...gPath, 'name'], `groupname: "${name}" is repeated in the same file`));
     seen.add(name);
     const rules: RuleSpec<T>[] = [];
-    (g.data.rules ?? []).forEach((rawRule, ri) => {
+    for (const [ri, rawRule] of (g.data.rules ?? []).entries()) {
       const rule = parseRule(loc, [...gPath, 'rules', ri], name, ri, rawRule, compile, errors);
       if (rule) rules.push(rule);
-    });
+      await pacer.pace();
+    }
     groups.push({
       name,
       file,
@@ -216,7 +220,7 @@ export function parseRuleFile<T>(
       queryOffsetMs: g.data.query_offset === undefined ? 0 : (parseDuration(g.data.query_offset) ?? 0),
       rules,
     });
-  });
+  }
   if (errors.length > 0) return { groups: [], errors };
   return { groups, errors };
 }
