@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-unsafe-assignment -- vitest's asymmetric matchers (expect.any…) are typed any */
 /**
  * The composed exporter end to end, in-process: backfill → store → PromQL API, remote-write → store → API,
  * a scenario injected over HTTP → frames, store and the hub's `alerts` and `server-metrics` channels.
@@ -223,5 +224,68 @@ describe('composed exporter', () => {
     expect(r.data.result).toHaveLength(0);
     const others = await query('count(openmanager_memory_total_bytes)', T0 + TICK_MS);
     expect(others.data.result[0]?.value?.[1]).toBe('19');
+  });
+
+  // The requests Grafana 12's Prometheus data source sends with `manageAlerts: true` (its alerting UI lists
+  // data-source rules through them), with the headers Grafana's proxy adds.
+  it.each([
+    ['the rule list', '/rules', 'groups'],
+    ['alerting rules without their alerts', '/rules?type=alert&exclude_alerts=true', 'groups'],
+    [
+      'one rule by name, group and file',
+      '/rules?rule_name[]=ServerDown&rule_group[]=openmanager-service&file[]=',
+      'groups',
+    ],
+    ['the active alerts', '/alerts', 'alerts'],
+  ])("answers Grafana's request for %s in Prometheus's shape", async (name, path, key) => {
+    const url = `${base}/api/prometheus/api/v1${path}`;
+    const file = path.includes('file[]=')
+      ? encodeURIComponent(
+          ex.rules.loadedGroups().find((g) => g.spec.name === 'openmanager-service')?.spec.file ?? '',
+        )
+      : '';
+    const res = await fetch(url + file, {
+      headers: {
+        'X-Grafana-Org-Id': '1',
+        'User-Agent': 'Grafana/12.4.0',
+        Accept: 'application/json, text/plain, */*',
+      },
+    });
+    expect(res.status, name).toBe(200);
+    const body = (await res.json()) as { status: string; data: Record<string, unknown[]> };
+    expect(body.status).toBe('success');
+    const list = body.data[key] ?? [];
+    if (key === 'alerts') {
+      // cache-01 is down (injected above): ServerDown is pending or firing.
+      expect(list).toContainEqual(
+        expect.objectContaining({
+          labels: expect.objectContaining({ alertname: 'ServerDown', server: 'cache-01' }),
+        }),
+      );
+      return;
+    }
+    const groups = list as {
+      name: string;
+      file: string;
+      interval: number;
+      rules: Record<string, unknown>[];
+    }[];
+    expect(groups.length).toBeGreaterThan(0);
+    for (const g of groups) {
+      expect(g).toMatchObject({ name: expect.any(String), file: expect.any(String), interval: 15 });
+      for (const r of g.rules) {
+        expect(r).toMatchObject({ name: expect.any(String), query: expect.any(String), health: 'ok' });
+        expect(['alerting', 'recording']).toContain(r.type);
+        if (path.includes('type=alert')) expect(r.type).toBe('alerting');
+        if (path.includes('exclude_alerts')) expect(r).not.toHaveProperty('alerts');
+        if (r.type === 'alerting')
+          expect(r).toMatchObject({
+            state: expect.stringMatching(/^(inactive|pending|firing)$/),
+            duration: expect.any(Number),
+          });
+      }
+    }
+    if (path.includes('rule_name[]'))
+      expect(groups.flatMap((g) => g.rules.map((r) => r.name))).toEqual(['ServerDown']);
   });
 });
