@@ -28,6 +28,7 @@ import { EncodedMessage } from '../src/hub/encoded-message.js';
 import { MAX_WINDOW_BITS } from '../src/hub/ws-frame.js';
 import type { ServerRole, ServerSummary } from '../src/simulator/types.js';
 import type { ClientKind } from './hub-clients.js';
+import { pollUntil } from '../test/poll.js';
 
 /** SERVERS is the seed's default fleet size. */
 const SERVERS = 20;
@@ -176,14 +177,9 @@ interface PhaseResult {
   clientCpuPercent: number;
 }
 
-/** until waits (bounded) for a condition with no event to wait on, e.g. server-side cleanup of closed sockets. */
-async function until(cond: () => boolean, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error('timed out waiting for the hub to release connections');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+/** until waits for the hub to release connections. */
+const until = (cond: () => boolean, timeoutMs = 30_000): Promise<true> =>
+  pollUntil('the hub to release connections', () => cond(), { timeoutMs });
 
 async function main(): Promise<void> {
   const maxClients = Math.max(...CONFIGS.flatMap((c) => c.phases.map((p) => p.clients)));

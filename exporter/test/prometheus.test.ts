@@ -15,6 +15,7 @@ import { DEFAULT_OPTIONS } from '../src/options.js';
 import { Fleet } from '../src/simulator/index.js';
 import { silentLogger } from '../src/util/logger.js';
 import { SEED_SERIES } from './seed-families.js';
+import { pollUntil } from './poll.js';
 
 const PROMETHEUS = '/usr/bin/prometheus';
 const TOKEN = 'prom-test';
@@ -37,21 +38,9 @@ interface VectorSample {
   value: [number, string];
 }
 
-/** waitFor polls `probe` until it returns a value, or fails after `ms` with the last observation. */
-async function waitFor<T>(what: string, ms: number, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + ms;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await probe();
-      if (v !== undefined) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last: ${String(last)}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
+/** waitFor waits for real Prometheus to report something (`probe` returns it, or undefined until then). */
+const waitFor = <T>(what: string, ms: number, probe: () => Promise<T | undefined>): Promise<T> =>
+  pollUntil(what, probe, { timeoutMs: ms, intervalMs: 250 });
 
 describe('Prometheus 2.42 scraping the exporter', () => {
   let app: App;

@@ -15,6 +15,7 @@ import pino from 'pino';
 import { createPrometheusApiRouter, type PrometheusApiOptions } from '../src/api/prometheus/router.js';
 import { Fleet } from '../src/simulator/index.js';
 import type { Appender, Labels } from '../src/tsdb/storage.js';
+import { pollUntil } from './poll.js';
 
 const run = promisify(execFile);
 
@@ -154,14 +155,9 @@ export async function freePort(): Promise<number> {
   });
 }
 
-/** waitFor polls `probe` until it returns true or `timeoutMs` passes (bounded, no fixed sleeps). */
+/** waitFor waits until `probe` says yes (a starting Prometheus); failures of the probe count as "not yet". */
 export async function waitFor(probe: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await probe().catch(() => false)) return;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  await pollUntil(what, () => probe().catch(() => false), { timeoutMs, intervalMs: 100 });
 }
 
 /** PrometheusPeer is a running Prometheus over backfilled blocks. */

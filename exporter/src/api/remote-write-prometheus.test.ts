@@ -22,6 +22,7 @@ import { freePort } from '../tsdb/redis/redis-server-process.js';
 import { RedisStorage } from '../tsdb/redis/redis-storage.js';
 import type { AppendResult, Appender, SeriesData, Storage } from '../tsdb/storage.js';
 import { createRemoteWriteRouter } from './remote-write.js';
+import { pollUntil } from '../../test/poll.js';
 
 const PROMETHEUS_BIN = '/usr/bin/prometheus';
 const SHARED_REDIS = process.env.REDIS_TEST_URL ?? 'redis://127.0.0.1:6379';
@@ -208,20 +209,20 @@ function pick(data: SeriesData[], labels: Record<string, string>): SeriesData | 
 }
 
 /** waitForSeries polls the store until `ready` holds for the series of `job` (bounded by ARRIVAL_TIMEOUT_MS). */
-async function waitForSeries(job: string, ready: (data: SeriesData[]) => boolean): Promise<SeriesData[]> {
-  const deadline = Date.now() + ARRIVAL_TIMEOUT_MS;
-  for (;;) {
-    const q = await store.querier(-Infinity, Infinity);
-    const data = await q.select([{ type: '=', name: 'job', value: job }]);
-    if (ready(data)) return data;
-    if (prometheus?.exitCode !== null) throw new Error(`prometheus exited early: ${prometheusLog}`);
-    if (Date.now() > deadline) {
-      throw new Error(
-        `samples of ${job} did not arrive within ${ARRIVAL_TIMEOUT_MS} ms; prometheus log: ${prometheusLog}`,
-      );
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
+function waitForSeries(job: string, ready: (data: SeriesData[]) => boolean): Promise<SeriesData[]> {
+  return pollUntil(
+    `samples of ${job} (prometheus log: ${prometheusLog})`,
+    async () => {
+      const q = await store.querier(-Infinity, Infinity);
+      const data = await q.select([{ type: '=', name: 'job', value: job }]);
+      return ready(data) ? data : undefined;
+    },
+    {
+      timeoutMs: ARRIVAL_TIMEOUT_MS,
+      intervalMs: 100,
+      giveUp: () => (prometheus?.exitCode !== null ? `prometheus exited early: ${prometheusLog}` : undefined),
+    },
+  );
 }
 
 describe('Prometheus 2.42 remote_write into the store', () => {

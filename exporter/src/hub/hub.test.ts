@@ -9,6 +9,7 @@ import type { ServerSummary } from '../simulator/types.js';
 import { HubError } from './hub-errors.js';
 import { createHub, type Hub, type HubInit } from './hub.js';
 import { serverMessageSchema, type ServerMessage } from '../contract/hub-protocol.js';
+import { pollUntil } from '../../test/poll.js';
 
 const WAIT_MS = 5000;
 
@@ -28,14 +29,9 @@ function fleet(n: number, t = 0): UnifiedMetrics {
   return toUnifiedMetrics(summaries);
 }
 
-/** until polls a condition (bounded) — used only where no event exists to wait on. */
-async function until(cond: () => boolean, what: string, timeoutMs = WAIT_MS): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
+/** until waits for the hub's state to satisfy `cond`. */
+const until = (cond: () => boolean, what: string, timeoutMs = WAIT_MS): Promise<true> =>
+  pollUntil(what, () => cond(), { timeoutMs, intervalMs: 5 });
 
 /** TestClient is a real ws client that queues every parsed server message. */
 class TestClient {

@@ -9,6 +9,7 @@ import { toUnifiedMetrics, type UnifiedMetrics } from '../api/unified-metrics.js
 import { createHub, type Hub, type HubInit } from './hub.js';
 import { serverMessageSchema, type ServerMessage } from '../contract/hub-protocol.js';
 import { createStreamRouter } from './sse-endpoint.js';
+import { pollUntil } from '../../test/poll.js';
 
 const WAIT_MS = 5000;
 
@@ -139,13 +140,9 @@ afterEach(async () => {
   }
 });
 
-async function until(cond: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + WAIT_MS;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
+/** until waits for the hub's state to satisfy `cond`. */
+const until = (cond: () => boolean, what: string): Promise<true> =>
+  pollUntil(what, () => cond(), { timeoutMs: WAIT_MS, intervalMs: 5 });
 
 describe('SSE fallback /api/stream', () => {
   it('streams welcome, subscriptions, the snapshot at once, then publications, as data: lines', async () => {

@@ -5,17 +5,14 @@ import type { Labels } from '../../util/labels.js';
 import type { Storage } from '../storage.js';
 import { RedisServerProcess } from './redis-server-process.js';
 import { RedisStorage } from './redis-storage.js';
+import { pollUntil } from '../../../test/poll.js';
 
 /** WAIT_MS bounds every wait for a state change (a Redis restart and reconnect take well under a second). */
 const WAIT_MS = 15_000;
 
-async function waitFor(what: string, cond: () => boolean): Promise<void> {
-  const deadline = Date.now() + WAIT_MS;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${WAIT_MS} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+/** waitFor waits for the store to reach a state while a real Redis stops and starts. */
+const waitFor = (what: string, cond: () => boolean): Promise<true> =>
+  pollUntil(what, () => cond(), { timeoutMs: WAIT_MS });
 
 let server: RedisServerProcess;
 let n = 0;
