@@ -6,13 +6,14 @@
  * (VmRSS of a real exporter process started by package.json's own `prestart` and `start` scripts, as
  * `npm start` runs them, at 20 servers, after warm-up scrapes).
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { delimiter, dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Agent, request } from 'node:http';
 import { Counter, Gauge, Registry } from 'prom-client';
+import { ExporterProcess } from '../test/exporter-process.js';
 import { createApp } from '../src/app.js';
 import { FleetExposition } from '../src/metrics/fleet-exposition.js';
 import { createSelfRegistry } from '../src/metrics/self-metrics.js';
@@ -159,55 +160,26 @@ interface ExporterRss {
   readonly queried: number;
 }
 
-/** PATH_WITH_BINS is PATH as npm sets it for scripts: the workspace's and the root's node_modules/.bin first. */
-const PATH_WITH_BINS = [
-  join(EXPORTER_DIR, 'node_modules/.bin'),
-  join(EXPORTER_DIR, '../node_modules/.bin'),
-  dirname(process.execPath),
-  process.env.PATH ?? '',
-].join(delimiter);
-
 const readRssMb = (pid: number): number =>
   Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN) / 1024;
 
 /**
- * exporterRss starts a real exporter process with the shell command `command` (exec'd, so the pid read is
- * node's) and `options` (default: 1 s ticks, no history), waits until it is ready (a backfill done) and then
- * `settleMs`, scrapes every endpoint for a few ticks, and reads its VmRSS from /proc; then once more after a
- * PromQL query.
+ * exporterRss starts a real exporter process — `bundle` runs package.json's start script exactly as `npm start`
+ * does, `tsx` the sources — with `backfill` (default none, 1 s ticks), waits until it is ready (a backfill
+ * done) and then `settleMs`, scrapes every endpoint for a few ticks, and reads its VmRSS from /proc; then once
+ * more after a PromQL query.
  */
-async function exporterRss(
-  command: string,
-  options: readonly string[] = ['--tick-seconds', '1', '--backfill', '0'],
-  settleMs = 0,
-): Promise<ExporterRss> {
-  const dir = mkdtempSync(join(tmpdir(), 'om-bench-rss-'));
-  const args = ['--port', '0', '--data-dir', dir, ...options];
-  const child = spawn('sh', ['-c', `exec ${command} "$@"`, 'sh', ...args], {
-    cwd: EXPORTER_DIR,
-    env: { ...process.env, PATH: PATH_WITH_BINS, LOG_LEVEL: 'info' },
-    stdio: ['ignore', 'pipe', 'inherit'],
+async function exporterRss(entry: 'bundle' | 'tsx', backfill = '0', settleMs = 0): Promise<ExporterRss> {
+  const child = await ExporterProcess.start({
+    entry,
+    backfill,
+    tickSeconds: backfill === '0' ? 1 : 15,
+    startupTimeoutMs: 300_000,
+    rssLimitMb: 0,
   });
   try {
-    let out = '';
-    const url = await new Promise<string>((resolve, reject) => {
-      const bound = setTimeout(() => reject(new Error(`exporter did not start:\n${out}`)), 60_000);
-      child.stdout.on('data', (d: Buffer) => {
-        out += d.toString();
-        const m = /listening on (http:\/\/[^"\s]+)/.exec(out);
-        if (m?.[1]) {
-          clearTimeout(bound);
-          resolve(m[1]);
-        }
-      });
-    });
+    const url = child.url;
     const agent = new Agent({ keepAlive: true });
-    // Warm-up: wait for the first tick (and the backfill: up to 2 min), then scrape every endpoint for a few ticks.
-    for (let i = 0; i < 1200; i++) {
-      const r = await fetch(`${url}/readyz`);
-      if (r.ok) break;
-      await new Promise((r2) => setTimeout(r2, 100));
-    }
     await new Promise((r) => setTimeout(r, settleMs));
     for (let i = 0; i < 10; i++) {
       for (const path of [
@@ -220,8 +192,7 @@ async function exporterRss(
       }
       await new Promise((r) => setTimeout(r, 300));
     }
-    const pid = child.pid ?? 0;
-    const warm = readRssMb(pid);
+    const warm = readRssMb(child.pid);
     const now = Date.now() / 1000;
     const q = encodeURIComponent('sum by (server) (rate(openmanager_network_receive_bytes_total[1m]))');
     await httpGet(`${url}/api/prometheus/api/v1/query?query=up`, agent);
@@ -230,14 +201,11 @@ async function exporterRss(
       agent,
     );
     await new Promise((r) => setTimeout(r, 300));
-    const queried = readRssMb(pid);
+    const queried = readRssMb(child.pid);
     agent.destroy();
     return { warm, queried };
   } finally {
-    const exited = new Promise((r) => child.once('exit', r));
-    child.kill('SIGTERM');
-    await exited;
-    rmSync(dir, { recursive: true, force: true });
+    await child.stop();
   }
 }
 
@@ -284,24 +252,20 @@ async function main(): Promise<void> {
       scripts: Record<string, string>;
     }
   ).scripts;
-  const prestart = spawnSync('sh', ['-c', scripts.prestart ?? 'true'], {
-    cwd: EXPORTER_DIR,
-    env: { ...process.env, PATH: PATH_WITH_BINS },
-    stdio: 'inherit',
-  });
+  const prestart = spawnSync('npm', ['run', 'prestart'], { cwd: EXPORTER_DIR, stdio: 'inherit' });
   if (prestart.status !== 0) throw new Error(`prestart failed: ${scripts.prestart}`);
-  const rssStart = await exporterRss(scripts.start ?? '');
+  const rssStart = await exporterRss('bundle');
   rows.push(['npm start', scripts.start ?? '']);
   rows.push(['exporter RSS at 20 servers, npm start (MB)', round(rssStart.warm, 1).toString()]);
   rows.push(['  after its first PromQL queries (MB)', round(rssStart.queried, 1).toString()]);
   // The same after a day of history at the default 15 s tick (npm start's first run backfills 7 d).
   // Read 10 s after it is ready: the backfill's dropped batch buffers are garbage until the next full GC.
-  const rssDay = await exporterRss(scripts.start ?? '', ['--backfill', '1d'], 10_000);
+  const rssDay = await exporterRss('bundle', '1d', 10_000);
   rows.push([
     'exporter RSS at 20 servers 10 s after a 1 d backfill, npm start (MB)',
     round(rssDay.warm, 1).toString(),
   ]);
-  const rssDev = await exporterRss(`node --import tsx src/main.ts`);
+  const rssDev = await exporterRss('tsx');
   rows.push([
     'exporter RSS at 20 servers, node --import tsx src/main.ts (MB)',
     round(rssDev.warm, 1).toString(),

@@ -1,9 +1,9 @@
-import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { ExporterProcess } from '../test/exporter-process.js';
 
 const EXPORTER_DIR = fileURLToPath(new URL('..', import.meta.url));
 const TSX = ['--import', 'tsx', 'src/main.ts'];
@@ -61,37 +61,8 @@ describe('main (real child processes)', () => {
   });
 
   it('logs its URL, serves, and exits 0 on SIGTERM', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'om-main-'));
-    const child = spawn(process.execPath, [...TSX, '--port', '0', '--data-dir', dir, '--tick-seconds', '1'], {
-      cwd: EXPORTER_DIR,
-      env: { ...process.env, LOG_LEVEL: 'info' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    try {
-      let out = '';
-      const url = await new Promise<string>((resolve, reject) => {
-        const bound = setTimeout(() => reject(new Error(`no listening line within 30 s:\n${out}`)), 30_000);
-        child.stdout.on('data', (d: Buffer) => {
-          out += d.toString();
-          const m = /listening on (http:\/\/[^"\s]+)/.exec(out);
-          if (m?.[1]) {
-            clearTimeout(bound);
-            resolve(m[1]);
-          }
-        });
-        child.on('exit', (code) => reject(new Error(`exited ${code} before listening:\n${out}`)));
-      });
-      expect((await fetch(`${url}/healthz`)).status).toBe(200);
-      const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-      child.kill('SIGTERM');
-      const code = await Promise.race([
-        exited,
-        new Promise<string>((resolve) => setTimeout(() => resolve('no exit within 20 s'), 20_000)),
-      ]);
-      expect(code).toBe(0);
-    } finally {
-      if (child.exitCode === null) child.kill('SIGKILL');
-      rmSync(dir, { recursive: true, force: true });
-    }
+    const child = await ExporterProcess.start({ waitReady: false });
+    expect((await fetch(`${child.url}/healthz`)).status).toBe(200);
+    expect(await child.stop()).toEqual({ code: 0, signal: null });
   });
 });

@@ -9,7 +9,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseExposition, type ParsedFamily } from './exposition-parser.js';
 
@@ -19,16 +19,18 @@ export const EXPORTER_DIR = fileURLToPath(new URL('..', import.meta.url));
 /** BUNDLE_MAIN is the esbuild bundle `npm start` runs (built by the workspace's `prestart` script). */
 export const BUNDLE_MAIN = join(EXPORTER_DIR, 'dist/src/main.js');
 
-/**
- * BUNDLE_NODE_FLAGS are the node flags of exporter/package.json's `start` script, so a bundle child behaves
- * (memory, compilation) like `npm start`.
- */
-const BUNDLE_NODE_FLAGS = [
-  '--max-semi-space-size=1',
-  '--heap-growing-percent=25',
-  '--no-concurrent-recompilation',
-  '--v8-pool-size=1',
-];
+/** START_SCRIPT is exporter/package.json's `start` script: a bundle child runs exactly it (env, node flags). */
+export const START_SCRIPT = (
+  JSON.parse(readFileSync(join(EXPORTER_DIR, 'package.json'), 'utf8')) as { scripts: Record<string, string> }
+).scripts.start;
+
+/** PATH_WITH_BINS is PATH as npm sets it for scripts: the workspace's and the root's node_modules/.bin first. */
+const PATH_WITH_BINS = [
+  join(EXPORTER_DIR, 'node_modules/.bin'),
+  join(EXPORTER_DIR, '../node_modules/.bin'),
+  dirname(process.execPath),
+  process.env.PATH ?? '',
+].join(delimiter);
 
 /** DEFAULT_STARTUP_TIMEOUT_MS bounds start-up to ready, including a short backfill on busy shared cores. */
 const DEFAULT_STARTUP_TIMEOUT_MS = 120_000;
@@ -56,7 +58,10 @@ const LISTENING = /listening on (http:\/\/[^"\s]+)/;
 
 /** ExporterProcessOptions configures one child; every field has a default suited to tests. */
 export interface ExporterProcessOptions {
-  /** entry: `tsx` runs src/main.ts (default); `bundle` runs dist/src/main.js with npm start's node flags. */
+  /**
+   * entry: `tsx` runs src/main.ts (default); `bundle` runs package.json's `start` script (dist/src/main.js with
+   * npm start's environment and node flags; build it first with `npm run prestart -w exporter`).
+   */
   readonly entry?: 'tsx' | 'bundle';
   /** args are extra command-line flags, appended last (flags win over env vars and over the defaults here). */
   readonly args?: readonly string[];
@@ -204,25 +209,30 @@ export class ExporterProcess {
       ...(options.queryTimeout === undefined ? [] : ['--query-timeout', options.queryTimeout]),
       ...(options.args ?? []),
     ];
-    let nodeArgs: string[];
+    const heap = options.maxOldSpaceMb === undefined ? [] : [`--max-old-space-size=${options.maxOldSpaceMb}`];
+    let child: ChildProcess;
     if (options.entry === 'bundle') {
       if (!existsSync(BUNDLE_MAIN))
         throw new Error(`no bundle at ${BUNDLE_MAIN}; build it with \`npm run prestart -w exporter\``);
-      nodeArgs = [...BUNDLE_NODE_FLAGS, BUNDLE_MAIN];
+      if (START_SCRIPT === undefined) throw new Error('exporter/package.json has no start script');
+      // exec: the pid is node's (the memory watchdog and RSS readings look at it), as under npm start.
+      child = spawn('sh', ['-c', `exec ${START_SCRIPT} "$@"`, 'sh', ...flags], {
+        cwd: EXPORTER_DIR,
+        env: {
+          ...process.env,
+          PATH: PATH_WITH_BINS,
+          ...(heap.length > 0 ? { NODE_OPTIONS: heap.join(' ') } : {}),
+          ...options.env,
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
     } else {
-      nodeArgs = ['--import', 'tsx', 'src/main.ts'];
+      child = spawn(process.execPath, [...heap, '--import', 'tsx', 'src/main.ts', ...flags], {
+        cwd: EXPORTER_DIR,
+        env: { ...process.env, ...options.env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
     }
-    if (options.maxOldSpaceMb !== undefined)
-      nodeArgs.unshift(`--max-old-space-size=${options.maxOldSpaceMb}`);
-    const child = spawn(process.execPath, [...nodeArgs, ...flags], {
-      cwd: EXPORTER_DIR,
-      env: {
-        ...process.env,
-        ...(options.entry === 'bundle' ? { MALLOC_ARENA_MAX: '2', MALLOC_MMAP_THRESHOLD_: '131072' } : {}),
-        ...options.env,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
     killLiveChildrenOnExit();
     live.add(child);
     const proc = new ExporterProcess(child, dataDir, ownsDataDir, token, options);
