@@ -29,7 +29,7 @@ export interface ErrorFactory<A extends unknown[]> {
   readonly status: number;
 }
 
-function defineError<A extends unknown[]>(
+export function defineError<A extends unknown[]>(
   code: string,
   status: number,
   message: (...args: A) => string,

@@ -19,7 +19,8 @@ import type { Request, Response, Router } from 'express';
 import type { Logger } from 'pino';
 import { Counter, Gauge } from 'prom-client';
 import type { Registry } from 'prom-client';
-import { type ErrorType } from '../promql/index.js';
+import { ExporterError, defineError, type ErrorFactory } from '../errors.js';
+import type { ErrorType } from '../promql/index.js';
 import { LABEL_NAME_RE, METRIC_NAME, METRIC_NAME_RE, seriesKey } from '../util/labels.js';
 import type { Labels } from '../util/labels.js';
 import { SampleBuffer } from '../tsdb/sample-buffer.js';
@@ -111,50 +112,53 @@ const STORAGE_FAILED_MESSAGE = 'storage refused the samples; see the exporter lo
 /** MAX_ECHO_CHARS bounds a name or label set quoted back in an error message (and so in the log). */
 const MAX_ECHO_CHARS = 120;
 
+/** rwError builds one entry of the receiver's catalogue: a stable RW_ code, its HTTP status, the message given. */
+const rwError = <C extends string>(code: C, status: number): ErrorFactory<[message: string]> & { code: C } =>
+  defineError(code, status, (message: string) => message) as ErrorFactory<[message: string]> & { code: C };
+
 /**
- * REMOTE_WRITE_ERRORS is the receiver's error catalogue: a stable code → HTTP status and Prometheus errorType.
- * Prometheus has no errorType for refused credentials or oversize requests; they are the client's to fix, so
- * `bad_data`, with the HTTP status telling them apart.
+ * REMOTE_WRITE_ERRORS is the receiver's error catalogue (the exporter's one style, errors.ts): a stable code and
+ * an HTTP status each; every throw site words the message so the sender knows what to change.
  */
 export const REMOTE_WRITE_ERRORS = {
-  RW_UNAUTHORIZED: { status: 401, errorType: 'bad_data' },
-  RW_FORBIDDEN: { status: 403, errorType: 'bad_data' },
-  RW_UNSUPPORTED_ENCODING: { status: 400, errorType: 'bad_data' },
-  RW_UNSUPPORTED_PROTOCOL: { status: 415, errorType: 'bad_data' },
-  RW_BODY_TOO_LARGE: { status: 413, errorType: 'bad_data' },
-  RW_DECODED_TOO_LARGE: { status: 413, errorType: 'bad_data' },
-  RW_TOO_MANY_SAMPLES: { status: 413, errorType: 'bad_data' },
-  RW_TOO_MANY_LABELS: { status: 413, errorType: 'bad_data' },
-  RW_EMPTY_BODY: { status: 400, errorType: 'bad_data' },
-  RW_BAD_SNAPPY: { status: 400, errorType: 'bad_data' },
-  RW_BAD_PROTOBUF: { status: 400, errorType: 'bad_data' },
-  RW_MISSING_METRIC_NAME: { status: 400, errorType: 'bad_data' },
-  RW_INVALID_METRIC_NAME: { status: 400, errorType: 'bad_data' },
-  RW_INVALID_LABEL_NAME: { status: 400, errorType: 'bad_data' },
-  RW_DUPLICATE_LABEL_NAME: { status: 400, errorType: 'bad_data' },
-  RW_BAD_TIMESTAMP: { status: 400, errorType: 'bad_data' },
-  RW_NON_MONOTONIC: { status: 400, errorType: 'bad_data' },
-  RW_BUSY: { status: 503, errorType: 'unavailable' },
-  RW_STORAGE_FAILED: { status: 500, errorType: 'internal' },
-  RW_INTERNAL: { status: 500, errorType: 'internal' },
-} as const satisfies Record<string, { status: number; errorType: ErrorType }>;
+  RW_UNAUTHORIZED: rwError('RW_UNAUTHORIZED', 401),
+  RW_FORBIDDEN: rwError('RW_FORBIDDEN', 403),
+  RW_UNSUPPORTED_ENCODING: rwError('RW_UNSUPPORTED_ENCODING', 400),
+  RW_UNSUPPORTED_PROTOCOL: rwError('RW_UNSUPPORTED_PROTOCOL', 415),
+  RW_BODY_TOO_LARGE: rwError('RW_BODY_TOO_LARGE', 413),
+  RW_DECODED_TOO_LARGE: rwError('RW_DECODED_TOO_LARGE', 413),
+  RW_TOO_MANY_SAMPLES: rwError('RW_TOO_MANY_SAMPLES', 413),
+  RW_TOO_MANY_LABELS: rwError('RW_TOO_MANY_LABELS', 413),
+  RW_EMPTY_BODY: rwError('RW_EMPTY_BODY', 400),
+  RW_BAD_SNAPPY: rwError('RW_BAD_SNAPPY', 400),
+  RW_BAD_PROTOBUF: rwError('RW_BAD_PROTOBUF', 400),
+  RW_MISSING_METRIC_NAME: rwError('RW_MISSING_METRIC_NAME', 400),
+  RW_INVALID_METRIC_NAME: rwError('RW_INVALID_METRIC_NAME', 400),
+  RW_INVALID_LABEL_NAME: rwError('RW_INVALID_LABEL_NAME', 400),
+  RW_DUPLICATE_LABEL_NAME: rwError('RW_DUPLICATE_LABEL_NAME', 400),
+  RW_BAD_TIMESTAMP: rwError('RW_BAD_TIMESTAMP', 400),
+  RW_NON_MONOTONIC: rwError('RW_NON_MONOTONIC', 400),
+  RW_BUSY: rwError('RW_BUSY', 503),
+  RW_STORAGE_FAILED: rwError('RW_STORAGE_FAILED', 500),
+  RW_INTERNAL: rwError('RW_INTERNAL', 500),
+};
 
 /** RemoteWriteErrorCode is one stable error code of the receiver. */
 export type RemoteWriteErrorCode = keyof typeof REMOTE_WRITE_ERRORS;
 
-/** RemoteWriteError is a rejected request: `code` is stable, `status` the HTTP status, the message says what to fix. */
-export class RemoteWriteError extends Error {
-  readonly status: number;
-  readonly errorType: ErrorType;
-  constructor(
-    readonly code: RemoteWriteErrorCode,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'RemoteWriteError';
-    this.status = REMOTE_WRITE_ERRORS[code].status;
-    this.errorType = REMOTE_WRITE_ERRORS[code].errorType;
-  }
+/** isRemoteWriteError tells a rejection of the receiver's catalogue from an unexpected failure. */
+export function isRemoteWriteError(err: unknown): err is ExporterError {
+  return err instanceof ExporterError && err.code in REMOTE_WRITE_ERRORS;
+}
+
+/**
+ * errorTypeOf is the Prometheus errorType a status is answered with in the envelope: Prometheus has none for
+ * refused credentials or oversize requests; they are the client's to fix, so `bad_data`, the status telling
+ * them apart.
+ */
+function errorTypeOf(status: number): ErrorType {
+  if (status === 503) return 'unavailable';
+  return status >= 500 ? 'internal' : 'bad_data';
 }
 
 /**
@@ -213,7 +217,7 @@ function describe(labels: Readonly<Record<string, string>>): string {
  * `__name__`; label names match `[a-zA-Z_][a-zA-Z0-9_]*` and are unique; empty label values are dropped
  * (Prometheus treats them as absent); each series' timestamps strictly increase, also across repeated entries
  * of the same series in one request. The caps are checked as labels and samples arrive, so a request over a
- * cap is refused having held at most the cap. The first violation throws a RemoteWriteError.
+ * cap is refused having held at most the cap. The first violation throws a catalogue error.
  */
 class RequestAssembler {
   private readonly byKey = new Map<string, ValidSeries>();
@@ -239,8 +243,7 @@ class RequestAssembler {
 
   addLabel(name: string, value: string): void {
     if (++this.labelCount > this.limits.maxLabels) {
-      throw new RemoteWriteError(
-        'RW_TOO_MANY_LABELS',
+      throw REMOTE_WRITE_ERRORS.RW_TOO_MANY_LABELS(
         `request carries more than ${this.limits.maxLabels} labels (counted per TimeSeries entry); ` +
           'send smaller batches (Prometheus: lower remote_write.queue_config.max_samples_per_send)',
       );
@@ -251,8 +254,7 @@ class RequestAssembler {
 
   addSample(timestamp: number, value: number): void {
     if (++this.samples > this.limits.maxSamples) {
-      throw new RemoteWriteError(
-        'RW_TOO_MANY_SAMPLES',
+      throw REMOTE_WRITE_ERRORS.RW_TOO_MANY_SAMPLES(
         `request carries more than ${this.limits.maxSamples} samples; send smaller batches ` +
           `(Prometheus: remote_write.queue_config.max_samples_per_send ≤ ${this.limits.maxSamples})`,
       );
@@ -267,14 +269,12 @@ class RequestAssembler {
     for (let i = 0; i < this.names.length; i++) {
       const name = this.names[i] ?? '';
       if (!LABEL_NAME_RE.test(name)) {
-        throw new RemoteWriteError(
-          'RW_INVALID_LABEL_NAME',
+        throw REMOTE_WRITE_ERRORS.RW_INVALID_LABEL_NAME(
           `series #${index}: invalid label name ${echo(name)} (must match [a-zA-Z_][a-zA-Z0-9_]*)`,
         );
       }
       if (this.seen.has(name)) {
-        throw new RemoteWriteError(
-          'RW_DUPLICATE_LABEL_NAME',
+        throw REMOTE_WRITE_ERRORS.RW_DUPLICATE_LABEL_NAME(
           `series #${index}: label ${echo(name)} appears twice`,
         );
       }
@@ -284,14 +284,12 @@ class RequestAssembler {
     }
     const metric = labels[METRIC_NAME];
     if (metric === undefined) {
-      throw new RemoteWriteError(
-        'RW_MISSING_METRIC_NAME',
+      throw REMOTE_WRITE_ERRORS.RW_MISSING_METRIC_NAME(
         `series #${index} ${describe(labels)}: missing __name__ label (every series needs a metric name)`,
       );
     }
     if (!METRIC_NAME_RE.test(metric)) {
-      throw new RemoteWriteError(
-        'RW_INVALID_METRIC_NAME',
+      throw REMOTE_WRITE_ERRORS.RW_INVALID_METRIC_NAME(
         `series #${index}: invalid metric name ${echo(metric)} (must match [a-zA-Z_:][a-zA-Z0-9_:]*)`,
       );
     }
@@ -307,8 +305,7 @@ class RequestAssembler {
     for (let i = 0; i < n; i++) {
       const t = ts[i] ?? 0;
       if (t <= last) {
-        throw new RemoteWriteError(
-          'RW_NON_MONOTONIC',
+        throw REMOTE_WRITE_ERRORS.RW_NON_MONOTONIC(
           `series #${index} ${describe(labels)}: sample timestamps must strictly increase, got ${t} after ${last}`,
         );
       }
@@ -342,16 +339,14 @@ function loadWireCodec(): Promise<WireCodec> {
 }
 
 /** snappyRejection maps a SnappyBlockError to the receiver's error codes. */
-function snappyRejection(err: SnappyBlockError): RemoteWriteError {
+function snappyRejection(err: SnappyBlockError): ExporterError {
   if (err.reason === 'too_large') {
-    return new RemoteWriteError(
-      'RW_DECODED_TOO_LARGE',
+    return REMOTE_WRITE_ERRORS.RW_DECODED_TOO_LARGE(
       `snappy header ${err.message}; send smaller batches ` +
         '(Prometheus: lower remote_write.queue_config.max_samples_per_send)',
     );
   }
-  return new RemoteWriteError(
-    'RW_BAD_SNAPPY',
+  return REMOTE_WRITE_ERRORS.RW_BAD_SNAPPY(
     `body is not valid snappy block format (remote write 1.0 uses snappy block, not framed): ${err.message}`,
   );
 }
@@ -393,10 +388,9 @@ async function decodeWriteRequest(
     try {
       event = reader.next();
     } catch (err) {
-      if (err instanceof TimestampRangeError) throw new RemoteWriteError('RW_BAD_TIMESTAMP', err.message);
+      if (err instanceof TimestampRangeError) throw REMOTE_WRITE_ERRORS.RW_BAD_TIMESTAMP(err.message);
       if (err instanceof WireFormatError) {
-        throw new RemoteWriteError(
-          'RW_BAD_PROTOBUF',
+        throw REMOTE_WRITE_ERRORS.RW_BAD_PROTOBUF(
           `body is not a valid prometheus.WriteRequest protobuf: ${err.message}`,
         );
       }
@@ -433,7 +427,7 @@ async function decodeWriteRequest(
 /**
  * decodeRemoteWriteBody turns a raw request body into a validated request: snappy block format, then
  * protobuf, then validation, each bounded by `limits`; the protobuf stage pauses for the event loop after
- * every `yieldAfterMs` of work. Rejects with a RemoteWriteError with the code of the first failing stage.
+ * every `yieldAfterMs` of work. Rejects with a catalogue error with the code of the first failing stage.
  */
 export async function decodeRemoteWriteBody(
   body: Uint8Array,
@@ -441,7 +435,7 @@ export async function decodeRemoteWriteBody(
   yieldAfterMs = YIELD_AFTER_MS,
 ): Promise<ValidatedRequest> {
   if (body.length === 0)
-    throw new RemoteWriteError('RW_EMPTY_BODY', 'empty body: expected a snappy-compressed WriteRequest');
+    throw REMOTE_WRITE_ERRORS.RW_EMPTY_BODY('empty body: expected a snappy-compressed WriteRequest');
   const raw = await uncompressBody(body, limits.maxDecodedBytes);
   return decodeWriteRequest(raw, limits, yieldAfterMs);
 }
@@ -500,9 +494,8 @@ class InFlightBudget {
 }
 
 /** busy is the rejection of a request the in-flight budget has no room for. */
-function busy(limit: number): RemoteWriteError {
-  return new RemoteWriteError(
-    'RW_BUSY',
+function busy(limit: number): ExporterError {
+  return REMOTE_WRITE_ERRORS.RW_BUSY(
     `remote-write requests in flight already hold ${limit} bytes; retry later (Prometheus retries 5xx)`,
   );
 }
@@ -526,7 +519,7 @@ function readBody(
     const declared = Number(req.headers['content-length']);
     if (Number.isFinite(declared) && declared > limit) {
       reject(
-        new RemoteWriteError('RW_BODY_TOO_LARGE', `body of ${declared} bytes exceeds the limit of ${limit}`),
+        REMOTE_WRITE_ERRORS.RW_BODY_TOO_LARGE(`body of ${declared} bytes exceeds the limit of ${limit}`),
       );
       req.resume();
       return;
@@ -545,7 +538,7 @@ function readBody(
       if (settled) return;
       size += chunk.length;
       if (size > limit) {
-        fail(new RemoteWriteError('RW_BODY_TOO_LARGE', `body exceeds the limit of ${limit} bytes`));
+        fail(REMOTE_WRITE_ERRORS.RW_BODY_TOO_LARGE(`body exceeds the limit of ${limit} bytes`));
         return;
       }
       if (!budget.reserve(chunk.length)) {
@@ -578,8 +571,7 @@ function readBody(
 function checkHeaders(req: Request): void {
   const encoding = req.headers['content-encoding'];
   if (encoding !== undefined && encoding.toLowerCase() !== 'snappy') {
-    throw new RemoteWriteError(
-      'RW_UNSUPPORTED_ENCODING',
+    throw REMOTE_WRITE_ERRORS.RW_UNSUPPORTED_ENCODING(
       `Content-Encoding ${echo(encoding)} not supported: remote write 1.0 bodies are snappy`,
     );
   }
@@ -587,8 +579,7 @@ function checkHeaders(req: Request): void {
   const type = req.headers['content-type'] ?? '';
   const proto = /;\s*proto=([^;\s]+)/.exec(type)?.[1];
   if (proto !== undefined && proto !== 'prometheus.WriteRequest') {
-    throw new RemoteWriteError(
-      'RW_UNSUPPORTED_PROTOCOL',
+    throw REMOTE_WRITE_ERRORS.RW_UNSUPPORTED_PROTOCOL(
       `protobuf message ${echo(proto)} not supported: this receiver speaks remote write 1.0 (prometheus.WriteRequest)`,
     );
   }
@@ -621,17 +612,13 @@ function checkAuth(req: Request, res: Response, want: Buffer): void {
   const token = presentedToken(req.headers.authorization);
   if (token === undefined) {
     res.setHeader('WWW-Authenticate', AUTH_CHALLENGES);
-    throw new RemoteWriteError(
-      'RW_UNAUTHORIZED',
+    throw REMOTE_WRITE_ERRORS.RW_UNAUTHORIZED(
       'this receiver needs the remote-write token: send "Authorization: Bearer <REMOTE_WRITE_TOKEN>" ' +
         '(Prometheus: remote_write.authorization.credentials) or basic auth with it as the password',
     );
   }
   if (!tokenMatches(token, want)) {
-    throw new RemoteWriteError(
-      'RW_FORBIDDEN',
-      'the credentials do not match the configured REMOTE_WRITE_TOKEN',
-    );
+    throw REMOTE_WRITE_ERRORS.RW_FORBIDDEN('the credentials do not match the configured REMOTE_WRITE_TOKEN');
   }
 }
 
@@ -719,7 +706,7 @@ class RemoteWriteReceiver {
           this.logger.debug({ remote: req.socket.remoteAddress }, `remote write: ${err.message}`);
           return;
         }
-        if (!(err instanceof RemoteWriteError)) throw err;
+        if (!isRemoteWriteError(err)) throw err;
         this.logger.warn(
           { code: err.code, remote: req.socket.remoteAddress },
           `remote write rejected: ${err.message}`,
@@ -735,9 +722,9 @@ class RemoteWriteReceiver {
   }
 
   /** fail answers a rejected request in the Prometheus error envelope and counts it. */
-  fail(res: Response, err: RemoteWriteError): void {
+  fail(res: Response, err: ExporterError): void {
     this.metrics.requests.inc({ code: String(err.status) });
-    respondErrorWithStatus(res, err.status, err.errorType, `${err.code}: ${err.message}`);
+    respondErrorWithStatus(res, err.status, errorTypeOf(err.status), `${err.code}: ${err.message}`);
   }
 
   /** receive authenticates, reads, decodes and validates a request, reserving its bytes in `held`. */
@@ -775,7 +762,7 @@ class RemoteWriteReceiver {
     } catch (err) {
       app.rollback();
       this.logger.error({ err }, 'remote write: append failed');
-      this.fail(res, new RemoteWriteError('RW_STORAGE_FAILED', STORAGE_FAILED_MESSAGE));
+      this.fail(res, REMOTE_WRITE_ERRORS.RW_STORAGE_FAILED(STORAGE_FAILED_MESSAGE));
       return;
     }
     let result;
@@ -784,7 +771,7 @@ class RemoteWriteReceiver {
     } catch (err) {
       // 5xx makes Prometheus retry the batch, which is what we want when the store itself failed.
       this.logger.error({ err }, 'remote write: commit failed');
-      this.fail(res, new RemoteWriteError('RW_STORAGE_FAILED', STORAGE_FAILED_MESSAGE));
+      this.fail(res, REMOTE_WRITE_ERRORS.RW_STORAGE_FAILED(STORAGE_FAILED_MESSAGE));
       return;
     }
     samples.inc({ result: 'appended' }, result.appended);
@@ -813,7 +800,7 @@ export function createRemoteWriteRouter(options: RemoteWriteOptions): Router {
     receiver.handle(req, res).catch((err: unknown) => {
       if (!res.headersSent) {
         options.logger.error({ err }, 'remote write: unexpected failure');
-        receiver.fail(res, new RemoteWriteError('RW_INTERNAL', 'internal error; see the exporter log'));
+        receiver.fail(res, REMOTE_WRITE_ERRORS.RW_INTERNAL('internal error; see the exporter log'));
         return;
       }
       next(err);
