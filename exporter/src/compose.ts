@@ -32,6 +32,7 @@ import { SERVER_META_FAMILIES } from './simulator/index.js';
 import { EmbeddedStorage } from './tsdb/embedded/embedded-storage.js';
 import { backfill, Ingestor, type BackfillProgress } from './ingest/ingest.js';
 import { SelfIngestor } from './ingest/self-ingest.js';
+import { codecFromSpec } from './tsdb/codec.js';
 import type { Retention, Storage } from './tsdb/storage.js';
 import { systemClock, type Clock } from './util/clock.js';
 import { JsonStateFile } from './util/json-state-file.js';
@@ -72,9 +73,15 @@ export async function openStorage(o: ExporterOptions, logger: Logger, registry: 
   if (o.redisUrl !== undefined) {
     // Loaded on demand: ioredis and the Redis backend cost ~9 MB of RSS (bench/run.ts) the embedded default never uses.
     const { RedisStorage } = await import('./tsdb/redis/redis-storage.js');
-    return RedisStorage.open({ url: o.redisUrl, logger, registry, retention });
+    return RedisStorage.open({ url: o.redisUrl, logger, registry, retention, codec: codecFromSpec(o.codec) });
   }
-  return EmbeddedStorage.open({ dataDir: join(o.dataDir, 'tsdb'), logger, registry, retention });
+  return EmbeddedStorage.open({
+    dataDir: join(o.dataDir, 'tsdb'),
+    logger,
+    registry,
+    retention,
+    codec: codecFromSpec(o.codec),
+  });
 }
 
 /** composeExporter builds the exporter; nothing listens or ticks until `app.start()`. */

@@ -5,6 +5,7 @@
  */
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
+import { isCodecSpec } from './tsdb/codec.js';
 import { formatDuration, parseDuration } from './util/duration.js';
 
 export { formatDuration, parseDuration } from './util/duration.js';
@@ -173,6 +174,13 @@ export const OPTION_SPECS = {
     undefined,
     'a URL',
     'how users reach the exporter ($externalURL, alert links); unset = its listening URL',
+  ),
+  codec: spec(
+    'CODEC',
+    z.string().refine(isCodecSpec),
+    'lossless',
+    'lossless or deadband:<percent> (0–100)',
+    "chunk codec: bit-exact, or the seed's lossy skip-small-changes scheme",
   ),
   bodyLimitBytes: spec(
     'BODY_LIMIT_BYTES',

@@ -5,7 +5,9 @@
  */
 import type { Chunk, ChunkBuilder } from './chunkenc/chunk.js';
 import { LosslessChunkBuilder, newChunkBuilder } from './chunkenc/builder.js';
+import { DeadbandChunkBuilder } from './chunkenc/deadband.js';
 import { decodeChunk } from './chunkenc/decode.js';
+import { TsdbError } from './errors.js';
 
 /** ChunkCodec creates chunk builders and decodes stored chunk bytes (whose first byte is the Encoding). */
 export interface ChunkCodec {
@@ -47,3 +49,36 @@ export const DEFAULT_CODEC: ChunkCodec = {
     return b.finish();
   },
 };
+
+/**
+ * deadbandCodec is the seed's "baseline + delta, skip changes ≤ threshold %" scheme as an opt-in codec: samples
+ * within `thresholdPct` of the last stored one are dropped (bounded in count and time), the rest stored
+ * losslessly. Lossy by design; the store benchmark reports its size and maximum error.
+ */
+export function deadbandCodec(thresholdPct: number): ChunkCodec {
+  return {
+    newBuilder: () => new DeadbandChunkBuilder({ thresholdPct }),
+    decode: (bytes) => decodeChunk(bytes),
+  };
+}
+
+/** CODEC_SPEC is the grammar of the CODEC option: `lossless` or `deadband:<percent>` (0 < percent ≤ 100). */
+export const CODEC_SPEC = /^(lossless|deadband:(\d+(?:\.\d+)?))$/;
+
+/** isCodecSpec tells whether `spec` names a codec (the CODEC option's validation). */
+export function isCodecSpec(spec: string): boolean {
+  const m = CODEC_SPEC.exec(spec);
+  if (m?.[1] === 'lossless') return true;
+  const pct = Number(m?.[2]);
+  return pct > 0 && pct <= 100;
+}
+
+/** codecFromSpec turns a CODEC option value into a codec; throws TSDB_BAD_OPTIONS for anything else. */
+export function codecFromSpec(spec: string): ChunkCodec {
+  if (spec === 'lossless') return DEFAULT_CODEC;
+  if (isCodecSpec(spec)) return deadbandCodec(Number(spec.slice('deadband:'.length)));
+  throw new TsdbError(
+    'TSDB_BAD_OPTIONS',
+    `unknown codec ${JSON.stringify(spec)}: use lossless or deadband:<percent>`,
+  );
+}

@@ -12,9 +12,7 @@
  * to `maxBufferedSamples`; the open chunk of each series and rollup chunks are never dropped.
  */
 import { Registry } from 'prom-client';
-import { newChunkBuilder } from '../chunkenc/builder.js';
-import { decodeChunk } from '../chunkenc/decode.js';
-import type { ChunkCodec } from '../codec.js';
+import { DEFAULT_CODEC } from '../codec.js';
 import { TsdbError } from '../errors.js';
 import { Head } from '../head.js';
 import { HeadAppender } from '../head-appender.js';
@@ -40,9 +38,6 @@ import { expireRedisChunks } from './redis-retention.js';
 import { WriteQueue } from './write-queue.js';
 import { CONNECTION_CLOSED, type WriteState } from './write-state.js';
 
-/** LOSSLESS_CODEC is the default ChunkCodec: the chunkenc lossless builder and decoder. */
-export const LOSSLESS_CODEC: ChunkCodec = { newBuilder: () => newChunkBuilder(), decode: decodeChunk };
-
 /** redactUrl hides a password in a Redis URL for logs and health details (defined in redis-client.ts). */
 export { redactUrl };
 
@@ -65,7 +60,7 @@ export class RedisStorage implements Storage {
   ) {
     this.keys = new RedisKeys(opts.keyPrefix);
     this.retention = opts.resolvedRetention;
-    const codec = opts.codec ?? LOSSLESS_CODEC;
+    const codec = opts.codec ?? DEFAULT_CODEC;
     this.head = new Head({
       codec,
       sink: {
