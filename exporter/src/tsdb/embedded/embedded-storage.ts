@@ -73,6 +73,8 @@ export interface EmbeddedStorageOptions {
    */
   readonly encodeWorkers?: number;
   readonly registry?: Registry;
+  /** metrics are the store's self-metrics, built once per registry (default: built here, on `registry`). */
+  readonly metrics?: TsdbMetrics;
   readonly logger?: Logger;
 }
 
@@ -125,7 +127,7 @@ export class EmbeddedStorage implements Storage {
     if (!parsed.success) {
       throw new TsdbError('TSDB_BAD_OPTIONS', `invalid embedded storage options: ${parsed.error.message}`);
     }
-    this.metrics = new TsdbMetrics(opts.registry);
+    this.metrics = opts.metrics ?? new TsdbMetrics(opts.registry);
     this.logger = opts.logger;
     this.retention = resolveRetention(opts.retention);
     const codec = opts.codec ?? DEFAULT_CODEC;

@@ -10,6 +10,7 @@ import { systemClock, type Clock } from '../../util/clock.js';
 import type { Retention, Tier } from '../storage.js';
 import type { ChunkCodec } from '../codec.js';
 import { TsdbError } from '../errors.js';
+import type { TsdbMetrics } from '../metrics.js';
 import { DEFAULT_KEY_PREFIX } from './keys.js';
 
 /** RedisStorageOptions configures RedisStorage.open. */
@@ -32,6 +33,8 @@ export interface RedisStorageOptions {
   readonly retention?: Partial<Record<Tier, number>>;
   /** registry receives the store's self-metrics (a private registry when absent). */
   readonly registry?: Registry;
+  /** metrics are the store's TSDB self-metrics, built once per registry (default: built here, on `registry`). */
+  readonly metrics?: TsdbMetrics;
   /** codec overrides the chunk codec (default: the lossless chunkenc builder). */
   readonly codec?: ChunkCodec;
   /** chunkSpanMs / maxSamplesPerChunk tune the head's chunk cutting (defaults from head.ts). */

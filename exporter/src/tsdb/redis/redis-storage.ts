@@ -67,7 +67,7 @@ export class RedisStorage implements Storage {
         rawChunk: (ref, minT, maxT, chunk) => this.pending.rawChunkCut(ref, minT, maxT, chunk),
         rollupChunk: (ref, chunk) => this.pending.rollupChunkCut(ref, chunk),
       },
-      metrics: new TsdbMetrics(registry),
+      metrics: opts.metrics ?? new TsdbMetrics(registry),
       logger: opts.logger,
       ...(opts.chunkSpanMs === undefined ? {} : { chunkSpanMs: opts.chunkSpanMs }),
       ...(opts.maxSamplesPerChunk === undefined ? {} : { maxSamplesPerChunk: opts.maxSamplesPerChunk }),
