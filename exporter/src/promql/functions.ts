@@ -86,9 +86,10 @@ function extrapolatedRate(isCounter: boolean, isRate: boolean): RangeFn {
     let extrapolateTo = sampledInterval;
     extrapolateTo += durationToStart < threshold ? durationToStart : avgBetween / 2;
     extrapolateTo += durationToEnd < threshold ? durationToEnd : avgBetween / 2;
-    result = result * (extrapolateTo / sampledInterval);
-    if (isRate) result = result / ((windowEnd - windowStart) / 1000);
-    return result;
+    // One factor, computed first, as Prometheus does: multiplying by each part in turn rounds differently.
+    let factor = extrapolateTo / sampledInterval;
+    if (isRate) factor /= (windowEnd - windowStart) / 1000;
+    return result * factor;
   };
 }
 

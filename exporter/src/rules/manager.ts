@@ -7,7 +7,9 @@
  * - reloads on demand (SIGHUP, `POST /-/reload`) and when a file changes, taking over the state of rules
  *   that survive the reload, as Prometheus does;
  * - evaluates each group at the multiples of its interval on the simulated clock (`tick()` is driven by the
- *   scheduler), groups concurrently, the rules of a group in order;
+ *   scheduler), groups concurrently, the rules of a group in order, except that a group reading a series
+ *   another group records waits for that group's evaluation: it always sees the recording of the same slot,
+ *   live as in a replay, instead of whichever one a race between the two left in the store;
  * - replays rule evaluation over backfilled history at startup, and restores alerts' `for` progress from
  *   `ALERTS_FOR_STATE` after a restart, so an alert that was firing before a crash fires again without
  *   waiting `for` again;
@@ -105,6 +107,8 @@ const WATCH_DEBOUNCE_MS = 300;
 /** RuleManager owns the loaded groups. */
 export class RuleManager<T> {
   private groups: RuleGroup<T>[] = [];
+  /** order is `groups` in dependency order, with the groups each one reads recordings of (set on swap). */
+  private order: { group: RuleGroup<T>; needs: readonly RuleGroup<T>[] }[] = [];
   private files: string[] = [];
   private readonly running = new Map<string, Promise<void>>();
   private readonly scheduledUpTo = new Map<string, number>();
@@ -232,6 +236,8 @@ export class RuleManager<T> {
       this.scheduledUpTo.delete(gone.key);
     }
     this.groups = next;
+    const deps = groupDependencies(next);
+    this.order = dependencyOrder(next).map((group) => ({ group, needs: [...(deps.get(group) ?? [])] }));
   }
 
   private async expand(t: T, labels: Labels, value: number, ts: number): Promise<string> {
@@ -265,10 +271,14 @@ export class RuleManager<T> {
    * tick evaluates every group whose slot has come by `now` (simulated ms; default the clock): the latest
    * multiple of its interval not evaluated yet. A group still running from its previous slot misses this
    * one (counted). The exporter calls it after each frame is stored, so rules always see that frame.
+   *
+   * Groups start in dependency order and run concurrently, but a group first waits for the runs (of this
+   * slot, or one still in progress) of the groups whose recordings it reads. Waiting only on runs started
+   * before it, it cannot deadlock, even in a cycle (dependencyOrder breaks those in file order).
    */
   async tick(now: number = this.deps.clock.now()): Promise<void> {
     const due: Promise<void>[] = [];
-    for (const g of this.groups) {
+    for (const { group: g, needs } of this.order) {
       const slot = Math.floor(now / g.intervalMs) * g.intervalMs;
       const last = this.scheduledUpTo.get(g.key) ?? g.lastEvaluation ?? -Infinity;
       if (slot <= last) continue;
@@ -287,7 +297,10 @@ export class RuleManager<T> {
         this.deps.metrics.iterations.inc(label);
         continue;
       }
-      const run = g.evaluate(slot).finally(() => {
+      const producers = needs.flatMap((p) => this.running.get(p.key) ?? []);
+      const run = (
+        producers.length === 0 ? g.evaluate(slot) : Promise.all(producers).then(() => g.evaluate(slot))
+      ).finally(() => {
         this.running.delete(g.key);
       });
       this.running.set(g.key, run);
@@ -315,7 +328,7 @@ export class RuleManager<T> {
     // Chunk by chunk, groups in dependency order: a group whose rules read a series another group records
     // (cpu alerts on server:…:avg) replays each stretch after that group has recorded it, as live evaluation
     // would have found it.
-    const order = replayOrder(this.groups);
+    const order = this.order.map((o) => o.group);
     for (let chunkStart = from; chunkStart < to; chunkStart += REPLAY_CHUNK_MS) {
       const chunkEnd = Math.min(to, chunkStart + REPLAY_CHUNK_MS);
       for (const g of order) {
@@ -440,13 +453,15 @@ export class RuleManager<T> {
 }
 
 /**
- * replayOrder sorts groups so that a group recording a series comes before every group whose rules read it
- * (by metric name); otherwise, and within a cycle, file order is kept.
+ * groupDependencies maps each group to the other groups that record a series its rules read (by metric
+ * name).
  */
-export function replayOrder<T>(groups: readonly RuleGroup<T>[]): RuleGroup<T>[] {
+export function groupDependencies<T>(
+  groups: readonly RuleGroup<T>[],
+): Map<RuleGroup<T>, ReadonlySet<RuleGroup<T>>> {
   const recordedBy = new Map<string, RuleGroup<T>>();
   for (const g of groups) for (const r of g.spec.rules) if (r.kind === 'record') recordedBy.set(r.name, g);
-  const deps = new Map<RuleGroup<T>, Set<RuleGroup<T>>>();
+  const deps = new Map<RuleGroup<T>, ReadonlySet<RuleGroup<T>>>();
   for (const g of groups) {
     const needs = new Set<RuleGroup<T>>();
     for (const r of g.spec.rules)
@@ -459,6 +474,16 @@ export function replayOrder<T>(groups: readonly RuleGroup<T>[]): RuleGroup<T>[] 
       });
     deps.set(g, needs);
   }
+  return deps;
+}
+
+/**
+ * dependencyOrder sorts groups so that a group recording a series comes before every group whose rules read
+ * it (groupDependencies); otherwise, and within a cycle, file order is kept. Live ticks and replay both
+ * evaluate in this order.
+ */
+export function dependencyOrder<T>(groups: readonly RuleGroup<T>[]): RuleGroup<T>[] {
+  const deps = groupDependencies(groups);
   const out: RuleGroup<T>[] = [];
   const state = new Map<RuleGroup<T>, 'visiting' | 'done'>();
   const visit = (g: RuleGroup<T>): void => {
