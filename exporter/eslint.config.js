@@ -36,23 +36,23 @@ export default tseslint.config(
     },
   },
   // The dependency direction of shared/ARCHITECTURE.md, enforced per folder: a module may only import what
-  // sits below it (util ← tsdb ← promql ← rules ← api, hub ← app), the simulator and the TSDB never see each
+  // sits below it (util ← tsdb ← promql ← rules ← api, hub ← app/ and app.ts), the simulator and the TSDB never see each
   // other (ingest/ joins them), the contract sees nothing but zod, and the API reaches PromQL through its
   // public index only.
   ...restrict('src/contract/**', ['../*', '../**'], 'the contract depends on nothing but zod'),
   ...restrict(
     'src/util/**',
-    layers(['tsdb', 'promql', 'rules', 'api', 'hub', 'metrics', 'simulator', 'ingest', 'scheduler']),
+    layers(['tsdb', 'promql', 'rules', 'api', 'hub', 'metrics', 'simulator', 'ingest', 'scheduler', 'app']),
     'util is the bottom layer',
   ),
   ...restrict(
     'src/simulator/**',
-    layers(['tsdb', 'promql', 'rules', 'api', 'hub', 'metrics', 'ingest']),
+    layers(['tsdb', 'promql', 'rules', 'api', 'hub', 'metrics', 'ingest', 'app']),
     'the simulator does not see the store or the API',
   ),
   ...restrict(
     'src/tsdb/**',
-    layers(['simulator', 'promql', 'rules', 'api', 'hub', 'metrics', 'ingest', 'scheduler']),
+    layers(['simulator', 'promql', 'rules', 'api', 'hub', 'metrics', 'ingest', 'scheduler', 'app']),
     'the TSDB does not see the simulator or anything above it',
   ),
   ...restrict(
@@ -67,7 +67,7 @@ export default tseslint.config(
   ),
   ...restrict(
     'src/hub/**',
-    layers(['api', 'rules', 'promql', 'tsdb']),
+    layers(['api', 'rules', 'promql', 'tsdb', 'app']),
     'the hub only carries messages (types come from the contract)',
   ),
   ...restrict('src/api/**', PROMQL_INTERNALS, "the API uses PromQL's public index only"),

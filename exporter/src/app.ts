@@ -20,49 +20,30 @@
  * `cleanup` (5 min: storage retention, only with storage). The seed's `broadcast` (5 s) is registered by the
  * hub; its `analysis` job (30 s) is not registered until the analysis feature exists — no placeholder runs.
  */
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import express, { Router, type RequestHandler } from 'express';
-import { Counter, Gauge, type Registry } from 'prom-client';
+import type { Server } from 'node:http';
+import express, { type RequestHandler } from 'express';
+import type { Registry } from 'prom-client';
 import { requireToken } from './api/auth.js';
-import {
-  corsFor,
-  createRateLimitMetrics,
-  perClientRateLimit,
-  securityHeaders,
-  type RateLimitedRoute,
-} from './api/http-policy.js';
-import { errorHandler, notFound } from './api/error-handler.js';
-import { fleetRouter } from './api/fleet-routes.js';
-import { healthRouter, type Readiness, type ReadinessCheck } from './api/health-routes.js';
-import { CORE_ENDPOINTS, landingRouter, type EndpointLink } from './api/landing-page.js';
+import { createRateLimitMetrics, perClientRateLimit, type RateLimitedRoute } from './api/http-policy.js';
+import type { Readiness } from './api/health-routes.js';
+import type { EndpointLink } from './api/landing-page.js';
 import { ScenarioJournal } from './api/scenario-journal.js';
 import type { FiringAlerts } from './api/unified-metrics.js';
+import { GenerationLoop, type FrameListener, type ScenarioListener } from './app/generation-loop.js';
+import { HttpServer } from './app/http-server.js';
+import { Startup } from './app/startup.js';
 import { EventLoopLag } from './metrics/event-loop-lag.js';
 import { FleetExposition } from './metrics/fleet-exposition.js';
-import { metricsRouter } from './metrics/metrics-routes.js';
 import type { ExporterOptions } from './options.js';
 import { Scheduler } from './scheduler/scheduler.js';
 import type { Timer } from './util/timer.js';
 import type { Fleet } from './simulator/index.js';
-import type { FleetFrame, Scenario } from './simulator/types.js';
+import type { FleetFrame } from './simulator/types.js';
 import type { Storage } from './tsdb/storage.js';
 import { systemClock, type Clock } from './util/clock.js';
 import type { Logger } from './util/logger.js';
 
-/** FrameListener receives each tick's frame; the tick waits for it (bounded by the job never overlapping). */
-export type FrameListener = (frame: FleetFrame) => Promise<void> | void;
-
-/** ScenarioEvent tells that a scenario started or stopped (by schedule, by API, or by running out). */
-export interface ScenarioEvent {
-  readonly type: 'started' | 'stopped';
-  readonly scenario: Scenario;
-  /** at is the simulated time (ms) the change was seen. */
-  readonly at: number;
-}
-
-/** ScenarioListener receives scenario events; it must not throw (errors are logged and dropped). */
-export type ScenarioListener = (event: ScenarioEvent) => void;
+export type { FrameListener, ScenarioEvent, ScenarioListener } from './app/generation-loop.js';
 
 /** AppParts are everything createApp needs; only `options`, `logger`, `registry` and `fleet` are required. */
 export interface AppParts {
@@ -119,60 +100,33 @@ export interface App {
   stop(): Promise<void>;
 }
 
-/**
- * MAX_CATCH_UP_FRAMES bounds how many missed tick slots one generation run replays (a stalled process or a
- * sleeping laptop): 40 slots = 10 min at 15 s; beyond that the gap stays a gap (logged).
- */
-const MAX_CATCH_UP_FRAMES = 40;
-
-/** SHUTDOWN_GRACE_MS is how long stop() lets in-flight HTTP requests finish before cutting sockets. */
-const SHUTDOWN_GRACE_MS = 5_000;
-
-/** KEEP_ALIVE_TIMEOUT_MS keeps idle connections longer than a 15 s scrape interval with margin (as load balancers do). */
-const KEEP_ALIVE_TIMEOUT_MS = 65_000;
-
 /** CLEANUP_INTERVAL_MS and HEALTH_INTERVAL_MS are the seed's cache-cleanup (5 min) and health (1 min) periods. */
 const CLEANUP_INTERVAL_MS = 300_000;
 const HEALTH_INTERVAL_MS = 60_000;
 
-/** createApp builds the exporter; nothing listens or ticks until `start()`. */
+/**
+ * createApp builds the exporter; nothing listens or ticks until `start()`. It composes three objects — the
+ * generation loop (frame and scenario state), startup tasks with readiness, and the HTTP server — plus the
+ * scheduler's jobs and the shutdown order.
+ */
 export function createApp(parts: AppParts): App {
-  const { options, registry, fleet, storage } = parts;
-  const logger = parts.logger;
+  const { options, registry, fleet, storage, logger } = parts;
   const clock = parts.clock ?? systemClock;
-  const wallClock = parts.wallClock ?? systemClock;
   const tickMs = Math.round(options.tickSeconds * 1000);
   const journal = parts.journal === undefined ? new ScenarioJournal(options.dataDir) : parts.journal;
   const scheduler = new Scheduler({
-    clock: wallClock,
+    clock: parts.wallClock ?? systemClock,
     ...(parts.timer ? { timer: parts.timer } : {}),
     logger,
     registry,
   });
   const exposition = new FleetExposition(fleet.layout);
   const loopLag = new EventLoopLag(registry);
-  const frameListeners: { name: string; fn: FrameListener }[] = [];
-  const scenarioListeners: ScenarioListener[] = [];
-  const startupTasks: { name: string; run: () => Promise<void>; done: boolean; error?: string }[] = [];
+  const generation = new GenerationLoop({ fleet, exposition, clock, tickMs, logger, registry });
+  const startup = new Startup(logger, () => generation.lastFrameT, storage);
+  const readiness = (): Readiness => startup.readiness();
   const stopHooks: { name: string; hook: () => Promise<void> | void }[] = [];
-  const links: EndpointLink[] = [...CORE_ENDPOINTS];
-  let lastFrameT: number | undefined;
-  let knownActive = new Map<string, Scenario>();
-  let url = '';
-  let startupDone = false;
-  let lastReady: boolean | undefined;
 
-  const listenerFailures = new Counter({
-    name: 'openmanager_exporter_frame_listener_failures_total',
-    help: 'Frame listeners (store ingest, hub…) that threw or rejected, by listener.',
-    labelNames: ['listener'],
-    registers: [registry],
-  });
-  const lastTick = new Gauge({
-    name: 'openmanager_exporter_last_frame_timestamp_seconds',
-    help: 'Simulated time of the newest frame rendered.',
-    registers: [registry],
-  });
   const rateLimitMetrics = createRateLimitMetrics(registry);
   /**
    * mutationGuard protects a mutating route: the per-client rate limit first (it also slows token
@@ -182,130 +136,22 @@ export function createApp(parts: AppParts): App {
     perClientRateLimit({ name: route, envelope: 'catalogue' }, options.rateLimitPerMinute, rateLimitMetrics),
     requireToken(options.apiToken),
   ];
-  if (storage) {
-    new Gauge({
-      name: 'openmanager_exporter_storage_healthy',
-      help: 'Whether the store takes writes (1) as /readyz reports it, at the time of the scrape.',
-      labelNames: ['backend'],
-      registers: [registry],
-      collect() {
-        this.set({ backend: storage.name }, storage.health().ok ? 1 : 0);
-      },
-    });
-  }
-  new Gauge({
-    name: 'openmanager_exporter_ready',
-    help: 'Whether the exporter is ready (1) as /readyz reports, at the time of the scrape.',
-    registers: [registry],
-    collect() {
-      this.set(readiness().ready ? 1 : 0);
-    },
-  });
+  startup.registerMetrics(registry);
 
-  if (journal) {
-    try {
-      const saved = journal.load();
-      if (saved !== undefined) fleet.restore(saved);
-    } catch (err) {
-      // Starting without the journal would silently lose the scenario ground truth: refuse, and say what to do.
-      throw new Error(
-        `cannot restore scenarios from ${journal.path}: ${(err as Error).message}; fix or remove that file`,
-      );
-    }
-  }
-
-  const emitScenario = (event: ScenarioEvent): void => {
-    for (const l of scenarioListeners) {
-      try {
-        l(event);
-      } catch (err) {
-        logger.error({ err }, 'scenario listener failed');
-      }
-    }
-  };
-
-  /** diffScenarios emits start/stop events for scenarios that began or ended by time since the last frame. */
-  const diffScenarios = (t: number): void => {
-    const now = new Map(fleet.active(t).map((s) => [s.id, s]));
-    for (const [id, s] of now)
-      if (!knownActive.has(id)) emitScenario({ type: 'started', scenario: s, at: t });
-    for (const [id, s] of knownActive)
-      if (!now.has(id)) emitScenario({ type: 'stopped', scenario: s, at: t });
-    knownActive = now;
-  };
-
-  const publish = async (frame: FleetFrame): Promise<void> => {
-    for (const { name, fn } of frameListeners) {
-      try {
-        await fn(frame);
-      } catch (err) {
-        listenerFailures.inc({ listener: name });
-        logger.error({ err, listener: name, t: frame.t }, 'frame listener failed');
-      }
-    }
-  };
-
-  /** generate renders every tick slot since the last frame (normally one) and hands each to the listeners. */
-  const generate = async (): Promise<void> => {
-    const slot = Math.floor(clock.now() / tickMs) * tickMs;
-    let from = lastFrameT === undefined ? slot : lastFrameT + tickMs;
-    if (from > slot) return; // still within the slot already rendered (wall timer ahead of the sim clock)
-    if ((slot - from) / tickMs >= MAX_CATCH_UP_FRAMES) {
-      logger.warn({ from, to: slot }, 'generation fell behind; skipping the gap');
-      from = slot;
-    }
-    for (let t = from; t <= slot; t += tickMs) {
-      const frame = fleet.frameAt(t);
-      exposition.update(frame);
-      lastFrameT = t;
-      lastTick.set(t / 1000);
-      diffScenarios(t);
-      await publish(frame);
-    }
-  };
-
-  const readiness = (): Readiness => {
-    const checks: Record<string, ReadinessCheck> = {};
-    const pending = startupTasks.filter((t) => !t.done).map((t) => t.name);
-    const failed = startupTasks
-      .filter((t) => t.error !== undefined)
-      .map((t) => ({ task: t.name, error: t.error }));
-    checks.startup = {
-      ok: startupDone && pending.length === 0 && failed.length === 0,
-      detail: { pending, failed },
-    };
-    checks.tick = { ok: lastFrameT !== undefined, detail: { lastFrame: lastFrameT ?? null } };
-    if (storage) {
-      const h = storage.health();
-      checks.storage = { ok: h.ok, detail: h };
-    }
-    return { ready: Object.values(checks).every((c) => c.ok), checks };
-  };
-
-  const pendingText = (): string => {
-    const pending = startupTasks.filter((t) => !t.done).map((t) => t.name);
-    return pending.length ? `${pending.join(', ')} running` : 'waiting for the first tick';
-  };
+  if (journal) restoreScenarios(journal, fleet);
 
   scheduler.register({
     name: 'generation',
     // The slot length in wall time: under --speed N a 15 s tick comes every 15/N s.
     intervalMs: Math.max(1, Math.round(tickMs / options.speed)),
     priority: 'high',
-    run: generate,
+    run: () => generation.generate(),
   });
   scheduler.register({
     name: 'health',
     intervalMs: HEALTH_INTERVAL_MS,
     priority: 'low',
-    run: () => {
-      const r = readiness();
-      if (r.ready !== lastReady) {
-        if (r.ready) logger.info('health: ready');
-        else logger.warn({ checks: r.checks }, 'health: not ready');
-      }
-      lastReady = r.ready;
-    },
+    run: () => startup.checkHealth(),
   });
   if (storage) {
     scheduler.register({
@@ -317,16 +163,15 @@ export function createApp(parts: AppParts): App {
     });
   }
 
-  const app = express();
-  app.disable('x-powered-by');
-  app.set('etag', false);
-  app.use(securityHeaders());
-  app.use(corsFor(options.allowedOrigins));
-  app.use(healthRouter(readiness));
-  app.use(landingRouter(() => links));
-  app.use(metricsRouter({ exposition, registry, pending: pendingText }));
-  app.use(
-    fleetRouter({
+  const http = new HttpServer({
+    options,
+    logger,
+    registry,
+    exposition,
+    readiness,
+    pending: () => startup.pendingText(),
+    ...(parts.routers ? { routers: parts.routers } : {}),
+    fleetRoutes: {
       fleet,
       clock,
       frame: () => exposition.frame,
@@ -335,114 +180,46 @@ export function createApp(parts: AppParts): App {
       guard: [...mutationGuard('scenarios'), express.json({ limit: options.bodyLimitBytes })],
       onScenarioChange: async (change, scenario) => {
         if (journal) await journal.save(fleet.toJSON());
-        if (change === 'started') knownActive.set(scenario.id, scenario);
-        else knownActive.delete(scenario.id);
-        emitScenario({ type: change, scenario, at: clock.now() });
+        generation.scenarioChanged(change, scenario, clock.now());
       },
-    }),
-  );
-  // Extension routers live in one Router mounted here, so ones added after construction still come before 404.
-  const extensions = Router();
-  app.use(extensions);
-  for (const [path, handler] of parts.routers ?? []) extensions.use(path, handler);
-  app.use(notFound);
-  app.use(errorHandler(logger));
-
-  const server = createServer(app);
-  // Outlive clients' idle keep-alive (Go's default is 90 s, Prometheus scrapes every 15 s): otherwise a client
-  // may reuse a socket the server is just closing and see a reset.
-  server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
-  server.headersTimeout = KEEP_ALIVE_TIMEOUT_MS + 1_000;
-
-  const listen = (): Promise<void> =>
-    new Promise((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(options.port, options.host, () => {
-        server.off('error', reject);
-        const { address, port } = server.address() as AddressInfo;
-        const host = address.includes(':') ? `[${address}]` : address;
-        url = `http://${host}:${port}`;
-        logger.info({ url }, `listening on ${url}`);
-        resolve();
-      });
-    });
-
-  const closeServer = async (): Promise<void> => {
-    if (!server.listening) return;
-    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-    server.closeIdleConnections();
-    const grace = setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS);
-    grace.unref();
-    await closed;
-    clearTimeout(grace);
-  };
+    },
+  });
 
   let stopping: Promise<void> | undefined;
 
   return {
-    server,
-    express: app,
+    server: http.server,
+    express: http.express,
     scheduler,
     exposition,
     loopLag,
     fleet,
     options,
     get url() {
-      return url;
+      return http.url;
     },
-    onFrame(name, fn) {
-      const entry = { name, fn };
-      frameListeners.push(entry);
-      listenerFailures.inc({ listener: name }, 0);
-      return () => {
-        const i = frameListeners.indexOf(entry);
-        if (i >= 0) frameListeners.splice(i, 1);
-      };
-    },
-    onScenario(listener) {
-      scenarioListeners.push(listener);
-      return () => {
-        const i = scenarioListeners.indexOf(listener);
-        if (i >= 0) scenarioListeners.splice(i, 1);
-      };
-    },
-    use(path, handler, more = []) {
-      extensions.use(path, handler);
-      links.push(...more);
-    },
-    addStartupTask(name, run) {
-      startupTasks.push({ name, run, done: false });
-    },
+    onFrame: (name, fn) => generation.onFrame(name, fn),
+    onScenario: (listener) => generation.onScenario(listener),
+    use: (path, handler, links) => http.use(path, handler, links),
+    addStartupTask: (name, run) => startup.add(name, run),
     onStop(name, hook) {
       stopHooks.push({ name, hook });
     },
     rateLimiter: (route, perMinute) => perClientRateLimit(route, perMinute, rateLimitMetrics),
     mutationGuard,
     latestFrame: () => exposition.frame,
-    tick: () => generate(),
+    tick: () => generation.generate(),
     readiness,
     async start(opts = {}) {
       loopLag.start();
-      await listen();
-      for (const task of startupTasks) {
-        const began = performance.now();
-        try {
-          await task.run();
-          logger.info({ task: task.name, ms: Math.round(performance.now() - began) }, 'startup task done');
-        } catch (err) {
-          task.error = err instanceof Error ? err.message : String(err);
-          logger.error({ err, task: task.name }, 'startup task failed');
-        } finally {
-          task.done = true;
-        }
-      }
-      startupDone = true;
+      await http.listen();
+      await startup.runAll();
       if (opts.schedule !== false) scheduler.start();
     },
     stop() {
       stopping ??= (async () => {
         await scheduler.stop();
-        const closing = closeServer();
+        const closing = http.close();
         for (const { name, hook } of [...stopHooks].reverse()) {
           try {
             await hook();
@@ -458,4 +235,17 @@ export function createApp(parts: AppParts): App {
       return stopping;
     },
   };
+}
+
+/** restoreScenarios loads the injected scenarios saved before a restart into the fleet. */
+function restoreScenarios(journal: ScenarioJournal, fleet: Fleet): void {
+  try {
+    const saved = journal.load();
+    if (saved !== undefined) fleet.restore(saved);
+  } catch (err) {
+    // Starting without the journal would silently lose the scenario ground truth: refuse, and say what to do.
+    throw new Error(
+      `cannot restore scenarios from ${journal.path}: ${(err as Error).message}; fix or remove that file`,
+    );
+  }
 }

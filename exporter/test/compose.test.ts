@@ -124,7 +124,10 @@ describe('composed exporter', () => {
   it('steps subqueries written without a step at the evaluation interval (15 s), as Prometheus does', async () => {
     // [1m:] at a 15 s step holds the steps at -60, -45, -30, -15 and 0 s of a minute-aligned instant (a 2.x
     // range is closed at both ends): 5, where Prometheus's 1 m default would hold 2.
-    const r = await query('count_over_time(openmanager_memory_total_bytes{server="db-01"}[1m:])', T0 - 60_000);
+    const r = await query(
+      'count_over_time(openmanager_memory_total_bytes{server="db-01"}[1m:])',
+      T0 - 60_000,
+    );
     expect(r.data.result[0]?.value?.[1]).toBe('5');
   });
 
