@@ -29,6 +29,7 @@ import { MAX_WINDOW_BITS } from '../src/hub/ws-frame.js';
 import type { ServerRole, ServerSummary } from '../src/simulator/types.js';
 import type { ClientKind } from './hub-clients.js';
 import { pollUntil } from '../test/poll.js';
+import { mulberry32 } from '../src/util/prng.js';
 
 /** SERVERS is the seed's default fleet size. */
 const SERVERS = 20;
@@ -92,7 +93,8 @@ class Fleet {
     disk: number;
     net: number;
   }[];
-  private seed = 42;
+  /** rand is seeded so runs are comparable. */
+  private readonly rand = mulberry32(42);
   constructor(n: number) {
     const roles: ServerRole[] = ['web', 'api', 'db', 'cache', 'worker', 'lb'];
     this.state = Array.from({ length: n }, (_, i) => ({
@@ -103,13 +105,6 @@ class Fleet {
       disk: 30 + this.rand() * 40,
       net: 1e6 + this.rand() * 5e7,
     }));
-  }
-  private rand(): number {
-    // mulberry32: a tiny seeded PRNG so runs are comparable.
-    let t = (this.seed += 0x6d2b79f5);
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   }
   next(): ServerSummary[] {
     const clamp = (x: number): number => Math.max(0, Math.min(100, x));

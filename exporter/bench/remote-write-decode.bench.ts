@@ -36,6 +36,8 @@ import { DEFAULT_MAX_DECODED_BYTES, decodeRemoteWriteBody } from '../src/api/rem
 import { encodeWriteRequest } from '../src/api/remote-write-proto.js';
 import type { WriteRequestInput } from '../src/api/remote-write-proto.js';
 import { uncompressSnappyBlock } from '../src/api/snappy-block.js';
+import { varint } from '../test/varint.js';
+import { mulberry32 } from '../src/util/prng.js';
 
 /** SNAPPYJS_TIMEOUT_MS is the hard per-body bound on snappyjs; the old receiver had none. */
 const SNAPPYJS_TIMEOUT_MS = Number(process.env.BENCH_RW_TIMEOUT_MS ?? 3000);
@@ -51,30 +53,8 @@ const HOSTILE_REPEATS = 3;
 /** MIN_BENCH_MS: each valid body is decoded until this much time has passed (at least 5 times). */
 const MIN_BENCH_MS = 1000;
 
-/** mulberry32 is a small seeded PRNG, so every run uses the same bodies. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const rand = mulberry32(2024);
 const randomBytes = (n: number): Uint8Array => Uint8Array.from({ length: n }, () => Math.floor(rand() * 256));
-
-function varint(n: number): number[] {
-  const out: number[] = [];
-  while (n >= 0x80) {
-    out.push((n % 0x80) | 0x80);
-    n = Math.floor(n / 0x80);
-  }
-  out.push(n);
-  return out;
-}
 
 /** prometheusBatch is a WriteRequest as Prometheus sends it: node_exporter-like series plus external labels. */
 function prometheusBatch(series: number, perSeries: number): Uint8Array {

@@ -23,6 +23,7 @@ import { encodeWriteRequest } from './remote-write-proto.js';
 import type { WriteRequestInput } from './remote-write-proto.js';
 import { STALE_NAN } from '../util/stale-marker.js';
 import type { ExporterError } from '../errors.js';
+import { varint } from '../../test/varint.js';
 
 /** FailureMode makes RecordingStore fail at one stage, as a broken backend would. */
 type FailureMode = 'none' | 'appender' | 'append' | 'commit';
@@ -79,17 +80,6 @@ function bitsOf(v: number): bigint {
 
 const body = (req: WriteRequestInput): Uint8Array => compressSync(Buffer.from(encodeWriteRequest(req)));
 const lbl = (o: Record<string, string>) => Object.entries(o).map(([name, value]) => ({ name, value }));
-
-/** varint encodes n as protobuf and snappy write lengths (little-endian base 128). */
-function varint(n: number): number[] {
-  const out: number[] = [];
-  while (n >= 0x80) {
-    out.push((n % 0x80) | 0x80);
-    n = Math.floor(n / 0x80);
-  }
-  out.push(n);
-  return out;
-}
 
 /** field wraps bytes as a length-delimited protobuf field. */
 const field = (num: number, bytes: number[]): number[] => [(num << 3) | 2, ...varint(bytes.length), ...bytes];

@@ -10,17 +10,7 @@ import {
   uncompressSnappyBlock,
 } from './snappy-block.js';
 import type { SnappyUncompress } from './snappy-block.js';
-
-/** varint encodes n as snappy's length header (little-endian base 128). */
-function varint(n: number): number[] {
-  const out: number[] = [];
-  while (n >= 0x80) {
-    out.push((n % 0x80) | 0x80);
-    n = Math.floor(n / 0x80);
-  }
-  out.push(n);
-  return out;
-}
+import { varint } from '../../test/varint.js';
 
 /**
  * maximalBlock is a valid block that expands as much as the format allows: a 1-byte literal, then `copies`

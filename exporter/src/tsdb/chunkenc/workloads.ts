@@ -4,6 +4,7 @@
  * 15 s ticks with a little scrape jitter) and a full-precision random walk (the case decimal coding cannot
  * help, where the builder must fall back to XOR). Seeded, so runs compare.
  */
+import { mulberry32 } from '../../util/prng.js';
 
 /** SeriesSamples is one series' samples in time order. */
 export interface SeriesSamples {
@@ -42,18 +43,6 @@ const PAGE_BYTES = 4096;
 
 /** SECTOR_BYTES is the disk sector size; disk byte counters move in whole sectors. */
 const SECTOR_BYTES = 512;
-
-/** mulberry32 returns a seeded PRNG in [0, 1) (a small, well-mixed 32-bit generator). */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** round2 rounds to 2 decimals, as the seed formats percentages. */
 function round2(x: number): number {
