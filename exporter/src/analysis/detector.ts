@@ -20,7 +20,15 @@ export interface SeasonalProfile {
   readonly values: Float64Array;
   /** days is how many distinct periods contributed. */
   readonly days: number;
+  /** coverage is the share of buckets with a value: below MIN_PROFILE_COVERAGE the profile is not used. */
+  readonly coverage: number;
 }
+
+/**
+ * MIN_PROFILE_COVERAGE: a profile must know 90 % of the day (a fresh store with an hour of history has no daily
+ * profile yet, and the level alone is the baseline until a day has passed).
+ */
+export const MIN_PROFILE_COVERAGE = 0.9;
 
 /**
  * buildProfile builds the seasonal profile of (t, x) over a period of `periodMs` in buckets of `bucketMs`:
@@ -46,6 +54,8 @@ export function buildProfile(
   }
   const raw = Float64Array.from(cells, (c) => (c.length > 0 ? median(c) : NaN));
   const values = new Float64Array(nb);
+  let known = 0;
+  for (const v of raw) if (Number.isFinite(v)) known++;
   for (let b = 0; b < nb; b++) {
     let sum = 0;
     let n = 0;
@@ -58,7 +68,7 @@ export function buildProfile(
     }
     values[b] = n > 0 ? sum / n : NaN;
   }
-  return { periodMs, bucketMs, values, days: days.size };
+  return { periodMs, bucketMs, values, days: days.size, coverage: known / nb };
 }
 
 /** profileAt is the profile's value at instant t, interpolated linearly between bucket centres. */
@@ -106,6 +116,9 @@ export interface DetectorWindows {
 /** DEFAULT_WINDOWS: a 3 h reference (long enough for a stable MAD, short against the weekly drift), 20 min guard. */
 export const DEFAULT_WINDOWS: DetectorWindows = { referenceMs: 3 * 3_600_000, guardMs: 20 * 60_000 };
 
+/** DRIFT_MIN_Z: the drift test needs the last two samples at least two noise scales on the harmful side. */
+const DRIFT_MIN_Z = 2;
+
 /** MIN_REFERENCE_POINTS: with fewer reference samples the scale is not trusted and the floor is doubled. */
 const MIN_REFERENCE_POINTS = 20;
 
@@ -125,14 +138,122 @@ export interface SeriesScore {
   readonly expected: number;
   /** scale is the noise scale used (transformed units). */
   readonly scale: number;
+  /** level is the reference window's median residual: baseline(t) = profile or trend at t + level. */
+  readonly level: number;
 }
 
 /** NO_SCORE is the score of a series with no recent sample. */
-const NO_SCORE: SeriesScore = { score: 0, z: 0, onset: undefined, value: NaN, expected: NaN, scale: NaN };
+const NO_SCORE: SeriesScore = {
+  score: 0,
+  z: 0,
+  onset: undefined,
+  value: NaN,
+  expected: NaN,
+  scale: NaN,
+  level: NaN,
+};
+
+/**
+ * Reference is what the detector learns from a series' reference window: the level and noise scale of its
+ * residuals, their lag-1 autocorrelation, and (trend baseline) the slope and its anchor. It changes slowly,
+ * so the analysis recomputes it every few minutes and scores each run's new samples against it.
+ */
+export interface Reference {
+  /** end is the reference window's end (ms): samples after it are the ones tested. */
+  readonly end: number;
+  readonly level: number;
+  readonly scale: number;
+  readonly rho: number;
+  /** innovationScale is the MAD scale of the prewhitened residuals r − ρ·r₋₁ (the drift test's unit). */
+  readonly innovationScale: number;
+  /** slope (per ms) and anchor (ms) of the trend baseline; 0 for the others. */
+  readonly slope: number;
+  readonly anchor: number;
+  /** count is the number of reference samples. */
+  readonly count: number;
+}
+
+/** baseAt is the baseline at time t before the level is added (profile or trend; 0 without either). */
+function baseAt(
+  spec: DetectorSpec,
+  ref: Pick<Reference, 'slope' | 'anchor'>,
+  profile: SeasonalProfile | undefined,
+  t: number,
+): number {
+  if (spec.baseline === 'trend') return ref.slope * (t - ref.anchor);
+  if (spec.baseline === 'seasonal' && profile && profile.coverage >= MIN_PROFILE_COVERAGE) {
+    const p = profileAt(profile, t);
+    return Number.isFinite(p) ? p : 0;
+  }
+  return 0;
+}
+
+/**
+ * referenceOf learns the reference of (t, x) at `now` from the samples in (now − referenceMs,
+ * now − guardMs]: the trend slope (median step per ms, robust to one clean-up drop) anchored at the window's
+ * end, then the residuals' median (level), MAD scale (never below the floor; twice the floor with fewer than
+ * MIN_REFERENCE_POINTS samples), lag-1 autocorrelation and the scale of the prewhitened residuals. Samples for
+ * which `exclude` is true (the analysis passes its own past anomalies) are not learnt from.
+ */
+export function referenceOf(
+  t: ArrayLike<number>,
+  x: ArrayLike<number>,
+  now: number,
+  spec: DetectorSpec,
+  profile?: SeasonalProfile,
+  windows: DetectorWindows = DEFAULT_WINDOWS,
+  exclude?: (t: number) => boolean,
+): Reference {
+  const n = Math.min(t.length, x.length);
+  const refStart = now - windows.referenceMs;
+  const end = now - windows.guardMs;
+  let i0 = 0;
+  while (i0 < n && (t[i0] as number) <= refStart) i0++;
+  let i1 = i0;
+  while (i1 < n && (t[i1] as number) <= end) i1++;
+  let slope = 0;
+  let anchor = end;
+  if (spec.baseline === 'trend') {
+    const steps: number[] = [];
+    for (let i = i0 + 1; i < i1; i++) {
+      const dx = (x[i] as number) - (x[i - 1] as number);
+      const dt = (t[i] as number) - (t[i - 1] as number);
+      if (Number.isFinite(dx) && dt > 0) steps.push(dx / dt);
+    }
+    slope = steps.length > 0 ? median(steps) : 0;
+    anchor = i1 > i0 ? (t[i1 - 1] as number) : end;
+  }
+  const resid = new Float64Array(Math.max(0, i1 - i0));
+  let count = 0;
+  for (let i = i0; i < i1; i++) {
+    const ti = t[i] as number;
+    const r = exclude?.(ti) ? NaN : (x[i] as number) - baseAt(spec, { slope, anchor }, profile, ti);
+    resid[i - i0] = r;
+    if (Number.isFinite(r)) count++;
+  }
+  const floor = count >= MIN_REFERENCE_POINTS ? spec.floor : 2 * spec.floor;
+  const rho = count >= MIN_REFERENCE_POINTS ? lag1Autocorrelation(resid) : 0;
+  const innov = new Float64Array(Math.max(0, resid.length - 1));
+  for (let i = 1; i < resid.length; i++) innov[i - 1] = (resid[i] as number) - rho * (resid[i - 1] as number);
+  const scale = count > 0 ? robustScale(resid, floor) : floor;
+  return {
+    end,
+    level: count > 0 ? median(resid) : NaN,
+    scale,
+    rho,
+    innovationScale:
+      count >= MIN_REFERENCE_POINTS ? robustScale(innov, floor / 2) : scale * Math.sqrt(1 - rho * rho),
+    slope,
+    anchor,
+    count,
+  };
+}
 
 /**
  * scoreSeries scores the newest sample of (t, x) (time order, tick resolution, NaN = missing) at `now`.
- * `profile` is the seasonal profile (seasonal baseline only; without one the level alone is the baseline).
+ * `profile` is the seasonal profile (seasonal baseline only; without one the level alone is the baseline);
+ * `reference`, when given, is a recent referenceOf (the analysis reuses one for a few minutes), else it is
+ * learnt now.
  */
 export function scoreSeries(
   t: ArrayLike<number>,
@@ -141,6 +262,7 @@ export function scoreSeries(
   spec: DetectorSpec,
   profile?: SeasonalProfile,
   windows: DetectorWindows = DEFAULT_WINDOWS,
+  reference?: Reference,
 ): SeriesScore {
   const n = Math.min(t.length, x.length);
   let last = n - 1;
@@ -148,45 +270,39 @@ export function scoreSeries(
   if (last < 0 || (t[last] as number) <= now - windows.guardMs) return NO_SCORE;
   if (spec.baseline === 'up') return scoreUp(t, x, last);
 
-  const refStart = now - windows.referenceMs;
-  const refEnd = now - windows.guardMs;
-  let i0 = 0;
-  while (i0 < n && (t[i0] as number) <= refStart) i0++;
-  let i1 = i0;
-  while (i1 < n && (t[i1] as number) <= refEnd) i1++;
-  const base = baselineOf(t, x, i0, i1, n, spec, profile);
-  const resid = new Float64Array(n);
-  for (let i = i0; i < n; i++) resid[i] = (x[i] as number) - (base[i] as number);
-  let refCount = 0;
-  for (let i = i0; i < i1; i++) if (Number.isFinite(resid[i])) refCount++;
-  const level = refCount > 0 ? median(resid, i0, i1) : 0;
-  const floor = refCount >= MIN_REFERENCE_POINTS ? spec.floor : 2 * spec.floor;
-  const scale = refCount > 0 ? robustScale(resid, floor, i0, i1) : floor;
+  const ref = reference ?? referenceOf(t, x, now, spec, profile, windows);
+  const level = Number.isFinite(ref.level) ? ref.level : 0;
+  const scale = ref.scale;
+  const rho = ref.rho;
+  // Tested: the samples after the reference window, and one before it (the prewhitening's predecessor).
+  let i1 = last;
+  while (i1 > 0 && (t[i1 - 1] as number) > ref.end) i1--;
   const sign = spec.direction === 'up' ? 1 : -1;
-  const z = new Float64Array(n - i1);
-  for (let i = i1; i < n; i++) z[i - i1] = (sign * ((resid[i] as number) - level)) / scale;
-
+  const m = last - i1 + 1;
+  const z = new Float64Array(m);
   // The drift test runs on prewhitened residuals: noise with memory (traffic wanders for minutes, memory for
-  // an hour) is AR(1)-like, so e = r − ρ·r₋₁ is white with scale·√(1−ρ²), and a drift (a leak's slope β per
-  // sample) shows in it as a lasting shift of about ρ·β: sums of e grow with the drift, not with the wander.
-  const rho = refCount >= MIN_REFERENCE_POINTS ? lag1Autocorrelation(resid, i0, i1) : 0;
-  const se = Math.max(scale * Math.sqrt(1 - rho * rho), spec.floor / 2);
-  const e = new Float64Array(n - i1).fill(NaN);
-  for (let i = Math.max(i1, 1); i < n; i++) {
-    const a = (resid[i] as number) - level;
-    const b = (resid[i - 1] as number) - level;
-    e[i - i1] = (sign * (Number.isFinite(b) ? a - rho * b : a * Math.sqrt(1 - rho * rho))) / se;
+  // an hour) is AR(1)-like, so e = r − ρ·r₋₁ is nearly white (its scale learnt from the reference), and a drift
+  // (a leak's slope β per sample) shows in it as a lasting shift of about ρ·β: sums of e grow with the drift,
+  // not with the wander.
+  const se = Math.max(ref.innovationScale, spec.floor / 2);
+  const e = new Float64Array(m).fill(NaN);
+  let before = i1 > 0 ? (x[i1 - 1] as number) - baseAt(spec, ref, profile, t[i1 - 1] as number) - level : NaN;
+  for (let i = i1; i <= last; i++) {
+    const a = (x[i] as number) - baseAt(spec, ref, profile, t[i] as number) - level;
+    z[i - i1] = (sign * a) / scale;
+    e[i - i1] = (sign * (Number.isFinite(before) ? a - rho * before : a * Math.sqrt(1 - rho * rho))) / se;
+    if (Number.isFinite(a)) before = a;
   }
   const cs = cusum(e, spec.cusumK, spec.cusumH);
-  const zLast = z[last - i1] ?? NaN;
+  const zLast = z[m - 1] ?? NaN;
   let prev = last - 1;
   while (prev >= i1 && !Number.isFinite(x[prev])) prev--;
   const zPrev = prev >= i1 ? (z[prev - i1] as number) : NaN;
   const persistent = Number.isFinite(zPrev) ? Math.min(zLast, zPrev) : 0;
-  const score = Math.max(
-    scoreOf(persistent / spec.zThreshold),
-    scoreOf(Math.min(cs.stat, cs.prevStat) / spec.cusumH),
-  );
+  // A drift counts only while the series stands on the harmful side of its baseline (a series climbing back
+  // from below its baseline drifts upward too, harmlessly).
+  const drift = persistent >= DRIFT_MIN_Z ? Math.min(cs.stat, cs.prevStat) : 0;
+  const score = Math.max(scoreOf(persistent / spec.zThreshold), scoreOf(drift / spec.cusumH));
   let onset: number | undefined;
   if (cs.onset >= 0) onset = t[i1 + cs.onset];
   else if (persistent >= spec.zThreshold) {
@@ -199,47 +315,17 @@ export function scoreSeries(
     z: zLast,
     onset,
     value: x[last] as number,
-    expected: (base[last] as number) + level,
+    expected: baseAt(spec, ref, profile, t[last] as number) + level,
     scale,
+    level,
   };
-}
-
-/** baselineOf returns the baseline at every index ≥ i0 (before the level is added). */
-function baselineOf(
-  t: ArrayLike<number>,
-  x: ArrayLike<number>,
-  i0: number,
-  i1: number,
-  n: number,
-  spec: DetectorSpec,
-  profile: SeasonalProfile | undefined,
-): Float64Array {
-  const base = new Float64Array(n);
-  if (spec.baseline === 'seasonal') {
-    if (profile && profile.days > 0)
-      for (let i = i0; i < n; i++) {
-        const p = profileAt(profile, t[i] as number);
-        base[i] = Number.isFinite(p) ? p : 0;
-      }
-    return base;
-  }
-  // trend: the median step per ms of the reference window (robust to one clean-up drop), anchored at its end.
-  const steps: number[] = [];
-  for (let i = i0 + 1; i < i1; i++) {
-    const dx = (x[i] as number) - (x[i - 1] as number);
-    const dt = (t[i] as number) - (t[i - 1] as number);
-    if (Number.isFinite(dx) && dt > 0) steps.push(dx / dt);
-  }
-  const slope = steps.length > 0 ? median(steps) : 0;
-  for (let i = i0; i < n; i++) base[i] = slope * ((t[i] as number) - (t[i1 - 1] ?? t[i0] ?? 0));
-  return base;
 }
 
 /** scoreUp scores an availability signal: anything below 1 is down, dated from the start of the outage. */
 function scoreUp(t: ArrayLike<number>, x: ArrayLike<number>, last: number): SeriesScore {
   const v = x[last] as number;
-  if (v >= 1) return { score: 0, z: 0, onset: undefined, value: v, expected: 1, scale: 1 };
+  if (v >= 1) return { score: 0, z: 0, onset: undefined, value: v, expected: 1, scale: 1, level: 0 };
   let k = last;
   while (k - 1 >= 0 && !((x[k - 1] as number) >= 1)) k--;
-  return { score: 1, z: Infinity, onset: t[k], value: v, expected: 1, scale: 1 };
+  return { score: 1, z: Infinity, onset: t[k], value: v, expected: 1, scale: 1, level: 0 };
 }

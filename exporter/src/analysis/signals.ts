@@ -42,11 +42,11 @@ const identity = (v: number): number => v;
 const LATENCY_FLOOR_S = 0.001;
 
 /**
- * Thresholds: 5 standard deviations for two consecutive samples; a CUSUM allowance of 1 σ and threshold 6, whose
- * in-control run length (~10⁶ samples by Siegmund's approximation) keeps a fleet of 160 series under one false
- * drift alarm a day, while a lasting shift of 2 σ in the prewhitened residual alarms within 6 samples. Floors are the smallest
- * change that matters in each signal's units: 1.5 CPU points, 0.4 memory points, 0.05 disk points, 5 % of
- * latency (log), 0.3 points of error ratio; network errors and drops are counted in log1p(events/s).
+ * Thresholds: 5 standard deviations for two consecutive samples; a CUSUM allowance of 1 σ and threshold 8 on
+ * the prewhitened residual, whose in-control run length (~10⁷ samples by Siegmund's approximation) leaves
+ * room for the profile's small bias, while a lasting shift of 2 σ alarms within 8 samples. Floors are the
+ * smallest change that matters in each signal's units: 1.5 CPU points, 0.4 memory points, 0.05 disk points,
+ * 5 % of latency (log), 0.3 points of error ratio; network errors and drops are counted in log1p(events/s).
  */
 export const SIGNALS: readonly SignalDef[] = [
   {
@@ -75,7 +75,7 @@ export const SIGNALS: readonly SignalDef[] = [
     query: 'avg by (server) (openmanager_cpu_usage_percent)',
     transform: identity,
     invert: identity,
-    detector: { baseline: 'seasonal', direction: 'up', floor: 1.5, zThreshold: 5, cusumK: 1, cusumH: 6 },
+    detector: { baseline: 'seasonal', direction: 'up', floor: 1.5, zThreshold: 5, cusumK: 1, cusumH: 8 },
     phrase: 'CPU spike',
     unit: '%',
   },
@@ -85,7 +85,7 @@ export const SIGNALS: readonly SignalDef[] = [
     query: 'max by (server) (openmanager_memory_usage_percent)',
     transform: identity,
     invert: identity,
-    detector: { baseline: 'seasonal', direction: 'up', floor: 0.4, zThreshold: 5, cusumK: 1, cusumH: 6 },
+    detector: { baseline: 'seasonal', direction: 'up', floor: 0.4, zThreshold: 5, cusumK: 1, cusumH: 8 },
     phrase: 'memory leak',
     unit: '%',
   },
@@ -95,7 +95,7 @@ export const SIGNALS: readonly SignalDef[] = [
     query: 'max by (server, mount) (openmanager_disk_usage_percent)',
     transform: identity,
     invert: identity,
-    detector: { baseline: 'trend', direction: 'up', floor: 0.05, zThreshold: 5, cusumK: 1, cusumH: 6 },
+    detector: { baseline: 'trend', direction: 'up', floor: 0.05, zThreshold: 5, cusumK: 1, cusumH: 8 },
     phrase: 'disk filling',
     unit: '%',
   },
@@ -107,7 +107,7 @@ export const SIGNALS: readonly SignalDef[] = [
       ' + sum by (server) (rate(openmanager_network_transmit_drops_total[1m]))',
     transform: (v) => Math.log1p(Math.max(0, v)),
     invert: (v) => Math.expm1(v),
-    detector: { baseline: 'seasonal', direction: 'up', floor: 0.3, zThreshold: 5, cusumK: 1, cusumH: 6 },
+    detector: { baseline: 'seasonal', direction: 'up', floor: 0.3, zThreshold: 5, cusumK: 1, cusumH: 8 },
     phrase: 'network errors and drops',
     unit: '/s',
   },
@@ -119,7 +119,7 @@ export const SIGNALS: readonly SignalDef[] = [
       ' / sum by (server) (rate(openmanager_http_request_duration_seconds_count[1m]))',
     transform: (v) => Math.log(Math.max(LATENCY_FLOOR_S, v)),
     invert: (v) => Math.exp(v),
-    detector: { baseline: 'seasonal', direction: 'up', floor: 0.05, zThreshold: 5, cusumK: 1, cusumH: 6 },
+    detector: { baseline: 'seasonal', direction: 'up', floor: 0.05, zThreshold: 5, cusumK: 1, cusumH: 8 },
     phrase: 'latency',
     unit: 's',
   },
@@ -131,7 +131,7 @@ export const SIGNALS: readonly SignalDef[] = [
       ' / sum by (server) (rate(openmanager_http_requests_total[1m]))',
     transform: identity,
     invert: identity,
-    detector: { baseline: 'seasonal', direction: 'up', floor: 0.3, zThreshold: 5, cusumK: 1, cusumH: 6 },
+    detector: { baseline: 'seasonal', direction: 'up', floor: 0.3, zThreshold: 5, cusumK: 1, cusumH: 8 },
     phrase: 'error ratio',
     unit: '%',
   },
