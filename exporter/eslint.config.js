@@ -71,6 +71,17 @@ export default tseslint.config(
     'the hub only carries messages (types come from the contract)',
   ),
   ...restrict('src/api/**', PROMQL_INTERNALS, "the API uses PromQL's public index only"),
+  ...restrict(
+    'src/analysis/**',
+    [
+      ...layers(['simulator', 'api', 'hub', 'ingest', 'app']),
+      '../*.js',
+      ...PROMQL_INTERNALS,
+      '**/tsdb/redis/**',
+      '**/tsdb/embedded/**',
+    ],
+    'the analysis reads metrics through the storage interface and PromQL only, never the simulator or its scenarios',
+  ),
   {
     files: ['**/*.test.ts', '**/*.bench.ts', 'bench/**', 'test/**'],
     rules: {

@@ -42,13 +42,13 @@ const ANALYSIS_MS = 30_000;
 const HOUR = 3_600_000;
 /** GRACE_MS: a detection up to 2 ticks after a scenario's end still counts (the brief's grace). */
 const GRACE_MS = 2 * TICK_MS;
-/** HISTORY_MS: two days of backfill, so the daily profiles of the first evaluated hour have a day behind them. */
-const HISTORY_MS = 2 * 24 * HOUR;
+/** HISTORY_MS: 26 h of backfill, so the daily profiles of the first evaluated hour have a whole day behind them. */
+const HISTORY_MS = 26 * HOUR;
 /** WARMUP_MS: the analysis and the rules start this long before the scored window (pending `for`, windows). */
 const WARMUP_MS = 20 * 60_000;
-const EVAL_HOURS = Number(process.env.BENCH_ANALYSIS_HOURS ?? 12);
+const EVAL_HOURS = Number(process.env.BENCH_ANALYSIS_HOURS ?? 4);
 /** SCENARIO_RATE: scheduled scenarios per hour across the fleet (the default is 3; more gives more events). */
-const SCENARIO_RATE = Number(process.env.BENCH_ANALYSIS_RATE ?? 8);
+const SCENARIO_RATE = Number(process.env.BENCH_ANALYSIS_RATE ?? 12);
 const SEEDS = (process.env.BENCH_ANALYSIS_SEEDS ?? '101,202,303').split(',').map(Number);
 /** START is a Monday 00:00 UTC, so the evaluated hours cover a night and a working morning. */
 const START = Date.UTC(2026, 2, 2);

@@ -18,7 +18,7 @@
  * Jobs registered here (the seed's TimerManager list): `generation` (every tick, 15 s by default, high
  * priority; under --speed N every 15/N s of wall time), `health` (1 min: logs readiness changes),
  * `cleanup` (5 min: storage retention, only with storage). The seed's `broadcast` (5 s) is registered by the
- * hub; its `analysis` job (30 s) is not registered until the analysis feature exists — no placeholder runs.
+ * hub; its `analysis` job (30 s, ANALYSIS_INTERVAL) by composeAnalysis in compose.ts.
  */
 import type { Server } from 'node:http';
 import express, { type RequestHandler } from 'express';

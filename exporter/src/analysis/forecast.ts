@@ -10,7 +10,7 @@ import { theilSen, Z_95 } from './robust-stats.js';
 export const ETA_WINDOW_MS = 30 * 60_000;
 
 /** ETA_MAX_POINTS bounds the points Theil–Sen sees (O(n²)); the window is thinned evenly to at most this. */
-const ETA_MAX_POINTS = 40;
+const ETA_MAX_POINTS = 20;
 
 /** ETA_MAX_S: an ETA beyond 30 days says "not filling" and is not reported. */
 export const ETA_MAX_S = 30 * 86_400;
