@@ -116,6 +116,9 @@ export interface DetectorWindows {
 /** DEFAULT_WINDOWS: a 3 h reference (long enough for a stable MAD, short against the weekly drift), 20 min guard. */
 export const DEFAULT_WINDOWS: DetectorWindows = { referenceMs: 3 * 3_600_000, guardMs: 20 * 60_000 };
 
+/** LEVEL_MS: the level is the median residual of the reference window's newest hour. */
+const LEVEL_MS = 3_600_000;
+
 /** DRIFT_MIN_Z: the drift test needs the last two samples at least two noise scales on the harmful side. */
 const DRIFT_MIN_Z = 2;
 
@@ -191,7 +194,7 @@ function baseAt(
 /**
  * referenceOf learns the reference of (t, x) at `now` from the samples in (now − referenceMs,
  * now − guardMs]: the trend slope (median step per ms, robust to one clean-up drop) anchored at the window's
- * end, then the residuals' median (level), MAD scale (never below the floor; twice the floor with fewer than
+ * end, then the residuals' median over its newest hour (level), MAD scale (never below the floor; twice the floor with fewer than
  * MIN_REFERENCE_POINTS samples), lag-1 autocorrelation and the scale of the prewhitened residuals. Samples for
  * which `exclude` is true (the analysis passes its own past anomalies) are not learnt from.
  */
@@ -233,12 +236,17 @@ export function referenceOf(
   }
   const floor = count >= MIN_REFERENCE_POINTS ? spec.floor : 2 * spec.floor;
   const rho = count >= MIN_REFERENCE_POINTS ? lag1Autocorrelation(resid) : 0;
+  // The level comes from the reference's newest hour only: the profile's error drifts over the day (the
+  // weekly cycle changes the daily amplitude), and a level learnt on average 50 min ago lags it less.
+  let l0 = i0;
+  while (l0 < i1 && (t[l0] as number) <= end - LEVEL_MS) l0++;
+  const recent = median(resid, l0 - i0, i1 - i0);
   const innov = new Float64Array(Math.max(0, resid.length - 1));
   for (let i = 1; i < resid.length; i++) innov[i - 1] = (resid[i] as number) - rho * (resid[i - 1] as number);
   const scale = count > 0 ? robustScale(resid, floor) : floor;
   return {
     end,
-    level: count > 0 ? median(resid) : NaN,
+    level: Number.isFinite(recent) ? recent : count > 0 ? median(resid) : NaN,
     scale,
     rho,
     innovationScale:

@@ -45,7 +45,8 @@ const LATENCY_FLOOR_S = 0.001;
  * Thresholds: 5 standard deviations for two consecutive samples; a CUSUM allowance of 1 σ and threshold 8 on
  * the prewhitened residual, whose in-control run length (~10⁷ samples by Siegmund's approximation) leaves
  * room for the profile's small bias, while a lasting shift of 2 σ alarms within 8 samples. Floors are the
- * smallest change that matters in each signal's units: 1.5 CPU points, 0.4 memory points, 0.05 disk points,
+ * smallest change that matters in each signal's units: 1.5 CPU points, 1 memory point (memory wanders
+ * for an hour, more than a 3 h window's MAD shows), 0.05 disk points,
  * 5 % of latency (log), 0.3 points of error ratio; network errors and drops are counted in log1p(events/s).
  */
 export const SIGNALS: readonly SignalDef[] = [
@@ -85,7 +86,7 @@ export const SIGNALS: readonly SignalDef[] = [
     query: 'max by (server) (openmanager_memory_usage_percent)',
     transform: identity,
     invert: identity,
-    detector: { baseline: 'seasonal', direction: 'up', floor: 0.4, zThreshold: 5, cusumK: 1, cusumH: 8 },
+    detector: { baseline: 'seasonal', direction: 'up', floor: 1, zThreshold: 5, cusumK: 1, cusumH: 8 },
     phrase: 'memory leak',
     unit: '%',
   },
