@@ -47,7 +47,8 @@ const LATENCY_FLOOR_S = 0.001;
  * room for the profile's small bias, while a lasting shift of 2 σ alarms within 8 samples. Floors are the
  * smallest change that matters in each signal's units: 1.5 CPU points, 1 memory point (memory wanders
  * for an hour, more than a 3 h window's MAD shows), 0.05 disk points,
- * 5 % of latency (log), 0.3 points of error ratio; network errors and drops are counted in log1p(events/s).
+ * 10 % of latency (log: queueing makes a
+ * busy hour's latency vary more than a 3 h MAD shows), 0.3 points of error ratio; network errors and drops are counted in log1p(events/s).
  */
 export const SIGNALS: readonly SignalDef[] = [
   {
@@ -120,7 +121,7 @@ export const SIGNALS: readonly SignalDef[] = [
       ' / sum by (server) (rate(openmanager_http_request_duration_seconds_count[1m]))',
     transform: (v) => Math.log(Math.max(LATENCY_FLOOR_S, v)),
     invert: (v) => Math.exp(v),
-    detector: { baseline: 'seasonal', direction: 'up', floor: 0.05, zThreshold: 5, cusumK: 1, cusumH: 8 },
+    detector: { baseline: 'seasonal', direction: 'up', floor: 0.1, zThreshold: 5, cusumK: 1, cusumH: 8 },
     phrase: 'latency',
     unit: 's',
   },
