@@ -113,9 +113,6 @@ export async function composeExporter(parts: ComposeParts): Promise<Exporter> {
     firingAlerts: (server) => late.rules?.firingFor(server) ?? [],
     ...(parts.timer ? { timer: parts.timer } : {}),
   });
-  const ruleManager = await composeRules({ options, app, engine, storage, clock, logger, registry });
-  late.rules = ruleManager;
-
   // Store: every tick's frame is appended; history is backfilled before the first tick.
   const ingestor = new Ingestor(storage, fleet.layout);
   app.onFrame('store', async (frame) => {
@@ -143,6 +140,10 @@ export async function composeExporter(parts: ComposeParts): Promise<Exporter> {
       }
     });
   }
+  // Rules come after the store and the backfill: a frame is stored before rules evaluate at its time, and the
+  // startup replay runs over the history the backfill just wrote (startup tasks run in the order added).
+  const ruleManager = await composeRules({ options, app, engine, storage, clock, logger, registry });
+  late.rules = ruleManager;
 
   // Query API and remote-write receiver (the receiver's path lies under the API's, so it goes first).
   app.use(
