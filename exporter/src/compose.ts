@@ -332,27 +332,38 @@ async function composeRules(deps: {
     const last = rules.lastEvaluation();
     if (last !== undefined) await state.save({ lastEvaluation: last });
   };
-  app.onFrame('rules', (frame) => {
-    // Not awaited: the tick goes on while rules evaluate; a group still running at its next slot misses it.
-    void rules.tick(frame.t).then(async () => {
-      if (Date.now() - savedAt < RULES_STATE_SAVE_MS) return;
-      savedAt = Date.now();
-      await save();
-    });
-  });
   const tickMs = Math.round(options.tickSeconds * 1000);
+  /** storedUpTo is the newest frame in the store (this listener comes after the store's). */
+  let storedUpTo = Math.floor(clock.now() / tickMs) * tickMs - tickMs;
+  app.onFrame('rules', (frame) => {
+    storedUpTo = frame.t;
+    // Not awaited: the tick goes on while rules evaluate; a group still running at its next slot misses it.
+    void rules
+      .tick(frame.t)
+      .then(async () => {
+        if (Date.now() - savedAt < RULES_STATE_SAVE_MS) return;
+        savedAt = Date.now();
+        await save();
+      })
+      .catch((err: unknown) => logger.error({ err }, 'saving the rules progress failed'));
+  });
   app.addStartupTask('rules', async () => {
-    const to = Math.floor(clock.now() / tickMs) * tickMs - tickMs;
+    storedUpTo = Math.floor(clock.now() / tickMs) * tickMs - tickMs;
     if (options.backfill === 0) {
-      await rules.restoreForState(to);
+      await rules.restoreForState(storedUpTo);
       return;
     }
     const saved = readLastEvaluation(state);
     const from = Math.max(saved ?? -Infinity, Math.floor((clock.now() - options.backfill) / tickMs) * tickMs);
     const began = performance.now();
-    await rules.replay(from, to);
-    logger.info({ from, to, ms: Math.round(performance.now() - began) }, 'rules replayed over history');
-    await save();
+    // In the background: the exporter is ready once the backfill is; rules go live when the replay caught up.
+    void rules
+      .replayInBackground(from, () => storedUpTo)
+      .then(async () => {
+        logger.info({ from, ms: Math.round(performance.now() - began) }, 'rules replayed over history');
+        await save();
+      })
+      .catch((err: unknown) => logger.error({ err }, 'saving the rules progress failed'));
   });
   app.use('/', rulesRouter(rules, app.mutationGuard('rules_reload')), [
     { method: 'POST', path: RELOAD_PATH, description: 'reload the rule files (bearer token)' },

@@ -102,6 +102,8 @@ describe('composed exporter', () => {
   });
 
   it('replays the rules over the backfilled hour, after the backfill wrote it', async () => {
+    // The replay runs in the background once the backfill is done; the exporter is ready before it ends.
+    await ex.rules.whenCaughtUp();
     // The shipped recording rule evaluated every 15 s over the hour, each point equal to its expression then.
     const recorded = await query(
       'count_over_time(server:openmanager_cpu_usage_percent:avg{server="db-01"}[1h])',
