@@ -353,7 +353,13 @@ export class Stack {
     const link = join(plugins, PLUGIN_ID);
     const dist = hostPath(grafana, `/var/lib/grafana/plugins/${PLUGIN_ID}`);
     mkdirSync(plugins, { recursive: true });
-    if (dist !== undefined && !existsSync(link)) symlinkSync(dist, link, 'dir');
+    if (dist !== undefined) {
+      // Again on every start: the link may dangle (plugin not built yet) or point at an old checkout.
+      rmSync(link, { force: true });
+      symlinkSync(dist, link, 'dir');
+      if (!existsSync(dist))
+        this.print(`stack: ${dist} is missing: build the plugin with npm run build -w plugin`);
+    }
     return out;
   }
 
