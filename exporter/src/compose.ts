@@ -95,6 +95,7 @@ export async function composeExporter(parts: ComposeParts): Promise<Exporter> {
     {
       timeoutMs: options.queryTimeout,
       maxSamples: options.queryMaxSamples,
+      maxSamplesInFlight: options.queryMaxSamplesInFlight,
       maxConcurrent: options.queryMaxConcurrency,
       noStepSubqueryIntervalMs: options.evaluationInterval,
     },

@@ -126,6 +126,13 @@ export const OPTION_SPECS = {
   retention1h: spec('RETENTION_1H', duration(), 365 * DAY_MS, 'a duration like 1y', '1h rollups kept'),
   queryTimeout: spec('QUERY_TIMEOUT', duration(), 120_000, 'a duration like 2m', 'PromQL query timeout'),
   queryMaxSamples: spec('QUERY_MAX_SAMPLES', int(1, 2 ** 31 - 1), 50_000_000, 'a positive integer', 'limit'),
+  queryMaxSamplesInFlight: spec(
+    'QUERY_MAX_SAMPLES_IN_FLIGHT',
+    int(1, 2 ** 31 - 1),
+    50_000_000,
+    'a positive integer',
+    'samples all running queries hold together (beyond: 503, retry)',
+  ),
   queryMaxConcurrency: spec(
     'QUERY_MAX_CONCURRENCY',
     int(1, 1000),

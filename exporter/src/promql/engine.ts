@@ -19,7 +19,13 @@ import { isStaleNaN } from '../util/stale-marker.js';
 import { evalAggregate } from './aggregation.js';
 import type { AtModifier, Call, Expr, MatrixSelector, SubqueryExpr, VectorSelector } from './ast.js';
 import { evalBinary } from './binary.js';
-import { PromQLError, executionError, queryTimeout, tooManySamples } from './errors.js';
+import {
+  PromQLError,
+  executionError,
+  queryTimeout,
+  tooManySamples,
+  tooManySamplesInFlight,
+} from './errors.js';
 import { mergeSameLabels, unwrapParens, type EvalContext, type Frame } from './eval-context.js';
 import { FUNCTIONS, type RangeFn } from './functions.js';
 import { DEFAULT_MAX_CONCURRENT, DEFAULT_MAX_QUEUED, QueryGate, createGateMetrics } from './gate.js';
@@ -41,6 +47,11 @@ export interface EngineOptions {
   readonly lookbackDeltaMs: number;
   /** maxSamples bounds the samples a query may hold in memory (→ 422 `execution`). */
   readonly maxSamples: number;
+  /**
+   * maxSamplesInFlight bounds the samples all running queries hold together (→ 503 `unavailable`, retry
+   * later): `maxConcurrent` queries of `maxSamples` each would need gigabytes at once.
+   */
+  readonly maxSamplesInFlight: number;
   /** timeoutMs bounds a query's run time (→ 503 `timeout`). */
   readonly timeoutMs: number;
   /** noStepSubqueryIntervalMs is the step of a subquery written without one (`x[1h:]`). */
@@ -71,6 +82,7 @@ export interface QueryOptions {
 export const DEFAULT_ENGINE_OPTIONS: EngineOptions = {
   lookbackDeltaMs: 5 * 60_000,
   maxSamples: 50_000_000,
+  maxSamplesInFlight: 50_000_000,
   timeoutMs: 2 * 60_000,
   noStepSubqueryIntervalMs: 60_000,
   tiers: DEFAULT_TIER_OPTIONS,
@@ -121,6 +133,8 @@ export class Engine {
   readonly options: EngineOptions;
   /** gate bounds concurrent evaluations; shared by every query of this engine. */
   readonly gate: QueryGate;
+  /** inFlight counts the samples the running queries hold together (maxSamplesInFlight). */
+  readonly inFlight = { samples: 0 };
 
   constructor(options: Partial<EngineOptions> = {}, deps: { readonly registry?: Registry } = {}) {
     this.options = {
@@ -182,9 +196,11 @@ export class Engine {
   ): Promise<QueryOutcome> {
     const deadline = Math.min(opts.deadline ?? Infinity, performance.now() + this.options.timeoutMs);
     const release = await this.gate.acquire(deadline);
+    const evaluator = new Evaluator(this.options, queryable, start, end, step, deadline, this.inFlight);
     try {
-      return await new Evaluator(this.options, queryable, start, end, step, deadline).run(expr, isRange);
+      return await evaluator.run(expr, isRange);
     } finally {
+      this.inFlight.samples -= evaluator.samplesHeld;
       release();
     }
   }
@@ -205,7 +221,8 @@ function stepTimes(start: number, end: number, step: number): Float64Array {
 }
 
 class Evaluator implements EvalContext {
-  private samples = 0;
+  /** samplesHeld is what this query counted against the budgets; given back to `inFlight` at its end. */
+  samplesHeld = 0;
   private readonly stats: QueryStats = { samplesLoaded: 0, tiersUsed: [] };
   readonly pacer = new Pacer();
 
@@ -217,6 +234,7 @@ class Evaluator implements EvalContext {
     private readonly step: number,
     /** deadline is the performance.now() time past which the query fails with `timeout` (storage reads too). */
     private readonly deadline: number,
+    private readonly inFlight: { samples: number },
   ) {}
 
   async run(expr: Expr, isRange: boolean): Promise<QueryOutcome> {
@@ -300,7 +318,7 @@ class Evaluator implements EvalContext {
   /** check enforces the timeout and the sample limit; called at every node and at every turn. */
   private check(): void {
     if (performance.now() > this.deadline) throw queryTimeout();
-    if (this.samples > this.opts.maxSamples) throw tooManySamples();
+    if (this.samplesHeld > this.opts.maxSamples) throw tooManySamples();
   }
 
   /**
@@ -313,8 +331,10 @@ class Evaluator implements EvalContext {
   }
 
   addSamples(n: number): void {
-    this.samples += n;
-    if (this.samples > this.opts.maxSamples) throw tooManySamples();
+    this.samplesHeld += n;
+    this.inFlight.samples += n;
+    if (this.samplesHeld > this.opts.maxSamples) throw tooManySamples();
+    if (this.inFlight.samples > this.opts.maxSamplesInFlight) throw tooManySamplesInFlight();
   }
 
   async eval(e: Expr, f: Frame): Promise<Value> {
@@ -373,14 +393,15 @@ class Evaluator implements EvalContext {
 
   /** releaseSamples returns budget for samples no longer held (a selector's raw samples once stepped). */
   private releaseSamples(n: number): void {
-    this.samples -= n;
+    this.samplesHeld -= n;
+    this.inFlight.samples -= n;
   }
 
   private async select(matchers: readonly Matcher[], hints: SelectHints): Promise<SeriesData[]> {
     const q = await this.queryable.querier(hints.start, hints.end);
     const res = await q.select(matchers, {
       ...hints,
-      maxSamples: this.opts.maxSamples - this.samples,
+      maxSamples: this.opts.maxSamples - this.samplesHeld,
       deadline: this.deadline,
     });
     let n = 0;
