@@ -55,6 +55,11 @@ export class AlertmanagerForwarder {
     return run;
   }
 
+  /** idle resolves once every sync called so far is done. */
+  idle(): Promise<void> {
+    return this.syncing;
+  }
+
   private async syncNow(alerts: readonly AlertUpdate[], now: number): Promise<void> {
     for (const r of this.deps.receivers) {
       const sent = this.lastSent.get(r.name) ?? new Map<string, number>();
