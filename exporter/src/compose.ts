@@ -42,6 +42,8 @@ import { exporterRoot } from './util/package-root.js';
 import { systemTimer, type Timer } from './util/timer.js';
 import { describeConfig, loadNotifyConfig } from './notify/config.js';
 import { Notifier } from './notify/notifier.js';
+import { DatadogSink } from './notify/datadog-sink.js';
+import { DatadogSeriesBuilder } from './metrics/datadog-series.js';
 import { currentAlerts, transitionUpdates } from './notify/rule-alerts.js';
 import { NOTIFICATIONS_PATH, notifyRouter, SILENCES_PATH } from './notify/routes.js';
 
@@ -475,5 +477,22 @@ async function composeNotify(deps: {
     ],
   );
   app.onStop('notify', () => notifier.stop());
+  if (config.datadog) {
+    const sink = new DatadogSink(config.datadog, logger, deps.registry);
+    const builder = new DatadogSeriesBuilder(app.fleet.layout);
+    let pushedT: number | undefined;
+    app.scheduler.register({
+      name: 'datadog',
+      intervalMs: config.datadog.intervalMs,
+      priority: 'low',
+      runAtStart: false,
+      run: async () => {
+        const frame = app.latestFrame();
+        if (!frame || frame.t === pushedT) return; // nothing new since the last push
+        pushedT = frame.t;
+        await sink.push(builder.build(frame));
+      },
+    });
+  }
   return notifier;
 }
