@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
 # ensure-peers.sh makes sure the real peers the tests use are installed: Prometheus + promtool, redis-server,
-# Chromium. It says what it does; as root it installs missing ones with apt-get, otherwise it tells you how.
+# Alertmanager (Debian's prometheus-alertmanager, 0.25), Chromium. It says what it does; as root it installs
+# missing ones with apt-get, otherwise it tells you how.
 set -euo pipefail
 
 missing=()
 command -v prometheus >/dev/null 2>&1 || missing+=(prometheus)
 command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+command -v prometheus-alertmanager >/dev/null 2>&1 || missing+=(prometheus-alertmanager)
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 
 if [ ${#missing[@]} -eq 0 ]; then
-  echo "peers: prometheus, promtool, redis-server and chromium are installed"
+  echo "peers: prometheus, promtool, redis-server, prometheus-alertmanager and chromium are installed"
   exit 0
 fi
 

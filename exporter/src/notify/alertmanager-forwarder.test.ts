@@ -61,17 +61,21 @@ async function rig(receivers: AlertmanagerReceiverConfig[]) {
     outbox
       .pending()
       .map((e) => e.notification.alerts.map((a) => `${a.labels.server}:${a.status}:${a.endsAt}`));
-  return { f, outbox, batches };
+  const sync = (alerts: AlertUpdate[], t: number): Promise<void> => {
+    clock.set(t); // wall time moves with evaluation time here
+    return f.sync(alerts, t);
+  };
+  return { f, outbox, batches, clock, sync };
 }
 
 describe('AlertmanagerForwarder', () => {
   it('sends firing alerts with endsAt 4 resend periods ahead, re-sends each resend_delay, sends a resolution at once', async () => {
     const r = await rig([am()]);
-    await r.f.sync([firing('a')], T0);
-    await r.f.sync([firing('a')], T0 + 15_000); // not due yet
-    await r.f.sync([firing('a')], T0 + 60_000); // resend_delay passed
-    await r.f.sync([firing('a', { status: 'resolved', endsAt: T0 + 75_000 })], T0 + 75_000);
-    await r.f.sync([firing('a', { status: 'resolved', endsAt: T0 + 75_000 })], T0 + 90_000);
+    await r.sync([firing('a')], T0);
+    await r.sync([firing('a')], T0 + 15_000); // not due yet
+    await r.sync([firing('a')], T0 + 60_000); // resend_delay passed
+    await r.sync([firing('a', { status: 'resolved', endsAt: T0 + 75_000 })], T0 + 75_000);
+    await r.sync([firing('a', { status: 'resolved', endsAt: T0 + 75_000 })], T0 + 90_000);
     expect(r.batches()).toEqual([
       ['a:firing:2026-01-05T12:04:00.000Z'],
       ['a:firing:2026-01-05T12:05:00.000Z'],
@@ -82,7 +86,7 @@ describe('AlertmanagerForwarder', () => {
   it('applies matchers and batches 64 alerts per request', async () => {
     const r = await rig([am({ matchers: parseMatchers('server=~"s.*"') })]);
     const alerts = Array.from({ length: 130 }, (_, i) => firing(`s${i}`)).concat([firing('other')]);
-    await r.f.sync(alerts, T0);
+    await r.sync(alerts, T0);
     expect(r.batches().map((b) => b.length)).toEqual([MAX_BATCH, MAX_BATCH, 2]);
     expect(
       r
@@ -90,5 +94,13 @@ describe('AlertmanagerForwarder', () => {
         .flat()
         .some((s) => s.startsWith('other')),
     ).toBe(false);
+  });
+
+  it('clamps simulated times that run ahead of the wall clock (under --speed) to now', async () => {
+    const r = await rig([am()]);
+    r.clock.set(T0 - 3_600_000);
+    await r.f.sync([firing('a', { status: 'resolved', endsAt: T0 + 60_000 })], T0 + 60_000);
+    expect(r.batches()).toEqual([['a:resolved:2026-01-05T11:00:00.000Z']]);
+    expect(r.outbox.pending()[0]?.notification.alerts[0]?.startsAt).toBe('2026-01-05T11:00:00.000Z');
   });
 });

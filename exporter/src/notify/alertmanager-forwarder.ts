@@ -3,7 +3,7 @@
  * Alertmanagers (rules/alerting.go `sendAlerts`, notifier/notifier.go): at each sync it sends every firing
  * alert and every alert resolved within the last 15 minutes that "needs sending" — resolved since it was last
  * sent, or not sent for `resend_delay` — with endsAt = the resolution time, or for a firing alert
- * `now + 4 × max(resend_delay, evaluation interval)`, so Alertmanager resolves it by itself if the exporter
+ * `now + 4 × max(resend_delay, evaluation interval)` (times in Alertmanager's wall-clock domain), so Alertmanager resolves it by itself if the exporter
  * goes silent. Alerts go in batches of 64 (Prometheus's maxBatchSize), through the outbox like every
  * notification, in one ordered stream per receiver. Receiver matchers and silences apply as for the others.
  */
@@ -61,6 +61,7 @@ export class AlertmanagerForwarder {
   }
 
   private async syncNow(alerts: readonly AlertUpdate[], now: number): Promise<void> {
+    const wall = this.deps.wallNow();
     for (const r of this.deps.receivers) {
       const sent = this.lastSent.get(r.name) ?? new Map<string, number>();
       const validFor = VALID_FOR_EVALUATIONS * Math.max(r.resendDelayMs, this.deps.evaluationIntervalMs);
@@ -74,13 +75,16 @@ export class AlertmanagerForwarder {
         const last = sent.get(id);
         const resolvedSinceSent = a.endsAt !== undefined && (last === undefined || a.endsAt > last);
         if (!resolvedSinceSent && last !== undefined && last + r.resendDelayMs > now) continue;
-        due.push(toNotifyAlert(a.status === 'firing' ? { ...a, endsAt: now + validFor } : a));
+        // Alertmanager judges times by its wall clock: simulated time (ahead under --speed, or a slot not yet
+        // reached) is clamped to now, or a resolution "in the future" would leave the alert firing there.
+        const startsAt = Math.min(a.startsAt, wall);
+        const endsAt = a.status === 'firing' ? wall + validFor : Math.min(a.endsAt ?? wall, wall);
+        due.push(toNotifyAlert({ ...a, startsAt, endsAt }));
         sent.set(id, now);
       }
       // Forget alerts the rule manager no longer holds (resolved more than 15 minutes ago, or deleted).
       for (const id of sent.keys()) if (!seen.has(id)) sent.delete(id);
       if (due.length === 0) continue;
-      const wall = this.deps.wallNow();
       const entries = [];
       for (let i = 0; i < due.length; i += MAX_BATCH)
         entries.push({
