@@ -8,6 +8,7 @@ import { ManualTimer } from '../util/timer.js';
 import { DEFAULT_ROUTE, type WebhookReceiverConfig } from './config.js';
 import { Dispatcher, needsUpdate, type AlertUpdate } from './dispatcher.js';
 import { parseMatchers } from './matchers.js';
+import { NotificationLog } from './notification-log.js';
 import type { Notification } from './notification.js';
 import { FileOutbox, type Outbox } from './outbox.js';
 import { Secret } from './secret.js';
@@ -54,11 +55,12 @@ function alert(name: string, server: string, over: Partial<AlertUpdate> = {}): A
   };
 }
 
-async function rig(receivers: WebhookReceiverConfig[]) {
+async function rig(receivers: WebhookReceiverConfig[], logDir?: string) {
   const clock = new ManualClock(T0);
   const timer = new ManualTimer(clock);
   const dir = mkdtempSync(join(tmpdir(), 'om-dispatch-'));
   dirs.push(dir);
+  const log = NotificationLog.open(logDir, T0);
   const outbox = await FileOutbox.open(dir);
   outboxes.push(outbox);
   const silences = SilenceStore.open(undefined, clock);
@@ -72,13 +74,14 @@ async function rig(receivers: WebhookReceiverConfig[]) {
     logger: silentLogger(),
     externalURL: () => 'http://exporter.test',
     enqueued: (r) => kicks.push(r),
+    log,
   });
   const sent = (r?: string): Notification[] => outbox.pending(r).map((e) => e.notification);
   const advance = async (ms: number): Promise<void> => {
     timer.advance(ms);
     await d.idle();
   };
-  return { clock, timer, outbox, silences, d, sent, advance, kicks };
+  return { clock, timer, outbox, silences, d, sent, advance, kicks, log };
 }
 
 const summary = (n: Notification): string =>
@@ -226,6 +229,21 @@ describe('Dispatcher', () => {
     r.d.update([alert('HighCPU', 'web-01')]);
     await r.advance(0);
     expect(r.sent()).toHaveLength(1);
+  });
+
+  it('after a restart, does not notify again what the persisted log says was notified; does notify changes', async () => {
+    const logDir = mkdtempSync(join(tmpdir(), 'om-nflog-'));
+    dirs.push(logDir);
+    const before = await rig([receiver('hook')], logDir);
+    before.d.update([alert('HighCPU', 'web-01'), alert('HighCPU', 'web-02')]);
+    await before.advance(30 * S);
+    expect(before.sent()).toHaveLength(2);
+    await before.log.flush();
+    // The process restarts; its rules fire the same alerts again, and one more.
+    const after = await rig([receiver('hook')], logDir);
+    after.d.update([alert('HighCPU', 'web-01'), alert('HighCPU', 'web-02'), alert('HighCPU', 'web-03')]);
+    await after.advance(30 * S);
+    expect(after.sent().map((n) => n.groupLabels.server)).toEqual(['web-03']);
   });
 
   it('groups by every label with "..."', async () => {

@@ -26,6 +26,7 @@ import {
   type Notification,
   type NotifyAlert,
 } from './notification.js';
+import type { NotificationLog, NotifiedState } from './notification-log.js';
 import type { Outbox } from './outbox.js';
 
 /** AlertUpdate is an alert's new state as the rule manager reports it (times in ms). */
@@ -60,13 +61,8 @@ export interface DispatcherDeps {
   readonly externalURL: () => string;
   /** enqueued is told after a receiver's notifications were written to the outbox (the deliverer's kick). */
   readonly enqueued: (receiver: string) => void;
-}
-
-/** NotifiedState is what a group's last notification said (Alertmanager's notification log entry). */
-interface NotifiedState {
-  readonly firing: ReadonlySet<string>;
-  readonly resolved: ReadonlySet<string>;
-  readonly at: number;
+  /** log keeps what each group's last notification said across restarts (default: memory only). */
+  readonly log?: NotificationLog;
 }
 
 /** AggregationGroup is one receiver's alerts with the same group labels. */
@@ -106,6 +102,7 @@ export class Dispatcher {
         if (!g) {
           if (a.status === 'resolved') continue; // resolution of an alert this receiver never heard of
           g = new AggregationGroup(r, key, groupLabels);
+          g.notified = this.deps.log?.get(r.name, key);
           this.groups.set(mapKey, g);
           this.schedule(mapKey, g, r.groupWaitMs);
         }
@@ -174,6 +171,7 @@ export class Dispatcher {
           this.deps.enqueued(r.name);
         }
         g.notified = { firing: firingSet, resolved: resolvedSet, at: now };
+        this.deps.log?.set(r.name, g.key, g.notified);
       }
       // Resolved alerts were notified (or not worth it): they leave, unless they changed meanwhile.
       for (const [fp, a] of snapshot)
@@ -187,6 +185,7 @@ export class Dispatcher {
     if (g.alerts.size === 0) {
       this.deps.timer.clear(g.timer);
       this.groups.delete(mapKey);
+      this.deps.log?.delete(r.name, g.key);
     }
   }
 

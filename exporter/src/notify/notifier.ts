@@ -18,6 +18,7 @@ import { AlertmanagerReceiver } from './alertmanager-receiver.js';
 import type { AlertmanagerReceiverConfig, NotifyConfig, ReceiverConfig } from './config.js';
 import { Deliverer } from './deliverer.js';
 import { Dispatcher, type AlertUpdate, type GroupingReceiverConfig } from './dispatcher.js';
+import { NotificationLog } from './notification-log.js';
 import { createNotifyMetrics } from './notify-metrics.js';
 import { FileOutbox, type Outbox } from './outbox.js';
 import type { Receiver } from './receiver.js';
@@ -65,6 +66,7 @@ export class Notifier {
     readonly dispatcher: Dispatcher,
     readonly forwarder: AlertmanagerForwarder | undefined,
     readonly deliverer: Deliverer,
+    private readonly log: NotificationLog,
   ) {}
 
   /** open opens the outbox and silences and builds the pipeline; nothing is sent before `start()`. */
@@ -91,6 +93,7 @@ export class Notifier {
     });
     late.deliverer = deliverer;
     const enqueued = (r: string): void => deliverer.kick(r);
+    const log = NotificationLog.open(deps.outbox ? undefined : deps.dir, deps.wallClock.now(), deps.logger);
     const grouping = config.receivers.filter((c): c is GroupingReceiverConfig => c.type !== 'alertmanager');
     const dispatcher = new Dispatcher({
       receivers: grouping,
@@ -101,6 +104,7 @@ export class Notifier {
       logger: deps.logger,
       externalURL: deps.externalURL,
       enqueued,
+      log,
     });
     const ams = config.receivers.filter((c): c is AlertmanagerReceiverConfig => c.type === 'alertmanager');
     const forwarder =
@@ -115,7 +119,7 @@ export class Notifier {
             enqueued,
             wallNow: () => deps.wallClock.now(),
           });
-    return new Notifier(config, outbox, silences, dispatcher, forwarder, deliverer);
+    return new Notifier(config, outbox, silences, dispatcher, forwarder, deliverer, log);
   }
 
   /** alertsChanged takes one evaluation's alert changes (to firing, firing to resolved). */
@@ -138,6 +142,7 @@ export class Notifier {
     await this.dispatcher.stop();
     await this.forwarder?.idle();
     await this.deliverer.stop();
+    await this.log.flush();
     await this.outbox.close();
   }
 
