@@ -59,6 +59,8 @@ class ReceiverState {
 export class Deliverer {
   private readonly states = new Map<string, ReceiverState>();
   private readonly attempts = new Map<number, number>();
+  /** keys caches each pending entry's idempotency key (a digest of its alerts). */
+  private readonly keys = new Map<number, string>();
   private readonly recentRecords: DeliveryRecord[] = [];
   private readonly sends = new Set<Promise<void>>();
   private running = false;
@@ -166,6 +168,7 @@ export class Deliverer {
       }),
     );
     this.record(s, entry, attempts, 'dead_lettered', null, reason, now);
+    this.keys.delete(entry.id);
     this.deps.logger.warn({ receiver: s.receiver.name, id: entry.id, reason }, 'notification dead-lettered');
   }
 
@@ -183,7 +186,7 @@ export class Deliverer {
     s.inFlightGroups.add(group);
     s.lastSendAt = now;
     const n = entry.notification;
-    const key = idempotencyKey(receiver.name, n.groupKey, n.status, n.alerts, entry.id);
+    const key = this.keyOf(entry);
     const began = performance.now();
     const run = (async () => {
       let error: unknown;
@@ -210,7 +213,7 @@ export class Deliverer {
     this.track(run);
   }
 
-  private async delivered(
+  private delivered(
     s: ReceiverState,
     entry: OutboxEntry,
     attempt: number,
@@ -221,8 +224,16 @@ export class Deliverer {
     s.pausedUntil = 0;
     s.lastError = null;
     this.attempts.delete(entry.id);
-    await this.deps.outbox.ack(entry.id);
+    // The slot is free once the outbox forgot the entry in memory; its log write need not hold it: an ack lost
+    // to a crash means one duplicate send, which at-least-once allows.
+    this.track(
+      this.deps.outbox.ack(entry.id).catch((err: unknown) => {
+        this.deps.logger.error({ err, receiver: s.receiver.name }, 'cannot record an acknowledgement');
+      }),
+    );
     this.record(s, entry, attempt, 'delivered', latencyMs, null, at);
+    this.keys.delete(entry.id);
+    return Promise.resolve();
   }
 
   private async failed(
@@ -246,6 +257,7 @@ export class Deliverer {
       const reason = `refused by the receiver: ${e.message}`;
       await this.deps.outbox.deadLetter(entry.id, at, reason);
       this.record(s, entry, attempt, 'dead_lettered', latencyMs, reason, at);
+      this.keys.delete(entry.id);
       this.deps.logger.warn(
         { receiver: s.receiver.name, id: entry.id, reason },
         'notification dead-lettered',
@@ -261,6 +273,16 @@ export class Deliverer {
       { receiver: s.receiver.name, id: entry.id, attempt, retryInMs: delay, error: e.message },
       'notification not delivered; will retry',
     );
+  }
+
+  private keyOf(entry: OutboxEntry): string {
+    let key = this.keys.get(entry.id);
+    if (key === undefined) {
+      const n = entry.notification;
+      key = idempotencyKey(entry.receiver, n.groupKey, n.status, n.alerts, entry.id);
+      this.keys.set(entry.id, key);
+    }
+    return key;
   }
 
   /** backoff is the pause after the n-th consecutive failure: initial·2^(n−1) capped, jittered in its upper half. */
@@ -293,7 +315,7 @@ export class Deliverer {
       outcome,
       latencyMs: latencyMs === null ? null : Math.round(latencyMs * 1000) / 1000,
       error,
-      idempotencyKey: idempotencyKey(s.receiver.name, n.groupKey, n.status, n.alerts, entry.id),
+      idempotencyKey: this.keyOf(entry),
     });
     if (this.recentRecords.length > RECENT_RECORDS)
       this.recentRecords.splice(0, this.recentRecords.length - RECENT_RECORDS);

@@ -11,7 +11,7 @@ import type { Notification } from './notification.js';
 import { IDEMPOTENCY_HEADER, type Receiver, type SendContext } from './receiver.js';
 
 /** WEBHOOK_CONCURRENCY is how many groups' notifications may be in flight to one webhook at once. */
-export const WEBHOOK_CONCURRENCY = 8;
+export const WEBHOOK_CONCURRENCY = 16;
 
 /** USER_AGENT identifies the exporter to receivers. */
 export const USER_AGENT = `OpenManager-Exporter/${BUILD_INFO.version}`;
