@@ -51,12 +51,15 @@ export const DEFAULT_TIMEOUT_MS = 10_000;
 
 /**
  * DEFAULT_OUTBOX: a notification is retried for up to 24 h (then dead-lettered), backing off from 1 s to at
- * most 1 min so a receiver back after an outage is served within a minute.
+ * most 1 min so a receiver back after an outage is served within a minute; at most 10,000 wait per receiver
+ * (a day of a 1,000-server fleet's alerts flapping every few minutes), so a receiver that is gone for good
+ * cannot grow memory and disk without end.
  */
 export const DEFAULT_OUTBOX: OutboxConfig = {
   maxAgeMs: 24 * 3_600_000,
   initialBackoffMs: 1_000,
   maxBackoffMs: 60_000,
+  maxPending: 10_000,
 };
 
 /** DEFAULT_DATADOG: one push per 15 s tick (the seed's interval), 500 series per request. */
@@ -113,6 +116,8 @@ export interface OutboxConfig {
   readonly maxAgeMs: number;
   readonly initialBackoffMs: number;
   readonly maxBackoffMs: number;
+  /** maxPending bounds the notifications waiting per receiver; beyond it the oldest become dead letters. */
+  readonly maxPending: number;
 }
 
 /** DatadogConfig is the optional metrics sink. */
@@ -185,6 +190,7 @@ const fileSchema = z.strictObject({
       max_age: positiveDuration.optional(),
       initial_backoff: positiveDuration.optional(),
       max_backoff: positiveDuration.optional(),
+      max_pending: z.number().int().min(1).max(1_000_000).optional(),
     })
     .optional(),
   datadog: z
@@ -344,6 +350,7 @@ function build(
     maxAgeMs: ms(file.outbox?.max_age, DEFAULT_OUTBOX.maxAgeMs),
     initialBackoffMs: ms(file.outbox?.initial_backoff, DEFAULT_OUTBOX.initialBackoffMs),
     maxBackoffMs: ms(file.outbox?.max_backoff, DEFAULT_OUTBOX.maxBackoffMs),
+    maxPending: file.outbox?.max_pending ?? DEFAULT_OUTBOX.maxPending,
   };
   if (outbox.maxBackoffMs < outbox.initialBackoffMs)
     fail(' (outbox)', 'max_backoff must not be shorter than initial_backoff');

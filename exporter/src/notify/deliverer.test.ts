@@ -15,7 +15,12 @@ import { FileOutbox, type Outbox } from './outbox.js';
 import type { Receiver, SendContext } from './receiver.js';
 
 const T0 = Date.UTC(2026, 0, 5);
-const CONFIG: OutboxConfig = { maxAgeMs: 3_600_000, initialBackoffMs: 1_000, maxBackoffMs: 60_000 };
+const CONFIG: OutboxConfig = {
+  maxAgeMs: 3_600_000,
+  initialBackoffMs: 1_000,
+  maxBackoffMs: 60_000,
+  maxPending: 10_000,
+};
 
 const dirs: string[] = [];
 const outboxes: Outbox[] = [];
@@ -241,6 +246,16 @@ describe('Deliverer', () => {
     expect(dead?.reason).toMatch(
       /not delivered within max_age \(120 s, \d+ attempts; last error: request failed: ECONNREFUSED\)/,
     );
+    await r.deliverer.stop();
+  });
+
+  it('keeps at most max_pending waiting: the oldest beyond it become dead letters', async () => {
+    const r = await rig({ config: { ...CONFIG, maxPending: 5 } });
+    r.receiver.answer = () => new DeliveryError('retryable', 'HTTP 503', 503);
+    for (let i = 0; i < 8; i++) await r.enqueue(`g${i}`, i);
+    expect(r.outbox.pending().map((e) => e.notification.groupLabels.seq)).toEqual(['3', '4', '5', '6', '7']);
+    expect(r.outbox.deadLetters().map((d) => d.entry.notification.groupLabels.seq)).toEqual(['0', '1', '2']);
+    expect(r.outbox.deadLetters()[0]?.reason).toMatch(/outbox full: more than 5 notifications waiting/);
     await r.deliverer.stop();
   });
 

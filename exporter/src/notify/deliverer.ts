@@ -124,6 +124,7 @@ export class Deliverer {
     if (!s || !this.running) return;
     const { clock, config, outbox } = this.deps;
     const now = clock.now();
+    this.shed(s, now);
     if (now < s.pausedUntil) return this.arm(s, s.pausedUntil);
     // After a failure only one probe is in flight until a send succeeds again.
     const limit = s.consecutiveFailures > 0 ? 1 : s.receiver.concurrency;
@@ -138,6 +139,21 @@ export class Deliverer {
       const nextSlot = s.lastSendAt + s.receiver.minIntervalMs;
       if (now < nextSlot) return this.arm(s, nextSlot);
       this.send(s, entry, now);
+    }
+  }
+
+  /** shed dead-letters the oldest waiting notifications beyond max_pending (never one in flight). */
+  private shed(s: ReceiverState, now: number): void {
+    const { outbox, config } = this.deps;
+    const pending = outbox.pending(s.receiver.name);
+    let excess = pending.length - config.maxPending;
+    if (excess <= 0) return;
+    const reason = `outbox full: more than ${config.maxPending} notifications waiting for this receiver (max_pending)`;
+    for (const entry of [...pending]) {
+      if (excess <= 0) break;
+      if (s.inFlight.has(entry.id)) continue;
+      this.drop(s, entry, now, reason);
+      excess--;
     }
   }
 
@@ -160,7 +176,17 @@ export class Deliverer {
 
   private expire(s: ReceiverState, entry: OutboxEntry, now: number): void {
     const attempts = this.attempts.get(entry.id) ?? 0;
-    const reason = `not delivered within max_age (${Math.round(this.deps.config.maxAgeMs / 1000)} s, ${attempts} attempts; last error: ${s.lastError ?? 'none'})`;
+    this.drop(
+      s,
+      entry,
+      now,
+      `not delivered within max_age (${Math.round(this.deps.config.maxAgeMs / 1000)} s, ${attempts} attempts; last error: ${s.lastError ?? 'none'})`,
+    );
+  }
+
+  /** drop turns a waiting notification into a dead letter without sending it. */
+  private drop(s: ReceiverState, entry: OutboxEntry, now: number, reason: string): void {
+    const attempts = this.attempts.get(entry.id) ?? 0;
     this.attempts.delete(entry.id);
     this.track(
       this.deps.outbox.deadLetter(entry.id, now, reason).catch((err: unknown) => {
