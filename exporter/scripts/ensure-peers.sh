@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # ensure-peers.sh makes sure the real peers the tests use are installed: Prometheus + promtool, redis-server,
-# Chromium, Alertmanager + amtool and docker-compose (the stack tests). It says what it does; as root it installs missing ones with apt-get, otherwise it tells you how.
+# Chromium, Alertmanager 0.25 + amtool (Debian's prometheus-alertmanager) and docker-compose (the stack tests).
+# It says what it does; as root it installs missing ones with apt-get, otherwise it tells you how.
 set -euo pipefail
 
 missing=()

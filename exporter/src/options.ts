@@ -182,6 +182,20 @@ export const OPTION_SPECS = {
     'a URL',
     'how users reach the exporter ($externalURL, alert links); unset = its listening URL',
   ),
+  notifyConfig: spec(
+    'NOTIFY_CONFIG',
+    optionalText(),
+    undefined,
+    'a YAML file path (see exporter/config/notify.example.yml)',
+    'notification receivers, routing and outbox; unset = receivers from SLACK_WEBHOOK_URL, WEBHOOK_URL, ALERTMANAGER_URL, DATADOG_API_KEY',
+  ),
+  grafanaUrl: spec(
+    'GRAFANA_URL',
+    optionalText(),
+    undefined,
+    'a URL like http://localhost:3000',
+    "Grafana's base URL, for links to a server's page in notifications; unset = no link",
+  ),
   codec: spec(
     'CODEC',
     z.string().refine(isCodecSpec),
