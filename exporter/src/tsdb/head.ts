@@ -83,9 +83,14 @@ export enum AppendStatus {
 
 /**
  * RAW_TAIL_ROWS is how many open samples a series keeps raw before the head seals them (sealed-run.ts):
- * 32 × 16 bytes, against ~1 byte per sealed sample. A fresh series starts at RAW_FIRST_ROWS and doubles.
+ * 48 × 16 bytes, against ~1 byte per sealed sample. A fresh series starts at RAW_FIRST_ROWS and doubles.
+ * A seal keeps the newest RAW_KEPT_ROWS raw: 24 rows are 6 minutes of 15 s ticks, so the reads that come
+ * every tick — rules' and dashboards' instant selectors (5 min lookback) and [5m] windows — always find
+ * their samples raw. Sealing everything (a tail of 32, 8 bytes less per sample raw) made two reads in three
+ * decode the whole open chunk, up to 2 h of samples, to return the last few.
  */
-const RAW_TAIL_ROWS = 32;
+const RAW_TAIL_ROWS = 48;
+const RAW_KEPT_ROWS = 24;
 const RAW_FIRST_ROWS = 8;
 
 /**
@@ -306,7 +311,7 @@ export class Head {
       n = 0;
     }
     if (n === 0) f[CHUNK_END] = Math.floor(t / this.chunkSpanMs) * this.chunkSpanMs + this.chunkSpanMs;
-    if (o.m === o.cap) this.makeRoom(o, RAW_FIRST_ROWS, RAW_TAIL_ROWS, this.maxSamples);
+    if (o.m === o.cap) this.makeRoom(o, RAW_FIRST_ROWS, RAW_TAIL_ROWS, this.maxSamples, RAW_KEPT_ROWS);
     const m = o.m;
     o.tail[m] = t;
     o.tail[o.cap + m] = v;
@@ -338,13 +343,13 @@ export class Head {
    * makeRoom makes room for one row in a full tail: a first tail of `firstRows` (series and tiers that
    * never get a row allocate none); then it doubles (to at most `limit` rows) while smaller than `tailRows`
    * or during a bulk ingest — sealing every few rows there would re-encode each run over and over;
-   * compact() seals afterwards — and is sealed otherwise.
+   * compact() seals afterwards — and is sealed otherwise, all but its newest `keep` rows.
    */
-  private makeRoom(run: SealedRun, firstRows: number, tailRows: number, limit: number): void {
+  private makeRoom(run: SealedRun, firstRows: number, tailRows: number, limit: number, keep = 0): void {
     const cap = run.cap;
     if (cap === 0) run.resize(Math.min(firstRows, limit));
     else if (this.bulk || cap < tailRows) run.resize(Math.min(cap * 2, Math.max(limit, cap + 1)));
-    else run.seal(this.codec, tailRows);
+    else run.seal(this.codec, tailRows, keep);
   }
 
   private cutRaw(s: MemSeries): void {
@@ -615,7 +620,7 @@ export class Head {
   compact(): void {
     for (const s of this.series) {
       if (!s) continue;
-      if (s.open.cap > RAW_TAIL_ROWS) s.open.seal(this.codec, RAW_TAIL_ROWS);
+      if (s.open.cap > RAW_TAIL_ROWS) s.open.seal(this.codec, RAW_TAIL_ROWS, RAW_KEPT_ROWS);
       for (const r of s.rollups) {
         if (r.pending.cap > PENDING_TAIL_ROWS) r.pending.seal(this.codec, PENDING_TAIL_ROWS);
       }
@@ -753,7 +758,7 @@ export class Head {
     const s = this.series[ref];
     if (!s) throw new TsdbError('TSDB_CORRUPT', `state for unknown series ${ref}`);
     r.f64s(s.f, 0, ACC_BASE);
-    this.readRun(s.open, r, RAW_TAIL_ROWS);
+    this.readRun(s.open, r, RAW_TAIL_ROWS, RAW_KEPT_ROWS);
     if (s.lastT > this.maxT) this.maxT = s.lastT;
     const tiers = r.u8();
     for (let i = 0; i < tiers; i++) {
@@ -771,15 +776,15 @@ export class Head {
 
   /**
    * readRun replaces `run`'s rows with a row count and k + 1 columns read as writeSeriesState wrote them,
-   * sealed when they do not fit a live tail of `tailRows`.
+   * sealed (all but the newest `keep`) when they do not fit a live tail of `tailRows`.
    */
-  private readRun(run: SealedRun, r: ByteReader, tailRows: number): void {
+  private readRun(run: SealedRun, r: ByteReader, tailRows: number, keep = 0): void {
     const n = r.u32();
     run.clear();
     run.resize(Math.max(run.cap, n));
     for (let c = 0; c <= run.k; c++) r.f64s(run.tail, c * run.cap, n);
     run.m = n;
-    if (run.cap > tailRows) run.seal(this.codec, tailRows);
+    if (run.cap > tailRows) run.seal(this.codec, tailRows, keep);
   }
 
   /** noteMaxTime raises maxTime to `t` (backends call it for data restored outside the head). */
