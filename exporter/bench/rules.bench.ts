@@ -29,6 +29,8 @@
  * eval_ms_1000 (our median round), ratio_vs_prometheus_1000 (ours / Prometheus's median round), and the same
  * ratio at 20 servers.
  */
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector';
 import { Engine, type QueryResult } from '../src/promql/index.js';
 import { RecordingRule } from '../src/rules/recording-rule.js';
 import { dependencyOrder } from '../src/rules/manager.js';
@@ -166,13 +168,73 @@ async function windowedHistory(
   return out;
 }
 
-/** benchOurs evaluates WARMUP_ROUNDS + ROUNDS rounds after `anchor`, groups one after the other. */
-async function benchOurs(rules: ShippedRules, anchor: number): Promise<Rounds> {
+/**
+ * profiled runs `fn` under V8's CPU profiler when BENCH_RULES_CPU_PROFILE names a file prefix, writing
+ * `<prefix>-<tag>.cpuprofile` (open in Chrome DevTools): our rounds only, without the data loading.
+ */
+async function profiled<T>(tag: string, fn: () => Promise<T>): Promise<T> {
+  const prefix = process.env.BENCH_RULES_CPU_PROFILE;
+  if (!prefix) return fn();
+  const session = new Session();
+  session.connect();
+  const post = (method: string): Promise<unknown> =>
+    new Promise((res, rej) => session.post(method, (err, out) => (err ? rej(err) : res(out))));
+  await post('Profiler.enable');
+  await post('Profiler.start');
+  try {
+    return await fn();
+  } finally {
+    const { profile } = (await post('Profiler.stop')) as { profile: unknown };
+    writeFileSync(`${prefix}-${tag}.cpuprofile`, JSON.stringify(profile));
+    session.disconnect();
+  }
+}
+
+/** splitAt cuts every series into its samples at or before `t` and those after. */
+function splitAt(series: readonly FleetSeries[], t: number): [FleetSeries[], FleetSeries[]] {
+  const before: FleetSeries[] = [];
+  const after: FleetSeries[] = [];
+  for (const s of series) {
+    let i = 0;
+    while (i < s.timestamps.length && (s.timestamps[i] ?? 0) <= t) i++;
+    const part = (from: number, to: number): FleetSeries => ({
+      labels: s.labels,
+      timestamps: s.timestamps.slice(from, to),
+      values: s.values.slice(from, to),
+    });
+    if (i > 0) before.push(part(0, i));
+    if (i < s.timestamps.length) after.push(part(i, s.timestamps.length));
+  }
+  return [before, after];
+}
+
+/**
+ * benchOurs runs WARMUP_ROUNDS + ROUNDS rounds after `anchor` as the exporter runs live: the samples of the
+ * next 15 s slot are appended and committed (not timed), then every group evaluates at that slot, one after
+ * the other in dependency order.
+ */
+async function benchOurs(
+  rules: ShippedRules,
+  store: EmbeddedStorage,
+  live: readonly FleetSeries[],
+  anchor: number,
+): Promise<Rounds> {
   const groups = dependencyOrder(rules.loadedGroups());
   const rounds: Rounds = new Map(groups.map((g) => [g.spec.name, []]));
   const perRule = new Map<string, number[]>();
+  const cpuMs: number[] = [];
+  const next = new Int32Array(live.length);
   for (let k = 1; k <= WARMUP_ROUNDS + ROUNDS; k++) {
     const t = anchor + k * STEP_MS;
+    const app = store.appender();
+    live.forEach((s, i) => {
+      let j = next[i] ?? 0;
+      for (; j < s.timestamps.length && (s.timestamps[j] ?? 0) <= t; j++)
+        app.append(0, s.labels, s.timestamps[j] ?? 0, s.values[j] ?? NaN);
+      next[i] = j;
+    });
+    await app.commit();
+    const cpu = process.cpuUsage();
     for (const g of groups) {
       await g.evaluate(t);
       for (const r of g.rules)
@@ -184,9 +246,13 @@ async function benchOurs(rules: ShippedRules, anchor: number): Promise<Rounds> {
         perRule.set(r.rule.name, [...xs, r.status.evaluationMs]);
       }
     }
+    const used = process.cpuUsage(cpu);
+    if (k > WARMUP_ROUNDS) cpuMs.push((used.user + used.system) / 1000);
   }
-  if (process.env.BENCH_RULES_DEBUG)
+  if (process.env.BENCH_RULES_DEBUG) {
     for (const [name, xs] of perRule) log(`ours ${name}: ${median(xs).toFixed(2)} ms`);
+    log(`ours CPU per round: ${median(cpuMs).toFixed(2)} ms`);
+  }
   return rounds;
 }
 
@@ -270,7 +336,8 @@ async function benchSize(servers: number): Promise<SizeResult> {
       `${servers} servers: ${series.length} series simulated in ${((performance.now() - began) / 1000).toFixed(1)} s`,
     );
     began = performance.now();
-    await appendAll(() => store.appender({ bulk: true }), series);
+    const [past, live] = splitAt(series, anchor);
+    await appendAll(() => store.appender({ bulk: true }), past);
     const history = await windowedHistory(rules, engine, store, inputs, anchor);
     await appendAll(() => store.appender({ bulk: true }), history);
     const oursLoadMs = performance.now() - began;
@@ -283,7 +350,7 @@ async function benchSize(servers: number): Promise<SizeResult> {
         ? { rounds: new Map<string, number[]>(), alerts: { pending: NaN, firing: NaN }, loadMs: NaN }
         : await benchPrometheus(all, inputs.groupOrder, dataEnd);
     log(`${servers} servers: prometheus done`);
-    const ours = await benchOurs(rules, anchor);
+    const ours = await profiled(`${servers}`, () => benchOurs(rules, store, live, anchor));
     log(`${servers} servers: ours done`);
     const oursAlerts = { pending: 0, firing: 0 };
     for (const a of rules.alerts()) {
