@@ -13,6 +13,7 @@ import type { Labels } from '../util/labels.js';
 import type { Chunk, ChunkIterator, Encoding } from './chunkenc/chunk.js';
 import type { ByteReader, ByteWriter } from './bytes.js';
 import { encodeSamples, type ChunkCodec } from './codec.js';
+import { DecodedChunks } from './decoded-chunks.js';
 import { TASK_STRIDE, type EncodeResponse } from './encode-batch.js';
 import type { BatchEncoder } from './encode-pool.js';
 import { TsdbError } from './errors.js';
@@ -54,6 +55,8 @@ export interface HeadOptions {
   readonly rollups?: boolean;
   /** now is the wall clock used only to rate-limit rejection logs. */
   readonly now?: () => number;
+  /** decodedChunkSamples bounds the decoded stored chunks kept for repeated reads (decoded-chunks.ts). */
+  readonly decodedChunkSamples?: number;
   /**
    * encoder encodes chunks cut during deferred appends (beginDeferred … endDeferred) off the main thread;
    * it must produce what `codec` would (encode-batch.ts uses DEFAULT_CODEC). Omitted: always in-thread.
@@ -195,6 +198,8 @@ class MemSeries {
 export class Head {
   readonly index = new SeriesIndex();
   readonly metrics: TsdbMetrics;
+  /** decodedChunks caches the decoded samples of stored raw chunks for the queriers over this head. */
+  readonly decodedChunks: DecodedChunks;
   private readonly series: (MemSeries | undefined)[] = [];
   private readonly codec: ChunkCodec;
   private readonly sink: HeadSink;
@@ -238,6 +243,7 @@ export class Head {
     this.withRollups = opts.rollups ?? true;
     this.now = opts.now ?? Date.now;
     this.encoder = opts.encoder;
+    this.decodedChunks = new DecodedChunks(opts.decodedChunkSamples);
     if (!(this.chunkSpanMs > 0) || !(this.maxSamples >= 1)) {
       throw new TsdbError('TSDB_BAD_OPTIONS', 'chunkSpanMs and maxSamplesPerChunk must be positive');
     }

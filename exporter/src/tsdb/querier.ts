@@ -110,7 +110,10 @@ export class HeadQuerier implements Querier {
         if (this.head.lastTime(ref) < mint) continue;
         const stored = this.reader.rawChunks(ref, mint, maxt);
         this.head.readRaw(ref, mint, maxt, fromHead);
-        for (const c of await stored) readChunkInto(c.chunk, mint, maxt, buf);
+        for (const c of await stored) {
+          const r = this.head.decodedChunks.read(ref, c, mint, maxt);
+          buf.appendRange(r.ts, r.vs, r.lo, r.hi);
+        }
       } else {
         const stored = this.reader.rollupChunks(ref, tier, mint, maxt);
         this.head.readRollup(ref, tier, agg, mint, maxt, fromHead);
