@@ -20,7 +20,14 @@ import { evalAggregate } from './aggregation.js';
 import type { AtModifier, Call, Expr, MatrixSelector, SubqueryExpr, VectorSelector } from './ast.js';
 import { evalBinary } from './binary.js';
 import { PromQLError, executionError, queryTimeout, tooManySamples } from './errors.js';
-import { mergeSameLabels, unwrapParens, type EvalContext, type Frame } from './eval-context.js';
+import {
+  distinctVector,
+  mergeSameLabels,
+  sameName,
+  unwrapParens,
+  type EvalContext,
+  type Frame,
+} from './eval-context.js';
 import { FUNCTIONS, type RangeFn } from './functions.js';
 import { DEFAULT_MAX_CONCURRENT, DEFAULT_MAX_QUEUED, QueryGate, createGateMetrics } from './gate.js';
 import { compareLabels, dropName } from './labels-util.js';
@@ -254,7 +261,7 @@ class Evaluator implements EvalContext {
           result: [{ labels: {}, timestamps: Array.from(frame.ts), values: Array.from(v.values) }],
         };
       case 'vector': {
-        const series = mergeSameLabels(v.series);
+        const series = v.distinct ? v.series : mergeSameLabels(v.series);
         if (!isRange) {
           const out: InstantSample[] = [];
           for (const s of series)
@@ -338,7 +345,7 @@ class Evaluator implements EvalContext {
           values: s.values.map((x) => -x),
           present: s.present,
         }));
-        return { kind: 'vector', series: mergeSameLabels(out) };
+        return distinctVector(out);
       }
       case 'VectorSelector':
         return this.evalVectorSelector(e, f, undefined);
@@ -442,7 +449,7 @@ class Evaluator implements EvalContext {
       } else this.releaseSamples(n);
     }
     this.releaseSamples(loaded);
-    return { kind: 'vector', series: out };
+    return { kind: 'vector', series: out, distinct: true };
   }
 
   async evalSelectorTimes(
@@ -536,7 +543,9 @@ class Evaluator implements EvalContext {
         }
         if (any) out.push(r);
       }
-      return { kind: 'vector', series: mergeSameLabels(out) };
+      // Dropping one shared name leaves distinct label sets distinct: nothing to merge.
+      if (vec.distinct && sameName(vec.series)) return { kind: 'vector', series: out, distinct: true };
+      return distinctVector(out);
     }
     if (impl.kind === 'date') {
       const arg0 = call.args[0];
@@ -562,7 +571,7 @@ class Evaluator implements EvalContext {
         }
         out.push(r);
       }
-      return { kind: 'vector', series: mergeSameLabels(out) };
+      return distinctVector(out);
     }
     return impl.fn(this, call, f);
   }
@@ -645,7 +654,9 @@ class Evaluator implements EvalContext {
       if (any) out.push(r);
     }
     this.addSamples(out.length * n);
-    return { kind: 'vector', series: mergeSameLabels(out) };
+    // A matrix's series are distinct; without their names still so when they all had the same one.
+    if (keepName || sameName(m.series)) return { kind: 'vector', series: out, distinct: true };
+    return distinctVector(out);
   }
 
   /** tryTiers serves a range function from a rollup tier when tiers.ts's rule allows; undefined = use raw. */
@@ -685,7 +696,7 @@ class Evaluator implements EvalContext {
       if (combineBuckets(plan, s, cnt, ends, ms.rangeMs, r)) out.push(r);
     }
     this.addSamples(out.length * n);
-    return { kind: 'vector', series: mergeSameLabels(out) };
+    return distinctVector(out);
   }
 
   // ---------------------------------------------------------------- aggregation
