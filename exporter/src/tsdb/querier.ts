@@ -67,6 +67,25 @@ export class HeadQuerier implements Querier {
   ) {}
 
   async select(matchers: readonly Matcher[], hints?: SelectHints): Promise<SeriesData[]> {
+    const out: SeriesData[] = [];
+    await this.scan(matchers, hints, (labels, buf) => out.push(buf.toSeriesData(labels)));
+    return out;
+  }
+
+  selectEach(
+    matchers: readonly Matcher[],
+    hints: SelectHints | undefined,
+    visit: (labels: Labels, ts: Float64Array, vs: Float64Array, n: number) => void,
+  ): Promise<void> {
+    return this.scan(matchers, hints, (labels, buf) => visit(labels, buf.ts, buf.vs, buf.n));
+  }
+
+  /** scan hands every matching series with samples in the window to `emit`, in a reused buffer. */
+  private async scan(
+    matchers: readonly Matcher[],
+    hints: SelectHints | undefined,
+    emit: (labels: Labels, buf: SampleBuffer) => void,
+  ): Promise<void> {
     const mint = Math.max(this.mint, hints?.start ?? -Infinity);
     const maxt = Math.min(this.maxt, hints?.end ?? Infinity);
     const tier = hints?.tier ?? 'raw';
@@ -80,8 +99,7 @@ export class HeadQuerier implements Querier {
       }
       agg = AGG_INDEX[hints.aggregate];
     }
-    const out: SeriesData[] = [];
-    if (mint > maxt) return out;
+    if (mint > maxt) return;
     const buf = new SampleBuffer(256);
     const fromHead = new SampleBuffer(256);
     const limit = hints?.maxSamples ?? Infinity;
@@ -129,9 +147,8 @@ export class HeadQuerier implements Querier {
           'TSDB_TOO_MANY_SAMPLES',
           `select would return more than ${limit} samples; narrow the selector or the time range`,
         );
-      if (buf.n > 0) out.push(buf.toSeriesData(labels));
+      if (buf.n > 0) emit(labels, buf);
     }
-    return out;
   }
 
   /** refsInWindow returns the matching refs whose data overlaps the querier's window. */
