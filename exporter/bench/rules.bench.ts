@@ -18,7 +18,7 @@
  * (`prometheus_rule_group_last_duration_seconds` of our rule metrics); a round's time is their sum.
  *
  * Prometheus: a fresh data directory, the samples sent through its remote-write receiver in time order, then
- * the same rule files loaded with a PROM_INTERVAL_MS evaluation interval; its /metrics is read until every
+ * the same rule files loaded with a short evaluation interval (promIntervalMs); its /metrics is read until every
  * group has been evaluated WARMUP_ROUNDS + ROUNDS times, and each evaluation's
  * `prometheus_rule_group_last_duration_seconds` is kept. A round's time is the sum over groups of their
  * k-th evaluations. The node process sleeps meanwhile, and Prometheus is stopped before ours runs.
@@ -61,10 +61,15 @@ const WARMUP_ROUNDS = 2;
 /** ROUNDS are the counted rounds per side. */
 const ROUNDS = Number(process.env.BENCH_RULES_ROUNDS ?? 5);
 /**
- * PROM_INTERVAL_MS is Prometheus's evaluation interval: short, so the rounds take seconds, and long enough
- * that its groups (each started at its own offset in the interval) rarely run at the same time.
+ * promIntervalMs is Prometheus's evaluation interval at a fleet size: short, so the rounds take seconds, and
+ * long enough for a round of its groups (each started at its own offset in the interval) to fit, so that
+ * they rarely run at the same time: 2 s at 20 servers, 10 s at 1,000 (BENCH_RULES_PROM_INTERVAL_MS sets both).
  */
-const PROM_INTERVAL_MS = Number(process.env.BENCH_RULES_PROM_INTERVAL_MS ?? 10_000);
+function promIntervalMs(servers: number): number {
+  const fixed = process.env.BENCH_RULES_PROM_INTERVAL_MS;
+  if (fixed) return Number(fixed);
+  return servers <= 100 ? 2_000 : 10_000;
+}
 /**
  * FUTURE_MS is how far past the anchor the samples run: our rounds reach (WARMUP_ROUNDS + ROUNDS) × 15 s
  * past it, Prometheus's the time it takes to receive the data plus its rounds (about a minute at 1,000).
@@ -273,6 +278,7 @@ async function benchPrometheus(
   series: readonly FleetSeries[],
   groupNames: readonly string[],
   dataEnd: number,
+  intervalMs: number,
 ): Promise<{ rounds: Rounds; alerts: { pending: number; firing: number }; loadMs: number }> {
   let first = Infinity;
   for (const s of series) first = Math.min(first, s.timestamps[0] ?? Infinity);
@@ -298,11 +304,11 @@ async function benchPrometheus(
         sent += await prom.remoteWrite(due);
       }
     })();
-    await prom.loadRules(PROM_INTERVAL_MS);
+    await prom.loadRules(intervalMs);
     const seen = new Map<string, number>();
     const all = new Map<string, number[]>(groupNames.map((g) => [g, []]));
     const wanted = WARMUP_ROUNDS + ROUNDS;
-    const deadline = Date.now() + (wanted + 10) * PROM_INTERVAL_MS;
+    const deadline = Date.now() + (wanted + 10) * intervalMs;
     let failed: Error | undefined;
     feeder.catch((err: unknown) => (failed = err instanceof Error ? err : new Error(String(err))));
     for (;;) {
@@ -319,7 +325,7 @@ async function benchPrometheus(
       if ([...all.values()].every((xs) => xs.length >= wanted)) break;
       if (Date.now() > deadline)
         throw new Error(`Prometheus evaluated too few rounds: ${JSON.stringify(Object.fromEntries(all))}`);
-      await new Promise((r) => setTimeout(r, PROM_INTERVAL_MS / 6));
+      await new Promise((r) => setTimeout(r, intervalMs / 6));
     }
     const alerts = await prom.alerts();
     const rounds: Rounds = new Map(
@@ -372,7 +378,7 @@ async function benchSize(servers: number): Promise<SizeResult> {
     const prom =
       process.env.BENCH_RULES_PROMETHEUS === '0'
         ? { rounds: new Map<string, number[]>(), alerts: { pending: NaN, firing: NaN }, loadMs: NaN }
-        : await benchPrometheus(all, inputs.groupOrder, dataEnd);
+        : await benchPrometheus(all, inputs.groupOrder, dataEnd, promIntervalMs(servers));
     log(`${servers} servers: prometheus done`);
     const ours = await profiled(`${servers}`, () => benchOurs(rules, store, live, anchor));
     log(`${servers} servers: ours done`);
@@ -403,7 +409,8 @@ const round3 = (x: number): number => Math.round(x * 1000) / 1000;
 function report(results: readonly SizeResult[]): void {
   console.log(
     `rule groups: shipped rules/*.yml; ${ROUNDS} rounds counted after ${WARMUP_ROUNDS} warm-up; ` +
-      `ours every ${STEP_MS / 1000} s (groups in sequence), Prometheus 2.42 every ${PROM_INTERVAL_MS / 1000} s`,
+      `ours every ${STEP_MS / 1000} s (groups in sequence), Prometheus 2.42 every ` +
+      results.map((r) => `${promIntervalMs(r.servers) / 1000} s at ${r.servers}`).join(', '),
   );
   for (const r of results)
     console.log(

@@ -684,7 +684,7 @@ export class Head {
   readRaw(ref: number, mint: number, maxt: number, out: SampleBuffer): void {
     const s = this.series[ref];
     if (!s) return;
-    for (const c of s.cuts ?? []) if (c.tier === RAW_TIER) readCut(c, 0, mint, maxt, out);
+    if (s.cuts) for (const c of s.cuts) if (c.tier === RAW_TIER) readCut(c, 0, mint, maxt, out);
     const o = s.open;
     const n = o.n;
     if (n === 0 || o.maxT < mint || o.minT > maxt) return;

@@ -124,30 +124,36 @@ export class HeadQuerier implements Querier {
       // Which chunks are stored and what the head holds are taken in one synchronous step, before awaiting
       // the stored bytes: a chunk the head hands its sink meanwhile (a cut, or a deferred encode landing)
       // is then read exactly once.
+      // Stored chunks are awaited only when the backend returns a promise (the in-memory one does not):
+      // awaiting a plain value still costs a turn of the microtask queue per series.
+      let out = buf;
       if (tier === 'raw') {
         if (this.head.lastTime(ref) < mint) continue;
-        const stored = this.reader.rawChunks(ref, mint, maxt);
+        const pending = this.reader.rawChunks(ref, mint, maxt);
         this.head.readRaw(ref, mint, maxt, fromHead);
-        for (const c of await stored) {
+        const stored = pending instanceof Promise ? await pending : pending;
+        for (const c of stored) {
           const r = this.head.decodedChunks.read(ref, c, mint, maxt);
           buf.appendRange(r.ts, r.vs, r.lo, r.hi);
         }
+        // Samples only in the head (recent windows, the usual read) go out without another copy.
+        if (stored.length === 0) out = fromHead;
       } else {
-        const stored = this.reader.rollupChunks(ref, tier, mint, maxt);
+        const pending = this.reader.rollupChunks(ref, tier, mint, maxt);
         this.head.readRollup(ref, tier, agg, mint, maxt, fromHead);
-        for (const rc of await stored) {
+        for (const rc of pending instanceof Promise ? await pending : pending) {
           const c = rc.chunks[agg];
           if (c) readChunkInto(c, mint, maxt, buf);
         }
       }
-      buf.appendFrom(fromHead);
-      total += buf.n;
+      if (out === buf) buf.appendFrom(fromHead);
+      total += out.n;
       if (total > limit)
         throw new TsdbError(
           'TSDB_TOO_MANY_SAMPLES',
           `select would return more than ${limit} samples; narrow the selector or the time range`,
         );
-      if (buf.n > 0) emit(labels, buf);
+      if (out.n > 0) emit(labels, out);
     }
   }
 
