@@ -24,8 +24,11 @@ export interface CommittedBatch {
 /** CommitHook persists a batch; the commit resolves when the returned promise does. */
 export type CommitHook = (batch: CommittedBatch) => Promise<void>;
 
-/** INITIAL_BATCH_CAPACITY is the first buffer size of an appender (grown ×2; a 20-server frame is ~2 k). */
-const INITIAL_BATCH_CAPACITY = 1024;
+/**
+ * INITIAL_BATCH_CAPACITY is the first buffer size of an appender, grown ×2 (a 20-server frame is ~2 k):
+ * small, as most appenders hold a few samples (a rule's output: one appender per rule evaluation).
+ */
+const INITIAL_BATCH_CAPACITY = 64;
 
 /**
  * SORT_THRESHOLD is the batch size from which commit applies samples grouped by series (a stable counting

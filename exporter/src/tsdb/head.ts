@@ -13,6 +13,7 @@ import type { Labels } from '../util/labels.js';
 import type { Chunk, ChunkIterator, Encoding } from './chunkenc/chunk.js';
 import type { ByteReader, ByteWriter } from './bytes.js';
 import { encodeSamples, type ChunkCodec } from './codec.js';
+import { DecodedChunks } from './decoded-chunks.js';
 import { TASK_STRIDE, type EncodeResponse } from './encode-batch.js';
 import type { BatchEncoder } from './encode-pool.js';
 import { TsdbError } from './errors.js';
@@ -54,6 +55,8 @@ export interface HeadOptions {
   readonly rollups?: boolean;
   /** now is the wall clock used only to rate-limit rejection logs. */
   readonly now?: () => number;
+  /** decodedChunkSamples bounds the decoded stored chunks kept for repeated reads (decoded-chunks.ts). */
+  readonly decodedChunkSamples?: number;
   /**
    * encoder encodes chunks cut during deferred appends (beginDeferred … endDeferred) off the main thread;
    * it must produce what `codec` would (encode-batch.ts uses DEFAULT_CODEC). Omitted: always in-thread.
@@ -83,9 +86,14 @@ export enum AppendStatus {
 
 /**
  * RAW_TAIL_ROWS is how many open samples a series keeps raw before the head seals them (sealed-run.ts):
- * 32 × 16 bytes, against ~1 byte per sealed sample. A fresh series starts at RAW_FIRST_ROWS and doubles.
+ * 48 × 16 bytes, against ~1 byte per sealed sample. A fresh series starts at RAW_FIRST_ROWS and doubles.
+ * A seal keeps the newest RAW_KEPT_ROWS raw: 24 rows are 6 minutes of 15 s ticks, so the reads that come
+ * every tick — rules' and dashboards' instant selectors (5 min lookback) and [5m] windows — always find
+ * their samples raw. Sealing everything (a tail of 32, 8 bytes less per sample raw) made two reads in three
+ * decode the whole open chunk, up to 2 h of samples, to return the last few.
  */
-const RAW_TAIL_ROWS = 32;
+const RAW_TAIL_ROWS = 48;
+const RAW_KEPT_ROWS = 24;
 const RAW_FIRST_ROWS = 8;
 
 /**
@@ -190,6 +198,8 @@ class MemSeries {
 export class Head {
   readonly index = new SeriesIndex();
   readonly metrics: TsdbMetrics;
+  /** decodedChunks caches the decoded samples of stored raw chunks for the queriers over this head. */
+  readonly decodedChunks: DecodedChunks;
   private readonly series: (MemSeries | undefined)[] = [];
   private readonly codec: ChunkCodec;
   private readonly sink: HeadSink;
@@ -233,6 +243,7 @@ export class Head {
     this.withRollups = opts.rollups ?? true;
     this.now = opts.now ?? Date.now;
     this.encoder = opts.encoder;
+    this.decodedChunks = new DecodedChunks(opts.decodedChunkSamples);
     if (!(this.chunkSpanMs > 0) || !(this.maxSamples >= 1)) {
       throw new TsdbError('TSDB_BAD_OPTIONS', 'chunkSpanMs and maxSamplesPerChunk must be positive');
     }
@@ -306,7 +317,7 @@ export class Head {
       n = 0;
     }
     if (n === 0) f[CHUNK_END] = Math.floor(t / this.chunkSpanMs) * this.chunkSpanMs + this.chunkSpanMs;
-    if (o.m === o.cap) this.makeRoom(o, RAW_FIRST_ROWS, RAW_TAIL_ROWS, this.maxSamples);
+    if (o.m === o.cap) this.makeRoom(o, RAW_FIRST_ROWS, RAW_TAIL_ROWS, this.maxSamples, RAW_KEPT_ROWS);
     const m = o.m;
     o.tail[m] = t;
     o.tail[o.cap + m] = v;
@@ -338,13 +349,13 @@ export class Head {
    * makeRoom makes room for one row in a full tail: a first tail of `firstRows` (series and tiers that
    * never get a row allocate none); then it doubles (to at most `limit` rows) while smaller than `tailRows`
    * or during a bulk ingest — sealing every few rows there would re-encode each run over and over;
-   * compact() seals afterwards — and is sealed otherwise.
+   * compact() seals afterwards — and is sealed otherwise, all but its newest `keep` rows.
    */
-  private makeRoom(run: SealedRun, firstRows: number, tailRows: number, limit: number): void {
+  private makeRoom(run: SealedRun, firstRows: number, tailRows: number, limit: number, keep = 0): void {
     const cap = run.cap;
     if (cap === 0) run.resize(Math.min(firstRows, limit));
     else if (this.bulk || cap < tailRows) run.resize(Math.min(cap * 2, Math.max(limit, cap + 1)));
-    else run.seal(this.codec, tailRows);
+    else run.seal(this.codec, tailRows, keep);
   }
 
   private cutRaw(s: MemSeries): void {
@@ -615,7 +626,7 @@ export class Head {
   compact(): void {
     for (const s of this.series) {
       if (!s) continue;
-      if (s.open.cap > RAW_TAIL_ROWS) s.open.seal(this.codec, RAW_TAIL_ROWS);
+      if (s.open.cap > RAW_TAIL_ROWS) s.open.seal(this.codec, RAW_TAIL_ROWS, RAW_KEPT_ROWS);
       for (const r of s.rollups) {
         if (r.pending.cap > PENDING_TAIL_ROWS) r.pending.seal(this.codec, PENDING_TAIL_ROWS);
       }
@@ -673,7 +684,7 @@ export class Head {
   readRaw(ref: number, mint: number, maxt: number, out: SampleBuffer): void {
     const s = this.series[ref];
     if (!s) return;
-    for (const c of s.cuts ?? []) if (c.tier === RAW_TIER) readCut(c, 0, mint, maxt, out);
+    if (s.cuts) for (const c of s.cuts) if (c.tier === RAW_TIER) readCut(c, 0, mint, maxt, out);
     const o = s.open;
     const n = o.n;
     if (n === 0 || o.maxT < mint || o.minT > maxt) return;
@@ -753,7 +764,7 @@ export class Head {
     const s = this.series[ref];
     if (!s) throw new TsdbError('TSDB_CORRUPT', `state for unknown series ${ref}`);
     r.f64s(s.f, 0, ACC_BASE);
-    this.readRun(s.open, r, RAW_TAIL_ROWS);
+    this.readRun(s.open, r, RAW_TAIL_ROWS, RAW_KEPT_ROWS);
     if (s.lastT > this.maxT) this.maxT = s.lastT;
     const tiers = r.u8();
     for (let i = 0; i < tiers; i++) {
@@ -771,15 +782,15 @@ export class Head {
 
   /**
    * readRun replaces `run`'s rows with a row count and k + 1 columns read as writeSeriesState wrote them,
-   * sealed when they do not fit a live tail of `tailRows`.
+   * sealed (all but the newest `keep`) when they do not fit a live tail of `tailRows`.
    */
-  private readRun(run: SealedRun, r: ByteReader, tailRows: number): void {
+  private readRun(run: SealedRun, r: ByteReader, tailRows: number, keep = 0): void {
     const n = r.u32();
     run.clear();
     run.resize(Math.max(run.cap, n));
     for (let c = 0; c <= run.k; c++) r.f64s(run.tail, c * run.cap, n);
     run.m = n;
-    if (run.cap > tailRows) run.seal(this.codec, tailRows);
+    if (run.cap > tailRows) run.seal(this.codec, tailRows, keep);
   }
 
   /** noteMaxTime raises maxTime to `t` (backends call it for data restored outside the head). */

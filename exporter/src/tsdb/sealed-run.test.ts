@@ -19,7 +19,7 @@ const arbRows = (k: number) =>
     });
 
 describe('SealedRun', () => {
-  it('returns every row bit-exactly, whatever the points it was sealed at', () => {
+  it('returns every row bit-exactly, whatever the points it was sealed at and the rows it kept raw', () => {
     fc.assert(
       fc.property(
         fc
@@ -30,16 +30,23 @@ describe('SealedRun', () => {
               arbRows(k),
               fc.array(fc.boolean(), { minLength: 300, maxLength: 300 }),
               fc.integer({ min: 1, max: 8 }),
+              fc.integer({ min: 0, max: 8 }),
             ),
           ),
-        ([k, rows, sealAfter, tailRows]) => {
-          const run = new SealedRun(k, tailRows);
+        ([k, rows, sealAfter, tailRows, keep]) => {
+          const cap = tailRows + keep;
+          const run = new SealedRun(k, cap);
           const row = new Float64Array(1 + k);
+          const seal = (): void => {
+            const raw = run.m;
+            run.seal(DEFAULT_CODEC, cap, keep);
+            expect(run.m).toBe(Math.min(keep, raw));
+          };
           rows.forEach((r, i) => {
-            if (run.m === run.cap) run.seal(DEFAULT_CODEC, tailRows);
+            if (run.m === run.cap) seal();
             row.set(r);
             run.pushRow(row, 0);
-            if (sealAfter[i]) run.seal(DEFAULT_CODEC, tailRows);
+            if (sealAfter[i]) seal();
           });
           const n = rows.length;
           expect(run.n).toBe(n);

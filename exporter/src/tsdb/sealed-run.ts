@@ -102,21 +102,24 @@ export class SealedRun {
   }
 
   /**
-   * seal encodes every row (prefix and tail) into a new prefix with `codec` and empties the tail, resized
-   * to `rows`.
+   * seal encodes every row (prefix and tail) but the newest `keep` into a new prefix with `codec`, and
+   * leaves those `keep` rows (at most the tail's) raw in a tail resized to `rows` (> keep): reads of the
+   * newest rows then find them raw right after a seal too, instead of decoding the whole prefix.
    */
-  seal(codec: ChunkCodec, rows: number): void {
-    const n = this.n;
-    if (this.m === 0) {
-      this.resize(rows);
+  seal(codec: ChunkCodec, rows: number, keep = 0): void {
+    const kept = Math.min(keep, this.m);
+    if (this.m === kept) {
+      this.resize(Math.max(rows, this.m));
       return;
     }
+    const n = this.n;
     const d = this.rows();
-    const ts = d.subarray(0, n);
+    const sealN = n - kept;
+    const ts = d.subarray(0, sealN);
     const parts: Uint8Array[] = [];
     let size = LEN_BYTES * this.k;
     for (let c = 1; c <= this.k; c++) {
-      const bytes = encodeSamples(codec, ts, d.subarray(c * n, (c + 1) * n), 0, n).bytes();
+      const bytes = encodeSamples(codec, ts, d.subarray(c * n, c * n + sealN), 0, sealN).bytes();
       parts.push(bytes);
       size += bytes.length;
     }
@@ -128,15 +131,19 @@ export class SealedRun {
       at += p.length;
     });
     this.sealedMinT = ts[0] ?? 0;
-    this.sealedMaxT = ts[n - 1] ?? 0;
+    this.sealedMaxT = ts[sealN - 1] ?? 0;
     this.sealed = out;
     this.codec = codec;
-    this.sealedN = n;
-    this.m = 0;
+    this.sealedN = sealN;
     if (this.cap !== rows) {
       this.tail = new Float64Array(rows * (1 + this.k));
       this.cap = rows;
     }
+    // The kept rows come from `d` (a scratch copy), so the tail may be overwritten in place.
+    for (let c = 0; c <= this.k; c++) {
+      this.tail.set(d.subarray(c * n + sealN, c * n + n), c * this.cap);
+    }
+    this.m = kept;
   }
 
   /**
