@@ -17,7 +17,9 @@
  *
  * Jobs registered here (the seed's TimerManager list): `generation` (every tick, 15 s by default, high
  * priority; under --speed N every 15/N s of wall time), `health` (1 min: logs readiness changes),
- * `cleanup` (5 min: storage retention, only with storage). The seed's `broadcast` (5 s) is registered by the
+ * `cleanup` (5 min: storage retention, only with storage). Their periods are wall time, except with
+ * `--job-clock simulated`, where every job's period is simulated time (`app.jobClock`), so under --speed N
+ * each job runs N× as often and an hour of the exporter's life passes in 60/N minutes. The seed's `broadcast` (5 s) is registered by the
  * hub; its `analysis` job (30 s) is not registered until the analysis feature exists — no placeholder runs.
  */
 import { createServer, type Server } from 'node:http';
@@ -43,7 +45,7 @@ import { FleetExposition } from './metrics/fleet-exposition.js';
 import { metricsRouter } from './metrics/metrics-routes.js';
 import type { ExporterOptions } from './options.js';
 import { Scheduler } from './scheduler/scheduler.js';
-import type { Timer } from './util/timer.js';
+import { scaledTimer, type Timer } from './util/timer.js';
 import type { Fleet } from './simulator/index.js';
 import type { FleetFrame, Scenario } from './simulator/types.js';
 import type { Storage } from './tsdb/storage.js';
@@ -73,7 +75,10 @@ export interface AppParts {
   readonly fleet: Fleet;
   /** clock is simulated time: frames and scenarios (ScaledClock under --speed). Default: the wall clock. */
   readonly clock?: Clock;
-  /** wallClock and timer drive the scheduler. Defaults: the wall clock and setTimeout. */
+  /**
+   * wallClock and timer drive the scheduler (with `--job-clock simulated`, `clock` and timer do). Defaults: the
+   * wall clock and setTimeout (setTimeout scaled by --speed under a simulated job clock).
+   */
   readonly wallClock?: Clock;
   readonly timer?: Timer;
   /** storage, when given, is health-checked for /readyz, retention-cleaned every 5 min and closed on stop. */
@@ -92,6 +97,8 @@ export interface App {
   readonly express: express.Express;
   readonly scheduler: Scheduler;
   readonly exposition: FleetExposition;
+  /** jobClock is the clock the scheduler's periods are measured on: the wall clock, or simulated time. */
+  readonly jobClock: Clock;
   /** loopLag measures event-loop blocking from start() to stop(). */
   readonly loopLag: EventLoopLag;
   readonly fleet: Fleet;
@@ -143,14 +150,13 @@ export function createApp(parts: AppParts): App {
   const wallClock = parts.wallClock ?? systemClock;
   const tickMs = Math.round(options.tickSeconds * 1000);
   const journal = parts.journal === undefined ? new ScenarioJournal(options.dataDir) : parts.journal;
-  const scheduler = new Scheduler({
-    clock: wallClock,
-    ...(parts.timer ? { timer: parts.timer } : {}),
-    logger,
-    registry,
-  });
+  const simulatedJobs = options.jobClock === 'simulated';
+  const jobClock = simulatedJobs ? clock : wallClock;
+  const timer = parts.timer ?? (simulatedJobs ? scaledTimer(options.speed) : undefined);
+  const scheduler = new Scheduler({ clock: jobClock, ...(timer ? { timer } : {}), logger, registry });
   const exposition = new FleetExposition(fleet.layout);
   const loopLag = new EventLoopLag(registry);
+  loopLag.onSample((lagMs, sinceMs) => scheduler.noteLoopLag(lagMs, sinceMs));
   const frameListeners: { name: string; fn: FrameListener }[] = [];
   const scenarioListeners: ScenarioListener[] = [];
   const startupTasks: { name: string; run: () => Promise<void>; done: boolean; error?: string }[] = [];
@@ -289,8 +295,8 @@ export function createApp(parts: AppParts): App {
 
   scheduler.register({
     name: 'generation',
-    // The slot length in wall time: under --speed N a 15 s tick comes every 15/N s.
-    intervalMs: Math.max(1, Math.round(tickMs / options.speed)),
+    // On the wall clock a slot lasts tickMs / speed (under --speed N a 15 s tick comes every 15/N s).
+    intervalMs: simulatedJobs ? tickMs : Math.max(1, Math.round(tickMs / options.speed)),
     priority: 'high',
     run: generate,
   });
@@ -384,6 +390,7 @@ export function createApp(parts: AppParts): App {
     express: app,
     scheduler,
     exposition,
+    jobClock,
     loopLag,
     fleet,
     options,

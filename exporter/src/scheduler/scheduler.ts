@@ -11,6 +11,8 @@
  *   sees the new frame).
  * - A failing job is logged and counted; the others and its own next slot are unaffected.
  * - `stop()` disarms the timer and waits for the runs in flight.
+ * - Fed the event-loop lag samples (`noteLoopLag`), it keeps per job the longest block seen while a run of it
+ *   was in flight: an upper bound of how long the job held the loop (exact for a job running alone).
  */
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { Clock } from '../util/clock.js';
@@ -52,6 +54,8 @@ export interface JobStats {
   readonly lastSuccess?: number;
   readonly lastError?: string;
   readonly nextAt?: number;
+  /** maxLoopLagMs is the longest event-loop block seen while a run of the job was in flight. */
+  readonly maxLoopLagMs: number;
 }
 
 interface Job {
@@ -66,6 +70,9 @@ interface Job {
   skippedLate: number;
   lastSuccess: number | undefined;
   lastError: string | undefined;
+  /** endedAt is when the last run ended (performance.now() ms), to blame lag on a run that just ended. */
+  endedAt: number;
+  maxLoopLagMs: number;
 }
 
 /** SchedulerDeps are the scheduler's injected parts. */
@@ -96,6 +103,7 @@ export class Scheduler {
   private readonly failures: Counter<'job'>;
   private readonly skipped: Counter<'job' | 'reason'>;
   private readonly lastSuccess: Gauge<'job'>;
+  private readonly loopLagMax: Gauge<'job'>;
 
   constructor(deps: SchedulerDeps) {
     this.clock = deps.clock;
@@ -127,6 +135,12 @@ export class Scheduler {
       labelNames: ['job'],
       registers,
     });
+    this.loopLagMax = new Gauge({
+      name: 'openmanager_exporter_scheduler_job_loop_lag_max_seconds',
+      help: 'Longest event-loop block seen while a run of each job was in flight (an upper bound of its own).',
+      labelNames: ['job'],
+      registers,
+    });
   }
 
   /** register adds a job; after `start()` it is scheduled at once. Names are unique. */
@@ -145,12 +159,15 @@ export class Scheduler {
       skippedLate: 0,
       lastSuccess: undefined,
       lastError: undefined,
+      endedAt: Number.NEGATIVE_INFINITY,
+      maxLoopLagMs: 0,
     };
     this.jobs.set(spec.name, job);
     // Zero-initialise the per-job series so dashboards see every job before its first failure or skip.
     this.failures.inc({ job: spec.name }, 0);
     this.skipped.inc({ job: spec.name, reason: 'overlap' }, 0);
     this.skipped.inc({ job: spec.name, reason: 'late' }, 0);
+    this.loopLagMax.set({ job: spec.name }, 0);
     if (this.started && !this.stopped) {
       this.schedule(job, this.clock.now());
       this.fire();
@@ -192,6 +209,18 @@ export class Scheduler {
     await job.running;
   }
 
+  /**
+   * noteLoopLag takes one event-loop lag sample (EventLoopLag.onSample): the loop was blocked for `lagMs`
+   * somewhere after `sinceMs` (performance.now() ms), so every job in flight since then is a suspect.
+   */
+  noteLoopLag(lagMs: number, sinceMs: number): void {
+    for (const job of this.jobs.values()) {
+      if (lagMs <= job.maxLoopLagMs || (job.running === undefined && job.endedAt < sinceMs)) continue;
+      job.maxLoopLagMs = lagMs;
+      this.loopLagMax.set({ job: job.spec.name }, lagMs / 1000);
+    }
+  }
+
   /** stats reports every job's counters and state. */
   stats(): JobStats[] {
     return [...this.jobs.values()].map((j) => ({
@@ -206,6 +235,7 @@ export class Scheduler {
       ...(j.lastSuccess !== undefined ? { lastSuccess: j.lastSuccess } : {}),
       ...(j.lastError !== undefined ? { lastError: j.lastError } : {}),
       ...(Number.isFinite(j.nextAt) ? { nextAt: j.nextAt } : {}),
+      maxLoopLagMs: j.maxLoopLagMs,
     }));
   }
 
@@ -276,7 +306,8 @@ export class Scheduler {
         this.logger.error({ err, job: name, scheduledAt }, 'scheduler: job failed');
       } finally {
         job.runs++;
-        this.duration.observe({ job: name }, (performance.now() - started) / 1000);
+        job.endedAt = performance.now();
+        this.duration.observe({ job: name }, (job.endedAt - started) / 1000);
         job.running = undefined;
         done = true;
       }
