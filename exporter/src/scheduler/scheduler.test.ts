@@ -186,6 +186,27 @@ describe('Scheduler', () => {
     await scheduler.stop();
   });
 
+  it('starts jobs due at the same instant in separate turns of the event loop', async () => {
+    const { scheduler } = setup();
+    const order: string[] = [];
+    const job = (name: string) => ({
+      name,
+      intervalMs: 5_000,
+      run: () => {
+        order.push(name);
+        // Queued by this job's run: it comes before the next job only if that job starts in a later turn.
+        setImmediate(() => order.push(`turn after ${name}`));
+      },
+    });
+    scheduler.register(job('a'));
+    scheduler.register(job('b'));
+    scheduler.register(job('c'));
+    scheduler.start();
+    await scheduler.settled();
+    expect(order.slice(0, 5)).toEqual(['a', 'turn after a', 'b', 'turn after b', 'c']);
+    await scheduler.stop();
+  });
+
   it('blames an event-loop block on the jobs in flight, and only on those', async () => {
     const { scheduler, registry } = setup();
     const hold = deferred();

@@ -8,7 +8,8 @@
  * - A job never overlaps itself: when its slot comes while its previous run is still going, the slot is
  *   skipped and counted.
  * - Priority orders jobs that fall due at the same instant (generation before broadcast, so the broadcast
- *   sees the new frame).
+ *   sees the new frame). Each of them starts in its own turn of the event loop, so the synchronous parts of
+ *   jobs due together never add up to one long block: timers, I/O and requests run between them.
  * - A failing job is logged and counted; the others and its own next slot are unaffected.
  * - `stop()` disarms the timer and waits for the runs in flight.
  * - Fed the event-loop lag samples (`noteLoopLag`), it keeps per job the longest block seen while a run of it
@@ -99,6 +100,8 @@ export class Scheduler {
   private started = false;
   private stopped = false;
   private readonly abort = new AbortController();
+  /** launching holds the chains starting the rest of a slot's due jobs, one per loop turn. */
+  private readonly launching = new Set<Promise<void>>();
   private readonly duration: Histogram<'job'>;
   private readonly failures: Counter<'job'>;
   private readonly skipped: Counter<'job' | 'reason'>;
@@ -196,8 +199,8 @@ export class Scheduler {
   async settled(): Promise<void> {
     for (;;) {
       const running = [...this.jobs.values()].flatMap((j) => (j.running ? [j.running] : []));
-      if (running.length === 0) return;
-      await Promise.all(running);
+      if (running.length === 0 && this.launching.size === 0) return;
+      await Promise.all([...running, ...this.launching]);
     }
   }
 
@@ -257,6 +260,7 @@ export class Scheduler {
     if (this.stopped) return;
     const now = this.clock.now();
     const due = this.byPriority([...this.jobs.values()].filter((j) => j.nextAt <= now));
+    const runs: (readonly [Job, number])[] = [];
     for (const job of due) {
       const interval = job.spec.intervalMs;
       // The newest slot that has come; older ones the process slept through are counted, not replayed.
@@ -268,9 +272,29 @@ export class Scheduler {
         this.logger.warn({ job: job.spec.name, missed }, 'scheduler: slots missed (process stalled)');
       }
       job.nextAt = slot + interval;
-      this.launch(job, slot);
+      runs.push([job, slot]);
     }
+    this.launchInTurns(runs);
     this.arm();
+  }
+
+  /**
+   * launchInTurns starts the first run now and each of the others in a later turn of the event loop
+   * (setImmediate: after the pending timers and I/O), in order.
+   */
+  private launchInTurns(runs: readonly (readonly [Job, number])[]): void {
+    const [first, ...rest] = runs;
+    if (first) this.launch(...first);
+    if (rest.length === 0) return;
+    const chain = (async () => {
+      for (const [job, slot] of rest) {
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        if (this.stopped) return;
+        this.launch(job, slot);
+      }
+    })();
+    this.launching.add(chain);
+    void chain.finally(() => this.launching.delete(chain));
   }
 
   private arm(): void {
