@@ -10,6 +10,7 @@ import { TsdbMetrics } from './metrics.js';
 import { AGG_INDEX, rollupFromSamples, type RollupChunk } from './rollup.js';
 import { SampleBuffer } from './sample-buffer.js';
 import { readChunkInto } from './querier.js';
+import { Pacer } from '../util/pacer.js';
 
 class RecordingSink implements HeadSink {
   raw: { ref: number; minT: number; maxT: number; chunk: Chunk }[] = [];
@@ -69,6 +70,32 @@ describe('Head', () => {
     expect(sink.raw).toHaveLength(0);
     head.flush(2 * H);
     expect(sink.raw).toHaveLength(1);
+  });
+
+  it('flushPaced, yielding between series, cuts what flush cuts, in the same order', async () => {
+    const cuts = async (paced: boolean) => {
+      const { head, sink } = newHead();
+      for (let i = 0; i < 20; i++) {
+        const ref = head.getOrCreate({ __name__: 'x', i: String(i) });
+        // Series that stopped at different times, so the flush cuts raw chunks and rollup pages of some.
+        for (let t = H; t < H + (i + 1) * 6 * 60_000; t += 15_000) head.append(ref, t, i + t / 1e5);
+      }
+      const pacer = new Pacer(0);
+      if (paced) await head.flushPaced(2 * H + 30 * 60_000, false, pacer);
+      else head.flush(2 * H + 30 * 60_000);
+      return {
+        yields: pacer.yields,
+        raw: sink.raw.map((c) => [c.ref, c.minT, c.maxT, Buffer.from(c.chunk.bytes()).toString('hex')]),
+        rollups: sink.rollups.map((c) => [c.ref, c.chunk.tier, c.chunk.minT, c.chunk.maxT]),
+      };
+    };
+    const once = await cuts(false);
+    const paced = await cuts(true);
+    expect(paced.yields).toBeGreaterThanOrEqual(20);
+    expect(once.raw.length).toBeGreaterThan(0);
+    expect(once.rollups.length).toBeGreaterThan(0);
+    expect(paced.raw).toEqual(once.raw);
+    expect(paced.rollups).toEqual(once.rollups);
   });
 
   it('feeds rollups that agree with rollups computed from raw samples', () => {

@@ -31,6 +31,8 @@ import {
 } from './rollup.js';
 import type { SampleBuffer } from './sample-buffer.js';
 import { SealedRun } from './sealed-run.js';
+import { Mutex } from '../util/mutex.js';
+import { Pacer } from '../util/pacer.js';
 
 /** HeadSink receives what the head completes; the backend stores it (memory + disk, or Redis). */
 export interface HeadSink {
@@ -190,6 +192,11 @@ class MemSeries {
 export class Head {
   readonly index = new SeriesIndex();
   readonly metrics: TsdbMetrics;
+  /**
+   * commitLock is held by a commit from applying its first sample to starting its log write, and by a
+   * snapshot while it takes the head's state: each sees the other whole (head-appender.ts).
+   */
+  readonly commitLock = new Mutex();
   private readonly series: (MemSeries | undefined)[] = [];
   private readonly codec: ChunkCodec;
   private readonly sink: HeadSink;
@@ -648,12 +655,34 @@ export class Head {
     }
   }
 
-  private flushNow(now: number): void {
-    for (const s of this.series) {
-      if (!s) continue;
-      if (s.open.n > 0 && (s.f[CHUNK_END] ?? 0) <= now) this.cutRaw(s);
-      for (const r of s.rollups) if (r.pending.n > 0 && r.pendingSpanEnd <= now) this.encodeRollupPage(r);
+  /**
+   * flushPaced is `flush` in slices: it gives the event loop a turn whenever `pacer`'s slice is used up, since
+   * a flush soon after a chunk or page boundary cuts and encodes every series at once.
+   */
+  async flushPaced(now: number, deferred = false, pacer = new Pacer()): Promise<void> {
+    if (deferred) this.beginDeferred();
+    try {
+      for (const s of this.series) {
+        if (pacer.due()) {
+          // Deferred mode belongs to this flush's slices only (a commit may run in between).
+          if (deferred) this.endDeferred();
+          await pacer.yield();
+          if (deferred) this.beginDeferred();
+        }
+        if (s) this.flushSeries(s, now);
+      }
+    } finally {
+      if (deferred) this.endDeferred();
     }
+  }
+
+  private flushNow(now: number): void {
+    for (const s of this.series) if (s) this.flushSeries(s, now);
+  }
+
+  private flushSeries(s: MemSeries, now: number): void {
+    if (s.open.n > 0 && (s.f[CHUNK_END] ?? 0) <= now) this.cutRaw(s);
+    for (const r of s.rollups) if (r.pending.n > 0 && r.pendingSpanEnd <= now) this.encodeRollupPage(r);
   }
 
   /** openMinTime returns the oldest timestamp in the series' cut-but-unstored or open chunk (Infinity: none). */
@@ -733,18 +762,27 @@ export class Head {
    * rollup accumulators) with raw float bits, for snapshots and Redis. Layout: see readSeriesState.
    */
   writeSeriesState(ref: number, w: ByteWriter): void {
+    this.captureSeriesState(ref).write(w);
+  }
+
+  /**
+   * captureSeriesState copies one series' open state as it is now (cheap: tails are short, sealed prefixes
+   * are shared), so a snapshot can take every series at one instant and serialise them later, paced.
+   */
+  captureSeriesState(ref: number): SeriesState {
     const s = this.series[ref];
     if (!s) throw new TsdbError('TSDB_CORRUPT', `series ${ref} is not in the head`);
-    w.u32(ref);
-    w.f64s(s.f, 0, ACC_BASE);
-    writeRun(s.open, w);
-    w.u8(s.rollups.length);
-    for (const r of s.rollups) {
-      w.f64(r.openStart);
-      for (let agg = 0; agg < ROLLUP_AGGREGATES.length; agg++) w.f64(r.openValue(agg));
-      w.f64(r.pendingSpanEnd);
-      writeRun(r.pending, w);
-    }
+    return new SeriesState(
+      ref,
+      s.f.slice(0, ACC_BASE),
+      s.open.clone(),
+      s.rollups.map((r) => ({
+        openStart: r.openStart,
+        values: ROLLUP_AGGREGATES.map((_, agg) => r.openValue(agg)),
+        pendingSpanEnd: r.pendingSpanEnd,
+        pending: r.pending.clone(),
+      })),
+    );
   }
 
   /** readSeriesState restores what writeSeriesState wrote; the series must exist (restoreSeries first). */
@@ -785,6 +823,46 @@ export class Head {
   /** noteMaxTime raises maxTime to `t` (backends call it for data restored outside the head). */
   noteMaxTime(t: number): void {
     if (t > this.maxT) this.maxT = t;
+  }
+}
+
+/** TierState is one rollup tier's part of a SeriesState. */
+interface TierState {
+  readonly openStart: number;
+  readonly values: readonly number[];
+  readonly pendingSpanEnd: number;
+  readonly pending: SealedRun;
+}
+
+/** SeriesState is one series' open state taken at an instant (Head.captureSeriesState). */
+export class SeriesState {
+  constructor(
+    readonly ref: number,
+    private readonly f: Float64Array,
+    private readonly open: SealedRun,
+    private readonly tiers: readonly TierState[],
+  ) {}
+
+  /** byteLength is the size `write` produces. */
+  get byteLength(): number {
+    const run = (r: SealedRun): number => 4 + 8 * r.n * (1 + r.k);
+    let n = 4 + 8 * this.f.length + run(this.open) + 1;
+    for (const t of this.tiers) n += 8 * (2 + t.values.length) + run(t.pending);
+    return n;
+  }
+
+  /** write serialises the state as Head.readSeriesState reads it (decoding the sealed prefixes). */
+  write(w: ByteWriter): void {
+    w.u32(this.ref);
+    w.f64s(this.f, 0, this.f.length);
+    writeRun(this.open, w);
+    w.u8(this.tiers.length);
+    for (const t of this.tiers) {
+      w.f64(t.openStart);
+      for (const v of t.values) w.f64(v);
+      w.f64(t.pendingSpanEnd);
+      writeRun(t.pending, w);
+    }
   }
 }
 

@@ -168,6 +168,24 @@ export class SealedRun {
     return this.sealedN === 0 || t > this.sealedMaxT;
   }
 
+  /**
+   * clone returns a copy of the rows as they are now, unaffected by later appends, seals and clears of this
+   * run: the tail's rows are copied, the sealed prefix is shared (it is replaced, never changed in place).
+   */
+  clone(): SealedRun {
+    const c = new SealedRun(this.k, this.m);
+    for (let col = 0; col <= this.k; col++) {
+      c.tail.set(this.tail.subarray(col * this.cap, col * this.cap + this.m), col * this.m);
+    }
+    c.m = this.m;
+    c.sealedN = this.sealedN;
+    c.sealedMinT = this.sealedMinT;
+    c.sealedMaxT = this.sealedMaxT;
+    c.sealed = this.sealed;
+    c.codec = this.codec;
+    return c;
+  }
+
   /** clear drops every row, keeping the tail's capacity. */
   clear(): void {
     this.m = 0;
