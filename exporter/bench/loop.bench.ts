@@ -10,11 +10,12 @@
  * measure this harness instead of the exporter (a browser inflates its own one message).
  *
  * Broadcast lateness: a broadcast is due when the simulated clock reaches its slot (a multiple of the 5 s
- * broadcast period). Each server-metrics message carries the time of its frame (a 15 s tick); the j-th
- * message of a client with frame time t is the broadcast of slot t + j × 5 s (a slot skipped because the loop
- * was blocked past it counts as late until the next broadcast arrives). The slot's wall time comes from the
- * simulated clock, read through the PromQL API (`time()`) before the clients connect. Lateness is receipt
- * time − that wall time; it includes writing to 1,000 sockets and this process reading them.
+ * broadcast period); its wall time comes from the simulated clock, read through the PromQL API (`time()`)
+ * before the clients connect. For every client and slot of the hour, lateness is the time from the slot's
+ * wall time to the first server-metrics message the client received after it: a slot the scheduler skipped
+ * because the loop was blocked past it is late until the next broadcast arrives. It includes writing to
+ * 1,000 sockets and this process reading them. Frame age (receipt − the wall time of the 15 s tick whose
+ * frame the message carries; up to two broadcast periods when all is well) shows ticks that fell behind.
  *
  * At the end the exporter's /metrics give the event-loop lag histogram over the measured hour (difference of
  * two scrapes), the scheduler's per-job run durations and, per job, the longest block seen while it ran.
@@ -23,7 +24,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { WebSocket } from 'ws';
@@ -101,30 +102,48 @@ async function readSimClock(url: string): Promise<SimClock> {
   return best;
 }
 
-/** Lateness collects broadcast lateness per client message and per slot. */
+/**
+ * SLOT_TOLERANCE_MS absorbs the error of the simulated clock's mapping to wall time (a local round trip, 1 ms
+ * clock resolution): a message is never sent before its slot, so one seen up to this early still serves it.
+ */
+const SLOT_TOLERANCE_MS = 5;
+
+/** Lateness collects, for every client and broadcast slot of the hour, how late the client was served. */
 class Lateness {
-  readonly perMessage: number[] = [];
-  /** perSlot holds, per broadcast slot (simulated ms), the lateness of each client's copy. */
+  /** perSlot holds, per broadcast slot (simulated ms), each client's lateness. */
   readonly perSlot = new Map<number, number[]>();
+  readonly frameAge: number[] = [];
   constructor(
     private readonly clock: SimClock,
-    private readonly fromSim: number,
-    private readonly toSim: number,
+    readonly fromSim: number,
+    readonly toSim: number,
   ) {}
-  add(slot: number, at: number): void {
-    if (slot < this.fromSim || slot >= this.toSim) return;
-    const late = at - wallOf(this.clock, slot);
-    this.perMessage.push(late);
-    let list = this.perSlot.get(slot);
-    if (list === undefined) this.perSlot.set(slot, (list = []));
-    list.push(late);
+
+  /**
+   * serve records a message received at `at` carrying the frame of `frameT`: it serves every slot from
+   * `nextSlot` whose wall time has come; returns the client's next unserved slot.
+   */
+  serve(nextSlot: number, at: number, frameT: number): number {
+    let slot = nextSlot;
+    for (; slot < this.toSim && wallOf(this.clock, slot) <= at + SLOT_TOLERANCE_MS; slot += BROADCAST_MS) {
+      let list = this.perSlot.get(slot);
+      if (list === undefined) this.perSlot.set(slot, (list = []));
+      list.push(Math.max(0, at - wallOf(this.clock, slot)));
+    }
+    if (slot > nextSlot && nextSlot < this.toSim) this.frameAge.push(at - wallOf(this.clock, frameT));
+    return slot;
+  }
+
+  /** perMessage is every client's lateness for every slot served. */
+  perMessage(): Float64Array {
+    return Float64Array.from([...this.perSlot.values()].flat()).sort();
   }
 }
 
-/** Client is one hub connection; it maps each server-metrics message to the broadcast slot it answers. */
+/** Client is one hub connection subscribed as the Fleet page is; it reports its server-metrics messages. */
 class Client {
-  private lastT = Number.NaN;
-  private j = 0;
+  private nextSlot: number | undefined;
+  readonly closers: (() => void)[] = [];
   constructor(private readonly sink: () => Lateness | undefined) {}
 
   open(url: string): Promise<void> {
@@ -145,17 +164,14 @@ class Client {
           resolve();
           return;
         }
-        if (!head.startsWith(SERVER_METRICS_HEAD)) return;
+        const lateness = this.sink();
+        if (lateness === undefined || !head.startsWith(SERVER_METRICS_HEAD)) return;
         const i = head.indexOf(TIMESTAMP_KEY);
         const t = Number(head.slice(i + TIMESTAMP_KEY.length, head.indexOf(',', i)));
-        this.j = t === this.lastT ? this.j + 1 : 0;
-        this.lastT = t;
-        this.sink()?.add(t + this.j * BROADCAST_MS, at);
+        this.nextSlot = lateness.serve(this.nextSlot ?? lateness.fromSim, at, t);
       });
     });
   }
-
-  readonly closers: (() => void)[] = [];
 }
 
 type Families = Map<string, ParsedFamily>;
@@ -246,11 +262,12 @@ async function main(): Promise<void> {
     const toSim = fromSim + SIM_SECONDS * 1000;
     lateness = new Lateness(clock, fromSim, toSim);
     const before = await exporter.metrics();
+    const load = loadavg();
     await sleep(Math.max(0, wallOf(clock, toSim) - now()));
     // Copies still in flight for the last slots arrive within this.
     await sleep(1_000);
     const after = await exporter.metrics();
-    const result = report(lateness, before, after, { readyMs, fromSim, toSim, clock });
+    const result = report(lateness, before, after, { readyMs, fromSim, toSim, clock, load });
     for (const c of clients) for (const close of c.closers) close();
     await exporter.stop();
     // The profile's clock starts with the process, just after `began`: keep the blocks of the measured hour.
@@ -269,7 +286,7 @@ function report(
   lateness: Lateness,
   before: Families,
   after: Families,
-  run: { readyMs: number; fromSim: number; toSim: number; clock: SimClock },
+  run: { readyMs: number; fromSim: number; toSim: number; clock: SimClock; load: readonly number[] },
 ): string {
   const LAG = 'openmanager_exporter_event_loop_lag_seconds';
   const lag = delta(bucketsOf(before, LAG), bucketsOf(after, LAG));
@@ -312,7 +329,9 @@ function report(
   const JOB_LAG = 'openmanager_exporter_scheduler_job_loop_lag_max_seconds';
   const SKIPPED = 'openmanager_exporter_scheduler_job_skipped_total';
   const jobs = [...new Set((after.get(JOB)?.samples ?? []).map((s) => s.labels.job ?? ''))].sort();
-  const jobRows: string[][] = [['job', 'runs', 'mean run ms', 'p99 run ms', 'max block ms', 'skipped late']];
+  const jobRows: string[][] = [
+    ['job', 'runs', 'mean run ms', 'p99 run ms', 'max block ms', 'skipped late', 'skipped overlap'],
+  ];
   let maxJobBlock = 0;
   for (const job of jobs) {
     const runs =
@@ -323,6 +342,9 @@ function report(
     const late =
       sampleOf(after, SKIPPED, SKIPPED, { job, reason: 'late' }) -
       sampleOf(before, SKIPPED, SKIPPED, { job, reason: 'late' });
+    const overlap =
+      sampleOf(after, SKIPPED, SKIPPED, { job, reason: 'overlap' }) -
+      sampleOf(before, SKIPPED, SKIPPED, { job, reason: 'overlap' });
     maxJobBlock = Math.max(maxJobBlock, block);
     jobRows.push([
       job,
@@ -331,10 +353,12 @@ function report(
       String(round(1000 * histogramQuantile(0.99, d))),
       String(round(block)),
       String(late),
+      String(overlap),
     ]);
   }
 
-  const late = Float64Array.from(lateness.perMessage).sort();
+  const late = lateness.perMessage();
+  const age = Float64Array.from(lateness.frameAge).sort();
   const slots = [...lateness.perSlot.values()].map((l) => Float64Array.from(l).sort());
   const slotMedians = Float64Array.from(slots.map((l) => quantile(l, 0.5))).sort();
   const expectedSlots = (run.toSim - run.fromSim) / BROADCAST_MS;
@@ -347,7 +371,8 @@ function report(
     ['per broadcast (median client) p50', String(round(quantile(slotMedians, 0.5)))],
     ['per broadcast (median client) max', String(round(slotMedians[slotMedians.length - 1] ?? NaN))],
     [`broadcasts whose median client was > ${BUDGET_MS} ms late`, `${lateSlots} of ${slots.length}`],
-    ['messages received / expected', `${late.length} / ${expectedSlots * CLIENTS}`],
+    ['client slots served / expected', `${late.length} / ${expectedSlots * CLIENTS}`],
+    ['frame age at receipt p50 / p99 / max', [0.5, 0.99, 1].map((q) => round(quantile(age, q))).join(' / ')],
   ];
   const lagP50 = histogramQuantile(0.5, lag) * 1000;
   const lagP99 = histogramQuantile(0.99, lag) * 1000;
@@ -359,6 +384,11 @@ function report(
       `${SIM_SECONDS} s at --speed ${SPEED} --job-clock simulated (${round(SIM_SECONDS / SPEED)} s wall)`,
     ],
     ['backfill before the hour / ready after', `${flags.backfill} / ${round(run.readyMs / 1000)} s`],
+    // Other processes on the machine delay the exporter's timers as much as its own work does.
+    [
+      'machine load average (1 min) at start / end',
+      `${round(run.load[0] ?? NaN, 2)} / ${round(loadavg()[0] ?? NaN, 2)} on ${availableParallelism()} cores`,
+    ],
     ['event-loop lag p50 / p99 (histogram)', `${round(lagP50)} / ${round(lagP99)} ms`],
     [
       'event-loop lag max in the hour',
@@ -380,6 +410,7 @@ function report(
     broadcast_late_max_ms: round(late[late.length - 1] ?? NaN),
     broadcasts_late_over_50ms: lateSlots,
     broadcasts: slots.length,
+    frame_age_p99_ms: round(quantile(age, 0.99)),
     max_job_block_ms: round(maxJobBlock),
     clients: CLIENTS,
     servers: SERVERS,
