@@ -130,6 +130,49 @@ describe('Head', () => {
     expect(total).toBe(expected);
   });
 
+  it('reads the earlier state layout, whose runs are raw rows', () => {
+    // That layout: ref, [lastT, prev, chunkEnd], open run as n + columns, tiers, per tier the open bucket,
+    // pendingSpanEnd and the pending run as n + 7 columns.
+    const w = new ByteWriter();
+    const ref = 1;
+    const open = Array.from({ length: 40 }, (_, i) => [H + i * 15_000, i / 4]);
+    w.u32(ref);
+    w.f64s(Float64Array.of(open[39]![0]!, open[39]![1]!, 2 * H), 0, 3);
+    w.u32(open.length);
+    w.f64s(Float64Array.from(open.map((r) => r[0]!)), 0, open.length);
+    w.f64s(Float64Array.from(open.map((r) => r[1]!)), 0, open.length);
+    w.u8(3);
+    for (let tier = 0; tier < 3; tier++) {
+      const pending = tier === 0 ? 5 : 0;
+      w.f64(tier === 0 ? H + 9 * 60_000 : NaN);
+      for (let agg = 0; agg < 6; agg++) w.f64(agg + 1);
+      w.f64(pending > 0 ? 2 * H : NaN);
+      w.u32(pending);
+      for (let c = 0; c < 7; c++)
+        for (let i = 0; i < pending; i++) w.f64(c === 0 ? H + (4 + i) * 60_000 : 10 * c + i);
+    }
+    const { head } = newHead();
+    head.restoreSeries(ref, { __name__: 'x' });
+    head.readSeriesState(new ByteReader(w.finish()));
+    const raw = new SampleBuffer();
+    head.readRaw(ref, 0, 3 * H, raw);
+    expect(Array.from(raw.ts.subarray(0, raw.n))).toEqual(open.map((r) => r[0]));
+    expect(Array.from(raw.vs.subarray(0, raw.n))).toEqual(open.map((r) => r[1]));
+    const sums = new SampleBuffer();
+    head.readRollup(ref, '1m', AGG_INDEX.sum, 0, 3 * H, sums);
+    expect(Array.from(sums.vs.subarray(0, sums.n))).toEqual([30, 31, 32, 33, 34, 3]);
+    // Written again, it is the compact layout, and reads back the same.
+    const again = new ByteWriter();
+    head.writeSeriesState(ref, again);
+    const { head: h2 } = newHead();
+    h2.restoreSeries(ref, { __name__: 'x' });
+    h2.readSeriesState(new ByteReader(again.finish()));
+    const raw2 = new SampleBuffer();
+    h2.readRaw(ref, 0, 3 * H, raw2);
+    expect(Array.from(raw2.vs.subarray(0, raw2.n))).toEqual(open.map((r) => r[1]));
+    expect(again.length).toBeLessThan(w.length);
+  });
+
   it('round-trips series state bit-exactly, stale marker included', () => {
     const { head } = newHead();
     const ref = head.getOrCreate({ __name__: 'x' });

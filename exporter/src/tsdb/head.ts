@@ -84,10 +84,14 @@ export enum AppendStatus {
 }
 
 /**
- * RAW_TAIL_ROWS is how many open samples a series keeps raw before the head seals them (sealed-run.ts):
- * 32 × 16 bytes, against ~1 byte per sealed sample. A fresh series starts at RAW_FIRST_ROWS and doubles.
+ * RAW_TAIL_ROWS is how many open samples a series holds raw before the head seals them (sealed-run.ts):
+ * 56 × 16 bytes, against ~1 byte per sealed sample. A seal keeps the newest RAW_KEEP_ROWS raw — 24 rows are
+ * 6 min at 15 s ticks, more than PromQL's 5 min lookback and the [5m] ranges of the shipped rules — so rule
+ * evaluations read recent samples without decoding the sealed prefix; it seals 56 − 24 = 32 rows at a time.
+ * A fresh series starts at RAW_FIRST_ROWS and doubles.
  */
-const RAW_TAIL_ROWS = 32;
+const RAW_TAIL_ROWS = 56;
+const RAW_KEEP_ROWS = 24;
 const RAW_FIRST_ROWS = 8;
 
 /**
@@ -97,6 +101,12 @@ const RAW_FIRST_ROWS = 8;
  */
 const PENDING_TAIL_ROWS = 4;
 const PENDING_FIRST_ROWS = 2;
+
+/**
+ * COMPACT_STATE_MARK opens a series state whose runs are stored as held (sealed bytes + raw tail); the
+ * earlier layout, with every run decoded to raw rows, opens with the series ref, which never reaches it.
+ */
+const COMPACT_STATE_MARK = 0xffffffff;
 
 /** RAW_TIER is Cut.tier for a raw chunk; rollup cuts hold their index in ROLLUP_TIERS. */
 const RAW_TIER = -1;
@@ -313,7 +323,7 @@ export class Head {
       n = 0;
     }
     if (n === 0) f[CHUNK_END] = Math.floor(t / this.chunkSpanMs) * this.chunkSpanMs + this.chunkSpanMs;
-    if (o.m === o.cap) this.makeRoom(o, RAW_FIRST_ROWS, RAW_TAIL_ROWS, this.maxSamples);
+    if (o.m === o.cap) this.makeRoom(o, RAW_FIRST_ROWS, RAW_TAIL_ROWS, this.maxSamples, RAW_KEEP_ROWS);
     const m = o.m;
     o.tail[m] = t;
     o.tail[o.cap + m] = v;
@@ -347,11 +357,11 @@ export class Head {
    * or during a bulk ingest — sealing every few rows there would re-encode each run over and over;
    * compact() seals afterwards — and is sealed otherwise.
    */
-  private makeRoom(run: SealedRun, firstRows: number, tailRows: number, limit: number): void {
+  private makeRoom(run: SealedRun, firstRows: number, tailRows: number, limit: number, keep = 0): void {
     const cap = run.cap;
     if (cap === 0) run.resize(Math.min(firstRows, limit));
     else if (this.bulk || cap < tailRows) run.resize(Math.min(cap * 2, Math.max(limit, cap + 1)));
-    else run.seal(this.codec, tailRows);
+    else run.seal(this.codec, tailRows, keep);
   }
 
   private cutRaw(s: MemSeries): void {
@@ -622,7 +632,7 @@ export class Head {
   compact(): void {
     for (const s of this.series) {
       if (!s) continue;
-      if (s.open.cap > RAW_TAIL_ROWS) s.open.seal(this.codec, RAW_TAIL_ROWS);
+      if (s.open.cap > RAW_TAIL_ROWS) s.open.seal(this.codec, RAW_TAIL_ROWS, RAW_KEEP_ROWS);
       for (const r of s.rollups) {
         if (r.pending.cap > PENDING_TAIL_ROWS) r.pending.seal(this.codec, PENDING_TAIL_ROWS);
       }
@@ -759,7 +769,7 @@ export class Head {
 
   /**
    * writeSeriesState serialises one series' open state (open samples, last timestamp, previous value,
-   * rollup accumulators) with raw float bits, for snapshots and Redis. Layout: see readSeriesState.
+   * rollup accumulators), for snapshots and Redis. Layout: docs/format/redis-keys.md, "Checkpoint".
    */
   writeSeriesState(ref: number, w: ByteWriter): void {
     this.captureSeriesState(ref).write(w);
@@ -785,13 +795,18 @@ export class Head {
     );
   }
 
-  /** readSeriesState restores what writeSeriesState wrote; the series must exist (restoreSeries first). */
+  /**
+   * readSeriesState restores what writeSeriesState wrote, or the layout before it (runs as raw rows); the
+   * series must exist (restoreSeries first).
+   */
   readSeriesState(r: ByteReader): void {
-    const ref = r.u32();
+    let ref = r.u32();
+    const compact = ref === COMPACT_STATE_MARK;
+    if (compact) ref = r.u32();
     const s = this.series[ref];
     if (!s) throw new TsdbError('TSDB_CORRUPT', `state for unknown series ${ref}`);
     r.f64s(s.f, 0, ACC_BASE);
-    this.readRun(s.open, r, RAW_TAIL_ROWS);
+    this.readRun(s.open, r, RAW_TAIL_ROWS, compact, RAW_KEEP_ROWS);
     if (s.lastT > this.maxT) this.maxT = s.lastT;
     const tiers = r.u8();
     for (let i = 0; i < tiers; i++) {
@@ -800,7 +815,7 @@ export class Head {
       const vals = ROLLUP_AGGREGATES.map(() => r.f64());
       const pendingSpanEnd = r.f64();
       // With rollups disabled since the state was written, the rows are read into a run that is dropped.
-      this.readRun(st?.pending ?? new SealedRun(ROLLUP_COLUMNS), r, PENDING_TAIL_ROWS);
+      this.readRun(st?.pending ?? new SealedRun(ROLLUP_COLUMNS), r, PENDING_TAIL_ROWS, compact);
       if (!st) continue;
       st.restoreOpen(openStart, vals);
       st.pendingSpanEnd = pendingSpanEnd;
@@ -808,16 +823,20 @@ export class Head {
   }
 
   /**
-   * readRun replaces `run`'s rows with a row count and k + 1 columns read as writeSeriesState wrote them,
-   * sealed when they do not fit a live tail of `tailRows`.
+   * readRun replaces `run`'s rows with those of a state (`compact`: as SealedRun.write stores them; else a
+   * row count and k + 1 columns of raw rows), sealed (but the newest `keep`) when its raw rows do not fit a
+   * live tail of `tailRows`.
    */
-  private readRun(run: SealedRun, r: ByteReader, tailRows: number): void {
-    const n = r.u32();
-    run.clear();
-    run.resize(Math.max(run.cap, n));
-    for (let c = 0; c <= run.k; c++) r.f64s(run.tail, c * run.cap, n);
-    run.m = n;
-    if (run.cap > tailRows) run.seal(this.codec, tailRows);
+  private readRun(run: SealedRun, r: ByteReader, tailRows: number, compact: boolean, keep = 0): void {
+    if (compact) run.read(r, this.codec);
+    else {
+      const n = r.u32();
+      run.clear();
+      run.resize(Math.max(run.cap, n));
+      for (let c = 0; c <= run.k; c++) r.f64s(run.tail, c * run.cap, n);
+      run.m = n;
+    }
+    if (run.cap > tailRows) run.seal(this.codec, tailRows, keep);
   }
 
   /** noteMaxTime raises maxTime to `t` (backends call it for data restored outside the head). */
@@ -845,33 +864,28 @@ export class SeriesState {
 
   /** byteLength is the size `write` produces. */
   get byteLength(): number {
-    const run = (r: SealedRun): number => 4 + 8 * r.n * (1 + r.k);
-    let n = 4 + 8 * this.f.length + run(this.open) + 1;
-    for (const t of this.tiers) n += 8 * (2 + t.values.length) + run(t.pending);
+    let n = 4 + 4 + 8 * this.f.length + this.open.stateBytes + 1;
+    for (const t of this.tiers) n += 8 * (2 + t.values.length) + t.pending.stateBytes;
     return n;
   }
 
-  /** write serialises the state as Head.readSeriesState reads it (decoding the sealed prefixes). */
+  /**
+   * write serialises the state as Head.readSeriesState reads it, runs as they are held (sealed prefixes as
+   * their bytes: nothing is decoded). Layout: docs/format/redis-keys.md, "Checkpoint".
+   */
   write(w: ByteWriter): void {
+    w.u32(COMPACT_STATE_MARK);
     w.u32(this.ref);
     w.f64s(this.f, 0, this.f.length);
-    writeRun(this.open, w);
+    this.open.write(w);
     w.u8(this.tiers.length);
     for (const t of this.tiers) {
       w.f64(t.openStart);
       for (const v of t.values) w.f64(v);
       w.f64(t.pendingSpanEnd);
-      writeRun(t.pending, w);
+      t.pending.write(w);
     }
   }
-}
-
-/** writeRun writes a run's row count and its k + 1 columns (Head.readRun reads them back). */
-function writeRun(run: SealedRun, w: ByteWriter): void {
-  const n = run.n;
-  w.u32(n);
-  const d = run.rows();
-  for (let c = 0; c <= run.k; c++) w.f64s(d, c * n, n);
 }
 
 /** readCut appends column `col` of a cut's samples with timestamps in [mint, maxt] to `out`. */

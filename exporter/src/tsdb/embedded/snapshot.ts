@@ -10,7 +10,8 @@
  *
  * Taking a snapshot is two steps: `captureSnapshot` copies the head's state at one instant (synchronous and
  * cheap: short tails are copied, sealed prefixes shared), then `encodeSnapshot` serialises that copy paced
- * (util/pacer.ts), decoding every sealed run, while appends go on.
+ * (util/pacer.ts) while appends go on. Series states are Head.writeSeriesState records, whose runs keep their
+ * sealed bytes (nothing is decoded; docs/format/redis-keys.md, "Checkpoint").
  */
 import { crc32 } from 'node:zlib';
 import { open, readdir, readFile, rename, rm } from 'node:fs/promises';
