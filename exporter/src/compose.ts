@@ -30,7 +30,7 @@ import { createRuleMetrics } from './rules/rule-metrics.js';
 import { RELOAD_PATH, rulesRouter } from './rules/routes.js';
 import type { CompiledTemplate } from './rules/template.js';
 import { SERVER_META_FAMILIES } from './simulator/index.js';
-import { EmbeddedStorage } from './tsdb/embedded/embedded-storage.js';
+import { DEFAULT_EMBEDDED_OPTIONS, EmbeddedStorage } from './tsdb/embedded/embedded-storage.js';
 import { backfill, Ingestor, type BackfillProgress } from './ingest/ingest.js';
 import { SelfIngestor } from './ingest/self-ingest.js';
 import { codecFromSpec } from './tsdb/codec.js';
@@ -88,6 +88,8 @@ export async function openStorage(o: ExporterOptions, logger: Logger, registry: 
   }
   return EmbeddedStorage.open({
     dataDir: join(o.dataDir, 'tsdb'),
+    // Snapshots are the scheduler's `snapshot` job (composeExporter), timed, paced and on the job clock.
+    snapshotIntervalMs: 0,
     logger,
     registry,
     retention,
@@ -101,6 +103,7 @@ export async function composeExporter(parts: ComposeParts): Promise<Exporter> {
   const clock = parts.clock ?? systemClock;
   const wallClock = parts.wallClock ?? systemClock;
   const storage = parts.storage ?? (await openStorage(options, logger, registry));
+  const ownsSnapshots = parts.storage === undefined && storage instanceof EmbeddedStorage;
   // One engine serves the API and the rule manager, so both share its limits and its 20 query slots.
   const engine = new Engine(
     {
@@ -227,9 +230,18 @@ export async function composeExporter(parts: ComposeParts): Promise<Exporter> {
         );
     },
   });
+  if (ownsSnapshots) {
+    app.scheduler.register({
+      name: 'snapshot',
+      intervalMs: DEFAULT_EMBEDDED_OPTIONS.snapshotIntervalMs,
+      priority: 'low',
+      runAtStart: false,
+      run: () => storage.snapshot(),
+    });
+  }
   const startedAt = wallClock.now();
   const status = new StatusPublisher(hub, {
-    clock: wallClock,
+    clock: app.jobClock,
     collect: (): SystemStatus => ({
       exporter: {
         version: BUILD_INFO.version,

@@ -82,6 +82,12 @@ const spec = <T>(
 /** LOG_LEVELS are pino's levels, plus `silent`. */
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
+/**
+ * JOB_CLOCKS are the clocks periodic jobs can run on: `wall` (the default: only generation follows --speed) or
+ * `simulated` (every job's period is simulated time, so under --speed N the whole exporter runs N× as fast).
+ */
+export const JOB_CLOCKS = ['wall', 'simulated'] as const;
+
 const DAY_MS = 86_400_000;
 
 /**
@@ -98,6 +104,13 @@ export const OPTION_SPECS = {
   seed: spec('SEED', int(0, 2 ** 31 - 1), 42, 'an integer 0–2147483647', 'simulator random seed'),
   tickSeconds: spec('TICK_SECONDS', num(0.01, 3600), 15, 'a number of seconds 0.01–3600', 'sample interval'),
   speed: spec('SPEED', num(0.01, 10_000), 1, 'a number 0.01–10000', 'simulated time runs N× wall time'),
+  jobClock: spec(
+    'JOB_CLOCK',
+    oneOf(JOB_CLOCKS),
+    'wall',
+    JOB_CLOCKS.join(', '),
+    'clock of the periodic jobs; simulated: broadcasts, status, health, cleanup and snapshots also run --speed× as often',
+  ),
   backfill: spec(
     'BACKFILL',
     duration(),
