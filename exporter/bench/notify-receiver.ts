@@ -3,19 +3,22 @@
  * receiver runs in its own process, on its own core). It stamps each request's arrival as
  * `performance.timeOrigin + performance.now()` (wall-clock based, sub-millisecond, comparable with the parent's
  * stamps) for each alert's server. Driven over IPC:
- *   (start)           → {event:'ready', url}
- *   {cmd:'report'}    → {event:'report', receipts: [server, at][], requests}
+ *   (start, argv[2] = the number of alerts expected) → {event:'ready', url}
+ *   (once that many alerts arrived)                  → {event:'done'}
+ *   {cmd:'report'}                                   → {event:'report', receipts: [server, at][], requests}
+ * One message at the end rather than one per request: IPC would cost the measured process CPU.
  */
 import { performance } from 'node:perf_hooks';
 import { StandInReceiver } from '../test/stand-in-receiver.js';
 
+const expected = Number(process.argv[2] ?? '0');
 const hook = await StandInReceiver.start();
 const receipts: [string, number][] = [];
 hook.onRequest((r) => {
   const at = performance.timeOrigin + r.at;
   const body = r.body as { alerts?: { labels: Record<string, string> }[] } | undefined;
   for (const a of body?.alerts ?? []) receipts.push([a.labels.server ?? '', at]);
-  process.send?.({ event: 'progress', alerts: receipts.length });
+  if (receipts.length === expected) process.send?.({ event: 'done' });
 });
 process.on('message', (m: { cmd?: string }) => {
   if (m.cmd === 'report') process.send?.({ event: 'report', receipts, requests: hook.received.length });

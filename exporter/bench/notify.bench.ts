@@ -49,7 +49,6 @@ const DELIVERY_TIMEOUT_MS = 120_000;
 interface ChildMessage {
   readonly event: string;
   readonly url?: string;
-  readonly alerts?: number;
   readonly requests?: number;
   readonly receipts?: [string, number][];
 }
@@ -61,14 +60,18 @@ function quantile(sorted: readonly number[], q: number): number {
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'om-notify-bench-'));
-  const child: ChildProcess = fork(fileURLToPath(new URL('./notify-receiver.ts', import.meta.url)), [], {
-    execArgv: ['--import', 'tsx'],
-    stdio: 'inherit',
-  });
-  let received = 0;
+  const child: ChildProcess = fork(
+    fileURLToPath(new URL('./notify-receiver.ts', import.meta.url)),
+    [String(ALERTS)],
+    {
+      execArgv: ['--import', 'tsx'],
+      stdio: 'inherit',
+    },
+  );
+  let allReceived = false;
   const messages: ((m: ChildMessage) => void)[] = [];
   child.on('message', (m: ChildMessage) => {
-    if (m.event === 'progress') received = m.alerts ?? received;
+    if (m.event === 'done') allReceived = true;
     for (const l of messages) l(m);
   });
   const next = (event: string): Promise<ChildMessage> =>
@@ -134,7 +137,7 @@ async function main(): Promise<void> {
   const cpuBefore = process.cpuUsage();
   const fired = performance.timeOrigin + performance.now();
   notifier.alertsChanged(alerts);
-  await pollUntil('every alert received', () => received >= ALERTS, {
+  await pollUntil('every alert received', () => allReceived, {
     timeoutMs: DELIVERY_TIMEOUT_MS,
     intervalMs: 5,
   });
