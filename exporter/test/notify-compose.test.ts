@@ -36,7 +36,7 @@ groups:
 const NOTIFY = `
 route: { group_wait: 30s, group_interval: 5m }
 receivers:
-  - { name: hook, type: webhook, matchers: ['severity="critical"'] }
+  - { name: hook, type: webhook, matchers: ['severity="critical"'], timeout: 15s }
 `;
 
 let ex: Exporter;
@@ -45,6 +45,24 @@ let hook: StandInReceiver;
 let dir: string;
 const clock = new ManualClock(T0);
 const timer = new ManualTimer(clock);
+let fleet: Fleet;
+
+/**
+ * evaluateNextSlot moves time a tick at a time until the rules have evaluated the newest slot (a tick that
+ * renders several frames evaluates only the first of them: the later slots find the group still running).
+ */
+async function evaluateNextSlot(): Promise<void> {
+  for (let i = 0; i < 6; i++) {
+    timer.advance(15_000);
+    await ex.app.tick();
+    const slot = Math.floor(clock.now() / 15_000) * 15_000;
+    const done = await pollUntil('the rules to evaluate', () => ex.rules.lastEvaluation() === slot, {
+      timeoutMs: 3_000,
+    }).catch(() => false);
+    if (done) return;
+  }
+  throw new Error('the rules did not evaluate the newest slot in 6 ticks');
+}
 
 async function send(method: string, path: string, body?: unknown, token: string | null = TOKEN) {
   const headers: Record<string, string> = { 'content-type': 'application/json' };
@@ -75,7 +93,7 @@ beforeAll(async () => {
   };
   const logger = silentLogger();
   const registry = createSelfRegistry({ defaultMetrics: false });
-  const fleet = new Fleet({ seed: options.seed, scenarioRatePerHour: 0 });
+  fleet = new Fleet({ seed: options.seed, scenarioRatePerHour: 0 });
   const storage = await EmbeddedStorage.open({ registry, logger });
   ex = await composeExporter({
     options,
@@ -251,5 +269,34 @@ describe('notifications in the composed exporter', () => {
     });
     const res = await fetch(`${base}/api/silences/nope`);
     expect(res.status).toBe(404);
+  });
+
+  it('a receiver that hangs leaves the rule manager and the API unaffected, and times out', async () => {
+    hook.answer = () => ({ kind: 'hang' });
+    // web-02 goes down: its alert resolves, and the resolution is due at the group's next interval.
+    fleet.inject({ kind: 'server_down', server: 'web-02', durationSeconds: 600 }, clock.now());
+    await evaluateNextSlot();
+    expect(ex.rules.alerts().some((a) => a.alert.labels.server === 'web-02')).toBe(false);
+    timer.advance(5 * 60_000);
+    await ex.notifier.dispatcher.idle();
+    await pollUntil('a send to hang', () => ex.notifier.deliverer.status()[0]?.inFlight === 1);
+    // While the send hangs: rules evaluate, the APIs answer.
+    await evaluateNextSlot();
+    const alerts = await fetch(`${base}/api/prometheus/api/v1/alerts`);
+    expect(alerts.status).toBe(200);
+    const notes = notificationsResponseSchema.parse(await (await fetch(`${base}/api/notifications`)).json());
+    // (The receiver's timeout is 15 s: far longer than the steps above take even on a loaded machine.)
+    expect(notes.receivers[0]).toMatchObject({ inFlight: 1, queued: 1 });
+    // After its timeout the hung send fails as retryable and waits for a retry.
+    const status = await pollUntil('the hung send to time out', () => {
+      const s = ex.notifier.deliverer.status()[0];
+      return s?.lastError?.includes('timeout') ? s : undefined;
+    });
+    expect(status).toMatchObject({ queued: 1, inFlight: 0 });
+    expect(status.consecutiveFailures).toBeGreaterThanOrEqual(1);
+    expect(hook.received.at(-1)?.body).toMatchObject({
+      status: 'resolved',
+      groupLabels: { server: 'web-02' },
+    });
   });
 });

@@ -116,7 +116,7 @@ describe('notifications across a kill -9', () => {
     expect(after.receivers[0]).toMatchObject({ queued: 0, lastError: null });
     expect(delivered().map(server).sort()).toEqual(['web-01', 'web-02']);
     await second.stop();
-  }, 180_000);
+  }, 300_000);
 
   it('refuses to start with an invalid notification configuration (exit 2, what to fix)', async () => {
     writeFileSync(join(dir, 'bad.yml'), 'receivers:\n  - { name: s, type: slack, group_wait: soon }\n');

@@ -6,8 +6,9 @@
  * A failure pauses the whole receiver, not just the notification: with exponential backoff and jitter
  * (initial_backoff doubling up to max_backoff, each pause drawn from its upper half), or exactly the
  * receiver's Retry-After on a 429. While paused nothing is sent; after the pause one notification — the
- * oldest — probes, and only its success lets the queue run at full concurrency again. So a receiver that was
- * down gets everything afterwards in the order it was queued. A notification older than max_age becomes a dead
+ * oldest — probes; after its success the backlog drains one notification at a time, and only what was queued
+ * after the recovery goes out at full concurrency. So a receiver that was down gets everything afterwards in
+ * exactly the order it was queued. A notification older than max_age becomes a dead
  * letter instead of being sent; one the receiver refuses for good (a 4xx other than 408/429) becomes one at
  * once.
  *
@@ -48,6 +49,11 @@ class ReceiverState {
   /** pausedUntil is when sending may resume after a failure (0 = not paused). */
   pausedUntil = 0;
   consecutiveFailures = 0;
+  /**
+   * drainUpTo is the newest entry id queued when the receiver recovered from failures: the backlog up to it
+   * goes one at a time, so it arrives in exactly the order it was queued.
+   */
+  drainUpTo = 0;
   lastSendAt = -Infinity;
   lastError: string | null = null;
   wake: TimerHandle;
@@ -126,8 +132,11 @@ export class Deliverer {
     const now = clock.now();
     this.shed(s, now);
     if (now < s.pausedUntil) return this.arm(s, s.pausedUntil);
-    // After a failure only one probe is in flight until a send succeeds again.
-    const limit = s.consecutiveFailures > 0 ? 1 : s.receiver.concurrency;
+    // After a failure only one probe is in flight until a send succeeds again; then the backlog drains one at
+    // a time (in queue order), and only what is queued after the recovery goes out concurrently again.
+    const oldest = outbox.pending(name)[0];
+    const draining = oldest !== undefined && oldest.id <= s.drainUpTo;
+    const limit = s.consecutiveFailures > 0 || draining ? 1 : s.receiver.concurrency;
     // A copy: expiring an entry removes it from the outbox's list while the loop runs.
     for (const entry of [...outbox.pending(name)]) {
       if (s.inFlight.size >= limit) break;
@@ -246,6 +255,7 @@ export class Deliverer {
     latencyMs: number,
     at: number,
   ): Promise<void> {
+    if (s.consecutiveFailures > 0) s.drainUpTo = this.deps.outbox.pending(s.receiver.name).at(-1)?.id ?? 0;
     s.consecutiveFailures = 0;
     s.pausedUntil = 0;
     s.lastError = null;

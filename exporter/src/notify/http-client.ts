@@ -43,7 +43,8 @@ export class DeliveryError extends Error {
 export interface HttpReply {
   readonly status: number;
   readonly statusText: string;
-  readonly headers: Headers;
+  /** headers are the answer's headers, names in lower case. */
+  readonly headers: Readonly<Record<string, string>>;
   readonly body: Buffer;
   /** truncated tells that the body was longer than what was read. */
   readonly truncated: boolean;
@@ -100,7 +101,7 @@ export function classify(
     .replace(/\s+/g, ' ')
     .trim();
   const what = `HTTP ${status}${text ? `: ${text}` : ''}`;
-  const retryAfterMs = parseRetryAfter(reply.headers.get('retry-after'), now);
+  const retryAfterMs = parseRetryAfter(reply.headers['retry-after'] ?? null, now);
   if (status === 429 || status === 408 || status >= 500)
     return new DeliveryError('retryable', what, status, retryAfterMs);
   if (status >= 300 && status < 400)
@@ -178,9 +179,9 @@ export function fetchBounded(
           settled = true;
           clearTimeout(deadline);
           init.signal?.removeEventListener('abort', onAbort);
-          const headers = new Headers();
+          const headers: Record<string, string> = {};
           for (const [k, v] of Object.entries(res.headers))
-            if (v !== undefined) headers.set(k, Array.isArray(v) ? v.join(', ') : v);
+            if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(', ') : v;
           resolve({
             status: res.statusCode ?? 0,
             statusText: res.statusMessage ?? '',

@@ -9,7 +9,7 @@
  * `>` are escaped as Slack requires (so a value cannot @-mention a channel or forge a link), and values are
  * shown in plain_text objects and attachments without mrkdwn, so `*`, `_`, `~` and backticks stay characters.
  */
-import { IncomingWebhook, IncomingWebhookHTTPError, type IncomingWebhookSendArguments } from '@slack/webhook';
+import type { IncomingWebhookSendArguments } from '@slack/webhook';
 import type { SlackReceiverConfig } from './config.js';
 import { classify, fetchBounded, DeliveryError, networkError, type HttpReply } from './http-client.js';
 import type { Notification, NotifyAlert } from './notification.js';
@@ -155,6 +155,8 @@ export class SlackReceiver implements Receiver {
   async send(n: Notification, ctx: SendContext): Promise<void> {
     const { config } = this;
     const secrets = [config.url];
+    // Loaded on first use: exporters without a Slack receiver never pay for the library (~1.2 MB RSS).
+    const { IncomingWebhook, IncomingWebhookHTTPError } = await import('@slack/webhook');
     let reply: HttpReply | undefined;
     // The library's fetch is ours: bounded reads, the deadline, the idempotency header, and the reply kept so
     // a 429's Retry-After (which the library's error does not carry) reaches the deliverer.
