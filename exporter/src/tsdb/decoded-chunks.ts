@@ -11,6 +11,7 @@
  */
 import type { StoredChunk } from './querier.js';
 import { TsdbError } from './errors.js';
+import { lowerBound } from '../util/lower-bound.js';
 
 /** DEFAULT_DECODED_CHUNK_SAMPLES bounds the cache: 8 M samples, 128 MiB. */
 export const DEFAULT_DECODED_CHUNK_SAMPLES = 8_000_000;
@@ -125,18 +126,6 @@ function decode(c: StoredChunk, now: number): Decoded {
   if (err) throw new TsdbError('TSDB_CORRUPT', `corrupt chunk: ${err.message}`, { cause: err });
   if (i !== n) throw new TsdbError('TSDB_CORRUPT', `corrupt chunk: ${i} of ${n} samples decoded`);
   return { ts, vs, maxT: c.maxT, lastUsed: now };
-}
-
-/** lowerBound is the first index whose timestamp is ≥ t. */
-function lowerBound(ts: Float64Array, t: number): number {
-  let lo = 0;
-  let hi = ts.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if ((ts[mid] as number) < t) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }
 
 /** upperBound is the first index whose timestamp is > t. */
