@@ -7,27 +7,35 @@
  * (every name a rule selects, plus each server's up and info series), on the 15 s grid. Each series holds the
  * history its rules need and no more: its name's longest range window in the rules (rate over [5m], delta over
  * [10m], predict_linear over [1h]) or the 5 min lookback of an instant selector, plus a minute. The one
- * recording read over a window, the p99 latency under HighHTTPLatency's `quantile_over_time(…[1d])`, gets a
- * day of history (that rule's real steady-state cost): each server's p99 as the rules compute it at the
- * anchor, ±10 % of deterministic noise. Samples also run FUTURE_MS past the anchor, so both engines evaluate
- * over full windows: Prometheus evaluates on the wall clock, some seconds after the data is written.
+ * recording read over a window, the p99 latency under HighHTTPLatency's `quantile_over_time(…[1d])`, gets
+ * RECORDED_HISTORY_MS (6 h) of history: each server's p99 as the rules compute it at the anchor, ±10 % of
+ * deterministic noise. Samples run FUTURE_MS past the anchor; each side takes them as they come due.
  *
- * Ours: an in-memory EmbeddedStorage and the RuleManager over the shipped files; each round evaluates every
- * group once, one after the other in dependency order, at the next 15 s slot after the anchor (a new
- * timestamp, so recordings and alert states advance as live). A group's time is its own evaluation's
+ * Ours: an in-memory EmbeddedStorage (history bulk-loaded) and the RuleManager over the shipped files. Each
+ * round appends the next 15 s slot's samples (not timed), then evaluates every group once at that slot, one
+ * after the other in dependency order, as the exporter does live. A group's time is its own evaluation's
  * (`prometheus_rule_group_last_duration_seconds` of our rule metrics); a round's time is their sum.
  *
- * Prometheus: a fresh data directory, the samples sent through its remote-write receiver in time order, then
- * the same rule files loaded with a short evaluation interval (promIntervalMs); its /metrics is read until every
- * group has been evaluated WARMUP_ROUNDS + ROUNDS times, and each evaluation's
- * `prometheus_rule_group_last_duration_seconds` is kept. A round's time is the sum over groups of their
- * k-th evaluations. The node process sleeps meanwhile, and Prometheus is stopped before ours runs.
+ * Prometheus: a fresh data directory fed through its remote-write receiver — every sample up to now, then
+ * each one when the wall clock reaches it — and the same rule files loaded with a short evaluation interval
+ * (promIntervalMs). Its /metrics is read until every group has been evaluated WARMUP_ROUNDS + ROUNDS times,
+ * and each evaluation's `prometheus_rule_group_last_duration_seconds` is kept; a round's time is the sum over
+ * groups of their k-th evaluations. Prometheus runs its groups concurrently (each at its own offset in the
+ * interval): when a round takes longer than the interval, groups overlap and each one's wall time includes
+ * waiting for the CPU the others use. The CPU row therefore also compares CPU time per round: ours (median),
+ * Prometheus's process_cpu_seconds_total over the counted rounds (its remote-write intake included) / ROUNDS.
+ * The node process only polls meanwhile, and Prometheus is stopped before ours runs.
  *
- * Both sides: the first WARMUP_ROUNDS rounds are not counted; figures are medians over ROUNDS rounds.
+ * Both sides: the first WARMUP_ROUNDS rounds are not counted; figures are medians over ROUNDS rounds. On a
+ * shared machine wall times swing by 2× from run to run; the ratios, measured in one run, swing less.
+ *
+ * Options (environment): BENCH_RULES_SIZES (e.g. 1000), BENCH_RULES_ROUNDS, BENCH_RULES_RECORDED_HOURS,
+ * BENCH_RULES_PROM_INTERVAL_MS, BENCH_RULES_PROMETHEUS=0 (ours only), BENCH_RULES_DEBUG (per-rule medians,
+ * each Prometheus evaluation), BENCH_RULES_CPU_PROFILE=<prefix> (a CPU profile of our rounds).
  *
  * Output: per size and group, our and Prometheus's median milliseconds, then one JSON line: eval_ms_20,
- * eval_ms_1000 (our median round), ratio_vs_prometheus_1000 (ours / Prometheus's median round), and the same
- * ratio at 20 servers.
+ * eval_ms_1000 (our median round), ratio_vs_prometheus_1000 (ours / Prometheus's median round), the same
+ * ratio at 20 servers, and cpu_ratio_vs_prometheus_1000 (CPU per round).
  */
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
@@ -108,6 +116,8 @@ interface SizeResult {
   readonly oursAlerts: { pending: number; firing: number };
   readonly promAlerts: { pending: number; firing: number };
   readonly loadMs: { ours: number; prometheus: number };
+  /** cpuMsPerRound is CPU time per counted round: ours (median), Prometheus's process (mean). */
+  readonly cpuMsPerRound: { ours: number; prometheus: number };
 }
 
 /** roundTotals sums each round over the groups. */
@@ -230,7 +240,7 @@ async function benchOurs(
   store: EmbeddedStorage,
   live: readonly FleetSeries[],
   anchor: number,
-): Promise<Rounds> {
+): Promise<{ rounds: Rounds; cpuMsPerRound: number }> {
   const groups = dependencyOrder(rules.loadedGroups());
   const rounds: Rounds = new Map(groups.map((g) => [g.spec.name, []]));
   const perRule = new Map<string, number[]>();
@@ -261,11 +271,18 @@ async function benchOurs(
     const used = process.cpuUsage(cpu);
     if (k > WARMUP_ROUNDS) cpuMs.push((used.user + used.system) / 1000);
   }
-  if (process.env.BENCH_RULES_DEBUG) {
+  if (process.env.BENCH_RULES_DEBUG)
     for (const [name, xs] of perRule) log(`ours ${name}: ${median(xs).toFixed(2)} ms`);
-    log(`ours CPU per round: ${median(cpuMs).toFixed(2)} ms`);
-  }
-  return rounds;
+  return { rounds, cpuMsPerRound: median(cpuMs) };
+}
+
+/** PrometheusRun is what the Prometheus side measured. */
+interface PrometheusRun {
+  readonly rounds: Rounds;
+  readonly alerts: { pending: number; firing: number };
+  readonly loadMs: number;
+  /** cpuMsPerRound is the process's CPU time over the counted rounds (remote-write intake included) / ROUNDS. */
+  readonly cpuMsPerRound: number;
 }
 
 /**
@@ -279,7 +296,7 @@ async function benchPrometheus(
   groupNames: readonly string[],
   dataEnd: number,
   intervalMs: number,
-): Promise<{ rounds: Rounds; alerts: { pending: number; firing: number }; loadMs: number }> {
+): Promise<PrometheusRun> {
   let first = Infinity;
   for (const s of series) first = Math.min(first, s.timestamps[0] ?? Infinity);
   const prom = await startRulesPrometheus(dataEnd - first);
@@ -311,9 +328,13 @@ async function benchPrometheus(
     const deadline = Date.now() + (wanted + 10) * intervalMs;
     let failed: Error | undefined;
     feeder.catch((err: unknown) => (failed = err instanceof Error ? err : new Error(String(err))));
+    // Prometheus's CPU seconds when every group has done its warm-up rounds, and when all are counted.
+    let cpuFrom = NaN;
+    let cpuTo = NaN;
     for (;;) {
       if (failed) throw failed;
-      for (const s of await prom.ruleGroups()) {
+      const { groups, cpuSeconds } = await prom.ruleGroups();
+      for (const s of groups) {
         const name = s.group.slice(s.group.lastIndexOf(';') + 1);
         const xs = all.get(name);
         if (!xs || s.lastEvaluationS <= 0 || seen.get(name) === s.lastEvaluationS) continue;
@@ -322,7 +343,12 @@ async function benchPrometheus(
         if (process.env.BENCH_RULES_DEBUG)
           log(`prometheus ${name}: ${(s.lastDurationS * 1000).toFixed(1)} ms`);
       }
-      if ([...all.values()].every((xs) => xs.length >= wanted)) break;
+      if (Number.isNaN(cpuFrom) && [...all.values()].every((xs) => xs.length >= WARMUP_ROUNDS))
+        cpuFrom = cpuSeconds;
+      if ([...all.values()].every((xs) => xs.length >= wanted)) {
+        cpuTo = cpuSeconds;
+        break;
+      }
       if (Date.now() > deadline)
         throw new Error(`Prometheus evaluated too few rounds: ${JSON.stringify(Object.fromEntries(all))}`);
       await new Promise((r) => setTimeout(r, intervalMs / 6));
@@ -331,7 +357,7 @@ async function benchPrometheus(
     const rounds: Rounds = new Map(
       [...all].map(([g, xs]) => [g, xs.slice(WARMUP_ROUNDS, WARMUP_ROUNDS + ROUNDS)]),
     );
-    return { rounds, alerts, loadMs };
+    return { rounds, alerts, loadMs, cpuMsPerRound: ((cpuTo - cpuFrom) * 1000) / ROUNDS };
   } finally {
     feeding = false;
     await feeder.catch(() => undefined);
@@ -377,7 +403,12 @@ async function benchSize(servers: number): Promise<SizeResult> {
 
     const prom =
       process.env.BENCH_RULES_PROMETHEUS === '0'
-        ? { rounds: new Map<string, number[]>(), alerts: { pending: NaN, firing: NaN }, loadMs: NaN }
+        ? {
+            rounds: new Map<string, number[]>(),
+            alerts: { pending: NaN, firing: NaN },
+            loadMs: NaN,
+            cpuMsPerRound: NaN,
+          }
         : await benchPrometheus(all, inputs.groupOrder, dataEnd, promIntervalMs(servers));
     log(`${servers} servers: prometheus done`);
     const ours = await profiled(`${servers}`, () => benchOurs(rules, store, live, anchor));
@@ -392,8 +423,9 @@ async function benchSize(servers: number): Promise<SizeResult> {
       series: all.length,
       samples,
       groupOrder: inputs.groupOrder,
-      ours,
+      ours: ours.rounds,
       prometheus: prom.rounds,
+      cpuMsPerRound: { ours: ours.cpuMsPerRound, prometheus: prom.cpuMsPerRound },
       oursAlerts,
       promAlerts: prom.alerts,
       loadMs: { ours: oursLoadMs, prometheus: prom.loadMs },
@@ -431,6 +463,7 @@ function report(results: readonly SizeResult[]): void {
     for (const g of r.groupOrder)
       row(r.servers, g, median(r.ours.get(g) ?? []), median(r.prometheus.get(g) ?? []));
     row(r.servers, 'round (median of sums)', median(roundTotals(r.ours)), median(roundTotals(r.prometheus)));
+    row(r.servers, 'CPU per round (see header)', r.cpuMsPerRound.ours, r.cpuMsPerRound.prometheus);
   }
   const at = (n: number): SizeResult | undefined => results.find((r) => r.servers === n);
   const total = (r: SizeResult | undefined, side: 'ours' | 'prometheus'): number =>
@@ -441,6 +474,9 @@ function report(results: readonly SizeResult[]): void {
       eval_ms_1000: round3(total(at(1000), 'ours')),
       ratio_vs_prometheus_1000: round3(total(at(1000), 'ours') / total(at(1000), 'prometheus')),
       ratio_vs_prometheus_20: round3(total(at(20), 'ours') / total(at(20), 'prometheus')),
+      cpu_ratio_vs_prometheus_1000: round3(
+        (at(1000)?.cpuMsPerRound.ours ?? NaN) / (at(1000)?.cpuMsPerRound.prometheus ?? NaN),
+      ),
     }),
   );
 }

@@ -156,8 +156,8 @@ export interface RulesPrometheus {
   remoteWrite(series: readonly FleetSeries[], batchSamples?: number): Promise<number>;
   /** loadRules writes the shipped rule files into the configuration and reloads it. */
   loadRules(evaluationIntervalMs: number): Promise<void>;
-  /** ruleGroups reads the rule-group figures from Prometheus's own /metrics. */
-  ruleGroups(): Promise<RuleGroupSample[]>;
+  /** ruleGroups reads the rule-group figures and the process's CPU seconds from Prometheus's own /metrics. */
+  ruleGroups(): Promise<{ groups: RuleGroupSample[]; cpuSeconds: number }>;
   /** alerts counts the pending and firing alerts (GET /api/v1/alerts). */
   alerts(): Promise<{ pending: number; firing: number }>;
   /** stop kills the process and removes its data directory. */
@@ -286,11 +286,15 @@ export async function startRulesPrometheus(headSpanMs: number): Promise<RulesPro
       const evaluated = new Map<string, number>();
       for (const s of families.get('prometheus_rule_group_last_evaluation_timestamp_seconds')?.samples ?? [])
         evaluated.set(s.labels.rule_group ?? '', s.value);
-      return (families.get('prometheus_rule_group_last_duration_seconds')?.samples ?? []).map((s) => ({
-        group: s.labels.rule_group ?? '',
-        lastDurationS: s.value,
-        lastEvaluationS: evaluated.get(s.labels.rule_group ?? '') ?? NaN,
-      }));
+      const groups = (families.get('prometheus_rule_group_last_duration_seconds')?.samples ?? []).map(
+        (s) => ({
+          group: s.labels.rule_group ?? '',
+          lastDurationS: s.value,
+          lastEvaluationS: evaluated.get(s.labels.rule_group ?? '') ?? NaN,
+        }),
+      );
+      const cpuSeconds = families.get('process_cpu_seconds_total')?.samples[0]?.value ?? NaN;
+      return { groups, cpuSeconds };
     },
     async alerts() {
       const res = await fetch(`${base}/api/v1/alerts`);
