@@ -156,7 +156,7 @@ export function createApp(parts: AppParts): App {
   const scheduler = new Scheduler({ clock: jobClock, ...(timer ? { timer } : {}), logger, registry });
   const exposition = new FleetExposition(fleet.layout);
   const loopLag = new EventLoopLag(registry);
-  loopLag.onSample((lagMs, sinceMs) => scheduler.noteLoopLag(lagMs, sinceMs));
+  loopLag.onSample((lagMs, sinceMs, cpuMs) => scheduler.noteLoopLag(lagMs, sinceMs, cpuMs));
   const frameListeners: { name: string; fn: FrameListener }[] = [];
   const scenarioListeners: ScenarioListener[] = [];
   const startupTasks: { name: string; run: () => Promise<void>; done: boolean; error?: string }[] = [];
