@@ -18,7 +18,9 @@
  * frame the message carries; up to two broadcast periods when all is well) shows ticks that fell behind.
  *
  * At the end the exporter's /metrics give the event-loop lag histogram over the measured hour (difference of
- * two scrapes), the scheduler's per-job run durations and, per job, the longest block seen while it ran.
+ * two scrapes), the scheduler's per-job run durations and, per job, the longest block seen while it ran (lag
+ * counted only as far as the exporter was on the CPU: on a shared machine other processes delay its timers
+ * too, and the lag histogram shows that as well).
  * `--profile` also records a CPU profile of the exporter and prints its longest blocks with the functions
  * that held the loop. Prints a table, then as the last line one JSON object.
  */
@@ -326,7 +328,7 @@ function report(
   }
 
   const JOB = 'openmanager_exporter_scheduler_job_duration_seconds';
-  const JOB_LAG = 'openmanager_exporter_scheduler_job_loop_lag_max_seconds';
+  const JOB_LAG = 'openmanager_exporter_scheduler_job_loop_block_max_seconds';
   const SKIPPED = 'openmanager_exporter_scheduler_job_skipped_total';
   const jobs = [...new Set((after.get(JOB)?.samples ?? []).map((s) => s.labels.job ?? ''))].sort();
   const jobRows: string[][] = [
@@ -398,7 +400,8 @@ function report(
   process.stdout.write(
     [table(summary), table(lagRows), table(jobRows), table(bcRows)].join('\n\n') +
       '\n\nmax block ms: the longest event-loop lag seen while a run of the job was in flight, since the scheduler\n' +
-      "started (an upper bound of the job's own block: other work in flight at the time is counted too).\n\n",
+      'started, counted only as far as the exporter was on the CPU meanwhile (lag while a busy host did not run\n' +
+      "it is not the job's); an upper bound of the job's own block: other work in flight then counts too.\n\n",
   );
   return JSON.stringify({
     loop_lag_p50_ms: round(lagP50, 2),

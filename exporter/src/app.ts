@@ -128,7 +128,7 @@ export function createApp(parts: AppParts): App {
   const scheduler = new Scheduler({ clock: jobClock, ...(timer ? { timer } : {}), logger, registry });
   const exposition = new FleetExposition(fleet.layout);
   const loopLag = new EventLoopLag(registry);
-  loopLag.onSample((lagMs, sinceMs) => scheduler.noteLoopLag(lagMs, sinceMs));
+  loopLag.onSample((lagMs, sinceMs, cpuMs) => scheduler.noteLoopLag(lagMs, sinceMs, cpuMs));
   const generation = new GenerationLoop({ fleet, exposition, clock, tickMs, logger, registry });
   const startup = new Startup(logger, () => generation.lastFrameT, storage);
   const readiness = (): Readiness => startup.readiness();

@@ -220,6 +220,8 @@ export async function composeExporter(parts: ComposeParts): Promise<Exporter> {
     name: 'broadcast',
     intervalMs: Math.round(options.broadcastSeconds * 1000),
     priority: 'high',
+    // Not waiting for the fan-out to reach every client (it goes on over several loop turns): a slot that comes
+    // first publishes the newer state, which replaces the older one for the clients not reached yet.
     run: () => {
       const frame = app.latestFrame();
       if (frame)

@@ -214,16 +214,20 @@ describe('Scheduler', () => {
     scheduler.register({ name: 'idle', intervalMs: 5_000, runAtStart: false, run: () => {} });
     scheduler.start();
     await new Promise((r) => setImmediate(r));
-    scheduler.noteLoopLag(120, performance.now() - 10);
+    scheduler.noteLoopLag(120, performance.now() - 10, 125);
+    // Lag while the process was off the CPU (a busy host) counts only as far as it used the CPU.
+    scheduler.noteLoopLag(900, performance.now() - 10, 30);
     hold.resolve();
     await scheduler.settled();
     // A block that started after the run ended is not the job's.
-    scheduler.noteLoopLag(300, performance.now() + 1);
+    scheduler.noteLoopLag(300, performance.now() + 1, 300);
     const stats = Object.fromEntries(scheduler.stats().map((s) => [s.name, s]));
-    expect(stats.busy?.maxLoopLagMs).toBe(120);
-    expect(stats.idle?.maxLoopLagMs).toBe(0);
+    expect(stats.busy?.maxLoopBlockMs).toBe(120);
+    expect(stats.idle?.maxLoopBlockMs).toBe(0);
     expect(
-      await metricValue(registry, 'openmanager_exporter_scheduler_job_loop_lag_max_seconds', { job: 'busy' }),
+      await metricValue(registry, 'openmanager_exporter_scheduler_job_loop_block_max_seconds', {
+        job: 'busy',
+      }),
     ).toBe(0.12);
     await scheduler.stop();
   });

@@ -13,7 +13,9 @@
  * - A failing job is logged and counted; the others and its own next slot are unaffected.
  * - `stop()` disarms the timer and waits for the runs in flight.
  * - Fed the event-loop lag samples (`noteLoopLag`), it keeps per job the longest block seen while a run of it
- *   was in flight: an upper bound of how long the job held the loop (exact for a job running alone).
+ *   was in flight: an upper bound of how long the job held the loop (exact for a job running alone). A block
+ *   counts only as far as the process was on the CPU meanwhile: a host that does not run the exporter is not
+ *   a job's doing.
  */
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { Clock } from '../util/clock.js';
@@ -55,8 +57,8 @@ export interface JobStats {
   readonly lastSuccess?: number;
   readonly lastError?: string;
   readonly nextAt?: number;
-  /** maxLoopLagMs is the longest event-loop block seen while a run of the job was in flight. */
-  readonly maxLoopLagMs: number;
+  /** maxLoopBlockMs is the longest event-loop block seen while a run of the job was in flight. */
+  readonly maxLoopBlockMs: number;
 }
 
 interface Job {
@@ -73,7 +75,7 @@ interface Job {
   lastError: string | undefined;
   /** endedAt is when the last run ended (performance.now() ms), to blame lag on a run that just ended. */
   endedAt: number;
-  maxLoopLagMs: number;
+  maxLoopBlockMs: number;
 }
 
 /** SchedulerDeps are the scheduler's injected parts. */
@@ -106,7 +108,7 @@ export class Scheduler {
   private readonly failures: Counter<'job'>;
   private readonly skipped: Counter<'job' | 'reason'>;
   private readonly lastSuccess: Gauge<'job'>;
-  private readonly loopLagMax: Gauge<'job'>;
+  private readonly loopBlockMax: Gauge<'job'>;
 
   constructor(deps: SchedulerDeps) {
     this.clock = deps.clock;
@@ -138,9 +140,9 @@ export class Scheduler {
       labelNames: ['job'],
       registers,
     });
-    this.loopLagMax = new Gauge({
-      name: 'openmanager_exporter_scheduler_job_loop_lag_max_seconds',
-      help: 'Longest event-loop block seen while a run of each job was in flight (an upper bound of its own).',
+    this.loopBlockMax = new Gauge({
+      name: 'openmanager_exporter_scheduler_job_loop_block_max_seconds',
+      help: 'Longest event-loop block (lag while the process was on CPU) seen while a run of each job was in flight.',
       labelNames: ['job'],
       registers,
     });
@@ -163,14 +165,14 @@ export class Scheduler {
       lastSuccess: undefined,
       lastError: undefined,
       endedAt: Number.NEGATIVE_INFINITY,
-      maxLoopLagMs: 0,
+      maxLoopBlockMs: 0,
     };
     this.jobs.set(spec.name, job);
     // Zero-initialise the per-job series so dashboards see every job before its first failure or skip.
     this.failures.inc({ job: spec.name }, 0);
     this.skipped.inc({ job: spec.name, reason: 'overlap' }, 0);
     this.skipped.inc({ job: spec.name, reason: 'late' }, 0);
-    this.loopLagMax.set({ job: spec.name }, 0);
+    this.loopBlockMax.set({ job: spec.name }, 0);
     if (this.started && !this.stopped) {
       this.schedule(job, this.clock.now());
       this.fire();
@@ -214,13 +216,15 @@ export class Scheduler {
 
   /**
    * noteLoopLag takes one event-loop lag sample (EventLoopLag.onSample): the loop was blocked for `lagMs`
-   * somewhere after `sinceMs` (performance.now() ms), so every job in flight since then is a suspect.
+   * somewhere after `sinceMs` (performance.now() ms), of which the process's own work is at most `cpuMs`, so
+   * every job in flight since then is a suspect for the smaller of the two.
    */
-  noteLoopLag(lagMs: number, sinceMs: number): void {
+  noteLoopLag(lagMs: number, sinceMs: number, cpuMs = lagMs): void {
+    const blockMs = Math.min(lagMs, cpuMs);
     for (const job of this.jobs.values()) {
-      if (lagMs <= job.maxLoopLagMs || (job.running === undefined && job.endedAt < sinceMs)) continue;
-      job.maxLoopLagMs = lagMs;
-      this.loopLagMax.set({ job: job.spec.name }, lagMs / 1000);
+      if (blockMs <= job.maxLoopBlockMs || (job.running === undefined && job.endedAt < sinceMs)) continue;
+      job.maxLoopBlockMs = blockMs;
+      this.loopBlockMax.set({ job: job.spec.name }, blockMs / 1000);
     }
   }
 
@@ -238,7 +242,7 @@ export class Scheduler {
       ...(j.lastSuccess !== undefined ? { lastSuccess: j.lastSuccess } : {}),
       ...(j.lastError !== undefined ? { lastError: j.lastError } : {}),
       ...(Number.isFinite(j.nextAt) ? { nextAt: j.nextAt } : {}),
-      maxLoopLagMs: j.maxLoopLagMs,
+      maxLoopBlockMs: j.maxLoopBlockMs,
     }));
   }
 
