@@ -76,6 +76,17 @@ export default tseslint.config(
     'notifiers hear the rule manager and read the fleet through its types only; the API and hub sit above them',
   ),
   ...restrict('src/api/**', PROMQL_INTERNALS, "the API uses PromQL's public index only"),
+  ...restrict(
+    'src/analysis/**',
+    [
+      ...layers(['simulator', 'api', 'hub', 'ingest', 'app']),
+      '../*.js',
+      ...PROMQL_INTERNALS,
+      '**/tsdb/redis/**',
+      '**/tsdb/embedded/**',
+    ],
+    'the analysis reads metrics through the storage interface and PromQL only, never the simulator or its scenarios',
+  ),
   {
     files: ['**/*.test.ts', '**/*.bench.ts', 'bench/**', 'test/**'],
     rules: {

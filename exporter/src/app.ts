@@ -21,7 +21,7 @@
  * `--job-clock simulated`, where every job's period is simulated time (`app.jobClock`), so under --speed N
  * each job runs N× as often and an hour of the exporter's life passes in 60/N minutes. The seed's `broadcast`
  * (5 s) is registered by the
- * hub; its `analysis` job (30 s) is not registered until the analysis feature exists — no placeholder runs.
+ * hub; its `analysis` job (30 s, ANALYSIS_INTERVAL) by composeAnalysis in compose.ts.
  */
 import type { Server } from 'node:http';
 import express, { type RequestHandler } from 'express';

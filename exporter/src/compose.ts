@@ -21,6 +21,9 @@ import {
   type SystemStatus,
 } from './hub/index.js';
 import type { ExporterOptions } from './options.js';
+import { Analyzer } from './analysis/analyzer.js';
+import { ANALYSIS_PATH, ANNOTATIONS_PATH, analysisRouter } from './analysis/routes.js';
+import { ERR_BAD_PARAM } from './errors.js';
 import { Engine } from './promql/index.js';
 import type { Alert } from './rules/alerting-rule.js';
 import { alertsData, rulesData } from './rules/api-data.js';
@@ -71,6 +74,8 @@ export interface Exporter {
   readonly hub: Hub;
   readonly rules: RuleManager<CompiledTemplate>;
   readonly notifier: Notifier;
+  /** analysis is the anomaly analysis; undefined when ANALYSIS_INTERVAL is 0. */
+  readonly analysis?: Analyzer;
 }
 
 /** retentionOf maps the options' per-tier retention onto the store's. */
@@ -308,8 +313,12 @@ export async function composeExporter(parts: ComposeParts): Promise<Exporter> {
     }
   });
   app.onStop('hub', () => hub.close());
+  const analysis =
+    options.analysisInterval > 0
+      ? composeAnalysis({ options, app, engine, storage, logger, hub })
+      : undefined;
 
-  return { app, storage, hub, rules: ruleManager, notifier };
+  return { app, storage, hub, rules: ruleManager, notifier, ...(analysis ? { analysis } : {}) };
 }
 
 /** alertInfo is one alert as the hub's `alerts` channel carries it. */
@@ -325,6 +334,46 @@ function alertInfo(a: Alert, state: Alert['state']): AlertInfo {
     firedAt: a.firedAt ?? null,
     resolvedAt: a.resolvedAt ?? null,
   };
+}
+
+/**
+ * composeAnalysis builds the anomaly analysis and plugs it in: a scheduler job every ANALYSIS_INTERVAL of
+ * simulated time (so every ANALYSIS_INTERVAL / SPEED of wall time) that analyses the store as of the newest
+ * frame, `GET /api/analysis` and its annotations, and the hub's `ai-analysis` channel.
+ */
+function composeAnalysis(deps: {
+  readonly options: ExporterOptions;
+  readonly app: App;
+  readonly engine: Engine;
+  readonly storage: Storage;
+  readonly logger: Logger;
+  readonly hub: Hub;
+}): Analyzer {
+  const { options, app, engine, storage, logger, hub } = deps;
+  const analyzer = new Analyzer(
+    { stepMs: Math.round(options.tickSeconds * 1000), intervalMs: options.analysisInterval },
+    { engine, storage, logger },
+  );
+  analyzer.onRun((run) => hub.publish('ai-analysis', run.payload, run.payload.generatedAt));
+  app.scheduler.register({
+    name: 'analysis',
+    intervalMs: Math.max(1, Math.round(options.analysisInterval / options.speed)),
+    priority: 'low',
+    run: async () => {
+      // Nothing to analyse before the first frame (backfill still running).
+      const frame = app.latestFrame();
+      if (frame) await analyzer.run(frame.t);
+    },
+  });
+  app.use('/', analysisRouter(analyzer, ERR_BAD_PARAM), [
+    {
+      method: 'GET',
+      path: ANALYSIS_PATH,
+      description: 'anomaly analysis: scores, findings, root causes, forecasts',
+    },
+    { method: 'GET', path: ANNOTATIONS_PATH, description: 'analysis findings as annotation events' },
+  ]);
+  return analyzer;
 }
 
 /** RULES_STATE_FILE keeps, under the data dir, how far rule evaluation got (a restart replays from there). */

@@ -216,6 +216,13 @@ export const OPTION_SPECS = {
     'lossless or deadband:<percent> (0–100)',
     "chunk codec: bit-exact, or the seed's lossy skip-small-changes scheme",
   ),
+  analysisInterval: spec(
+    'ANALYSIS_INTERVAL',
+    duration(),
+    30_000,
+    'a duration like 30s (0 = analysis off)',
+    "anomaly analysis period, in simulated time (the seed's 30 s)",
+  ),
   bodyLimitBytes: spec(
     'BODY_LIMIT_BYTES',
     int(1024, 2 ** 30),

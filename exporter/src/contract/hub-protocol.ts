@@ -186,10 +186,44 @@ export const analysisFindingSchema = z.object({
   expected: finite.optional(),
   /** scenarioId links a finding to the ground-truth scenario it matches, when one does. */
   scenarioId: z.string().optional(),
+  /** signal is the analysis signal (`cpu`, `memory`, `disk`, `network`, `latency`, `errors`, `service`, `up`). */
+  signal: z.string().optional(),
+  /** state: `open` while the anomaly lasts, `resolved` once it has been quiet; window.end is its last anomalous time. */
+  state: z.enum(['open', 'resolved']).optional(),
+  /** detectedAt is the analysis run that opened the finding (Unix ms); window.start is the estimated onset. */
+  detectedAt: unixMs.optional(),
 });
 
 /** AnalysisFinding is one finding of the analysis feature. */
 export type AnalysisFinding = z.infer<typeof analysisFindingSchema>;
+
+/** serverScoreSchema validates one server's anomaly score in an analysis run. */
+export const serverScoreSchema = z.object({
+  server: z.string(),
+  /** score is the server's anomaly score in [0, 1]: the highest of its signals'. */
+  score: z.number().min(0).max(1),
+  /** signals are the per-signal scores in [0, 1]. */
+  signals: z.record(z.string(), z.number().min(0).max(1)),
+});
+
+/** ServerScore is one server's anomaly score in an analysis run. */
+export type ServerScore = z.infer<typeof serverScoreSchema>;
+
+/** rootCauseSchema validates a root-cause hint: the likely origin of an incident spanning several servers. */
+export const rootCauseSchema = z.object({
+  origin: z.string(),
+  signal: z.string(),
+  /** onset is when the origin's anomaly began (Unix ms). */
+  onset: unixMs,
+  affected: z.array(
+    z.object({ server: z.string(), signal: z.string(), onset: unixMs, lagSeconds: z.number() }),
+  ),
+  /** explanation is one line: "db-01 memory leak since 14:02 UTC; api-01..04 latency rose 40 s later". */
+  explanation: z.string(),
+});
+
+/** RootCause is a root-cause hint. */
+export type RootCause = z.infer<typeof rootCauseSchema>;
 
 /** aiAnalysisSchema validates the `ai-analysis` payload: one analysis run's findings. */
 export const aiAnalysisSchema = z.object({
@@ -199,6 +233,11 @@ export const aiAnalysisSchema = z.object({
   window: timeWindowSchema,
   findings: z.array(analysisFindingSchema),
   model: z.object({ name: z.string(), version: z.string() }).optional(),
+  /** scores are every server's anomaly score at this run. */
+  scores: z.array(serverScoreSchema).optional(),
+  /** fleetAnomalyRate is the share of (server, signal) pairs anomalous at this run, in [0, 1]. */
+  fleetAnomalyRate: z.number().min(0).max(1).optional(),
+  rootCauses: z.array(rootCauseSchema).optional(),
 });
 
 /** AiAnalysis is the `ai-analysis` payload. */

@@ -8,3 +8,4 @@ export * from './unified-metrics.js';
 export * from './hub-protocol.js';
 export * from './prometheus-api.js';
 export * from './notifications.js';
+export * from './analysis.js';

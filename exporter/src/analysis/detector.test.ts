@@ -1,0 +1,218 @@
+/**
+ * The detectors on synthetic series with known anomalies: a clean diurnal day raises nothing; steps, leaks,
+ * spikes and fills are found and dated; the robust statistics behave as their definitions say.
+ */
+import { describe, expect, it } from 'vitest';
+import { buildProfile, MS_PER_DAY, profileAt, scoreSeries, type DetectorSpec } from './detector.js';
+import { cusum, mad, median, quantile, robustScale, scoreOf, theilSen } from './robust-stats.js';
+import { mulberry32 } from '../util/prng.js';
+import { signalDef } from './signals.js';
+
+const TICK = 15_000;
+/** T0 is a midnight (UTC), so the synthetic diurnal curve peaks mid-afternoon as the simulator's does. */
+const T0 = Date.UTC(2026, 0, 5);
+
+/** SEASONAL is the CPU signal's tuning (the other seasonal signals differ only in their floor). */
+const SEASONAL: DetectorSpec = signalDef('cpu').detector;
+
+/** noise returns a seeded Gaussian AR(1) sequence with stationary standard deviation `sd` and coefficient `phi`. */
+function noise(n: number, sd: number, phi: number, seed: number): Float64Array {
+  const rnd = mulberry32(seed);
+  const out = new Float64Array(n);
+  let s = 0;
+  const innov = sd * Math.sqrt(1 - phi * phi);
+  for (let i = 0; i < n; i++) {
+    // Box–Muller: a standard normal draw.
+    const g = Math.sqrt(-2 * Math.log(1 - rnd())) * Math.cos(2 * Math.PI * rnd());
+    s = phi * s + innov * g;
+    out[i] = s;
+  }
+  return out;
+}
+
+/** diurnal is a smooth daily curve from 20 at night to 60 in the afternoon (percent). */
+function diurnal(t: number): number {
+  const h = ((t % MS_PER_DAY) / 3_600_000 + 24) % 24;
+  return 40 - 20 * Math.cos((2 * Math.PI * (h - 4)) / 24);
+}
+
+/** series builds `days` days of a diurnal signal with noise, plus `extra(t)` (the injected anomaly). */
+function series(days: number, seed: number, extra: (t: number) => number = () => 0) {
+  const n = Math.round((days * MS_PER_DAY) / TICK);
+  const e = noise(n, 2, 0.9, seed);
+  const t = Float64Array.from({ length: n }, (_, i) => T0 + i * TICK);
+  const x = Float64Array.from(t, (ti, i) => diurnal(ti) + (e[i] as number) + extra(ti));
+  return { t, x };
+}
+
+/**
+ * sweep scores the series at every tick of its last day with the profile of the days before (as the analysis
+ * runs) and returns the first time the score reached 0.5 and the highest score seen.
+ */
+function sweep(t: Float64Array, x: Float64Array, spec: DetectorSpec, from: number) {
+  const i0 = t.findIndex((v) => v >= from);
+  const profile = buildProfile(t.subarray(0, i0), x.subarray(0, i0));
+  let first: number | undefined;
+  let onset: number | undefined;
+  let max = 0;
+  for (let i = i0; i < t.length; i += 2) {
+    const lo = Math.max(0, i - 800);
+    const s = scoreSeries(t.subarray(lo, i + 1), x.subarray(lo, i + 1), t[i]!, spec, profile);
+    max = Math.max(max, s.score);
+    if (first === undefined && s.score >= 0.5) {
+      first = t[i];
+      onset = s.onset;
+    }
+  }
+  return { first, onset, max };
+}
+
+describe('robust statistics', () => {
+  it.each([
+    { name: 'odd', x: [3, 1, 2], median: 2, mad: 1 },
+    { name: 'even', x: [4, 1, 3, 2], median: 2.5, mad: 1 },
+    { name: 'an outlier does not move them', x: [1, 2, 3, 4, 1000], median: 3, mad: 1 },
+    { name: 'NaN is skipped', x: [NaN, 5, 7], median: 6, mad: 1 },
+  ])('median and MAD: $name', ({ x, median: m, mad: d }) => {
+    expect(median(Float64Array.from(x))).toBe(m);
+    expect(mad(Float64Array.from(x))).toBe(d);
+  });
+
+  it('quantile interpolates; robustScale keeps its floor', () => {
+    expect(quantile([1, 2, 3, 4, 5], 0.25)).toBe(2);
+    expect(quantile([0, 10], 0.5)).toBe(5);
+    expect(robustScale([5, 5, 5, 5], 0.3)).toBe(0.3);
+    expect(robustScale(noise(5000, 1, 0, 1), 0.01)).toBeCloseTo(1, 1);
+  });
+
+  it('CUSUM alarms after a mean shift and dates it; it stays quiet on noise', () => {
+    const z = noise(400, 1, 0, 7);
+    for (let i = 300; i < 400; i++) z[i] = (z[i] as number) + 2;
+    const r = cusum(z, 0.5, 5);
+    expect(r.alarm).toBeGreaterThanOrEqual(300);
+    expect(r.alarm).toBeLessThan(315);
+    expect(Math.abs(r.onset - 300)).toBeLessThan(6);
+    expect(cusum(noise(400, 1, 0, 8), 0.5, 8).alarm).toBe(-1);
+  });
+
+  it('Theil–Sen ignores wild points and its interval holds the true slope', () => {
+    const t = Float64Array.from({ length: 60 }, (_, i) => i);
+    const e = noise(60, 0.5, 0, 3);
+    const y = Float64Array.from(t, (ti, i) => 2 * ti + 10 + (e[i] as number));
+    y[10] = 500;
+    y[40] = -500;
+    const fit = theilSen(t, y)!;
+    expect(fit.slope).toBeCloseTo(2, 1);
+    expect(fit.slopeLow).toBeLessThanOrEqual(2);
+    expect(fit.slopeHigh).toBeGreaterThanOrEqual(2);
+    expect(fit.intercept).toBeCloseTo(10, 0);
+    expect(theilSen([1, 2], [1, 2])).toBeUndefined();
+  });
+
+  it('scoreOf is 0.5 at the threshold and rises to 1', () => {
+    expect(scoreOf(0)).toBe(0);
+    expect(scoreOf(1)).toBe(0.5);
+    expect(scoreOf(2)).toBeCloseTo(0.9375);
+    expect(scoreOf(10)).toBeCloseTo(1);
+  });
+});
+
+describe('seasonal profile', () => {
+  it('learns the daily curve from past days', () => {
+    const { t, x } = series(3, 11);
+    const p = buildProfile(t, x);
+    expect(p.days).toBe(3);
+    for (const h of [0, 4, 10, 16, 22])
+      expect(profileAt(p, T0 + h * 3_600_000)).toBeCloseTo(diurnal(h * 3_600_000), -0.3);
+  });
+});
+
+describe('scoreSeries on synthetic anomalies', () => {
+  const day3 = T0 + 2 * MS_PER_DAY;
+
+  it.each([11, 12, 13, 14])('a clean diurnal day raises no anomaly (seed %i)', (seed) => {
+    const { t, x } = series(3, seed);
+    expect(sweep(t, x, SEASONAL, day3).max).toBeLessThan(0.5);
+  });
+
+  it('finds a step within two ticks and dates it', () => {
+    const at = day3 + 14 * 3_600_000;
+    const { t, x } = series(3, 21, (ti) => (ti >= at ? 25 : 0));
+    const r = sweep(t, x, SEASONAL, day3);
+    expect(r.first).toBeDefined();
+    expect(r.first! - at).toBeLessThanOrEqual(2 * TICK);
+    expect(Math.abs(r.onset! - at)).toBeLessThanOrEqual(2 * TICK);
+  });
+
+  it("finds the simulator's slowest leak (24 points an hour, memory-like noise) within 20 minutes", () => {
+    const at = day3 + 9 * 3_600_000;
+    const n = Math.round((3 * MS_PER_DAY) / TICK);
+    const slow = noise(n, 1.2, 0.995, 22);
+    const fast = noise(n, 0.3, 0.8, 23);
+    const t = Float64Array.from({ length: n }, (_, i) => T0 + i * TICK);
+    const x = Float64Array.from(
+      t,
+      (ti, i) => 50 + diurnal(ti) / 10 + slow[i]! + fast[i]! + (ti >= at ? ((ti - at) / 3_600_000) * 24 : 0),
+    );
+    const r = sweep(t, x, signalDef('memory').detector, day3);
+    expect(r.first).toBeDefined();
+    expect(r.first! - at).toBeLessThanOrEqual(20 * 60_000);
+    expect(r.onset!).toBeLessThan(r.first!);
+  });
+
+  it('ignores a single-sample spike but finds a short burst', () => {
+    const at = day3 + 12 * 3_600_000;
+    const one = series(3, 23, (ti) => (ti === at ? 40 : 0));
+    expect(sweep(one.t, one.x, SEASONAL, day3).max).toBeLessThan(0.5);
+    const burst = series(3, 23, (ti) => (ti >= at && ti < at + 4 * TICK ? 40 : 0));
+    expect(sweep(burst.t, burst.x, SEASONAL, day3).first).toBeLessThanOrEqual(at + 2 * TICK);
+  });
+
+  it('a change in the harmless direction is not an anomaly', () => {
+    const at = day3 + 14 * 3_600_000;
+    const { t, x } = series(3, 24, (ti) => (ti >= at ? -25 : 0));
+    expect(sweep(t, x, SEASONAL, day3).max).toBeLessThan(0.5);
+  });
+
+  it('trend baseline: a steady grower and its clean-up are normal, a fill is not', () => {
+    const spec = signalDef('disk').detector;
+    const n = Math.round(MS_PER_DAY / TICK);
+    const t = Float64Array.from({ length: n }, (_, i) => T0 + i * TICK);
+    const grow = (ti: number) => 40 + (0.5 * (ti - T0)) / MS_PER_DAY;
+    const cleanAt = T0 + 10 * 3_600_000;
+    const clean = Float64Array.from(t, (ti) => Math.round((grow(ti) - (ti >= cleanAt ? 8 : 0)) * 100) / 100);
+    const fillAt = T0 + 15 * 3_600_000;
+    const fill = Float64Array.from(
+      clean,
+      (v, i) => v + (t[i]! >= fillAt ? ((t[i]! - fillAt) / 3_600_000) * 40 : 0),
+    );
+    let maxClean = 0;
+    let first: number | undefined;
+    for (let i = 800; i < n; i++) {
+      const lo = i - 800;
+      maxClean = Math.max(
+        maxClean,
+        scoreSeries(t.subarray(lo, i + 1), clean.subarray(lo, i + 1), t[i]!, spec).score,
+      );
+      const s = scoreSeries(t.subarray(lo, i + 1), fill.subarray(lo, i + 1), t[i]!, spec);
+      if (first === undefined && s.score >= 0.5) first = t[i];
+    }
+    expect(maxClean).toBeLessThan(0.5);
+    expect(first! - fillAt).toBeLessThanOrEqual(4 * TICK);
+  });
+
+  it('up baseline: any sample below 1 is down, dated from the outage start', () => {
+    const spec = signalDef('service').detector;
+    const t = Float64Array.from({ length: 10 }, (_, i) => T0 + i * TICK);
+    const x = Float64Array.from([1, 1, 1, 1, 1, 1, 0, 0, 0, 0]);
+    const s = scoreSeries(t, x, t[9]!, spec);
+    expect(s.score).toBe(1);
+    expect(s.onset).toBe(t[6]);
+    expect(scoreSeries(t.subarray(0, 6), x.subarray(0, 6), t[5]!, spec).score).toBe(0);
+  });
+
+  it('no recent sample, no score', () => {
+    const { t, x } = series(1, 3);
+    expect(scoreSeries(t, x, t[t.length - 1]! + 3_600_000, SEASONAL).score).toBe(0);
+  });
+});
