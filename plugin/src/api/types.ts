@@ -5,9 +5,12 @@
 export type {
   AlertsEvent,
   AnyDataMessage,
+  AlertInfo,
   Channel,
   ClientMessage,
+  HubTicket,
   PromAlert,
+  PromAlertingRule,
   PromMatrixSeries,
   PromRuleGroup,
   PromVectorSample,

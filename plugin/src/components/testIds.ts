@@ -3,6 +3,8 @@ export const testIds = {
   appConfig: {
     exporterUrl: 'data-testid ac-exporter-url',
     apiToken: 'data-testid ac-api-token',
+    hubToken: 'data-testid ac-hub-token',
+    datasource: 'data-testid ac-datasource',
     liveUrl: 'data-testid ac-live-url',
     submit: 'data-testid ac-submit-form',
     testConnection: 'data-testid ac-test-connection',
@@ -10,6 +12,7 @@ export const testIds = {
   },
   live: {
     indicator: 'data-testid live-indicator',
+    reason: 'data-testid live-reason',
   },
   fleet: {
     container: 'data-testid fleet-container',
