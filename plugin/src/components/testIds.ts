@@ -40,8 +40,19 @@ export const testIds = {
   alerts: {
     container: 'data-testid alerts-container',
     empty: 'data-testid alerts-empty',
-    group: 'data-testid alerts-group',
+    counts: 'data-testid alerts-counts',
+    filters: 'data-testid alerts-filters',
+    serverFilter: 'data-testid alerts-server-filter',
+    table: 'data-testid alerts-table',
+    row: 'data-testid alerts-row',
+    serverLink: 'data-testid alerts-server-link',
+    alertListLink: 'data-testid alerts-alert-list-link',
     rules: 'data-testid alerts-rules',
+  },
+  alertListPanel: {
+    container: 'data-testid alert-list-panel',
+    item: 'data-testid alert-list-item',
+    empty: 'data-testid alert-list-empty',
   },
   fleetStatusPanel: {
     container: 'data-testid fleet-status-panel',

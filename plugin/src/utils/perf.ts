@@ -1,32 +1,52 @@
 /**
- * Timing of live Fleet updates with the User Timing API: from a snapshot's arrival to the commit that shows
- * it. `npm run bench:ui` reads the measures in the browser; where the API is incomplete (jsdom) it is a no-op.
+ * Timing of live updates with the User Timing API: from a hub message's arrival to the commit that shows it.
+ * `npm run bench:ui` reads the measures in the browser; where the API is incomplete (jsdom) it is a no-op.
  */
 
-/** FLEET_UPDATE_MEASURE names the measure of one applied live update. */
+/** UpdateTimer times one kind of live update: start on arrival, end after the commit that shows it. */
+export interface UpdateTimer {
+  /** markStart records that a message arrived (the first one since the last commit wins). */
+  markStart(): void;
+  /** measureEnd closes the pending measure after the page committed the update. */
+  measureEnd(): void;
+}
+
+/** createUpdateTimer makes a timer whose measures are named `measure`. */
+export function createUpdateTimer(measure: string): UpdateTimer {
+  let pendingStart: number | null = null;
+  return {
+    markStart() {
+      if (pendingStart === null && typeof performance !== 'undefined') {
+        pendingStart = performance.now();
+      }
+    },
+    measureEnd() {
+      if (pendingStart === null) {
+        return;
+      }
+      const start = pendingStart;
+      pendingStart = null;
+      if (typeof performance.measure === 'function') {
+        try {
+          performance.measure(measure, { start, end: performance.now() });
+        } catch {
+          // Old engines without measure options: the benchmark runs in Chromium, which has them.
+        }
+      }
+    },
+  };
+}
+
+/** FLEET_UPDATE_MEASURE names the measure of one applied live Fleet update. */
 export const FLEET_UPDATE_MEASURE = 'om:fleet-update';
+/** ALERTS_UPDATE_MEASURE names the measure of one applied live Alerts update. */
+export const ALERTS_UPDATE_MEASURE = 'om:alerts-update';
 
-let pendingStart: number | null = null;
+const fleetTimer = createUpdateTimer(FLEET_UPDATE_MEASURE);
+/** alertsUpdateTimer times the Alerts page's live updates. */
+export const alertsUpdateTimer = createUpdateTimer(ALERTS_UPDATE_MEASURE);
 
-/** markUpdateStart records that a snapshot arrived (the first one since the last commit wins). */
-export function markUpdateStart(): void {
-  if (pendingStart === null && typeof performance !== 'undefined') {
-    pendingStart = performance.now();
-  }
-}
-
-/** measureUpdateEnd closes the pending measure after the page committed the update. */
-export function measureUpdateEnd(): void {
-  if (pendingStart === null) {
-    return;
-  }
-  const start = pendingStart;
-  pendingStart = null;
-  if (typeof performance.measure === 'function') {
-    try {
-      performance.measure(FLEET_UPDATE_MEASURE, { start, end: performance.now() });
-    } catch {
-      // Old engines without measure options: the benchmark runs in Chromium, which has them.
-    }
-  }
-}
+/** markUpdateStart records that a Fleet snapshot arrived. */
+export const markUpdateStart = (): void => fleetTimer.markStart();
+/** measureUpdateEnd closes the pending Fleet measure after the page committed the update. */
+export const measureUpdateEnd = (): void => fleetTimer.measureEnd();
