@@ -37,6 +37,7 @@ describe('dist/plugin.json', () => {
     ['page', '/a/openmanager-fleet-app/alerts'],
     ['page', '/plugins/openmanager-fleet-app'],
     ['panel', 'panels/fleet-status'],
+    ['panel', 'panels/alert-list'],
     ['dashboard', 'dashboards/fleet-overview.json'],
     ['dashboard', 'dashboards/server-detail.json'],
   ])('includes a %s at %s', (type, p) => {
@@ -96,14 +97,22 @@ describe('dist/plugin.json', () => {
   });
 });
 
-describe('dist/panels/fleet-status', () => {
-  const panel = readJson('panels/fleet-status/plugin.json');
+describe.each([
+  ['fleet-status', 'openmanager-fleetstatus-panel'],
+  ['alert-list', 'openmanager-alertlist-panel'],
+])('dist/panels/%s', (dir, id) => {
+  const panel = readJson(`panels/${dir}/plugin.json`);
 
   test('is a panel plugin with its module and logos', () => {
     expect(panel.type).toBe('panel');
-    expect(panel.id).toBe('openmanager-fleetstatus-panel');
-    expect(fs.existsSync(path.join(DIST, 'panels/fleet-status/module.js'))).toBe(true);
-    expect(fs.existsSync(path.join(DIST, 'panels/fleet-status', panel.info.logos.small))).toBe(true);
-    expect(fs.existsSync(path.join(DIST, 'panels/fleet-status', panel.info.logos.large))).toBe(true);
+    expect(panel.id).toBe(id);
+    expect(fs.existsSync(path.join(DIST, `panels/${dir}/module.js`))).toBe(true);
+    expect(fs.existsSync(path.join(DIST, `panels/${dir}`, panel.info.logos.small))).toBe(true);
+    expect(fs.existsSync(path.join(DIST, `panels/${dir}`, panel.info.logos.large))).toBe(true);
   });
+});
+
+test('the fleet dashboard shows the OpenManager alerts panel', () => {
+  const dash = readJson('dashboards/fleet-overview.json');
+  expect(dash.panels.map((p: { type: string }) => p.type)).toContain('openmanager-alertlist-panel');
 });

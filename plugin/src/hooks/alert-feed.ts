@@ -3,7 +3,7 @@
  * `alerts` channel, recently resolved ones (from hub events and from the `ALERTS` history), filters and order.
  * Rows that did not change keep their identity, so a live update with 1,000 alerts re-renders only what moved.
  */
-import type { AlertInfo, PromAlert, PromVectorSample } from '../api/types';
+import type { AlertInfo, PromAlert, PromRuleGroup, PromVectorSample } from '../api/types';
 
 /** AlertRowState is what the page shows: the rule manager's pending/firing, or resolved. */
 export type AlertRowState = 'firing' | 'pending' | 'resolved';
@@ -334,4 +334,40 @@ export function facetValues(feed: AlertFeed): { severities: string[]; servers: s
     severities: [...severities].sort((a, b) => rank(SEVERITY_ORDER, a) - rank(SEVERITY_ORDER, b) || a.localeCompare(b)),
     servers: [...servers].sort((a, b) => a.localeCompare(b, undefined, { numeric: true })),
   };
+}
+
+/** EmptyReason says why no alert shows: no alerting rule to fire, nothing fired, or filters hide everything. */
+export type EmptyReason = 'no-rules' | 'quiet' | 'filtered';
+
+/** whyEmpty picks the EmptyReason from the loaded rules, the feed's total and whether filters are set. */
+export function whyEmpty(rules: readonly PromRuleGroup[] | undefined, total: number, filtered: boolean): EmptyReason {
+  if (total > 0 && filtered) {
+    return 'filtered';
+  }
+  return alertingRuleCount(rules) > 0 ? 'quiet' : 'no-rules';
+}
+
+/** alertingRuleCount counts the alerting (not recording) rules loaded. */
+export function alertingRuleCount(rules: readonly PromRuleGroup[] | undefined): number {
+  let n = 0;
+  for (const g of rules ?? []) {
+    for (const r of g.rules) {
+      if (r.type === 'alerting') {
+        n++;
+      }
+    }
+  }
+  return n;
+}
+
+/** latestEvaluation is the newest rule-group evaluation time (Unix ms), if any group was evaluated. */
+export function latestEvaluation(groups: readonly PromRuleGroup[] | undefined): number | undefined {
+  let latest: number | undefined;
+  for (const g of groups ?? []) {
+    const t = timeOrNull(g.lastEvaluation);
+    if (t !== null && (latest === undefined || t > latest)) {
+      latest = t;
+    }
+  }
+  return latest;
 }

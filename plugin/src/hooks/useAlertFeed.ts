@@ -58,8 +58,11 @@ export function useAlertFeed({
     Promise.all([
       exporterClient.alerts(),
       exporterClient.rules(),
-      // The history only adds resolved alerts: a data source without ALERTS must not fail the page.
-      exporterClient.query(resolvedHistoryQuery(resolvedWindowMs / 1000)).catch(() => []),
+      // The history only adds resolved alerts: a store without ALERTS must not fail the page. A window of 0
+      // means resolved alerts are not wanted at all.
+      resolvedWindowMs > 0
+        ? exporterClient.query(resolvedHistoryQuery(resolvedWindowMs / 1000)).catch(() => [])
+        : Promise.resolve([]),
     ]).then(
       ([alerts, groups, history]) => {
         if (!mounted.current || mine !== generation.current) {

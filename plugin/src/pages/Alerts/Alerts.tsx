@@ -22,7 +22,14 @@ import { AlertTable } from '../../components/AlertTable/AlertTable';
 import { humanDuration } from '../../components/AlertTable/format';
 import { LiveIndicator } from '../../components/LiveIndicator/LiveIndicator';
 import { testIds } from '../../components/testIds';
-import { countAlerts, facetValues, selectAlerts, type AlertRowState } from '../../hooks/alert-feed';
+import {
+  countAlerts,
+  facetValues,
+  latestEvaluation,
+  selectAlerts,
+  whyEmpty,
+  type AlertRowState,
+} from '../../hooks/alert-feed';
 import { RESOLVED_WINDOW_MS, useAlertFeed } from '../../hooks/useAlertFeed';
 import { useNow } from '../../hooks/useNow';
 import { alertsUpdateTimer } from '../../utils/perf';
@@ -98,7 +105,8 @@ export function Alerts() {
   );
   const filtered = Boolean(severity || server || state);
   const total = counts.firing + counts.pending + counts.resolved;
-  const lastEvaluation = latestEvaluation(rules ?? []);
+  const lastEvaluation = latestEvaluation(rules);
+  const reason = whyEmpty(rules, total, filtered);
 
   return (
     <PluginPage>
@@ -146,21 +154,21 @@ export function Alerts() {
         )}
         {loading && total === 0 && !error && <LoadingPlaceholder text="Loading alerts…" />}
         {!loading && rows.length === 0 && (
-          <div data-testid={testIds.alerts.empty} data-reason={emptyReason(rules, total, filtered)}>
-            {emptyReason(rules, total, filtered) === 'no-rules' && (
+          <div data-testid={testIds.alerts.empty} data-reason={reason}>
+            {reason === 'no-rules' && (
               <EmptyState variant="not-found" message="No alert rules are loaded">
                 Nothing can fire: the exporter has not loaded any alerting rule. It reads the rule files in{' '}
                 <code>rules/</code> (or <code>RULE_FILES</code>); the exporter&apos;s log says why a file was refused.
               </EmptyState>
             )}
-            {emptyReason(rules, total, filtered) === 'quiet' && (
+            {reason === 'quiet' && (
               <EmptyState variant="completed" message="All quiet">
                 {alertingRules.length} alerting rule{alertingRules.length === 1 ? ' is' : 's are'} evaluated
                 {lastEvaluation ? ` (last evaluation ${humanDuration(now - lastEvaluation)} ago)` : ''}; none is pending
                 or firing, and none resolved in the last {humanDuration(RESOLVED_WINDOW_MS)}.
               </EmptyState>
             )}
-            {emptyReason(rules, total, filtered) === 'filtered' && (
+            {reason === 'filtered' && (
               <EmptyState variant="not-found" message="No alert matches these filters">
                 {total} alert{total === 1 ? '' : 's'} hidden by the filters.{' '}
                 <Button
@@ -212,31 +220,6 @@ export function Alerts() {
 }
 
 export default Alerts;
-
-/** EmptyReason says why no alert shows: no rules to fire, nothing fired, or filters hide everything. */
-type EmptyReason = 'no-rules' | 'quiet' | 'filtered';
-
-function emptyReason(rules: readonly unknown[] | undefined, total: number, filtered: boolean): EmptyReason {
-  if (total > 0 && filtered) {
-    return 'filtered';
-  }
-  const alerting = (rules ?? []).some((g) =>
-    (g as { rules: Array<{ type: string }> }).rules.some((r) => r.type === 'alerting')
-  );
-  return alerting ? 'quiet' : 'no-rules';
-}
-
-/** latestEvaluation is the newest rule-group evaluation time (Unix ms), if any group was evaluated. */
-function latestEvaluation(groups: ReadonlyArray<{ lastEvaluation: string }>): number | undefined {
-  let latest: number | undefined;
-  for (const g of groups) {
-    const t = Date.parse(g.lastEvaluation);
-    if (Number.isFinite(t) && !g.lastEvaluation.startsWith('0001-') && (latest === undefined || t > latest)) {
-      latest = t;
-    }
-  }
-  return latest;
-}
 
 function uniq<T>(xs: readonly T[]): T[] {
   return [...new Set(xs)];
