@@ -10,3 +10,15 @@ configure({ asyncUtilTimeout: 10_000 });
 HTMLCanvasElement.prototype.getContext = function getContext() {
   return { measureText: (text) => ({ width: String(text).length * 7 }), font: '' };
 };
+
+// jsdom has no IntersectionObserver; @grafana/scenes' lazy loader creates one when its module loads.
+if (typeof global.IntersectionObserver === 'undefined') {
+  global.IntersectionObserver = class IntersectionObserver {
+    observe() {}
+    unobserve() {}
+    disconnect() {}
+    takeRecords() {
+      return [];
+    }
+  };
+}

@@ -25,6 +25,7 @@ export const testIds = {
   },
   server: {
     container: 'data-testid server-container',
+    scene: 'data-testid server-scene',
     chart: 'data-testid server-chart',
     services: 'data-testid server-services',
     exploreLink: 'data-testid server-explore-link',

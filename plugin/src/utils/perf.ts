@@ -50,3 +50,18 @@ export const alertsUpdateTimer = createUpdateTimer(ALERTS_UPDATE_MEASURE);
 export const markUpdateStart = (): void => fleetTimer.markStart();
 /** measureUpdateEnd closes the pending Fleet measure after the page committed the update. */
 export const measureUpdateEnd = (): void => fleetTimer.measureEnd();
+
+/** CHART_DRAWN_MARK prefixes the mark set when a Server-page chart first draws data (`om:chart-drawn:<title>`). */
+export const CHART_DRAWN_MARK = 'om:chart-drawn:';
+
+/** markChartDrawn marks the first time since the last clearChartMarks() that a chart drew data. */
+export function markChartDrawn(chart: string): void {
+  if (typeof performance === 'undefined' || typeof performance.mark !== 'function') {
+    return;
+  }
+  const name = CHART_DRAWN_MARK + chart;
+  if (typeof performance.getEntriesByName === 'function' && performance.getEntriesByName(name, 'mark').length > 0) {
+    return;
+  }
+  performance.mark(name);
+}
