@@ -1,31 +1,40 @@
-import { analysisQueries, buildServerScene, CHARTS, REGION_QUERIES } from './serverScene';
+import { analysisQueries, buildServerScene, chartSpecs, regionQueries, serverSelector } from './serverScene';
 
 describe('the Server scene', () => {
-  test('every chart query selects the page server through the $server variable', () => {
-    for (const chart of CHARTS) {
-      for (const q of chart.queries) {
-        expect(q.expr).toContain('server="$server"');
-        expect(q.expr).not.toMatch(/\[\d+[smh]\]/);
-      }
-    }
-    for (const q of REGION_QUERIES) {
-      expect(q.expr).toContain('server="$server"');
+  test.each([
+    ['web-01', 'server="web-01"'],
+    ['odd "id" \\ here', 'server="odd \\"id\\" \\\\ here"'],
+  ])('selects server %p as %s (a PromQL string, escaped)', (server, selector) => {
+    expect(serverSelector(server)).toBe(selector);
+  });
+
+  test('every chart, region and analysis query selects the page server', () => {
+    const queries = [
+      ...chartSpecs('web-01').flatMap((c) => c.queries.map((q) => q.expr)),
+      ...regionQueries('web-01').map((q) => q.expr),
+      ...analysisQueries('web-01', 'cpu').map((q) => q.expr),
+    ];
+    for (const expr of queries) {
+      expect(expr).toContain('server="web-01"');
     }
   });
 
   test('rates use $__rate_interval, so the data source picks a window that fits its scrape interval', () => {
-    const rates = CHARTS.flatMap((c) => c.queries).filter((q) => q.expr.includes('rate('));
+    const rates = chartSpecs('web-01')
+      .flatMap((c) => c.queries)
+      .filter((q) => q.expr.includes('rate('));
     expect(rates.length).toBeGreaterThan(0);
     for (const q of rates) {
       expect(q.expr).toContain('[$__rate_interval]');
+      expect(q.expr).not.toMatch(/\[\d+[smh]\]/);
     }
   });
 
   test('the analysis series give a forecast band and an anomaly score per signal', () => {
-    expect(analysisQueries('cpu').map((q) => [q.refId, q.expr])).toEqual([
-      ['forecast_upper', 'max(openmanager_forecast{server="$server",signal="cpu",bound="upper"})'],
-      ['forecast_lower', 'max(openmanager_forecast{server="$server",signal="cpu",bound="lower"})'],
-      ['anomaly', 'max(openmanager_anomaly_score{server="$server",signal="cpu"})'],
+    expect(analysisQueries('web-01', 'cpu').map((q) => [q.refId, q.expr])).toEqual([
+      ['forecast_upper', 'max(openmanager_forecast{server="web-01",signal="cpu",bound="upper"})'],
+      ['forecast_lower', 'max(openmanager_forecast{server="web-01",signal="cpu",bound="lower"})'],
+      ['anomaly', 'max(openmanager_anomaly_score{server="web-01",signal="cpu"})'],
     ]);
   });
 
@@ -44,6 +53,6 @@ describe('the Server scene', () => {
       'SceneRefreshPicker',
     ]);
     const body = scene.state.body as unknown as { state: { children: Array<{ state: { title: string } }> } };
-    expect(body.state.children.map((p) => p.state.title)).toEqual(CHARTS.map((c) => c.title));
+    expect(body.state.children.map((p) => p.state.title)).toEqual(chartSpecs('web-01').map((c) => c.title));
   });
 });

@@ -26,13 +26,12 @@ import {
 import { CHART_PANEL_ID, registerChartPanel } from '../../scenes/ChartPanel/register';
 import type { ChartOptions, ChartUnit } from '../../scenes/ChartPanel/frames';
 import { ExploreButton } from '../../scenes/ExploreButton';
-import { RegionsLayer } from '../../scenes/RegionsLayer';
+import { RegionsLayer, type RegionQuery } from '../../scenes/RegionsLayer';
 
 /** DS_VAR and SERVER_VAR are the scene's variable names (`var-ds` in the URL; the server is in the path). */
 export const DS_VAR = 'ds';
 export const SERVER_VAR = 'server';
 const DS = `\${${DS_VAR}}`;
-const SERVER = `$${SERVER_VAR}`;
 
 /** DEFAULT_RANGE is the page's initial time range. */
 export const DEFAULT_RANGE = { from: 'now-1h', to: 'now' };
@@ -63,94 +62,106 @@ export interface ChartSpec {
   signal?: string;
 }
 
-const sel = `server="${SERVER}"`;
-const latency = (q: number) =>
-  `histogram_quantile(${q}, sum by (le) (rate(openmanager_http_request_duration_seconds_bucket{${sel}}[$__rate_interval])))`;
+/**
+ * serverSelector is the label matcher of one server. The scene is built per server (the server is the page's
+ * path), so queries carry it literally: they run at once, without waiting for the server variable's options.
+ */
+export function serverSelector(server: string): string {
+  return `server=${JSON.stringify(server)}`;
+}
 
-/** CHARTS are the Server page's charts; `$server` and `$__rate_interval` are filled in by the scene and data source. */
-export const CHARTS: readonly ChartSpec[] = [
-  {
-    id: 'cpu',
-    title: 'CPU',
-    unit: 'percent',
-    min: 0,
-    max: 100,
-    signal: 'cpu',
-    queries: [{ expr: `avg by (server) (openmanager_cpu_usage_percent{${sel}})`, legend: 'cpu' }],
-  },
-  {
-    id: 'memory',
-    title: 'Memory',
-    unit: 'percent',
-    min: 0,
-    max: 100,
-    signal: 'memory',
-    queries: [{ expr: `openmanager_memory_usage_percent{${sel}}`, legend: 'memory' }],
-  },
-  {
-    id: 'disk',
-    title: 'Disk usage',
-    unit: 'percent',
-    min: 0,
-    max: 100,
-    signal: 'disk',
-    queries: [{ expr: `openmanager_disk_usage_percent{${sel}}`, legend: '{{mount}}' }],
-  },
-  {
-    id: 'network',
-    title: 'Network in / out',
-    unit: 'Bps',
-    min: 0,
-    signal: 'network',
-    queries: [
-      {
-        expr: `sum by (server) (rate(openmanager_network_receive_bytes_total{${sel}}[$__rate_interval]))`,
-        legend: 'in',
-      },
-      {
-        expr: `sum by (server) (rate(openmanager_network_transmit_bytes_total{${sel}}[$__rate_interval]))`,
-        legend: 'out',
-      },
-    ],
-  },
-  {
-    id: 'load',
-    title: 'Load average',
-    unit: 'short',
-    min: 0,
-    queries: [
-      { expr: `openmanager_cpu_load_average_1m{${sel}}`, legend: '1m' },
-      { expr: `openmanager_cpu_load_average_5m{${sel}}`, legend: '5m' },
-      { expr: `openmanager_cpu_load_average_15m{${sel}}`, legend: '15m' },
-    ],
-  },
-  {
-    id: 'latency',
-    title: 'HTTP latency',
-    unit: 's',
-    min: 0,
-    signal: 'latency',
-    queries: [
-      { expr: latency(0.5), legend: 'p50' },
-      { expr: latency(0.95), legend: 'p95' },
-      { expr: latency(0.99), legend: 'p99' },
-    ],
-  },
-  {
-    id: 'requests',
-    title: 'Requests and errors',
-    unit: 'reqps',
-    min: 0,
-    signal: 'errors',
-    queries: [
-      { expr: `sum by (server) (rate(openmanager_http_requests_total{${sel}}[$__rate_interval]))`, legend: 'requests' },
-      {
-        expr: `sum by (server) (rate(openmanager_http_requests_total{${sel},status=~"5.."}[$__rate_interval]))`,
-        legend: 'errors (5xx)',
-      },
-    ],
-  },
-];
+/** chartSpecs are the Server page's charts for one server; `$__rate_interval` is the data source's to fill. */
+export function chartSpecs(server: string): ChartSpec[] {
+  const sel = serverSelector(server);
+  const latency = (q: number) =>
+    `histogram_quantile(${q}, sum by (le) (rate(openmanager_http_request_duration_seconds_bucket{${sel}}[$__rate_interval])))`;
+  return [
+    {
+      id: 'cpu',
+      title: 'CPU',
+      unit: 'percent',
+      min: 0,
+      max: 100,
+      signal: 'cpu',
+      queries: [{ expr: `avg by (server) (openmanager_cpu_usage_percent{${sel}})`, legend: 'cpu' }],
+    },
+    {
+      id: 'memory',
+      title: 'Memory',
+      unit: 'percent',
+      min: 0,
+      max: 100,
+      signal: 'memory',
+      queries: [{ expr: `openmanager_memory_usage_percent{${sel}}`, legend: 'memory' }],
+    },
+    {
+      id: 'disk',
+      title: 'Disk usage',
+      unit: 'percent',
+      min: 0,
+      max: 100,
+      signal: 'disk',
+      queries: [{ expr: `openmanager_disk_usage_percent{${sel}}`, legend: '{{mount}}' }],
+    },
+    {
+      id: 'network',
+      title: 'Network in / out',
+      unit: 'Bps',
+      min: 0,
+      signal: 'network',
+      queries: [
+        {
+          expr: `sum by (server) (rate(openmanager_network_receive_bytes_total{${sel}}[$__rate_interval]))`,
+          legend: 'in',
+        },
+        {
+          expr: `sum by (server) (rate(openmanager_network_transmit_bytes_total{${sel}}[$__rate_interval]))`,
+          legend: 'out',
+        },
+      ],
+    },
+    {
+      id: 'load',
+      title: 'Load average',
+      unit: 'short',
+      min: 0,
+      queries: [
+        { expr: `openmanager_cpu_load_average_1m{${sel}}`, legend: '1m' },
+        { expr: `openmanager_cpu_load_average_5m{${sel}}`, legend: '5m' },
+        { expr: `openmanager_cpu_load_average_15m{${sel}}`, legend: '15m' },
+      ],
+    },
+    {
+      id: 'latency',
+      title: 'HTTP latency',
+      unit: 's',
+      min: 0,
+      signal: 'latency',
+      queries: [
+        { expr: latency(0.5), legend: 'p50' },
+        { expr: latency(0.95), legend: 'p95' },
+        { expr: latency(0.99), legend: 'p99' },
+      ],
+    },
+    {
+      id: 'requests',
+      title: 'Requests and errors',
+      unit: 'reqps',
+      min: 0,
+      signal: 'errors',
+      queries: [
+        {
+          expr: `sum by (server) (rate(openmanager_http_requests_total{${sel}}[$__rate_interval]))`,
+          legend: 'requests',
+        },
+        {
+          expr: `sum by (server) (rate(openmanager_http_requests_total{${sel},status=~"5.."}[$__rate_interval]))`,
+          legend: 'errors (5xx)',
+        },
+      ],
+    },
+  ];
+}
 
 /** BAND_REFIDS name the analysis queries of a chart in its query runner. */
 export const BAND_REFIDS = { upper: 'forecast_upper', lower: 'forecast_lower', anomaly: 'anomaly' } as const;
@@ -159,7 +170,11 @@ export const BAND_REFIDS = { upper: 'forecast_upper', lower: 'forecast_lower', a
  * analysisQueries are a chart's forecast band and anomaly score from the analysis series. Until the analysis
  * writes them they return nothing, and the chart simply draws no band.
  */
-export function analysisQueries(signal: string): Array<{ refId: string; expr: string; legendFormat: string }> {
+export function analysisQueries(
+  server: string,
+  signal: string
+): Array<{ refId: string; expr: string; legendFormat: string }> {
+  const sel = serverSelector(server);
   const forecast = (bound: string) => `max(openmanager_forecast{${sel},signal="${signal}",bound="${bound}"})`;
   return [
     { refId: BAND_REFIDS.upper, expr: forecast('upper'), legendFormat: 'forecast' },
@@ -172,23 +187,26 @@ export function analysisQueries(signal: string): Array<{ refId: string; expr: st
   ];
 }
 
-/** REGION_QUERIES are the scenario and alert annotations: series that are positive while a scenario or alert is on. */
-export const REGION_QUERIES = [
-  {
-    refId: 'scenarios',
-    expr: `max by (scenario) (openmanager_scenario_active{${sel}}) > 0`,
-    kind: 'scenario' as const,
-    titleFormat: '{{scenario}}',
-  },
-  {
-    refId: 'alerts',
-    expr: `max by (alertname) (ALERTS{${sel},alertstate="firing"})`,
-    kind: 'alert' as const,
-    titleFormat: '{{alertname}}',
-  },
-];
+/** regionQueries are the scenario and alert annotations: series that are positive while a scenario or alert is on. */
+export function regionQueries(server: string): RegionQuery[] {
+  const sel = serverSelector(server);
+  return [
+    {
+      refId: 'scenarios',
+      expr: `max by (scenario) (openmanager_scenario_active{${sel}}) > 0`,
+      kind: 'scenario',
+      titleFormat: '{{scenario}}',
+    },
+    {
+      refId: 'alerts',
+      expr: `max by (alertname) (ALERTS{${sel},alertstate="firing"})`,
+      kind: 'alert',
+      titleFormat: '{{alertname}}',
+    },
+  ];
+}
 
-function chartPanel(spec: ChartSpec): VizPanel<ChartOptions> {
+function chartPanel(server: string, spec: ChartSpec): VizPanel<ChartOptions> {
   const queries = spec.queries.map((q, i) => ({
     refId: String.fromCharCode(65 + i),
     expr: q.expr,
@@ -210,7 +228,10 @@ function chartPanel(spec: ChartSpec): VizPanel<ChartOptions> {
     options,
     $data: new SceneQueryRunner({
       datasource: { type: 'prometheus', uid: DS },
-      queries: [...queries, ...(spec.signal ? analysisQueries(spec.signal).map((q) => ({ ...q, range: true })) : [])],
+      queries: [
+        ...queries,
+        ...(spec.signal ? analysisQueries(server, spec.signal).map((q) => ({ ...q, range: true })) : []),
+      ],
       maxDataPoints: MAX_POINTS,
       minInterval: MIN_INTERVAL,
     }),
@@ -245,7 +266,8 @@ export function buildServerScene({ server, datasourceUid }: ServerSceneOptions):
           value: server,
           text: server,
           sort: 3,
-          // The server is the page's path (/server/<id>), not a query parameter: the page navigates on change.
+          // The server is the page's path (/server/<id>), not a query parameter: the page navigates on change,
+          // and the charts carry the server literally, so they never wait for this variable's options.
           skipUrlSync: true,
         }),
       ],
@@ -256,7 +278,7 @@ export function buildServerScene({ server, datasourceUid }: ServerSceneOptions):
           key: 'regions',
           name: 'Scenarios and alerts',
           datasourceUid: DS,
-          queries: REGION_QUERIES.map((q) => ({ ...q })),
+          queries: regionQueries(server),
         }),
       ],
     }),
@@ -270,7 +292,7 @@ export function buildServerScene({ server, datasourceUid }: ServerSceneOptions):
     body: new SceneCSSGridLayout({
       templateColumns: 'repeat(auto-fill, minmax(480px, 1fr))',
       autoRows: `${CHART_HEIGHT}px`,
-      children: CHARTS.map(chartPanel),
+      children: chartSpecs(server).map((spec) => chartPanel(server, spec)),
     }),
   });
 }

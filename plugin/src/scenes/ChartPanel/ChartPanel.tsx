@@ -58,6 +58,9 @@ function Regions({
       ctx.beginPath();
       ctx.rect(left, top, width, height);
       ctx.clip();
+      // Labels of one kind share a line: a label that would overlap the previous one on its line is left out
+      // (the shading still shows the region; many short alerts in a row would otherwise print over each other).
+      const labelEnd: Partial<Record<RegionKind, number>> = {};
       for (const r of ref.current) {
         const x0 = Math.max(left, u.valToPos(r.start, 'x', true));
         const x1 = Math.min(left + width, u.valToPos(r.end, 'x', true));
@@ -73,7 +76,10 @@ function Regions({
         // The label starts at the region, or ends at the plot's right edge when it would run past it.
         const textWidth = ctx.measureText(r.label).width;
         const x = Math.max(left, Math.min(x0 + 4 * dpr, left + width - textWidth - 4 * dpr));
-        ctx.fillText(r.label, x, top + LABEL_ROW_PX[r.kind] * dpr);
+        if (x >= (labelEnd[r.kind] ?? -Infinity)) {
+          ctx.fillText(r.label, x, top + LABEL_ROW_PX[r.kind] * dpr);
+          labelEnd[r.kind] = x + textWidth + 8 * dpr;
+        }
       }
       ctx.restore();
       if ((u.data[0]?.length ?? 0) > 0) {
@@ -94,7 +100,10 @@ export function ChartPanel({ data, options, width, height, timeRange, timeZone, 
   const split = useMemo(() => splitFrames(data.series, options), [data.series, options]);
   const { frames, points } = useMemo(() => drawableFrames(split, options, theme), [split, options, theme]);
   const regions = useMemo(
-    () => [...annotationRegions(data.annotations), ...anomalyRegions(split.anomaly, FALLBACK_STEP_MS)],
+    () =>
+      [...annotationRegions(data.annotations), ...anomalyRegions(split.anomaly, FALLBACK_STEP_MS)].sort(
+        (a, b) => a.start - b.start
+      ),
     [data.annotations, split.anomaly]
   );
   const colors = useMemo(
