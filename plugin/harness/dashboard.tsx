@@ -11,6 +11,7 @@ import {
   getDefaultTimeRange,
   LoadingState,
   rangeUtil,
+  standardEditorsRegistry,
   type DataFrame,
   type DataQueryRequest,
   type FieldConfigSource,
@@ -48,6 +49,13 @@ const DASHBOARDS: Record<string, { title: string; panels: DashboardPanel[] }> = 
   [fleetOverview.uid]: fleetOverview as unknown as { title: string; panels: DashboardPanel[] },
   [serverDetail.uid]: serverDetail as unknown as { title: string; panels: DashboardPanel[] },
 };
+
+/**
+ * EDITOR_IDS are the option editors the app's panels use. Grafana registers its editors at start; the harness
+ * registers placeholders under the same ids so a panel's option builder (and its defaults) can be read.
+ */
+const EDITOR_IDS = ['text', 'number', 'boolean', 'radio', 'select', 'multi-select', 'color', 'unit', 'slider'];
+standardEditorsRegistry.setInit(() => EDITOR_IDS.map((id) => ({ id, name: id, editor: () => null })));
 
 const PLUGINS: Record<string, PanelPlugin> = {
   'openmanager-alertlist-panel': alertListPlugin as unknown as PanelPlugin,
