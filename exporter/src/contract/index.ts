@@ -7,3 +7,4 @@ export * from './fleet.js';
 export * from './unified-metrics.js';
 export * from './hub-protocol.js';
 export * from './prometheus-api.js';
+export * from './notifications.js';

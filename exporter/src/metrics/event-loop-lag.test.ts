@@ -40,6 +40,20 @@ describe('EventLoopLag', () => {
     expect(le('0.25') - le('0.1')).toBe(1);
   });
 
+  it('tells listeners each lag and since when it was building', async () => {
+    const lag = new EventLoopLag(new Registry());
+    lags.push(lag);
+    const samples: [number, number][] = [];
+    lag.onSample((lagMs, sinceMs) => samples.push([lagMs, sinceMs]));
+    lag.start();
+    const before = performance.now();
+    block(80);
+    await nextTimers();
+    const worst = samples.reduce((a, b) => (b[0] > a[0] ? b : a));
+    expect(worst[0]).toBeGreaterThanOrEqual(60);
+    expect(worst[1]).toBeLessThanOrEqual(before);
+  });
+
   it('stops sampling on stop(): a block afterwards is not recorded', async () => {
     const lag = new EventLoopLag(new Registry());
     lags.push(lag);

@@ -13,6 +13,7 @@ import type { Labels } from '../util/labels.js';
 import type { Chunk, ChunkIterator, Encoding } from './chunkenc/chunk.js';
 import type { ByteReader, ByteWriter } from './bytes.js';
 import { encodeSamples, type ChunkCodec } from './codec.js';
+import { DecodedChunks } from './decoded-chunks.js';
 import { TASK_STRIDE, type EncodeResponse } from './encode-batch.js';
 import type { BatchEncoder } from './encode-pool.js';
 import { TsdbError } from './errors.js';
@@ -31,6 +32,8 @@ import {
 } from './rollup.js';
 import type { SampleBuffer } from './sample-buffer.js';
 import { SealedRun } from './sealed-run.js';
+import { Mutex } from '../util/mutex.js';
+import { Pacer } from '../util/pacer.js';
 
 /** HeadSink receives what the head completes; the backend stores it (memory + disk, or Redis). */
 export interface HeadSink {
@@ -54,6 +57,8 @@ export interface HeadOptions {
   readonly rollups?: boolean;
   /** now is the wall clock used only to rate-limit rejection logs. */
   readonly now?: () => number;
+  /** decodedChunkSamples bounds the decoded stored chunks kept for repeated reads (decoded-chunks.ts). */
+  readonly decodedChunkSamples?: number;
   /**
    * encoder encodes chunks cut during deferred appends (beginDeferred … endDeferred) off the main thread;
    * it must produce what `codec` would (encode-batch.ts uses DEFAULT_CODEC). Omitted: always in-thread.
@@ -82,10 +87,14 @@ export enum AppendStatus {
 }
 
 /**
- * RAW_TAIL_ROWS is how many open samples a series keeps raw before the head seals them (sealed-run.ts):
- * 32 × 16 bytes, against ~1 byte per sealed sample. A fresh series starts at RAW_FIRST_ROWS and doubles.
+ * RAW_TAIL_ROWS is how many open samples a series holds raw before the head seals them (sealed-run.ts):
+ * 56 × 16 bytes, against ~1 byte per sealed sample. A seal keeps the newest RAW_KEEP_ROWS raw — 24 rows are
+ * 6 min at 15 s ticks, more than PromQL's 5 min lookback and the [5m] ranges of the shipped rules — so rule
+ * evaluations read recent samples without decoding the sealed prefix; it seals 56 − 24 = 32 rows at a time.
+ * A fresh series starts at RAW_FIRST_ROWS and doubles.
  */
-const RAW_TAIL_ROWS = 32;
+const RAW_TAIL_ROWS = 56;
+const RAW_KEEP_ROWS = 24;
 const RAW_FIRST_ROWS = 8;
 
 /**
@@ -95,6 +104,12 @@ const RAW_FIRST_ROWS = 8;
  */
 const PENDING_TAIL_ROWS = 4;
 const PENDING_FIRST_ROWS = 2;
+
+/**
+ * COMPACT_STATE_MARK opens a series state whose runs are stored as held (sealed bytes + raw tail); the
+ * earlier layout, with every run decoded to raw rows, opens with the series ref, which never reaches it.
+ */
+const COMPACT_STATE_MARK = 0xffffffff;
 
 /** RAW_TIER is Cut.tier for a raw chunk; rollup cuts hold their index in ROLLUP_TIERS. */
 const RAW_TIER = -1;
@@ -190,6 +205,13 @@ class MemSeries {
 export class Head {
   readonly index = new SeriesIndex();
   readonly metrics: TsdbMetrics;
+  /** decodedChunks caches the decoded samples of stored raw chunks for the queriers over this head. */
+  readonly decodedChunks: DecodedChunks;
+  /**
+   * commitLock is held by a commit from applying its first sample to starting its log write, and by a
+   * snapshot while it takes the head's state: each sees the other whole (head-appender.ts).
+   */
+  readonly commitLock = new Mutex();
   private readonly series: (MemSeries | undefined)[] = [];
   private readonly codec: ChunkCodec;
   private readonly sink: HeadSink;
@@ -233,6 +255,7 @@ export class Head {
     this.withRollups = opts.rollups ?? true;
     this.now = opts.now ?? Date.now;
     this.encoder = opts.encoder;
+    this.decodedChunks = new DecodedChunks(opts.decodedChunkSamples);
     if (!(this.chunkSpanMs > 0) || !(this.maxSamples >= 1)) {
       throw new TsdbError('TSDB_BAD_OPTIONS', 'chunkSpanMs and maxSamplesPerChunk must be positive');
     }
@@ -306,7 +329,7 @@ export class Head {
       n = 0;
     }
     if (n === 0) f[CHUNK_END] = Math.floor(t / this.chunkSpanMs) * this.chunkSpanMs + this.chunkSpanMs;
-    if (o.m === o.cap) this.makeRoom(o, RAW_FIRST_ROWS, RAW_TAIL_ROWS, this.maxSamples);
+    if (o.m === o.cap) this.makeRoom(o, RAW_FIRST_ROWS, RAW_TAIL_ROWS, this.maxSamples, RAW_KEEP_ROWS);
     const m = o.m;
     o.tail[m] = t;
     o.tail[o.cap + m] = v;
@@ -338,13 +361,13 @@ export class Head {
    * makeRoom makes room for one row in a full tail: a first tail of `firstRows` (series and tiers that
    * never get a row allocate none); then it doubles (to at most `limit` rows) while smaller than `tailRows`
    * or during a bulk ingest — sealing every few rows there would re-encode each run over and over;
-   * compact() seals afterwards — and is sealed otherwise.
+   * compact() seals afterwards — and is sealed otherwise, all but its newest `keep` rows.
    */
-  private makeRoom(run: SealedRun, firstRows: number, tailRows: number, limit: number): void {
+  private makeRoom(run: SealedRun, firstRows: number, tailRows: number, limit: number, keep = 0): void {
     const cap = run.cap;
     if (cap === 0) run.resize(Math.min(firstRows, limit));
     else if (this.bulk || cap < tailRows) run.resize(Math.min(cap * 2, Math.max(limit, cap + 1)));
-    else run.seal(this.codec, tailRows);
+    else run.seal(this.codec, tailRows, keep);
   }
 
   private cutRaw(s: MemSeries): void {
@@ -615,7 +638,7 @@ export class Head {
   compact(): void {
     for (const s of this.series) {
       if (!s) continue;
-      if (s.open.cap > RAW_TAIL_ROWS) s.open.seal(this.codec, RAW_TAIL_ROWS);
+      if (s.open.cap > RAW_TAIL_ROWS) s.open.seal(this.codec, RAW_TAIL_ROWS, RAW_KEEP_ROWS);
       for (const r of s.rollups) {
         if (r.pending.cap > PENDING_TAIL_ROWS) r.pending.seal(this.codec, PENDING_TAIL_ROWS);
       }
@@ -648,12 +671,34 @@ export class Head {
     }
   }
 
-  private flushNow(now: number): void {
-    for (const s of this.series) {
-      if (!s) continue;
-      if (s.open.n > 0 && (s.f[CHUNK_END] ?? 0) <= now) this.cutRaw(s);
-      for (const r of s.rollups) if (r.pending.n > 0 && r.pendingSpanEnd <= now) this.encodeRollupPage(r);
+  /**
+   * flushPaced is `flush` in slices: it gives the event loop a turn whenever `pacer`'s slice is used up, since
+   * a flush soon after a chunk or page boundary cuts and encodes every series at once.
+   */
+  async flushPaced(now: number, deferred = false, pacer = new Pacer()): Promise<void> {
+    if (deferred) this.beginDeferred();
+    try {
+      for (const s of this.series) {
+        if (pacer.due()) {
+          // Deferred mode belongs to this flush's slices only (a commit may run in between).
+          if (deferred) this.endDeferred();
+          await pacer.yield();
+          if (deferred) this.beginDeferred();
+        }
+        if (s) this.flushSeries(s, now);
+      }
+    } finally {
+      if (deferred) this.endDeferred();
     }
+  }
+
+  private flushNow(now: number): void {
+    for (const s of this.series) if (s) this.flushSeries(s, now);
+  }
+
+  private flushSeries(s: MemSeries, now: number): void {
+    if (s.open.n > 0 && (s.f[CHUNK_END] ?? 0) <= now) this.cutRaw(s);
+    for (const r of s.rollups) if (r.pending.n > 0 && r.pendingSpanEnd <= now) this.encodeRollupPage(r);
   }
 
   /** openMinTime returns the oldest timestamp in the series' cut-but-unstored or open chunk (Infinity: none). */
@@ -673,7 +718,7 @@ export class Head {
   readRaw(ref: number, mint: number, maxt: number, out: SampleBuffer): void {
     const s = this.series[ref];
     if (!s) return;
-    for (const c of s.cuts ?? []) if (c.tier === RAW_TIER) readCut(c, 0, mint, maxt, out);
+    if (s.cuts) for (const c of s.cuts) if (c.tier === RAW_TIER) readCut(c, 0, mint, maxt, out);
     const o = s.open;
     const n = o.n;
     if (n === 0 || o.maxT < mint || o.minT > maxt) return;
@@ -730,30 +775,44 @@ export class Head {
 
   /**
    * writeSeriesState serialises one series' open state (open samples, last timestamp, previous value,
-   * rollup accumulators) with raw float bits, for snapshots and Redis. Layout: see readSeriesState.
+   * rollup accumulators), for snapshots and Redis. Layout: docs/format/redis-keys.md, "Checkpoint".
    */
   writeSeriesState(ref: number, w: ByteWriter): void {
-    const s = this.series[ref];
-    if (!s) throw new TsdbError('TSDB_CORRUPT', `series ${ref} is not in the head`);
-    w.u32(ref);
-    w.f64s(s.f, 0, ACC_BASE);
-    writeRun(s.open, w);
-    w.u8(s.rollups.length);
-    for (const r of s.rollups) {
-      w.f64(r.openStart);
-      for (let agg = 0; agg < ROLLUP_AGGREGATES.length; agg++) w.f64(r.openValue(agg));
-      w.f64(r.pendingSpanEnd);
-      writeRun(r.pending, w);
-    }
+    this.captureSeriesState(ref).write(w);
   }
 
-  /** readSeriesState restores what writeSeriesState wrote; the series must exist (restoreSeries first). */
+  /**
+   * captureSeriesState copies one series' open state as it is now (cheap: tails are short, sealed prefixes
+   * are shared), so a snapshot can take every series at one instant and serialise them later, paced.
+   */
+  captureSeriesState(ref: number): SeriesState {
+    const s = this.series[ref];
+    if (!s) throw new TsdbError('TSDB_CORRUPT', `series ${ref} is not in the head`);
+    return new SeriesState(
+      ref,
+      s.f.slice(0, ACC_BASE),
+      s.open.clone(),
+      s.rollups.map((r) => ({
+        openStart: r.openStart,
+        values: ROLLUP_AGGREGATES.map((_, agg) => r.openValue(agg)),
+        pendingSpanEnd: r.pendingSpanEnd,
+        pending: r.pending.clone(),
+      })),
+    );
+  }
+
+  /**
+   * readSeriesState restores what writeSeriesState wrote, or the layout before it (runs as raw rows); the
+   * series must exist (restoreSeries first).
+   */
   readSeriesState(r: ByteReader): void {
-    const ref = r.u32();
+    let ref = r.u32();
+    const compact = ref === COMPACT_STATE_MARK;
+    if (compact) ref = r.u32();
     const s = this.series[ref];
     if (!s) throw new TsdbError('TSDB_CORRUPT', `state for unknown series ${ref}`);
     r.f64s(s.f, 0, ACC_BASE);
-    this.readRun(s.open, r, RAW_TAIL_ROWS);
+    this.readRun(s.open, r, RAW_TAIL_ROWS, compact, RAW_KEEP_ROWS);
     if (s.lastT > this.maxT) this.maxT = s.lastT;
     const tiers = r.u8();
     for (let i = 0; i < tiers; i++) {
@@ -762,7 +821,7 @@ export class Head {
       const vals = ROLLUP_AGGREGATES.map(() => r.f64());
       const pendingSpanEnd = r.f64();
       // With rollups disabled since the state was written, the rows are read into a run that is dropped.
-      this.readRun(st?.pending ?? new SealedRun(ROLLUP_COLUMNS), r, PENDING_TAIL_ROWS);
+      this.readRun(st?.pending ?? new SealedRun(ROLLUP_COLUMNS), r, PENDING_TAIL_ROWS, compact);
       if (!st) continue;
       st.restoreOpen(openStart, vals);
       st.pendingSpanEnd = pendingSpanEnd;
@@ -770,16 +829,20 @@ export class Head {
   }
 
   /**
-   * readRun replaces `run`'s rows with a row count and k + 1 columns read as writeSeriesState wrote them,
-   * sealed when they do not fit a live tail of `tailRows`.
+   * readRun replaces `run`'s rows with those of a state (`compact`: as SealedRun.write stores them; else a
+   * row count and k + 1 columns of raw rows), sealed (but the newest `keep`) when its raw rows do not fit a
+   * live tail of `tailRows`.
    */
-  private readRun(run: SealedRun, r: ByteReader, tailRows: number): void {
-    const n = r.u32();
-    run.clear();
-    run.resize(Math.max(run.cap, n));
-    for (let c = 0; c <= run.k; c++) r.f64s(run.tail, c * run.cap, n);
-    run.m = n;
-    if (run.cap > tailRows) run.seal(this.codec, tailRows);
+  private readRun(run: SealedRun, r: ByteReader, tailRows: number, compact: boolean, keep = 0): void {
+    if (compact) run.read(r, this.codec);
+    else {
+      const n = r.u32();
+      run.clear();
+      run.resize(Math.max(run.cap, n));
+      for (let c = 0; c <= run.k; c++) r.f64s(run.tail, c * run.cap, n);
+      run.m = n;
+    }
+    if (run.cap > tailRows) run.seal(this.codec, tailRows, keep);
   }
 
   /** noteMaxTime raises maxTime to `t` (backends call it for data restored outside the head). */
@@ -788,12 +851,47 @@ export class Head {
   }
 }
 
-/** writeRun writes a run's row count and its k + 1 columns (Head.readRun reads them back). */
-function writeRun(run: SealedRun, w: ByteWriter): void {
-  const n = run.n;
-  w.u32(n);
-  const d = run.rows();
-  for (let c = 0; c <= run.k; c++) w.f64s(d, c * n, n);
+/** TierState is one rollup tier's part of a SeriesState. */
+interface TierState {
+  readonly openStart: number;
+  readonly values: readonly number[];
+  readonly pendingSpanEnd: number;
+  readonly pending: SealedRun;
+}
+
+/** SeriesState is one series' open state taken at an instant (Head.captureSeriesState). */
+export class SeriesState {
+  constructor(
+    readonly ref: number,
+    private readonly f: Float64Array,
+    private readonly open: SealedRun,
+    private readonly tiers: readonly TierState[],
+  ) {}
+
+  /** byteLength is the size `write` produces. */
+  get byteLength(): number {
+    let n = 4 + 4 + 8 * this.f.length + this.open.stateBytes + 1;
+    for (const t of this.tiers) n += 8 * (2 + t.values.length) + t.pending.stateBytes;
+    return n;
+  }
+
+  /**
+   * write serialises the state as Head.readSeriesState reads it, runs as they are held (sealed prefixes as
+   * their bytes: nothing is decoded). Layout: docs/format/redis-keys.md, "Checkpoint".
+   */
+  write(w: ByteWriter): void {
+    w.u32(COMPACT_STATE_MARK);
+    w.u32(this.ref);
+    w.f64s(this.f, 0, this.f.length);
+    this.open.write(w);
+    w.u8(this.tiers.length);
+    for (const t of this.tiers) {
+      w.f64(t.openStart);
+      for (const v of t.values) w.f64(v);
+      w.f64(t.pendingSpanEnd);
+      t.pending.write(w);
+    }
+  }
 }
 
 /** readCut appends column `col` of a cut's samples with timestamps in [mint, maxt] to `out`. */
