@@ -2,7 +2,7 @@
  * The Alerts page and the live connection with the hub token set, in Chromium against a real exporter started
  * here (HUB_TOKEN set, simulated time 10× faster so a rule's `for` passes in seconds): the page opens the hub
  * with a single-use ticket bought through the plugin proxy, never the token; an alert appears, pending then
- * firing, when a scenario trips its rule; without the hub token in the app's settings the page polls through the
+ * firing, when a scenario trips its rule, and an editor silences it; without the hub token in the app's settings the page polls through the
  * proxy and says why. Screenshots go to test-artifacts/ (gitignored).
  */
 import fs from 'fs';
@@ -76,7 +76,7 @@ describe('alerts and the hub ticket flow in Chromium against a real exporter wit
     expect(res.status).toBe(201);
   }
 
-  test('a scenario that trips a rule shows up live, pending then firing, with links', async () => {
+  test('a scenario that trips a rule shows up live, pending then firing, with links, and can be silenced', async () => {
     const { page, sockets } = await open(withToken, 'alerts');
     await page.locator(sel(testIds.alerts.empty)).waitFor({ timeout: 30_000 });
     await expect(page.locator(sel(testIds.alerts.empty)).getAttribute('data-reason')).resolves.toBe('quiet');
@@ -89,6 +89,21 @@ describe('alerts and the hub ticket flow in Chromium against a real exporter wit
     await expect(page.locator(`${row} ${sel(testIds.alerts.serverLink)}`).getAttribute('href')).resolves.toBe(
       `${APP}/server/web-05`
     );
+
+    // An editor silences it through the proxy (the route adds the API token): listed, and the row marked.
+    await page.getByRole('button', { name: 'Silence ServerDown on web-05' }).click();
+    await page.locator(sel(testIds.silences.modal)).getByRole('radio', { name: '4h' }).click({ force: true });
+    await page.locator(sel(testIds.silences.submit)).click();
+    await page
+      .locator(`${sel(testIds.silences.row)}[data-state="active"]`)
+      .getByText('alertname="ServerDown", server="web-05"')
+      .waitFor({ timeout: 15_000 });
+    await page.waitForSelector(`${row}[data-silenced="true"]`, { timeout: 15_000 });
+    const listed = (await (await fetch(`${exporter.url}/api/silences`)).json()) as {
+      silences: Array<{ createdBy: string; endsAt: string; startsAt: string }>;
+    };
+    expect(listed.silences).toHaveLength(1);
+    expect(Date.parse(listed.silences[0]!.endsAt) - Date.parse(listed.silences[0]!.startsAt)).toBe(4 * 3_600_000);
 
     // The hub was opened with a ticket bought through the proxy; the browser never held the hub token.
     expect(sockets.length).toBeGreaterThan(0);

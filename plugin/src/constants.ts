@@ -38,6 +38,7 @@ export const PROXY_ROUTES = {
   api: routePath('api', 'GET'),
   healthz: routePath('healthz', 'GET'),
   scenarios: routePath('api/scenarios', 'POST'),
+  silences: routePath('api/silences', 'POST'),
   hubTicket: routePath('api/hub/ticket', 'POST'),
 } as const;
 
@@ -62,3 +63,9 @@ export function prefixRoute(route: string): string {
 export function serverPageUrl(serverId: string): string {
   return prefixRoute(`${ROUTES.Server}/${encodeURIComponent(serverId)}`);
 }
+
+/** ACTIONS are the app's RBAC actions (plugin.json `roles`), which its routes require. */
+export const ACTIONS = {
+  silencesWrite: 'openmanager-fleet-app.silences:write',
+  scenariosWrite: 'openmanager-fleet-app.scenarios:write',
+} as const;

@@ -55,6 +55,8 @@ describe('dist/plugin.json', () => {
     expect(summary).toEqual([
       ['POST', 'api/scenarios', 'Editor', 'Authorization: Bearer {{ .SecureJsonData.apiToken }}'],
       ['DELETE', 'api/scenarios', 'Editor', 'Authorization: Bearer {{ .SecureJsonData.apiToken }}'],
+      ['POST', 'api/silences', 'Editor', 'Authorization: Bearer {{ .SecureJsonData.apiToken }}'],
+      ['DELETE', 'api/silences', 'Editor', 'Authorization: Bearer {{ .SecureJsonData.apiToken }}'],
       ['POST', 'api/hub/ticket', 'Viewer', 'Authorization: Bearer {{ .SecureJsonData.hubToken }}'],
       ['GET', 'api', 'Viewer', ''],
       ['GET', 'healthz', 'Viewer', ''],

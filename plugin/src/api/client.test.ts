@@ -47,6 +47,28 @@ describe('ExporterClient', () => {
     ]);
   });
 
+  test('silences: list through the GET route, create and expire through the token-carrying routes', async () => {
+    const backend = new FakeBackend({
+      'GET api/silences': () => ({ body: { silences: [] } }),
+      'POST api/silences': () => ({ status: 201, body: { silenceID: 'sil-1' } }),
+      'DELETE api/silences/sil%2F1': () => ({ body: {} }),
+    }).install();
+    await expect(client.silences()).resolves.toEqual([]);
+    const body = {
+      matchers: [{ name: 'alertname', value: 'A', isRegex: false, isEqual: true }],
+      duration: '1h',
+      createdBy: 'admin',
+      comment: '',
+    };
+    await expect(client.createSilence(body)).resolves.toBe('sil-1');
+    await client.expireSilence('sil/1');
+    expect(backend.requests.map((r) => [r.method, r.url])).toEqual([
+      ['GET', 'api/plugin-proxy/openmanager-fleet-app/api/silences'],
+      ['POST', 'api/plugin-proxy/openmanager-fleet-app/api/silences'],
+      ['DELETE', 'api/plugin-proxy/openmanager-fleet-app/api/silences/sil%2F1'],
+    ]);
+  });
+
   test('queryRange sends PromQL params to the Prometheus API and unwraps the envelope', async () => {
     const series = [{ metric: { server: 'web-01' }, values: [[1, '2']] }];
     const backend = new FakeBackend({

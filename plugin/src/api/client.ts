@@ -18,7 +18,9 @@ import type {
   Scenario,
   ScenarioRequest,
   ScenariosResponse,
+  PostSilence,
   ServerInfo,
+  Silence,
   UnifiedMetrics,
 } from './types';
 
@@ -134,6 +136,26 @@ export class ExporterClient {
   /** stopScenario ends an active scenario early (DELETE /api/scenarios/:id). */
   async stopScenario(id: string): Promise<void> {
     await this.request<unknown>(PROXY_ROUTES.scenarios, `/${encodeURIComponent(id)}`, { method: 'DELETE' });
+  }
+
+  /** silences lists the exporter's silences (GET /api/silences, Alertmanager's v2 shape). */
+  async silences(): Promise<Silence[]> {
+    const body = await this.request<unknown>(PROXY_ROUTES.api, '/silences');
+    if (isRecord(body) && Array.isArray(body.silences)) {
+      return body.silences as Silence[];
+    }
+    throw new ExporterApiError('GET /api/silences returned no silence list', 200, CLIENT_ERROR_CODES.badResponse);
+  }
+
+  /** createSilence silences the alerts its matchers select (POST /api/silences; editors, API token). */
+  async createSilence(silence: PostSilence): Promise<string> {
+    const body = await this.request<unknown>(PROXY_ROUTES.silences, '', { method: 'POST', data: silence });
+    return isRecord(body) && typeof body.silenceID === 'string' ? body.silenceID : '';
+  }
+
+  /** expireSilence ends a silence now (DELETE /api/silences/:id). */
+  async expireSilence(id: string): Promise<void> {
+    await this.request<unknown>(PROXY_ROUTES.silences, `/${encodeURIComponent(id)}`, { method: 'DELETE' });
   }
 
   /**

@@ -50,6 +50,14 @@ export const testIds = {
     alertListLink: 'data-testid alerts-alert-list-link',
     rules: 'data-testid alerts-rules',
   },
+  silences: {
+    list: 'data-testid silences-list',
+    row: 'data-testid silences-row',
+    modal: 'data-testid silences-modal',
+    submit: 'data-testid silences-submit',
+    action: 'data-testid silences-action',
+    error: 'data-testid silences-error',
+  },
   alertListPanel: {
     container: 'data-testid alert-list-panel',
     item: 'data-testid alert-list-item',

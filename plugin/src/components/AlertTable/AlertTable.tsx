@@ -2,7 +2,7 @@ import React, { memo } from 'react';
 import { Link } from 'react-router-dom';
 import { css } from '@emotion/css';
 import type { GrafanaTheme2 } from '@grafana/data';
-import { Badge, LinkButton, useStyles2 } from '@grafana/ui';
+import { Badge, Button, LinkButton, useStyles2 } from '@grafana/ui';
 
 import { serverPageUrl } from '../../constants';
 import type { AlertRow } from '../../hooks/alert-feed';
@@ -10,10 +10,14 @@ import { alertListUrl } from '../../utils/links';
 import { testIds } from '../testIds';
 import { activeText, formatAlertValue, severityColor, STATE_COLOR } from './format';
 
-/** AlertTableProps: the rows to show, in order, and the time the durations are counted to. */
+/** AlertTableProps: the rows to show, in order, the time the durations are counted to, and the silences. */
 export interface AlertTableProps {
   rows: readonly AlertRow[];
   now: number;
+  /** silenced holds the keys of the alerts a silence in force covers. */
+  silenced?: ReadonlySet<string>;
+  /** onSilence opens the silence dialog for an alert; absent when the user may not silence (viewers). */
+  onSilence?: (row: AlertRow) => void;
 }
 
 /**
@@ -21,7 +25,7 @@ export interface AlertTableProps {
  * long each has been active, and a link to the rule in Grafana's alert list. Rows are memoised on their
  * identity, which the feed keeps for unchanged alerts: a live update re-renders only the rows that changed.
  */
-export function AlertTable({ rows, now }: AlertTableProps) {
+export function AlertTable({ rows, now, silenced, onSilence }: AlertTableProps) {
   const styles = useStyles2(getStyles);
   return (
     <table className={styles.table} data-testid={testIds.alerts.table}>
@@ -41,14 +45,30 @@ export function AlertTable({ rows, now }: AlertTableProps) {
       </thead>
       <tbody>
         {rows.map((row) => (
-          <AlertTableRow key={row.key} row={row} now={now} />
+          <AlertTableRow
+            key={row.key}
+            row={row}
+            now={now}
+            silenced={silenced?.has(row.key) ?? false}
+            onSilence={onSilence}
+          />
         ))}
       </tbody>
     </table>
   );
 }
 
-const AlertTableRow = memo(function AlertTableRow({ row, now }: { row: AlertRow; now: number }) {
+const AlertTableRow = memo(function AlertTableRow({
+  row,
+  now,
+  silenced,
+  onSilence,
+}: {
+  row: AlertRow;
+  now: number;
+  silenced: boolean;
+  onSilence: ((row: AlertRow) => void) | undefined;
+}) {
   const styles = useStyles2(getStyles);
   return (
     <tr
@@ -57,9 +77,11 @@ const AlertTableRow = memo(function AlertTableRow({ row, now }: { row: AlertRow;
       data-severity={row.severity}
       data-server={row.server ?? ''}
       data-alertname={row.name}
+      data-silenced={silenced}
     >
-      <td>
+      <td className={styles.nowrap}>
         <Badge text={row.state} color={STATE_COLOR[row.state]} />
+        {silenced && <Badge text="silenced" color="blue" icon="bell-slash" className={styles.silenced} />}
       </td>
       <td>
         <Badge text={row.severity} color={severityColor(row.severity)} />
@@ -77,7 +99,19 @@ const AlertTableRow = memo(function AlertTableRow({ row, now }: { row: AlertRow;
       <td className={styles.summary}>{row.summary || '—'}</td>
       <td className={styles.num}>{formatAlertValue(row.value)}</td>
       <td className={styles.nowrap}>{activeText(row, now)}</td>
-      <td>
+      <td className={styles.nowrap}>
+        {onSilence && row.state !== 'resolved' && !silenced && (
+          <Button
+            size="sm"
+            variant="secondary"
+            fill="text"
+            icon="bell-slash"
+            onClick={() => onSilence(row)}
+            tooltip="Silence this alert's notifications"
+            aria-label={`Silence ${row.name}${row.server ? ` on ${row.server}` : ''}`}
+            data-testid={testIds.silences.action}
+          />
+        )}
         <LinkButton
           size="sm"
           variant="secondary"
@@ -109,5 +143,6 @@ const getStyles = (theme: GrafanaTheme2) => ({
   summary: css({ color: theme.colors.text.secondary, maxWidth: 480 }),
   num: css({ textAlign: 'right', fontVariantNumeric: 'tabular-nums' }),
   nowrap: css({ whiteSpace: 'nowrap' }),
+  silenced: css({ marginLeft: theme.spacing(0.5) }),
   hidden: css({ position: 'absolute', width: 1, height: 1, overflow: 'hidden', clip: 'rect(0 0 0 0)' }),
 });

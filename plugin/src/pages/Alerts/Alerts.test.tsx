@@ -5,6 +5,7 @@ import React from 'react';
 import { act, fireEvent, screen, waitFor, within } from '@testing-library/react';
 import { WebSocketServer, type WebSocket as WsSocket } from 'ws';
 import type { AddressInfo } from 'net';
+import { config } from '@grafana/runtime';
 
 import { Alerts } from './Alerts';
 import { testIds } from '../../components/testIds';
@@ -19,6 +20,7 @@ function backend(over: Record<string, Handler> = {}): FakeBackend {
     'GET api/prometheus/api/v1/alerts': () => promSuccess({ alerts: [] }),
     'GET api/prometheus/api/v1/rules': () => promSuccess({ groups: [ruleGroup('cpu', ['HighCPUUsage'])] }),
     'GET api/prometheus/api/v1/query': () => promSuccess({ resultType: 'vector', result: [] }),
+    'GET api/silences': () => ({ body: { silences: [] } }),
     ...over,
   }).install();
 }
@@ -117,6 +119,89 @@ describe('Alerts page', () => {
     backend({ 'GET api/prometheus/api/v1/alerts': () => ({ status: 502, body: { message: 'the exporter is down' } }) });
     renderPage(<Alerts />, { route: 'alerts' });
     expect(await screen.findByText(/the exporter is down/)).toBeInTheDocument();
+  });
+
+  describe('silences', () => {
+    const user = config.bootData.user;
+    afterEach(() => {
+      config.bootData.user = user;
+    });
+    const firing = () => promSuccess({ alerts: [promAlert('ServerDown', { server: 'web-05', severity: 'critical' })] });
+
+    test('an editor silences an alert: the silence is created for its rule and server, then listed', async () => {
+      config.bootData.user = { ...user, login: 'ed', orgRole: 'Editor' as never, permissions: undefined };
+      let created: unknown;
+      const active = {
+        id: 'sil-1',
+        matchers: [
+          { name: 'alertname', value: 'ServerDown', isRegex: false, isEqual: true },
+          { name: 'server', value: 'web-05', isRegex: false, isEqual: true },
+        ],
+        startsAt: new Date().toISOString(),
+        endsAt: new Date(Date.now() + 3_600_000).toISOString(),
+        updatedAt: new Date().toISOString(),
+        createdBy: 'ed',
+        comment: 'maintenance',
+        status: { state: 'active' },
+      };
+      const fake = backend({
+        'GET api/prometheus/api/v1/alerts': firing,
+        'GET api/silences': () => ({ body: { silences: created ? [active] : [] } }),
+        'POST api/silences': (req) => {
+          created = req.data;
+          return { status: 201, body: { silenceID: 'sil-1' } };
+        },
+      });
+      renderPage(<Alerts />, { route: 'alerts' });
+      fireEvent.click(await screen.findByRole('button', { name: 'Silence ServerDown on web-05' }));
+      const modal = await screen.findByTestId(testIds.silences.modal);
+      fireEvent.click(within(modal).getByRole('radio', { name: '4h' }));
+      fireEvent.change(within(modal).getByRole('textbox'), { target: { value: 'maintenance' } });
+      fireEvent.click(within(modal).getByTestId(testIds.silences.submit));
+      await waitFor(() => expect(screen.getAllByTestId(testIds.silences.row)).toHaveLength(1));
+      expect(created).toEqual({
+        matchers: active.matchers,
+        duration: '4h',
+        createdBy: 'ed',
+        comment: 'maintenance',
+      });
+      expect(fake.requests.filter((r) => r.method === 'POST' && r.url.endsWith('/silences'))).toHaveLength(1);
+      expect(screen.getByTestId(testIds.silences.list)).toHaveTextContent('alertname="ServerDown", server="web-05"');
+      await waitFor(() => expect(screen.getByTestId(testIds.alerts.row)).toHaveAttribute('data-silenced', 'true'));
+      expect(screen.queryByTestId(testIds.silences.action)).not.toBeInTheDocument();
+    });
+
+    test('a viewer sees alerts and silences but no silence or expire action', async () => {
+      config.bootData.user = { ...user, orgRole: 'Viewer' as never, permissions: undefined };
+      backend({ 'GET api/prometheus/api/v1/alerts': firing });
+      renderPage(<Alerts />, { route: 'alerts' });
+      await waitFor(() => expect(rowsShown()).toEqual(['firing ServerDown web-05']));
+      expect(screen.queryByTestId(testIds.silences.action)).not.toBeInTheDocument();
+      expect(screen.getByTestId(testIds.silences.list)).toHaveTextContent(/no silence in force/i);
+    });
+
+    test('with RBAC permissions in the boot data, the action follows the permission', async () => {
+      config.bootData.user = {
+        ...user,
+        orgRole: 'Viewer' as never,
+        permissions: { 'openmanager-fleet-app.silences:write': true },
+      };
+      backend({ 'GET api/prometheus/api/v1/alerts': firing });
+      renderPage(<Alerts />, { route: 'alerts' });
+      expect(await screen.findByTestId(testIds.silences.action)).toBeInTheDocument();
+    });
+
+    test('an exporter without the silences API: no list, no action', async () => {
+      config.bootData.user = { ...user, orgRole: 'Editor' as never, permissions: undefined };
+      backend({
+        'GET api/prometheus/api/v1/alerts': firing,
+        'GET api/silences': () => ({ status: 404, body: { error: { code: 'OM_NOT_FOUND', message: 'no endpoint' } } }),
+      });
+      renderPage(<Alerts />, { route: 'alerts' });
+      await waitFor(() => expect(rowsShown()).toEqual(['firing ServerDown web-05']));
+      expect(screen.queryByTestId(testIds.silences.list)).not.toBeInTheDocument();
+      expect(screen.queryByTestId(testIds.silences.action)).not.toBeInTheDocument();
+    });
   });
 
   describe('live over the hub', () => {

@@ -1,4 +1,4 @@
-import React, { useCallback, useEffect, useMemo } from 'react';
+import React, { useCallback, useEffect, useMemo, useState } from 'react';
 import { useSearchParams } from 'react-router-dom';
 import { css } from '@emotion/css';
 import type { GrafanaTheme2 } from '@grafana/data';
@@ -7,6 +7,7 @@ import {
   Alert,
   Badge,
   Button,
+  CollapsableSection,
   Combobox,
   EmptyState,
   InlineField,
@@ -21,6 +22,8 @@ import type { PromAlertingRule } from '../../api/types';
 import { AlertTable } from '../../components/AlertTable/AlertTable';
 import { humanDuration } from '../../components/AlertTable/format';
 import { LiveIndicator } from '../../components/LiveIndicator/LiveIndicator';
+import { SilenceList } from '../../components/Silences/SilenceList';
+import { SilenceModal } from '../../components/Silences/SilenceModal';
 import { testIds } from '../../components/testIds';
 import {
   countAlerts,
@@ -28,8 +31,13 @@ import {
   latestEvaluation,
   selectAlerts,
   whyEmpty,
+  type AlertRow,
   type AlertRowState,
 } from '../../hooks/alert-feed';
+import { silenceCovers } from '../../hooks/silences';
+import { useSilences } from '../../hooks/useSilences';
+import { ACTIONS } from '../../constants';
+import { canDo, currentLogin } from '../../utils/permissions';
 import { RESOLVED_WINDOW_MS, useAlertFeed } from '../../hooks/useAlertFeed';
 import { useNow } from '../../hooks/useNow';
 import { alertsUpdateTimer } from '../../utils/perf';
@@ -52,12 +60,16 @@ const ALL_SERVERS: ComboboxOption<string> = { label: 'All servers', value: '' };
 /**
  * Alerts shows the firing, pending and recently resolved alerts of the exporter's rule manager, live over the
  * hub, filterable by severity, server and state (kept in the URL); each links to its server and to Grafana's
- * alert list. When nothing shows, it says why: no rules loaded, all quiet, or the filters.
+ * alert list, and editors may silence it. The silences in force are listed below. When no alert shows, the
+ * page says why: no rules loaded, all quiet, or the filters.
  */
 export function Alerts() {
   const styles = useStyles2(getStyles);
   const { feed, rules, error, loading, live } = useAlertFeed();
+  const silences = useSilences();
   const now = useNow(NOW_REFRESH_MS);
+  const [silencing, setSilencing] = useState<AlertRow | undefined>(undefined);
+  const canSilence = canDo(ACTIONS.silencesWrite) && !silences.unavailable;
   const [params, setParams] = useSearchParams();
   const severity = params.get(FILTER_PARAMS.severity) ?? '';
   const server = params.get(FILTER_PARAMS.server) ?? '';
@@ -73,6 +85,19 @@ export function Alerts() {
     [feed, severity, server, state]
   );
   const counts = useMemo(() => countAlerts(feed), [feed]);
+  const silenced = useMemo(() => {
+    const keys = new Set<string>();
+    const inForce = (silences.silences ?? []).filter((s) => s.status.state === 'active');
+    if (inForce.length > 0) {
+      for (const row of feed.active.values()) {
+        if (inForce.some((s) => silenceCovers(s, row.labels))) {
+          keys.add(row.key);
+        }
+      }
+    }
+    return keys;
+  }, [feed, silences.silences]);
+  const onSilence = useCallback((row: AlertRow) => setSilencing(row), []);
   const facets = useMemo(() => facetValues(feed), [feed]);
   const alertingRules = useMemo(
     () =>
@@ -182,37 +207,60 @@ export function Alerts() {
             )}
           </div>
         )}
-        {rows.length > 0 && <AlertTable rows={rows} now={now} />}
+        {silences.actionError && (
+          <Alert severity="error" title="The silence was not changed" data-testid={testIds.silences.error}>
+            {silences.actionError.message}
+          </Alert>
+        )}
+        {rows.length > 0 && (
+          <AlertTable rows={rows} now={now} silenced={silenced} onSilence={canSilence ? onSilence : undefined} />
+        )}
+        {silencing && (
+          <SilenceModal
+            alert={silencing}
+            createdBy={currentLogin()}
+            onSubmit={silences.create}
+            onDismiss={() => setSilencing(undefined)}
+          />
+        )}
+        {silences.silences && (
+          <SilenceList
+            silences={silences.silences}
+            now={now}
+            onExpire={canSilence ? (id) => void silences.expire(id) : undefined}
+          />
+        )}
         <section data-testid={testIds.alerts.rules} aria-label="Alert rules" className={styles.rules}>
-          <h3 className={styles.h3}>Alerting rules ({alertingRules.length})</h3>
-          {alertingRules.length === 0 ? (
-            <p className={styles.muted}>No alerting rules loaded.</p>
-          ) : (
-            <table className={styles.table}>
-              <thead>
-                <tr>
-                  <th>Group</th>
-                  <th>Rule</th>
-                  <th>State</th>
-                  <th>For</th>
-                  <th>Query</th>
-                </tr>
-              </thead>
-              <tbody>
-                {alertingRules.map(({ group, rule }) => (
-                  <tr key={`${group.file}/${group.name}/${rule.name}`}>
-                    <td>{group.name}</td>
-                    <td>{rule.name}</td>
-                    <td>{rule.health === 'err' ? `error: ${rule.lastError ?? ''}` : rule.state}</td>
-                    <td>{rule.duration ? humanDuration(rule.duration * 1000) : '—'}</td>
-                    <td>
-                      <code className={styles.query}>{rule.query}</code>
-                    </td>
+          <CollapsableSection label={`Alerting rules (${alertingRules.length})`} isOpen={false}>
+            {alertingRules.length === 0 ? (
+              <p className={styles.muted}>No alerting rules loaded.</p>
+            ) : (
+              <table className={styles.table}>
+                <thead>
+                  <tr>
+                    <th>Group</th>
+                    <th>Rule</th>
+                    <th>State</th>
+                    <th>For</th>
+                    <th>Query</th>
                   </tr>
-                ))}
-              </tbody>
-            </table>
-          )}
+                </thead>
+                <tbody>
+                  {alertingRules.map(({ group, rule }) => (
+                    <tr key={`${group.file}/${group.name}/${rule.name}`}>
+                      <td>{group.name}</td>
+                      <td>{rule.name}</td>
+                      <td>{rule.health === 'err' ? `error: ${rule.lastError ?? ''}` : rule.state}</td>
+                      <td>{rule.duration ? humanDuration(rule.duration * 1000) : '—'}</td>
+                      <td>
+                        <code className={styles.query}>{rule.query}</code>
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            )}
+          </CollapsableSection>
         </section>
       </div>
     </PluginPage>
@@ -230,7 +278,6 @@ const getStyles = (theme: GrafanaTheme2) => ({
   counts: css({ display: 'flex', gap: theme.spacing(1), flexWrap: 'wrap' }),
   filters: css({ display: 'flex', gap: theme.spacing(2), flexWrap: 'wrap', alignItems: 'center' }),
   rules: css({ marginTop: theme.spacing(2) }),
-  h3: css({ fontSize: theme.typography.h4.fontSize }),
   muted: css({ color: theme.colors.text.secondary }),
   query: css({ fontSize: theme.typography.bodySmall.fontSize }),
   table: css({
