@@ -15,6 +15,8 @@ import { toUnifiedMetrics } from './api/unified-metrics.js';
 import {
   createHub,
   createStreamRouter,
+  createTicketRouter,
+  HUB_TICKET_PATH,
   StatusPublisher,
   type AlertInfo,
   type Hub,
@@ -221,6 +223,13 @@ export async function composeExporter(parts: ComposeParts): Promise<Exporter> {
   app.use('/', createStreamRouter(hub), [
     { method: 'GET', path: '/api/stream?channels=server-metrics', description: 'live updates (SSE)' },
   ]);
+  app.use(
+    '/',
+    createTicketRouter(hub, {
+      guard: [app.rateLimiter({ name: 'hub_ticket', envelope: 'catalogue' }, options.rateLimitPerMinute)],
+    }),
+    [{ method: 'POST', path: HUB_TICKET_PATH, description: 'single-use ticket for /ws (bearer hub token)' }],
+  );
   app.scheduler.register({
     name: 'broadcast',
     intervalMs: Math.round(options.broadcastSeconds * 1000),

@@ -47,6 +47,7 @@ import {
   type SubscriptionsMessage,
   type WelcomeMessage,
 } from '../contract/hub-protocol.js';
+import { TicketBook, TICKET_TTL_MS } from './tickets.js';
 import { NO_DEFLATE, parseNegotiatedDeflate, type DeflateParams } from './ws-frame.js';
 
 /** UpgradeServer is an HTTP or HTTPS server whose `upgrade` events the hub listens to. */
@@ -68,8 +69,10 @@ export interface HubOptions {
   readonly backpressureBytes: number;
   /** allowedOrigins is the Origin allow-list (null = any origin); see access.ts. */
   readonly allowedOrigins: readonly string[] | null;
-  /** token, when set, is required from every client (`?token=` or `Authorization: Bearer`). */
+  /** token, when set, is required from every client (`?token=` or `Authorization: Bearer`) or a ticket. */
   readonly token: string | null;
+  /** ticketTtlMs is how long a ticket from `POST /api/hub/ticket` admits one connection (tickets.ts). */
+  readonly ticketTtlMs: number;
   /** abuseMaxErrors protocol errors within abuseWindowMs close the connection with 1008. */
   readonly abuseMaxErrors: number;
   readonly abuseWindowMs: number;
@@ -103,6 +106,7 @@ export const DEFAULT_HUB_OPTIONS: HubOptions = {
   backpressureBytes: 256 * 1024,
   allowedOrigins: null,
   token: null,
+  ticketTtlMs: TICKET_TTL_MS,
   abuseMaxErrors: 10,
   abuseWindowMs: 10_000,
   maxMessagesPerWindow: 100,
@@ -225,6 +229,8 @@ export class Hub {
   /** options are the resolved options (defaults filled in). */
   readonly options: HubOptions;
   readonly metrics: HubMetrics;
+  /** tickets issues and redeems the single-use tickets that admit a client in place of the token. */
+  readonly tickets: TicketBook;
   private readonly log: Logger;
   private readonly clock: Clock;
   private readonly compression: CompressionSettings;
@@ -257,6 +263,7 @@ export class Hub {
     }
     this.log = (logger ?? pino({ level: 'silent' })).child({ component: 'hub' });
     this.clock = clock ?? systemClock;
+    this.tickets = new TicketBook({ clock: this.clock, ttlMs: o.ticketTtlMs });
     this.compression = o.compression === false ? NO_COMPRESSION : o.compression;
     this.metrics = new HubMetrics(registry ?? new Registry(), () => this.counts);
     this.wss = new WebSocketServer({
@@ -447,9 +454,13 @@ export class Hub {
     };
   }
 
-  /** checkAccess applies the Origin allow-list and the token to a request (upgrade or SSE). */
+  /** checkAccess applies the Origin allow-list and the token (or a ticket) to a request (upgrade or SSE). */
   checkAccess(req: IncomingMessage): AccessDenial | null {
-    const rules: AccessRules = { allowedOrigins: this.options.allowedOrigins, token: this.options.token };
+    const rules: AccessRules = {
+      allowedOrigins: this.options.allowedOrigins,
+      token: this.options.token,
+      redeemTicket: (ticket) => this.tickets.redeem(ticket),
+    };
     return checkAccess(req, rules);
   }
 
