@@ -70,6 +70,11 @@ export default tseslint.config(
     layers(['api', 'rules', 'promql', 'tsdb', 'app']),
     'the hub only carries messages (types come from the contract)',
   ),
+  ...restrict(
+    'src/notify/**',
+    [...layers(['simulator', 'api', 'hub', 'ingest']), ...PROMQL_INTERNALS],
+    'notifiers hear the rule manager and read the fleet through its types only; the API and hub sit above them',
+  ),
   ...restrict('src/api/**', PROMQL_INTERNALS, "the API uses PromQL's public index only"),
   ...restrict(
     'src/analysis/**',

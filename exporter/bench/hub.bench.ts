@@ -200,15 +200,18 @@ async function main(): Promise<void> {
   const url = `ws://127.0.0.1:${(server.address() as AddressInfo).port}/ws`;
   const fleet = new Fleet(SERVERS);
   let lastTs = 0;
-  const publish = (): { timestamp: number; sentAt: number; durationMs: number } => {
+  // The hub writes a broadcast to many clients over several loop turns (paced): its duration runs until
+  // the last socket was written to.
+  const publish = async (): Promise<{ timestamp: number; sentAt: number; durationMs: number }> => {
     const data = toUnifiedMetrics(fleet.next());
     const timestamp = Math.max(Date.now(), lastTs + 1);
     lastTs = timestamp;
     const sentAt = now();
-    const r = hub.publish('server-metrics', data, timestamp);
-    return { timestamp, sentAt, durationMs: r.durationMs };
+    hub.publish('server-metrics', data, timestamp);
+    await hub.delivered();
+    return { timestamp, sentAt, durationMs: now() - sentAt };
   };
-  publish();
+  await publish();
   const sample = hub.lastMessage('server-metrics');
   const snapshotBytes = JSON.stringify(sample).length;
 
@@ -232,7 +235,7 @@ async function main(): Promise<void> {
       await child.request({ cmd: 'connect', url, total: phase.clients, kind: config.kind }, 'connected');
       const connectMs = now() - connectStart;
       for (let i = 0; i < WARMUP_ROUNDS; i++) {
-        publish();
+        await publish();
         await new Promise((r) => setTimeout(r, phase.intervalMs));
       }
       const childCpu0 = (await child.request({ cmd: 'reset' }, 'reset')).cpu as {
@@ -244,7 +247,7 @@ async function main(): Promise<void> {
       const cpu0 = process.cpuUsage();
       const wall0 = now();
       for (let i = 0; i < phase.rounds; i++) {
-        const s = publish();
+        const s = await publish();
         sends.push({ timestamp: s.timestamp, sentAt: s.sentAt });
         durations.push(s.durationMs);
         // Pacing of the publisher (the app's 5 s timer, faster), not synchronisation.

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # ensure-peers.sh makes sure the real peers the tests use are installed: Prometheus + promtool, redis-server,
-# Chromium. It says what it does; as root it installs missing ones with apt-get, otherwise it tells you how.
+# Chromium, Alertmanager 0.25 + amtool (Debian's prometheus-alertmanager) and docker-compose (the stack tests).
+# It says what it does; as root it installs missing ones with apt-get, otherwise it tells you how.
 set -euo pipefail
 
 missing=()
@@ -8,9 +9,12 @@ command -v prometheus >/dev/null 2>&1 || missing+=(prometheus)
 command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+command -v prometheus-alertmanager >/dev/null 2>&1 || missing+=(prometheus-alertmanager)
+command -v amtool >/dev/null 2>&1 || missing+=(prometheus-alertmanager)
+command -v docker-compose >/dev/null 2>&1 || missing+=(docker-compose)
 
 if [ ${#missing[@]} -eq 0 ]; then
-  echo "peers: prometheus, promtool, redis-server and chromium are installed"
+  echo "peers: prometheus, promtool, redis-server, chromium, prometheus-alertmanager, amtool and docker-compose are installed"
   exit 0
 fi
 

@@ -593,6 +593,18 @@ describe('app lifecycle', () => {
     },
   );
 
+  it('with --job-clock simulated every job period is simulated time', async () => {
+    const h = await harness({ speed: 60, tickSeconds: 15, jobClock: 'simulated' });
+    try {
+      const jobs = Object.fromEntries(h.app.scheduler.stats().map((j) => [j.name, j.intervalMs]));
+      expect(jobs).toMatchObject({ generation: 15_000, health: 60_000 });
+      expect(h.app.jobClock).toBe(h.clock);
+    } finally {
+      await h.app.stop();
+      rmSync(h.dir, { recursive: true, force: true });
+    }
+  });
+
   it('startup tasks hold readiness until they finish', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'om-app-'));
     const options: ExporterOptions = { ...DEFAULT_OPTIONS, port: 0, dataDir: dir };

@@ -17,7 +17,10 @@
  *
  * Jobs registered here (the seed's TimerManager list): `generation` (every tick, 15 s by default, high
  * priority; under --speed N every 15/N s of wall time), `health` (1 min: logs readiness changes),
- * `cleanup` (5 min: storage retention, only with storage). The seed's `broadcast` (5 s) is registered by the
+ * `cleanup` (5 min: storage retention, only with storage). Their periods are wall time, except with
+ * `--job-clock simulated`, where every job's period is simulated time (`app.jobClock`), so under --speed N
+ * each job runs N× as often and an hour of the exporter's life passes in 60/N minutes. The seed's `broadcast`
+ * (5 s) is registered by the
  * hub; its `analysis` job (30 s, ANALYSIS_INTERVAL) by composeAnalysis in compose.ts.
  */
 import type { Server } from 'node:http';
@@ -36,7 +39,7 @@ import { EventLoopLag } from './metrics/event-loop-lag.js';
 import { FleetExposition } from './metrics/fleet-exposition.js';
 import type { ExporterOptions } from './options.js';
 import { Scheduler } from './scheduler/scheduler.js';
-import type { Timer } from './util/timer.js';
+import { scaledTimer, type Timer } from './util/timer.js';
 import type { Fleet } from './simulator/index.js';
 import type { FleetFrame } from './simulator/types.js';
 import type { Storage } from './tsdb/storage.js';
@@ -54,7 +57,10 @@ export interface AppParts {
   readonly fleet: Fleet;
   /** clock is simulated time: frames and scenarios (ScaledClock under --speed). Default: the wall clock. */
   readonly clock?: Clock;
-  /** wallClock and timer drive the scheduler. Defaults: the wall clock and setTimeout. */
+  /**
+   * wallClock and timer drive the scheduler (with `--job-clock simulated`, `clock` and timer do). Defaults: the
+   * wall clock and setTimeout (setTimeout scaled by --speed under a simulated job clock).
+   */
   readonly wallClock?: Clock;
   readonly timer?: Timer;
   /** storage, when given, is health-checked for /readyz, retention-cleaned every 5 min and closed on stop. */
@@ -73,6 +79,8 @@ export interface App {
   readonly express: express.Express;
   readonly scheduler: Scheduler;
   readonly exposition: FleetExposition;
+  /** jobClock is the clock the scheduler's periods are measured on: the wall clock, or simulated time. */
+  readonly jobClock: Clock;
   /** loopLag measures event-loop blocking from start() to stop(). */
   readonly loopLag: EventLoopLag;
   readonly fleet: Fleet;
@@ -114,14 +122,13 @@ export function createApp(parts: AppParts): App {
   const clock = parts.clock ?? systemClock;
   const tickMs = Math.round(options.tickSeconds * 1000);
   const journal = parts.journal === undefined ? new ScenarioJournal(options.dataDir) : parts.journal;
-  const scheduler = new Scheduler({
-    clock: parts.wallClock ?? systemClock,
-    ...(parts.timer ? { timer: parts.timer } : {}),
-    logger,
-    registry,
-  });
+  const simulatedJobs = options.jobClock === 'simulated';
+  const jobClock = simulatedJobs ? clock : (parts.wallClock ?? systemClock);
+  const timer = parts.timer ?? (simulatedJobs ? scaledTimer(options.speed) : undefined);
+  const scheduler = new Scheduler({ clock: jobClock, ...(timer ? { timer } : {}), logger, registry });
   const exposition = new FleetExposition(fleet.layout);
   const loopLag = new EventLoopLag(registry);
+  loopLag.onSample((lagMs, sinceMs, cpuMs) => scheduler.noteLoopLag(lagMs, sinceMs, cpuMs));
   const generation = new GenerationLoop({ fleet, exposition, clock, tickMs, logger, registry });
   const startup = new Startup(logger, () => generation.lastFrameT, storage);
   const readiness = (): Readiness => startup.readiness();
@@ -142,8 +149,8 @@ export function createApp(parts: AppParts): App {
 
   scheduler.register({
     name: 'generation',
-    // The slot length in wall time: under --speed N a 15 s tick comes every 15/N s.
-    intervalMs: Math.max(1, Math.round(tickMs / options.speed)),
+    // On the wall clock a slot lasts tickMs / speed (under --speed N a 15 s tick comes every 15/N s).
+    intervalMs: simulatedJobs ? tickMs : Math.max(1, Math.round(tickMs / options.speed)),
     priority: 'high',
     run: () => generation.generate(),
   });
@@ -192,6 +199,7 @@ export function createApp(parts: AppParts): App {
     express: http.express,
     scheduler,
     exposition,
+    jobClock,
     loopLag,
     fleet,
     options,

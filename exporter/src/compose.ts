@@ -5,6 +5,7 @@
  * its SSE fallback. main.ts calls it; tests call it in-process with their own options and clocks.
  */
 import { join } from 'node:path';
+import express from 'express';
 import type { Registry } from 'prom-client';
 import { createApp, type App, type AppParts } from './app.js';
 import { BUILD_INFO } from './build-info.js';
@@ -14,6 +15,8 @@ import { toUnifiedMetrics } from './api/unified-metrics.js';
 import {
   createHub,
   createStreamRouter,
+  createTicketRouter,
+  HUB_TICKET_PATH,
   StatusPublisher,
   type AlertInfo,
   type Hub,
@@ -32,7 +35,7 @@ import { createRuleMetrics } from './rules/rule-metrics.js';
 import { RELOAD_PATH, rulesRouter } from './rules/routes.js';
 import type { CompiledTemplate } from './rules/template.js';
 import { SERVER_META_FAMILIES } from './simulator/index.js';
-import { EmbeddedStorage } from './tsdb/embedded/embedded-storage.js';
+import { DEFAULT_EMBEDDED_OPTIONS, EmbeddedStorage } from './tsdb/embedded/embedded-storage.js';
 import { backfill, Ingestor, type BackfillProgress } from './ingest/ingest.js';
 import { SelfIngestor } from './ingest/self-ingest.js';
 import { codecFromSpec } from './tsdb/codec.js';
@@ -41,6 +44,13 @@ import { systemClock, type Clock } from './util/clock.js';
 import { JsonStateFile } from './util/json-state-file.js';
 import type { Logger } from './util/logger.js';
 import { exporterRoot } from './util/package-root.js';
+import { systemTimer, type Timer } from './util/timer.js';
+import { describeConfig, loadNotifyConfig } from './notify/config.js';
+import { Notifier } from './notify/notifier.js';
+import { DatadogSink } from './notify/datadog-sink.js';
+import { DatadogSeriesBuilder } from './metrics/datadog-series.js';
+import { currentAlerts, transitionUpdates } from './notify/rule-alerts.js';
+import { NOTIFICATIONS_PATH, notifyRouter, SILENCES_PATH } from './notify/routes.js';
 
 /** STATUS_CHECK_MS is how often the system-status publisher looks for a change (it publishes at least every 30 s). */
 const STATUS_CHECK_MS = 5_000;
@@ -55,6 +65,8 @@ export interface ComposeParts extends Pick<
 > {
   /** onBackfillProgress receives backfill progress (main.ts draws a bar on a terminal). */
   readonly onBackfillProgress?: (p: BackfillProgress) => void;
+  /** env holds the notifiers' credentials (SLACK_WEBHOOK_URL …); default process.env. */
+  readonly env?: NodeJS.ProcessEnv;
 }
 
 /** Exporter is a composed exporter: the app plus the parts tests and main.ts reach into. */
@@ -63,6 +75,7 @@ export interface Exporter {
   readonly storage: Storage;
   readonly hub: Hub;
   readonly rules: RuleManager<CompiledTemplate>;
+  readonly notifier: Notifier;
   /** analysis is the anomaly analysis; undefined when ANALYSIS_INTERVAL is 0. */
   readonly analysis?: Analyzer;
 }
@@ -82,6 +95,8 @@ export async function openStorage(o: ExporterOptions, logger: Logger, registry: 
   }
   return EmbeddedStorage.open({
     dataDir: join(o.dataDir, 'tsdb'),
+    // Snapshots are the scheduler's `snapshot` job (composeExporter), timed, paced and on the job clock.
+    snapshotIntervalMs: 0,
     logger,
     registry,
     retention,
@@ -95,11 +110,13 @@ export async function composeExporter(parts: ComposeParts): Promise<Exporter> {
   const clock = parts.clock ?? systemClock;
   const wallClock = parts.wallClock ?? systemClock;
   const storage = parts.storage ?? (await openStorage(options, logger, registry));
+  const ownsSnapshots = parts.storage === undefined && storage instanceof EmbeddedStorage;
   // One engine serves the API and the rule manager, so both share its limits and its 20 query slots.
   const engine = new Engine(
     {
       timeoutMs: options.queryTimeout,
       maxSamples: options.queryMaxSamples,
+      maxSamplesInFlight: options.queryMaxSamplesInFlight,
       maxConcurrent: options.queryMaxConcurrency,
       noStepSubqueryIntervalMs: options.evaluationInterval,
     },
@@ -118,9 +135,6 @@ export async function composeExporter(parts: ComposeParts): Promise<Exporter> {
     firingAlerts: (server) => late.rules?.firingFor(server) ?? [],
     ...(parts.timer ? { timer: parts.timer } : {}),
   });
-  const ruleManager = await composeRules({ options, app, engine, storage, clock, logger, registry });
-  late.rules = ruleManager;
-
   // Store: every tick's frame is appended; history is backfilled before the first tick.
   const ingestor = new Ingestor(storage, fleet.layout);
   app.onFrame('store', async (frame) => {
@@ -148,6 +162,21 @@ export async function composeExporter(parts: ComposeParts): Promise<Exporter> {
       }
     });
   }
+  // Rules come after the store and the backfill: a frame is stored before rules evaluate at its time, and the
+  // startup replay runs over the history the backfill just wrote (startup tasks run in the order added).
+  const ruleManager = await composeRules({ options, app, engine, storage, clock, logger, registry });
+  late.rules = ruleManager;
+  const notifier = await composeNotify({
+    options,
+    app,
+    rules: ruleManager,
+    clock,
+    wallClock,
+    timer: parts.timer ?? systemTimer,
+    logger,
+    registry,
+    env: parts.env ?? process.env,
+  });
 
   // Query API and remote-write receiver (the receiver's path lies under the API's, so it goes first).
   app.use(
@@ -194,10 +223,19 @@ export async function composeExporter(parts: ComposeParts): Promise<Exporter> {
   app.use('/', createStreamRouter(hub), [
     { method: 'GET', path: '/api/stream?channels=server-metrics', description: 'live updates (SSE)' },
   ]);
+  app.use(
+    '/',
+    createTicketRouter(hub, {
+      guard: [app.rateLimiter({ name: 'hub_ticket', envelope: 'catalogue' }, options.rateLimitPerMinute)],
+    }),
+    [{ method: 'POST', path: HUB_TICKET_PATH, description: 'single-use ticket for /ws (bearer hub token)' }],
+  );
   app.scheduler.register({
     name: 'broadcast',
     intervalMs: Math.round(options.broadcastSeconds * 1000),
     priority: 'high',
+    // Not waiting for the fan-out to reach every client (it goes on over several loop turns): a slot that comes
+    // first publishes the newer state, which replaces the older one for the clients not reached yet.
     run: () => {
       const frame = app.latestFrame();
       if (frame)
@@ -208,9 +246,18 @@ export async function composeExporter(parts: ComposeParts): Promise<Exporter> {
         );
     },
   });
+  if (ownsSnapshots) {
+    app.scheduler.register({
+      name: 'snapshot',
+      intervalMs: DEFAULT_EMBEDDED_OPTIONS.snapshotIntervalMs,
+      priority: 'low',
+      runAtStart: false,
+      run: () => storage.snapshot(),
+    });
+  }
   const startedAt = wallClock.now();
   const status = new StatusPublisher(hub, {
-    clock: wallClock,
+    clock: app.jobClock,
     collect: (): SystemStatus => ({
       exporter: {
         version: BUILD_INFO.version,
@@ -280,7 +327,7 @@ export async function composeExporter(parts: ComposeParts): Promise<Exporter> {
       ? composeAnalysis({ options, app, engine, storage, logger, hub })
       : undefined;
 
-  return { app, storage, hub, rules: ruleManager, ...(analysis ? { analysis } : {}) };
+  return { app, storage, hub, rules: ruleManager, notifier, ...(analysis ? { analysis } : {}) };
 }
 
 /** alertInfo is one alert as the hub's `alerts` channel carries it. */
@@ -380,27 +427,38 @@ async function composeRules(deps: {
     const last = rules.lastEvaluation();
     if (last !== undefined) await state.save({ lastEvaluation: last });
   };
-  app.onFrame('rules', (frame) => {
-    // Not awaited: the tick goes on while rules evaluate; a group still running at its next slot misses it.
-    void rules.tick(frame.t).then(async () => {
-      if (Date.now() - savedAt < RULES_STATE_SAVE_MS) return;
-      savedAt = Date.now();
-      await save();
-    });
-  });
   const tickMs = Math.round(options.tickSeconds * 1000);
+  /** storedUpTo is the newest frame in the store (this listener comes after the store's). */
+  let storedUpTo = Math.floor(clock.now() / tickMs) * tickMs - tickMs;
+  app.onFrame('rules', (frame) => {
+    storedUpTo = frame.t;
+    // Not awaited: the tick goes on while rules evaluate; a group still running at its next slot misses it.
+    void rules
+      .tick(frame.t)
+      .then(async () => {
+        if (Date.now() - savedAt < RULES_STATE_SAVE_MS) return;
+        savedAt = Date.now();
+        await save();
+      })
+      .catch((err: unknown) => logger.error({ err }, 'saving the rules progress failed'));
+  });
   app.addStartupTask('rules', async () => {
-    const to = Math.floor(clock.now() / tickMs) * tickMs - tickMs;
+    storedUpTo = Math.floor(clock.now() / tickMs) * tickMs - tickMs;
     if (options.backfill === 0) {
-      await rules.restoreForState(to);
+      await rules.restoreForState(storedUpTo);
       return;
     }
     const saved = readLastEvaluation(state);
     const from = Math.max(saved ?? -Infinity, Math.floor((clock.now() - options.backfill) / tickMs) * tickMs);
     const began = performance.now();
-    await rules.replay(from, to);
-    logger.info({ from, to, ms: Math.round(performance.now() - began) }, 'rules replayed over history');
-    await save();
+    // In the background: the exporter is ready once the backfill is; rules go live when the replay caught up.
+    void rules
+      .replayInBackground(from, () => storedUpTo)
+      .then(async () => {
+        logger.info({ from, ms: Math.round(performance.now() - began) }, 'rules replayed over history');
+        await save();
+      })
+      .catch((err: unknown) => logger.error({ err }, 'saving the rules progress failed'));
   });
   app.use('/', rulesRouter(rules, app.mutationGuard('rules_reload')), [
     { method: 'POST', path: RELOAD_PATH, description: 'reload the rule files (bearer token)' },
@@ -420,4 +478,106 @@ function readLastEvaluation(state: JsonStateFile): number | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** NOTIFY_DIR is the notifiers' directory under the data dir (outbox, silences). */
+const NOTIFY_DIR = 'notify';
+
+/**
+ * composeNotify builds the notifiers from NOTIFY_CONFIG and the credential env vars (a bad configuration throws
+ * ConfigError: main exits 2) and plugs them in: rule transitions go to the dispatcher; Alertmanager receivers
+ * get the current alerts at every evaluation interval and right after a change; delivery starts once the rules
+ * have been restored (a startup task), so notifications left unacknowledged by a crash go out first; the
+ * notifications and silences API is mounted; stop waits for sends in flight.
+ */
+async function composeNotify(deps: {
+  readonly options: ExporterOptions;
+  readonly app: App;
+  readonly rules: RuleManager<CompiledTemplate>;
+  readonly clock: Clock;
+  readonly wallClock: Clock;
+  readonly timer: Timer;
+  readonly logger: Logger;
+  readonly registry: Registry;
+  readonly env: NodeJS.ProcessEnv;
+}): Promise<Notifier> {
+  const { options, app, rules, clock, logger } = deps;
+  const config = loadNotifyConfig(options.notifyConfig, deps.env);
+  const externalURL = (): string => options.externalUrl ?? app.url;
+  const notifier = await Notifier.open({
+    config,
+    dir: join(options.dataDir, NOTIFY_DIR),
+    wallClock: deps.wallClock,
+    timer: deps.timer,
+    logger,
+    registry: deps.registry,
+    externalURL,
+    grafanaUrl: options.grafanaUrl,
+    evaluationIntervalMs: options.evaluationInterval,
+  });
+  logger.info(describeConfig(config), 'notifications configured');
+  const resend = async (): Promise<void> => {
+    await notifier.resend(currentAlerts(rules.loadedGroups(), externalURL()), clock.now());
+  };
+  let resendQueued = false;
+  rules.onTransitions(({ group, file, transitions }) => {
+    notifier.alertsChanged(transitionUpdates(rules.loadedGroups(), group, file, transitions, externalURL()));
+    // Several groups change in one tick: one Alertmanager sync after them all.
+    if (notifier.forwarder && !resendQueued) {
+      resendQueued = true;
+      setImmediate(() => {
+        resendQueued = false;
+        resend().catch((err: unknown) => logger.error({ err }, 'cannot queue alerts for Alertmanager'));
+      });
+    }
+  });
+  if (notifier.forwarder) {
+    app.scheduler.register({
+      name: 'notify-alertmanager',
+      // Prometheus sends at each evaluation; under --speed N the evaluation interval passes N times faster.
+      intervalMs: Math.max(1_000, Math.round(options.evaluationInterval / options.speed)),
+      priority: 'low',
+      run: resend,
+    });
+  }
+  app.addStartupTask('notify', () => {
+    notifier.start();
+    return Promise.resolve();
+  });
+  app.use(
+    '/',
+    notifyRouter({
+      notifications: () => notifier.notifications(),
+      silences: notifier.silences,
+      clock: deps.wallClock,
+      guard: [...app.mutationGuard('silences'), express.json({ limit: options.bodyLimitBytes })],
+    }),
+    [
+      {
+        method: 'GET',
+        path: NOTIFICATIONS_PATH,
+        description: 'notification receivers, recent deliveries, dead letters',
+      },
+      { method: 'GET', path: SILENCES_PATH, description: 'silences (POST/DELETE with the bearer token)' },
+    ],
+  );
+  app.onStop('notify', () => notifier.stop());
+  if (config.datadog) {
+    const sink = new DatadogSink(config.datadog, logger, deps.registry);
+    const builder = new DatadogSeriesBuilder(app.fleet.layout);
+    let pushedT: number | undefined;
+    app.scheduler.register({
+      name: 'datadog',
+      intervalMs: config.datadog.intervalMs,
+      priority: 'low',
+      runAtStart: false,
+      run: async () => {
+        const frame = app.latestFrame();
+        if (!frame || frame.t === pushedT) return; // nothing new since the last push
+        pushedT = frame.t;
+        await sink.push(builder.build(frame));
+      },
+    });
+  }
+  return notifier;
 }

@@ -59,6 +59,13 @@ export const ERR_UNKNOWN_SCENARIO = defineError(
   (id: string) => `no scenario "${id}"; GET /api/scenarios lists active and past scenarios`,
 );
 
+/** ERR_UNKNOWN_SILENCE: a silence id that does not exist (or was forgotten 120 h after it expired). */
+export const ERR_UNKNOWN_SILENCE = defineError(
+  'OM_UNKNOWN_SILENCE',
+  404,
+  (id: string) => `no silence "${id}"; GET /api/silences lists the silences`,
+);
+
 /** ERR_BAD_FIELD: a request field with an invalid value; the message names the field. */
 export const ERR_BAD_FIELD = defineError(
   'OM_BAD_FIELD',

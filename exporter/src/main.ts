@@ -110,6 +110,11 @@ async function main(): Promise<void> {
     });
     app = exporter.app;
   } catch (err) {
+    // An invalid notification configuration (NOTIFY_CONFIG, a receiver's env var) is a configuration error.
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(2);
+    }
     // The store could not be opened (Redis unreachable, a data dir we cannot write): say which, no stack.
     const where = options.redisUrl !== undefined ? 'REDIS_URL / --redis-url' : 'DATA_DIR / --data-dir';
     process.stderr.write(`cannot open the store (${where}): ${(err as Error).message}\n`);

@@ -82,6 +82,12 @@ const spec = <T>(
 /** LOG_LEVELS are pino's levels, plus `silent`. */
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
+/**
+ * JOB_CLOCKS are the clocks periodic jobs can run on: `wall` (the default: only generation follows --speed) or
+ * `simulated` (every job's period is simulated time, so under --speed N the whole exporter runs N× as fast).
+ */
+export const JOB_CLOCKS = ['wall', 'simulated'] as const;
+
 const DAY_MS = 86_400_000;
 
 /**
@@ -98,6 +104,13 @@ export const OPTION_SPECS = {
   seed: spec('SEED', int(0, 2 ** 31 - 1), 42, 'an integer 0–2147483647', 'simulator random seed'),
   tickSeconds: spec('TICK_SECONDS', num(0.01, 3600), 15, 'a number of seconds 0.01–3600', 'sample interval'),
   speed: spec('SPEED', num(0.01, 10_000), 1, 'a number 0.01–10000', 'simulated time runs N× wall time'),
+  jobClock: spec(
+    'JOB_CLOCK',
+    oneOf(JOB_CLOCKS),
+    'wall',
+    JOB_CLOCKS.join(', '),
+    'clock of the periodic jobs; simulated: broadcasts, status, health, cleanup and snapshots also run --speed× as often',
+  ),
   backfill: spec(
     'BACKFILL',
     duration(),
@@ -119,13 +132,26 @@ export const OPTION_SPECS = {
   scenarioRate: spec('SCENARIO_RATE', num(0, 3600), 3, 'scenarios per hour 0–3600', 'random failure rate'),
   wsMaxConnections: spec('WS_MAX_CONNECTIONS', int(1, 100_000), 1000, 'an integer 1–100000', 'hub limit'),
   allowedOrigins: spec('ALLOWED_ORIGINS', list(), [], 'comma-separated origins', 'empty = any origin'),
-  hubToken: spec('HUB_TOKEN', optionalText(), undefined, 'any string', 'token /ws and /api/stream require'),
+  hubToken: spec(
+    'HUB_TOKEN',
+    optionalText(),
+    undefined,
+    'any string',
+    'token /ws and /api/stream require (or a ticket from POST /api/hub/ticket)',
+  ),
   retentionRaw: spec('RETENTION_RAW', duration(), 7 * DAY_MS, 'a duration like 7d', 'raw samples kept'),
   retention1m: spec('RETENTION_1M', duration(), 30 * DAY_MS, 'a duration like 30d', '1m rollups kept'),
   retention5m: spec('RETENTION_5M', duration(), 90 * DAY_MS, 'a duration like 90d', '5m rollups kept'),
   retention1h: spec('RETENTION_1H', duration(), 365 * DAY_MS, 'a duration like 1y', '1h rollups kept'),
   queryTimeout: spec('QUERY_TIMEOUT', duration(), 120_000, 'a duration like 2m', 'PromQL query timeout'),
   queryMaxSamples: spec('QUERY_MAX_SAMPLES', int(1, 2 ** 31 - 1), 50_000_000, 'a positive integer', 'limit'),
+  queryMaxSamplesInFlight: spec(
+    'QUERY_MAX_SAMPLES_IN_FLIGHT',
+    int(1, 2 ** 31 - 1),
+    50_000_000,
+    'a positive integer',
+    'samples all running queries hold together (beyond: 503, retry)',
+  ),
   queryMaxConcurrency: spec(
     'QUERY_MAX_CONCURRENCY',
     int(1, 1000),
@@ -174,6 +200,20 @@ export const OPTION_SPECS = {
     undefined,
     'a URL',
     'how users reach the exporter ($externalURL, alert links); unset = its listening URL',
+  ),
+  notifyConfig: spec(
+    'NOTIFY_CONFIG',
+    optionalText(),
+    undefined,
+    'a YAML file path (see exporter/config/notify.example.yml)',
+    'notification receivers, routing and outbox; unset = receivers from SLACK_WEBHOOK_URL, WEBHOOK_URL, ALERTMANAGER_URL, DATADOG_API_KEY',
+  ),
+  grafanaUrl: spec(
+    'GRAFANA_URL',
+    optionalText(),
+    undefined,
+    'a URL like http://localhost:3000',
+    "Grafana's base URL, for links to a server's page in notifications; unset = no link",
   ),
   codec: spec(
     'CODEC',

@@ -101,6 +101,23 @@ describe('composed exporter', () => {
     expect(range.data.result[0]?.values).toHaveLength(240);
   });
 
+  it('replays the rules over the backfilled hour, after the backfill wrote it', async () => {
+    // The replay runs in the background once the backfill is done; the exporter is ready before it ends.
+    await ex.rules.whenCaughtUp();
+    // The shipped recording rule evaluated every 15 s over the hour, each point equal to its expression then.
+    const recorded = await query(
+      'count_over_time(server:openmanager_cpu_usage_percent:avg{server="db-01"}[1h])',
+      T0 - TICK_MS,
+    );
+    expect(Number(recorded.data.result[0]?.value?.[1])).toBeGreaterThanOrEqual(239);
+    const at = T0 - 1_800_000;
+    const [rule, expr] = await Promise.all([
+      query('server:openmanager_cpu_usage_percent:avg{server="db-01"}', at),
+      query('avg by (server) (openmanager_cpu_usage_percent{server="db-01"})', at),
+    ]);
+    expect(rule.data.result[0]?.value?.[1]).toBe(expr.data.result[0]?.value?.[1]);
+  });
+
   it('exports the store health among the self-metrics, and stores them for its own rules', async () => {
     const text = await (await fetch(`${base}/metrics`)).text();
     expect(text).toMatch(/^openmanager_exporter_storage_healthy\{backend="embedded"\} 1$/m);

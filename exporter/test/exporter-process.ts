@@ -94,6 +94,11 @@ export interface ExporterProcessOptions {
   readonly rssLimitMb?: number;
   /** maxOldSpaceMb is node's --max-old-space-size for the child (default: node's own limit). */
   readonly maxOldSpaceMb?: number;
+  /**
+   * nodeFlags are extra node flags for the child, e.g. `--cpu-prof` (which NODE_OPTIONS refuses); with the
+   * bundle they go after the start script's own flags, just before the entry file.
+   */
+  readonly nodeFlags?: readonly string[];
 }
 
 /** ExitStatus is how a child ended. */
@@ -215,8 +220,9 @@ export class ExporterProcess {
       if (!existsSync(BUNDLE_MAIN))
         throw new Error(`no bundle at ${BUNDLE_MAIN}; build it with \`npm run prestart -w exporter\``);
       if (START_SCRIPT === undefined) throw new Error('exporter/package.json has no start script');
+      const script = withNodeFlags(START_SCRIPT, options.nodeFlags ?? []);
       // exec: the pid is node's (the memory watchdog and RSS readings look at it), as under npm start.
-      child = spawn('sh', ['-c', `exec ${START_SCRIPT} "$@"`, 'sh', ...flags], {
+      child = spawn('sh', ['-c', `exec ${script} "$@"`, 'sh', ...flags], {
         cwd: EXPORTER_DIR,
         env: {
           ...process.env,
@@ -227,7 +233,8 @@ export class ExporterProcess {
         stdio: ['ignore', 'pipe', 'pipe'],
       });
     } else {
-      child = spawn(process.execPath, [...heap, '--import', 'tsx', 'src/main.ts', ...flags], {
+      const nodeArgs = [...heap, ...(options.nodeFlags ?? [])];
+      child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'src/main.ts', ...flags], {
         cwd: EXPORTER_DIR,
         env: { ...process.env, ...options.env },
         stdio: ['ignore', 'pipe', 'pipe'],
@@ -384,6 +391,18 @@ export class ExporterProcess {
     if (this.alive()) this.child.kill('SIGKILL');
     return this.stop();
   }
+}
+
+/** BUNDLE_ENTRY is how the start script names the bundle it runs (node's flags come before it). */
+const BUNDLE_ENTRY = 'dist/src/main.js';
+
+/** withNodeFlags inserts node flags into the start script just before the bundle's file name. */
+function withNodeFlags(script: string, nodeFlags: readonly string[]): string {
+  if (nodeFlags.length === 0) return script;
+  const at = script.lastIndexOf(BUNDLE_ENTRY);
+  if (at < 0) throw new Error(`the start script does not run ${BUNDLE_ENTRY}: ${script}`);
+  const quoted = nodeFlags.map((f) => `'${f.replaceAll("'", "'\\''")}'`).join(' ');
+  return `${script.slice(0, at)}${quoted} ${script.slice(at)}`;
 }
 
 /** residentMb reads a process's resident set size in MB from /proc, or undefined where that is unavailable. */

@@ -13,7 +13,7 @@ import { promisify } from 'node:util';
 import express from 'express';
 import pino from 'pino';
 import { createPrometheusApiRouter, type PrometheusApiOptions } from '../src/api/prometheus/router.js';
-import { Fleet } from '../src/simulator/index.js';
+import { Fleet, serverMetaLabels, serverMetaValues } from '../src/simulator/index.js';
 import type { Appender, Labels } from '../src/tsdb/storage.js';
 import { pollUntil } from './poll.js';
 
@@ -30,6 +30,16 @@ export interface FleetSeries {
   readonly values: number[];
 }
 
+/** FleetSamplesOptions widen fleetSamples beyond the default 20-server fleet. */
+export interface FleetSamplesOptions {
+  /** fleet to run (default: the shipped 20 servers installed a day before `from`). */
+  readonly fleet?: Fleet;
+  /** since gives a series' first sample time (default `from`): long history only where it is read. */
+  readonly since?: (labels: Labels) => number;
+  /** meta adds every server's `openmanager_server_up` and `openmanager_server_info` (as the Ingestor does). */
+  readonly meta?: boolean;
+}
+
 /**
  * fleetSamples runs the simulator over [from, to] at `stepMs` and returns the samples of the series `keep`
  * accepts; a down server simply has no samples (backfilled blocks cannot hold staleness markers).
@@ -39,8 +49,9 @@ export function fleetSamples(
   to: number,
   stepMs: number,
   keep: (l: Labels) => boolean = () => true,
+  opts: FleetSamplesOptions = {},
 ): FleetSeries[] {
-  const fleet = new Fleet({ epoch: from - 86_400_000 });
+  const fleet = opts.fleet ?? new Fleet({ epoch: from - 86_400_000 });
   const layout = fleet.layout;
   const idx: number[] = [];
   layout.series.forEach((s, i) => {
@@ -51,18 +62,38 @@ export function fleetSamples(
     timestamps: [],
     values: [],
   }));
+  const since = idx.map((i) => opts.since?.(layout.series[i]?.labels ?? {}) ?? from);
+  // meta[k] is server metaServer[k]'s up (metaKind 0) or info (1) series.
+  const meta: FleetSeries[] = [];
+  const metaServer: number[] = [];
+  const metaKind: number[] = [];
+  if (opts.meta)
+    layout.servers.forEach((info, server) =>
+      serverMetaLabels(info).forEach((labels, kind) => {
+        if (!keep(labels)) return;
+        meta.push({ labels, timestamps: [], values: [] });
+        metaServer.push(server);
+        metaKind.push(kind);
+      }),
+    );
+  const metaSince = meta.map((s) => opts.since?.(s.labels) ?? from);
   for (const frame of fleet.frames(from, to, stepMs, { reuse: true })) {
     idx.forEach((i, k) => {
       const server = layout.series[i]?.server ?? 0;
-      if (!frame.summaries[server]?.up) return;
+      if (!frame.summaries[server]?.up || frame.t < (since[k] ?? from)) return;
       const v = frame.values[i] ?? NaN;
       if (Number.isNaN(v)) return;
       const s = out[k] as FleetSeries;
       s.timestamps.push(frame.t);
       s.values.push(v);
     });
+    meta.forEach((s, k) => {
+      if (frame.t < (metaSince[k] ?? from)) return;
+      s.timestamps.push(frame.t);
+      s.values.push(serverMetaValues(frame.summaries[metaServer[k] ?? 0])[metaKind[k] ?? 0] ?? NaN);
+    });
   }
-  return out.filter((s) => s.timestamps.length > 0);
+  return [...out, ...meta].filter((s) => s.timestamps.length > 0);
 }
 
 function omLabels(l: Labels): string {

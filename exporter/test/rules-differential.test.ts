@@ -41,30 +41,21 @@
  * a 2-core machine. Eight keep every role, every recording rule and every scenario, in about half a minute.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { Registry } from 'prom-client';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { Ingestor } from '../src/ingest/ingest.js';
-import { Engine, walkExpr } from '../src/promql/index.js';
-import { AlertingRule, type AlertState } from '../src/rules/alerting-rule.js';
-import { GO_TEMPLATES } from '../src/rules/go-templates.js';
-import { RuleManager, dependencyOrder } from '../src/rules/manager.js';
-import { createRuleMetrics } from '../src/rules/rule-metrics.js';
+import type { AlertState } from '../src/rules/alerting-rule.js';
 import { Fleet, defaultFleet, type ScenarioSpec } from '../src/simulator/index.js';
 import { EmbeddedStorage } from '../src/tsdb/embedded/embedded-storage.js';
 import type { SeriesData } from '../src/tsdb/storage.js';
 import { ManualClock } from '../src/util/clock.js';
 import { METRIC_NAME, type Labels } from '../src/util/labels.js';
-import { silentLogger } from '../src/util/logger.js';
 import { isStaleNaN } from '../src/util/stale-marker.js';
 import { PROMTOOL } from './promql-peer.js';
-
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const RULES_DIR = join(ROOT, 'rules');
+import { openShippedRules, ruleInputs, shippedRuleFiles, type RecordingInfo } from './rules-peer.js';
 
 /** STEP_MS is the tick period, the rule groups' evaluation interval and promtool's `interval`. */
 const STEP_MS = 15_000;
@@ -144,12 +135,6 @@ interface TransitionCounts {
   dropped: number;
 }
 
-/** RecordingInfo is a recording rule and whether its value depends on the order of float additions. */
-interface RecordingInfo {
-  readonly name: string;
-  readonly addsFloats: boolean;
-}
-
 /** ExporterRun is what the exporter's side produced. */
 interface ExporterRun {
   readonly store: EmbeddedStorage;
@@ -176,27 +161,7 @@ async function runExporter(): Promise<ExporterRun> {
   const fleet = new Fleet({ servers, scenarioRatePerHour: 0, epoch: T0 - 86_400_000 });
   const store = await EmbeddedStorage.open();
   const clock = new ManualClock(T0);
-  const manager = new RuleManager(
-    {
-      ruleFiles: ['*.yml'],
-      cwd: RULES_DIR,
-      evaluationIntervalMs: STEP_MS,
-      externalLabels: {},
-      externalURL: () => 'http://exporter.test',
-      watch: false,
-    },
-    {
-      engine: new Engine(),
-      storage: store,
-      clock,
-      logger: silentLogger(),
-      metrics: createRuleMetrics(new Registry()),
-      templates: GO_TEMPLATES,
-    },
-  );
-  const loaded = await manager.reload();
-  if (!loaded.ok)
-    throw new Error(`rules/*.yml do not load: ${loaded.errors.map((e) => e.message).join('; ')}`);
+  const manager = await openShippedRules(store, clock, STEP_MS);
   const groups = manager.loadedGroups();
 
   const transitionTimes = new Set<number>();
@@ -240,42 +205,17 @@ async function runExporter(): Promise<ExporterRun> {
         if (r.status.health === 'err') ruleErrors.push(`${r.rule.name} at ${t}: ${r.status.lastError}`);
   }
 
-  const recordingRules: RecordingInfo[] = [];
-  const alertRules: string[] = [];
-  const selected = new Set<string>();
-  // Groups in evaluation order, so a recording's inputs are classified before it.
-  const addsFloats = new Set<string>();
-  for (const g of dependencyOrder(groups))
-    for (const r of g.rules) {
-      let adds = false;
-      walkExpr(r.rule.spec.expr, (n) => {
-        if (n.type === 'AggregateExpr' && (n.op === 'sum' || n.op === 'avg')) adds = true;
-        if (n.type !== 'VectorSelector') return;
-        for (const m of n.matchers)
-          if (m.name === METRIC_NAME && m.type === '=') {
-            selected.add(m.value);
-            if (addsFloats.has(m.value)) adds = true;
-          }
-      });
-      if (r.rule instanceof AlertingRule) {
-        alertRules.push(r.rule.name);
-        continue;
-      }
-      recordingRules.push({ name: r.rule.name, addsFloats: adds });
-      if (adds) addsFloats.add(r.rule.name);
-    }
-  const recordedNames = new Set(recordingRules.map((r) => r.name));
-  const readNames = [...selected].filter((n) => !recordedNames.has(n)).sort();
+  const inputs = ruleInputs(groups);
   await manager.close();
   return {
     store,
     alerts,
     transitionTimes,
     transitions,
-    alertRules,
-    recordingRules,
-    groupOrder: dependencyOrder(groups).map((g) => g.spec.name),
-    readNames,
+    alertRules: inputs.alertRules,
+    recordingRules: inputs.recordingRules,
+    groupOrder: inputs.groupOrder,
+    readNames: inputs.readNames,
     ruleErrors,
     elapsedMs: performance.now() - began,
   };
@@ -482,10 +422,7 @@ async function buildComparison(run: ExporterRun): Promise<Comparison> {
   }
 
   const file: PromtoolTestFile = {
-    rule_files: readdirSync(RULES_DIR)
-      .filter((f) => f.endsWith('.yml'))
-      .sort()
-      .map((f) => join(RULES_DIR, f)),
+    rule_files: shippedRuleFiles(),
     evaluation_interval: `${STEP_MS / 1000}s`,
     group_eval_order: run.groupOrder,
     tests: [

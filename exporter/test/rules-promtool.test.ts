@@ -7,14 +7,15 @@
  * rules all understand.
  */
 import { spawnSync } from 'node:child_process';
-import { accessSync, constants, readFileSync, readdirSync } from 'node:fs';
-import { delimiter, dirname, join, resolve } from 'node:path';
+import { readFileSync, readdirSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { parseRuleFile } from '../src/rules/rule-file.js';
 import { compileTemplate } from '../src/rules/template.js';
+import { findBinary } from '../scripts/stack/peer-process.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const RULES_DIR = join(ROOT, 'rules');
@@ -83,24 +84,9 @@ const testFileSchema = z.object({
   ),
 });
 
-/** findOnPath returns the first executable `name` on PATH, or undefined. */
-function findOnPath(name: string): string | undefined {
-  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
-    if (dir === '') continue;
-    const candidate = join(dir, name);
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // not in this directory
-    }
-  }
-  return undefined;
-}
-
 /** promtool returns promtool's path, or throws naming the package that provides it. */
 function promtool(): string {
-  const path = findOnPath('promtool');
+  const path = findBinary('promtool');
   if (!path) {
     throw new Error(
       'promtool is not on PATH: install Prometheus (Debian: apt-get install -y prometheus) to test rules/',

@@ -217,6 +217,34 @@ export function runStorageContract(f: StorageContractFactory): void {
       expect(await q.select(ms, { start: T0 + 7 * STEP + 1, end: T0 + 9 * STEP })).toEqual([]);
     });
 
+    it('streams through selectEach exactly what select returns', async () => {
+      const s = await create();
+      await loadFixture(s, 10);
+      const q = await s.querier(T0 + 2 * STEP, T0 + 7 * STEP);
+      if (!q.selectEach) return;
+      for (const hints of [
+        { start: T0, end: T0 + 100 * STEP },
+        { start: T0 + 4 * STEP, end: T0 + 5 * STEP },
+      ]) {
+        const all = [M('__name__', '=~', '.+')];
+        const streamed: { labels: Labels; timestamps: number[]; values: number[] }[] = [];
+        await q.selectEach(all, hints, (labels, ts, vs, n) =>
+          streamed.push({
+            labels,
+            timestamps: Array.from(ts.subarray(0, n)),
+            values: Array.from(vs.subarray(0, n)),
+          }),
+        );
+        const selected = (await q.select(all, hints)).map((d) => ({
+          labels: d.labels,
+          timestamps: Array.from(d.timestamps),
+          values: Array.from(d.values),
+        }));
+        expect(streamed).toEqual(selected);
+        expect(streamed.length).toBeGreaterThan(0);
+      }
+    });
+
     it('stops a select past its sample budget or deadline with a typed error', async () => {
       const s = await create();
       await loadFixture(s, 10);

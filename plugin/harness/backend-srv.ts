@@ -26,10 +26,13 @@ export function browserBackendSrv() {
         for (const [k, v] of Object.entries((req.params ?? {}) as Record<string, unknown>)) {
           url.searchParams.set(k, String(v));
         }
-        const init: RequestInit = { method: req.method ?? 'GET', headers: {} };
-        if (req.data !== undefined) {
+        const init: RequestInit = { method: req.method ?? 'GET', headers: { ...(req.headers ?? {}) } };
+        if (typeof req.data === 'string') {
+          // A pre-encoded body (a data source's form-encoded query) goes as it is, with the caller's headers.
+          init.body = req.data;
+        } else if (req.data !== undefined) {
           init.body = JSON.stringify(req.data);
-          init.headers = { 'Content-Type': 'application/json' };
+          init.headers = { ...init.headers, 'Content-Type': 'application/json' };
         }
         window.fetch(url, init).then(
           async (res) => {

@@ -1,7 +1,9 @@
 /**
- * The app's Fleet, Scenarios and Server pages in Chromium against a real exporter started here: 20 tiles, a
- * scenario injected on the Scenarios page reaching its tile within one broadcast, charts with data, and no
- * page errors. Screenshots go to test-artifacts/ (gitignored).
+ * The app's Fleet, Scenarios and Server pages, and its panels in the shipped fleet dashboard, in Chromium against a
+ * real exporter started here: 20 tiles, a scenario injected on the Scenarios page reaching its tile within one
+ * broadcast, the Scenes charts drawing data (and the scenario as a region) through the data source stand-in that
+ * forwards to the exporter's Prometheus API, the panels rendering in a dashboard, and no page errors. Screenshots
+ * go to test-artifacts/ (gitignored).
  */
 import fs from 'fs';
 import path from 'path';
@@ -105,24 +107,69 @@ describe('plugin pages in Chromium against a real exporter', () => {
     await scenarios.close();
   });
 
-  test("the Server page's charts draw data", async () => {
+  test("the Server page's Scenes charts draw data through the data source, with the scenario as a region", async () => {
+    const res = await fetch(`${exporter.url}/api/scenarios`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${exporter.token}` },
+      body: JSON.stringify({ kind: 'cpu_spike', server: 'web-01', durationSeconds: 600, intensity: 0.9 }),
+    });
+    expect(res.status).toBe(201);
+    // A couple of ticks, so the scenario's series is stored before the charts query.
+    await new Promise((r) => setTimeout(r, 3 * TICK_S * 1000));
+    const dsRequests: string[] = [];
     const page = await open('server/web-01');
+    page.on('request', (r) => {
+      if (r.url().includes('/api/datasources/proxy/uid/openmanager/')) {
+        dsRequests.push(r.url());
+      }
+    });
     const charts = page.locator(sel(testIds.server.chart));
     await page.waitForFunction(
       (s) => {
         const all = [...document.querySelectorAll(s)];
         return (
-          all.length >= 7 && all.every((c) => Number(c.getAttribute('data-points')) > 0 && c.querySelector('canvas'))
+          all.length >= 7 &&
+          all.every(
+            (c) =>
+              Number(c.getAttribute('data-points')) > 0 &&
+              Number(c.getAttribute('data-regions')) > 0 &&
+              c.querySelector('canvas')
+          )
         );
       },
       sel(testIds.server.chart),
       { timeout: 60_000 }
     );
     expect(await charts.count()).toBe(7);
+    expect(dsRequests.length).toBeGreaterThan(0);
     await expect(page.locator(sel(testIds.server.services)).innerText()).resolves.toMatch(/ up/);
+    // The time range and the data source are in the URL, as on a dashboard.
+    expect(new URL(page.url()).searchParams.get('from')).toBe('now-1h');
+    expect(new URL(page.url()).searchParams.get('var-ds')).toBe('openmanager');
     const explore = await page.locator(sel(testIds.server.exploreLink)).first().getAttribute('href');
-    expect(decodeURIComponent(explore ?? '')).toContain('openmanager_cpu_usage_percent{server=\\"web-01\\"}');
+    const panes = JSON.parse(new URLSearchParams((explore ?? '').split('?')[1]).get('panes') ?? '{}');
+    expect(panes.om.datasource).toBe('openmanager');
+    expect(panes.om.queries[0].expr).toBe('avg by (server) (openmanager_cpu_usage_percent{server="web-01"})');
     await page.screenshot({ path: path.join(ARTIFACTS, 'server.png'), fullPage: true });
+    await page.close();
+  });
+
+  test('the panels render in the fleet dashboard: alerts list and fleet status', async () => {
+    const page = await browser.context.newPage();
+    page.on('pageerror', (e) => pageErrors.push(`dashboard: ${e.message}`));
+    await page.goto(`${server.url}/harness/dashboard/openmanager-fleet-overview`);
+    const alertPanel = page.locator(sel(testIds.alertListPanel.container));
+    await alertPanel.waitFor({ timeout: 30_000 });
+    // The scenario injected above put web-03 down: ServerDown is pending or firing by now, or the list says why not.
+    await page.waitForFunction(
+      ([item, empty]) => document.querySelector(item) !== null || document.querySelector(empty) !== null,
+      [sel(testIds.alertListPanel.item), sel(testIds.alertListPanel.empty)] as const,
+      { timeout: 30_000 }
+    );
+    await page.waitForFunction((s) => document.querySelectorAll(s).length === 20, sel(testIds.fleetStatusPanel.cell), {
+      timeout: 30_000,
+    });
+    await page.screenshot({ path: path.join(ARTIFACTS, 'dashboard.png'), fullPage: true });
     await page.close();
   });
 

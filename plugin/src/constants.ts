@@ -20,24 +20,38 @@ export enum ROUTES {
 /** PROXY_BASE_URL is the prefix of every exporter call: Grafana's plugin proxy for this app's `routes`. */
 export const PROXY_BASE_URL = `api/plugin-proxy/${PLUGIN_ID}`;
 
-function routePath(name: string): string {
-  const route = pluginJson.routes.find((r) => r.path === name);
+type ProxyMethod = 'GET' | 'POST' | 'DELETE';
+
+function routePath(path: string, method: ProxyMethod): string {
+  const route = pluginJson.routes.find((r) => r.path === path && r.method === method);
   if (!route) {
-    throw new Error(`plugin.json has no route "${name}"`);
+    throw new Error(`plugin.json has no ${method} route "${path}"`);
   }
   return route.path;
 }
 
-/** PROXY_ROUTES are the plugin.json route paths the API client uses (a missing one fails at load). */
+/**
+ * PROXY_ROUTES are the plugin.json route paths the API client uses (a missing one fails at load). Every route
+ * names its method: Grafana forwards only that method, and only the mutating ones carry the API token.
+ */
 export const PROXY_ROUTES = {
-  api: routePath('api'),
-  healthz: routePath('healthz'),
+  api: routePath('api', 'GET'),
+  healthz: routePath('healthz', 'GET'),
+  scenarios: routePath('api/scenarios', 'POST'),
+  silences: routePath('api/silences', 'POST'),
+  hubTicket: routePath('api/hub/ticket', 'POST'),
 } as const;
+
+/**
+ * DEFAULT_DATASOURCE_UID is the uid of the provisioned "OpenManager" Prometheus data source (pointing at the
+ * exporter's `/api/prometheus`); the app configuration may name another Prometheus-type source instead.
+ */
+export const DEFAULT_DATASOURCE_UID = 'openmanager';
 
 /** DEFAULT_EXPORTER_URL is the exporter's default address (its default port, ../../shared/ARCHITECTURE.md). */
 export const DEFAULT_EXPORTER_URL = 'http://localhost:3001';
 
-/** HUB_PATH is the exporter's WebSocket endpoint (issue 5). */
+/** HUB_PATH is the exporter's WebSocket endpoint (the hub protocol's `/ws`). */
 export const HUB_PATH = '/ws';
 
 /** prefixRoute turns an app route into a Grafana URL path. */
@@ -49,3 +63,9 @@ export function prefixRoute(route: string): string {
 export function serverPageUrl(serverId: string): string {
   return prefixRoute(`${ROUTES.Server}/${encodeURIComponent(serverId)}`);
 }
+
+/** ACTIONS are the app's RBAC actions (plugin.json `roles`), which its routes require. */
+export const ACTIONS = {
+  silencesWrite: 'openmanager-fleet-app.silences:write',
+  scenariosWrite: 'openmanager-fleet-app.scenarios:write',
+} as const;

@@ -37,23 +37,57 @@ describe('dist/plugin.json', () => {
     ['page', '/a/openmanager-fleet-app/alerts'],
     ['page', '/plugins/openmanager-fleet-app'],
     ['panel', 'panels/fleet-status'],
+    ['panel', 'panels/alert-list'],
     ['dashboard', 'dashboards/fleet-overview.json'],
     ['dashboard', 'dashboards/server-detail.json'],
   ])('includes a %s at %s', (type, p) => {
     expect(includes).toEqual(expect.arrayContaining([expect.objectContaining({ type, path: p })]));
   });
 
-  test('routes forward to the exporter URL with the bearer token from secureJsonData', () => {
+  test('every route names its method and role, and only the routes that need a secret carry one', () => {
     const routes: Array<Record<string, any>> = app.routes;
-    for (const name of ['api', 'healthz']) {
-      const route = routes.find((r) => r.path === name && !r.method);
-      expect(route).toBeDefined();
-      expect(route?.url).toMatch(/^\{\{ \.JsonData\.exporterUrl \}\}\//);
-      expect(route?.headers).toEqual([{ name: 'Authorization', content: 'Bearer {{ .SecureJsonData.apiToken }}' }]);
+    const summary = routes.map((r) => [
+      r.method,
+      r.path,
+      r.reqRole,
+      (r.headers ?? []).map((h: Record<string, string>) => `${h.name}: ${h.content}`).join(),
+    ]);
+    expect(summary).toEqual([
+      ['POST', 'api/scenarios', 'Editor', 'Authorization: Bearer {{ .SecureJsonData.apiToken }}'],
+      ['DELETE', 'api/scenarios', 'Editor', 'Authorization: Bearer {{ .SecureJsonData.apiToken }}'],
+      ['POST', 'api/silences', 'Editor', 'Authorization: Bearer {{ .SecureJsonData.apiToken }}'],
+      ['DELETE', 'api/silences', 'Editor', 'Authorization: Bearer {{ .SecureJsonData.apiToken }}'],
+      ['POST', 'api/hub/ticket', 'Viewer', 'Authorization: Bearer {{ .SecureJsonData.hubToken }}'],
+      ['GET', 'api', 'Viewer', ''],
+      ['GET', 'healthz', 'Viewer', ''],
+    ]);
+    for (const r of routes) {
+      expect(r.url).toMatch(/^\{\{ \.JsonData\.exporterUrl \}\}\//);
     }
-    const mutating = routes.filter((r) => r.method);
-    expect(mutating.map((r) => r.method).sort()).toEqual(['DELETE', 'POST']);
-    expect(mutating.every((r) => r.reqRole === 'Editor')).toBe(true);
+  });
+
+  test('every route is guarded by an RBAC action the app declares, granted to the role the route names', () => {
+    const roles: Array<{ role: { permissions: Array<{ action: string }> }; grants: string[] }> = app.roles;
+    const grantOf = new Map(roles.flatMap((r) => r.role.permissions.map((p) => [p.action, r.grants] as const)));
+    for (const r of app.routes as Array<Record<string, string>>) {
+      expect(r.reqAction).toMatch(/^openmanager-fleet-app\.[a-z]+:(read|write)$/);
+      expect(grantOf.get(r.reqAction as string)).toEqual([r.reqRole]);
+    }
+  });
+
+  test('every included dashboard is reachable from the app navigation by its uid', () => {
+    for (const inc of includes.filter((i) => i.type === 'dashboard')) {
+      const dash = readJson(inc.path as string);
+      expect(inc.uid).toBe(dash.uid);
+      expect(inc.addToNav).toBe(true);
+    }
+  });
+
+  test('info links are filled', () => {
+    expect(app.info.links.length).toBeGreaterThan(0);
+    for (const link of app.info.links) {
+      expect(link.url).toMatch(/^https:\/\//);
+    }
   });
 
   test('every included dashboard is a file with a title and panels', () => {
@@ -65,14 +99,22 @@ describe('dist/plugin.json', () => {
   });
 });
 
-describe('dist/panels/fleet-status', () => {
-  const panel = readJson('panels/fleet-status/plugin.json');
+describe.each([
+  ['fleet-status', 'openmanager-fleetstatus-panel'],
+  ['alert-list', 'openmanager-alertlist-panel'],
+])('dist/panels/%s', (dir, id) => {
+  const panel = readJson(`panels/${dir}/plugin.json`);
 
   test('is a panel plugin with its module and logos', () => {
     expect(panel.type).toBe('panel');
-    expect(panel.id).toBe('openmanager-fleetstatus-panel');
-    expect(fs.existsSync(path.join(DIST, 'panels/fleet-status/module.js'))).toBe(true);
-    expect(fs.existsSync(path.join(DIST, 'panels/fleet-status', panel.info.logos.small))).toBe(true);
-    expect(fs.existsSync(path.join(DIST, 'panels/fleet-status', panel.info.logos.large))).toBe(true);
+    expect(panel.id).toBe(id);
+    expect(fs.existsSync(path.join(DIST, `panels/${dir}/module.js`))).toBe(true);
+    expect(fs.existsSync(path.join(DIST, `panels/${dir}`, panel.info.logos.small))).toBe(true);
+    expect(fs.existsSync(path.join(DIST, `panels/${dir}`, panel.info.logos.large))).toBe(true);
   });
+});
+
+test('the fleet dashboard shows the OpenManager alerts panel', () => {
+  const dash = readJson('dashboards/fleet-overview.json');
+  expect(dash.panels.map((p: { type: string }) => p.type)).toContain('openmanager-alertlist-panel');
 });

@@ -319,7 +319,8 @@ export const HUB_ERROR_CODES = {
   rate_limited:
     'More messages than the hub accepts per window (see welcome.limits); the message was ignored.',
   too_many_errors: 'Too many protocol errors in a short time; the connection is closed with 1008.',
-  unauthorized: 'HTTP 401: the hub requires a token (`?token=` or `Authorization: Bearer`).',
+  unauthorized:
+    'HTTP 401: the hub requires a token (`?token=` or `Authorization: Bearer`) or a ticket (`?ticket=`).',
   origin_not_allowed: 'HTTP 403: the request Origin is not in the allow-list.',
   connection_limit: 'HTTP 503 (SSE): the connection limit is reached; WebSocket gets close code 1013.',
   not_found: 'HTTP 404: no such hub path.',
@@ -423,6 +424,29 @@ export const serverMessageSchema = z.union([
   pongMessageSchema,
   errorMessageSchema,
 ]);
+
+// ---------------------------------------------------------------------------------------------------------
+// Tickets: short-lived, single-use admission for browsers, which must never hold the hub token
+
+/**
+ * HUB_TICKET_PATH is the HTTP endpoint that exchanges the hub token for a ticket: `POST` with
+ * `Authorization: Bearer <token>` (no token needed when the hub has none). A server-side proxy holding the token
+ * calls it on the browser's behalf, and the browser opens `/ws?ticket=…` (or `/api/stream?ticket=…`).
+ */
+export const HUB_TICKET_PATH = '/api/hub/ticket';
+
+/** HUB_TICKET_PARAM is the query parameter that carries a ticket on `/ws` and `/api/stream`. */
+export const HUB_TICKET_PARAM = 'ticket';
+
+/** hubTicketSchema validates the ticket endpoint's answer: the ticket and when it stops being accepted. */
+export const hubTicketSchema = z.object({
+  ticket: z.string().min(1),
+  /** expiresAt is the last moment the ticket admits a connection (Unix ms); it admits one connection at most. */
+  expiresAt: unixMs,
+});
+
+/** HubTicket is the ticket endpoint's answer. */
+export type HubTicket = z.infer<typeof hubTicketSchema>;
 
 /** HubLimits are the limits announced in `welcome`. */
 export type HubLimits = z.infer<typeof hubLimitsSchema>;

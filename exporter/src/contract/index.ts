@@ -7,4 +7,5 @@ export * from './fleet.js';
 export * from './unified-metrics.js';
 export * from './hub-protocol.js';
 export * from './prometheus-api.js';
+export * from './notifications.js';
 export * from './analysis.js';

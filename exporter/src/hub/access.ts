@@ -1,10 +1,11 @@
 /**
- * Who may connect to the hub: the Origin allow-list and the optional token, shared by the WebSocket upgrade
- * and the SSE endpoint so both transports apply exactly the same rules.
+ * Who may connect to the hub: the Origin allow-list and the optional token (or a single-use ticket bought with
+ * it, tickets.ts), shared by the WebSocket upgrade and the SSE endpoint so both transports apply exactly the
+ * same rules.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import type { HubErrorCode } from '../contract/hub-protocol.js';
+import { HUB_TICKET_PARAM, type HubErrorCode } from '../contract/hub-protocol.js';
 
 /** AccessRules are the hub's admission rules. */
 export interface AccessRules {
@@ -14,8 +15,10 @@ export interface AccessRules {
    * to stop other web pages from using a visitor's browser, and a non-browser client can forge any Origin.
    */
   readonly allowedOrigins: readonly string[] | null;
-  /** token, when set, must be presented as `?token=` or `Authorization: Bearer`. */
+  /** token, when set, must be presented as `?token=` or `Authorization: Bearer`, or replaced by a ticket. */
   readonly token: string | null;
+  /** redeemTicket uses up a `?ticket=` and tells whether it admits the request; absent = tickets not accepted. */
+  readonly redeemTicket?: (ticket: string) => boolean;
 }
 
 /** AccessDenial says why a request was refused: a wire error code and its HTTP status. */
@@ -71,14 +74,22 @@ export function checkAccess(req: IncomingMessage, rules: AccessRules): AccessDen
   }
   if (rules.token !== null) {
     const presented = presentedToken(req);
-    if (presented === undefined || !tokensEqual(presented, rules.token)) {
+    const tokenOk = presented !== undefined && tokensEqual(presented, rules.token);
+    if (!tokenOk && !ticketAdmits(req, rules)) {
       return {
         code: 'unauthorized',
         status: 401,
         message:
-          'A valid token is required: pass ?token=<token> or the header Authorization: Bearer <token>.',
+          'A valid token or ticket is required: pass ?ticket=<ticket from POST /api/hub/ticket>, ' +
+          '?token=<token> or the header Authorization: Bearer <token>.',
       };
     }
   }
   return null;
+}
+
+/** ticketAdmits redeems the request's `?ticket=`, if any (a ticket is used up by this check). */
+function ticketAdmits(req: IncomingMessage, rules: AccessRules): boolean {
+  const ticket = requestUrl(req)?.searchParams.get(HUB_TICKET_PARAM);
+  return ticket !== null && ticket !== undefined && ticket !== '' && rules.redeemTicket?.(ticket) === true;
 }

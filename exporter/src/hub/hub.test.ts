@@ -557,6 +557,44 @@ describe('hub: liveness and backpressure', () => {
   });
 });
 
+describe('hub: paced fan-out', () => {
+  it('writes a broadcast to many clients over several loop turns, each client once', async () => {
+    const h = await start({ sliceMs: 0, compression: false });
+    const clients = await Promise.all(Array.from({ length: 40 }, () => h.connect()));
+    await Promise.all(clients.map((c) => c.subscribe(['server-metrics'])));
+    let turns = 0;
+    const counting = setInterval(() => turns++, 0);
+    const r = h.hub.publish('server-metrics', fleet(3), 1000);
+    // A zero slice ends after the first 16 sockets; the rest follow in later turns.
+    expect(r).toMatchObject({ sent: 16, skipped: 0, pending: 24 });
+    await h.hub.delivered();
+    clearInterval(counting);
+    expect(turns).toBeGreaterThan(0);
+    for (const c of clients) await c.take(isData('server-metrics', 1000));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(clients.every((c) => c.queue.length === 0)).toBe(true);
+    expect(
+      await metricValue(h.registry, 'openmanager_exporter_hub_messages_sent_total', {
+        channel: 'server-metrics',
+      }),
+    ).toBe(40);
+  });
+
+  it('a newer message replaces one still fanning out: no client gets the older one after the newer', async () => {
+    const h = await start({ sliceMs: 0, compression: false });
+    const clients = await Promise.all(Array.from({ length: 40 }, () => h.connect()));
+    await Promise.all(clients.map((c) => c.subscribe(['server-metrics'])));
+    h.hub.publish('server-metrics', fleet(3, 1), 1000);
+    h.hub.publish('server-metrics', fleet(3, 2), 2000);
+    await h.hub.delivered();
+    for (const c of clients) await c.take(isData('server-metrics', 2000));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    // Only the older message's first slice was written, before the newer one; nobody else gets it.
+    const seen = clients.map((c) => c.queue.map((e) => (e.msg.type === 'data' ? e.msg.timestamp : 0)));
+    expect(seen.filter((ts) => ts.length > 0)).toEqual(Array.from({ length: 16 }, () => [1000]));
+  });
+});
+
 describe('hub: shutdown', () => {
   it('closes clients with 1001 and refuses new upgrades', async () => {
     const h = await start();

@@ -10,6 +10,15 @@ function block(ms: number): void {
   }
 }
 
+/** spin holds the event loop until the process has used `ms` of CPU time (a loaded host may not give it more). */
+function spin(ms: number): void {
+  const from = process.cpuUsage();
+  for (;;) {
+    const used = process.cpuUsage(from);
+    if ((used.user + used.system) / 1000 >= ms) return;
+  }
+}
+
 /** nextTimers resolves after every timer already overdue has fired (timers run in due order). */
 const nextTimers = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
 
@@ -38,6 +47,22 @@ describe('EventLoopLag', () => {
       );
     // The block is one observation above 100 ms: counted under 0.25 s but not under 0.1 s.
     expect(le('0.25') - le('0.1')).toBe(1);
+  });
+
+  it('tells listeners each lag, since when it was building and the CPU time used meanwhile', async () => {
+    const lag = new EventLoopLag(new Registry());
+    lags.push(lag);
+    const samples: [number, number, number][] = [];
+    lag.onSample((lagMs, sinceMs, cpuMs) => samples.push([lagMs, sinceMs, cpuMs]));
+    lag.start();
+    const before = performance.now();
+    spin(80);
+    await nextTimers();
+    const worst = samples.reduce((a, b) => (b[0] > a[0] ? b : a));
+    expect(worst[0]).toBeGreaterThanOrEqual(60);
+    expect(worst[1]).toBeLessThanOrEqual(before);
+    // A busy loop is the process's own work: it shows as CPU time too (a starved process would not).
+    expect(worst[2]).toBeGreaterThanOrEqual(60);
   });
 
   it('stops sampling on stop(): a block afterwards is not recorded', async () => {

@@ -19,10 +19,21 @@ export const RESOLUTION_MS = 10;
  */
 export const LAG_BUCKETS_SECONDS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
+/**
+ * LagListener receives every lag sample: `lagMs` is how late the timer fired and `sinceMs` (performance.now()
+ * ms) when it was armed, so whatever ran between `sinceMs` and now held the loop for up to `lagMs`; `cpuMs` is
+ * the CPU time the process used meanwhile (all its threads), so a lag the process spent off the CPU — a busy
+ * host not running it — is told apart from one its own work caused (that one is at most `cpuMs`).
+ */
+export type LagListener = (lagMs: number, sinceMs: number, cpuMs: number) => void;
+
 /** EventLoopLag samples the event loop's lag while started. */
 export class EventLoopLag {
   private readonly histogram: Histogram;
+  private readonly listeners: LagListener[] = [];
   private timer: NodeJS.Timeout | undefined;
+  private armedAt = 0;
+  private cpuAtArm: NodeJS.CpuUsage = { user: 0, system: 0 };
   private due = 0;
   private maxMs = 0;
 
@@ -50,6 +61,11 @@ export class EventLoopLag {
     return this.maxMs;
   }
 
+  /** onSample registers a listener for every lag sample (the scheduler blames blocks on the jobs in flight). */
+  onSample(listener: LagListener): void {
+    this.listeners.push(listener);
+  }
+
   /** start begins sampling (idempotent); the timer does not keep the process alive. */
   start(): void {
     if (this.timer) return;
@@ -63,7 +79,9 @@ export class EventLoopLag {
   }
 
   private arm(): void {
-    this.due = performance.now() + RESOLUTION_MS;
+    this.armedAt = performance.now();
+    this.cpuAtArm = process.cpuUsage();
+    this.due = this.armedAt + RESOLUTION_MS;
     this.timer = setTimeout(() => this.fire(), RESOLUTION_MS);
     this.timer.unref();
   }
@@ -72,6 +90,11 @@ export class EventLoopLag {
     const lateMs = Math.max(0, performance.now() - this.due);
     this.histogram.observe(lateMs / 1000);
     if (lateMs > this.maxMs) this.maxMs = lateMs;
+    if (this.listeners.length > 0) {
+      const cpu = process.cpuUsage(this.cpuAtArm);
+      const cpuMs = (cpu.user + cpu.system) / 1000;
+      for (const l of this.listeners) l(lateMs, this.armedAt, cpuMs);
+    }
     this.arm();
   }
 }

@@ -29,7 +29,7 @@ export async function evalAggregate(ctx: EvalContext, a: AggregateExpr, f: Frame
     return countValues(ctx, a, vec, valueLabel, groupLabels, f.ts.length);
   }
   const param = a.param ? await ctx.evalScalar(a.param, f) : undefined;
-  const groups = groupSeries(vec, groupLabels);
+  const groups = groupSeries(vec, a, groupLabels);
   if (a.op === 'topk' || a.op === 'bottomk') return selectK(ctx, a.op === 'topk', groups, param, f.ts.length);
   return fold(ctx, a.op, groups, param, f.ts.length);
 }
@@ -51,18 +51,36 @@ function grouper(a: AggregateExpr): (l: Labels) => Labels {
   };
 }
 
+/**
+ * groupKeyer returns the function giving a series' group key, seriesKey of its group labels: for `by`, built
+ * straight from the grouping labels' values (no label object, no sort per series); for `without`, through
+ * the group labels.
+ */
+function groupKeyer(a: AggregateExpr, groupLabels: (l: Labels) => Labels): (l: Labels) => string {
+  if (a.without) return (l) => seriesKey(groupLabels(l));
+  const names = [...new Set(a.grouping)].sort();
+  return (l) => {
+    let key = '';
+    for (const name of names) {
+      const v = l[name];
+      if (v !== undefined && v !== '') key += `${name}\xff${v}\xfe`;
+    }
+    return key;
+  };
+}
+
 /** groupSeries groups the input series once: label sets are constant across steps. */
-function groupSeries(vec: VectorValue, groupLabels: (l: Labels) => Labels): Group[] {
+function groupSeries(vec: VectorValue, a: AggregateExpr, groupLabels: (l: Labels) => Labels): Group[] {
+  const keyOf = groupKeyer(a, groupLabels);
   const groupIdx = new Map<string, number>();
   const groups: { labels: Labels; members: StepSeries[] }[] = [];
   for (const s of vec.series) {
-    const gl = groupLabels(s.labels);
-    const key = seriesKey(gl);
+    const key = keyOf(s.labels);
     let gi = groupIdx.get(key);
     if (gi === undefined) {
       gi = groups.length;
       groupIdx.set(key, gi);
-      groups.push({ labels: gl, members: [] });
+      groups.push({ labels: groupLabels(s.labels), members: [] });
     }
     groups[gi]?.members.push(s);
   }
@@ -98,7 +116,7 @@ async function countValues(
       r.present[i] = 1;
     }
   }
-  return { kind: 'vector', series: order };
+  return { kind: 'vector', series: order, distinct: true };
 }
 
 /** selectK is topk/bottomk: per group and step, the k best series keep their value and labels. */
@@ -239,7 +257,8 @@ async function fold(
     }
     if (any) out.push(r);
   }
-  return { kind: 'vector', series: out };
+  // One series per group, keyed by its labels: distinct.
+  return { kind: 'vector', series: out, distinct: true };
 }
 
 /** meanOfPresent is avg's fallback when the plain sum overflows: the incremental mean of the values at step i. */

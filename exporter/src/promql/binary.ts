@@ -6,7 +6,7 @@
 import { METRIC_NAME, seriesKey, type Labels } from '../util/labels.js';
 import type { BinaryExpr, BinaryOp } from './ast.js';
 import { executionError } from './errors.js';
-import { mergeSameLabels, type EvalContext, type Frame } from './eval-context.js';
+import { distinctVector, sameName, type EvalContext, type Frame } from './eval-context.js';
 import { goPow } from './float-math.js';
 import { labelsToString, matchedLabels, signatureOf, dropName } from './labels-util.js';
 import { COMPARISON_OPS } from './parser.js';
@@ -88,7 +88,7 @@ function andUnless(
     }
     if (any) out.push({ labels: s.labels, values: s.values, present });
   }
-  return { kind: 'vector', series: out };
+  return { kind: 'vector', series: out, distinct: lhs.distinct };
 }
 
 /** or keeps every left series and adds the right series' steps that have no left match. */
@@ -110,7 +110,7 @@ function or(lhs: VectorValue, rhs: VectorValue, sig: (l: Labels) => string, n: n
       }
     if (any) out.push({ labels: s.labels, values: s.values, present });
   }
-  return { kind: 'vector', series: mergeSameLabels(out) };
+  return distinctVector(out);
 }
 
 /** Matching is a binary expression's matching clause (defaulted to one-to-one on all labels). */
@@ -208,7 +208,7 @@ async function matchOneToOneOrMany(
       }
     }
   }
-  return { kind: 'vector', series: mergeSameLabels(out) };
+  return distinctVector(out);
 }
 
 /** scalarBinop applies an operator to two floats; for comparisons it returns (lhs, holds). */
@@ -273,7 +273,10 @@ function vectorScalar(
     }
     if (any) out.push(r);
   }
-  return { kind: 'vector', series: dropsName ? mergeSameLabels(out) : out };
+  // Kept names keep each series' labels, and dropping one shared name keeps them apart: as distinct as the
+  // operand's.
+  if (dropsName && !(vec.distinct && sameName(vec.series))) return distinctVector(out);
+  return { kind: 'vector', series: out, distinct: vec.distinct };
 }
 
 /** resultLabels computes a vector-vector result's labels as Prometheus's `resultMetric`. */

@@ -8,7 +8,7 @@ import { LABEL_NAME_RE, METRIC_NAME } from '../util/labels.js';
 import { compileRegex, type Regex, type RegexMatch } from '../util/re2.js';
 import type { Expr } from './ast.js';
 import { executionError } from './errors.js';
-import { mergeSameLabels, type CallFn } from './eval-context.js';
+import { distinctVector, type CallFn } from './eval-context.js';
 import { histogramQuantile } from './histogram.js';
 import { dropName } from './labels-util.js';
 import { newStepSeries, type VectorValue } from './value.js';
@@ -68,7 +68,7 @@ export const CALL_FUNCTIONS: Readonly<Record<string, CallFn>> = {
         values: (times[k] ?? new Float64Array(f.ts.length)).map((t) => t / 1000),
         present: s.present,
       }));
-      return { kind: 'vector', series: mergeSameLabels(out) };
+      return distinctVector(out);
     }
     const vec = await ctx.evalVector(arg, f);
     const out = vec.series.map((s) => ({
@@ -76,7 +76,7 @@ export const CALL_FUNCTIONS: Readonly<Record<string, CallFn>> = {
       values: f.ts.map((t) => t / 1000),
       present: s.present,
     }));
-    return { kind: 'vector', series: mergeSameLabels(out) };
+    return distinctVector(out);
   },
   sort: sortBy(false),
   sort_desc: sortBy(true),
@@ -156,7 +156,7 @@ const labelReplace: CallFn = async (ctx, call, f) => {
     else labels[dst] = value;
     return { labels, values: s.values, present: s.present };
   });
-  return { kind: 'vector', series: mergeSameLabels(out) };
+  return distinctVector(out);
 };
 
 /** labelJoin is `label_join(v, dst, separator, src…)`. */
@@ -178,7 +178,7 @@ const labelJoin: CallFn = async (ctx, call, f) => {
     else labels[dst] = value;
     return { labels, values: s.values, present: s.present };
   });
-  return { kind: 'vector', series: mergeSameLabels(out) };
+  return distinctVector(out);
 };
 
 /**

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Engine } from './engine.js';
+import { pollUntil } from '../../test/poll.js';
+import type { Matcher, Querier, Queryable, SelectHints } from '../tsdb/storage.js';
 import { MemoryQueryable } from './promqltest/memory-queryable.js';
 
 const STEP = 15_000;
@@ -53,5 +55,46 @@ describe('engine limits: no query holds the event loop or runs past its deadline
     expect(await starved).toMatchObject({ errorType: 'timeout' });
     const ok = await quick;
     expect(ok.result).toMatchObject({ resultType: 'vector', result: [{ v: 20 }] });
+  });
+
+  it('refuses a query with 503 while the running ones hold the in-flight budget, and gives it back after', async () => {
+    // The first query holds `load` stepped over a day (20 × 5,761) while its right-hand side waits for the
+    // store; the second needs as much again, past 300,000 together, though each fits alone.
+    let release = (): void => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let waiting = (): void => undefined;
+    const reachedWait = new Promise<void>((resolve) => (waiting = resolve));
+    const slowStore: Queryable = {
+      async querier(mint, maxt) {
+        const q = await db.querier(mint, maxt);
+        return Object.assign(Object.create(q) as Querier, {
+          select: async (matchers: readonly Matcher[], hints?: SelectHints) => {
+            if (matchers.some((m) => m.name === '__name__' && m.value === 'wait')) {
+              waiting();
+              await held;
+            }
+            return q.select(matchers, hints);
+          },
+        });
+      },
+    };
+    const engine = new Engine({ maxSamplesInFlight: 300_000 });
+    const first = engine.rangeQuery(slowStore, 'load + on() group_left() wait', 6 * DAY, 7 * DAY, STEP);
+    await reachedWait;
+    // Both sides are selected at once: wait until the left one is stepped and its raw samples given back, so
+    // the first query holds its step grid and the stepped `load` (1 + 20 series) × 5,761 steps.
+    const steps = DAY / STEP + 1;
+    await pollUntil(
+      'the first query holding its stepped left side',
+      () => engine.inFlight.samples === 21 * steps,
+    );
+    await expect(engine.rangeQuery(db, 'load', 6 * DAY, 7 * DAY, STEP)).rejects.toMatchObject({
+      errorType: 'unavailable',
+      message: 'the queries running now hold too many samples in memory; retry when they are done',
+    });
+    release();
+    expect((await first).result.result).toHaveLength(0); // no `wait` series: nothing matches
+    expect(engine.inFlight.samples).toBe(0);
+    expect((await engine.rangeQuery(db, 'load', 6 * DAY, 7 * DAY, STEP)).result.result).toHaveLength(20);
   });
 });

@@ -13,14 +13,27 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { TsdbError } from '../tsdb/errors.js';
 import type { Matcher, Queryable, SelectHints, SeriesData } from '../tsdb/storage.js';
-import { seriesKey, type Labels } from '../util/labels.js';
+import { METRIC_NAME, seriesKey, type Labels } from '../util/labels.js';
 import { Pacer } from '../util/pacer.js';
 import { isStaleNaN } from '../util/stale-marker.js';
 import { evalAggregate } from './aggregation.js';
 import type { AtModifier, Call, Expr, MatrixSelector, SubqueryExpr, VectorSelector } from './ast.js';
 import { evalBinary } from './binary.js';
-import { PromQLError, executionError, queryTimeout, tooManySamples } from './errors.js';
-import { mergeSameLabels, unwrapParens, type EvalContext, type Frame } from './eval-context.js';
+import {
+  PromQLError,
+  executionError,
+  queryTimeout,
+  tooManySamples,
+  tooManySamplesInFlight,
+} from './errors.js';
+import {
+  distinctVector,
+  mergeSameLabels,
+  sameName,
+  unwrapParens,
+  type EvalContext,
+  type Frame,
+} from './eval-context.js';
 import { FUNCTIONS, type RangeFn } from './functions.js';
 import { DEFAULT_MAX_CONCURRENT, DEFAULT_MAX_QUEUED, QueryGate, createGateMetrics } from './gate.js';
 import { compareLabels, dropName } from './labels-util.js';
@@ -41,6 +54,11 @@ export interface EngineOptions {
   readonly lookbackDeltaMs: number;
   /** maxSamples bounds the samples a query may hold in memory (→ 422 `execution`). */
   readonly maxSamples: number;
+  /**
+   * maxSamplesInFlight bounds the samples all running queries hold together (→ 503 `unavailable`, retry
+   * later): `maxConcurrent` queries of `maxSamples` each would need gigabytes at once.
+   */
+  readonly maxSamplesInFlight: number;
   /** timeoutMs bounds a query's run time (→ 503 `timeout`). */
   readonly timeoutMs: number;
   /** noStepSubqueryIntervalMs is the step of a subquery written without one (`x[1h:]`). */
@@ -71,6 +89,7 @@ export interface QueryOptions {
 export const DEFAULT_ENGINE_OPTIONS: EngineOptions = {
   lookbackDeltaMs: 5 * 60_000,
   maxSamples: 50_000_000,
+  maxSamplesInFlight: 50_000_000,
   timeoutMs: 2 * 60_000,
   noStepSubqueryIntervalMs: 60_000,
   tiers: DEFAULT_TIER_OPTIONS,
@@ -121,6 +140,8 @@ export class Engine {
   readonly options: EngineOptions;
   /** gate bounds concurrent evaluations; shared by every query of this engine. */
   readonly gate: QueryGate;
+  /** inFlight counts the samples the running queries hold together (maxSamplesInFlight). */
+  readonly inFlight = { samples: 0 };
 
   constructor(options: Partial<EngineOptions> = {}, deps: { readonly registry?: Registry } = {}) {
     this.options = {
@@ -182,9 +203,11 @@ export class Engine {
   ): Promise<QueryOutcome> {
     const deadline = Math.min(opts.deadline ?? Infinity, performance.now() + this.options.timeoutMs);
     const release = await this.gate.acquire(deadline);
+    const evaluator = new Evaluator(this.options, queryable, start, end, step, deadline, this.inFlight);
     try {
-      return await new Evaluator(this.options, queryable, start, end, step, deadline).run(expr, isRange);
+      return await evaluator.run(expr, isRange);
     } finally {
+      this.inFlight.samples -= evaluator.samplesHeld;
       release();
     }
   }
@@ -205,7 +228,8 @@ function stepTimes(start: number, end: number, step: number): Float64Array {
 }
 
 class Evaluator implements EvalContext {
-  private samples = 0;
+  /** samplesHeld is what this query counted against the budgets; given back to `inFlight` at its end. */
+  samplesHeld = 0;
   private readonly stats: QueryStats = { samplesLoaded: 0, tiersUsed: [] };
   readonly pacer = new Pacer();
 
@@ -217,6 +241,7 @@ class Evaluator implements EvalContext {
     private readonly step: number,
     /** deadline is the performance.now() time past which the query fails with `timeout` (storage reads too). */
     private readonly deadline: number,
+    private readonly inFlight: { samples: number },
   ) {}
 
   async run(expr: Expr, isRange: boolean): Promise<QueryOutcome> {
@@ -254,7 +279,7 @@ class Evaluator implements EvalContext {
           result: [{ labels: {}, timestamps: Array.from(frame.ts), values: Array.from(v.values) }],
         };
       case 'vector': {
-        const series = mergeSameLabels(v.series);
+        const series = v.distinct ? v.series : mergeSameLabels(v.series);
         if (!isRange) {
           const out: InstantSample[] = [];
           for (const s of series)
@@ -300,7 +325,7 @@ class Evaluator implements EvalContext {
   /** check enforces the timeout and the sample limit; called at every node and at every turn. */
   private check(): void {
     if (performance.now() > this.deadline) throw queryTimeout();
-    if (this.samples > this.opts.maxSamples) throw tooManySamples();
+    if (this.samplesHeld > this.opts.maxSamples) throw tooManySamples();
   }
 
   /**
@@ -313,8 +338,10 @@ class Evaluator implements EvalContext {
   }
 
   addSamples(n: number): void {
-    this.samples += n;
-    if (this.samples > this.opts.maxSamples) throw tooManySamples();
+    this.samplesHeld += n;
+    this.inFlight.samples += n;
+    if (this.samplesHeld > this.opts.maxSamples) throw tooManySamples();
+    if (this.inFlight.samples > this.opts.maxSamplesInFlight) throw tooManySamplesInFlight();
   }
 
   async eval(e: Expr, f: Frame): Promise<Value> {
@@ -338,7 +365,7 @@ class Evaluator implements EvalContext {
           values: s.values.map((x) => -x),
           present: s.present,
         }));
-        return { kind: 'vector', series: mergeSameLabels(out) };
+        return distinctVector(out);
       }
       case 'VectorSelector':
         return this.evalVectorSelector(e, f, undefined);
@@ -373,14 +400,15 @@ class Evaluator implements EvalContext {
 
   /** releaseSamples returns budget for samples no longer held (a selector's raw samples once stepped). */
   private releaseSamples(n: number): void {
-    this.samples -= n;
+    this.samplesHeld -= n;
+    this.inFlight.samples -= n;
   }
 
   private async select(matchers: readonly Matcher[], hints: SelectHints): Promise<SeriesData[]> {
     const q = await this.queryable.querier(hints.start, hints.end);
     const res = await q.select(matchers, {
       ...hints,
-      maxSamples: this.opts.maxSamples - this.samples,
+      maxSamples: this.opts.maxSamples - this.samplesHeld,
       deadline: this.deadline,
     });
     let n = 0;
@@ -388,6 +416,39 @@ class Evaluator implements EvalContext {
     this.stats.samplesLoaded += n;
     this.addSamples(n);
     return res;
+  }
+
+  /**
+   * selectEach streams the matching series through `visit` (buffers valid during the call only), with the
+   * budget and stats select keeps: each series' samples count while it is visited. Backends without
+   * Querier.selectEach are read through select.
+   */
+  private async selectEach(
+    matchers: readonly Matcher[],
+    hints: SelectHints,
+    visit: (labels: Labels, ts: Float64Array, vs: Float64Array, n: number) => void,
+  ): Promise<void> {
+    const q = await this.queryable.querier(hints.start, hints.end);
+    if (!q.selectEach) {
+      const data = await this.select(matchers, hints);
+      let loaded = 0;
+      for (const s of data) {
+        loaded += s.timestamps.length;
+        visit(s.labels, s.timestamps, s.values, s.timestamps.length);
+      }
+      this.releaseSamples(loaded);
+      return;
+    }
+    await q.selectEach(
+      matchers,
+      { ...hints, maxSamples: this.opts.maxSamples - this.samplesHeld, deadline: this.deadline },
+      (labels, ts, vs, n) => {
+        this.stats.samplesLoaded += n;
+        this.addSamples(n);
+        visit(labels, ts, vs, n);
+        this.releaseSamples(n);
+      },
+    );
   }
 
   private async evalVectorSelector(
@@ -403,46 +464,39 @@ class Evaluator implements EvalContext {
     const n = ts0.length;
     if (n === 0) return { kind: 'vector', series: [] };
     const lb = this.opts.lookbackDeltaMs;
-    const data = await this.select(vs.matchers, {
-      start: (fixed ?? ts0[0] ?? 0) - off - lb,
-      end: (fixed ?? ts0[n - 1] ?? 0) - off,
-      step: f.stepMs,
-    });
     const out: StepSeries[] = [];
-    let loaded = 0;
-    for (const s of data) loaded += s.timestamps.length;
-    for (const s of data) {
-      if (this.pacer.due()) await this.turn();
-      // The series holds one slot per step: that is what the sample budget bounds (as Prometheus counts the
-      // points a selector yields over a range query's steps), reserved before the slots are allocated.
-      this.addSamples(n);
-      const series = newStepSeries(s.labels, n);
-      const st = sampleTimes ? new Float64Array(n) : undefined;
-      const ts = s.timestamps;
-      const vals = s.values;
-      let j = 0;
-      let any = false;
-      for (let i = 0; i < n; i++) {
-        const ref = (fixed ?? ts0[i] ?? 0) - off;
-        while (j < ts.length && (ts[j] as number) <= ref) j++;
-        const k = j - 1;
-        if (k < 0) continue;
-        const t = ts[k] as number;
-        if (t < ref - lb) continue;
-        const v = vals[k] as number;
-        if (v !== v && isStaleNaN(v)) continue;
-        series.values[i] = v;
-        series.present[i] = 1;
-        if (st) st[i] = t;
-        any = true;
-      }
-      if (any) {
-        out.push(series);
-        if (sampleTimes && st) sampleTimes.push(st);
-      } else this.releaseSamples(n);
-    }
-    this.releaseSamples(loaded);
-    return { kind: 'vector', series: out };
+    await this.selectEach(
+      vs.matchers,
+      { start: (fixed ?? ts0[0] ?? 0) - off - lb, end: (fixed ?? ts0[n - 1] ?? 0) - off, step: f.stepMs },
+      (labels, ts, vals, len) => {
+        // The series holds one slot per step: that is what the sample budget bounds (as Prometheus counts
+        // the points a selector yields over a range query's steps), reserved before the slots are allocated.
+        this.addSamples(n);
+        const series = newStepSeries(labels, n);
+        const st = sampleTimes ? new Float64Array(n) : undefined;
+        let j = 0;
+        let any = false;
+        for (let i = 0; i < n; i++) {
+          const ref = (fixed ?? ts0[i] ?? 0) - off;
+          while (j < len && (ts[j] as number) <= ref) j++;
+          const k = j - 1;
+          if (k < 0) continue;
+          const t = ts[k] as number;
+          if (t < ref - lb) continue;
+          const v = vals[k] as number;
+          if (v !== v && isStaleNaN(v)) continue;
+          series.values[i] = v;
+          series.present[i] = 1;
+          if (st) st[i] = t;
+          any = true;
+        }
+        if (any) {
+          out.push(series);
+          if (sampleTimes && st) sampleTimes.push(st);
+        } else this.releaseSamples(n);
+      },
+    );
+    return { kind: 'vector', series: out, distinct: true };
   }
 
   async evalSelectorTimes(
@@ -536,7 +590,9 @@ class Evaluator implements EvalContext {
         }
         if (any) out.push(r);
       }
-      return { kind: 'vector', series: mergeSameLabels(out) };
+      // Dropping one shared name leaves distinct label sets distinct: nothing to merge.
+      if (vec.distinct && sameName(vec.series)) return { kind: 'vector', series: out, distinct: true };
+      return distinctVector(out);
     }
     if (impl.kind === 'date') {
       const arg0 = call.args[0];
@@ -562,7 +618,7 @@ class Evaluator implements EvalContext {
         }
         out.push(r);
       }
-      return { kind: 'vector', series: mergeSameLabels(out) };
+      return distinctVector(out);
     }
     return impl.fn(this, call, f);
   }
@@ -614,6 +670,8 @@ class Evaluator implements EvalContext {
     if (unwrapped.type === 'MatrixSelector') {
       const tiered = await this.tryTiers(call, unwrapped, f, keepName);
       if (tiered) return tiered;
+      // One step (an instant query, a rule) is computed per series as the samples stream in.
+      if (n === 1) return this.rangeFunctionAt(unwrapped, f, fn, keepName, params);
     }
     const m = await this.evalMatrixArg(matrixExpr, f);
     const p: number[] = new Array<number>(params.length).fill(0);
@@ -645,7 +703,51 @@ class Evaluator implements EvalContext {
       if (any) out.push(r);
     }
     this.addSamples(out.length * n);
-    return { kind: 'vector', series: mergeSameLabels(out) };
+    // A matrix's series are distinct; without their names still so when they all had the same one.
+    if (keepName || sameName(m.series)) return { kind: 'vector', series: out, distinct: true };
+    return distinctVector(out);
+  }
+
+  /**
+   * rangeFunctionAt is evalRangeFunction at a single step over a matrix selector, without holding the
+   * matrix: each series' window is streamed from the store (selectEach), its staleness markers dropped
+   * into a reused buffer, and the function applied at once. A day-long window of a thousand series is
+   * then never copied out of the store.
+   */
+  private async rangeFunctionAt(
+    ms: MatrixSelector,
+    f: Frame,
+    fn: RangeFn,
+    keepName: boolean,
+    params: readonly Float64Array[],
+  ): Promise<VectorValue> {
+    const wEnd = this.refTimes(f, ms.selector.at, ms.selector.offsetMs)[0] ?? 0;
+    const wStart = wEnd - ms.rangeMs;
+    const p = params.map((x) => x[0] ?? NaN);
+    const evalT = f.ts[0] as number;
+    const out: StepSeries[] = [];
+    let names: string | undefined | null = null;
+    let oneName = true;
+    await this.selectEach(
+      ms.selector.matchers,
+      { start: wStart, end: wEnd, step: f.stepMs, range: ms.rangeMs },
+      (labels, ts, vs, len) => {
+        const name = labels[METRIC_NAME];
+        if (names === null) names = name;
+        else if (name !== names) oneName = false;
+        const live = withoutStale(ts, vs, len);
+        // The select window is the function's: every sample is in [wStart, wEnd].
+        const v = fn(live.ts, live.vs, 0, live.n, wStart, wEnd, evalT, p);
+        if (v === undefined) return;
+        const r = newStepSeries(keepName ? labels : dropName(labels), 1);
+        r.values[0] = v;
+        r.present[0] = 1;
+        out.push(r);
+      },
+    );
+    this.addSamples(out.length);
+    if (keepName || oneName) return { kind: 'vector', series: out, distinct: true };
+    return distinctVector(out);
   }
 
   /** tryTiers serves a range function from a rollup tier when tiers.ts's rule allows; undefined = use raw. */
@@ -685,12 +787,42 @@ class Evaluator implements EvalContext {
       if (combineBuckets(plan, s, cnt, ends, ms.rangeMs, r)) out.push(r);
     }
     this.addSamples(out.length * n);
-    return { kind: 'vector', series: mergeSameLabels(out) };
+    return distinctVector(out);
   }
 
   // ---------------------------------------------------------------- aggregation
 
   // ---------------------------------------------------------------- binary operators
+}
+
+/** staleScratch holds withoutStale's copies (evaluation is single-threaded; each use ends before the next). */
+let staleScratch = { ts: new Float64Array(256), vs: new Float64Array(256) };
+
+/**
+ * withoutStale returns the first `n` samples of `ts`/`vs` minus staleness markers: the arrays themselves
+ * when there are none, else a copy in a reused buffer valid until the next call.
+ */
+function withoutStale(
+  ts: Float64Array,
+  vs: Float64Array,
+  n: number,
+): { ts: Float64Array; vs: Float64Array; n: number } {
+  let i = 0;
+  for (; i < n; i++) {
+    const v = vs[i] as number;
+    if (v !== v && isStaleNaN(v)) break;
+  }
+  if (i === n) return { ts, vs, n };
+  if (staleScratch.ts.length < n) staleScratch = { ts: new Float64Array(n), vs: new Float64Array(n) };
+  const out = staleScratch;
+  let m = 0;
+  for (let k = 0; k < n; k++) {
+    const v = vs[k] as number;
+    if (v !== v && isStaleNaN(v)) continue;
+    out.ts[m] = ts[k] as number;
+    out.vs[m++] = v;
+  }
+  return { ts: out.ts, vs: out.vs, n: m };
 }
 
 /** dropStale removes staleness markers from raw samples (range vectors never contain them). */

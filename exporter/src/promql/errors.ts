@@ -61,6 +61,17 @@ export function tooManySamples(): PromQLError {
   );
 }
 
+/**
+ * tooManySamplesInFlight is raised when the queries running together would hold more than the engine's
+ * `maxSamplesInFlight`: the query itself is within its limit, so the client may retry when the others are done.
+ */
+export function tooManySamplesInFlight(): PromQLError {
+  return new PromQLError(
+    'unavailable',
+    'the queries running now hold too many samples in memory; retry when they are done',
+  );
+}
+
 /** queryTimeout is raised when a query runs past the engine's `timeoutMs`. */
 export function queryTimeout(): PromQLError {
   return new PromQLError('timeout', 'query timed out in query execution');

@@ -5,7 +5,7 @@
  * Evaluator itself.
  */
 import type { Pacer } from '../util/pacer.js';
-import { seriesKey } from '../util/labels.js';
+import { METRIC_NAME, seriesKey, type Labels } from '../util/labels.js';
 import type { Call, Expr, VectorSelector } from './ast.js';
 import { executionError } from './errors.js';
 import type { MatrixValue, StepSeries, Value, VectorValue } from './value.js';
@@ -44,6 +44,21 @@ export type CallFn = (ctx: EvalContext, call: Call, f: Frame) => Promise<Value>;
 export function unwrapParens(e: Expr): Expr {
   while (e.type === 'ParenExpr') e = e.expr;
   return e;
+}
+
+/** distinctVector is `series` merged by label set (mergeSameLabels), marked distinct. */
+export function distinctVector(series: StepSeries[]): VectorValue {
+  return { kind: 'vector', series: mergeSameLabels(series), distinct: true };
+}
+
+/**
+ * sameName says whether every series has the same `__name__` (or none has one): dropping the name then
+ * leaves distinct label sets distinct.
+ */
+export function sameName(series: readonly { readonly labels: Labels }[]): boolean {
+  const first = series[0]?.labels[METRIC_NAME];
+  for (const s of series) if (s.labels[METRIC_NAME] !== first) return false;
+  return true;
 }
 
 /**

@@ -151,18 +151,92 @@ export function linearRegression(
   return [slope, intercept];
 }
 
-/** quantileOf is Prometheus's `quantile`: linear interpolation between the closest ranks; sorts `values`. */
+/** quantileOf is Prometheus's `quantile`: linear interpolation between the closest ranks (`values` untouched). */
 export function quantileOf(q: number, values: number[]): number {
   if (values.length === 0 || Number.isNaN(q)) return NaN;
+  return quantileOfRange(q, values, 0, values.length);
+}
+
+/** quantileScratch is quantileOfRange's reused buffer (evaluation is single-threaded). */
+let quantileScratch = new Float64Array(256);
+
+/**
+ * quantileOfRange is quantileOf over `vs[lo..hi)` (hi > lo), leaving `vs` as it was. Prometheus sorts and
+ * reads two neighbouring ranks; selecting them instead (selectRank: linear time, no comparator call) gives
+ * the same two numbers several times faster over a day of samples. Prometheus orders NaN before every
+ * number, so NaNs are counted apart and ranks below their count are NaN.
+ */
+function quantileOfRange(q: number, vs: ArrayLike<number>, lo: number, hi: number): number {
+  if (Number.isNaN(q)) return NaN;
   if (q < 0) return -Infinity;
   if (q > 1) return Infinity;
-  values.sort((a, b) => (Number.isNaN(a) ? (Number.isNaN(b) ? 0 : -1) : Number.isNaN(b) ? 1 : a - b));
-  const n = values.length;
+  const n = hi - lo;
+  if (quantileScratch.length < n) quantileScratch = new Float64Array(Math.max(n, 2 * quantileScratch.length));
+  const a = quantileScratch;
+  let nan = 0;
+  let m = 0;
+  for (let i = lo; i < hi; i++) {
+    const v = vs[i] as number;
+    if (v !== v) nan++;
+    else a[m++] = v;
+  }
   const rank = q * (n - 1);
   const lowerIndex = Math.max(0, Math.floor(rank));
   const upperIndex = Math.min(n - 1, lowerIndex + 1);
   const weight = rank - Math.floor(rank);
-  return (values[lowerIndex] ?? NaN) * (1 - weight) + (values[upperIndex] ?? NaN) * weight;
+  let lower = NaN;
+  let upper = NaN;
+  if (lowerIndex >= nan) {
+    lower = selectRank(a, m, lowerIndex - nan);
+    // Everything after the selected rank is at least as large: the next rank is their minimum.
+    upper = lower;
+    if (upperIndex > lowerIndex) {
+      upper = Infinity;
+      for (let i = lowerIndex - nan + 1; i < m; i++) if ((a[i] as number) < upper) upper = a[i] as number;
+    }
+  } else if (upperIndex >= nan) {
+    upper = selectRank(a, m, upperIndex - nan);
+  }
+  return lower * (1 - weight) + upper * weight;
+}
+
+/**
+ * selectRank reorders a[0..n) (no NaN) so that a[k] is its k-th smallest, everything before it no larger
+ * and everything after it no smaller, and returns a[k]: quickselect with a median-of-three pivot, which
+ * sorts what is left if it has not converged after 64 rounds (no quadratic worst case).
+ */
+function selectRank(a: Float64Array, n: number, k: number): number {
+  let left = 0;
+  let right = n - 1;
+  for (let round = 0; right > left; round++) {
+    if (round === 64) {
+      a.subarray(left, right + 1).sort();
+      break;
+    }
+    const mid = (left + right) >>> 1;
+    // Order a[left], a[mid], a[right]; the median (at mid) is the pivot.
+    if ((a[mid] as number) < (a[left] as number)) swap(a, mid, left);
+    if ((a[right] as number) < (a[left] as number)) swap(a, right, left);
+    if ((a[right] as number) < (a[mid] as number)) swap(a, right, mid);
+    const pivot = a[mid] as number;
+    let i = left;
+    let j = right;
+    while (i <= j) {
+      while ((a[i] as number) < pivot) i++;
+      while ((a[j] as number) > pivot) j--;
+      if (i <= j) swap(a, i++, j--);
+    }
+    if (k <= j) right = j;
+    else if (k >= i) left = i;
+    else break;
+  }
+  return a[k] as number;
+}
+
+function swap(a: Float64Array, i: number, j: number): void {
+  const t = a[i] as number;
+  a[i] = a[j] as number;
+  a[j] = t;
 }
 
 /** varianceOf is the population variance of `vs[lo..hi)` by Welford's method with compensation. */
@@ -266,7 +340,7 @@ const rangeFns: Record<string, RangeFn> = {
   present_over_time: (_t, _v, lo, hi) => (hi > lo ? 1 : undefined),
   quantile_over_time: (_t, vs, lo, hi, _ws, _we, _e, params) => {
     if (hi <= lo) return undefined;
-    return quantileOf(params[0] ?? NaN, Array.from(vs.subarray(lo, hi)));
+    return quantileOfRange(params[0] ?? NaN, vs, lo, hi);
   },
   changes: (_t, vs, lo, hi) => {
     if (hi <= lo) return undefined;

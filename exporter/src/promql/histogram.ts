@@ -45,7 +45,8 @@ export const histogramQuantile: CallFn = async (ctx, call, f) => {
     }
     if (any) out.push(r);
   }
-  return { kind: 'vector', series: out };
+  // One series per bucket group: keyed by its labels, so distinct.
+  return { kind: 'vector', series: out, distinct: true };
 };
 
 /** parseLe parses a bucket bound as Go's ParseFloat (accepting +Inf). */

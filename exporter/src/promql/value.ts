@@ -30,6 +30,11 @@ export interface ScalarValue {
 export interface VectorValue {
   readonly kind: 'vector';
   readonly series: StepSeries[];
+  /**
+   * distinct says the series' label sets are known to differ pairwise (a selector's, an aggregation's, a
+   * merge's output), so consumers may skip mergeSameLabels, which keys every series.
+   */
+  readonly distinct?: boolean;
 }
 
 /**

@@ -11,7 +11,7 @@
 import type { Logger } from 'pino';
 import type { Engine, MatrixSeries, QueryResult } from '../promql/index.js';
 import type { Appender, Storage } from '../tsdb/storage.js';
-import { seriesKey, type Labels } from '../util/labels.js';
+import type { Labels } from '../util/labels.js';
 import { Pacer } from '../util/pacer.js';
 import { STALE_NAN } from '../util/stale-marker.js';
 import { AlertingRule, type AlertTransition, type OutputSample } from './alerting-rule.js';
@@ -31,11 +31,14 @@ export interface RuleStatus {
   evaluationMs: number;
 }
 
-/** GroupRule is one rule of a group with its status and the series it wrote last time. */
+/**
+ * GroupRule is one rule of a group with its status and the series it wrote last time, by the ref the
+ * appender gave them (a store never hands one series' ref to another).
+ */
 export interface GroupRule<T> {
   readonly rule: AlertingRule<T> | RecordingRule;
   readonly status: RuleStatus;
-  previous: Map<string, Labels>;
+  previous: Map<number, Labels>;
 }
 
 /** ExpandTemplate expands one of an alerting rule's templates for a query result at evaluation time `ts`. */
@@ -204,12 +207,9 @@ export class RuleGroup<T> {
 
   /** write appends a rule's output at `t` plus staleness markers for the series it no longer returns. */
   private write(app: Appender, r: GroupRule<T>, t: number, output: readonly OutputSample[]): number {
-    const now = new Map<string, Labels>();
-    for (const s of output) {
-      app.append(0, s.labels, t, s.value);
-      now.set(seriesKey(s.labels), s.labels);
-    }
-    for (const [k, labels] of r.previous) if (!now.has(k)) app.append(0, labels, t, STALE_NAN);
+    const now = new Map<number, Labels>();
+    for (const s of output) now.set(app.append(0, s.labels, t, s.value), s.labels);
+    for (const [ref, labels] of r.previous) if (!now.has(ref)) app.append(ref, labels, t, STALE_NAN);
     r.previous = now;
     return output.length;
   }

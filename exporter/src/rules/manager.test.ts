@@ -114,6 +114,28 @@ describe('RuleManager', () => {
     expect(firing[0]?.timestamps[0]).toBe(T0 + STEP + 5 * MIN);
   });
 
+  it('replays in the background while frames arrive, evaluating every slot once, in order, then goes live', async () => {
+    const s = await setup({ 'b.yml': RECORDING });
+    await s.manager.reload();
+    await load(s.store, T0, T0 + 30 * MIN, () => 50);
+    let storedUpTo = T0 + 30 * MIN;
+    const caughtUp = s.manager.replayInBackground(T0, () => storedUpTo);
+    // Frames stored while the first round runs: their live ticks are left to the replay.
+    await load(s.store, T0 + 30 * MIN + STEP, T0 + 35 * MIN, () => 60);
+    storedUpTo = T0 + 35 * MIN;
+    await s.manager.tick(T0 + 35 * MIN);
+    await caughtUp;
+    await load(s.store, T0 + 35 * MIN + STEP, T0 + 35 * MIN + STEP, () => 70);
+    await s.manager.tick(T0 + 35 * MIN + STEP);
+
+    const q = await s.store.querier(T0, T0 + 40 * MIN);
+    const [rec] = await q.select([{ type: '=', name: '__name__', value: 'server:cpu:avg' }]);
+    const expected = Array.from({ length: (35 * MIN) / STEP + 1 }, (_, i) => T0 + (i + 1) * STEP);
+    expect([...(rec?.timestamps ?? [])]).toEqual(expected);
+    expect(rec?.values.at(-1)).toBe(70);
+    expect(rec?.values.at(-2)).toBe(60);
+  });
+
   it("live ticks: a group reading what another group records sees this slot's recording, as replay does", async () => {
     const s = await setup({ 'a.yml': ALERTS, 'b.yml': RECORDING });
     await s.manager.reload();

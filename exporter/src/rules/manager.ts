@@ -117,6 +117,9 @@ export class RuleManager<T> {
   private watchTimer: NodeJS.Timeout | undefined;
   private reloading: Promise<ReloadResult> | undefined;
   private lastReload: ReloadResult | undefined;
+  /** catchingUp is the background replay in flight; live ticks wait for it to catch up (see replayInBackground). */
+  private catchingUp: Promise<void> | undefined;
+  private closing = false;
 
   constructor(
     readonly options: RuleManagerOptions,
@@ -277,6 +280,8 @@ export class RuleManager<T> {
    * before it, it cannot deadlock, even in a cycle (dependencyOrder breaks those in file order).
    */
   async tick(now: number = this.deps.clock.now()): Promise<void> {
+    // While a background replay catches up, it evaluates these slots itself, in order.
+    if (this.catchingUp) return;
     const due: Promise<void>[] = [];
     for (const { group: g, needs } of this.order) {
       const slot = Math.floor(now / g.intervalMs) * g.intervalMs;
@@ -323,8 +328,8 @@ export class RuleManager<T> {
    * gap of a restart), after restoring alert state as of `from`. Groups already evaluated past a point (a
    * reload during the replay) start there.
    */
-  async replay(from: number, to: number): Promise<void> {
-    await this.restoreForState(from);
+  async replay(from: number, to: number, opts: { restore?: boolean } = {}): Promise<void> {
+    if (opts.restore !== false) await this.restoreForState(from);
     // Chunk by chunk, groups in dependency order: a group whose rules read a series another group records
     // (cpu alerts on server:…:avg) replays each stretch after that group has recorded it, as live evaluation
     // would have found it.
@@ -333,10 +338,42 @@ export class RuleManager<T> {
       const chunkEnd = Math.min(to, chunkStart + REPLAY_CHUNK_MS);
       for (const g of order) {
         const start = Math.max(chunkStart, g.lastEvaluation ?? -Infinity);
+        if (this.closing) return;
         if (start < chunkEnd) await g.replay(start, chunkEnd);
       }
     }
     for (const g of this.groups) this.scheduledUpTo.set(g.key, Math.floor(to / g.intervalMs) * g.intervalMs);
+  }
+
+  /**
+   * replayInBackground replays (from, storedUpTo()] and then, round after round, what was stored while it ran,
+   * until it has caught up; live ticks are ignored until then (the replay evaluates those slots itself), so
+   * every slot is evaluated once and in order. A week of history takes minutes to replay: running it in the
+   * background lets the exporter serve and be ready meanwhile. The returned promise resolves once live
+   * evaluation has taken over (or the manager closed); it never rejects (a failed round is logged).
+   */
+  replayInBackground(from: number, storedUpTo: () => number): Promise<void> {
+    const run = async (): Promise<void> => {
+      let done = from;
+      for (let round = 0; !this.closing; round++) {
+        const end = storedUpTo();
+        // Checked and cleared with no await in between: a frame stored later is evaluated live.
+        if (end <= done) return;
+        await this.replay(done, end, { restore: round === 0 });
+        done = end;
+      }
+    };
+    this.catchingUp = run()
+      .catch((err: unknown) => this.deps.logger.error({ err }, 'rule replay failed; live evaluation goes on'))
+      .finally(() => {
+        this.catchingUp = undefined;
+      });
+    return this.catchingUp;
+  }
+
+  /** whenCaughtUp resolves once no background replay is running. */
+  whenCaughtUp(): Promise<void> {
+    return this.catchingUp ?? Promise.resolve();
   }
 
   /**
@@ -445,6 +482,8 @@ export class RuleManager<T> {
 
   /** close stops watching files and waits for evaluations in flight (they append to the store). */
   async close(): Promise<void> {
+    this.closing = true;
+    await this.catchingUp;
     for (const w of this.watchers) w.close();
     this.watchers = [];
     if (this.watchTimer) clearTimeout(this.watchTimer);

@@ -22,20 +22,29 @@ export class RecordingRule {
     return this.spec.name;
   }
 
-  /** record renames and relabels `results`; throws on duplicate label sets or past `limit` (0 = none). */
+  /**
+   * record renames and relabels `results` (a query result: distinct label sets); throws on duplicate label
+   * sets or past `limit` (0 = none).
+   */
   record(results: readonly OutputSample[], limit: number): OutputSample[] {
     const out: OutputSample[] = [];
+    const relabels = Object.entries(this.spec.labels);
+    // Distinct results that share one name stay distinct when it is replaced: only others need checking.
+    const first = results[0]?.labels[METRIC_NAME];
+    const check = relabels.length > 0 || results.some((r) => r.labels[METRIC_NAME] !== first);
     const seen = new Set<string>();
     for (const r of results) {
       const labels: Record<string, string> = { ...r.labels, [METRIC_NAME]: this.spec.name };
-      for (const [k, v] of Object.entries(this.spec.labels)) {
+      for (const [k, v] of relabels) {
         if (v === '') delete labels[k];
         else labels[k] = v;
       }
-      const key = seriesKey(labels);
-      if (seen.has(key))
-        throw new Error('vector contains metrics with the same labelset after applying rule labels');
-      seen.add(key);
+      if (check) {
+        const key = seriesKey(labels);
+        if (seen.has(key))
+          throw new Error('vector contains metrics with the same labelset after applying rule labels');
+        seen.add(key);
+      }
       out.push({ labels, value: r.value });
     }
     if (limit > 0 && out.length > limit) throw new SeriesLimitError(limit, out.length);

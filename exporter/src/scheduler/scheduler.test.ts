@@ -186,6 +186,52 @@ describe('Scheduler', () => {
     await scheduler.stop();
   });
 
+  it('starts jobs due at the same instant in separate turns of the event loop', async () => {
+    const { scheduler } = setup();
+    const order: string[] = [];
+    const job = (name: string) => ({
+      name,
+      intervalMs: 5_000,
+      run: () => {
+        order.push(name);
+        // Queued by this job's run: it comes before the next job only if that job starts in a later turn.
+        setImmediate(() => order.push(`turn after ${name}`));
+      },
+    });
+    scheduler.register(job('a'));
+    scheduler.register(job('b'));
+    scheduler.register(job('c'));
+    scheduler.start();
+    await scheduler.settled();
+    expect(order.slice(0, 5)).toEqual(['a', 'turn after a', 'b', 'turn after b', 'c']);
+    await scheduler.stop();
+  });
+
+  it('blames an event-loop block on the jobs in flight, and only on those', async () => {
+    const { scheduler, registry } = setup();
+    const hold = deferred();
+    scheduler.register({ name: 'busy', intervalMs: 5_000, run: () => hold.promise });
+    scheduler.register({ name: 'idle', intervalMs: 5_000, runAtStart: false, run: () => {} });
+    scheduler.start();
+    await new Promise((r) => setImmediate(r));
+    scheduler.noteLoopLag(120, performance.now() - 10, 125);
+    // Lag while the process was off the CPU (a busy host) counts only as far as it used the CPU.
+    scheduler.noteLoopLag(900, performance.now() - 10, 30);
+    hold.resolve();
+    await scheduler.settled();
+    // A block that started after the run ended is not the job's.
+    scheduler.noteLoopLag(300, performance.now() + 1, 300);
+    const stats = Object.fromEntries(scheduler.stats().map((s) => [s.name, s]));
+    expect(stats.busy?.maxLoopBlockMs).toBe(120);
+    expect(stats.idle?.maxLoopBlockMs).toBe(0);
+    expect(
+      await metricValue(registry, 'openmanager_exporter_scheduler_job_loop_block_max_seconds', {
+        job: 'busy',
+      }),
+    ).toBe(0.12);
+    await scheduler.stop();
+  });
+
   it('stop() disarms the timer and waits for runs in flight, which see the abort signal', async () => {
     const { timer, scheduler } = setup();
     const hold = deferred();

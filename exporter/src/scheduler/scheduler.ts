@@ -8,9 +8,14 @@
  * - A job never overlaps itself: when its slot comes while its previous run is still going, the slot is
  *   skipped and counted.
  * - Priority orders jobs that fall due at the same instant (generation before broadcast, so the broadcast
- *   sees the new frame).
+ *   sees the new frame). Each of them starts in its own turn of the event loop, so the synchronous parts of
+ *   jobs due together never add up to one long block: timers, I/O and requests run between them.
  * - A failing job is logged and counted; the others and its own next slot are unaffected.
  * - `stop()` disarms the timer and waits for the runs in flight.
+ * - Fed the event-loop lag samples (`noteLoopLag`), it keeps per job the longest block seen while a run of it
+ *   was in flight: an upper bound of how long the job held the loop (exact for a job running alone). A block
+ *   counts only as far as the process was on the CPU meanwhile: a host that does not run the exporter is not
+ *   a job's doing.
  */
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { Clock } from '../util/clock.js';
@@ -52,6 +57,8 @@ export interface JobStats {
   readonly lastSuccess?: number;
   readonly lastError?: string;
   readonly nextAt?: number;
+  /** maxLoopBlockMs is the longest event-loop block seen while a run of the job was in flight. */
+  readonly maxLoopBlockMs: number;
 }
 
 interface Job {
@@ -66,6 +73,9 @@ interface Job {
   skippedLate: number;
   lastSuccess: number | undefined;
   lastError: string | undefined;
+  /** endedAt is when the last run ended (performance.now() ms), to blame lag on a run that just ended. */
+  endedAt: number;
+  maxLoopBlockMs: number;
 }
 
 /** SchedulerDeps are the scheduler's injected parts. */
@@ -92,10 +102,13 @@ export class Scheduler {
   private started = false;
   private stopped = false;
   private readonly abort = new AbortController();
+  /** launching holds the chains starting the rest of a slot's due jobs, one per loop turn. */
+  private readonly launching = new Set<Promise<void>>();
   private readonly duration: Histogram<'job'>;
   private readonly failures: Counter<'job'>;
   private readonly skipped: Counter<'job' | 'reason'>;
   private readonly lastSuccess: Gauge<'job'>;
+  private readonly loopBlockMax: Gauge<'job'>;
 
   constructor(deps: SchedulerDeps) {
     this.clock = deps.clock;
@@ -127,6 +140,12 @@ export class Scheduler {
       labelNames: ['job'],
       registers,
     });
+    this.loopBlockMax = new Gauge({
+      name: 'openmanager_exporter_scheduler_job_loop_block_max_seconds',
+      help: 'Longest event-loop block (lag while the process was on CPU) seen while a run of each job was in flight.',
+      labelNames: ['job'],
+      registers,
+    });
   }
 
   /** register adds a job; after `start()` it is scheduled at once. Names are unique. */
@@ -145,12 +164,15 @@ export class Scheduler {
       skippedLate: 0,
       lastSuccess: undefined,
       lastError: undefined,
+      endedAt: Number.NEGATIVE_INFINITY,
+      maxLoopBlockMs: 0,
     };
     this.jobs.set(spec.name, job);
     // Zero-initialise the per-job series so dashboards see every job before its first failure or skip.
     this.failures.inc({ job: spec.name }, 0);
     this.skipped.inc({ job: spec.name, reason: 'overlap' }, 0);
     this.skipped.inc({ job: spec.name, reason: 'late' }, 0);
+    this.loopBlockMax.set({ job: spec.name }, 0);
     if (this.started && !this.stopped) {
       this.schedule(job, this.clock.now());
       this.fire();
@@ -179,8 +201,8 @@ export class Scheduler {
   async settled(): Promise<void> {
     for (;;) {
       const running = [...this.jobs.values()].flatMap((j) => (j.running ? [j.running] : []));
-      if (running.length === 0) return;
-      await Promise.all(running);
+      if (running.length === 0 && this.launching.size === 0) return;
+      await Promise.all([...running, ...this.launching]);
     }
   }
 
@@ -190,6 +212,20 @@ export class Scheduler {
     if (!job) throw new Error(`scheduler: no job "${name}"`);
     this.launch(job, this.clock.now());
     await job.running;
+  }
+
+  /**
+   * noteLoopLag takes one event-loop lag sample (EventLoopLag.onSample): the loop was blocked for `lagMs`
+   * somewhere after `sinceMs` (performance.now() ms), of which the process's own work is at most `cpuMs`, so
+   * every job in flight since then is a suspect for the smaller of the two.
+   */
+  noteLoopLag(lagMs: number, sinceMs: number, cpuMs = lagMs): void {
+    const blockMs = Math.min(lagMs, cpuMs);
+    for (const job of this.jobs.values()) {
+      if (blockMs <= job.maxLoopBlockMs || (job.running === undefined && job.endedAt < sinceMs)) continue;
+      job.maxLoopBlockMs = blockMs;
+      this.loopBlockMax.set({ job: job.spec.name }, blockMs / 1000);
+    }
   }
 
   /** stats reports every job's counters and state. */
@@ -206,6 +242,7 @@ export class Scheduler {
       ...(j.lastSuccess !== undefined ? { lastSuccess: j.lastSuccess } : {}),
       ...(j.lastError !== undefined ? { lastError: j.lastError } : {}),
       ...(Number.isFinite(j.nextAt) ? { nextAt: j.nextAt } : {}),
+      maxLoopBlockMs: j.maxLoopBlockMs,
     }));
   }
 
@@ -227,6 +264,7 @@ export class Scheduler {
     if (this.stopped) return;
     const now = this.clock.now();
     const due = this.byPriority([...this.jobs.values()].filter((j) => j.nextAt <= now));
+    const runs: (readonly [Job, number])[] = [];
     for (const job of due) {
       const interval = job.spec.intervalMs;
       // The newest slot that has come; older ones the process slept through are counted, not replayed.
@@ -238,9 +276,29 @@ export class Scheduler {
         this.logger.warn({ job: job.spec.name, missed }, 'scheduler: slots missed (process stalled)');
       }
       job.nextAt = slot + interval;
-      this.launch(job, slot);
+      runs.push([job, slot]);
     }
+    this.launchInTurns(runs);
     this.arm();
+  }
+
+  /**
+   * launchInTurns starts the first run now and each of the others in a later turn of the event loop
+   * (setImmediate: after the pending timers and I/O), in order.
+   */
+  private launchInTurns(runs: readonly (readonly [Job, number])[]): void {
+    const [first, ...rest] = runs;
+    if (first) this.launch(...first);
+    if (rest.length === 0) return;
+    const chain = (async () => {
+      for (const [job, slot] of rest) {
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        if (this.stopped) return;
+        this.launch(job, slot);
+      }
+    })();
+    this.launching.add(chain);
+    void chain.finally(() => this.launching.delete(chain));
   }
 
   private arm(): void {
@@ -276,7 +334,8 @@ export class Scheduler {
         this.logger.error({ err, job: name, scheduledAt }, 'scheduler: job failed');
       } finally {
         job.runs++;
-        this.duration.observe({ job: name }, (performance.now() - started) / 1000);
+        job.endedAt = performance.now();
+        this.duration.observe({ job: name }, (job.endedAt - started) / 1000);
         job.running = undefined;
         done = true;
       }

@@ -22,12 +22,17 @@ export interface RetentionResult {
   readonly emptyRefs: number[];
 }
 
+/** NONE is what overlapping returns when nothing overlaps (no allocation for the usual recent read). */
+const NONE: readonly never[] = Object.freeze([]);
+
 /** overlapping returns the entries of a time-sorted list that overlap [mint, maxt]. */
 function overlapping<T extends { minT: number; maxT: number }>(
   list: readonly T[],
   mint: number,
   maxt: number,
-): T[] {
+): readonly T[] {
+  const last = list[list.length - 1];
+  if (!last || last.maxT < mint) return NONE;
   const out: T[] = [];
   for (const c of list) {
     if (c.maxT < mint) continue;

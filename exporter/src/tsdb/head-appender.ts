@@ -6,8 +6,15 @@
  *
  * Samples become visible to queries when applied, which is just before they are durable; a failed hook
  * rejects the commit (the caller must not treat those samples as acknowledged).
+ *
+ * Applying is paced (util/pacer.ts): a commit whose samples cut or seal many series' chunks at once (every
+ * series crosses a chunk or rollup boundary in the same tick) gives the event loop a turn every slice instead
+ * of holding it for the whole batch. Commits still apply one at a time: the head's commit lock is held from
+ * the first sample to the hook's start, so what the hook logs comes in the order the head took it (log replay
+ * must see a series' samples in order) and a snapshot never sees half a commit.
  */
 import type { Labels } from '../util/labels.js';
+import { Pacer } from '../util/pacer.js';
 import type { Appender, AppendResult, SeriesRef } from './storage.js';
 import { AppendStatus, type Head } from './head.js';
 
@@ -24,8 +31,11 @@ export interface CommittedBatch {
 /** CommitHook persists a batch; the commit resolves when the returned promise does. */
 export type CommitHook = (batch: CommittedBatch) => Promise<void>;
 
-/** INITIAL_BATCH_CAPACITY is the first buffer size of an appender (grown ×2; a 20-server frame is ~2 k). */
-const INITIAL_BATCH_CAPACITY = 1024;
+/**
+ * INITIAL_BATCH_CAPACITY is the first buffer size of an appender, grown ×2 (a 20-server frame is ~2 k):
+ * small, as most appenders hold a few samples (a rule's output: one appender per rule evaluation).
+ */
+const INITIAL_BATCH_CAPACITY = 64;
 
 /**
  * SORT_THRESHOLD is the batch size from which commit applies samples grouped by series (a stable counting
@@ -54,9 +64,20 @@ export interface HeadAppenderOptions {
    * them every few rows; Storage.flush compacts them afterwards (Head.compact).
    */
   readonly bulk?: boolean;
+  /** sliceMs is how long a commit applies samples before giving the event loop a turn (default SLICE_MS). */
+  readonly sliceMs?: number;
 }
 
-/** HeadAppender implements Appender on top of a Head and a CommitHook; reusable after commit/rollback. */
+/**
+ * PACE_EVERY is how many samples are applied between two looks at the clock: one sample may seal or cut a
+ * chunk (up to ~1 ms), so a slice overshoots by at most a few ms.
+ */
+const PACE_EVERY = 8;
+
+/**
+ * HeadAppender implements Appender on top of a Head and a CommitHook; reusable once commit or rollback has
+ * settled (not while a commit is in flight).
+ */
 export class HeadAppender implements Appender {
   private refs = new Uint32Array(INITIAL_BATCH_CAPACITY);
   private ts = new Float64Array(INITIAL_BATCH_CAPACITY);
@@ -102,6 +123,28 @@ export class HeadAppender implements Appender {
 
   /** commit applies the buffered samples and resolves once the backend made the accepted ones durable. */
   async commit(): Promise<AppendResult> {
+    const defer = this.opts.deferEncoding === true;
+    let logged: Promise<void> | undefined;
+    const result = await this.head.commitLock.run(async () => {
+      const r = await this.apply();
+      const { head, refs, ts, vs } = this;
+      if (r.appended > 0) head.metrics.appendedSamples.inc(r.appended);
+      const newSeries = head.drainNewSeries();
+      // Started under the lock (the hook queues its log record synchronously), awaited after it.
+      if (r.appended > 0 || newSeries.length > 0)
+        logged = this.hook({ newSeries, refs, ts, vs, n: r.appended });
+      return r;
+    });
+    if (logged) await logged;
+    if (defer) await this.head.backpressure(MAX_ENCODING_BATCHES);
+    return result;
+  }
+
+  /**
+   * apply hands the buffered samples to the head, pacing, and compacts the accepted ones to the front of
+   * the buffers, in the order the head took them.
+   */
+  private async apply(): Promise<AppendResult> {
     this.beforeApply?.();
     let appended = 0;
     let outOfOrder = 0;
@@ -109,10 +152,8 @@ export class HeadAppender implements Appender {
     const n = this.n;
     const { refs, ts, vs } = this;
     const head = this.head;
-    const defer = this.opts.deferEncoding === true;
-    const bulk = this.opts.bulk === true;
-    if (bulk) head.beginBulk();
-    if (defer) head.beginDeferred();
+    const pacer = new Pacer(this.opts.sliceMs);
+    this.enter();
     try {
       // Large batches are applied series by series (a stable sort, so each series keeps its own order) and
       // compacted into scratch arrays; small ones in arrival order, compacted in place (appended ≤ i). Either
@@ -125,6 +166,13 @@ export class HeadAppender implements Appender {
       }
       const [dr, dt, dv] = order === undefined ? [refs, ts, vs] : [this.sr, this.st, this.sv];
       for (let j = 0; j < n; j++) {
+        if (j % PACE_EVERY === 0 && pacer.due()) {
+          // The head's bulk and deferred modes belong to this commit's slices only.
+          this.leave();
+          await pacer.yield();
+          this.beforeApply?.();
+          this.enter();
+        }
         const i = order === undefined ? j : (order[j] ?? 0);
         const ref = refs[i] ?? 0;
         const t = ts[i] ?? 0;
@@ -144,15 +192,21 @@ export class HeadAppender implements Appender {
         vs.set(dv.subarray(0, appended));
       }
     } finally {
-      if (defer) head.endDeferred();
-      if (bulk) head.endBulk();
+      this.leave();
+      this.n = 0;
     }
-    this.n = 0;
-    if (appended > 0) head.metrics.appendedSamples.inc(appended);
-    const newSeries = head.drainNewSeries();
-    if (appended > 0 || newSeries.length > 0) await this.hook({ newSeries, refs, ts, vs, n: appended });
-    if (defer) await head.backpressure(MAX_ENCODING_BATCHES);
     return { appended, outOfOrder, duplicate };
+  }
+
+  /** enter puts the head in this appender's modes (bulk, deferred encoding) for one slice; leave ends them. */
+  private enter(): void {
+    if (this.opts.bulk === true) this.head.beginBulk();
+    if (this.opts.deferEncoding === true) this.head.beginDeferred();
+  }
+
+  private leave(): void {
+    if (this.opts.deferEncoding === true) this.head.endDeferred();
+    if (this.opts.bulk === true) this.head.endBulk();
   }
 
   /** sortedOrder returns the indexes 0..n-1 stably sorted by ref (counting sort: refs are small integers). */

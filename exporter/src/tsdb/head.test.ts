@@ -10,6 +10,7 @@ import { TsdbMetrics } from './metrics.js';
 import { AGG_INDEX, rollupFromSamples, type RollupChunk } from './rollup.js';
 import { SampleBuffer } from './sample-buffer.js';
 import { readChunkInto } from './querier.js';
+import { Pacer } from '../util/pacer.js';
 
 class RecordingSink implements HeadSink {
   raw: { ref: number; minT: number; maxT: number; chunk: Chunk }[] = [];
@@ -71,6 +72,32 @@ describe('Head', () => {
     expect(sink.raw).toHaveLength(1);
   });
 
+  it('flushPaced, yielding between series, cuts what flush cuts, in the same order', async () => {
+    const cuts = async (paced: boolean) => {
+      const { head, sink } = newHead();
+      for (let i = 0; i < 20; i++) {
+        const ref = head.getOrCreate({ __name__: 'x', i: String(i) });
+        // Series that stopped at different times, so the flush cuts raw chunks and rollup pages of some.
+        for (let t = H; t < H + (i + 1) * 6 * 60_000; t += 15_000) head.append(ref, t, i + t / 1e5);
+      }
+      const pacer = new Pacer(0);
+      if (paced) await head.flushPaced(2 * H + 30 * 60_000, false, pacer);
+      else head.flush(2 * H + 30 * 60_000);
+      return {
+        yields: pacer.yields,
+        raw: sink.raw.map((c) => [c.ref, c.minT, c.maxT, Buffer.from(c.chunk.bytes()).toString('hex')]),
+        rollups: sink.rollups.map((c) => [c.ref, c.chunk.tier, c.chunk.minT, c.chunk.maxT]),
+      };
+    };
+    const once = await cuts(false);
+    const paced = await cuts(true);
+    expect(paced.yields).toBeGreaterThanOrEqual(20);
+    expect(once.raw.length).toBeGreaterThan(0);
+    expect(once.rollups.length).toBeGreaterThan(0);
+    expect(paced.raw).toEqual(once.raw);
+    expect(paced.rollups).toEqual(once.rollups);
+  });
+
   it('feeds rollups that agree with rollups computed from raw samples', () => {
     const { head, sink } = newHead();
     const ref = head.getOrCreate({ __name__: 'c_total' });
@@ -101,6 +128,49 @@ describe('Head', () => {
       prev = x;
     }
     expect(total).toBe(expected);
+  });
+
+  it('reads the earlier state layout, whose runs are raw rows', () => {
+    // That layout: ref, [lastT, prev, chunkEnd], open run as n + columns, tiers, per tier the open bucket,
+    // pendingSpanEnd and the pending run as n + 7 columns.
+    const w = new ByteWriter();
+    const ref = 1;
+    const open = Array.from({ length: 40 }, (_, i) => [H + i * 15_000, i / 4]);
+    w.u32(ref);
+    w.f64s(Float64Array.of(open[39]![0]!, open[39]![1]!, 2 * H), 0, 3);
+    w.u32(open.length);
+    w.f64s(Float64Array.from(open.map((r) => r[0]!)), 0, open.length);
+    w.f64s(Float64Array.from(open.map((r) => r[1]!)), 0, open.length);
+    w.u8(3);
+    for (let tier = 0; tier < 3; tier++) {
+      const pending = tier === 0 ? 5 : 0;
+      w.f64(tier === 0 ? H + 9 * 60_000 : NaN);
+      for (let agg = 0; agg < 6; agg++) w.f64(agg + 1);
+      w.f64(pending > 0 ? 2 * H : NaN);
+      w.u32(pending);
+      for (let c = 0; c < 7; c++)
+        for (let i = 0; i < pending; i++) w.f64(c === 0 ? H + (4 + i) * 60_000 : 10 * c + i);
+    }
+    const { head } = newHead();
+    head.restoreSeries(ref, { __name__: 'x' });
+    head.readSeriesState(new ByteReader(w.finish()));
+    const raw = new SampleBuffer();
+    head.readRaw(ref, 0, 3 * H, raw);
+    expect(Array.from(raw.ts.subarray(0, raw.n))).toEqual(open.map((r) => r[0]));
+    expect(Array.from(raw.vs.subarray(0, raw.n))).toEqual(open.map((r) => r[1]));
+    const sums = new SampleBuffer();
+    head.readRollup(ref, '1m', AGG_INDEX.sum, 0, 3 * H, sums);
+    expect(Array.from(sums.vs.subarray(0, sums.n))).toEqual([30, 31, 32, 33, 34, 3]);
+    // Written again, it is the compact layout, and reads back the same.
+    const again = new ByteWriter();
+    head.writeSeriesState(ref, again);
+    const { head: h2 } = newHead();
+    h2.restoreSeries(ref, { __name__: 'x' });
+    h2.readSeriesState(new ByteReader(again.finish()));
+    const raw2 = new SampleBuffer();
+    h2.readRaw(ref, 0, 3 * H, raw2);
+    expect(Array.from(raw2.vs.subarray(0, raw2.n))).toEqual(open.map((r) => r[1]));
+    expect(again.length).toBeLessThan(w.length);
   });
 
   it('round-trips series state bit-exactly, stale marker included', () => {

@@ -67,6 +67,25 @@ export class HeadQuerier implements Querier {
   ) {}
 
   async select(matchers: readonly Matcher[], hints?: SelectHints): Promise<SeriesData[]> {
+    const out: SeriesData[] = [];
+    await this.scan(matchers, hints, (labels, buf) => out.push(buf.toSeriesData(labels)));
+    return out;
+  }
+
+  selectEach(
+    matchers: readonly Matcher[],
+    hints: SelectHints | undefined,
+    visit: (labels: Labels, ts: Float64Array, vs: Float64Array, n: number) => void,
+  ): Promise<void> {
+    return this.scan(matchers, hints, (labels, buf) => visit(labels, buf.ts, buf.vs, buf.n));
+  }
+
+  /** scan hands every matching series with samples in the window to `emit`, in a reused buffer. */
+  private async scan(
+    matchers: readonly Matcher[],
+    hints: SelectHints | undefined,
+    emit: (labels: Labels, buf: SampleBuffer) => void,
+  ): Promise<void> {
     const mint = Math.max(this.mint, hints?.start ?? -Infinity);
     const maxt = Math.min(this.maxt, hints?.end ?? Infinity);
     const tier = hints?.tier ?? 'raw';
@@ -80,8 +99,7 @@ export class HeadQuerier implements Querier {
       }
       agg = AGG_INDEX[hints.aggregate];
     }
-    const out: SeriesData[] = [];
-    if (mint > maxt) return out;
+    if (mint > maxt) return;
     const buf = new SampleBuffer(256);
     const fromHead = new SampleBuffer(256);
     const limit = hints?.maxSamples ?? Infinity;
@@ -106,29 +124,37 @@ export class HeadQuerier implements Querier {
       // Which chunks are stored and what the head holds are taken in one synchronous step, before awaiting
       // the stored bytes: a chunk the head hands its sink meanwhile (a cut, or a deferred encode landing)
       // is then read exactly once.
+      // Stored chunks are awaited only when the backend returns a promise (the in-memory one does not):
+      // awaiting a plain value still costs a turn of the microtask queue per series.
+      let out = buf;
       if (tier === 'raw') {
         if (this.head.lastTime(ref) < mint) continue;
-        const stored = this.reader.rawChunks(ref, mint, maxt);
+        const pending = this.reader.rawChunks(ref, mint, maxt);
         this.head.readRaw(ref, mint, maxt, fromHead);
-        for (const c of await stored) readChunkInto(c.chunk, mint, maxt, buf);
+        const stored = pending instanceof Promise ? await pending : pending;
+        for (const c of stored) {
+          const r = this.head.decodedChunks.read(ref, c, mint, maxt);
+          buf.appendRange(r.ts, r.vs, r.lo, r.hi);
+        }
+        // Samples only in the head (recent windows, the usual read) go out without another copy.
+        if (stored.length === 0) out = fromHead;
       } else {
-        const stored = this.reader.rollupChunks(ref, tier, mint, maxt);
+        const pending = this.reader.rollupChunks(ref, tier, mint, maxt);
         this.head.readRollup(ref, tier, agg, mint, maxt, fromHead);
-        for (const rc of await stored) {
+        for (const rc of pending instanceof Promise ? await pending : pending) {
           const c = rc.chunks[agg];
           if (c) readChunkInto(c, mint, maxt, buf);
         }
       }
-      buf.appendFrom(fromHead);
-      total += buf.n;
+      if (out === buf) buf.appendFrom(fromHead);
+      total += out.n;
       if (total > limit)
         throw new TsdbError(
           'TSDB_TOO_MANY_SAMPLES',
           `select would return more than ${limit} samples; narrow the selector or the time range`,
         );
-      if (buf.n > 0) out.push(buf.toSeriesData(labels));
+      if (out.n > 0) emit(labels, out);
     }
-    return out;
   }
 
   /** refsInWindow returns the matching refs whose data overlaps the querier's window. */

@@ -44,6 +44,15 @@ export class SampleBuffer {
     this.n += other.n;
   }
 
+  /** appendRange appends samples [lo, hi) of `ts`/`vs` (which follow this buffer's in time). */
+  appendRange(ts: Float64Array, vs: Float64Array, lo: number, hi: number): void {
+    if (hi <= lo) return;
+    this.grow(this.n + hi - lo);
+    this.ts.set(ts.subarray(lo, hi), this.n);
+    this.vs.set(vs.subarray(lo, hi), this.n);
+    this.n += hi - lo;
+  }
+
   /** lastT returns the newest timestamp, or -Infinity when empty. */
   lastT(): number {
     return this.n === 0 ? -Infinity : (this.ts[this.n - 1] ?? -Infinity);

@@ -30,16 +30,18 @@ describe('SealedRun', () => {
               arbRows(k),
               fc.array(fc.boolean(), { minLength: 300, maxLength: 300 }),
               fc.integer({ min: 1, max: 8 }),
+              fc.integer({ min: 0, max: 7 }),
             ),
           ),
-        ([k, rows, sealAfter, tailRows]) => {
+        ([k, rows, sealAfter, tailRows, keepAny]) => {
+          const keep = keepAny % tailRows;
           const run = new SealedRun(k, tailRows);
           const row = new Float64Array(1 + k);
           rows.forEach((r, i) => {
-            if (run.m === run.cap) run.seal(DEFAULT_CODEC, tailRows);
+            if (run.m === run.cap) run.seal(DEFAULT_CODEC, tailRows, keep);
             row.set(r);
             run.pushRow(row, 0);
-            if (sealAfter[i]) run.seal(DEFAULT_CODEC, tailRows);
+            if (sealAfter[i]) run.seal(DEFAULT_CODEC, tailRows, keep);
           });
           const n = rows.length;
           expect(run.n).toBe(n);
@@ -53,8 +55,12 @@ describe('SealedRun', () => {
           const dst = new Float64Array(3 + n * (1 + k));
           run.rowsInto(dst, 3);
           expect(bits(dst.subarray(3))).toEqual(bits(d.subarray(0, n * (1 + k))));
-          // Every row at or after a timestamp past the prefix is in the tail.
+          // Every row at or after a timestamp past the prefix is in the tail; a seal keeps `keep` rows there.
           expect(run.tailFrom((rows[n - 1]![0] ?? 0) + 1)).toBe(true);
+          if (run.sealedN > 0 && keep > 0) {
+            expect(run.m).toBeGreaterThanOrEqual(keep);
+            expect(run.tailFrom(rows[n - keep]![0]!)).toBe(true);
+          }
         },
       ),
       { numRuns: 200 },

@@ -8,6 +8,7 @@
  * in memory. Cutting decodes the run and encodes it once more from the same numbers, so stored chunks are
  * the bytes they would be without sealing.
  */
+import type { ByteReader, ByteWriter } from './bytes.js';
 import type { ChunkCodec } from './codec.js';
 import { encodeSamples } from './codec.js';
 import { TsdbError } from './errors.js';
@@ -102,21 +103,24 @@ export class SealedRun {
   }
 
   /**
-   * seal encodes every row (prefix and tail) into a new prefix with `codec` and empties the tail, resized
-   * to `rows`.
+   * seal encodes every row but the newest `keep` (prefix and tail) into a new prefix with `codec`; the tail,
+   * resized to `rows` (more than `keep`), holds the kept rows, so reads of the newest rows stay decode-free.
    */
-  seal(codec: ChunkCodec, rows: number): void {
+  seal(codec: ChunkCodec, rows: number, keep = 0): void {
+    if (!(rows > keep))
+      throw new TsdbError('TSDB_BAD_OPTIONS', 'a sealed run must keep fewer rows than its tail');
     const n = this.n;
-    if (this.m === 0) {
+    if (this.m <= keep) {
       this.resize(rows);
       return;
     }
+    const s = n - keep;
     const d = this.rows();
-    const ts = d.subarray(0, n);
+    const ts = d.subarray(0, s);
     const parts: Uint8Array[] = [];
     let size = LEN_BYTES * this.k;
     for (let c = 1; c <= this.k; c++) {
-      const bytes = encodeSamples(codec, ts, d.subarray(c * n, (c + 1) * n), 0, n).bytes();
+      const bytes = encodeSamples(codec, ts, d.subarray(c * n, c * n + s), 0, s).bytes();
       parts.push(bytes);
       size += bytes.length;
     }
@@ -128,15 +132,22 @@ export class SealedRun {
       at += p.length;
     });
     this.sealedMinT = ts[0] ?? 0;
-    this.sealedMaxT = ts[n - 1] ?? 0;
+    this.sealedMaxT = ts[s - 1] ?? 0;
     this.sealed = out;
     this.codec = codec;
-    this.sealedN = n;
-    this.m = 0;
+    this.sealedN = s;
+    // The kept rows are the tail's newest; they move to the front of the (resized) tail.
+    const old = this.tail;
+    const oldCap = this.cap;
+    const from = this.m - keep;
     if (this.cap !== rows) {
       this.tail = new Float64Array(rows * (1 + this.k));
       this.cap = rows;
     }
+    for (let c = 0; c <= this.k; c++) {
+      this.tail.set(old.subarray(c * oldCap + from, c * oldCap + from + keep), c * rows);
+    }
+    this.m = keep;
   }
 
   /**
@@ -166,6 +177,67 @@ export class SealedRun {
    */
   tailFrom(t: number): boolean {
     return this.sealedN === 0 || t > this.sealedMaxT;
+  }
+
+  /**
+   * clone returns a copy of the rows as they are now, unaffected by later appends, seals and clears of this
+   * run: the tail's rows are copied, the sealed prefix is shared (it is replaced, never changed in place).
+   */
+  clone(): SealedRun {
+    const c = new SealedRun(this.k, this.m);
+    for (let col = 0; col <= this.k; col++) {
+      c.tail.set(this.tail.subarray(col * this.cap, col * this.cap + this.m), col * this.m);
+    }
+    c.m = this.m;
+    c.sealedN = this.sealedN;
+    c.sealedMinT = this.sealedMinT;
+    c.sealedMaxT = this.sealedMaxT;
+    c.sealed = this.sealed;
+    c.codec = this.codec;
+    return c;
+  }
+
+  /** stateBytes is the size `write` produces. */
+  get stateBytes(): number {
+    const sealed = this.sealedN > 0 ? 8 + 8 + 4 + (this.sealed?.length ?? 0) : 0;
+    return 4 + sealed + 4 + 8 * this.m * (1 + this.k);
+  }
+
+  /**
+   * write stores the run as it is held (docs/format/redis-keys.md, "Checkpoint"): the sealed prefix as its
+   * bytes, the tail as raw float bits; nothing is decoded.
+   */
+  write(w: ByteWriter): void {
+    w.u32(this.sealedN);
+    if (this.sealedN > 0) {
+      w.f64(this.sealedMinT);
+      w.f64(this.sealedMaxT);
+      w.bytes(this.sealed ?? new Uint8Array(0));
+    }
+    w.u32(this.m);
+    for (let c = 0; c <= this.k; c++) w.f64s(this.tail, c * this.cap, this.m);
+  }
+
+  /** read replaces the rows with what `write` stored; `codec` decodes the prefix when it is read. */
+  read(r: ByteReader, codec: ChunkCodec): void {
+    const sealedN = r.u32();
+    let sealed: Uint8Array | undefined;
+    if (sealedN > 0) {
+      this.sealedMinT = r.f64();
+      this.sealedMaxT = r.f64();
+      // A copy: the view would keep the whole record (a snapshot file) alive.
+      sealed = r.bytes().slice();
+      if (sealed.length < LEN_BYTES * this.k)
+        throw new TsdbError('TSDB_CORRUPT', `a sealed run of ${sealedN} rows has ${sealed.length} bytes`);
+    }
+    const m = r.u32();
+    this.clear();
+    this.resize(Math.max(this.cap, m));
+    for (let c = 0; c <= this.k; c++) r.f64s(this.tail, c * this.cap, m);
+    this.m = m;
+    this.sealedN = sealedN;
+    this.sealed = sealed;
+    this.codec = sealed ? codec : undefined;
   }
 
   /** clear drops every row, keeping the tail's capacity. */

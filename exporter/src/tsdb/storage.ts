@@ -84,6 +84,16 @@ export interface SeriesData {
 export interface Querier {
   /** select returns the series matching all matchers, with their samples in [hints.start, hints.end]. */
   select(matchers: readonly Matcher[], hints?: SelectHints): Promise<SeriesData[]>;
+  /**
+   * selectEach, where a backend offers it, is select without copies: it calls `visit` for every series
+   * select would return, with its samples as the first `n` entries of `ts`/`vs` — buffers the querier
+   * reuses, valid only during that call and not to be written. Same limits and errors as select.
+   */
+  selectEach?(
+    matchers: readonly Matcher[],
+    hints: SelectHints | undefined,
+    visit: (labels: Labels, ts: Float64Array, vs: Float64Array, n: number) => void,
+  ): Promise<void>;
   /** series returns the label sets of series matching all matchers that have samples in the window. */
   series(matchers: readonly Matcher[]): Promise<Labels[]>;
   /** labelNames returns the sorted label names, of all series or of those matching `matchers`. */

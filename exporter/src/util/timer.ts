@@ -25,6 +25,18 @@ export const systemTimer: Timer = {
   },
 };
 
+/**
+ * scaledTimer is setTimeout for delays measured on a clock that runs `speed`× faster than the wall clock
+ * (ScaledClock): a delay of `d` simulated ms fires after d / speed wall ms.
+ */
+export function scaledTimer(speed: number): Timer {
+  if (!(speed > 0)) throw new Error(`scaledTimer: speed must be positive, got ${speed}`);
+  return {
+    set: (fn, delayMs) => systemTimer.set(fn, delayMs / speed),
+    clear: (handle) => systemTimer.clear(handle),
+  };
+}
+
 interface Pending {
   readonly id: number;
   readonly due: number;

@@ -132,9 +132,25 @@ function sendHttp(r: HttpRequest, o: ClientOptions): Promise<FuzzResponse> {
     }
     req.on('response', (res) => {
       const c = new Collector(o.bodyLimit);
-      res.on('data', (d: Buffer) => c.push(d));
+      const headers = flatHeaders(res.headers);
+      // An event stream (/api/stream reached by a plain request) never ends by design: its first event is the
+      // whole answer to judge, as for the SSE requests.
+      const stream = res.statusCode === 200 && isEventStream(headers);
+      const endStream = (): void => {
+        finish({
+          status: 200,
+          headers,
+          body: c.buffer().toString('utf8'),
+          bodyBytes: c.bytes,
+          truncated: c.truncated,
+        });
+        req?.destroy();
+      };
+      res.on('data', (d: Buffer) => {
+        c.push(d);
+        if (stream && c.buffer().includes('\n\n')) endStream();
+      });
       res.on('end', () => {
-        const headers = flatHeaders(res.headers);
         finish({
           status: res.statusCode ?? 0,
           headers,
@@ -149,6 +165,11 @@ function sendHttp(r: HttpRequest, o: ClientOptions): Promise<FuzzResponse> {
     if (body === undefined) req.end();
     else req.end(body);
   });
+}
+
+/** isEventStream tells a server-sent event stream (it never ends; its first event is the answer). */
+function isEventStream(headers: Record<string, string>): boolean {
+  return /^text\/event-stream\b/i.test(headers['content-type'] ?? '');
 }
 
 /** statusOfRaw parses the final (non-1xx) status line and body of a raw HTTP/1.x response. */
@@ -220,6 +241,10 @@ function sendRaw(r: RawRequest, o: ClientOptions): Promise<FuzzResponse> {
         timer = setTimeout(() => finish('timeout'), o.deadlineMs);
       }
       c.push(d);
+      // An event stream never ends by design: its head and first event (within the first 64 KiB) are the answer.
+      if (c.bytes > 65_536) return;
+      const seen = parseRaw(c.buffer());
+      if (seen.status === 200 && isEventStream(seen.headers) && seen.body.includes('\n\n')) finish();
     });
     socket.on('close', () => finish(c.bytes === 0 ? 'closed' : undefined));
     socket.on('error', (err) => finish((err as NodeJS.ErrnoException).code ?? err.message));

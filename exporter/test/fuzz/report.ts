@@ -137,7 +137,9 @@ export function writeFailures(r: SessionResult, dir: string): string {
 export interface SummaryJson {
   readonly seed: number;
   readonly requests: number;
+  /** five_xx counts 5xx answers other than the 503s Prometheus would give; those are allowed_503. */
   readonly five_xx: number;
+  readonly allowed_503: number;
   readonly crashes: number;
   readonly stalls: number;
   readonly violations: number;
@@ -163,6 +165,7 @@ export function summaryJson(r: SessionResult, healthy: boolean): SummaryJson {
     seed: r.seed,
     requests: r.sent,
     five_xx: r.fiveXx,
+    allowed_503: r.allowed503,
     crashes: r.fatal.filter((f) => f.kind === 'crash').length,
     stalls: r.fatal.filter((f) => f.kind === 'stall').length,
     violations: r.violations,

@@ -220,7 +220,7 @@ async function main(): Promise<void> {
     onProgress: (p) =>
       process.stderr.write(
         `fuzz: ${(p.elapsedMs / 1000).toFixed(0)} s  ${p.sent.toLocaleString('en-US')}/${p.total.toLocaleString('en-US')} requests  ` +
-          `${Math.round((p.sent / p.elapsedMs) * 1000)}/s  5xx ${p.fiveXx}  violating ${p.violations}  crashes ${p.crashes}  stalls ${p.stalls}\n`,
+          `${Math.round((p.sent / p.elapsedMs) * 1000)}/s  5xx ${p.fiveXx} (+${p.allowed503} allowed 503)  violating ${p.violations}  crashes ${p.crashes}  stalls ${p.stalls}\n`,
       ),
     progressEveryMs: 10_000,
   });

@@ -108,7 +108,9 @@ export interface Progress {
   readonly elapsedMs: number;
   readonly sent: number;
   readonly total: number;
+  /** fiveXx counts 5xx answers other than the 503s Prometheus would give (overload, timeout, not ready). */
   readonly fiveXx: number;
+  readonly allowed503: number;
   readonly violations: number;
   readonly crashes: number;
   readonly stalls: number;
@@ -125,7 +127,9 @@ export interface SessionResult {
   readonly loopBlocks: readonly LoopBlock[];
   /** maxLoopBlockMs is the longest block seen during the session (an upper bucket bound when not exact). */
   readonly maxLoopBlockMs: number;
+  /** fiveXx counts 5xx answers other than the 503s Prometheus would give (overload, timeout, not ready). */
   readonly fiveXx: number;
+  readonly allowed503: number;
   readonly violations: number;
   /** exporter is the exporter the session ended with (a restarted one after a crash). */
   readonly exporter: ExporterProcess;
@@ -199,6 +203,7 @@ export class FuzzSession {
   private lastLag: LagSnapshot | undefined;
   private maxLoopBlockMs = 0;
   private fiveXx = 0;
+  private allowed503 = 0;
   private violations = 0;
 
   constructor(
@@ -396,8 +401,11 @@ export class FuzzSession {
     s.statuses.set(key, (s.statuses.get(key) ?? 0) + 1);
     s.maxMs = Math.max(s.maxMs, res.ms);
     s.totalMs += res.ms;
-    if (res.status >= 500) this.fiveXx++;
     const found: Violation[] = check(request, res, { answerWithinMs });
+    if (res.status >= 500) {
+      if (found.some((v) => v.kind === 'server-error')) this.fiveXx++;
+      else this.allowed503++;
+    }
     if (found.length === 0) return;
     s.violations++;
     this.violations++;
@@ -457,6 +465,7 @@ export class FuzzSession {
       loopBlocks: this.loopBlocks,
       maxLoopBlockMs: this.maxLoopBlockMs,
       fiveXx: this.fiveXx,
+      allowed503: this.allowed503,
       violations: this.violations,
       exporter: this.proc,
     };
@@ -468,6 +477,7 @@ export class FuzzSession {
       sent: this.sent,
       total: this.o.requests,
       fiveXx: this.fiveXx,
+      allowed503: this.allowed503,
       violations: this.violations,
       crashes: this.fatal.filter((f) => f.kind === 'crash').length,
       stalls: this.fatal.filter((f) => f.kind === 'stall').length,

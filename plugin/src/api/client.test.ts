@@ -37,6 +37,38 @@ describe('ExporterClient', () => {
     ]);
   });
 
+  test('hubTicket POSTs to the ticket route (the proxy adds the hub token) and returns the ticket', async () => {
+    const backend = new FakeBackend({
+      'POST api/hub/ticket': () => ({ body: { ticket: 'abc', expiresAt: 5 } }),
+    }).install();
+    await expect(client.hubTicket()).resolves.toEqual({ ticket: 'abc', expiresAt: 5 });
+    expect(backend.requests.map((r) => [r.method, r.url])).toEqual([
+      ['POST', 'api/plugin-proxy/openmanager-fleet-app/api/hub/ticket'],
+    ]);
+  });
+
+  test('silences: list through the GET route, create and expire through the token-carrying routes', async () => {
+    const backend = new FakeBackend({
+      'GET api/silences': () => ({ body: { silences: [] } }),
+      'POST api/silences': () => ({ status: 201, body: { silenceID: 'sil-1' } }),
+      'DELETE api/silences/sil%2F1': () => ({ body: {} }),
+    }).install();
+    await expect(client.silences()).resolves.toEqual([]);
+    const body = {
+      matchers: [{ name: 'alertname', value: 'A', isRegex: false, isEqual: true }],
+      duration: '1h',
+      createdBy: 'admin',
+      comment: '',
+    };
+    await expect(client.createSilence(body)).resolves.toBe('sil-1');
+    await client.expireSilence('sil/1');
+    expect(backend.requests.map((r) => [r.method, r.url])).toEqual([
+      ['GET', 'api/plugin-proxy/openmanager-fleet-app/api/silences'],
+      ['POST', 'api/plugin-proxy/openmanager-fleet-app/api/silences'],
+      ['DELETE', 'api/plugin-proxy/openmanager-fleet-app/api/silences/sil%2F1'],
+    ]);
+  });
+
   test('queryRange sends PromQL params to the Prometheus API and unwraps the envelope', async () => {
     const series = [{ metric: { server: 'web-01' }, values: [[1, '2']] }];
     const backend = new FakeBackend({
@@ -68,6 +100,11 @@ describe('ExporterClient', () => {
       'the Prometheus envelope',
       { status: 400, body: { status: 'error', errorType: 'bad_data', error: 'parse error at char 3' } },
       { status: 400, code: 'bad_data', message: 'parse error at char 3' },
+    ],
+    [
+      "the hub's refusal",
+      { status: 401, body: { type: 'error', code: 'unauthorized', message: 'A ticket costs the hub token' } },
+      { status: 401, code: 'unauthorized', message: 'A ticket costs the hub token' },
     ],
     [
       "Grafana's proxy message",

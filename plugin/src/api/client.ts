@@ -10,6 +10,7 @@ import { PROXY_BASE_URL, PROXY_ROUTES } from '../constants';
 import { CLIENT_ERROR_CODES, ExporterApiError, toExporterApiError } from './errors';
 import type {
   HealthResponse,
+  HubTicket,
   PromAlert,
   PromMatrixSeries,
   PromRuleGroup,
@@ -17,11 +18,13 @@ import type {
   Scenario,
   ScenarioRequest,
   ScenariosResponse,
+  PostSilence,
   ServerInfo,
+  Silence,
   UnifiedMetrics,
 } from './types';
 
-/** PROM_API_PATH is the Prometheus HTTP API's prefix on the exporter (issue 4; the seed's datasource URL + /api/v1). */
+/** PROM_API_PATH is the Prometheus HTTP API's prefix on the exporter (the seed's data source URL + /api/v1). */
 export const PROM_API_PATH = 'prometheus/api/v1';
 
 /** RangeQuery is one query_range call: times in Unix seconds, step in seconds. */
@@ -123,7 +126,7 @@ export class ExporterClient {
 
   /** injectScenario starts a scenario (POST /api/scenarios; needs the API token in the app settings). */
   async injectScenario(req: ScenarioRequest): Promise<Scenario> {
-    const body = await this.request<unknown>(PROXY_ROUTES.api, '/scenarios', { method: 'POST', data: req });
+    const body = await this.request<unknown>(PROXY_ROUTES.scenarios, '', { method: 'POST', data: req });
     if (isRecord(body) && isRecord(body.scenario)) {
       return body.scenario as unknown as Scenario;
     }
@@ -132,7 +135,39 @@ export class ExporterClient {
 
   /** stopScenario ends an active scenario early (DELETE /api/scenarios/:id). */
   async stopScenario(id: string): Promise<void> {
-    await this.request<unknown>(PROXY_ROUTES.api, `/scenarios/${encodeURIComponent(id)}`, { method: 'DELETE' });
+    await this.request<unknown>(PROXY_ROUTES.scenarios, `/${encodeURIComponent(id)}`, { method: 'DELETE' });
+  }
+
+  /** silences lists the exporter's silences (GET /api/silences, Alertmanager's v2 shape). */
+  async silences(): Promise<Silence[]> {
+    const body = await this.request<unknown>(PROXY_ROUTES.api, '/silences');
+    if (isRecord(body) && Array.isArray(body.silences)) {
+      return body.silences as Silence[];
+    }
+    throw new ExporterApiError('GET /api/silences returned no silence list', 200, CLIENT_ERROR_CODES.badResponse);
+  }
+
+  /** createSilence silences the alerts its matchers select (POST /api/silences; editors, API token). */
+  async createSilence(silence: PostSilence): Promise<string> {
+    const body = await this.request<unknown>(PROXY_ROUTES.silences, '', { method: 'POST', data: silence });
+    return isRecord(body) && typeof body.silenceID === 'string' ? body.silenceID : '';
+  }
+
+  /** expireSilence ends a silence now (DELETE /api/silences/:id). */
+  async expireSilence(id: string): Promise<void> {
+    await this.request<unknown>(PROXY_ROUTES.silences, `/${encodeURIComponent(id)}`, { method: 'DELETE' });
+  }
+
+  /**
+   * hubTicket buys a single-use ticket for the hub's WebSocket (POST /api/hub/ticket). The proxy route adds the
+   * hub token from the app's secure settings, so the browser gets the ticket and never the token.
+   */
+  async hubTicket(): Promise<HubTicket> {
+    const body = await this.request<unknown>(PROXY_ROUTES.hubTicket, '', { method: 'POST' });
+    if (isRecord(body) && typeof body.ticket === 'string' && typeof body.expiresAt === 'number') {
+      return { ticket: body.ticket, expiresAt: body.expiresAt };
+    }
+    throw new ExporterApiError('POST /api/hub/ticket returned no ticket', 200, CLIENT_ERROR_CODES.badResponse);
   }
 
   /** query runs an instant PromQL query (time in Unix seconds; omitted = now). */

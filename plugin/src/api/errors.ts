@@ -50,6 +50,10 @@ export function toExporterApiError(err: unknown): ExporterApiError {
       const code = typeof data.errorType === 'string' ? data.errorType : CLIENT_ERROR_CODES.http;
       return new ExporterApiError(data.error, status, code);
     }
+    // The exporter's hub endpoints: {"type":"error","code","message"}.
+    if (data.type === 'error' && typeof data.code === 'string' && typeof data.message === 'string') {
+      return new ExporterApiError(data.message, status, data.code);
+    }
     // Grafana's proxy itself (no exporter URL configured, exporter down…): {"message"}.
     if (typeof data.message === 'string') {
       return new ExporterApiError(data.message, status, CLIENT_ERROR_CODES.http);

@@ -4,7 +4,8 @@
 import { WebSocketServer, type WebSocket as WsSocket } from 'ws';
 import type { AddressInfo } from 'net';
 
-import { backoffDelay, deriveLiveUrl, LiveClient, type LiveState } from './live';
+import { backoffDelay, deriveLiveUrl, LiveClient, redactUrl, ticketedUrlSource, type LiveState } from './live';
+import { ExporterApiError } from './errors';
 import type { AnyDataMessage } from './types';
 import { metrics, server } from '../test/fixtures';
 
@@ -92,10 +93,54 @@ describe('LiveClient against an in-process ws server', () => {
     await new Promise((r) => wss.close(r));
     client = new LiveClient({ url: deadUrl, channels: ['server-metrics'], initialBackoffMs: 10, maxBackoffMs: 20 });
     client.start();
-    await waitFor(() => (client?.reconnectAttempts ?? 0) >= 3, 'three reconnect attempts');
+    await waitFor(() => (client?.reconnectAttempts ?? 0) >= 2, 'two reconnect attempts');
     expect(client.state).toBe('connecting');
+    // Three attempts in a row that never opened a socket: the page polls instead, and says why.
+    await waitFor(() => client?.state === 'polling', 'polling after three failed attempts');
+    expect(client.reason).toMatch(/^the hub at ws:\/\/127\.0\.0\.1:\d+\/ws refused the connection/);
+    await waitFor(() => (client?.reconnectAttempts ?? 0) >= 5, 'still retrying while polling');
     wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
     await new Promise<void>((r) => wss.once('listening', () => r()));
+  });
+
+  test('resolves a fresh URL (a new ticket) for every attempt', async () => {
+    let issued = 0;
+    client = new LiveClient({
+      url: async () => `${url}?ticket=t${++issued}`,
+      channels: ['server-metrics'],
+      initialBackoffMs: 10,
+      maxBackoffMs: 20,
+    });
+    const paths: string[] = [];
+    wss.on('connection', (_ws, req) => paths.push(req.url ?? ''));
+    client.start();
+    await waitFor(() => sockets.length === 1 && received.length === 1, 'the first connection');
+    sockets[0]?.close();
+    await waitFor(() => sockets.length === 2, 'a reconnect');
+    expect(paths).toEqual(['/ws?ticket=t1', '/ws?ticket=t2']);
+  });
+
+  test('polls, with the reason, while no URL can be had, and goes live once one can', async () => {
+    let fail = true;
+    client = new LiveClient({
+      url: async () => {
+        if (fail) {
+          throw new Error('no hub ticket: the exporter requires its hub token');
+        }
+        return url;
+      },
+      channels: ['server-metrics'],
+      initialBackoffMs: 10,
+      maxBackoffMs: 20,
+    });
+    client.start();
+    await waitFor(() => client?.state === 'polling', 'polling');
+    expect(client.reason).toBe('no hub ticket: the exporter requires its hub token');
+    fail = false;
+    await waitFor(() => received.length === 1, 'a connection once a URL resolves');
+    sockets[0]?.send(dataMessage(1));
+    await waitFor(() => client?.state === 'live', 'live');
+    expect(client.reason).toBeUndefined();
   });
 
   test('turns stale when data stops arriving on an open connection', async () => {
@@ -145,5 +190,42 @@ describe('deriveLiveUrl', () => {
     [undefined, 'ws://localhost:3001/ws'],
   ])('%s → %s', (input, expected) => {
     expect(deriveLiveUrl(input)).toBe(expected);
+  });
+});
+
+describe('ticketedUrlSource', () => {
+  const base = 'ws://exporter:3001/ws';
+  test('adds a fresh ticket to the hub URL', async () => {
+    let n = 0;
+    const source = ticketedUrlSource(base, async () => ({ ticket: `t-${++n}`, expiresAt: 0 }));
+    await expect(source()).resolves.toBe('ws://exporter:3001/ws?ticket=t-1');
+    await expect(source()).resolves.toBe('ws://exporter:3001/ws?ticket=t-2');
+  });
+
+  test.each([
+    ['an exporter without tickets (404) gets the bare URL', 404, 'missing', base],
+    [
+      'a refused hub token (401) says to set it',
+      401,
+      'A ticket costs the hub token',
+      /set "Hub token" in the app configuration/,
+    ],
+    ['anything else is reported as it is', 502, 'Bad Gateway', /^no hub ticket: Bad Gateway$/],
+  ])('%s', async (_name, status, message, expected) => {
+    const source = ticketedUrlSource(base, () => Promise.reject(new ExporterApiError(message, status, 'x')));
+    if (typeof expected === 'string') {
+      await expect(source()).resolves.toBe(expected);
+    } else {
+      await expect(source()).rejects.toThrow(expected);
+    }
+  });
+});
+
+describe('redactUrl', () => {
+  test.each([
+    ['ws://h:1/ws?ticket=secret', 'ws://h:1/ws'],
+    ['not a url?token=x', 'not a url'],
+  ])('%s → %s', (input, expected) => {
+    expect(redactUrl(input)).toBe(expected);
   });
 });

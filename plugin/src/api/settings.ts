@@ -33,3 +33,19 @@ export async function savePluginSettings(update: PluginSettingsUpdate): Promise<
     throw toExporterApiError(err);
   }
 }
+
+/** loadPluginSettings reads the app's settings from Grafana (for code outside the app's pages, e.g. panels). */
+export async function loadPluginSettings(): Promise<{ enabled: boolean; jsonData: AppJsonData }> {
+  try {
+    const response = await lastValueFrom(
+      getBackendSrv().fetch<{ enabled?: boolean; jsonData?: AppJsonData }>({
+        url: `/api/plugins/${PLUGIN_ID}/settings`,
+        method: 'GET',
+        showErrorAlert: false,
+      })
+    );
+    return { enabled: Boolean(response.data.enabled), jsonData: response.data.jsonData ?? {} };
+  } catch (err) {
+    throw toExporterApiError(err);
+  }
+}

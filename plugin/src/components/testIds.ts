@@ -3,6 +3,8 @@ export const testIds = {
   appConfig: {
     exporterUrl: 'data-testid ac-exporter-url',
     apiToken: 'data-testid ac-api-token',
+    hubToken: 'data-testid ac-hub-token',
+    datasource: 'data-testid ac-datasource',
     liveUrl: 'data-testid ac-live-url',
     submit: 'data-testid ac-submit-form',
     testConnection: 'data-testid ac-test-connection',
@@ -10,6 +12,7 @@ export const testIds = {
   },
   live: {
     indicator: 'data-testid live-indicator',
+    reason: 'data-testid live-reason',
   },
   fleet: {
     container: 'data-testid fleet-container',
@@ -22,6 +25,7 @@ export const testIds = {
   },
   server: {
     container: 'data-testid server-container',
+    scene: 'data-testid server-scene',
     chart: 'data-testid server-chart',
     services: 'data-testid server-services',
     exploreLink: 'data-testid server-explore-link',
@@ -37,8 +41,27 @@ export const testIds = {
   alerts: {
     container: 'data-testid alerts-container',
     empty: 'data-testid alerts-empty',
-    group: 'data-testid alerts-group',
+    counts: 'data-testid alerts-counts',
+    filters: 'data-testid alerts-filters',
+    serverFilter: 'data-testid alerts-server-filter',
+    table: 'data-testid alerts-table',
+    row: 'data-testid alerts-row',
+    serverLink: 'data-testid alerts-server-link',
+    alertListLink: 'data-testid alerts-alert-list-link',
     rules: 'data-testid alerts-rules',
+  },
+  silences: {
+    list: 'data-testid silences-list',
+    row: 'data-testid silences-row',
+    modal: 'data-testid silences-modal',
+    submit: 'data-testid silences-submit',
+    action: 'data-testid silences-action',
+    error: 'data-testid silences-error',
+  },
+  alertListPanel: {
+    container: 'data-testid alert-list-panel',
+    item: 'data-testid alert-list-item',
+    empty: 'data-testid alert-list-empty',
   },
   fleetStatusPanel: {
     container: 'data-testid fleet-status-panel',

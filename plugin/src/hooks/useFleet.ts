@@ -2,11 +2,12 @@ import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 
 import { exporterClient } from '../api/client';
 import { toExporterApiError, type ExporterApiError } from '../api/errors';
-import type { LiveState } from '../api/live';
+import type { LiveStatus } from '../api/live';
 import type { AnyDataMessage, Scenario, ServerInfo } from '../api/types';
 import { applySnapshot, EMPTY_FLEET, scenariosByServer, type FleetState } from './fleet-state';
 import { useAsync } from './useAsync';
 import { useLiveClient } from './useLiveClient';
+import { usePollWhileNotLive } from './usePollWhileNotLive';
 import { markUpdateStart } from '../utils/perf';
 
 /** FleetData is everything the Fleet page shows. */
@@ -14,13 +15,13 @@ export interface FleetData {
   fleet: FleetState;
   infos: ReadonlyMap<string, ServerInfo>;
   scenarioKinds: ReadonlyMap<string, string[]>;
-  liveState: LiveState;
+  live: LiveStatus;
   error: ExporterApiError | undefined;
 }
 
 /**
  * useFleet loads the fleet snapshot, server descriptions and active scenarios, then follows the hub's
- * `server-metrics` and `alerts` channels.
+ * `server-metrics` and `alerts` channels, polling through the proxy while the hub is not live.
  */
 export function useFleet(): FleetData {
   const [fleet, setFleet] = useState<FleetState>(EMPTY_FLEET);
@@ -28,25 +29,32 @@ export function useFleet(): FleetData {
   const [error, setError] = useState<ExporterApiError | undefined>(undefined);
   const liveSeen = useRef(false);
 
+  const mounted = useRef(false);
   useEffect(() => {
-    let cancelled = false;
+    mounted.current = true;
+    return () => {
+      mounted.current = false;
+    };
+  }, []);
+
+  /** load reads the snapshot and the active scenarios through the proxy (first load, and polling while not live). */
+  const load = useCallback((initial: boolean) => {
     exporterClient.unifiedMetrics().then(
       (m) => {
-        // A live snapshot that already arrived is newer than this answer.
-        if (!cancelled && !liveSeen.current) {
+        // On the first load, a live snapshot that already arrived is newer than this answer.
+        if (mounted.current && !(initial && liveSeen.current)) {
+          setError(undefined);
           setFleet((prev) => applySnapshot(prev, m, Date.now()));
         }
       },
-      (err: unknown) => !cancelled && setError(toExporterApiError(err))
+      (err: unknown) => mounted.current && setError(toExporterApiError(err))
     );
     exporterClient.scenarios().then(
-      (s) => !cancelled && setActiveScenarios(s.active),
+      (s) => mounted.current && setActiveScenarios(s.active),
       () => undefined
     );
-    return () => {
-      cancelled = true;
-    };
   }, []);
+  useEffect(() => load(true), [load]);
 
   const servers = useAsync(() => exporterClient.servers(), []);
 
@@ -62,9 +70,10 @@ export function useFleet(): FleetData {
       }
     }
   }, []);
-  const liveState = useLiveClient(['server-metrics', 'alerts'], onMessage);
+  const live = useLiveClient(['server-metrics', 'alerts'], onMessage);
+  usePollWhileNotLive(live.state, () => load(false));
 
   const infos = useMemo(() => new Map((servers.data ?? []).map((s) => [s.id, s])), [servers.data]);
   const scenarioKinds = useMemo(() => scenariosByServer(activeScenarios), [activeScenarios]);
-  return { fleet, infos, scenarioKinds, liveState, error };
+  return { fleet, infos, scenarioKinds, live, error };
 }

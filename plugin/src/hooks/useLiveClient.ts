@@ -1,6 +1,7 @@
 import { useEffect, useMemo, useState } from 'react';
 
-import { deriveLiveUrl, LiveClient, type LiveState } from '../api/live';
+import { exporterClient } from '../api/client';
+import { deriveLiveUrl, LiveClient, ticketedUrlSource, type LiveStatus, type LiveUrlSource } from '../api/live';
 import type { AnyDataMessage, Channel } from '../api/types';
 import { useAppSettings } from './AppSettings';
 
@@ -10,21 +11,28 @@ export function useLiveUrl(): string {
   return liveUrl && liveUrl.trim() ? liveUrl.trim() : deriveLiveUrl(exporterUrl);
 }
 
+/** useLiveUrlSource resolves the hub URL for every connection attempt with a fresh ticket bought through the proxy. */
+export function useLiveUrlSource(): LiveUrlSource {
+  const url = useLiveUrl();
+  return useMemo(() => ticketedUrlSource(url, () => exporterClient.hubTicket()), [url]);
+}
+
 /**
  * useLiveClient keeps a hub connection open while the component is mounted, calls `onMessage` for each data
- * message (keep it stable: wrap it in useCallback) and returns the live/stale state.
+ * message (keep it stable: wrap it in useCallback) and returns the live status; pages poll through the proxy
+ * whenever it is not `live`.
  */
-export function useLiveClient(channels: Channel[], onMessage: (msg: AnyDataMessage) => void): LiveState {
-  const url = useLiveUrl();
+export function useLiveClient(channels: Channel[], onMessage: (msg: AnyDataMessage) => void): LiveStatus {
+  const url = useLiveUrlSource();
   const channelKey = channels.join(',');
-  const [state, setState] = useState<LiveState>('connecting');
+  const [status, setStatus] = useState<LiveStatus>({ state: 'connecting' });
   const client = useMemo(
     () => new LiveClient({ url, channels: channelKey.split(',') as Channel[] }),
     [url, channelKey]
   );
 
   useEffect(() => {
-    const offState = client.onState(setState);
+    const offState = client.onState((state) => setStatus({ state, reason: client.reason }));
     const offMessage = client.onMessage(onMessage);
     client.start();
     return () => {
@@ -34,5 +42,5 @@ export function useLiveClient(channels: Channel[], onMessage: (msg: AnyDataMessa
     };
   }, [client, onMessage]);
 
-  return state;
+  return status;
 }

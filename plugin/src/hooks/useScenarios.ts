@@ -5,7 +5,7 @@ import { toExporterApiError, type ExporterApiError } from '../api/errors';
 import type { AnyDataMessage, ScenarioRequest, ScenariosResponse } from '../api/types';
 import { useAsync, type AsyncState } from './useAsync';
 import { useLiveClient } from './useLiveClient';
-import type { LiveState } from '../api/live';
+import type { LiveStatus } from '../api/live';
 
 /** SCENARIOS_REFRESH_MS re-reads the list as a fallback when the hub is not reachable. */
 export const SCENARIOS_REFRESH_MS = 15_000;
@@ -20,7 +20,7 @@ export interface ScenarioActions {
 }
 
 /** useScenarios lists active and past scenarios (reloaded on the hub's scenario events) and injects/stops them. */
-export function useScenarios(): AsyncState<ScenariosResponse> & ScenarioActions & { liveState: LiveState } {
+export function useScenarios(): AsyncState<ScenariosResponse> & ScenarioActions & { live: LiveStatus } {
   const list = useAsync(() => exporterClient.scenarios(), [], SCENARIOS_REFRESH_MS);
   const [actionError, setActionError] = useState<ExporterApiError | undefined>(undefined);
   const [busy, setBusy] = useState(false);
@@ -34,7 +34,7 @@ export function useScenarios(): AsyncState<ScenariosResponse> & ScenarioActions 
     },
     [reload]
   );
-  const liveState = useLiveClient(['alerts'], onMessage);
+  const live = useLiveClient(['alerts'], onMessage);
 
   const run = useCallback(
     async (action: () => Promise<unknown>) => {
@@ -57,5 +57,5 @@ export function useScenarios(): AsyncState<ScenariosResponse> & ScenarioActions 
     [run]
   );
   const stop = useCallback((id: string) => run(() => exporterClient.stopScenario(id)), [run]);
-  return { ...list, inject, stop, actionError, busy, liveState };
+  return { ...list, inject, stop, actionError, busy, live };
 }

@@ -1,4 +1,12 @@
-import type { Scenario, ServerInfo, UnifiedMetrics, UnifiedServer } from '../api/types';
+import type {
+  AlertInfo,
+  PromAlert,
+  PromRuleGroup,
+  Scenario,
+  ServerInfo,
+  UnifiedMetrics,
+  UnifiedServer,
+} from '../api/types';
 
 /** server builds one server-metrics entry. */
 export function server(id: string, over: Partial<UnifiedServer> = {}): UnifiedServer {
@@ -47,5 +55,58 @@ export function scenario(id: string, over: Partial<Scenario> = {}): Scenario {
     intensity: 0.8,
     source: 'api',
     ...over,
+  };
+}
+
+/** promAlert builds one alert of the Prometheus alerts API. */
+export function promAlert(name: string, labels: Record<string, string>, over: Partial<PromAlert> = {}): PromAlert {
+  return {
+    labels: { alertname: name, ...labels },
+    annotations: { summary: `${name} on ${labels.server ?? '?'}` },
+    state: 'firing',
+    activeAt: '2026-01-01T12:00:00Z',
+    value: '9.5e+01',
+    ...over,
+  };
+}
+
+/** alertInfo builds one alert as the hub's `alerts` channel carries it. */
+export function alertInfo(name: string, labels: Record<string, string>, over: Partial<AlertInfo> = {}): AlertInfo {
+  return {
+    name,
+    state: 'firing',
+    severity: labels.severity ?? '',
+    labels: { alertname: name, ...labels },
+    annotations: { summary: `${name} on ${labels.server ?? '?'}` },
+    value: 95,
+    activeAt: Date.UTC(2026, 0, 1, 12),
+    firedAt: null,
+    resolvedAt: null,
+    ...over,
+  };
+}
+
+/** ruleGroup builds a rules-API group with alerting rules of the given names. */
+export function ruleGroup(name: string, alerting: string[]): PromRuleGroup {
+  return {
+    name,
+    file: `rules/${name}.yml`,
+    interval: 15,
+    limit: 0,
+    evaluationTime: 0.001,
+    lastEvaluation: '2026-01-01T12:00:00Z',
+    rules: alerting.map((r) => ({
+      type: 'alerting' as const,
+      name: r,
+      query: `${r}_expr > 1`,
+      labels: {},
+      annotations: {},
+      health: 'ok' as const,
+      evaluationTime: 0.001,
+      lastEvaluation: '2026-01-01T12:00:00Z',
+      state: 'inactive' as const,
+      duration: 300,
+      keepFiringFor: 0,
+    })),
   };
 }

@@ -1,32 +1,67 @@
 /**
- * Timing of live Fleet updates with the User Timing API: from a snapshot's arrival to the commit that shows
- * it. `npm run bench:ui` reads the measures in the browser; where the API is incomplete (jsdom) it is a no-op.
+ * Timing of live updates with the User Timing API: from a hub message's arrival to the commit that shows it.
+ * `npm run bench:ui` reads the measures in the browser; where the API is incomplete (jsdom) it is a no-op.
  */
 
-/** FLEET_UPDATE_MEASURE names the measure of one applied live update. */
-export const FLEET_UPDATE_MEASURE = 'om:fleet-update';
-
-let pendingStart: number | null = null;
-
-/** markUpdateStart records that a snapshot arrived (the first one since the last commit wins). */
-export function markUpdateStart(): void {
-  if (pendingStart === null && typeof performance !== 'undefined') {
-    pendingStart = performance.now();
-  }
+/** UpdateTimer times one kind of live update: start on arrival, end after the commit that shows it. */
+export interface UpdateTimer {
+  /** markStart records that a message arrived (the first one since the last commit wins). */
+  markStart(): void;
+  /** measureEnd closes the pending measure after the page committed the update. */
+  measureEnd(): void;
 }
 
-/** measureUpdateEnd closes the pending measure after the page committed the update. */
-export function measureUpdateEnd(): void {
-  if (pendingStart === null) {
+/** createUpdateTimer makes a timer whose measures are named `measure`. */
+export function createUpdateTimer(measure: string): UpdateTimer {
+  let pendingStart: number | null = null;
+  return {
+    markStart() {
+      if (pendingStart === null && typeof performance !== 'undefined') {
+        pendingStart = performance.now();
+      }
+    },
+    measureEnd() {
+      if (pendingStart === null) {
+        return;
+      }
+      const start = pendingStart;
+      pendingStart = null;
+      if (typeof performance.measure === 'function') {
+        try {
+          performance.measure(measure, { start, end: performance.now() });
+        } catch {
+          // Old engines without measure options: the benchmark runs in Chromium, which has them.
+        }
+      }
+    },
+  };
+}
+
+/** FLEET_UPDATE_MEASURE names the measure of one applied live Fleet update. */
+export const FLEET_UPDATE_MEASURE = 'om:fleet-update';
+/** ALERTS_UPDATE_MEASURE names the measure of one applied live Alerts update. */
+export const ALERTS_UPDATE_MEASURE = 'om:alerts-update';
+
+const fleetTimer = createUpdateTimer(FLEET_UPDATE_MEASURE);
+/** alertsUpdateTimer times the Alerts page's live updates. */
+export const alertsUpdateTimer = createUpdateTimer(ALERTS_UPDATE_MEASURE);
+
+/** markUpdateStart records that a Fleet snapshot arrived. */
+export const markUpdateStart = (): void => fleetTimer.markStart();
+/** measureUpdateEnd closes the pending Fleet measure after the page committed the update. */
+export const measureUpdateEnd = (): void => fleetTimer.measureEnd();
+
+/** CHART_DRAWN_MARK prefixes the mark set when a Server-page chart first draws data (`om:chart-drawn:<title>`). */
+export const CHART_DRAWN_MARK = 'om:chart-drawn:';
+
+/** markChartDrawn marks the first time since the last clearChartMarks() that a chart drew data. */
+export function markChartDrawn(chart: string): void {
+  if (typeof performance === 'undefined' || typeof performance.mark !== 'function') {
     return;
   }
-  const start = pendingStart;
-  pendingStart = null;
-  if (typeof performance.measure === 'function') {
-    try {
-      performance.measure(FLEET_UPDATE_MEASURE, { start, end: performance.now() });
-    } catch {
-      // Old engines without measure options: the benchmark runs in Chromium, which has them.
-    }
+  const name = CHART_DRAWN_MARK + chart;
+  if (typeof performance.getEntriesByName === 'function' && performance.getEntriesByName(name, 'mark').length > 0) {
+    return;
   }
+  performance.mark(name);
 }

@@ -62,14 +62,26 @@ export async function respond(res: Response, data: unknown, warnings: readonly s
   const pacer = new Pacer();
   for (const fragment of data.fragments()) {
     if (res.destroyed) return;
-    if (!res.write(fragment))
-      await new Promise<void>((resolve) => {
-        res.once('drain', resolve);
-        res.once('close', resolve);
-      });
+    if (!res.write(fragment)) await drainedOrClosed(res);
     if (pacer.due()) await pacer.yield();
   }
   res.end(tail);
+}
+
+/**
+ * drainedOrClosed resolves when the socket can take more or the client went away, removing both listeners
+ * either way (a long response waits for drain thousands of times).
+ */
+function drainedOrClosed(res: Response): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
 }
 
 /**

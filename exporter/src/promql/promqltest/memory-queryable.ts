@@ -18,6 +18,7 @@ import {
 import { seriesKey } from '../../util/labels.js';
 import { compileRegex } from '../../util/re2.js';
 import { STALE_NAN, isStaleNaN } from '../../util/stale-marker.js';
+import { lowerBound } from '../../util/lower-bound.js';
 
 interface StoredSeries {
   readonly labels: Labels;
@@ -36,18 +37,6 @@ export function compileMatchers(matchers: readonly Matcher[]): (labels: Labels) 
     return m.type === '=~' ? (v: string) => re.test(v) : (v: string) => !re.test(v);
   });
   return (labels) => matchers.every((m, i) => (preds[i] as (v: string) => boolean)(labels[m.name] ?? ''));
-}
-
-/** lowerBound returns the first index in sorted `ts` with ts[i] >= t. */
-function lowerBound(ts: readonly number[], t: number): number {
-  let lo = 0;
-  let hi = ts.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if ((ts[mid] as number) < t) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }
 
 /** MemoryQueryable stores samples in memory and serves them through the Queryable contract. */

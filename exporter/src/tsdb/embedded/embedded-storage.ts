@@ -11,8 +11,8 @@
  *
  * A commit resolves when its log record is durable under the sync policy, so after `kill -9` every
  * acknowledged sample is replayed. A snapshot (every `snapshotIntervalMs`, on `flush()`, on `close()`)
- * seals the log segment, serialises the head synchronously, fsyncs the chunk files, writes itself
- * atomically and deletes the covered log segments. Bulk appenders (backfill) skip the log and are made
+ * seals the log segment and takes the head's state between two commits, serialises it paced, fsyncs the
+ * chunk files, writes itself atomically and deletes the covered log segments. Bulk appenders (backfill) skip the log and are made
  * durable by snapshots taken every `bulkSnapshotIntervalMs` and by `flush()`. Without a data dir everything
  * stays in memory (tests).
  *
@@ -47,7 +47,14 @@ import type {
 } from '../storage.js';
 import { ChunkFiles } from './chunk-files.js';
 import { DiskChunkStore } from './disk-chunk-store.js';
-import { encodeSnapshot, finishSnapshot, readLatestSnapshot, writeSnapshot } from './snapshot.js';
+import {
+  captureSnapshot,
+  encodeSnapshot,
+  finishSnapshot,
+  readLatestSnapshot,
+  writeSnapshot,
+  type SnapshotCapture,
+} from './snapshot.js';
 import { replayWal, Wal, type WalSyncPolicy } from './wal.js';
 
 /** EmbeddedStorageOptions configures an EmbeddedStorage; every field is optional. */
@@ -312,18 +319,25 @@ export class EmbeddedStorage implements Storage {
     const files = this.files;
     const dataDir = this.opts.dataDir;
     const run = (async () => {
-      // Chunks cut by bulk appends must be in the chunk files the snapshot records (and out of the head);
-      // the chunks this snapshot cuts are encoded the same way first (on the encoder, helped by this thread).
-      this.head.flush(this.head.maxTime, true);
-      while (this.head.pendingCuts > 0) await this.head.settle();
       const end = this.metrics.snapshotSeconds.startTimer();
-      // From the check above to `await` everything is synchronous: the sealed segment, the chunk-file
-      // lengths and the head state describe the same instant.
-      this.head.flush(this.head.maxTime);
-      const sealed = wal.seal();
-      const bytes = encodeSnapshot(this.head, files.lengths());
+      let cut: { sealed: Promise<number>; capture: SnapshotCapture } | undefined;
+      while (!cut) {
+        // Chunks cut by bulk appends must be in the chunk files the snapshot records (and out of the head);
+        // the chunks this snapshot cuts are encoded the same way first (on the encoder, helped by this thread).
+        await this.head.flushPaced(this.head.maxTime, true);
+        while (this.head.pendingCuts > 0) await this.head.settle();
+        // Between commits, and synchronously: the sealed segment, the chunk-file lengths and the head state
+        // describe the same instant (a commit that cut chunks meanwhile sends us round again).
+        cut = await this.head.commitLock.run(() => {
+          if (this.head.pendingCuts > 0) return Promise.resolve(undefined);
+          this.head.flush(this.head.maxTime);
+          const sealed = wal.seal();
+          return Promise.resolve({ sealed, capture: captureSnapshot(this.head, files.lengths()) });
+        });
+      }
       this.lastBulkSnapshot = Date.now();
-      const segment = await sealed;
+      const segment = await cut.sealed;
+      const bytes = await encodeSnapshot(cut.capture);
       finishSnapshot(bytes, segment);
       await files.sync();
       await writeSnapshot(dataDir, segment, bytes);
@@ -355,15 +369,19 @@ export class EmbeddedStorage implements Storage {
   async applyRetention(now: number): Promise<void> {
     this.checkOpen();
     const cutoffs = retentionCutoffs(now, this.retention);
-    this.head.flush(now);
+    await this.head.flushPaced(now);
     const res = this.chunkStore.applyRetention(cutoffs);
     for (const tier of TIERS)
       if (res.dropped[tier] > 0) this.metrics.retentionDroppedChunks.inc({ tier }, res.dropped[tier]);
     // A series with nothing stored and no sample for the longest retention is gone for good.
     const gone = new Set(res.emptyRefs.filter((ref) => this.head.lastTime(ref) < cutoffs['1h']));
     if (gone.size > 0) {
-      this.head.deleteSeries(gone);
-      this.chunkStore.deleteSeries(gone);
+      // Between commits: a commit that revives one of them finds it either whole or gone.
+      await this.head.commitLock.run(() => {
+        this.head.deleteSeries(gone);
+        this.chunkStore.deleteSeries(gone);
+        return Promise.resolve();
+      });
     }
     if (this.files) await this.files.dropBefore(cutoffs);
   }

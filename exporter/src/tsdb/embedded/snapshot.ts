@@ -7,6 +7,11 @@
  * `[u32 nSeries][(u32 ref, u32 nLabels, (string name, string value)×nLabels)×nSeries]`
  * `[u32 nFiles][(string name, f64 length)×nFiles][u32 nStates][Head.writeSeriesState×nStates]`.
  * Written to a temp file, fsync'ed, renamed into place, directory fsync'ed: a crash leaves the old one.
+ *
+ * Taking a snapshot is two steps: `captureSnapshot` copies the head's state at one instant (synchronous and
+ * cheap: short tails are copied, sealed prefixes shared), then `encodeSnapshot` serialises that copy paced
+ * (util/pacer.ts) while appends go on. Series states are Head.writeSeriesState records, whose runs keep their
+ * sealed bytes (nothing is decoded; docs/format/redis-keys.md, "Checkpoint").
  */
 import { crc32 } from 'node:zlib';
 import { open, readdir, readFile, rename, rm } from 'node:fs/promises';
@@ -15,6 +20,9 @@ import type { Logger } from 'pino';
 import { ByteReader, ByteWriter } from '../bytes.js';
 import { TsdbError } from '../errors.js';
 import type { Head } from '../head.js';
+import type { SeriesState } from '../series-state.js';
+import type { Labels } from '../../util/labels.js';
+import { Pacer } from '../../util/pacer.js';
 import { fsyncDir } from './wal.js';
 
 /** SNAPSHOT_MAGIC opens every snapshot file (format version 1). */
@@ -26,21 +34,54 @@ const SNAPSHOT_PREFIX = 'snapshot-';
 /** SEGMENT_OFFSET is where the body's wal segment field sits (after the magic and the crc). */
 const SEGMENT_OFFSET = SNAPSHOT_MAGIC.length + 4;
 
+/** SnapshotCapture is the head's state and the chunk files' lengths taken at one instant. */
+export interface SnapshotCapture {
+  readonly maxTime: number;
+  readonly nextRef: number;
+  readonly series: readonly (readonly [number, Labels])[];
+  readonly fileLengths: ReadonlyMap<string, number>;
+  readonly states: readonly SeriesState[];
+}
+
 /**
- * encodeSnapshot serialises the head and chunk-file lengths synchronously (a consistent cut). The log
+ * captureSnapshot takes the head's state and the chunk-file lengths synchronously (a consistent cut); run it
+ * where no commit is half applied (under the head's commit lock).
+ */
+export function captureSnapshot(head: Head, fileLengths: ReadonlyMap<string, number>): SnapshotCapture {
+  const states: SeriesState[] = [];
+  for (const ref of head.refs()) states.push(head.captureSeriesState(ref));
+  return {
+    maxTime: head.maxTime,
+    nextRef: head.index.nextRef,
+    series: [...head.index.entries()],
+    fileLengths: new Map(fileLengths),
+    states,
+  };
+}
+
+/**
+ * encodeSnapshot serialises a capture, giving the event loop a turn whenever its slice is used up. The log
  * segment it covers is only known once the seal ran, so `finishSnapshot` fills it in and checksums.
  */
-export function encodeSnapshot(head: Head, fileLengths: ReadonlyMap<string, number>): Uint8Array {
+export async function encodeSnapshot(c: SnapshotCapture, pacer = new Pacer()): Promise<Uint8Array> {
   const walSegment = 0;
-  const w = new ByteWriter(1 << 20);
+  // Sized once (labels at UTF-8's worst case): growing by doubling would copy tens of MB a few times.
+  let size = SEGMENT_OFFSET + 4 + 8 + 4 + 4 + 4 + 4;
+  for (const [, labels] of c.series) {
+    size += 8;
+    for (const [name, value] of Object.entries(labels)) size += 8 + 3 * (name.length + value.length);
+  }
+  for (const [name] of c.fileLengths) size += 4 + 3 * name.length + 8;
+  for (const st of c.states) size += st.byteLength;
+  const w = new ByteWriter(size);
   w.bytesRaw(SNAPSHOT_MAGIC);
-  w.u32(0); // crc, patched below
+  w.u32(0); // crc, patched by finishSnapshot
   const bodyStart = w.length;
   w.u32(walSegment);
-  w.f64(head.maxTime);
-  w.u32(head.index.nextRef);
-  w.u32(head.index.size);
-  for (const [ref, labels] of head.index.entries()) {
+  w.f64(c.maxTime);
+  w.u32(c.nextRef);
+  w.u32(c.series.length);
+  for (const [ref, labels] of c.series) {
     w.u32(ref);
     const names = Object.keys(labels);
     w.u32(names.length);
@@ -49,15 +90,18 @@ export function encodeSnapshot(head: Head, fileLengths: ReadonlyMap<string, numb
       w.string(labels[n] ?? '');
     }
   }
-  w.u32(fileLengths.size);
-  for (const [name, len] of fileLengths) {
+  w.u32(c.fileLengths.size);
+  for (const [name, len] of c.fileLengths) {
     w.string(name);
     w.f64(len);
   }
-  w.u32(head.index.size);
-  for (const ref of head.refs()) head.writeSeriesState(ref, w);
+  w.u32(c.states.length);
+  for (const st of c.states) {
+    await pacer.pace();
+    st.write(w);
+  }
   if (bodyStart !== SEGMENT_OFFSET) throw new Error('snapshot layout drifted');
-  return w.finish().slice();
+  return w.finish();
 }
 
 /** finishSnapshot stamps the covered log segment into encoded snapshot bytes and sets the checksum. */

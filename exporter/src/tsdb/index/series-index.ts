@@ -108,13 +108,18 @@ export class SeriesIndex {
   postingsForMatchers(matchers: readonly Matcher[]): Postings {
     const its: Postings[] = [];
     const notIts: Postings[] = [];
-    for (const m of matchers) {
+    // Equality matchers first, and none after an empty one: `up{server!=""}` on a store without `up` then
+    // never merges the postings of every server.
+    const ordered = [...matchers].sort((a, b) => Number(b.type === '=') - Number(a.type === '='));
+    for (const m of ordered) {
       const cm = compileMatcher(m);
       if (cm.matches('')) {
         if (m.type === '=~' && m.value === '.*') continue; // matches every series
         notIts.push(this.postingsForValues(m.name, (v) => !cm.matches(v), undefined));
       } else {
-        its.push(this.postingsForValues(m.name, cm.matches, cm.setMatches));
+        const p = this.postingsForValues(m.name, cm.matches, cm.setMatches);
+        if (p === EMPTY_POSTINGS) return EMPTY_POSTINGS;
+        its.push(p);
       }
     }
     if (its.length === 0) its.push(this.postings.all());

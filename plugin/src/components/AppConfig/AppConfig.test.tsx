@@ -5,6 +5,14 @@ import { PluginType } from '@grafana/data';
 import AppConfig, { type AppConfigProps } from './AppConfig';
 import { testIds } from '../testIds';
 import { FakeBackend } from '../../test/backend';
+import { installFakeDataSources } from '../../test/datasources';
+
+beforeEach(() =>
+  installFakeDataSources([
+    { uid: 'openmanager', name: 'OpenManager', isDefault: true },
+    { uid: 'stack-prom', name: 'Stack Prometheus' },
+  ])
+);
 
 function props(meta: Partial<AppConfigProps['plugin']['meta']> = {}, onSaved = jest.fn()): AppConfigProps {
   return {
@@ -55,6 +63,34 @@ describe('AppConfig', () => {
     fireEvent.click(screen.getByRole('button', { name: /save settings/i }));
     await waitFor(() => expect(onSaved).toHaveBeenCalled());
     expect(backend.requests[0]?.data).not.toHaveProperty('secureJsonData.apiToken');
+  });
+
+  test('a new hub token is sent alone, the stored API token kept, and the chosen data source saved', async () => {
+    const backend = new FakeBackend({
+      'POST /api/plugins/openmanager-fleet-app/settings': () => ({ body: {} }),
+    }).install();
+    const onSaved = jest.fn();
+    render(
+      <AppConfig
+        {...props(
+          {
+            secureJsonFields: { apiToken: true },
+            jsonData: { exporterUrl: 'http://exporter:3001', datasourceUid: 'stack-prom' },
+          },
+          onSaved
+        )}
+      />
+    );
+    expect(screen.getByTestId(testIds.appConfig.datasource)).toHaveTextContent('Stack Prometheus');
+    fireEvent.change(screen.getByTestId(testIds.appConfig.hubToken), { target: { value: 'hub-s3cret' } });
+    fireEvent.click(screen.getByRole('button', { name: /save settings/i }));
+    await waitFor(() => expect(onSaved).toHaveBeenCalled());
+    expect(backend.requests[0]?.data).toEqual({
+      enabled: true,
+      pinned: true,
+      jsonData: { exporterUrl: 'http://exporter:3001', liveUrl: '', datasourceUid: 'stack-prom' },
+      secureJsonData: { hubToken: 'hub-s3cret' },
+    });
   });
 
   test('the live URL placeholder is derived from the exporter URL', () => {

@@ -1,14 +1,15 @@
 import React, { useState, type ChangeEvent, type FormEvent } from 'react';
 import { css } from '@emotion/css';
 import type { AppPluginMeta, GrafanaTheme2, PluginConfigPageProps } from '@grafana/data';
+import { DataSourcePicker } from '@grafana/runtime';
 import { Alert, Button, Field, FieldSet, Input, SecretInput, Stack, useStyles2 } from '@grafana/ui';
 
 import { exporterClient } from '../../api/client';
 import { toExporterApiError } from '../../api/errors';
 import { deriveLiveUrl } from '../../api/live';
 import { savePluginSettings } from '../../api/settings';
-import { DEFAULT_EXPORTER_URL } from '../../constants';
-import type { AppJsonData } from '../../types';
+import { DEFAULT_DATASOURCE_UID, DEFAULT_EXPORTER_URL } from '../../constants';
+import type { AppJsonData, AppSecureJsonData } from '../../types';
 import { testIds } from '../testIds';
 
 /** AppConfigProps are the props Grafana passes to the app's configuration page. */
@@ -19,14 +20,21 @@ export interface AppConfigProps extends PluginConfigPageProps<AppPluginMeta<AppJ
 
 type TestResult = { ok: true; message: string } | { ok: false; message: string };
 
-/** AppConfig edits the exporter URL, the API token (write-only) and the live URL, and tests the connection. */
+/**
+ * AppConfig edits the exporter URL, the API and hub tokens (write-only), the live URL and the charts' data
+ * source, and tests the connection.
+ */
 const AppConfig = ({ plugin, onSaved = () => window.location.reload() }: AppConfigProps) => {
   const styles = useStyles2(getStyles);
   const { enabled, pinned, jsonData, secureJsonFields } = plugin.meta;
   const [exporterUrl, setExporterUrl] = useState(jsonData?.exporterUrl ?? '');
   const [liveUrl, setLiveUrl] = useState(jsonData?.liveUrl ?? '');
-  const [apiToken, setApiToken] = useState('');
+  // A token is undefined until typed or reset: only then is it sent (Grafana keeps the stored one otherwise).
+  const [apiToken, setApiToken] = useState<string | undefined>(undefined);
   const [tokenSet, setTokenSet] = useState(Boolean(secureJsonFields?.apiToken));
+  const [hubToken, setHubToken] = useState<string | undefined>(undefined);
+  const [hubTokenSet, setHubTokenSet] = useState(Boolean(secureJsonFields?.hubToken));
+  const [datasourceUid, setDatasourceUid] = useState(jsonData?.datasourceUid ?? '');
   const [saving, setSaving] = useState(false);
   const [saveError, setSaveError] = useState<string | undefined>(undefined);
   const [testing, setTesting] = useState(false);
@@ -40,9 +48,13 @@ const AppConfig = ({ plugin, onSaved = () => window.location.reload() }: AppConf
       await savePluginSettings({
         enabled: Boolean(enabled),
         pinned: Boolean(pinned),
-        jsonData: { exporterUrl: exporterUrl.trim(), liveUrl: liveUrl.trim() },
-        // The token is write-only: send it only when the user typed a new one (or reset it to empty).
-        secureJsonData: tokenSet ? undefined : { apiToken },
+        jsonData: {
+          exporterUrl: exporterUrl.trim(),
+          liveUrl: liveUrl.trim(),
+          ...(datasourceUid ? { datasourceUid } : {}),
+        },
+        // Tokens are write-only: send one only when the user typed a new one (or reset it to empty).
+        secureJsonData: secureUpdate({ apiToken, hubToken }),
       });
       setSaving(false);
       onSaved();
@@ -89,7 +101,7 @@ const AppConfig = ({ plugin, onSaved = () => window.location.reload() }: AppConf
             width={60}
             id="config-api-token"
             data-testid={testIds.appConfig.apiToken}
-            value={apiToken}
+            value={apiToken ?? ''}
             isConfigured={tokenSet}
             placeholder="Exporter API token"
             onChange={(e: ChangeEvent<HTMLInputElement>) => setApiToken(e.target.value.trim())}
@@ -98,6 +110,38 @@ const AppConfig = ({ plugin, onSaved = () => window.location.reload() }: AppConf
               setTokenSet(false);
             }}
           />
+        </Field>
+        <Field
+          label="Hub token"
+          description="The exporter's HUB_TOKEN, when it sets one. Grafana's server trades it for single-use tickets for the live connection; the browser never receives it."
+        >
+          <SecretInput
+            width={60}
+            id="config-hub-token"
+            data-testid={testIds.appConfig.hubToken}
+            value={hubToken ?? ''}
+            isConfigured={hubTokenSet}
+            placeholder="Exporter hub token (optional)"
+            onChange={(e: ChangeEvent<HTMLInputElement>) => setHubToken(e.target.value.trim())}
+            onReset={() => {
+              setHubToken('');
+              setHubTokenSet(false);
+            }}
+          />
+        </Field>
+        <Field
+          label="Data source"
+          description={`The Prometheus-type data source the Server page's charts query: the provisioned "OpenManager" source (uid ${DEFAULT_DATASOURCE_UID}) when empty, or e.g. the stack's Prometheus.`}
+        >
+          <div data-testid={testIds.appConfig.datasource}>
+            <DataSourcePicker
+              width={60}
+              pluginId="prometheus"
+              current={datasourceUid || DEFAULT_DATASOURCE_UID}
+              noDefault
+              onChange={(ds) => setDatasourceUid(ds.uid === DEFAULT_DATASOURCE_UID ? '' : ds.uid)}
+            />
+          </div>
         </Field>
         <Field
           label="Live URL"
@@ -149,6 +193,12 @@ const AppConfig = ({ plugin, onSaved = () => window.location.reload() }: AppConf
 };
 
 export default AppConfig;
+
+/** secureUpdate keeps only the secrets to (re)write; undefined when none is, so Grafana keeps the stored ones. */
+function secureUpdate(fields: Record<string, string | undefined>): AppSecureJsonData | undefined {
+  const changed = Object.entries(fields).filter(([, v]) => v !== undefined);
+  return changed.length > 0 ? (Object.fromEntries(changed) as AppSecureJsonData) : undefined;
+}
 
 const getStyles = (theme: GrafanaTheme2) => ({
   result: css({ marginTop: theme.spacing(2) }),

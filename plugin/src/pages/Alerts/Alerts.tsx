@@ -1,102 +1,266 @@
-import React, { useMemo } from 'react';
+import React, { useCallback, useEffect, useMemo, useState } from 'react';
+import { useSearchParams } from 'react-router-dom';
 import { css } from '@emotion/css';
 import type { GrafanaTheme2 } from '@grafana/data';
 import { PluginPage } from '@grafana/runtime';
-import { Alert, Badge, EmptyState, LoadingPlaceholder, useStyles2 } from '@grafana/ui';
+import {
+  Alert,
+  Badge,
+  Button,
+  CollapsableSection,
+  Combobox,
+  EmptyState,
+  InlineField,
+  LoadingPlaceholder,
+  RadioButtonGroup,
+  Stack,
+  useStyles2,
+  type ComboboxOption,
+} from '@grafana/ui';
 
+import type { PromAlertingRule } from '../../api/types';
+import { AlertTable } from '../../components/AlertTable/AlertTable';
+import { humanDuration } from '../../components/AlertTable/format';
+import { LiveIndicator } from '../../components/LiveIndicator/LiveIndicator';
+import { SilenceList } from '../../components/Silences/SilenceList';
+import { SilenceModal } from '../../components/Silences/SilenceModal';
 import { testIds } from '../../components/testIds';
-import { groupAlerts, useAlerts } from '../../hooks/useAlerts';
+import {
+  countAlerts,
+  facetValues,
+  latestEvaluation,
+  selectAlerts,
+  whyEmpty,
+  type AlertRow,
+  type AlertRowState,
+} from '../../hooks/alert-feed';
+import { silenceCovers } from '../../hooks/silences';
+import { useSilences } from '../../hooks/useSilences';
+import { ACTIONS } from '../../constants';
+import { canDo, currentLogin } from '../../utils/permissions';
+import { RESOLVED_WINDOW_MS, useAlertFeed } from '../../hooks/useAlertFeed';
+import { useNow } from '../../hooks/useNow';
+import { alertsUpdateTimer } from '../../utils/perf';
 
-const SEVERITY_COLOR: Record<string, 'red' | 'orange' | 'blue' | 'purple'> = {
-  critical: 'red',
-  warning: 'orange',
-  info: 'blue',
-};
+/** NOW_REFRESH_MS refreshes "active for" once per simulator tick (15 s). */
+const NOW_REFRESH_MS = 15_000;
 
-/** Alerts shows firing and pending alerts grouped by severity and server, and the loaded rules. */
+/** FILTER_PARAMS are the URL query parameters that hold the filters, so a filtered view can be linked. */
+const FILTER_PARAMS = { severity: 'severity', server: 'server', state: 'state' } as const;
+
+const STATE_OPTIONS: Array<{ label: string; value: AlertRowState | '' }> = [
+  { label: 'All', value: '' },
+  { label: 'Firing', value: 'firing' },
+  { label: 'Pending', value: 'pending' },
+  { label: 'Resolved', value: 'resolved' },
+];
+
+const ALL_SERVERS: ComboboxOption<string> = { label: 'All servers', value: '' };
+
+/**
+ * Alerts shows the firing, pending and recently resolved alerts of the exporter's rule manager, live over the
+ * hub, filterable by severity, server and state (kept in the URL); each links to its server and to Grafana's
+ * alert list, and editors may silence it. The silences in force are listed below. When no alert shows, the
+ * page says why: no rules loaded, all quiet, or the filters.
+ */
 export function Alerts() {
   const styles = useStyles2(getStyles);
-  const { data, error, loading } = useAlerts();
-  const groups = useMemo(() => groupAlerts(data?.alerts ?? []), [data]);
-  const rules = useMemo(
-    () => (data?.groups ?? []).flatMap((g) => g.rules.map((r) => ({ group: g.name, ...r }))),
-    [data]
+  const { feed, rules, error, loading, live } = useAlertFeed();
+  const silences = useSilences();
+  const now = useNow(NOW_REFRESH_MS);
+  const [silencing, setSilencing] = useState<AlertRow | undefined>(undefined);
+  const canSilence = canDo(ACTIONS.silencesWrite) && !silences.unavailable;
+  const [params, setParams] = useSearchParams();
+  const severity = params.get(FILTER_PARAMS.severity) ?? '';
+  const server = params.get(FILTER_PARAMS.server) ?? '';
+  const state = (params.get(FILTER_PARAMS.state) ?? '') as AlertRowState | '';
+
+  const rows = useMemo(
+    () =>
+      selectAlerts(feed, {
+        severities: severity ? [severity] : undefined,
+        servers: server ? [server] : undefined,
+        states: state ? [state] : undefined,
+      }),
+    [feed, severity, server, state]
   );
+  const counts = useMemo(() => countAlerts(feed), [feed]);
+  const silenced = useMemo(() => {
+    const keys = new Set<string>();
+    const inForce = (silences.silences ?? []).filter((s) => s.status.state === 'active');
+    if (inForce.length > 0) {
+      for (const row of feed.active.values()) {
+        if (inForce.some((s) => silenceCovers(s, row.labels))) {
+          keys.add(row.key);
+        }
+      }
+    }
+    return keys;
+  }, [feed, silences.silences]);
+  const onSilence = useCallback((row: AlertRow) => setSilencing(row), []);
+  const facets = useMemo(() => facetValues(feed), [feed]);
+  const alertingRules = useMemo(
+    () =>
+      (rules ?? []).flatMap((g) =>
+        g.rules.filter((r): r is PromAlertingRule => r.type === 'alerting').map((r) => ({ group: g, rule: r }))
+      ),
+    [rules]
+  );
+
+  // Time from a hub event's arrival to this commit: the figure `npm run bench:ui` reports.
+  useEffect(() => {
+    alertsUpdateTimer.measureEnd();
+  }, [rows]);
+
+  const setFilter = useCallback(
+    (key: keyof typeof FILTER_PARAMS, value: string) =>
+      setParams(
+        (prev) => {
+          const next = new URLSearchParams(prev);
+          if (value) {
+            next.set(FILTER_PARAMS[key], value);
+          } else {
+            next.delete(FILTER_PARAMS[key]);
+          }
+          return next;
+        },
+        { replace: true }
+      ),
+    [setParams]
+  );
+  const filtered = Boolean(severity || server || state);
+  const total = counts.firing + counts.pending + counts.resolved;
+  const lastEvaluation = latestEvaluation(rules);
+  const reason = whyEmpty(rules, total, filtered);
 
   return (
     <PluginPage>
       <div data-testid={testIds.alerts.container} className={styles.page}>
+        <Stack direction="row" alignItems="center" justifyContent="space-between" wrap="wrap">
+          <span data-testid={testIds.alerts.counts} className={styles.counts}>
+            <Badge text={`${counts.firing} firing`} color={counts.firing ? 'red' : 'green'} />
+            <Badge text={`${counts.pending} pending`} color={counts.pending ? 'orange' : 'green'} />
+            <Badge text={`${counts.resolved} resolved in the last hour`} color="blue" />
+          </span>
+          <LiveIndicator status={live} />
+        </Stack>
+        <div data-testid={testIds.alerts.filters} className={styles.filters}>
+          <InlineField label="Severity">
+            <RadioButtonGroup
+              size="sm"
+              options={[
+                { label: 'All', value: '' },
+                ...uniq([...facets.severities, severity].filter(Boolean)).map((s) => ({ label: s, value: s })),
+              ]}
+              value={severity}
+              onChange={(v) => setFilter('severity', v)}
+            />
+          </InlineField>
+          <InlineField label="State">
+            <RadioButtonGroup size="sm" options={STATE_OPTIONS} value={state} onChange={(v) => setFilter('state', v)} />
+          </InlineField>
+          <InlineField label="Server">
+            <Combobox
+              width={24}
+              options={[
+                ALL_SERVERS,
+                ...uniq([...facets.servers, server].filter(Boolean)).map((s) => ({ label: s, value: s })),
+              ]}
+              value={server}
+              onChange={(o) => setFilter('server', o.value)}
+              data-testid={testIds.alerts.serverFilter}
+            />
+          </InlineField>
+        </div>
         {error && (
           <Alert severity="error" title="Cannot load alerts">
             {error.message}
           </Alert>
         )}
-        {!data && loading && <LoadingPlaceholder text="Loading alerts…" />}
-        {data && groups.length === 0 && (
-          <div data-testid={testIds.alerts.empty}>
-            <EmptyState variant="completed" message="No active or pending alerts">
-              {rules.length === 0
-                ? 'The exporter has no alert rules loaded yet; alerts appear here as soon as rules fire.'
-                : `All ${rules.length} rules are inactive.`}
-            </EmptyState>
+        {loading && total === 0 && !error && <LoadingPlaceholder text="Loading alerts…" />}
+        {!loading && rows.length === 0 && (
+          <div data-testid={testIds.alerts.empty} data-reason={reason}>
+            {reason === 'no-rules' && (
+              <EmptyState variant="not-found" message="No alert rules are loaded">
+                Nothing can fire: the exporter has not loaded any alerting rule. It reads the rule files in{' '}
+                <code>rules/</code> (or <code>RULE_FILES</code>); the exporter&apos;s log says why a file was refused.
+              </EmptyState>
+            )}
+            {reason === 'quiet' && (
+              <EmptyState variant="completed" message="All quiet">
+                {alertingRules.length} alerting rule{alertingRules.length === 1 ? ' is' : 's are'} evaluated
+                {lastEvaluation ? ` (last evaluation ${humanDuration(now - lastEvaluation)} ago)` : ''}; none is pending
+                or firing, and none resolved in the last {humanDuration(RESOLVED_WINDOW_MS)}.
+              </EmptyState>
+            )}
+            {reason === 'filtered' && (
+              <EmptyState variant="not-found" message="No alert matches these filters">
+                {total} alert{total === 1 ? '' : 's'} hidden by the filters.{' '}
+                <Button
+                  size="sm"
+                  variant="secondary"
+                  onClick={() => setParams(new URLSearchParams(), { replace: true })}
+                >
+                  Clear filters
+                </Button>
+              </EmptyState>
+            )}
           </div>
         )}
-        {groups.map((g) => (
-          <section key={g.severity} data-testid={testIds.alerts.group} aria-label={`${g.severity} alerts`}>
-            <h3 className={styles.h3}>
-              <Badge text={g.severity} color={SEVERITY_COLOR[g.severity] ?? 'purple'} /> {g.count} alert
-              {g.count === 1 ? '' : 's'}
-            </h3>
-            {g.servers.map(({ server, alerts }) => (
-              <div key={server} className={styles.server}>
-                <strong>{server}</strong>
-                <ul className={styles.list}>
-                  {alerts.map((a, i) => (
-                    <li key={i}>
-                      <Badge text={a.state} color={a.state === 'firing' ? 'red' : 'orange'} />{' '}
-                      <strong>{a.labels.alertname ?? 'alert'}</strong>
-                      {a.annotations.summary ? ` — ${a.annotations.summary}` : ''}
-                      {a.value !== undefined ? <span className={styles.muted}> (value {a.value})</span> : null}
-                      {a.activeAt ? (
-                        <span className={styles.muted}> since {new Date(a.activeAt).toLocaleString()}</span>
-                      ) : null}
-                    </li>
-                  ))}
-                </ul>
-              </div>
-            ))}
-          </section>
-        ))}
-        <section data-testid={testIds.alerts.rules} aria-label="Alert rules">
-          <h3 className={styles.h3}>Rules ({rules.length})</h3>
-          {rules.length === 0 ? (
-            <p className={styles.muted}>No rules loaded.</p>
-          ) : (
-            <table className={styles.table}>
-              <thead>
-                <tr>
-                  <th>Group</th>
-                  <th>Rule</th>
-                  <th>Type</th>
-                  <th>State</th>
-                  <th>Query</th>
-                </tr>
-              </thead>
-              <tbody>
-                {rules.map((r) => (
-                  <tr key={`${r.group}/${r.name}`}>
-                    <td>{r.group}</td>
-                    <td>{r.name}</td>
-                    <td>{r.type}</td>
-                    <td>{r.type === 'alerting' ? r.state : r.health}</td>
-                    <td>
-                      <code>{r.query}</code>
-                    </td>
+        {silences.actionError && (
+          <Alert severity="error" title="The silence was not changed" data-testid={testIds.silences.error}>
+            {silences.actionError.message}
+          </Alert>
+        )}
+        {rows.length > 0 && (
+          <AlertTable rows={rows} now={now} silenced={silenced} onSilence={canSilence ? onSilence : undefined} />
+        )}
+        {silencing && (
+          <SilenceModal
+            alert={silencing}
+            createdBy={currentLogin()}
+            onSubmit={silences.create}
+            onDismiss={() => setSilencing(undefined)}
+          />
+        )}
+        {silences.silences && (
+          <SilenceList
+            silences={silences.silences}
+            now={now}
+            onExpire={canSilence ? (id) => void silences.expire(id) : undefined}
+          />
+        )}
+        <section data-testid={testIds.alerts.rules} aria-label="Alert rules" className={styles.rules}>
+          <CollapsableSection label={`Alerting rules (${alertingRules.length})`} isOpen={false}>
+            {alertingRules.length === 0 ? (
+              <p className={styles.muted}>No alerting rules loaded.</p>
+            ) : (
+              <table className={styles.table}>
+                <thead>
+                  <tr>
+                    <th>Group</th>
+                    <th>Rule</th>
+                    <th>State</th>
+                    <th>For</th>
+                    <th>Query</th>
                   </tr>
-                ))}
-              </tbody>
-            </table>
-          )}
+                </thead>
+                <tbody>
+                  {alertingRules.map(({ group, rule }) => (
+                    <tr key={`${group.file}/${group.name}/${rule.name}`}>
+                      <td>{group.name}</td>
+                      <td>{rule.name}</td>
+                      <td>{rule.health === 'err' ? `error: ${rule.lastError ?? ''}` : rule.state}</td>
+                      <td>{rule.duration ? humanDuration(rule.duration * 1000) : '—'}</td>
+                      <td>
+                        <code className={styles.query}>{rule.query}</code>
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            )}
+          </CollapsableSection>
         </section>
       </div>
     </PluginPage>
@@ -105,12 +269,17 @@ export function Alerts() {
 
 export default Alerts;
 
+function uniq<T>(xs: readonly T[]): T[] {
+  return [...new Set(xs)];
+}
+
 const getStyles = (theme: GrafanaTheme2) => ({
   page: css({ display: 'flex', flexDirection: 'column', gap: theme.spacing(2) }),
-  h3: css({ fontSize: theme.typography.h4.fontSize }),
-  server: css({ marginLeft: theme.spacing(2), marginBottom: theme.spacing(1) }),
-  list: css({ listStyle: 'none', marginLeft: theme.spacing(2) }),
+  counts: css({ display: 'flex', gap: theme.spacing(1), flexWrap: 'wrap' }),
+  filters: css({ display: 'flex', gap: theme.spacing(2), flexWrap: 'wrap', alignItems: 'center' }),
+  rules: css({ marginTop: theme.spacing(2) }),
   muted: css({ color: theme.colors.text.secondary }),
+  query: css({ fontSize: theme.typography.bodySmall.fontSize }),
   table: css({
     width: '100%',
     borderCollapse: 'collapse',

@@ -50,7 +50,7 @@ function columnsOf(grid: HTMLElement | null): number {
 export function Fleet() {
   const styles = useStyles2(getStyles);
   const navigate = useNavigate();
-  const { fleet, infos, scenarioKinds, liveState, error } = useFleet();
+  const { fleet, infos, scenarioKinds, live, error } = useFleet();
   const sparklines = useCpuSparklines();
   const [filter, setFilter] = useState<FleetFilter>({ role: ALL, status: ALL });
   const [sort, setSort] = useState<SortKey>('name');
@@ -94,7 +94,7 @@ export function Fleet() {
         )}
         <Stack direction="row" alignItems="center" justifyContent="space-between" wrap="wrap">
           <FleetSummary summary={fleet.summary} />
-          <LiveIndicator state={liveState} />
+          <LiveIndicator status={live} />
         </Stack>
         <Stack direction="row" gap={2} wrap="wrap">
           <InlineField label="Role">

@@ -39,8 +39,12 @@ describe('Scenarios page', () => {
     fireEvent.change(screen.getByLabelText('Duration (seconds)'), { target: { value: '120' } });
     fireEvent.change(screen.getByLabelText('Intensity'), { target: { value: '0.5' } });
     fireEvent.click(screen.getByRole('button', { name: /inject on 2 servers/i }));
-    await waitFor(() => expect(fake.requests.filter((r) => r.method === 'POST')).toHaveLength(2));
-    expect(fake.requests.filter((r) => r.method === 'POST').map((r) => r.data)).toEqual([
+    await waitFor(() =>
+      expect(fake.requests.filter((r) => r.method === 'POST' && r.url.endsWith('/api/scenarios'))).toHaveLength(2)
+    );
+    expect(
+      fake.requests.filter((r) => r.method === 'POST' && r.url.endsWith('/api/scenarios')).map((r) => r.data)
+    ).toEqual([
       { kind: 'disk_fill', server: 'web-01', durationSeconds: 120, intensity: 0.5 },
       { kind: 'disk_fill', server: 'db-01', durationSeconds: 120, intensity: 0.5 },
     ]);

@@ -102,7 +102,7 @@ export function Scenarios() {
           <span className={styles.muted}>
             Inject failures into the simulated fleet. Every scenario is recorded as ground truth.
           </span>
-          <LiveIndicator state={scenarios.liveState} />
+          <LiveIndicator status={scenarios.live} />
         </Stack>
         {scenarios.actionError && (
           <div data-testid={testIds.scenarios.error}>

@@ -1,0 +1,135 @@
+/**
+ * Notifications survive a kill -9 of the real exporter process: with the webhook down, the exporter's firing
+ * alerts wait in its outbox; the process is SIGKILLed; the webhook comes back; a new process on the same data
+ * dir sends every unacknowledged notification — the same notifications (same idempotency keys), each group
+ * once — and does not notify again the alerts its rules fire anew after the restart. Also: an invalid
+ * notification configuration stops the exporter at start with exit code 2 and a message saying what to fix.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { notificationsResponseSchema } from '../src/contract/notifications.js';
+import { ExporterProcess, sampleValue } from './exporter-process.js';
+import { pollUntil } from './poll.js';
+import { OK, StandInReceiver, type Received } from './stand-in-receiver.js';
+
+const RULES = `
+groups:
+  - name: crash-test
+    interval: 1s
+    rules:
+      - alert: MemoryPresent
+        expr: openmanager_memory_total_bytes{server=~"web-0[12]"} > 0
+        labels: { severity: critical }
+`;
+const NOTIFY = `
+route: { group_wait: 1s, group_interval: 1m, repeat_interval: 4h }
+receivers:
+  - { name: hook, type: webhook }
+outbox: { initial_backoff: 200ms, max_backoff: 1s }
+`;
+
+let dir: string;
+let hook: StandInReceiver;
+const procs: ExporterProcess[] = [];
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'om-notify-crash-'));
+  writeFileSync(join(dir, 'rules.yml'), RULES);
+  writeFileSync(join(dir, 'notify.yml'), NOTIFY);
+  hook = await StandInReceiver.start();
+});
+
+afterAll(async () => {
+  for (const p of procs) await p.kill();
+  await hook.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function start(): Promise<ExporterProcess> {
+  return ExporterProcess.start({
+    dataDir: join(dir, 'data'),
+    args: ['--rule-files', join(dir, 'rules.yml'), '--notify-config', join(dir, 'notify.yml')],
+    env: { WEBHOOK_URL: `${hook.url}/hook` },
+  }).then((p) => {
+    procs.push(p);
+    return p;
+  });
+}
+
+const server = (r: Received): string =>
+  (r.body as { groupLabels?: Record<string, string> } | undefined)?.groupLabels?.server ?? '';
+
+async function notifications(p: ExporterProcess) {
+  return notificationsResponseSchema.parse(await (await fetch(`${p.url}/api/notifications`)).json());
+}
+
+describe('notifications across a kill -9', () => {
+  it('sends every unacknowledged notification after a restart, once, with the same idempotency keys', async () => {
+    hook.answer = () => ({ kind: 'status', status: 503, body: 'down for maintenance' });
+    const first = await start();
+    // Both groups were attempted (and refused) at least once: they are in the outbox.
+    await pollUntil('both groups attempted', () => new Set(hook.received.map(server)).size === 2, {
+      timeoutMs: 60_000,
+      giveUp: () => (first.alive() ? undefined : first.describe()),
+    });
+    const before = await notifications(first);
+    expect(before.receivers[0]).toMatchObject({
+      name: 'hook',
+      queued: 2,
+      lastError: 'HTTP 503: down for maintenance',
+    });
+    const keysBefore = new Set(hook.received.map((r) => String(r.headers['idempotency-key'])));
+    expect(keysBefore.size).toBe(2);
+
+    expect(await first.kill()).toEqual({ code: null, signal: 'SIGKILL' });
+    hook.answer = () => OK;
+    const upFrom = hook.received.length;
+    const second = await start();
+    const delivered = (): Received[] => hook.received.slice(upFrom);
+    await pollUntil(
+      'both groups delivered after the restart',
+      () => new Set(delivered().map(server)).size === 2,
+      {
+        timeoutMs: 60_000,
+        giveUp: () => (second.alive() ? undefined : second.describe()),
+      },
+    );
+    // The very notifications queued before the crash: same keys.
+    expect(new Set(delivered().map((r) => String(r.headers['idempotency-key'])))).toEqual(keysBefore);
+    // The rules fire the same alerts again after the restart; let them evaluate a few times past group_wait.
+    const evaluations = async (): Promise<number> =>
+      sampleValue(
+        await second.metrics(),
+        'prometheus_rule_evaluations_total',
+        'prometheus_rule_evaluations_total',
+        {
+          rule_group: `${join(dir, 'rules.yml')};crash-test`,
+        },
+      ) ?? 0;
+    const at = await evaluations();
+    await pollUntil('three more rule evaluations', async () => (await evaluations()) >= at + 3, {
+      timeoutMs: 30_000,
+    });
+    const after = await notifications(second);
+    expect(after.receivers[0]).toMatchObject({ queued: 0, lastError: null });
+    expect(delivered().map(server).sort()).toEqual(['web-01', 'web-02']);
+    await second.stop();
+  }, 300_000);
+
+  it('refuses to start with an invalid notification configuration (exit 2, what to fix)', async () => {
+    writeFileSync(join(dir, 'bad.yml'), 'receivers:\n  - { name: s, type: slack, group_wait: soon }\n');
+    await expect(
+      ExporterProcess.start({
+        args: ['--notify-config', join(dir, 'bad.yml')],
+        env: { SLACK_WEBHOOK_URL: 'https://hooks.slack.test/services/X/Y/Z' },
+      }),
+    ).rejects.toThrow(
+      /exited before listening[\s\S]*invalid notify config .*bad\.yml:2 \(receivers\.0\.group_wait\): expected a duration/,
+    );
+    await expect(
+      ExporterProcess.start({ args: ['--notify-config', join(dir, 'bad.yml')], env: {} }),
+    ).rejects.toThrow(/code 2/);
+  }, 120_000);
+});

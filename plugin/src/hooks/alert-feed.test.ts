@@ -1,0 +1,205 @@
+import {
+  alertKey,
+  applyAlertEvent,
+  countAlerts,
+  dropResolvedBefore,
+  EMPTY_FEED,
+  facetValues,
+  fromAlertInfo,
+  fromAlertsHistory,
+  fromPromAlert,
+  MAX_RESOLVED,
+  resolvedHistoryQuery,
+  selectAlerts,
+  withActive,
+  withResolvedHistory,
+  type AlertFeed,
+  type AlertRow,
+} from './alert-feed';
+import { alertInfo, promAlert } from '../test/fixtures';
+
+const T0 = Date.UTC(2026, 0, 1, 12);
+
+function feedOf(rows: AlertRow[]): AlertFeed {
+  return withActive(EMPTY_FEED, rows, T0);
+}
+
+describe('alertKey', () => {
+  test.each([
+    ['is independent of label order', { b: '2', a: '1' }, { a: '1', b: '2' }],
+    [
+      'ignores the labels ALERTS adds (alertstate, __name__)',
+      { a: '1', alertstate: 'firing', __name__: 'ALERTS' },
+      { a: '1' },
+    ],
+  ])('%s', (_name, x, y) => {
+    expect(alertKey(x)).toBe(alertKey(y));
+  });
+});
+
+describe('reading alerts', () => {
+  test("the rules API's alert: Go's %e value, RFC 3339 activeAt, summary", () => {
+    const row = fromPromAlert(promAlert('HighCPUUsage', { server: 'web-01', severity: 'warning' }));
+    expect(row).toMatchObject({
+      name: 'HighCPUUsage',
+      state: 'firing',
+      severity: 'warning',
+      server: 'web-01',
+      summary: 'HighCPUUsage on web-01',
+      value: 95,
+      activeAt: T0,
+      resolvedAt: null,
+    });
+  });
+
+  test.each([
+    ["Go's zero time means never", { activeAt: '0001-01-01T00:00:00Z' }, { activeAt: null }],
+    ['NaN is unknown', { value: 'NaN' }, { value: null }],
+    ['no severity label', {}, { severity: 'warning' }],
+  ])('%s', (_name, over, expected) => {
+    expect(fromPromAlert(promAlert('A', { server: 's', severity: 'warning' }, over))).toMatchObject(expected);
+  });
+
+  test("the hub's inactive alert is resolved, at its resolvedAt or the event's time", () => {
+    expect(
+      fromAlertInfo(alertInfo('A', { server: 's' }, { state: 'inactive', resolvedAt: T0 + 5 }), T0 + 9)
+    ).toMatchObject({
+      state: 'resolved',
+      resolvedAt: T0 + 5,
+    });
+    expect(fromAlertInfo(alertInfo('A', { server: 's' }, { state: 'inactive' }), T0 + 9).resolvedAt).toBe(T0 + 9);
+  });
+
+  test('the ALERTS history: last time seen firing, ALERTS labels dropped', () => {
+    const [row] = fromAlertsHistory([
+      {
+        metric: { alertname: 'ServerDown', alertstate: 'firing', server: 'web-01', severity: 'critical' },
+        value: [T0 / 1000, String(T0 / 1000 - 60)],
+      },
+    ]);
+    expect(row).toMatchObject({ name: 'ServerDown', state: 'resolved', server: 'web-01', resolvedAt: T0 - 60_000 });
+    expect(row?.key).toBe(alertKey({ alertname: 'ServerDown', server: 'web-01', severity: 'critical' }));
+    expect(resolvedHistoryQuery(3600)).toBe('max_over_time(timestamp(ALERTS{alertstate="firing"})[3600s:])');
+  });
+});
+
+describe('feed transitions', () => {
+  const cpu = fromPromAlert(promAlert('HighCPUUsage', { server: 'web-01', severity: 'warning' }));
+  const mem = fromPromAlert(
+    promAlert('HighMemoryUsage', { server: 'db-01', severity: 'warning' }, { state: 'pending' })
+  );
+
+  test('a complete active list keeps unchanged rows (same object) and resolves the alerts that left it', () => {
+    const before = feedOf([cpu, mem]);
+    const after = withActive(before, [{ ...cpu }], T0 + 1000);
+    expect(after.active.get(cpu.key)).toBe(cpu);
+    expect(after.active.has(mem.key)).toBe(false);
+    expect(after.resolved.get(mem.key)).toMatchObject({
+      state: 'resolved',
+      resolvedAt: T0 + 1000,
+      summary: mem.summary,
+    });
+  });
+
+  test('an alert active again leaves the resolved list', () => {
+    const resolvedOnce = withActive(feedOf([cpu]), [], T0 + 1000);
+    expect(resolvedOnce.resolved.has(cpu.key)).toBe(true);
+    const again = withActive(resolvedOnce, [cpu], T0 + 2000);
+    expect(again.resolved.has(cpu.key)).toBe(false);
+    expect(again.active.get(cpu.key)).toBe(cpu);
+  });
+
+  test('a hub event replaces the active list and records the resolved alert with its annotations', () => {
+    const live = applyAlertEvent(EMPTY_FEED, {
+      alert: alertInfo('ServerDown', { server: 'web-01', severity: 'critical' }),
+      changedAt: T0,
+      activeAlerts: [alertInfo('ServerDown', { server: 'web-01', severity: 'critical' })],
+    });
+    expect([...live.active.values()].map((r) => [r.name, r.state])).toEqual([['ServerDown', 'firing']]);
+    const resolved = applyAlertEvent(live, {
+      alert: alertInfo(
+        'ServerDown',
+        { server: 'web-01', severity: 'critical' },
+        { state: 'inactive', resolvedAt: T0 + 60_000 }
+      ),
+      changedAt: T0 + 60_000,
+      activeAlerts: [],
+    });
+    expect(resolved.active.size).toBe(0);
+    expect([...resolved.resolved.values()]).toEqual([
+      expect.objectContaining({
+        name: 'ServerDown',
+        state: 'resolved',
+        resolvedAt: T0 + 60_000,
+        summary: 'ServerDown on web-01',
+      }),
+    ]);
+  });
+
+  test('the history adds only what the feed does not know, and old resolutions are dropped', () => {
+    const history = fromAlertsHistory([
+      { metric: { alertname: 'HighCPUUsage', server: 'web-01', severity: 'warning' }, value: [0, String(T0 / 1000)] },
+      { metric: { alertname: 'Old', server: 'web-02' }, value: [0, String((T0 - 7_200_000) / 1000)] },
+    ]);
+    const feed = withResolvedHistory(feedOf([cpu]), history);
+    expect(feed.active.get(cpu.key)).toBe(cpu);
+    expect([...feed.resolved.values()].map((r) => r.name)).toEqual(['Old']);
+    expect(dropResolvedBefore(feed, T0 - 3_600_000).resolved.size).toBe(0);
+  });
+
+  test(`keeps at most ${MAX_RESOLVED} resolved alerts, the newest`, () => {
+    const history = fromAlertsHistory(
+      Array.from({ length: MAX_RESOLVED + 10 }, (_, i) => ({
+        metric: { alertname: 'A', server: `s-${i}` },
+        value: [0, String(T0 / 1000 + i)] as [number, string],
+      }))
+    );
+    const feed = withResolvedHistory(EMPTY_FEED, history);
+    expect(feed.resolved.size).toBe(MAX_RESOLVED);
+    expect(feed.resolved.has(alertKey({ alertname: 'A', server: 's-0' }))).toBe(false);
+  });
+});
+
+describe('selecting and counting', () => {
+  const rows = [
+    fromPromAlert(promAlert('HighCPUUsage', { server: 'web-10', severity: 'warning' })),
+    fromPromAlert(promAlert('CriticalCPUUsage', { server: 'web-2', severity: 'critical' })),
+    fromPromAlert(promAlert('HighMemoryUsage', { server: 'web-2', severity: 'warning' }, { state: 'pending' })),
+    fromPromAlert(promAlert('HighCPUUsage', { server: 'web-2', severity: 'warning' })),
+    fromPromAlert(promAlert('Unlabelled', { server: 'lb-1' })),
+  ];
+  const feed = withResolvedHistory(
+    feedOf(rows),
+    fromAlertsHistory([
+      { metric: { alertname: 'DiskFull', server: 'db-1', severity: 'critical' }, value: [0, String(T0 / 1000)] },
+    ])
+  );
+
+  test('orders by severity, then state, then server in natural order, then name', () => {
+    expect(selectAlerts(feed).map((r) => `${r.severity} ${r.state} ${r.server} ${r.name}`)).toEqual([
+      'critical firing web-2 CriticalCPUUsage',
+      'critical resolved db-1 DiskFull',
+      'warning firing web-2 HighCPUUsage',
+      'warning firing web-10 HighCPUUsage',
+      'warning pending web-2 HighMemoryUsage',
+      'none firing lb-1 Unlabelled',
+    ]);
+  });
+
+  test.each([
+    ['severity', { severities: ['critical'] }, ['CriticalCPUUsage', 'DiskFull']],
+    ['server', { servers: ['web-2'] }, ['CriticalCPUUsage', 'HighCPUUsage', 'HighMemoryUsage']],
+    ['state', { states: ['pending' as const] }, ['HighMemoryUsage']],
+    ['severity and state', { severities: ['critical'], states: ['resolved' as const] }, ['DiskFull']],
+  ])('filters by %s', (_name, filters, names) => {
+    expect(selectAlerts(feed, filters).map((r) => r.name)).toEqual(names);
+  });
+
+  test('counts by state and lists the facets', () => {
+    expect(countAlerts(feed)).toEqual({ firing: 4, pending: 1, resolved: 1 });
+    expect(facetValues(feed)).toEqual({
+      severities: ['critical', 'warning', 'none'],
+      servers: ['db-1', 'lb-1', 'web-2', 'web-10'],
+    });
+  });
+});
