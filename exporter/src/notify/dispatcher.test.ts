@@ -246,6 +246,44 @@ describe('Dispatcher', () => {
     expect(after.sent().map((n) => n.groupLabels.server)).toEqual(['web-03']);
   });
 
+  it('after a crash before the log was written, the queued notifications stand for what was notified', async () => {
+    const logDir = mkdtempSync(join(tmpdir(), 'om-nflog-'));
+    dirs.push(logDir);
+    const before = await rig([receiver('hook')], logDir);
+    before.d.update([alert('HighCPU', 'web-01'), alert('HighCPU', 'web-02')]);
+    await before.advance(30 * S);
+    expect(before.sent()).toHaveLength(2);
+    // Killed now: the log's coalesced save never ran, so the log knows nothing; the outbox holds both.
+    await before.d.stop();
+    const log = NotificationLog.open(logDir, T0 + 30 * S);
+    expect(log.get('hook', before.sent()[0]?.groupKey ?? '')).toBeUndefined();
+    log.recover(before.outbox.pending());
+    const after = new Dispatcher({
+      receivers: [receiver('hook')],
+      outbox: before.outbox,
+      silences: before.silences,
+      clock: before.clock,
+      timer: before.timer,
+      logger: silentLogger(),
+      externalURL: () => 'http://exporter.test',
+      enqueued: () => undefined,
+      log,
+    });
+    // The restarted rules fire the same alerts again, and web-01 gets a second alert: only that change goes out.
+    after.update([
+      alert('HighCPU', 'web-01', { startsAt: T0 + 40 * S }),
+      alert('HighCPU', 'web-02', { startsAt: T0 + 40 * S }),
+      alert('HighCPU', 'web-01', { labels: { alertname: 'HighCPU', server: 'web-01', core: '3' } }),
+    ]);
+    before.timer.advance(30 * S);
+    await after.idle();
+    expect(before.sent().map(summary)).toEqual([
+      'firing {"alertname":"HighCPU","server":"web-01"} web-01:firing',
+      'firing {"alertname":"HighCPU","server":"web-02"} web-02:firing',
+      'firing {"alertname":"HighCPU","server":"web-01"} web-01:firing,web-01:firing',
+    ]);
+  });
+
   it('groups by every label with "..."', async () => {
     const r = await rig([receiver('hook', { groupBy: ['...'] })]);
     r.d.update([alert('HighCPU', 'a'), alert('HighCPU', 'b')]);

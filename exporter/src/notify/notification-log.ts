@@ -7,6 +7,7 @@
  */
 import { JsonStateFile } from '../util/json-state-file.js';
 import type { Logger } from '../util/logger.js';
+import type { OutboxEntry } from './outbox.js';
 
 /** NFLOG_RETENTION_MS is how long an entry is kept without an update (Alertmanager's default: 120 h). */
 export const NFLOG_RETENTION_MS = 120 * 3_600_000;
@@ -53,6 +54,24 @@ export class NotificationLog {
       if (now - s.at <= NFLOG_RETENTION_MS)
         log.entries.set(k, { firing: new Set(s.firing), resolved: new Set(s.resolved), at: s.at });
     return log;
+  }
+
+  /**
+   * recover makes the log agree with the outbox after a restart: a notification is durable in the outbox
+   * before its log entry is written, so a crash between the two leaves a queued notification the log does not
+   * know of — and the restarted rules, firing the same alerts again, would be notified a second time under a
+   * new idempotency key. Each pending entry newer than its group's log entry stands for what was notified.
+   */
+  recover(pending: readonly OutboxEntry[]): void {
+    for (const e of pending) {
+      const n = e.notification;
+      const known = this.get(e.receiver, n.groupKey);
+      if (known !== undefined && known.at >= e.createdAt) continue;
+      const firing = new Set<string>();
+      const resolved = new Set<string>();
+      for (const a of n.alerts) (a.status === 'firing' ? firing : resolved).add(a.fingerprint);
+      this.set(e.receiver, n.groupKey, { firing, resolved, at: e.createdAt });
+    }
   }
 
   get(receiver: string, groupKey: string): NotifiedState | undefined {

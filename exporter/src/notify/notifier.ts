@@ -94,6 +94,7 @@ export class Notifier {
     late.deliverer = deliverer;
     const enqueued = (r: string): void => deliverer.kick(r);
     const log = NotificationLog.open(deps.outbox ? undefined : deps.dir, deps.wallClock.now(), deps.logger);
+    log.recover(outbox.pending());
     const grouping = config.receivers.filter((c): c is GroupingReceiverConfig => c.type !== 'alertmanager');
     const dispatcher = new Dispatcher({
       receivers: grouping,
