@@ -40,6 +40,7 @@ import { backfill, Ingestor, type BackfillProgress } from './ingest/ingest.js';
 import { SelfIngestor } from './ingest/self-ingest.js';
 import { codecFromSpec } from './tsdb/codec.js';
 import type { Retention, Storage } from './tsdb/storage.js';
+import { resolveRetention } from './tsdb/retention.js';
 import { systemClock, type Clock } from './util/clock.js';
 import { JsonStateFile } from './util/json-state-file.js';
 import type { Logger } from './util/logger.js';
@@ -47,6 +48,7 @@ import { exporterRoot } from './util/package-root.js';
 import { systemTimer, type Timer } from './util/timer.js';
 import { describeConfig, loadNotifyConfig } from './notify/config.js';
 import { Notifier } from './notify/notifier.js';
+import type { Outbox } from './notify/outbox.js';
 import { DatadogSink } from './notify/datadog-sink.js';
 import { DatadogSeriesBuilder } from './metrics/datadog-series.js';
 import { currentAlerts, transitionUpdates } from './notify/rule-alerts.js';
@@ -480,6 +482,28 @@ function readLastEvaluation(state: JsonStateFile): number | undefined {
   }
 }
 
+/**
+ * openRedisOutbox keeps the notification outbox in the store's Redis, on a connection of its own, so that
+ * with a Redis store an exporter started anywhere sends what the previous one left unacknowledged.
+ */
+async function openRedisOutbox(url: string, logger: Logger): Promise<Outbox> {
+  // Loaded on demand, as the Redis store is: the embedded default never pays for ioredis.
+  const [{ createRedisClient, connectRedis }, { resolveRedisOptions }, { RedisOutbox }] = await Promise.all([
+    import('./tsdb/redis/redis-client.js'),
+    import('./tsdb/redis/redis-options.js'),
+    import('./notify/redis-outbox.js'),
+  ]);
+  const opts = resolveRedisOptions({ url, logger }, resolveRetention());
+  const client = createRedisClient(opts);
+  const ignore = (): void => undefined;
+  client.on('error', ignore);
+  await connectRedis(client, opts);
+  client.off('error', ignore);
+  // Outages are logged by the store's own connection; the outbox's commands fail at once meanwhile.
+  client.on('error', (err: Error) => logger.debug({ err: err.message }, 'notification outbox: Redis error'));
+  return RedisOutbox.open(client, opts.keyPrefix, true);
+}
+
 /** NOTIFY_DIR is the notifiers' directory under the data dir (outbox, silences). */
 const NOTIFY_DIR = 'notify';
 
@@ -507,6 +531,7 @@ async function composeNotify(deps: {
   const notifier = await Notifier.open({
     config,
     dir: join(options.dataDir, NOTIFY_DIR),
+    ...(options.redisUrl === undefined ? {} : { outbox: await openRedisOutbox(options.redisUrl, logger) }),
     wallClock: deps.wallClock,
     timer: deps.timer,
     logger,

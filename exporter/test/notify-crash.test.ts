@@ -1,8 +1,10 @@
 /**
  * Notifications survive a kill -9 of the real exporter process: with the webhook down, the exporter's firing
- * alerts wait in its outbox; the process is SIGKILLed; the webhook comes back; a new process on the same data
- * dir sends every unacknowledged notification — the same notifications (same idempotency keys), each group
- * once — and does not notify again the alerts its rules fire anew after the restart. Also: an invalid
+ * alerts wait in its outbox; the process is SIGKILLed; the webhook comes back; a new process sends every
+ * unacknowledged notification — the same notifications (same idempotency keys), each group once — and does
+ * not notify again the alerts its rules fire anew after the restart. With the embedded store the new process
+ * runs on the same data dir; with a Redis store on a fresh data dir, since the outbox then lives in Redis (a
+ * private redis-server with an fsync'ed AOF, as a production Redis would keep it). Also: an invalid
  * notification configuration stops the exporter at start with exit code 2 and a message saying what to fix.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -10,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { notificationsResponseSchema } from '../src/contract/notifications.js';
+import { RedisServerProcess } from '../src/tsdb/redis/redis-server-process.js';
 import { ExporterProcess, sampleValue } from './exporter-process.js';
 import { pollUntil } from './poll.js';
 import { OK, StandInReceiver, type Received } from './stand-in-receiver.js';
@@ -32,6 +35,7 @@ outbox: { initial_backoff: 200ms, max_backoff: 1s }
 
 let dir: string;
 let hook: StandInReceiver;
+let redis: RedisServerProcess;
 const procs: ExporterProcess[] = [];
 
 beforeAll(async () => {
@@ -39,11 +43,13 @@ beforeAll(async () => {
   writeFileSync(join(dir, 'rules.yml'), RULES);
   writeFileSync(join(dir, 'notify.yml'), NOTIFY);
   hook = await StandInReceiver.start();
+  redis = await RedisServerProcess.start();
 });
 
 afterAll(async () => {
   for (const p of procs) await p.kill();
   await hook.close();
+  await redis.destroy();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -52,11 +58,11 @@ afterAll(async () => {
  * so a request the killed process had on the wire, which the stand-in may read only after the kill, is never
  * counted as one the new process sent.
  */
-function start(path: string): Promise<ExporterProcess> {
+function start(path: string, store: Store): Promise<ExporterProcess> {
   return ExporterProcess.start({
-    dataDir: join(dir, 'data'),
+    dataDir: join(dir, store === 'embedded' ? 'data' : `data${path.replace('/', '-')}`),
     args: ['--rule-files', join(dir, 'rules.yml'), '--notify-config', join(dir, 'notify.yml')],
-    env: { WEBHOOK_URL: `${hook.url}${path}` },
+    env: { WEBHOOK_URL: `${hook.url}${path}`, ...(store === 'redis' ? { REDIS_URL: redis.url } : {}) },
   }).then((p) => {
     procs.push(p);
     return p;
@@ -70,57 +76,64 @@ async function notifications(p: ExporterProcess) {
   return notificationsResponseSchema.parse(await (await fetch(`${p.url}/api/notifications`)).json());
 }
 
-describe('notifications across a kill -9', () => {
-  it('sends every unacknowledged notification after a restart, once, with the same idempotency keys', async () => {
-    hook.answer = () => ({ kind: 'status', status: 503, body: 'down for maintenance' });
-    const first = await start('/first');
-    // Both groups were attempted (and refused) at least once: they are in the outbox.
-    await pollUntil('both groups attempted', () => new Set(hook.received.map(server)).size === 2, {
-      timeoutMs: 60_000,
-      giveUp: () => (first.alive() ? undefined : first.describe()),
-    });
-    const before = await notifications(first);
-    expect(before.receivers[0]).toMatchObject({
-      name: 'hook',
-      queued: 2,
-      lastError: 'HTTP 503: down for maintenance',
-    });
-    const keysBefore = new Set(hook.received.map((r) => String(r.headers['idempotency-key'])));
-    expect(keysBefore.size).toBe(2);
+type Store = 'embedded' | 'redis';
 
-    expect(await first.kill()).toEqual({ code: null, signal: 'SIGKILL' });
-    hook.answer = () => OK;
-    const second = await start('/second');
-    const delivered = (): Received[] => hook.received.filter((r) => r.path === '/second');
-    await pollUntil(
-      'both groups delivered after the restart',
-      () => new Set(delivered().map(server)).size === 2,
-      {
+describe('notifications across a kill -9', () => {
+  it.each<Store>(['embedded', 'redis'])(
+    'with the %s store: sends every unacknowledged notification after a restart, once, with the same idempotency keys',
+    async (store) => {
+      hook.received.length = 0;
+      hook.answer = () => ({ kind: 'status', status: 503, body: 'down for maintenance' });
+      const first = await start(`/${store}-first`, store);
+      // Both groups were attempted (and refused) at least once: they are in the outbox.
+      await pollUntil('both groups attempted', () => new Set(hook.received.map(server)).size === 2, {
         timeoutMs: 60_000,
-        giveUp: () => (second.alive() ? undefined : second.describe()),
-      },
-    );
-    // The very notifications queued before the crash: same keys.
-    expect(new Set(delivered().map((r) => String(r.headers['idempotency-key'])))).toEqual(keysBefore);
-    // The rules fire the same alerts again after the restart; let them evaluate a few times past group_wait.
-    const evaluations = async (): Promise<number> =>
-      sampleValue(
-        await second.metrics(),
-        'prometheus_rule_evaluations_total',
-        'prometheus_rule_evaluations_total',
+        giveUp: () => (first.alive() ? undefined : first.describe()),
+      });
+      const before = await notifications(first);
+      expect(before.receivers[0]).toMatchObject({
+        name: 'hook',
+        queued: 2,
+        lastError: 'HTTP 503: down for maintenance',
+      });
+      const keysBefore = new Set(hook.received.map((r) => String(r.headers['idempotency-key'])));
+      expect(keysBefore.size).toBe(2);
+
+      expect(await first.kill()).toEqual({ code: null, signal: 'SIGKILL' });
+      hook.answer = () => OK;
+      const second = await start(`/${store}-second`, store);
+      const delivered = (): Received[] => hook.received.filter((r) => r.path === `/${store}-second`);
+      await pollUntil(
+        'both groups delivered after the restart',
+        () => new Set(delivered().map(server)).size === 2,
         {
-          rule_group: `${join(dir, 'rules.yml')};crash-test`,
+          timeoutMs: 60_000,
+          giveUp: () => (second.alive() ? undefined : second.describe()),
         },
-      ) ?? 0;
-    const at = await evaluations();
-    await pollUntil('three more rule evaluations', async () => (await evaluations()) >= at + 3, {
-      timeoutMs: 30_000,
-    });
-    const after = await notifications(second);
-    expect(after.receivers[0]).toMatchObject({ queued: 0, lastError: null });
-    expect(delivered().map(server).sort()).toEqual(['web-01', 'web-02']);
-    await second.stop();
-  }, 300_000);
+      );
+      // The very notifications queued before the crash: same keys.
+      expect(new Set(delivered().map((r) => String(r.headers['idempotency-key'])))).toEqual(keysBefore);
+      // The rules fire the same alerts again after the restart; let them evaluate a few times past group_wait.
+      const evaluations = async (): Promise<number> =>
+        sampleValue(
+          await second.metrics(),
+          'prometheus_rule_evaluations_total',
+          'prometheus_rule_evaluations_total',
+          {
+            rule_group: `${join(dir, 'rules.yml')};crash-test`,
+          },
+        ) ?? 0;
+      const at = await evaluations();
+      await pollUntil('three more rule evaluations', async () => (await evaluations()) >= at + 3, {
+        timeoutMs: 30_000,
+      });
+      const after = await notifications(second);
+      expect(after.receivers[0]).toMatchObject({ queued: 0, lastError: null });
+      expect(delivered().map(server).sort()).toEqual(['web-01', 'web-02']);
+      await second.stop();
+    },
+    300_000,
+  );
 
   it('refuses to start with an invalid notification configuration (exit 2, what to fix)', async () => {
     writeFileSync(join(dir, 'bad.yml'), 'receivers:\n  - { name: s, type: slack, group_wait: soon }\n');

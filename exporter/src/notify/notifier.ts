@@ -41,7 +41,7 @@ export interface NotifierDeps {
   readonly evaluationIntervalMs: number;
   /** random draws backoff jitter (default Math.random). */
   readonly random?: () => number;
-  /** outbox replaces the data-dir outbox (tests). */
+  /** outbox replaces the data-dir outbox (the Redis outbox when the store is Redis). */
   readonly outbox?: Outbox;
 }
 
@@ -93,7 +93,7 @@ export class Notifier {
     });
     late.deliverer = deliverer;
     const enqueued = (r: string): void => deliverer.kick(r);
-    const log = NotificationLog.open(deps.outbox ? undefined : deps.dir, deps.wallClock.now(), deps.logger);
+    const log = NotificationLog.open(deps.dir, deps.wallClock.now(), deps.logger);
     log.recover(outbox.pending());
     const grouping = config.receivers.filter((c): c is GroupingReceiverConfig => c.type !== 'alertmanager');
     const dispatcher = new Dispatcher({

@@ -89,7 +89,7 @@ function entryBytes(e: OutboxEntry): number {
 /** OUTBOX_FILE is the log's name under `<dataDir>/notify/`. */
 export const OUTBOX_FILE = 'outbox.jsonl';
 
-type LogRecord =
+export type LogRecord =
   | { readonly op: 'add'; readonly entry: OutboxEntry }
   | { readonly op: 'ack'; readonly id: number }
   | { readonly op: 'dead'; readonly id: number; readonly at: number; readonly reason: string }
@@ -100,57 +100,29 @@ interface Waiter {
   readonly reject: (err: Error) => void;
 }
 
-/** FileOutbox is the data-dir Outbox. */
-export class FileOutbox implements Outbox {
+/**
+ * OutboxMemory is the in-memory state every Outbox keeps: the pending entries by id and per receiver, the kept
+ * dead letters and their total, and the next id. The implementations differ only in how they make changes
+ * durable; each change is applied here as the log record it is written as.
+ */
+export class OutboxMemory {
   private readonly live = new Map<number, OutboxEntry>();
   private readonly byReceiver = new Map<string, OutboxEntry[]>();
   private dead: DeadLetter[] = [];
-  private nextId = 1;
-  private deadTotal = 0;
-  private fileBytes = 0;
-  private queued: string[] = [];
-  private queuedSync = false;
-  private waiters: Waiter[] = [];
-  private flushing: Promise<void> | undefined;
-  private closed = false;
-
-  private constructor(
-    readonly path: string,
-    private handle: FileHandle,
-    private readonly compactMinBytes: number,
-  ) {}
-
-  /**
-   * open opens (or creates) the outbox under `dir` and replays its log; `compactMinBytes` (default 1 MiB) is
-   * the least log size that is ever rewritten.
-   */
-  static async open(dir: string, opts: { compactMinBytes?: number } = {}): Promise<FileOutbox> {
-    mkdirSync(dir, { recursive: true });
-    const path = join(dir, OUTBOX_FILE);
-    const records = readLog(path);
-    const handle = await open(path, 'a');
-    const box = new FileOutbox(path, handle, opts.compactMinBytes ?? COMPACT_MIN_BYTES);
-    for (const r of records.records) box.apply(r);
-    box.fileBytes = records.bytes;
-    return box;
-  }
+  nextId = 1;
+  deadTotal = 0;
 
   get size(): number {
     return this.live.size;
   }
 
-  get deadLettersTotal(): number {
-    return this.deadTotal;
+  has(id: number): boolean {
+    return this.live.has(id);
   }
 
-  async add(entries: readonly NewEntry[]): Promise<OutboxEntry[]> {
-    const out = entries.map((e) => ({ ...e, id: this.nextId++ }));
-    for (const entry of out) this.apply({ op: 'add', entry }, false);
-    await this.append(
-      out.map((entry) => ({ op: 'add', entry })),
-      true,
-    );
-    return out;
+  /** take assigns the next ids to new entries (not yet applied). */
+  take(entries: readonly NewEntry[]): OutboxEntry[] {
+    return entries.map((e) => ({ ...e, id: this.nextId++ }));
   }
 
   pending(receiver?: string): readonly OutboxEntry[] {
@@ -158,32 +130,12 @@ export class FileOutbox implements Outbox {
     return [...this.live.values()].sort((a, b) => a.id - b.id);
   }
 
-  async ack(id: number): Promise<void> {
-    if (!this.live.has(id)) return;
-    this.apply({ op: 'ack', id });
-    await this.append([{ op: 'ack', id }], false);
-  }
-
-  async deadLetter(id: number, at: number, reason: string): Promise<void> {
-    if (!this.live.has(id)) return;
-    const rec: LogRecord = { op: 'dead', id, at, reason };
-    this.apply(rec);
-    await this.append([rec], false);
-  }
-
   deadLetters(): readonly DeadLetter[] {
     return this.dead;
   }
 
-  async close(): Promise<void> {
-    if (this.closed) return;
-    await this.flushing;
-    this.closed = true;
-    await this.handle.close();
-  }
-
-  /** apply changes the in-memory state by one record (on replay and on every live operation). */
-  private apply(r: LogRecord, advanceIds = true): void {
+  /** apply changes the state by one record (on replay and on every live operation). */
+  apply(r: LogRecord, advanceIds = true): void {
     switch (r.op) {
       case 'add': {
         this.live.set(r.entry.id, r.entry);
@@ -216,6 +168,106 @@ export class FileOutbox implements Outbox {
     }
   }
 
+  /** liveBytesEstimate guesses the bytes the pending entries and kept dead letters take when logged. */
+  liveBytesEstimate(): number {
+    // An entry's size is guessed from its alerts: the estimate only has to tell "mostly dead" from "mostly live".
+    let bytes = 0;
+    for (const e of this.live.values()) bytes += entryBytes(e);
+    for (const d of this.dead) bytes += entryBytes(d.entry);
+    return bytes;
+  }
+}
+
+/**
+ * MemoryOutbox answers an Outbox's reads from its OutboxMemory; subclasses make the changes durable.
+ */
+export abstract class MemoryOutbox implements Outbox {
+  protected readonly memory = new OutboxMemory();
+
+  get size(): number {
+    return this.memory.size;
+  }
+
+  get deadLettersTotal(): number {
+    return this.memory.deadTotal;
+  }
+
+  pending(receiver?: string): readonly OutboxEntry[] {
+    return this.memory.pending(receiver);
+  }
+
+  deadLetters(): readonly DeadLetter[] {
+    return this.memory.deadLetters();
+  }
+
+  abstract add(entries: readonly NewEntry[]): Promise<OutboxEntry[]>;
+  abstract ack(id: number): Promise<void>;
+  abstract deadLetter(id: number, at: number, reason: string): Promise<void>;
+  abstract close(): Promise<void>;
+}
+
+/** FileOutbox is the data-dir Outbox. */
+export class FileOutbox extends MemoryOutbox {
+  private fileBytes = 0;
+  private queued: string[] = [];
+  private queuedSync = false;
+  private waiters: Waiter[] = [];
+  private flushing: Promise<void> | undefined;
+  private closed = false;
+
+  private constructor(
+    readonly path: string,
+    private handle: FileHandle,
+    private readonly compactMinBytes: number,
+  ) {
+    super();
+  }
+
+  /**
+   * open opens (or creates) the outbox under `dir` and replays its log; `compactMinBytes` (default 1 MiB) is
+   * the least log size that is ever rewritten.
+   */
+  static async open(dir: string, opts: { compactMinBytes?: number } = {}): Promise<FileOutbox> {
+    mkdirSync(dir, { recursive: true });
+    const path = join(dir, OUTBOX_FILE);
+    const records = readLog(path);
+    const handle = await open(path, 'a');
+    const box = new FileOutbox(path, handle, opts.compactMinBytes ?? COMPACT_MIN_BYTES);
+    for (const r of records.records) box.memory.apply(r);
+    box.fileBytes = records.bytes;
+    return box;
+  }
+
+  async add(entries: readonly NewEntry[]): Promise<OutboxEntry[]> {
+    const out = this.memory.take(entries);
+    for (const entry of out) this.memory.apply({ op: 'add', entry }, false);
+    await this.append(
+      out.map((entry) => ({ op: 'add', entry })),
+      true,
+    );
+    return out;
+  }
+
+  async ack(id: number): Promise<void> {
+    if (!this.memory.has(id)) return;
+    this.memory.apply({ op: 'ack', id });
+    await this.append([{ op: 'ack', id }], false);
+  }
+
+  async deadLetter(id: number, at: number, reason: string): Promise<void> {
+    if (!this.memory.has(id)) return;
+    const rec: LogRecord = { op: 'dead', id, at, reason };
+    this.memory.apply(rec);
+    await this.append([rec], false);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await this.flushing;
+    this.closed = true;
+    await this.handle.close();
+  }
+
   /** append queues records for the next group commit and resolves once they are written (and synced). */
   private append(records: readonly LogRecord[], sync: boolean): Promise<void> {
     if (this.closed) return Promise.reject(new Error('the outbox is closed'));
@@ -241,7 +293,7 @@ export class FileOutbox implements Outbox {
         await this.handle.appendFile(text);
         if (sync) await this.handle.datasync();
         this.fileBytes += Buffer.byteLength(text);
-        if (this.fileBytes > this.compactMinBytes && this.fileBytes > 4 * this.liveBytesEstimate())
+        if (this.fileBytes > this.compactMinBytes && this.fileBytes > 4 * this.memory.liveBytesEstimate())
           await this.compact();
         for (const w of waiters) w.resolve();
       } catch (err) {
@@ -250,25 +302,17 @@ export class FileOutbox implements Outbox {
     }
   }
 
-  private liveBytesEstimate(): number {
-    // An entry's size is guessed from its alerts: the estimate only has to tell "mostly dead" from "mostly live".
-    let bytes = 0;
-    for (const e of this.live.values()) bytes += entryBytes(e);
-    for (const d of this.dead) bytes += entryBytes(d.entry);
-    return bytes;
-  }
-
   /** compact rewrites the log with only the live entries and the kept dead letters (temp file + rename). */
   private async compact(): Promise<void> {
     const lines: string[] = [
       // The kept dead letters below count themselves again on replay, so the meta record holds the rest.
       JSON.stringify({
         op: 'meta',
-        nextId: this.nextId,
-        deadLettersTotal: this.deadTotal - this.dead.length,
+        nextId: this.memory.nextId,
+        deadLettersTotal: this.memory.deadTotal - this.memory.deadLetters().length,
       } satisfies LogRecord),
     ];
-    for (const d of this.dead) {
+    for (const d of this.memory.deadLetters()) {
       lines.push(JSON.stringify({ op: 'add', entry: d.entry } satisfies LogRecord));
       lines.push(
         JSON.stringify({ op: 'dead', id: d.entry.id, at: d.at, reason: d.reason } satisfies LogRecord),
