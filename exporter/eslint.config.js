@@ -77,6 +77,11 @@ export default tseslint.config(
   ),
   ...restrict('src/api/**', PROMQL_INTERNALS, "the API uses PromQL's public index only"),
   ...restrict(
+    'src/drills/**',
+    layers(['tsdb', 'promql', 'rules', 'api', 'hub', 'ingest', 'app', 'notify', 'analysis']),
+    'drills inject scenarios and hear alerts and deliveries through what compose.ts hands them',
+  ),
+  ...restrict(
     'src/analysis/**',
     [
       ...layers(['simulator', 'api', 'hub', 'ingest', 'app']),

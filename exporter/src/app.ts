@@ -40,7 +40,7 @@ import { FleetExposition } from './metrics/fleet-exposition.js';
 import type { ExporterOptions } from './options.js';
 import { Scheduler } from './scheduler/scheduler.js';
 import { scaledTimer, type Timer } from './util/timer.js';
-import type { Fleet } from './simulator/index.js';
+import type { Fleet, Scenario, ScenarioSpec } from './simulator/index.js';
 import type { FleetFrame } from './simulator/types.js';
 import type { Storage } from './tsdb/storage.js';
 import { systemClock, type Clock } from './util/clock.js';
@@ -89,6 +89,13 @@ export interface App {
   readonly url: string;
   onFrame(name: string, listener: FrameListener): () => void;
   onScenario(listener: ScenarioListener): () => void;
+  /**
+   * injectScenario starts a scenario now, as `POST /api/scenarios` does (journal, hub events); it throws the
+   * simulator's SCENARIO_INVALID for an invalid spec or an unknown server.
+   */
+  injectScenario(spec: ScenarioSpec): Promise<Scenario>;
+  /** stopScenario ends an active scenario now, as `DELETE /api/scenarios/:id` does. */
+  stopScenario(id: string): Promise<Scenario>;
   use(path: string, handler: RequestHandler, links?: readonly EndpointLink[]): void;
   addStartupTask(name: string, run: () => Promise<void>): void;
   onStop(name: string, hook: () => Promise<void> | void): void;
@@ -170,6 +177,11 @@ export function createApp(parts: AppParts): App {
     });
   }
 
+  const scenarioChanged = async (change: 'started' | 'stopped', scenario: Scenario): Promise<void> => {
+    if (journal) await journal.save(fleet.toJSON());
+    generation.scenarioChanged(change, scenario, clock.now());
+  };
+
   const http = new HttpServer({
     options,
     logger,
@@ -185,10 +197,7 @@ export function createApp(parts: AppParts): App {
       ...(parts.firingAlerts ? { firing: parts.firingAlerts } : {}),
       // The JSON body is parsed after the guard: never for a request that is refused anyway.
       guard: [...mutationGuard('scenarios'), express.json({ limit: options.bodyLimitBytes })],
-      onScenarioChange: async (change, scenario) => {
-        if (journal) await journal.save(fleet.toJSON());
-        generation.scenarioChanged(change, scenario, clock.now());
-      },
+      onScenarioChange: scenarioChanged,
     },
   });
 
@@ -208,6 +217,16 @@ export function createApp(parts: AppParts): App {
     },
     onFrame: (name, fn) => generation.onFrame(name, fn),
     onScenario: (listener) => generation.onScenario(listener),
+    async injectScenario(spec) {
+      const scenario = fleet.inject(spec, clock.now());
+      await scenarioChanged('started', scenario);
+      return scenario;
+    },
+    async stopScenario(id) {
+      const scenario = fleet.stop(id, clock.now());
+      await scenarioChanged('stopped', scenario);
+      return scenario;
+    },
     use: (path, handler, links) => http.use(path, handler, links),
     addStartupTask: (name, run) => startup.add(name, run),
     onStop(name, hook) {

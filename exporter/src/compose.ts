@@ -45,9 +45,12 @@ import { systemClock, type Clock } from './util/clock.js';
 import { JsonStateFile } from './util/json-state-file.js';
 import type { Logger } from './util/logger.js';
 import { exporterRoot } from './util/package-root.js';
-import { systemTimer, type Timer } from './util/timer.js';
+import { scaledTimer, systemTimer, type Timer } from './util/timer.js';
 import { describeConfig, loadNotifyConfig } from './notify/config.js';
 import { Notifier } from './notify/notifier.js';
+import { loadDrills } from './drills/drill-file.js';
+import { DrillRunner } from './drills/drill-runner.js';
+import { DRILLS_PATH, drillsRouter } from './drills/routes.js';
 import type { Outbox } from './notify/outbox.js';
 import { DatadogSink } from './notify/datadog-sink.js';
 import { DatadogSeriesBuilder } from './metrics/datadog-series.js';
@@ -78,6 +81,7 @@ export interface Exporter {
   readonly hub: Hub;
   readonly rules: RuleManager<CompiledTemplate>;
   readonly notifier: Notifier;
+  readonly drills: DrillRunner;
   /** analysis is the anomaly analysis; undefined when ANALYSIS_INTERVAL is 0. */
   readonly analysis?: Analyzer;
 }
@@ -324,12 +328,69 @@ export async function composeExporter(parts: ComposeParts): Promise<Exporter> {
     }
   });
   app.onStop('hub', () => hub.close());
+  const drills = composeDrills({
+    options,
+    app,
+    rules: ruleManager,
+    notifier,
+    clock,
+    wallClock,
+    timer: parts.timer ?? scaledTimer(options.speed),
+    logger,
+  });
   const analysis =
     options.analysisInterval > 0
       ? composeAnalysis({ options, app, engine, storage, logger, hub })
       : undefined;
 
-  return { app, storage, hub, rules: ruleManager, notifier, ...(analysis ? { analysis } : {}) };
+  return { app, storage, hub, rules: ruleManager, notifier, drills, ...(analysis ? { analysis } : {}) };
+}
+
+/**
+ * composeDrills loads the game-day drills (DRILLS_DIR, default the shipped exporter/drills/; an invalid file
+ * throws ConfigError: main exits 2), feeds the runner the alerts that start firing, and mounts the drills API.
+ * Steps are injected through the app, as `POST /api/scenarios` injects: journal, hub events, ground truth.
+ */
+function composeDrills(deps: {
+  readonly options: ExporterOptions;
+  readonly app: App;
+  readonly rules: RuleManager<CompiledTemplate>;
+  readonly notifier: Notifier;
+  readonly clock: Clock;
+  readonly wallClock: Clock;
+  readonly timer: Timer;
+  readonly logger: Logger;
+}): DrillRunner {
+  const { options, app, rules, logger } = deps;
+  const shipped = exporterRoot();
+  const dir = options.drillsDir ?? (shipped ? join(shipped, 'drills') : undefined);
+  const runner = new DrillRunner({
+    definitions: dir === undefined ? [] : loadDrills(dir, app.fleet.layout.servers),
+    clock: deps.clock,
+    wallClock: deps.wallClock,
+    timer: deps.timer,
+    inject: (spec) => app.injectScenario(spec),
+    stop: (id) => app.stopScenario(id),
+    deliveries: () => deps.notifier.notifications().recent,
+    logger,
+  });
+  rules.onTransitions(({ ts, transitions }) => {
+    const fired = transitions
+      .filter((t) => t.to === 'firing')
+      .map((t) => ({
+        alertname: t.alert.labels.alertname ?? t.rule,
+        server: t.alert.labels.server ?? '',
+        severity: t.alert.labels.severity ?? '',
+      }));
+    if (fired.length > 0) runner.alertsFired(ts, fired);
+  });
+  app.use(
+    '/',
+    drillsRouter(runner, [...app.mutationGuard('drills'), express.json({ limit: options.bodyLimitBytes })]),
+    [{ method: 'GET', path: DRILLS_PATH, description: 'game-day drills and their runs (POST starts one)' }],
+  );
+  app.onStop('drills', () => runner.stop());
+  return runner;
 }
 
 /** alertInfo is one alert as the hub's `alerts` channel carries it. */

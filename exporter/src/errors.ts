@@ -66,6 +66,20 @@ export const ERR_UNKNOWN_SILENCE = defineError(
   (id: string) => `no silence "${id}"; GET /api/silences lists the silences`,
 );
 
+/** ERR_UNKNOWN_DRILL: a drill name with no file in `exporter/drills/`, or a run id never started. */
+export const ERR_UNKNOWN_DRILL = defineError(
+  'OM_UNKNOWN_DRILL',
+  404,
+  (what: string) => `no drill ${what}; GET /api/drills lists the drills and their runs`,
+);
+
+/** ERR_DRILL_RUNNING: a drill is started while another one runs (one game day at a time). */
+export const ERR_DRILL_RUNNING = defineError(
+  'OM_DRILL_RUNNING',
+  409,
+  (id: string) => `drill run "${id}" is still running; wait for it or abort it (DELETE /api/drills/${id})`,
+);
+
 /** ERR_BAD_FIELD: a request field with an invalid value; the message names the field. */
 export const ERR_BAD_FIELD = defineError(
   'OM_BAD_FIELD',

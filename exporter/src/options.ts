@@ -208,6 +208,13 @@ export const OPTION_SPECS = {
     'a YAML file path (see exporter/config/notify.example.yml)',
     'notification receivers, routing and outbox; unset = receivers from SLACK_WEBHOOK_URL, WEBHOOK_URL, ALERTMANAGER_URL, DATADOG_API_KEY',
   ),
+  drillsDir: spec(
+    'DRILLS_DIR',
+    optionalText(),
+    undefined,
+    'a directory of drill YAML files',
+    'game-day drills POST /api/drills can run; unset = the shipped exporter/drills/',
+  ),
   grafanaUrl: spec(
     'GRAFANA_URL',
     optionalText(),

@@ -8,15 +8,13 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { composeExporter, type Exporter } from '../src/compose.js';
-import { createSelfRegistry } from '../src/metrics/self-metrics.js';
+import type { Exporter } from '../src/compose.js';
 import { fingerprint } from '../src/notify/notification.js';
 import { DEFAULT_OPTIONS, type ExporterOptions } from '../src/options.js';
 import { Fleet } from '../src/simulator/index.js';
-import { EmbeddedStorage } from '../src/tsdb/embedded/embedded-storage.js';
 import { ManualClock } from '../src/util/clock.js';
-import { silentLogger } from '../src/util/logger.js';
 import { startAlertmanager, type AlertmanagerPeer } from './alertmanager-peer.js';
+import { startInProcess } from './in-process.js';
 import { pollUntil } from './poll.js';
 import { StandInReceiver, type Received } from './stand-in-receiver.js';
 
@@ -91,19 +89,7 @@ beforeAll(async () => {
     ruleFiles: [join(dir, 'rules.yml')],
     notifyConfig: join(dir, 'notify.yml'),
   };
-  const logger = silentLogger();
-  const registry = createSelfRegistry({ defaultMetrics: false });
-  const storage = await EmbeddedStorage.open({ registry, logger });
-  ex = await composeExporter({
-    options,
-    logger,
-    registry,
-    fleet,
-    clock,
-    storage,
-    env: { ALERTMANAGER_URL: am.base },
-  });
-  await ex.app.start({ schedule: false });
+  ex = await startInProcess(options, { fleet, clock, env: { ALERTMANAGER_URL: am.base } });
 }, 120_000);
 
 afterAll(async () => {

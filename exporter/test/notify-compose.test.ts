@@ -7,15 +7,13 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { composeExporter, type Exporter } from '../src/compose.js';
+import type { Exporter } from '../src/compose.js';
 import { notificationsResponseSchema, silenceSchema } from '../src/contract/notifications.js';
-import { createSelfRegistry } from '../src/metrics/self-metrics.js';
 import { DEFAULT_OPTIONS, type ExporterOptions } from '../src/options.js';
 import { Fleet } from '../src/simulator/index.js';
-import { EmbeddedStorage } from '../src/tsdb/embedded/embedded-storage.js';
 import { ManualClock } from '../src/util/clock.js';
-import { silentLogger } from '../src/util/logger.js';
 import { ManualTimer } from '../src/util/timer.js';
+import { startInProcess } from './in-process.js';
 import { pollUntil } from './poll.js';
 import { StandInReceiver } from './stand-in-receiver.js';
 
@@ -91,22 +89,14 @@ beforeAll(async () => {
     notifyConfig: join(dir, 'notify.yml'),
     grafanaUrl: 'http://grafana.test',
   };
-  const logger = silentLogger();
-  const registry = createSelfRegistry({ defaultMetrics: false });
   fleet = new Fleet({ seed: options.seed, scenarioRatePerHour: 0 });
-  const storage = await EmbeddedStorage.open({ registry, logger });
-  ex = await composeExporter({
-    options,
-    logger,
-    registry,
+  ex = await startInProcess(options, {
     fleet,
     clock,
     wallClock: clock,
     timer,
-    storage,
     env: { WEBHOOK_URL: `${hook.url}/hook/secret-token` },
   });
-  await ex.app.start({ schedule: false });
   base = ex.app.url;
 }, 120_000);
 

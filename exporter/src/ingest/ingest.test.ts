@@ -45,7 +45,7 @@ describe('Ingestor', () => {
     await store.close();
   });
 
-  it('writes one stale marker per model series when a server goes down; server_up says 0 meanwhile', async () => {
+  it('writes one stale marker per model series when a server goes down; server_up and the scenario ground truth go on', async () => {
     const fleet = newFleet();
     const store = await EmbeddedStorage.open();
     const ing = new Ingestor(store, fleet.layout);
@@ -71,8 +71,18 @@ describe('Ingestor', () => {
     );
     expect(Array.from(meta('openmanager_server_info')?.values ?? [])).toEqual(new Array(9).fill(1));
     expect(meta('openmanager_server_info')?.labels.role).toBe(fleet.layout.servers[1]!.role);
+    const truth = got.filter((s) => s.labels.__name__ === 'openmanager_scenario_active');
+    expect(truth).toHaveLength(8);
     for (const s of got) {
       const stale = Array.from(s.values, bitsOf).filter((b) => b === 0x7ff0000000000002n);
+      if (truth.includes(s)) {
+        // Ground truth comes from the simulator, not the server: a sample every frame, the outage included.
+        expect(stale).toHaveLength(0);
+        expect(s.values.length).toBe(9);
+        const down = Array.from(s.values).filter((v) => v === 1).length;
+        expect(down).toBe(s.labels.scenario === 'server_down' ? downFrames : 0);
+        continue;
+      }
       expect(stale).toHaveLength(1);
       // Samples before the outage, one marker, and the samples after it came back.
       expect(s.values.length).toBe(9 - downFrames + 1);

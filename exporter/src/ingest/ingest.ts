@@ -8,6 +8,7 @@
  * (drawing a progress bar is the app's business).
  */
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+import { SCENARIO_ACTIVE_FAMILY } from '../simulator/layout.js';
 import { serverMetaLabels, serverMetaValues } from '../simulator/server-meta.js';
 import type { FleetFrame, FleetLayout } from '../simulator/types.js';
 import type { Appender, AppendResult, Storage } from '../tsdb/storage.js';
@@ -27,6 +28,8 @@ const FRAMES_PER_COMMIT = 40;
 export class Ingestor {
   private readonly refs: Float64Array;
   private readonly down: Uint8Array;
+  /** truth[k] is 1 for a ground-truth series (scenario activity): stored for a server that is down too. */
+  private readonly truth: Uint8Array;
   /** metaRefs[server * 2 + m] is the ref of a server's meta series m (up, info); metaLabels their labels. */
   private readonly metaRefs: Float64Array;
   private readonly metaLabels: (readonly [Labels, Labels])[];
@@ -37,6 +40,8 @@ export class Ingestor {
   ) {
     this.refs = new Float64Array(layout.series.length);
     this.down = new Uint8Array(layout.servers.length);
+    const truthFamily = layout.families.findIndex((f) => f.name === SCENARIO_ACTIVE_FAMILY);
+    this.truth = Uint8Array.from(layout.series, (d) => (d.family === truthFamily ? 1 : 0));
     this.metaRefs = new Float64Array(layout.servers.length * 2);
     this.metaLabels = layout.servers.map(serverMetaLabels);
   }
@@ -50,7 +55,8 @@ export class Ingestor {
 
   /**
    * appendFrame adds one frame's samples to `app` (no commit): every series of every up server, a stale
-   * marker for each series of a server that just went down, and every server's up and info series.
+   * marker for each series of a server that just went down, and every server's up and info series and
+   * scenario ground truth (a down server's included: its server_down is ground truth too).
    */
   appendFrame(app: Appender, frame: FleetFrame): number {
     const { series, serverSeries } = this.layout;
@@ -69,12 +75,13 @@ export class Ingestor {
         this.metaRefs[s * 2 + m] = app.append(this.metaRefs[s * 2 + m] ?? 0, labels, t, meta[m] ?? 0);
         n++;
       }
-      if (!up && this.down[s] === 1) continue;
+      const wasDown = this.down[s] === 1;
       this.down[s] = up ? 0 : 1;
       for (let k = range[0]; k < range[1]; k++) {
         const desc = series[k];
-        if (!desc) continue;
-        refs[k] = app.append(refs[k] ?? 0, desc.labels, t, up ? (values[k] ?? NaN) : STALE_NAN);
+        const truth = this.truth[k] === 1;
+        if (!desc || (!up && wasDown && !truth)) continue;
+        refs[k] = app.append(refs[k] ?? 0, desc.labels, t, up || truth ? (values[k] ?? NaN) : STALE_NAN);
         n++;
       }
     }

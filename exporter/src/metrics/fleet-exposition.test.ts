@@ -12,6 +12,7 @@ import type {
 } from '../simulator/types.js';
 import { ALL_SERVERS, FleetExposition, writeDigits } from './fleet-exposition.js';
 import { SERVER_META_FAMILIES } from '../simulator/server-meta.js';
+import { Fleet } from '../simulator/index.js';
 import { OPENMETRICS_EOF } from './text-format.js';
 
 const FAMILIES: FamilyDesc[] = [
@@ -158,6 +159,22 @@ describe('FleetExposition', () => {
     expect(servers('openmanager_cpu_usage_percent')).toEqual(['web-2', 'db-1']);
     expect(servers('openmanager_service_up')).toEqual(['db-1']);
     expect(exp.isUp(0)).toBe(false);
+  });
+
+  it('combined body keeps the scenario ground truth of a down server (its server_down is ground truth)', () => {
+    const T = Date.UTC(2026, 0, 5, 12);
+    const fleet = new Fleet({ seed: 3, scenarioRatePerHour: 0, epoch: T - 3_600_000 });
+    const down = fleet.layout.servers[2]!.id;
+    fleet.inject({ kind: 'server_down', server: down, durationSeconds: 300 }, T);
+    const exp = new FleetExposition(fleet.layout);
+    exp.update(fleet.frameAt(T + 60_000));
+    const fams = parseExposition(exp.body(ALL_SERVERS, 'text').bytes.toString(), 'text');
+    const of = (name: string) => fams.get(name)?.samples.filter((x) => x.labels.server === down) ?? [];
+    expect(of('openmanager_cpu_usage_percent')).toEqual([]);
+    const truth = of('openmanager_scenario_active');
+    expect(truth).toHaveLength(8);
+    expect(truth.filter((x) => x.value === 1).map((x) => x.labels.scenario)).toEqual(['server_down']);
+    expect(fams.get('openmanager_scenario_active')?.samples).toHaveLength(8 * fleet.layout.servers.length);
   });
 
   it('a per-server body skips families the server has no series of', () => {

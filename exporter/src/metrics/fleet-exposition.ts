@@ -7,6 +7,7 @@
  */
 import { promisify } from 'node:util';
 import { gzip as gzipCallback } from 'node:zlib';
+import { SCENARIO_ACTIVE_FAMILY } from '../simulator/layout.js';
 import { SERVER_META_FAMILIES, serverMetaLabels, serverMetaValues } from '../simulator/server-meta.js';
 import type { FleetFrame, FleetLayout } from '../simulator/types.js';
 import { escapeHelp, formatValue, labelString, type ExpositionFormat } from './text-format.js';
@@ -48,6 +49,8 @@ export class FleetExposition {
   /** ranges[(server * families + family) * 2 + 0|1] = [first, end) of that server's series of that family. */
   private readonly ranges: Int32Array;
   private readonly familyCount: number;
+  /** truthFamily is the index of the scenario ground-truth family (-1 when the layout has none). */
+  private readonly truthFamily: number;
   private readonly serverIndex = new Map<string, number>();
   /** metaPrefixes[server][m]: the `name{labels} ` of server's meta series m (server-meta.ts). */
   private readonly metaPrefixes: (readonly Buffer[])[];
@@ -56,6 +59,7 @@ export class FleetExposition {
 
   constructor(readonly layout: FleetLayout) {
     this.familyCount = layout.families.length;
+    this.truthFamily = layout.families.findIndex((f) => f.name === SCENARIO_ACTIVE_FAMILY);
     const prefixes = layout.series.map((s) =>
       Buffer.from(`${s.labels.__name__ ?? ''}${labelString(s.labels)} `),
     );
@@ -158,6 +162,9 @@ export class FleetExposition {
     const F = this.familyCount;
     const servers =
       server === ALL_SERVERS ? [...frame.summaries.keys()].filter((i) => frame.summaries[i]?.up) : [server];
+    // Scenario ground truth comes from the simulator, not the server: every server's, the down ones included.
+    const truthServers = server === ALL_SERVERS ? [...frame.summaries.keys()] : servers;
+    const truthFamily = this.truthFamily;
     const { prefixBytes, prefixAt, ranges } = this;
     const values = frame.values;
     const headers = this.headers[format];
@@ -165,6 +172,12 @@ export class FleetExposition {
     for (const h of headers) size += h.length;
     for (const i of servers) {
       const [first, end] = this.layout.serverSeries[i] ?? [0, 0];
+      size += (prefixAt[end] ?? 0) - (prefixAt[first] ?? 0) + (end - first) * (MAX_VALUE_CHARS + 1);
+    }
+    for (const i of truthServers) {
+      if (frame.summaries[i]?.up === true || truthFamily < 0) continue;
+      const at = (i * F + truthFamily) * 2;
+      const [first, end] = [ranges[at] ?? 0, ranges[at + 1] ?? 0];
       size += (prefixAt[end] ?? 0) - (prefixAt[first] ?? 0) + (end - first) * (MAX_VALUE_CHARS + 1);
     }
     // The meta series (server up, info) cover every server, the down ones included (value 0 for up).
@@ -179,7 +192,7 @@ export class FleetExposition {
       const header = headers[f];
       if (header) pos += header.copy(out, pos);
       const bodyAt = pos;
-      for (const i of servers) {
+      for (const i of f === truthFamily ? truthServers : servers) {
         const at = (i * F + f) * 2;
         const end = ranges[at + 1] ?? 0;
         for (let k = ranges[at] ?? 0; k < end; k++) {

@@ -11,10 +11,10 @@
  * are errors too, so a typo (`group_wiat`) cannot quietly leave a default in force.
  */
 import { readFileSync } from 'node:fs';
-import { LineCounter, parseDocument, isNode } from 'yaml';
 import { z } from 'zod';
 import { ConfigError } from '../options.js';
 import { parseDuration } from '../util/duration.js';
+import { parseYamlAs } from '../util/yaml-schema.js';
 import { LABEL_NAME_RE } from '../util/labels.js';
 import { parseMatchers, type LabelMatcher } from './matchers.js';
 import { Secret } from './secret.js';
@@ -235,29 +235,8 @@ export function parseNotifyConfig(text: string, source: string, env: NodeJS.Proc
   const fail = (where: string, problem: string): never => {
     throw new ConfigError(`invalid notify config ${source}${where}: ${problem}`);
   };
-  const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
-  const first = doc.errors[0];
-  if (first) {
-    const pos = lines.linePos(first.pos[0]);
-    fail(`:${pos.line}:${pos.col}`, `not valid YAML (${first.message.split('\n')[0] ?? ''})`);
-  }
-  const raw = (doc.toJS() ?? {}) as unknown;
-  const parsed = fileSchema.safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const path = issue?.path ?? [];
-    const node =
-      path.length > 0
-        ? doc.getIn(
-            path.map(String).map((p) => (/^\d+$/.test(p) ? Number(p) : p)),
-            true,
-          )
-        : undefined;
-    const line = isNode(node) && node.range ? `:${lines.linePos(node.range[0]).line}` : '';
-    fail(`${line} (${path.join('.') || 'top level'})`, issue?.message ?? 'invalid');
-  }
-  return build(parsed.data as FileShape, source, env, fail);
+  const file = parseYamlAs(text, fileSchema, fail);
+  return build(file, source, env, fail);
 }
 
 /** fromEnvOnly is the configuration without a file: one receiver (defaults) per credential env var set. */

@@ -371,6 +371,11 @@ export class RuleManager<T> {
     return this.catchingUp;
   }
 
+  /** idle resolves once no group evaluation is running (live ticks are not awaited by the frame pipeline). */
+  async idle(): Promise<void> {
+    while (this.running.size > 0) await Promise.allSettled([...this.running.values()]);
+  }
+
   /** whenCaughtUp resolves once no background replay is running. */
   whenCaughtUp(): Promise<void> {
     return this.catchingUp ?? Promise.resolve();

@@ -64,6 +64,12 @@ const g = (name: string, unit: string, help: string): FamilyDesc => ({ name, hel
 const c = (name: string, unit: string, help: string): FamilyDesc => ({ name, help, type: 'counter', unit });
 
 /** FAMILIES are the exposed metric families (names without `_total`), indexed by Fam. */
+/**
+ * SCENARIO_ACTIVE_FAMILY is the scenario ground truth: unlike the server's own series it comes from the
+ * simulator, so it is exported and stored for a server that is down too (a server_down is ground truth as well).
+ */
+export const SCENARIO_ACTIVE_FAMILY = 'openmanager_scenario_active';
+
 export const FAMILIES: readonly FamilyDesc[] = [
   g(
     'openmanager_cpu_usage_percent',
@@ -127,7 +133,7 @@ export const FAMILIES: readonly FamilyDesc[] = [
     unit: 'seconds',
   },
   g(
-    'openmanager_scenario_active',
+    SCENARIO_ACTIVE_FAMILY,
     '',
     'Whether a failure scenario of this kind currently affects the server (1) or not (0): the ground truth.',
   ),
