@@ -9,3 +9,4 @@ export * from './hub-protocol.js';
 export * from './prometheus-api.js';
 export * from './notifications.js';
 export * from './analysis.js';
+export * from './coverage.js';

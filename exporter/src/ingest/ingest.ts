@@ -30,15 +30,25 @@ export class Ingestor {
   /** metaRefs[server * 2 + m] is the ref of a server's meta series m (up, info); metaLabels their labels. */
   private readonly metaRefs: Float64Array;
   private readonly metaLabels: (readonly [Labels, Labels])[];
+  /** kept[k] is 1 when layout series k is written; keptMeta[server * 2 + m] likewise for meta series. */
+  private readonly kept: Uint8Array;
+  private readonly keptMeta: Uint8Array;
 
+  /**
+   * `keep`, when given, selects the series to write by their labels (decided once here, not per frame): a
+   * reader that needs only some families (the coverage run's rules) spares the store the rest.
+   */
   constructor(
     private readonly storage: Storage,
     readonly layout: FleetLayout,
+    keep: (labels: Labels) => boolean = () => true,
   ) {
     this.refs = new Float64Array(layout.series.length);
     this.down = new Uint8Array(layout.servers.length);
     this.metaRefs = new Float64Array(layout.servers.length * 2);
     this.metaLabels = layout.servers.map(serverMetaLabels);
+    this.kept = Uint8Array.from(layout.series, (d) => (keep(d.labels) ? 1 : 0));
+    this.keptMeta = Uint8Array.from(this.metaLabels.flat(), (l) => (keep(l) ? 1 : 0));
   }
 
   /** ingest appends one live frame and commits it; resolves when the samples are acknowledged. */
@@ -49,7 +59,7 @@ export class Ingestor {
   }
 
   /**
-   * appendFrame adds one frame's samples to `app` (no commit): every series of every up server, a stale
+   * appendFrame adds one frame's samples to `app` (no commit): every kept series of every up server, a stale
    * marker for each series of a server that just went down, and every server's up and info series.
    */
   appendFrame(app: Appender, frame: FleetFrame): number {
@@ -65,7 +75,7 @@ export class Ingestor {
       const meta = serverMetaValues(frame.summaries[s]);
       for (let m = 0; m < 2; m++) {
         const labels = this.metaLabels[s]?.[m];
-        if (!labels) continue;
+        if (!labels || this.keptMeta[s * 2 + m] === 0) continue;
         this.metaRefs[s * 2 + m] = app.append(this.metaRefs[s * 2 + m] ?? 0, labels, t, meta[m] ?? 0);
         n++;
       }
@@ -73,7 +83,7 @@ export class Ingestor {
       this.down[s] = up ? 0 : 1;
       for (let k = range[0]; k < range[1]; k++) {
         const desc = series[k];
-        if (!desc) continue;
+        if (!desc || this.kept[k] === 0) continue;
         refs[k] = app.append(refs[k] ?? 0, desc.labels, t, up ? (values[k] ?? NaN) : STALE_NAN);
         n++;
       }
