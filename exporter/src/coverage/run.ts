@@ -106,7 +106,10 @@ function ruleReads<T>(groups: readonly RuleGroup<T>[]): RuleReads {
 
 /** EpisodeTracker turns the `ALERTS{alertstate="firing"}` samples, in time order, into firing episodes. */
 class EpisodeTracker {
-  private readonly open = new Map<string, { alertname: string; server: string; start: number; last: number }>();
+  private readonly open = new Map<
+    string,
+    { alertname: string; server: string; start: number; last: number }
+  >();
   readonly done: Episode[] = [];
 
   /** maxGapMs: samples further apart than this belong to different episodes (the longest group interval). */
@@ -242,7 +245,13 @@ export async function runCoverage(
   }
 
   try {
-    const fleet = new Fleet({ servers, seed: opts.seed, scenarioRatePerHour: 0, epoch: start, stepMs: opts.tickMs });
+    const fleet = new Fleet({
+      servers,
+      seed: opts.seed,
+      scenarioRatePerHour: 0,
+      epoch: start,
+      stepMs: opts.tickMs,
+    });
     const truths: ScenarioTruth[] = plan.scenarios.map((p) => {
       const origin = servers[p.origin];
       if (!origin) throw new Error(`coverage: planned server ${p.origin} is not in the fleet`);
@@ -252,7 +261,9 @@ export async function runCoverage(
       );
       const planned = p.affected.map((i) => servers[i]?.id ?? '');
       if (s.affected.join() !== planned.join())
-        throw new Error(`coverage: ${s.id} affects ${s.affected.join()}, the plan expected ${planned.join()}`);
+        throw new Error(
+          `coverage: ${s.id} affects ${s.affected.join()}, the plan expected ${planned.join()}`,
+        );
       return {
         id: s.id,
         kind: p.kind,

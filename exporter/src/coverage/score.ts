@@ -3,7 +3,7 @@
  *
  * - A scenario's window is [start, end + grace]. A firing episode that begins inside the window of a scenario
  *   affecting its server is a true fire, credited to every such scenario; one that begins outside every
- *   window (and after the warm-up) is a false alarm. Episodes still firing from before a window do not
+ *   window, and fires after the warm-up, is a false alarm. Episodes still firing from before a window do not
  *   count as detecting it: the alert did not react to the failure.
  * - A scenario is detected when any alert fires for a server it affects (its origin, or a cascading
  *   failure's dependents); its time to fire is from its start to the first such episode.
@@ -98,7 +98,8 @@ export function scoreCoverage(input: ScoreInput): CoverageReport {
       ruleCaught.set(e.alertname, byKind);
     }
     if (matched) ruleTrue.set(e.alertname, (ruleTrue.get(e.alertname) ?? 0) + 1);
-    else if (e.start >= scoredFrom) {
+    else if (e.end > scoredFrom) {
+      // Firing in the scored time without a cause (one that began in the warm-up and goes on counts too).
       ruleFalse.set(e.alertname, (ruleFalse.get(e.alertname) ?? 0) + 1);
       falseAlarms++;
     }
@@ -142,7 +143,10 @@ export function scoreCoverage(input: ScoreInput): CoverageReport {
       for (const a of s.alerts) alerts.set(a, (alerts.get(a) ?? 0) + 1);
       for (const a of s.dependentAlerts) deps.set(a, (deps.get(a) ?? 0) + 1);
     }
-    const cells = new Map<string, { intensity: number; role: ServerRole; scenarios: number; detected: number }>();
+    const cells = new Map<
+      string,
+      { intensity: number; role: ServerRole; scenarios: number; detected: number }
+    >();
     for (const s of of) {
       const k = `${s.intensity}|${s.role}`;
       const c = cells.get(k) ?? { intensity: s.intensity, role: s.role, scenarios: 0, detected: 0 };
