@@ -195,6 +195,8 @@ export async function runCoverage(
         externalLabels: {},
         externalURL: () => 'http://coverage.invalid',
         watch: false,
+        // The report reads alert states only; annotation templates (one runs a query per alert) are skipped.
+        expandAnnotations: false,
       },
       { engine, storage, clock, logger, metrics, templates: GO_TEMPLATES },
     );

@@ -51,6 +51,11 @@ export interface GroupDeps<T> {
   readonly metrics: RuleMetrics;
   readonly logger: Logger;
   readonly expandTemplate: ExpandTemplate<T>;
+  /**
+   * expandAnnotations (default true) expands alerts' annotation templates at every evaluation. A run that
+   * reads only alert states (the coverage run) turns it off: a template may run a query per alert per step.
+   */
+  readonly expandAnnotations?: boolean;
   /** onTransitions hears every alert state change of a live evaluation (not of replayed history). */
   readonly onTransitions?: (group: RuleGroup<T>, ts: number, transitions: readonly AlertTransition[]) => void;
 }
@@ -204,8 +209,10 @@ export class RuleGroup<T> {
     const limit = this.spec.limit;
     if (r.rule instanceof RecordingRule)
       return { output: r.rule.record(results, limit, memo), transitions: [] };
-    const candidates = await r.rule.expand(results, (t, labels, value) =>
-      this.deps.expandTemplate(t, labels, value, at),
+    const candidates = await r.rule.expand(
+      results,
+      (t, labels, value) => this.deps.expandTemplate(t, labels, value, at),
+      this.deps.expandAnnotations !== false,
     );
     const { samples, transitions } = r.rule.update(ts, candidates, limit);
     return { output: samples, transitions };
