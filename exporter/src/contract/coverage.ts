@@ -34,6 +34,8 @@ export const coverageSettingsSchema = z.object({
   flapWindowMs: count,
   evaluationIntervalMs: z.number().int().positive(),
   tickMs: z.number().int().positive(),
+  /** segments is how many parts the simulated time was cut into (each evaluated after a lead-in). */
+  segments: z.number().int().positive(),
 });
 
 /** CoverageSettings are a report's inputs. */

@@ -118,6 +118,39 @@ describe('runCoverage', () => {
     expect(c).not.toBe(a);
   });
 
+  it('gives the same report whether the time is cut into segments or not, in-thread or on workers', async () => {
+    // A rule comparing a recording with its median over an hour: its state depends on an hour of history,
+    // which each segment's lead-in must cover for the seams to be invisible.
+    const files = [
+      ruleFile(
+        'segments.yml',
+        `${CPU_RULE}      - record: server:cpu:avg
+        expr: avg by (server) (openmanager_cpu_usage_percent)
+      - alert: CPUAboveItsHour
+        expr: server:cpu:avg > 1.3 * quantile_over_time(0.5, server:cpu:avg[1h])
+        for: 2m
+`,
+      ),
+    ];
+    const over: Partial<CoverageOptions> = {
+      fleet: [server('web-01'), server('db-01')],
+      kinds: ['cpu_spike', 'latency_degradation', 'memory_leak'],
+      intensities: [0.4, 1],
+      repetitions: 2,
+      minDays: 0.5,
+    };
+    const strip = (r: CoverageReport): string =>
+      JSON.stringify({ ...r, settings: { ...r.settings, segments: 0 } });
+    const whole = await small(files, { ...over, segments: 1 });
+    const cut = await small(files, { ...over, segments: 3, workers: 1 });
+    const parallel = await small(files, { ...over, segments: 3, workers: 2 });
+    expect(whole.settings.segments).toBe(1);
+    expect(cut.settings.segments).toBe(3);
+    expect(whole.firings.length).toBeGreaterThan(5);
+    expect(strip(cut)).toBe(strip(whole));
+    expect(strip(parallel)).toBe(strip(whole));
+  });
+
   it('names the rule file and line of a rule that does not parse', async () => {
     const bad = ruleFile('bad.yml', '      - alert: Broken\n        expr: rate(\n');
     await expect(small([bad])).rejects.toMatchObject({ code: 'COVERAGE_RULES_INVALID' });

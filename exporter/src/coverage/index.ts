@@ -1,5 +1,5 @@
 /** The coverage run's public API: run, options, and the report's terminal and HTML renderings. */
-export { runCoverage, type CoverageProgressListener } from './run.js';
+export { runCoverage, mergeSegments, segmentBounds, type CoverageProgressListener } from './run.js';
 export {
   CoverageError,
   COVERAGE_ERROR_STATUS,

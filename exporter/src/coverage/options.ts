@@ -66,6 +66,14 @@ export interface CoverageOptions {
   readonly evaluationIntervalMs: number;
   /** tickMs is the simulator's step (the exporter's tick). */
   readonly tickMs: number;
+  /**
+   * segments cuts the simulated time into this many consecutive parts, each simulated and evaluated on its
+   * own after a lead-in as long as the rules look back (run.ts); 0 = automatic (2 when the run is at least
+   * three lead-ins long, else 1). The report does not depend on it; `workers` run segments side by side.
+   */
+  readonly segments: number;
+  /** workers is how many worker threads run segments at once; 0 = one per segment, at most one per core. */
+  readonly workers: number;
 }
 
 /** DEFAULT_INTENSITIES span the schedule's intensity range 0.4–1.0: mild, medium, severe. */
@@ -94,6 +102,8 @@ export const DEFAULT_COVERAGE_OPTIONS: CoverageOptions = {
   flapWindowMs: 15 * 60_000,
   evaluationIntervalMs: 15_000,
   tickMs: 15_000,
+  segments: 0,
+  workers: 0,
 };
 
 const ms = z.number().int().nonnegative();
@@ -117,6 +127,8 @@ const schema = z.object({
   flapWindowMs: ms,
   evaluationIntervalMs: z.number().int().min(1000, 'evaluationIntervalMs must be ≥ 1000'),
   tickMs: z.number().int().min(1000, 'tickMs must be ≥ 1000'),
+  segments: z.number().int().min(0).max(64, 'segments must be ≤ 64'),
+  workers: z.number().int().min(0).max(64, 'workers must be ≤ 64'),
 });
 
 /** resolveCoverageOptions fills defaults and validates; throws COVERAGE_OPTIONS_INVALID naming the field. */
