@@ -21,6 +21,8 @@ import { formatCoverageTable, renderCoverageHtml, runCoverage } from '../src/cov
 const DAYS = Number(process.env.BENCH_COVERAGE_DAYS ?? 7);
 const REPETITIONS = Number(process.env.BENCH_COVERAGE_REPEAT ?? 5);
 const SERVERS = Number(process.env.BENCH_COVERAGE_SERVERS ?? 20);
+/** SEGMENTS: 0 = the run's automatic choice (two for a week). */
+const SEGMENTS = Number(process.env.BENCH_COVERAGE_SEGMENTS ?? 0);
 
 /** profiled runs `fn` under V8's CPU profiler when BENCH_COVERAGE_CPU_PROFILE names a file. */
 async function profiled<T>(fn: () => Promise<T>): Promise<T> {
@@ -48,7 +50,7 @@ async function main(): Promise<void> {
   const cpu0 = process.cpuUsage();
   let last = -1;
   const report = await profiled(() =>
-    runCoverage({ minDays: DAYS, repetitions: REPETITIONS, servers: SERVERS }, (p) => {
+    runCoverage({ minDays: DAYS, repetitions: REPETITIONS, servers: SERVERS, segments: SEGMENTS }, (p) => {
       const pct = Math.floor((100 * p.simulatedMs) / p.totalMs);
       if (pct - last < 10 && pct !== 100) return;
       last = pct;

@@ -64,8 +64,16 @@ function num(flag: string, v: string | undefined): number | undefined {
   return n;
 }
 
-/** coverageCli runs the command with `argv` (without node and the script) and returns the exit code. */
-export async function coverageCli(argv: readonly string[], io: CliIo = processIo): Promise<number> {
+/**
+ * coverageCli runs the command with `argv` (without node and the script) and returns the exit code. Paths
+ * (`--rules`, `--out`) are relative to `cwd`: by default the directory npm was started in (npm runs a
+ * workspace's script in the workspace, and says where it started in INIT_CWD).
+ */
+export async function coverageCli(
+  argv: readonly string[],
+  io: CliIo = processIo,
+  cwd: string = process.env.INIT_CWD ?? process.cwd(),
+): Promise<number> {
   let parsed;
   try {
     parsed = parseArgs({
@@ -117,7 +125,7 @@ export async function coverageCli(argv: readonly string[], io: CliIo = processIo
     const interval = num('evaluation-interval', v['evaluation-interval']);
     const options: Partial<CoverageOptions> = {
       ruleFiles: list(v.rules),
-      cwd: process.cwd(),
+      cwd,
       seed: num('seed', v.seed),
       repetitions: num('repeat', v.repeat),
       servers: num('servers', v.servers),
@@ -138,7 +146,7 @@ export async function coverageCli(argv: readonly string[], io: CliIo = processIo
     });
     io.out(`${formatCoverageTable(report)}\n`);
     if (v.out !== undefined) {
-      const dir = resolve(v.out);
+      const dir = resolve(cwd, v.out);
       await mkdir(dir, { recursive: true });
       await writeFile(join(dir, 'coverage-report.json'), `${JSON.stringify(report, null, 2)}\n`);
       await writeFile(join(dir, 'coverage-report.html'), renderCoverageHtml(report));

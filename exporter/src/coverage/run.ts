@@ -17,7 +17,7 @@
  * Options in, report out, progress through a callback: a CLI, a worker thread or an HTTP handler can run it.
  */
 import { availableParallelism } from 'node:os';
-import { join } from 'node:path';
+import { isAbsolute, join, relative } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { CoverageProgress, CoverageReport, CoverageSettings } from '../contract/coverage.js';
 import { exporterRoot } from '../util/package-root.js';
@@ -51,6 +51,20 @@ function defaultRuleFiles(): string[] {
       'ruleFiles',
     );
   return [join(root, '..', 'rules', '*.yml')];
+}
+
+/**
+ * displayPath shows a rule file glob relative to the working directory, or else to the repository, when it
+ * lies inside one of them, so a report names `rules/*.yml` rather than a machine's absolute path.
+ */
+function displayPath(file: string, cwd: string): string {
+  if (!isAbsolute(file)) return file;
+  const root = exporterRoot();
+  for (const base of [cwd, ...(root ? [join(root, '..')] : [])]) {
+    const rel = relative(base, file);
+    if (rel !== '' && !rel.startsWith('..') && !isAbsolute(rel)) return rel;
+  }
+  return file;
 }
 
 /**
@@ -200,7 +214,7 @@ export async function runCoverage(
   onProgress({ simulatedMs: end - start, totalMs: end - start, phase: 'scoring' });
 
   const settings: CoverageSettings = {
-    rules: opts.ruleFiles.map(String).sort(),
+    rules: opts.ruleFiles.map((f) => displayPath(f, opts.cwd)).sort(),
     seed: opts.seed,
     servers: servers.length,
     kinds: [...opts.kinds],
