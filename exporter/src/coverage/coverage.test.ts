@@ -14,7 +14,7 @@ import { coverageCli } from './cli.js';
 import { renderCoverageHtml } from './html.js';
 import { resolveCoverageOptions, type CoverageOptions } from './options.js';
 import { planScenarios, rolesFor } from './plan.js';
-import { runCoverage } from './run.js';
+import { runCoverage, segmentBounds } from './run.js';
 import { formatCoverageTable } from './table.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'coverage-test-'));
@@ -225,5 +225,21 @@ describe('planScenarios', () => {
     expect(() => resolveCoverageOptions({ intensities: [1.5] })).toThrow(/intensities/);
     expect(() => resolveCoverageOptions({ repetitions: 0 })).toThrow(/repetitions/);
     expect(() => resolveCoverageOptions({ start: 1 })).toThrow(/start: must be a multiple/);
+  });
+});
+
+describe('segmentBounds', () => {
+  const H = 3_600_000;
+  it.each([
+    // A week with a 25 h lead-in: two parts, the first a lead-in longer, so both simulate 96.5 h.
+    [0, 168 * H, 25 * H, 0, [0, 96.5 * H, 168 * H]],
+    // Shorter than three lead-ins: one part.
+    [0, 70 * H, 25 * H, 0, [0, 70 * H]],
+    // Three parts asked for: each simulates 8 h (the later ones from 6 h before their start).
+    [0, 12 * H, 6 * H, 3, [0, 8 * H, 10 * H, 12 * H]],
+    // A lead-in as long as the run cannot be balanced: equal parts.
+    [0, 12 * H, 12 * H, 3, [0, 4 * H, 8 * H, 12 * H]],
+  ])('[%i, %i] with lead-in %i, segments %i', (start, end, lead, segments, want) => {
+    expect(segmentBounds(start, end, lead, segments, 15_000)).toEqual(want);
   });
 });

@@ -68,8 +68,10 @@ function displayPath(file: string, cwd: string): string {
 }
 
 /**
- * segmentBounds cuts [start, end] into `segments` parts of equal length on the tick grid (automatic: two when
- * the run is at least three lead-ins long); returns b₀ = start < b₁ < … < b_K = end.
+ * segmentBounds cuts [start, end] into `segments` parts on the tick grid (automatic: two when the run is at
+ * least three lead-ins long) and returns b₀ = start < b₁ < … < b_K = end. Every part but the first also
+ * simulates its lead-in, so the first part is a lead-in longer than the others and all take as long (when
+ * the run is too short for that, the parts are equal).
  */
 export function segmentBounds(
   start: number,
@@ -78,12 +80,17 @@ export function segmentBounds(
   segments: number,
   tickMs: number,
 ): number[] {
+  const span = end - start;
   const k =
-    segments > 0
-      ? segments
-      : Math.max(1, Math.min(MAX_AUTO_SEGMENTS, Math.floor((end - start) / (3 * leadInMs))));
+    segments > 0 ? segments : Math.max(1, Math.min(MAX_AUTO_SEGMENTS, Math.floor(span / (3 * leadInMs))));
+  const first = (span + (k - 1) * leadInMs) / k;
+  const rest = first - leadInMs;
+  const balanced = rest > 0;
   const bounds = [start];
-  for (let i = 1; i < k; i++) bounds.push(start + Math.round(((end - start) * i) / k / tickMs) * tickMs);
+  for (let i = 1; i < k; i++) {
+    const at = balanced ? first + (i - 1) * rest : (span * i) / k;
+    bounds.push(start + Math.round(at / tickMs) * tickMs);
+  }
   bounds.push(end);
   return bounds.filter((b, i) => i === 0 || b > (bounds[i - 1] ?? -Infinity));
 }
