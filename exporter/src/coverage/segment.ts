@@ -12,7 +12,8 @@
  *
  * Work the rules cannot observe is skipped: only the metric names the rules select are stored, rollup tiers
  * are off (at a 15 s step the engine never reads them) and chunks use the XOR encoding alone (the decimal
- * search of the default codec saves bytes at rest, which a run that keeps a day of samples does not need).
+ * search of the default codec saves bytes at rest, which a run that keeps a day of samples does not need),
+ * and alerts' annotation templates are not expanded (the report reads alert states only).
  *
  * A segment is self-contained (options and a time range in, firing episodes out, progress through a
  * callback), so run.ts runs several on worker threads (segment-worker.ts) or one after the other in-thread.
