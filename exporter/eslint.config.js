@@ -92,6 +92,15 @@ export default tseslint.config(
     ],
     'the analysis reads metrics through the storage interface and PromQL only, never the simulator or its scenarios',
   ),
+  ...restrict(
+    'src/coverage/**',
+    [
+      ...layers(['api', 'hub', 'app', 'notify', 'analysis', 'metrics', 'scheduler']),
+      '../*.js',
+      ...PROMQL_INTERNALS,
+    ],
+    'a coverage run composes the simulator, a store and the rule manager itself; the API and hub sit above it',
+  ),
   {
     files: ['**/*.test.ts', '**/*.bench.ts', 'bench/**', 'test/**'],
     rules: {

@@ -10,3 +10,4 @@ export * from './prometheus-api.js';
 export * from './notifications.js';
 export * from './analysis.js';
 export * from './drills.js';
+export * from './coverage.js';

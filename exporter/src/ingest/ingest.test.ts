@@ -45,6 +45,23 @@ describe('Ingestor', () => {
     await store.close();
   });
 
+  it('writes only the series its filter keeps, meta series included', async () => {
+    const fleet = newFleet();
+    const store = await EmbeddedStorage.open();
+    const kept = new Set(['openmanager_cpu_usage_percent', 'openmanager_server_up']);
+    const ing = new Ingestor(store, fleet.layout, (l) => kept.has(l.__name__ ?? ''));
+    const r = await ing.ingest(fleet.frameAt(START));
+    const cpu = fleet.layout.series.filter(
+      (d) => d.labels.__name__ === 'openmanager_cpu_usage_percent',
+    ).length;
+    const servers = fleet.layout.servers.length;
+    expect(cpu).toBeGreaterThan(0);
+    expect(r.appended).toBe(cpu + servers);
+    const q = await store.querier(START, START);
+    expect(await q.labelValues('__name__')).toEqual([...kept].sort());
+    await store.close();
+  });
+
   it('writes one stale marker per model series when a server goes down; server_up and the scenario ground truth go on', async () => {
     const fleet = newFleet();
     const store = await EmbeddedStorage.open();

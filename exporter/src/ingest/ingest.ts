@@ -33,10 +33,18 @@ export class Ingestor {
   /** metaRefs[server * 2 + m] is the ref of a server's meta series m (up, info); metaLabels their labels. */
   private readonly metaRefs: Float64Array;
   private readonly metaLabels: (readonly [Labels, Labels])[];
+  /** kept[k] is 1 when layout series k is written; keptMeta[server * 2 + m] likewise for meta series. */
+  private readonly kept: Uint8Array;
+  private readonly keptMeta: Uint8Array;
 
+  /**
+   * `keep`, when given, selects the series to write by their labels (decided once here, not per frame): a
+   * reader that needs only some families (the coverage run's rules) spares the store the rest.
+   */
   constructor(
     private readonly storage: Storage,
     readonly layout: FleetLayout,
+    keep: (labels: Labels) => boolean = () => true,
   ) {
     this.refs = new Float64Array(layout.series.length);
     this.down = new Uint8Array(layout.servers.length);
@@ -44,6 +52,8 @@ export class Ingestor {
     this.truth = Uint8Array.from(layout.series, (d) => (d.family === truthFamily ? 1 : 0));
     this.metaRefs = new Float64Array(layout.servers.length * 2);
     this.metaLabels = layout.servers.map(serverMetaLabels);
+    this.kept = Uint8Array.from(layout.series, (d) => (keep(d.labels) ? 1 : 0));
+    this.keptMeta = Uint8Array.from(this.metaLabels.flat(), (l) => (keep(l) ? 1 : 0));
   }
 
   /** ingest appends one live frame and commits it; resolves when the samples are acknowledged. */
@@ -54,7 +64,7 @@ export class Ingestor {
   }
 
   /**
-   * appendFrame adds one frame's samples to `app` (no commit): every series of every up server, a stale
+   * appendFrame adds one frame's samples to `app` (no commit): every kept series of every up server, a stale
    * marker for each series of a server that just went down, and every server's up and info series and
    * scenario ground truth (a down server's included: its server_down is ground truth too).
    */
@@ -71,7 +81,7 @@ export class Ingestor {
       const meta = serverMetaValues(frame.summaries[s]);
       for (let m = 0; m < 2; m++) {
         const labels = this.metaLabels[s]?.[m];
-        if (!labels) continue;
+        if (!labels || this.keptMeta[s * 2 + m] === 0) continue;
         this.metaRefs[s * 2 + m] = app.append(this.metaRefs[s * 2 + m] ?? 0, labels, t, meta[m] ?? 0);
         n++;
       }
@@ -80,7 +90,7 @@ export class Ingestor {
       for (let k = range[0]; k < range[1]; k++) {
         const desc = series[k];
         const truth = this.truth[k] === 1;
-        if (!desc || (!up && wasDown && !truth)) continue;
+        if (!desc || this.kept[k] === 0 || (!up && wasDown && !truth)) continue;
         refs[k] = app.append(refs[k] ?? 0, desc.labels, t, up || truth ? (values[k] ?? NaN) : STALE_NAN);
         n++;
       }

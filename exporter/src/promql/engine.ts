@@ -34,7 +34,7 @@ import {
   type EvalContext,
   type Frame,
 } from './eval-context.js';
-import { FUNCTIONS, type RangeFn } from './functions.js';
+import { FUNCTIONS, type RangeFn, type SlidingWindow } from './functions.js';
 import { DEFAULT_MAX_CONCURRENT, DEFAULT_MAX_QUEUED, QueryGate, createGateMetrics } from './gate.js';
 import { compareLabels, dropName } from './labels-util.js';
 import { parseExpr, typeOf } from './parser.js';
@@ -567,7 +567,8 @@ class Evaluator implements EvalContext {
     if (!def) throw executionError(`unknown function ${call.name}`);
     const n = f.ts.length;
     const impl = def.impl;
-    if (impl.kind === 'range') return this.evalRangeFunction(call, f, impl.fn, impl.keepName === true);
+    if (impl.kind === 'range')
+      return this.evalRangeFunction(call, f, impl.fn, impl.keepName === true, impl.sliding);
     if (impl.kind === 'elementwise') {
       const arg0 = call.args[0];
       if (!arg0) throw executionError(`missing argument to ${call.name}`);
@@ -653,6 +654,7 @@ class Evaluator implements EvalContext {
     f: Frame,
     fn: RangeFn,
     keepName: boolean,
+    sliding?: () => SlidingWindow,
   ): Promise<VectorValue> {
     const n = f.ts.length;
     const matrixIdx = call.args.findIndex((a) => {
@@ -678,12 +680,19 @@ class Evaluator implements EvalContext {
     const out: StepSeries[] = [];
     const ends = m.ends;
     const range = m.rangeMs;
+    // Windows overlap when the step is shorter than the range: then an incremental form, if the function
+    // has one, moves the window instead of recomputing it (same values).
+    const win = sliding && n > 1 && (ends[1] as number) - (ends[0] as number) < range ? sliding() : undefined;
     for (const s of m.series) {
       const ts = s.timestamps;
       const vs = s.values;
       const r = newStepSeries(keepName ? s.labels : dropName(s.labels), n);
       let lo = 0;
       let hi = 0;
+      // [inLo, inHi) are the samples inside `win`.
+      let inLo = 0;
+      let inHi = 0;
+      win?.clear();
       let any = false;
       for (let i = 0; i < n; i++) {
         // A window function over long windows (quantile_over_time over [7d]) is costly per step.
@@ -694,7 +703,16 @@ class Evaluator implements EvalContext {
         if (hi < lo) hi = lo;
         while (hi < ts.length && (ts[hi] as number) <= wEnd) hi++;
         for (let k = 0; k < params.length; k++) p[k] = params[k]?.[i] ?? NaN;
-        const v = fn(ts, vs, lo, hi, wStart, wEnd, f.ts[i] as number, p);
+        let v: number | undefined;
+        if (win) {
+          if (lo >= inHi) {
+            win.clear();
+            inLo = inHi = lo;
+          }
+          while (inLo < lo) win.remove(vs[inLo++] as number);
+          while (inHi < hi) win.add(vs[inHi++] as number);
+          v = hi > lo ? win.value(p) : undefined;
+        } else v = fn(ts, vs, lo, hi, wStart, wEnd, f.ts[i] as number, p);
         if (v === undefined) continue;
         r.values[i] = v;
         r.present[i] = 1;

@@ -93,10 +93,14 @@ export class AlertingRule<T> {
 
   /**
    * expand turns the query results into candidate alerts: rule labels (templated) replace the result's,
-   * `alertname` is added, `__name__` dropped, annotations templated. Two results with the same final label
+   * `alertname` is added, `__name__` dropped, annotations templated (left empty when `annotations` is false). Two results with the same final label
    * set are an error, as in Prometheus.
    */
-  async expand(results: readonly OutputSample[], expandTemplate: TemplateExpand<T>): Promise<Candidate[]> {
+  async expand(
+    results: readonly OutputSample[],
+    expandTemplate: TemplateExpand<T>,
+    annotations = true,
+  ): Promise<Candidate[]> {
     const out: Candidate[] = [];
     const seen = new Set<string>();
     const { labelTemplates, annotationTemplates } = this.spec;
@@ -113,10 +117,11 @@ export class AlertingRule<T> {
       if (seen.has(key))
         throw new Error('vector contains metrics with the same labelset after applying alert labels');
       seen.add(key);
-      const annotations: Record<string, string> = {};
-      for (const [k, t] of Object.entries(annotationTemplates))
-        annotations[k] = await expandTemplate(t, r.labels, r.value);
-      out.push({ labels, annotations, value: r.value });
+      const expanded: Record<string, string> = {};
+      if (annotations)
+        for (const [k, t] of Object.entries(annotationTemplates))
+          expanded[k] = await expandTemplate(t, r.labels, r.value);
+      out.push({ labels, annotations: expanded, value: r.value });
     }
     return out;
   }

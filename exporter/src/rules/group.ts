@@ -10,7 +10,7 @@
  */
 import type { Logger } from 'pino';
 import type { Engine, MatrixSeries, QueryResult } from '../promql/index.js';
-import type { Appender, Storage } from '../tsdb/storage.js';
+import type { Appender, SeriesRef, Storage } from '../tsdb/storage.js';
 import type { Labels } from '../util/labels.js';
 import { Pacer } from '../util/pacer.js';
 import { STALE_NAN } from '../util/stale-marker.js';
@@ -51,6 +51,11 @@ export interface GroupDeps<T> {
   readonly metrics: RuleMetrics;
   readonly logger: Logger;
   readonly expandTemplate: ExpandTemplate<T>;
+  /**
+   * expandAnnotations (default true) expands alerts' annotation templates at every evaluation. A run that
+   * reads only alert states (the coverage run) turns it off: a template may run a query per alert per step.
+   */
+  readonly expandAnnotations?: boolean;
   /** onTransitions hears every alert state change of a live evaluation (not of replayed history). */
   readonly onTransitions?: (group: RuleGroup<T>, ts: number, transitions: readonly AlertTransition[]) => void;
 }
@@ -171,9 +176,13 @@ export class RuleGroup<T> {
           );
           const app = this.deps.storage.appender({ bulk: true });
           const byStep = stepVectors(res.result, chunkStart - off, chunkEnd - off, step);
+          // A recording's series keep one labels object over the chunk (record's memo), so each is looked
+          // up in the store once, not at every step (refs by labels object).
+          const memo = new Map<Labels, Labels>();
+          const refs = r.rule instanceof RecordingRule ? new Map<Labels, SeriesRef>() : undefined;
           for (let ts = chunkStart, k = 0; ts <= chunkEnd; ts += step, k++) {
-            const { output } = await this.apply(r, ts - off, ts, byStep[k] ?? []);
-            this.write(app, r, ts - off, output);
+            const { output } = await this.apply(r, ts - off, ts, byStep[k] ?? [], memo);
+            this.write(app, r, ts - off, output, refs);
             if (pacer.due()) await pacer.yield();
           }
           await app.commit();
@@ -195,20 +204,37 @@ export class RuleGroup<T> {
     at: number,
     ts: number,
     results: readonly OutputSample[],
+    memo?: Map<Labels, Labels>,
   ): Promise<{ output: OutputSample[]; transitions: AlertTransition[] }> {
     const limit = this.spec.limit;
-    if (r.rule instanceof RecordingRule) return { output: r.rule.record(results, limit), transitions: [] };
-    const candidates = await r.rule.expand(results, (t, labels, value) =>
-      this.deps.expandTemplate(t, labels, value, at),
+    if (r.rule instanceof RecordingRule)
+      return { output: r.rule.record(results, limit, memo), transitions: [] };
+    const candidates = await r.rule.expand(
+      results,
+      (t, labels, value) => this.deps.expandTemplate(t, labels, value, at),
+      this.deps.expandAnnotations !== false,
     );
     const { samples, transitions } = r.rule.update(ts, candidates, limit);
     return { output: samples, transitions };
   }
 
-  /** write appends a rule's output at `t` plus staleness markers for the series it no longer returns. */
-  private write(app: Appender, r: GroupRule<T>, t: number, output: readonly OutputSample[]): number {
+  /**
+   * write appends a rule's output at `t` plus staleness markers for the series it no longer returns; `refs`,
+   * when given, remembers each labels object's series ref for the next call.
+   */
+  private write(
+    app: Appender,
+    r: GroupRule<T>,
+    t: number,
+    output: readonly OutputSample[],
+    refs?: Map<Labels, SeriesRef>,
+  ): number {
     const now = new Map<number, Labels>();
-    for (const s of output) now.set(app.append(0, s.labels, t, s.value), s.labels);
+    for (const s of output) {
+      const ref = app.append(refs?.get(s.labels) ?? 0, s.labels, t, s.value);
+      refs?.set(s.labels, ref);
+      now.set(ref, s.labels);
+    }
     for (const [ref, labels] of r.previous) if (!now.has(ref)) app.append(ref, labels, t, STALE_NAN);
     r.previous = now;
     return output.length;

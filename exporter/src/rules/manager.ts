@@ -69,6 +69,8 @@ export interface RuleManagerOptions {
   readonly externalURL: () => string;
   /** watch reloads when a rule file changes (default true). */
   readonly watch?: boolean;
+  /** expandAnnotations expands annotation templates at every evaluation (default true; see GroupDeps). */
+  readonly expandAnnotations?: boolean;
 }
 
 /** RuleManagerDeps are the manager's injected parts. */
@@ -225,6 +227,9 @@ export class RuleManager<T> {
         metrics: this.deps.metrics,
         logger: this.deps.logger,
         expandTemplate: (t, labels, value, ts) => this.expand(t, labels, value, ts),
+        ...(this.options.expandAnnotations !== undefined && {
+          expandAnnotations: this.options.expandAnnotations,
+        }),
         onTransitions: (group, ts, transitions) => this.emit(group, ts, transitions),
       });
       const prev = old.get(g.key);

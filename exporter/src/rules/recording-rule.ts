@@ -2,7 +2,7 @@
  * RecordingRule is one `record:` rule, after Prometheus's `rules/recording.go`: the expression's result
  * renamed to the rule's name, the rule's labels added (overriding the result's), written back to the store.
  */
-import { METRIC_NAME, seriesKey } from '../util/labels.js';
+import { METRIC_NAME, seriesKey, type Labels } from '../util/labels.js';
 import type { OutputSample } from './alerting-rule.js';
 import type { RecordingRuleSpec } from './rule-file.js';
 
@@ -24,9 +24,11 @@ export class RecordingRule {
 
   /**
    * record renames and relabels `results` (a query result: distinct label sets); throws on duplicate label
-   * sets or past `limit` (0 = none).
+   * sets or past `limit` (0 = none). `memo`, when given, maps a result's labels object to the output labels
+   * built for it: a replay, whose range query hands every step of a series the same labels object, builds
+   * each output label set once (and the store can then find its series by that object).
    */
-  record(results: readonly OutputSample[], limit: number): OutputSample[] {
+  record(results: readonly OutputSample[], limit: number, memo?: Map<Labels, Labels>): OutputSample[] {
     const out: OutputSample[] = [];
     const relabels = Object.entries(this.spec.labels);
     // Distinct results that share one name stay distinct when it is replaced: only others need checking.
@@ -34,10 +36,15 @@ export class RecordingRule {
     const check = relabels.length > 0 || results.some((r) => r.labels[METRIC_NAME] !== first);
     const seen = new Set<string>();
     for (const r of results) {
-      const labels: Record<string, string> = { ...r.labels, [METRIC_NAME]: this.spec.name };
-      for (const [k, v] of relabels) {
-        if (v === '') delete labels[k];
-        else labels[k] = v;
+      let labels = memo?.get(r.labels);
+      if (!labels) {
+        const built: Record<string, string> = { ...r.labels, [METRIC_NAME]: this.spec.name };
+        for (const [k, v] of relabels) {
+          if (v === '') delete built[k];
+          else built[k] = v;
+        }
+        labels = built;
+        memo?.set(r.labels, labels);
       }
       if (check) {
         const key = seriesKey(labels);

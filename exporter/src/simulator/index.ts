@@ -31,6 +31,7 @@ export {
   parseScenarioSpec,
   DEFAULT_SCENARIO_RATE_PER_HOUR,
   DURATION_RANGE_S,
+  CASCADE_MAX_PER_TIER,
   MAX_DURATION_S,
   type HistoryPage,
   type ScenarioSpec,

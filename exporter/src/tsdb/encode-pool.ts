@@ -13,10 +13,7 @@
  * (see encode-batch.ts for why); the pool copies the response out into memory of this thread at once. A
  * batch whose response does not fit is posted again with a buffer twice as large (new buffers keep that size).
  */
-import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import {
@@ -27,6 +24,7 @@ import {
   type WorkerReply,
   type WorkerRequest,
 } from './encode-batch.js';
+import { workerEntry } from '../util/worker-entry.js';
 
 /** BatchEncoder encodes batches, possibly elsewhere; responses may arrive later but each resolves once. */
 export interface BatchEncoder {
@@ -60,37 +58,6 @@ const INITIAL_OUT_BYTES = 1 << 20;
 /** defaultEncodeWorkers is one worker when the machine has a core to spare, else none (encode in-thread). */
 export function defaultEncodeWorkers(): number {
   return availableParallelism() > 1 ? 1 : 0;
-}
-
-/** WorkerSpec says how to start the worker: a file, or code to eval (the tsx bootstrap). */
-interface WorkerSpec {
-  readonly entry: string | URL;
-  readonly eval: boolean;
-}
-
-/** workerSpec finds the worker entry for the way this module was loaded (see the file comment). */
-function workerSpec(): WorkerSpec | undefined {
-  const here = import.meta.url;
-  if (!here.startsWith('file:')) return undefined;
-  for (const rel of ['./encode-worker.js', './tsdb/encode-worker.js']) {
-    const u = new URL(rel, here);
-    if (existsSync(fileURLToPath(u))) return { entry: u, eval: false };
-  }
-  const ts = new URL('./encode-worker.ts', here);
-  if (!existsSync(fileURLToPath(ts))) return undefined;
-  // tsx's ESM API (its CommonJS build cannot register the loader from a worker): the `import` target of
-  // `tsx/esm/api`, found from the `require` target's path.
-  let api: string;
-  try {
-    api = createRequire(here)
-      .resolve('tsx/esm/api')
-      .replace(/\.cjs$/, '.mjs');
-  } catch {
-    return undefined;
-  }
-  if (!existsSync(api)) return undefined;
-  const code = `import(${JSON.stringify(pathToFileURL(api).href)}).then((m) => m.tsImport(${JSON.stringify(ts.href)}, ${JSON.stringify(here)}))`;
-  return { entry: code, eval: true };
 }
 
 interface Pending {
@@ -190,7 +157,8 @@ export class EncodePool implements BatchEncoder {
   private start(): Worker[] | undefined {
     if (this.workers || this.broken || this.closed) return this.workers;
     const count = this.opts.workers ?? defaultEncodeWorkers();
-    const spec = count > 0 ? workerSpec() : undefined;
+    const spec =
+      count > 0 ? workerEntry(import.meta.url, 'encode-worker', './tsdb/encode-worker.js') : undefined;
     if (!spec) {
       this.broken = true;
       if (count > 0) this.logger?.warn('chunk encode worker not found; encoding on the main thread');

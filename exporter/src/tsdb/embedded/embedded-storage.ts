@@ -72,6 +72,12 @@ export interface EmbeddedStorageOptions {
   readonly retention?: Partial<Record<Tier, number>>;
   readonly chunkSpanMs?: number;
   readonly maxSamplesPerChunk?: number;
+  /**
+   * rollups keeps the 1m/5m/1h tiers (default true). A store whose readers never ask for a tier (the
+   * coverage run, whose rules evaluate at a 15 s step, where the engine always reads raw samples) turns
+   * them off and saves their bucketing and encoding.
+   */
+  readonly rollups?: boolean;
   readonly codec?: ChunkCodec;
   /**
    * encodeWorkers is how many worker threads encode the chunks bulk appends cut; default: one when the
@@ -160,6 +166,7 @@ export class EmbeddedStorage implements Storage {
       ...(opts.logger && { logger: opts.logger }),
       ...(opts.chunkSpanMs !== undefined && { chunkSpanMs: opts.chunkSpanMs }),
       ...(opts.maxSamplesPerChunk !== undefined && { maxSamplesPerChunk: opts.maxSamplesPerChunk }),
+      ...(opts.rollups !== undefined && { rollups: opts.rollups }),
     });
   }
 
