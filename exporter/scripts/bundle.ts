@@ -36,7 +36,12 @@ function revision(): string {
 rmSync(new URL('../dist/src', import.meta.url), { recursive: true, force: true });
 await build({
   absWorkingDir: root,
-  entryPoints: ['src/main.ts', 'src/tsdb/encode-worker.ts'],
+  entryPoints: [
+    'src/main.ts',
+    'src/tsdb/encode-worker.ts',
+    'src/coverage/job-worker.ts',
+    'src/coverage/segment-worker.ts',
+  ],
   bundle: true,
   splitting: true,
   platform: 'node',

@@ -51,6 +51,8 @@ import { Notifier } from './notify/notifier.js';
 import { loadDrills } from './drills/drill-file.js';
 import { DrillRunner } from './drills/drill-runner.js';
 import { DRILLS_PATH, drillsRouter } from './drills/routes.js';
+import { COVERAGE_PATH, coverageRouter } from './api/coverage-routes.js';
+import { CoverageJobs } from './coverage/jobs.js';
 import type { Outbox } from './notify/outbox.js';
 import { DatadogSink } from './notify/datadog-sink.js';
 import { DatadogSeriesBuilder } from './metrics/datadog-series.js';
@@ -261,6 +263,14 @@ export async function composeExporter(parts: ComposeParts): Promise<Exporter> {
       run: () => storage.snapshot(),
     });
   }
+  const coverage = composeCoverage({
+    options,
+    app,
+    ruleFiles: ruleManager.options.ruleFiles,
+    cwd: ruleManager.options.cwd,
+    wallClock,
+    logger,
+  });
   const startedAt = wallClock.now();
   const status = new StatusPublisher(hub, {
     clock: app.jobClock,
@@ -291,6 +301,7 @@ export async function composeExporter(parts: ComposeParts): Promise<Exporter> {
         })),
       },
       connections: hub.connectionCounts(),
+      ...coverageStatus(coverage),
     }),
   });
   app.scheduler.register({
@@ -391,6 +402,46 @@ function composeDrills(deps: {
   );
   app.onStop('drills', () => runner.stop());
   return runner;
+}
+
+/**
+ * composeCoverage mounts the alert coverage API: jobs run the coverage run in a worker thread over the
+ * request's rule files, or over the exporter's own (RULE_FILES, default the shipped rules/).
+ */
+function composeCoverage(deps: {
+  readonly options: ExporterOptions;
+  readonly app: App;
+  readonly ruleFiles: readonly string[];
+  readonly cwd: string;
+  readonly wallClock: Clock;
+  readonly logger: Logger;
+}): CoverageJobs {
+  const { options, app } = deps;
+  const jobs = new CoverageJobs({
+    ruleFiles: deps.ruleFiles,
+    cwd: deps.cwd,
+    clock: deps.wallClock,
+    logger: deps.logger,
+  });
+  app.use(
+    '/',
+    coverageRouter(jobs, [...app.mutationGuard('coverage'), express.json({ limit: options.bodyLimitBytes })]),
+    [
+      {
+        method: 'GET',
+        path: COVERAGE_PATH,
+        description: 'alert coverage jobs (POST runs your rules against every scenario)',
+      },
+    ],
+  );
+  app.onStop('coverage', () => jobs.stop());
+  return jobs;
+}
+
+/** coverageStatus is the running coverage job's progress as `system-status` carries it. */
+function coverageStatus(jobs: CoverageJobs): Pick<SystemStatus, 'coverage'> {
+  const job = jobs.current();
+  return job ? { coverage: { id: job.id, ...job.progress } } : {};
 }
 
 /** alertInfo is one alert as the hub's `alerts` channel carries it. */

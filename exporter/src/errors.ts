@@ -80,6 +80,20 @@ export const ERR_DRILL_RUNNING = defineError(
   (id: string) => `drill run "${id}" is still running; wait for it or abort it (DELETE /api/drills/${id})`,
 );
 
+/** ERR_UNKNOWN_COVERAGE: a coverage job id that was never started (or is no longer kept). */
+export const ERR_UNKNOWN_COVERAGE = defineError(
+  'OM_UNKNOWN_COVERAGE',
+  404,
+  (id: string) => `no coverage job "${id}"; GET /api/coverage lists the kept jobs`,
+);
+
+/** ERR_COVERAGE_RUNNING: a coverage job is started while another one runs. */
+export const ERR_COVERAGE_RUNNING = defineError(
+  'OM_COVERAGE_RUNNING',
+  409,
+  (id: string) => `coverage job "${id}" is still running; one runs at a time (GET /api/coverage/${id})`,
+);
+
 /** ERR_BAD_FIELD: a request field with an invalid value; the message names the field. */
 export const ERR_BAD_FIELD = defineError(
   'OM_BAD_FIELD',

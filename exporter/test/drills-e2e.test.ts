@@ -9,13 +9,12 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
+import type WebSocket from 'ws';
 import type { Exporter } from '../src/compose.js';
 import { drillRunSchema, drillsResponseSchema, type DrillRun } from '../src/contract/drills.js';
-import { DEFAULT_OPTIONS, type ExporterOptions } from '../src/options.js';
 import { ManualClock } from '../src/util/clock.js';
 import { ManualTimer } from '../src/util/timer.js';
-import { startInProcess } from './in-process.js';
+import { postJson, startInProcess, subscribeHub, testOptions } from './in-process.js';
 import { pollUntil } from './poll.js';
 import { StandInReceiver } from './stand-in-receiver.js';
 
@@ -62,14 +61,7 @@ async function step(): Promise<void> {
 }
 
 const post = (path: string, body: unknown, token: string | null = TOKEN): Promise<Response> =>
-  fetch(`${base}${path}`, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      ...(token === null ? {} : { authorization: `Bearer ${token}` }),
-    },
-    body: JSON.stringify(body),
-  });
+  postJson(`${base}${path}`, body, token);
 
 beforeAll(async () => {
   const dir = mkdtempSync(join(tmpdir(), 'om-drills-'));
@@ -77,18 +69,10 @@ beforeAll(async () => {
   writeFileSync(join(dir, 'drills', 'web-down.yml'), DRILL);
   writeFileSync(join(dir, 'notify.yml'), NOTIFY);
   hook = await StandInReceiver.start();
-  const options: ExporterOptions = {
-    ...DEFAULT_OPTIONS,
-    dataDir: dir,
-    port: 0,
-    host: '127.0.0.1',
-    backfill: 0,
-    apiToken: TOKEN,
-    scenarioRate: 0,
-    analysisInterval: 0,
+  const options = testOptions(dir, TOKEN, {
     drillsDir: join(dir, 'drills'),
     notifyConfig: join(dir, 'notify.yml'),
-  };
+  });
   ex = await startInProcess(options, {
     clock,
     wallClock: clock,
@@ -96,14 +80,9 @@ beforeAll(async () => {
     env: { WEBHOOK_URL: `${hook.url}/hook` },
   });
   base = ex.app.url;
-  ws = new WebSocket(`${base.replace('http', 'ws')}/ws`);
-  ws.on('message', (raw: Buffer) => {
-    const m = JSON.parse(raw.toString('utf8')) as { type: string; channel?: string; data?: unknown };
-    if (m.type === 'data' && m.channel === 'alerts') hubEvents.push(m.data as (typeof hubEvents)[number]);
-  });
-  await new Promise<void>((resolve) => ws.once('open', () => resolve()));
-  ws.send(JSON.stringify({ type: 'subscribe', channels: ['alerts'] }));
-  await pollUntil('the subscription', () => ex.hub.connectionCounts().total === 1);
+  ws = await subscribeHub(ex, ['alerts'], (_channel, data) =>
+    hubEvents.push(data as (typeof hubEvents)[number]),
+  );
   for (let i = 0; i < 4; i++) await step();
   // The startup replay evaluates the rules over what is stored; live ticks evaluate them once it caught up.
   await ex.rules.whenCaughtUp();

@@ -152,9 +152,71 @@ export const coverageReportSchema = z.object({
 /** CoverageReport is the coverage run's result. */
 export type CoverageReport = z.infer<typeof coverageReportSchema>;
 
-/** CoverageProgress is what a running coverage job reports: simulated time done out of the total. */
-export interface CoverageProgress {
-  readonly simulatedMs: number;
-  readonly totalMs: number;
-  readonly phase: 'simulating' | 'scoring';
-}
+/** coverageProgressSchema is what a running coverage job reports: simulated time done out of the total. */
+export const coverageProgressSchema = z.object({
+  simulatedMs: count,
+  totalMs: count,
+  phase: z.enum(['simulating', 'scoring']),
+});
+
+/** CoverageProgress is one of coverageProgressSchema. */
+export type CoverageProgress = z.infer<typeof coverageProgressSchema>;
+
+/** MAX_COVERAGE_RULE_FILES bounds the rule files one `POST /api/coverage` may carry. */
+export const MAX_COVERAGE_RULE_FILES = 50;
+
+/**
+ * coverageRequestSchema is the body of `POST /api/coverage`. Rule files travel as their YAML text (`name` is
+ * what the report calls them); without any, the exporter's own rule files are covered. The other fields are
+ * the run's knobs, each with the CLI's default.
+ */
+export const coverageRequestSchema = z
+  .object({
+    rules: z
+      .array(
+        z
+          .object({
+            name: z
+              .string()
+              .regex(
+                /^[A-Za-z0-9_.-]{1,100}\.ya?ml$/,
+                'a file name like cpu_alerts.yml (letters, digits, _ . -)',
+              ),
+            yaml: z.string(),
+          })
+          .strict(),
+      )
+      .max(MAX_COVERAGE_RULE_FILES)
+      .optional(),
+    seed: z.number().int().optional(),
+    servers: z.number().int().min(1).max(200).optional(),
+    kinds: z.array(z.enum(SCENARIO_KINDS)).min(1).optional(),
+    intensities: z.array(ratio).min(1).max(10).optional(),
+    repetitions: z.number().int().min(1).max(20).optional(),
+    /** minDays stretches the quiet periods to cover at least this many simulated days (false alarms). */
+    minDays: z.number().min(0).max(31).optional(),
+  })
+  .strict();
+
+/** CoverageRequest is one of coverageRequestSchema. */
+export type CoverageRequest = z.infer<typeof coverageRequestSchema>;
+
+/** COVERAGE_JOB_STATUSES are a coverage job's states. */
+export const COVERAGE_JOB_STATUSES = ['running', 'done', 'failed'] as const;
+
+/** coverageJobSchema is one coverage job as `GET /api/coverage/:id` shows it. */
+export const coverageJobSchema = z.object({
+  id: z.string(),
+  status: z.enum(COVERAGE_JOB_STATUSES),
+  createdAt: unixMs,
+  finishedAt: unixMs.nullable(),
+  request: coverageRequestSchema,
+  progress: coverageProgressSchema,
+  /** error says why a failed job failed (a rule file that does not load names file and line). */
+  error: z.string().nullable(),
+  /** report is set once the job is done (`GET /api/coverage` lists jobs without it). */
+  report: coverageReportSchema.nullable(),
+});
+
+/** CoverageJob is one of coverageJobSchema. */
+export type CoverageJob = z.infer<typeof coverageJobSchema>;

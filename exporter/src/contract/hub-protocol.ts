@@ -106,6 +106,15 @@ export const systemStatusSchema = z.object({
   storage: storageHealthSchema.nullable(),
   scheduler: z.object({ jobs: z.array(schedulerJobStatusSchema) }),
   connections: connectionCountsSchema,
+  /** coverage is the alert coverage job running now (`POST /api/coverage`), if any. */
+  coverage: z
+    .object({
+      id: z.string(),
+      simulatedMs: z.number().nonnegative(),
+      totalMs: z.number().nonnegative(),
+      phase: z.enum(['simulating', 'scoring']),
+    })
+    .optional(),
 });
 
 /** SystemStatus is the `system-status` payload. */

@@ -6,12 +6,13 @@ import { z } from 'zod';
 import { SCENARIO_KINDS, type ScenarioKind, type ServerInfo } from '../simulator/index.js';
 
 /** CoverageErrorCode is the stable code of a coverage error. */
-export type CoverageErrorCode = 'COVERAGE_OPTIONS_INVALID' | 'COVERAGE_RULES_INVALID';
+export type CoverageErrorCode = 'COVERAGE_OPTIONS_INVALID' | 'COVERAGE_RULES_INVALID' | 'COVERAGE_BUSY';
 
-/** COVERAGE_ERROR_STATUS is the HTTP status an API maps each code to (both are bad input). */
+/** COVERAGE_ERROR_STATUS is the HTTP status an API maps each code to (bad input; a job already running). */
 export const COVERAGE_ERROR_STATUS: Readonly<Record<CoverageErrorCode, number>> = {
   COVERAGE_OPTIONS_INVALID: 400,
   COVERAGE_RULES_INVALID: 400,
+  COVERAGE_BUSY: 409,
 };
 
 /** CoverageError is every error the coverage run throws on purpose; `field` names the offending option. */
