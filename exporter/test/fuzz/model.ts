@@ -17,6 +17,8 @@ export type Endpoint =
   | 'scenarios_get'
   | 'scenarios_post'
   | 'scenarios_delete'
+  | 'drills'
+  | 'coverage'
   | 'probe'
   | 'sd'
   | 'metrics'

@@ -39,6 +39,8 @@ export const ENDPOINT_WEIGHTS: Readonly<Record<Endpoint, number>> = {
   scenarios_get: 3,
   scenarios_post: 3,
   scenarios_delete: 2,
+  drills: 2,
+  coverage: 2,
   probe: 2,
   sd: 1,
   metrics: 1,
@@ -466,6 +468,115 @@ export function requestArbitraries(ctx: GeneratorContext): {
       path: `/api/scenarios/${id}`,
       headers: a,
     }));
+  // Drills: the shipped names or odd ones, speeds in and out of range; runs by plausible or odd ids.
+  const drillId = fc.oneof(
+    fc.integer({ min: 1, max: 5 }).map((n) => `drill-${n}-${ctx.nowMs}`),
+    fc.constantFrom(...ODD_IDS),
+  );
+  const drillBody = fc
+    .record(
+      {
+        name: fc.oneof(
+          fc.constantFrom('database-memory-leak', 'cascading-lb-failure', 'disk-fills-overnight'),
+          fc.constantFrom(...ODD_IDS),
+          specValue,
+        ),
+        speed: fc.oneof(fc.double({ min: -10, max: 2_000, noNaN: true }), specValue),
+        extra: specValue,
+      },
+      { requiredKeys: ['name'] },
+    )
+    .map((b): BodySpec => ({ text: JSON.stringify(b) }));
+  const drills = fc.oneof(
+    fc.constant<HttpRequest>({
+      kind: 'http',
+      endpoint: 'drills',
+      method: 'GET',
+      path: '/api/drills',
+      headers: {},
+    }),
+    drillId.map((id): HttpRequest => ({
+      kind: 'http',
+      endpoint: 'drills',
+      method: 'GET',
+      path: `/api/drills/${id}`,
+      headers: {},
+    })),
+    fc.tuple(drillBody, auth).map(([body, a]): HttpRequest => ({
+      kind: 'http',
+      endpoint: 'drills',
+      method: 'POST',
+      path: '/api/drills',
+      headers: { 'Content-Type': 'application/json', ...a },
+      body,
+    })),
+    fc.tuple(drillId, auth).map(([id, a]): HttpRequest => ({
+      kind: 'http',
+      endpoint: 'drills',
+      method: 'DELETE',
+      path: `/api/drills/${id}`,
+      headers: a,
+    })),
+  );
+  // Coverage: a valid job is kept tiny (one server, one kind, once), since one runs at a time and takes a
+  // core while it does; the rest are hostile bodies and rule files.
+  const coverageBody = fc
+    .record(
+      {
+        rules: fc.oneof(
+          fc.array(
+            fc.record({
+              name: fc.oneof(fc.constant('x.yml'), fc.constantFrom(...ODD_IDS), fc.string({ maxLength: 20 })),
+              yaml: fc.oneof(
+                fc.constant('groups: []\n'),
+                fc.constant('groups:\n  - name: g\n    rules:\n      - alert: A\n        expr: up == 0\n'),
+                fc.string({ maxLength: 200 }),
+              ),
+            }),
+            { maxLength: 3 },
+          ),
+          specValue,
+        ),
+        servers: fc.oneof(fc.constant(1), fc.integer({ min: -5, max: 100_000 }), specValue),
+        kinds: fc.oneof(
+          fc.constant(['server_down']),
+          fc.array(fc.string({ maxLength: 12 }), { maxLength: 3 }),
+        ),
+        intensities: fc.oneof(fc.constant([1]), fc.array(fc.double({ noNaN: true }), { maxLength: 3 })),
+        repetitions: fc.oneof(fc.constant(1), fc.integer({ min: -1, max: 10_000 })),
+        extra: specValue,
+      },
+      { requiredKeys: ['servers', 'kinds', 'intensities', 'repetitions'] },
+    )
+    .map((b): BodySpec => ({ text: JSON.stringify(b) }));
+  const coverageId = fc.oneof(
+    fc.integer({ min: 1, max: 5 }).map((n) => `cov-${n}`),
+    fc.constantFrom(...ODD_IDS),
+  );
+  const coverage = fc.oneof(
+    fc.constant<HttpRequest>({
+      kind: 'http',
+      endpoint: 'coverage',
+      method: 'GET',
+      path: '/api/coverage',
+      headers: {},
+    }),
+    fc.tuple(coverageId, fc.boolean()).map(([id, html]): HttpRequest => ({
+      kind: 'http',
+      endpoint: 'coverage',
+      method: 'GET',
+      path: `/api/coverage/${id}${html ? '/report.html' : ''}`,
+      headers: {},
+    })),
+    fc.tuple(coverageBody, auth).map(([body, a]): HttpRequest => ({
+      kind: 'http',
+      endpoint: 'coverage',
+      method: 'POST',
+      path: '/api/coverage',
+      headers: { 'Content-Type': 'application/json', ...a },
+      body,
+    })),
+  );
   const expositionHeaders = fc.record(
     { Accept: fc.constantFrom(...ACCEPT_HEADERS), 'Accept-Encoding': fc.constantFrom(...ACCEPT_ENCODINGS) },
     { requiredKeys: [] },
@@ -616,6 +727,8 @@ export function requestArbitraries(ctx: GeneratorContext): {
     `${PROM_API}/query`,
     '/api/servers',
     '/api/scenarios',
+    '/api/drills',
+    '/api/coverage',
     '/api/stream',
     '/ws',
     '/probe',
@@ -762,6 +875,8 @@ export function requestArbitraries(ctx: GeneratorContext): {
     scenarios_get: scenariosGet,
     scenarios_post: scenariosPost,
     scenarios_delete: scenariosDelete,
+    drills,
+    coverage,
     probe,
     sd,
     metrics,
