@@ -56,7 +56,7 @@ import { CoverageJobs } from './coverage/jobs.js';
 import type { Outbox } from './notify/outbox.js';
 import { DatadogSink } from './notify/datadog-sink.js';
 import { DatadogSeriesBuilder } from './metrics/datadog-series.js';
-import { currentAlerts, transitionUpdates } from './notify/rule-alerts.js';
+import { activeFingerprints, currentAlerts, transitionUpdates } from './notify/rule-alerts.js';
 import { NOTIFICATIONS_PATH, notifyRouter, SILENCES_PATH } from './notify/routes.js';
 
 /** STATUS_CHECK_MS is how often the system-status publisher looks for a change (it publishes at least every 30 s). */
@@ -677,9 +677,23 @@ async function composeNotify(deps: {
       run: resend,
     });
   }
+  // After a restart, once the rules caught up and evaluated a frame: the alerts notified as firing before it
+  // that are neither firing nor pending now stopped while the exporter was down, and are notified as resolved.
+  let caughtUp = false;
+  let goneChecked = false;
   app.addStartupTask('notify', () => {
     notifier.start();
+    void rules.whenCaughtUp().then(() => {
+      caughtUp = true;
+    });
     return Promise.resolve();
+  });
+  app.onFrame('notify-resolve-gone', async () => {
+    if (goneChecked || !caughtUp) return;
+    goneChecked = true;
+    await rules.idle();
+    const n = notifier.resolveGone(activeFingerprints(rules.loadedGroups()), deps.wallClock.now());
+    if (n > 0) logger.info({ alerts: n }, 'alerts that stopped while the exporter was down: resolved');
   });
   app.use(
     '/',

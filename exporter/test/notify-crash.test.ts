@@ -135,6 +135,50 @@ describe('notifications across a kill -9', () => {
     300_000,
   );
 
+  it('after a restart, notifies as resolved an alert that stopped while the exporter was down', async () => {
+    hook.answer = () => OK;
+    // The alert follows the scenario ground truth, so it stops exactly when the injected scenario ends.
+    writeFileSync(
+      join(dir, 'spike.yml'),
+      `groups:\n  - name: spike\n    interval: 1s\n    rules:\n      - alert: Spike\n        expr: openmanager_scenario_active{scenario="cpu_spike",server="web-03"} > 0\n`,
+    );
+    const run = (): Promise<ExporterProcess> =>
+      ExporterProcess.start({
+        dataDir: join(dir, 'data-gone'),
+        backfill: '5m',
+        args: ['--rule-files', join(dir, 'spike.yml'), '--notify-config', join(dir, 'notify.yml')],
+        env: { WEBHOOK_URL: `${hook.url}/gone` },
+      }).then((p) => {
+        procs.push(p);
+        return p;
+      });
+    const sent = (status: string): Received[] =>
+      hook.received.filter((r) => r.path === '/gone' && (r.body as { status?: string }).status === status);
+    const first = await run();
+    const res = await fetch(`${first.url}/api/scenarios`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${first.token ?? ''}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ kind: 'cpu_spike', server: 'web-03', durationSeconds: 8 }),
+    });
+    expect(res.status).toBe(201);
+    const { scenario } = (await res.json()) as { scenario: { end: number } };
+    await pollUntil('the firing notification', () => sent('firing').length > 0, { timeoutMs: 60_000 });
+    await first.kill();
+    // The scenario ends while no exporter runs.
+    await pollUntil('the scenario to end', () => Date.now() > scenario.end + 1_000, { timeoutMs: 30_000 });
+    const second = await run();
+    const resolved = await pollUntil('the resolved notification', () => sent('resolved')[0], {
+      timeoutMs: 60_000,
+      giveUp: () => (second.alive() ? undefined : second.describe()),
+    });
+    const alerts = (resolved.body as { alerts: { labels: Record<string, string>; status: string }[] }).alerts;
+    expect(alerts.map((a) => [a.labels.alertname, a.labels.server, a.status])).toEqual([
+      ['Spike', 'web-03', 'resolved'],
+    ]);
+    expect(sent('firing')).toHaveLength(1);
+    await second.stop();
+  }, 180_000);
+
   it('refuses to start with an invalid notification configuration (exit 2, what to fix)', async () => {
     writeFileSync(join(dir, 'bad.yml'), 'receivers:\n  - { name: s, type: slack, group_wait: soon }\n');
     await expect(

@@ -9,7 +9,7 @@ import { DEFAULT_ROUTE, type WebhookReceiverConfig } from './config.js';
 import { Dispatcher, needsUpdate, type AlertUpdate } from './dispatcher.js';
 import { parseMatchers } from './matchers.js';
 import { NotificationLog } from './notification-log.js';
-import type { Notification } from './notification.js';
+import { fingerprint, type Notification } from './notification.js';
 import { FileOutbox, type Outbox } from './outbox.js';
 import { Secret } from './secret.js';
 import { SilenceStore } from './silences.js';
@@ -83,6 +83,8 @@ async function rig(receivers: WebhookReceiverConfig[], logDir?: string) {
   };
   return { clock, timer, outbox, silences, d, sent, advance, kicks, log };
 }
+
+const fingerprintOf = (server: string): string => fingerprint(alert('HighCPU', server).labels);
 
 const summary = (n: Notification): string =>
   `${n.status} ${JSON.stringify(n.groupLabels)} ${n.alerts.map((a) => `${a.labels.server}:${a.status}`).join(',')}`;
@@ -280,6 +282,32 @@ describe('Dispatcher', () => {
       'firing {"alertname":"HighCPU","server":"web-02"} web-02:firing',
       'firing {"alertname":"HighCPU","server":"web-01"} web-01:firing,web-01:firing',
     ]);
+  });
+
+  it('after a restart, notifies as resolved what was firing before it and is not active any more', async () => {
+    const logDir = mkdtempSync(join(tmpdir(), 'om-nflog-'));
+    dirs.push(logDir);
+    const before = await rig([receiver('hook')], logDir);
+    before.d.update([alert('HighCPU', 'web-01'), alert('HighCPU', 'web-02')]);
+    await before.advance(30 * S);
+    await before.log.flush();
+    // Restarted: web-02 still fires, web-01 stopped while the exporter was down.
+    const after = await rig([receiver('hook')], logDir);
+    const web02 = after.d.resolveGone(new Set([fingerprintOf('web-02')]), T0 + M);
+    expect(web02).toBe(1);
+    await after.advance(30 * S);
+    expect(after.sent().map(summary)).toEqual([
+      'resolved {"alertname":"HighCPU","server":"web-01"} web-01:resolved',
+    ]);
+    expect(after.sent()[0]?.alerts[0]).toMatchObject({
+      startsAt: new Date(T0).toISOString(),
+      endsAt: new Date(T0 + M).toISOString(),
+      annotations: { summary: 'HighCPU on web-01' },
+    });
+    // Told once: the group is gone from the log, so a second check finds nothing to resolve.
+    expect(after.d.resolveGone(new Set([fingerprintOf('web-02')]), T0 + 2 * M)).toBe(0);
+    await after.advance(5 * M);
+    expect(after.sent()).toHaveLength(1);
   });
 
   it('groups by every label with "..."', async () => {

@@ -100,7 +100,13 @@ export class Dispatcher {
         const mapKey = `${r.name}\n${key}`;
         let g = this.groups.get(mapKey);
         if (!g) {
-          if (a.status === 'resolved') continue; // resolution of an alert this receiver never heard of
+          // A resolution of an alert this receiver never heard of is not news; one the log says it was told of
+          // as firing (before a restart) is.
+          if (
+            a.status === 'resolved' &&
+            this.deps.log?.get(r.name, key)?.firing.has(fingerprint(a.labels)) !== true
+          )
+            continue;
           g = new AggregationGroup(r, key, groupLabels);
           g.notified = this.deps.log?.get(r.name, key);
           this.groups.set(mapKey, g);
@@ -111,6 +117,35 @@ export class Dispatcher {
         if (!g.flushedOnce && !g.flushing && now - a.startsAt > r.groupWaitMs) this.schedule(mapKey, g, 0);
       }
     }
+  }
+
+  /**
+   * resolveGone is Alertmanager's resolve-on-timeout after a restart: every alert the log says was notified as
+   * firing, that is not among `active` (fingerprints of the alerts firing or pending now) and not in a live
+   * group, is handed over as resolved at `now` — so a receiver hears that an alert which stopped while the
+   * exporter was down is over, instead of seeing it firing for good.
+   */
+  resolveGone(active: ReadonlySet<string>, now: number): number {
+    const log = this.deps.log;
+    if (!log) return 0;
+    const live = new Set<string>();
+    for (const g of this.groups.values()) for (const fp of g.alerts.keys()) live.add(fp);
+    const gone = new Map<string, AlertUpdate>();
+    for (const [, , state] of log.list())
+      for (const a of state.alerts ?? []) {
+        if (active.has(a.fingerprint) || live.has(a.fingerprint) || gone.has(a.fingerprint)) continue;
+        gone.set(a.fingerprint, {
+          labels: a.labels,
+          annotations: a.annotations,
+          status: 'resolved',
+          startsAt: Date.parse(a.startsAt),
+          endsAt: now,
+          value: a.value,
+          generatorURL: a.generatorURL,
+        });
+      }
+    if (gone.size > 0) this.update([...gone.values()]);
+    return gone.size;
   }
 
   /** groupCount is the number of live groups (tests, status). */
@@ -157,7 +192,7 @@ export class Dispatcher {
       const resolvedSet = new Set(resolved.map(([fp]) => fp));
       if (needsUpdate(g.notified, firingSet, resolvedSet, r.sendResolved, now, r.repeatIntervalMs)) {
         const sent = r.sendResolved ? [...firing, ...resolved] : firing;
-        if (sent.length > 0) {
+        if (sent.length > 0)
           await this.deps.outbox.add([
             {
               receiver: r.name,
@@ -168,10 +203,19 @@ export class Dispatcher {
               ),
             },
           ]);
+        g.notified = {
+          firing: firingSet,
+          resolved: resolvedSet,
+          at: now,
+          alerts: firing.map(([, a]) => toNotifyAlert(a)),
+        };
+        this.deps.log?.set(r.name, g.key, g.notified);
+        if (sent.length > 0) {
+          // Sent only once the log says so too: a crash after the receiver got it must not make the restarted
+          // rules' same alerts look new (a crash before is covered: the log is rebuilt from the outbox).
+          await this.deps.log?.durable();
           this.deps.enqueued(r.name);
         }
-        g.notified = { firing: firingSet, resolved: resolvedSet, at: now };
-        this.deps.log?.set(r.name, g.key, g.notified);
       }
       // Resolved alerts were notified (or not worth it): they leave, unless they changed meanwhile.
       for (const [fp, a] of snapshot)

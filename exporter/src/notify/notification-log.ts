@@ -7,6 +7,7 @@
  */
 import { JsonStateFile } from '../util/json-state-file.js';
 import type { Logger } from '../util/logger.js';
+import type { NotifyAlert } from './notification.js';
 import type { OutboxEntry } from './outbox.js';
 
 /** NFLOG_RETENTION_MS is how long an entry is kept without an update (Alertmanager's default: 120 h). */
@@ -15,23 +16,30 @@ export const NFLOG_RETENTION_MS = 120 * 3_600_000;
 /** NFLOG_FILE is the log's file under `<dataDir>/notify/`. */
 export const NFLOG_FILE = 'nflog.json';
 
-/** NotifiedState is what a group's last notification said. */
+/**
+ * NotifiedState is what a group's last notification said. `alerts` are its firing alerts as sent, so that
+ * after a restart an alert that stopped firing while the exporter was down can still be notified as resolved.
+ */
 export interface NotifiedState {
   readonly firing: ReadonlySet<string>;
   readonly resolved: ReadonlySet<string>;
   readonly at: number;
+  readonly alerts?: readonly NotifyAlert[];
 }
 
 interface Stored {
   readonly firing: string[];
   readonly resolved: string[];
   readonly at: number;
+  readonly alerts?: NotifyAlert[];
 }
 
 /** NotificationLog is the persistent notification log. */
 export class NotificationLog {
   private readonly entries = new Map<string, NotifiedState>();
   private saveQueued = false;
+  /** queuedWrite resolves once the coalesced write queued for this turn is done. */
+  private queuedWrite: Promise<void> = Promise.resolve();
   private saving: Promise<void> = Promise.resolve();
 
   private constructor(
@@ -52,7 +60,12 @@ export class NotificationLog {
     }
     for (const [k, s] of Object.entries(saved?.entries ?? {}))
       if (now - s.at <= NFLOG_RETENTION_MS)
-        log.entries.set(k, { firing: new Set(s.firing), resolved: new Set(s.resolved), at: s.at });
+        log.entries.set(k, {
+          firing: new Set(s.firing),
+          resolved: new Set(s.resolved),
+          at: s.at,
+          ...(s.alerts ? { alerts: s.alerts } : {}),
+        });
     return log;
   }
 
@@ -70,7 +83,16 @@ export class NotificationLog {
       const firing = new Set<string>();
       const resolved = new Set<string>();
       for (const a of n.alerts) (a.status === 'firing' ? firing : resolved).add(a.fingerprint);
-      this.set(e.receiver, n.groupKey, { firing, resolved, at: e.createdAt });
+      const alerts = n.alerts.filter((a) => a.status === 'firing');
+      this.set(e.receiver, n.groupKey, { firing, resolved, at: e.createdAt, alerts });
+    }
+  }
+
+  /** entries lists every group's state: [receiver, groupKey, state]. */
+  *list(): IterableIterator<readonly [string, string, NotifiedState]> {
+    for (const [k, state] of this.entries) {
+      const i = k.indexOf('\n');
+      yield [k.slice(0, i), k.slice(i + 1), state];
     }
   }
 
@@ -87,7 +109,15 @@ export class NotificationLog {
     if (this.entries.delete(key(receiver, groupKey))) this.queueSave();
   }
 
-  /** flush resolves once every change so far is written. */
+  /**
+   * durable resolves once every change so far is written, sharing the write queued for this turn of the event
+   * loop with every other change made in it (a thousand groups flushing at once cost one write, not a thousand).
+   */
+  durable(): Promise<void> {
+    return this.saveQueued ? this.queuedWrite : this.saving;
+  }
+
+  /** flush resolves once every change so far is written (now, without waiting for the turn to end). */
   async flush(): Promise<void> {
     if (this.saveQueued) this.write();
     await this.saving;
@@ -96,7 +126,12 @@ export class NotificationLog {
   private queueSave(): void {
     if (!this.file || this.saveQueued) return;
     this.saveQueued = true;
-    setImmediate(() => this.write());
+    this.queuedWrite = new Promise((resolve) =>
+      setImmediate(() => {
+        this.write();
+        void this.saving.then(resolve);
+      }),
+    );
   }
 
   private write(): void {
@@ -104,7 +139,12 @@ export class NotificationLog {
     this.saveQueued = false;
     const out: Record<string, Stored> = {};
     for (const [k, s] of this.entries)
-      out[k] = { firing: [...s.firing], resolved: [...s.resolved], at: s.at };
+      out[k] = {
+        firing: [...s.firing],
+        resolved: [...s.resolved],
+        at: s.at,
+        ...(s.alerts ? { alerts: [...s.alerts] } : {}),
+      };
     this.saving = this.file.save({ entries: out }).catch((err: unknown) => {
       this.logger?.error({ err }, 'cannot save the notification log');
     });

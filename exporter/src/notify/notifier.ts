@@ -128,6 +128,14 @@ export class Notifier {
     if (updates.length > 0) this.dispatcher.update(updates);
   }
 
+  /**
+   * resolveGone notifies as resolved the alerts notified as firing before a restart that are not active now
+   * (`active`: fingerprints of the firing and pending alerts once the rules caught up); returns how many.
+   */
+  resolveGone(active: ReadonlySet<string>, now: number): number {
+    return this.dispatcher.resolveGone(active, now);
+  }
+
   /** resend hands the Alertmanager receivers the current alerts at evaluation time `now`. */
   async resend(alerts: readonly AlertUpdate[], now: number): Promise<void> {
     await this.forwarder?.sync(alerts, now);

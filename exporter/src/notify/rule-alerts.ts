@@ -6,6 +6,7 @@
 import { AlertingRule, type Alert, type AlertTransition } from '../rules/alerting-rule.js';
 import type { RuleGroup } from '../rules/group.js';
 import type { AlertUpdate } from './dispatcher.js';
+import { fingerprint } from './notification.js';
 
 /** generatorURL links an alert to its expression, as Prometheus does. */
 export function generatorURL(externalURL: string, expr: string): string {
@@ -56,6 +57,18 @@ export function currentAlerts<T>(groups: readonly RuleGroup<T>[], externalURL: s
         const u = alertUpdate(a, r.rule.spec.query, externalURL);
         if (u) out.push(u);
       }
+    }
+  return out;
+}
+
+/** activeFingerprints are the fingerprints of every alert the rules hold as firing or pending. */
+export function activeFingerprints<T>(groups: readonly RuleGroup<T>[]): Set<string> {
+  const out = new Set<string>();
+  for (const g of groups)
+    for (const r of g.rules) {
+      if (!(r.rule instanceof AlertingRule)) continue;
+      for (const a of r.rule.active.values())
+        if (a.state === 'firing' || a.state === 'pending') out.add(fingerprint(a.labels));
     }
   return out;
 }
