@@ -35,6 +35,7 @@ describe('dist/plugin.json', () => {
     ['page', '/a/openmanager-fleet-app/fleet'],
     ['page', '/a/openmanager-fleet-app/scenarios'],
     ['page', '/a/openmanager-fleet-app/alerts'],
+    ['page', '/a/openmanager-fleet-app/analysis'],
     ['page', '/plugins/openmanager-fleet-app'],
     ['panel', 'panels/fleet-status'],
     ['panel', 'panels/alert-list'],

@@ -50,7 +50,7 @@ function columnsOf(grid: HTMLElement | null): number {
 export function Fleet() {
   const styles = useStyles2(getStyles);
   const navigate = useNavigate();
-  const { fleet, infos, scenarioKinds, live, error } = useFleet();
+  const { fleet, infos, scenarioKinds, anomalies, live, error } = useFleet();
   const sparklines = useCpuSparklines();
   const [filter, setFilter] = useState<FleetFilter>({ role: ALL, status: ALL });
   const [sort, setSort] = useState<SortKey>('name');
@@ -137,6 +137,7 @@ export function Fleet() {
               role={infos.get(s.id)?.role}
               cpuHistory={sparklines.get(s.id)}
               scenarios={scenarioKinds.get(s.id)}
+              anomaly={anomalies.get(s.id)}
               index={i}
               focusable={i === safeFocus}
               onOpen={onOpen}

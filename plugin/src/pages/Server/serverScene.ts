@@ -40,7 +40,7 @@ export const MAX_POINTS = 300;
 /** MIN_INTERVAL is the exporter's tick (15 s): a finer step only repeats samples. */
 export const MIN_INTERVAL = '15s';
 /** REFRESH_INTERVALS are the refresh picker's choices, from one hub broadcast (5 s) up. */
-const REFRESH_INTERVALS = ['5s', '15s', '30s', '1m', '5m', '15m'];
+export const REFRESH_INTERVALS = ['5s', '15s', '30s', '1m', '5m', '15m'];
 /** CHART_HEIGHT is a chart's height in the grid (px). */
 const CHART_HEIGHT = 280;
 
