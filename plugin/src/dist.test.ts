@@ -84,6 +84,20 @@ describe('dist/plugin.json', () => {
     }
   });
 
+  test('screenshots are PNG files shipped with the plugin, one per main page', () => {
+    const shots: Array<{ name: string; path: string }> = app.info.screenshots;
+    expect(shots.map((s) => s.name)).toEqual(['Fleet', 'Server', 'Analysis', 'Alerts']);
+    const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+    for (const shot of shots) {
+      const file = path.join(DIST, shot.path);
+      expect(fs.existsSync(file)).toBe(true);
+      const bytes = fs.readFileSync(file);
+      expect(bytes.subarray(0, 8).equals(PNG_SIGNATURE)).toBe(true);
+      // A real page, not a placeholder: the PNG header's width is the harness viewport's (1400 px).
+      expect(bytes.readUInt32BE(16)).toBe(1400);
+    }
+  });
+
   test('info links are filled', () => {
     expect(app.info.links.length).toBeGreaterThan(0);
     for (const link of app.info.links) {

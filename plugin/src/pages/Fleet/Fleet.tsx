@@ -10,7 +10,7 @@ import { LiveIndicator } from '../../components/LiveIndicator/LiveIndicator';
 import { testIds } from '../../components/testIds';
 import { serverPageUrl } from '../../constants';
 import { useFleet } from '../../hooks/useFleet';
-import { measureUpdateEnd } from '../../utils/perf';
+import { FLEET_RENDER_MARKS, markOnce, measureUpdateEnd } from '../../utils/perf';
 import { useCpuSparklines } from '../../hooks/useCpuSparklines';
 import { ALL, nextIndex, useVisibleServers, type FleetFilter, type SortKey } from './Fleet.hooks';
 import { FleetSummary } from './FleetSummary';
@@ -68,6 +68,22 @@ export function Fleet() {
   useLayoutEffect(() => {
     measureUpdateEnd();
   }, [fleet]);
+
+  // The first commits after mounting that show every tile, then every tile with its sparkline (bench:ui).
+  const rendered = useRef({ tiles: false, full: false });
+  useLayoutEffect(() => {
+    if (fleet.servers.length === 0) {
+      return;
+    }
+    if (!rendered.current.tiles) {
+      rendered.current.tiles = true;
+      markOnce(FLEET_RENDER_MARKS.tiles);
+    }
+    if (!rendered.current.full && sparklines.size > 0) {
+      rendered.current.full = true;
+      markOnce(FLEET_RENDER_MARKS.full);
+    }
+  }, [fleet, sparklines]);
 
   const onOpen = useCallback((id: string) => navigate(serverPageUrl(id)), [navigate]);
   const onKeyDown = useCallback(
