@@ -47,6 +47,7 @@ export const testIds = {
     serverFilter: 'data-testid alerts-server-filter',
     table: 'data-testid alerts-table',
     row: 'data-testid alerts-row',
+    pageInfo: 'data-testid alerts-page-info',
     serverLink: 'data-testid alerts-server-link',
     alertListLink: 'data-testid alerts-alert-list-link',
     rules: 'data-testid alerts-rules',

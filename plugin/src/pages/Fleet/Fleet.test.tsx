@@ -166,4 +166,33 @@ describe('Fleet page', () => {
     await waitFor(() => expect(tile('web-01')).toHaveAttribute('data-anomaly', 'latency'));
     expect(within(tile('db-01')).queryByTestId(testIds.fleet.tileAnomaly)).toBeNull();
   });
+
+  test('sparklines read the recording rule, and the per-core series when the rule has not recorded any', async () => {
+    const fake = new FakeBackend({
+      'GET api/unified-metrics': () => ({ body: metrics(SERVERS) }),
+      'GET api/servers': () => ({ body: [info('web-01', 'web')] }),
+      'GET api/scenarios': () => ({ body: { active: [], history: [] } }),
+      'GET api/prometheus/api/v1/query_range': (req) =>
+        promSuccess({
+          resultType: 'matrix',
+          result: String(req.params?.query).startsWith('server:')
+            ? []
+            : [
+                {
+                  metric: { server: 'web-01' },
+                  values: [
+                    [1, '10'],
+                    [2, '30'],
+                  ],
+                },
+              ],
+        }),
+    }).install();
+    renderPage(<Fleet />, { settings: { liveUrl } });
+    await waitFor(() => expect(within(tile('web-01')).getByTestId(testIds.fleet.sparkline)).toBeInTheDocument());
+    expect(fake.requests.filter((r) => r.url.endsWith('/query_range')).map((r) => r.params?.query)).toEqual([
+      'server:openmanager_cpu_usage_percent:avg',
+      'avg by (server) (openmanager_cpu_usage_percent)',
+    ]);
+  });
 });

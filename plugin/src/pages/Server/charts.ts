@@ -123,4 +123,3 @@ export function chartSpecs(server: string): ChartSpec[] {
     },
   ];
 }
-

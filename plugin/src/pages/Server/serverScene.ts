@@ -51,8 +51,15 @@ const CHART_HEIGHT = 280;
 export const BAND_REFIDS = { upper: 'forecast_upper', lower: 'forecast_lower', anomaly: 'anomaly' } as const;
 
 /**
- * analysisQueries are a chart's forecast band and anomaly score from the analysis series. Until the analysis
- * writes them they return nothing, and the chart simply draws no band.
+ * FORECAST_SIGNALS are the signals the analysis forecasts as a band (`openmanager_forecast{signal}`): CPU only, the
+ * next hour (disk and memory get ETAs instead). Asking for the others' bands cost two empty queries per chart, a
+ * quarter of the page's requests (npm run bench:ui).
+ */
+export const FORECAST_SIGNALS: ReadonlySet<string> = new Set(['cpu']);
+
+/**
+ * analysisQueries are a chart's forecast band (for FORECAST_SIGNALS) and anomaly score from the analysis series.
+ * Until the analysis writes them they return nothing, and the chart simply draws no band.
  */
 export function analysisQueries(
   server: string,
@@ -60,9 +67,14 @@ export function analysisQueries(
 ): Array<{ refId: string; expr: string; legendFormat: string }> {
   const sel = serverSelector(server);
   const forecast = (bound: string) => `max(openmanager_forecast{${sel},signal="${signal}",bound="${bound}"})`;
+  const band = FORECAST_SIGNALS.has(signal)
+    ? [
+        { refId: BAND_REFIDS.upper, expr: forecast('upper'), legendFormat: 'forecast' },
+        { refId: BAND_REFIDS.lower, expr: forecast('lower'), legendFormat: 'forecast (lower)' },
+      ]
+    : [];
   return [
-    { refId: BAND_REFIDS.upper, expr: forecast('upper'), legendFormat: 'forecast' },
-    { refId: BAND_REFIDS.lower, expr: forecast('lower'), legendFormat: 'forecast (lower)' },
+    ...band,
     {
       refId: BAND_REFIDS.anomaly,
       expr: `max(openmanager_anomaly_score{${sel},signal="${signal}"})`,
