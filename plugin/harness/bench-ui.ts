@@ -270,12 +270,22 @@ async function alertUpdates(s: Session): Promise<{ update: Stats; rows: number; 
   }
   const t0 = Date.now();
   await page.goto(`${s.server.url}${APP}/alerts`);
-  const row = sel(testIds.alerts.row);
+  // The page shows 100 rows a page; its counts cover every active alert.
+  const active = () =>
+    page
+      .locator(sel(testIds.alerts.counts))
+      .innerText()
+      .then((t) => [...t.matchAll(/(\d+) (firing|pending)/g)].reduce((n, m) => n + Number(m[1]), 0));
   await page.waitForFunction(
-    ([r, n]) => document.querySelectorAll(`${r}:not([data-state="resolved"])`).length >= (n as number),
-    [row, ALERTS] as const,
+    ([counts, n]) =>
+      [...(document.querySelector(counts)?.textContent ?? '').matchAll(/(\d+) (firing|pending)/g)].reduce(
+        (sum, m) => sum + Number(m[1]),
+        0
+      ) >= (n as number),
+    [sel(testIds.alerts.counts), ALERTS] as const,
     { timeout: 60_000 }
   );
+  await page.waitForSelector(sel(testIds.alerts.row));
   const coldMs = Date.now() - t0;
   await page.waitForSelector(`${sel(testIds.live.indicator)}[data-state="live"]`, { timeout: 60_000 });
   const wanted = ALERT_WARMUP + ALERT_SAMPLES;
@@ -288,7 +298,7 @@ async function alertUpdates(s: Session): Promise<{ update: Stats; rows: number; 
     (name) => performance.getEntriesByName(name, 'measure').map((e) => e.duration),
     ALERTS_UPDATE_MEASURE
   );
-  const rows = await page.locator(`${row}:not([data-state="resolved"])`).count();
+  const rows = await active();
   return { update: stats(durations.slice(ALERT_WARMUP, wanted)), rows, coldMs };
 }
 
