@@ -78,8 +78,13 @@ describe('alerts and the hub ticket flow in Chromium against a real exporter wit
 
   test('a scenario that trips a rule shows up live, pending then firing, with links, and can be silenced', async () => {
     const { page, sockets } = await open(withToken, 'alerts');
-    await page.locator(sel(testIds.alerts.empty)).waitFor({ timeout: 30_000 });
-    await expect(page.locator(sel(testIds.alerts.empty)).getAttribute('data-reason')).resolves.toBe('quiet');
+    // The page loads quiet, or — on busy shared cores, where a tick at 10x speed can stall — with the exporter's
+    // own alerts (ExporterTicksStalled): either way it has loaded, and nothing is about web-05 yet.
+    await page.waitForSelector(`${sel(testIds.alerts.empty)}, ${sel(testIds.alerts.table)}`, { timeout: 30_000 });
+    const empty = page.locator(sel(testIds.alerts.empty));
+    const reasons = (await empty.count()) > 0 ? [await empty.getAttribute('data-reason')] : [];
+    expect(reasons.filter((r) => r !== 'quiet')).toEqual([]);
+    await expect(page.locator(`${sel(testIds.alerts.row)}[data-server="web-05"]`).count()).resolves.toBe(0);
 
     await inject('server_down', 'web-05', 600);
     const row = `${sel(testIds.alerts.row)}[data-alertname="ServerDown"][data-server="web-05"]`;

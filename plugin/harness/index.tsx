@@ -28,6 +28,8 @@ declare global {
   interface Window {
     /** __OM_HARNESS__ is the harness configuration the server injects into index.html. */
     __OM_HARNESS__?: { jsonData: AppJsonData; datasources?: HarnessSource[] };
+    /** __OM_NAVIGATE__ navigates inside the loaded app, as a click in Grafana's menu does (bench:ui). */
+    __OM_NAVIGATE__?: (path: string) => void;
   }
 }
 
@@ -80,6 +82,8 @@ const props = {
   onNavChanged: () => undefined,
 } as unknown as AppRootProps<AppJsonData>;
 
+window.__OM_NAVIGATE__ = (path: string) => locationService.push(path);
+
 const container = document.getElementById('root');
 if (container) {
   createRoot(container).render(
@@ -90,6 +94,8 @@ if (container) {
           <Routes>
             <Route path={`${PLUGIN_BASE_URL}/*`} element={<App {...props} />} />
             <Route path="/harness/dashboard/:uid" element={<DashboardHarness />} />
+            {/* A page outside the app: bench:ui navigates from here, so each measured load mounts its page afresh. */}
+            <Route path="/harness/blank" element={<div data-testid="harness-blank" />} />
           </Routes>
         </LocationServiceRouter>
       </div>

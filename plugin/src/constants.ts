@@ -15,6 +15,7 @@ export enum ROUTES {
   Server = 'server',
   Scenarios = 'scenarios',
   Alerts = 'alerts',
+  Analysis = 'analysis',
 }
 
 /** PROXY_BASE_URL is the prefix of every exporter call: Grafana's plugin proxy for this app's `routes`. */
@@ -69,3 +70,10 @@ export const ACTIONS = {
   silencesWrite: 'openmanager-fleet-app.silences:write',
   scenariosWrite: 'openmanager-fleet-app.scenarios:write',
 } as const;
+
+/**
+ * ANOMALY_THRESHOLD is the analysis' score at which a signal counts as anomalous: the exporter opens a finding at
+ * 0.5 (its detector's tests fire there) and counts the pair in the fleet anomaly rate. Charts shade, and Fleet
+ * tiles mark, from the same value.
+ */
+export const ANOMALY_THRESHOLD = 0.5;

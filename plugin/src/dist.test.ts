@@ -35,6 +35,7 @@ describe('dist/plugin.json', () => {
     ['page', '/a/openmanager-fleet-app/fleet'],
     ['page', '/a/openmanager-fleet-app/scenarios'],
     ['page', '/a/openmanager-fleet-app/alerts'],
+    ['page', '/a/openmanager-fleet-app/analysis'],
     ['page', '/plugins/openmanager-fleet-app'],
     ['panel', 'panels/fleet-status'],
     ['panel', 'panels/alert-list'],
@@ -80,6 +81,20 @@ describe('dist/plugin.json', () => {
       const dash = readJson(inc.path as string);
       expect(inc.uid).toBe(dash.uid);
       expect(inc.addToNav).toBe(true);
+    }
+  });
+
+  test('screenshots are PNG files shipped with the plugin, one per main page', () => {
+    const shots: Array<{ name: string; path: string }> = app.info.screenshots;
+    expect(shots.map((s) => s.name)).toEqual(['Fleet', 'Server', 'Analysis', 'Alerts']);
+    const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+    for (const shot of shots) {
+      const file = path.join(DIST, shot.path);
+      expect(fs.existsSync(file)).toBe(true);
+      const bytes = fs.readFileSync(file);
+      expect(bytes.subarray(0, 8).equals(PNG_SIGNATURE)).toBe(true);
+      // A real page, not a placeholder: at least as wide as a desktop browser (the harness renders at 1400 px).
+      expect(bytes.readUInt32BE(16)).toBeGreaterThanOrEqual(1280);
     }
   });
 

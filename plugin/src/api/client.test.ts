@@ -138,6 +138,25 @@ describe('ExporterClient', () => {
     await expect(client.query('up')).rejects.toMatchObject({ code: 'timeout', message: 'query timed out' });
   });
 
+  test('analysis reads the state through the GET route and refuses an answer without one', async () => {
+    const state = {
+      generatedAt: 1,
+      intervalMs: 30_000,
+      runs: 1,
+      lastRunMs: 5,
+      fleetAnomalyRate: 0,
+      scores: [],
+      findings: [],
+      rootCauses: [],
+      forecasts: [],
+    };
+    const fake = new FakeBackend({ 'GET api/analysis': () => ({ body: state }) }).install();
+    await expect(client.analysis()).resolves.toEqual(state);
+    expect(fake.requests[0]?.url).toBe('api/plugin-proxy/openmanager-fleet-app/api/analysis');
+    new FakeBackend({ 'GET api/analysis': () => ({ body: { findings: [] } }) }).install();
+    await expect(client.analysis()).rejects.toMatchObject({ code: CLIENT_ERROR_CODES.badResponse });
+  });
+
   test('alerts and rules unwrap their lists', async () => {
     new FakeBackend({
       'GET api/prometheus/api/v1/alerts': () => promSuccess({ alerts: [] }),

@@ -9,6 +9,7 @@ import { getBackendSrv } from '@grafana/runtime';
 import { PROXY_BASE_URL, PROXY_ROUTES } from '../constants';
 import { CLIENT_ERROR_CODES, ExporterApiError, toExporterApiError } from './errors';
 import type {
+  AnalysisState,
   HealthResponse,
   HubTicket,
   PromAlert,
@@ -168,6 +169,25 @@ export class ExporterClient {
       return { ticket: body.ticket, expiresAt: body.expiresAt };
     }
     throw new ExporterApiError('POST /api/hub/ticket returned no ticket', 200, CLIENT_ERROR_CODES.badResponse);
+  }
+
+  /**
+   * analysis returns the anomaly analysis' current state (GET /api/analysis): scores, open and recent findings,
+   * root-cause hints and forecasts. A 404 means the exporter runs without analysis (ANALYSIS_INTERVAL=0).
+   */
+  async analysis(): Promise<AnalysisState> {
+    const body = await this.request<unknown>(PROXY_ROUTES.api, '/analysis');
+    if (
+      isRecord(body) &&
+      (body.generatedAt === null || typeof body.generatedAt === 'number') &&
+      Array.isArray(body.scores) &&
+      Array.isArray(body.findings) &&
+      Array.isArray(body.rootCauses) &&
+      Array.isArray(body.forecasts)
+    ) {
+      return body as unknown as AnalysisState;
+    }
+    throw new ExporterApiError('GET /api/analysis returned no analysis state', 200, CLIENT_ERROR_CODES.badResponse);
   }
 
   /** query runs an instant PromQL query (time in Unix seconds; omitted = now). */

@@ -3,7 +3,11 @@
  * and zod schemas only, nothing else of the exporter), plus the plugin's own view of what it reads.
  */
 export type {
+  AiAnalysis,
   AlertsEvent,
+  AnalysisFinding,
+  AnalysisState,
+  EtaEstimate,
   AnyDataMessage,
   AlertInfo,
   Channel,
@@ -24,6 +28,9 @@ export type {
   Silence,
   SilenceMatcher,
   PostSilence,
+  RootCause,
+  ServerForecast,
+  ServerScore,
   SystemStatus,
   UnifiedMetrics,
   UnifiedServer,

@@ -258,6 +258,13 @@ export interface AlertFilters {
   states?: readonly AlertRowState[];
 }
 
+/**
+ * TEXT and NATURAL compare strings as localeCompare does (NATURAL with numbers by value: web-2 before web-10).
+ * One collator each: localeCompare with options builds a collator per call, which dominated sorting 1,000 alerts.
+ */
+const TEXT = new Intl.Collator();
+const NATURAL = new Intl.Collator(undefined, { numeric: true });
+
 function rank(list: readonly string[], v: string): number {
   const i = list.indexOf(v);
   return i === -1 ? list.length : i;
@@ -267,12 +274,12 @@ function rank(list: readonly string[], v: string): number {
 export function compareAlerts(a: AlertRow, b: AlertRow): number {
   return (
     rank(SEVERITY_ORDER, a.severity) - rank(SEVERITY_ORDER, b.severity) ||
-    a.severity.localeCompare(b.severity) ||
+    TEXT.compare(a.severity, b.severity) ||
     STATE_ORDER[a.state] - STATE_ORDER[b.state] ||
-    (a.server ?? '').localeCompare(b.server ?? '', undefined, { numeric: true }) ||
-    a.name.localeCompare(b.name) ||
+    NATURAL.compare(a.server ?? '', b.server ?? '') ||
+    TEXT.compare(a.name, b.name) ||
     (b.resolvedAt ?? b.activeAt ?? 0) - (a.resolvedAt ?? a.activeAt ?? 0) ||
-    a.key.localeCompare(b.key)
+    TEXT.compare(a.key, b.key)
   );
 }
 
@@ -331,8 +338,8 @@ export function facetValues(feed: AlertFeed): { severities: string[]; servers: s
     }
   }
   return {
-    severities: [...severities].sort((a, b) => rank(SEVERITY_ORDER, a) - rank(SEVERITY_ORDER, b) || a.localeCompare(b)),
-    servers: [...servers].sort((a, b) => a.localeCompare(b, undefined, { numeric: true })),
+    severities: [...severities].sort((a, b) => rank(SEVERITY_ORDER, a) - rank(SEVERITY_ORDER, b) || TEXT.compare(a, b)),
+    servers: [...servers].sort(NATURAL.compare),
   };
 }
 

@@ -9,18 +9,24 @@ export const SPARKLINE_STEP_S = 30;
 export const SPARKLINE_REFRESH_MS = 60_000;
 /** CPU_BY_SERVER_EXPR is each server's CPU (the mean over its cores). */
 export const CPU_BY_SERVER_EXPR = 'avg by (server) (openmanager_cpu_usage_percent)';
+/**
+ * CPU_BY_SERVER_RECORDED is the same series as the shipped recording rule stores it (rules/recording_rules.yml):
+ * one series per server instead of one per core, so the query reads an eighth of the samples. Measured with 200
+ * servers on `npm run bench:ui`, the sparklines were most of the Fleet page's first render.
+ */
+export const CPU_BY_SERVER_RECORDED = 'server:openmanager_cpu_usage_percent:avg';
 
 /** useCpuSparklines returns each server's CPU over the last 15 minutes (values only, oldest first). */
 export function useCpuSparklines(): ReadonlyMap<string, number[]> {
   const { data } = useAsync(
     async () => {
       const end = Math.floor(Date.now() / 1000);
-      const series = await exporterClient.queryRange({
-        expr: CPU_BY_SERVER_EXPR,
-        start: end - SPARKLINE_WINDOW_S,
-        end,
-        step: SPARKLINE_STEP_S,
-      });
+      const range = { start: end - SPARKLINE_WINDOW_S, end, step: SPARKLINE_STEP_S };
+      let series = await exporterClient.queryRange({ expr: CPU_BY_SERVER_RECORDED, ...range });
+      // Without the recording rule (other rule files, or its history not replayed yet) compute it from the cores.
+      if (series.length === 0) {
+        series = await exporterClient.queryRange({ expr: CPU_BY_SERVER_EXPR, ...range });
+      }
       const out = new Map<string, number[]>();
       for (const s of series) {
         const server = s.metric.server;

@@ -20,15 +20,24 @@ export function useLiveUrlSource(): LiveUrlSource {
 /**
  * useLiveClient keeps a hub connection open while the component is mounted, calls `onMessage` for each data
  * message (keep it stable: wrap it in useCallback) and returns the live status; pages poll through the proxy
- * whenever it is not `live`.
+ * whenever it is not `live`. `staleAfterMs` suits the channels' pace (the default fits the 5 s broadcast).
  */
-export function useLiveClient(channels: Channel[], onMessage: (msg: AnyDataMessage) => void): LiveStatus {
+export function useLiveClient(
+  channels: Channel[],
+  onMessage: (msg: AnyDataMessage) => void,
+  { staleAfterMs }: { staleAfterMs?: number } = {}
+): LiveStatus {
   const url = useLiveUrlSource();
   const channelKey = channels.join(',');
   const [status, setStatus] = useState<LiveStatus>({ state: 'connecting' });
   const client = useMemo(
-    () => new LiveClient({ url, channels: channelKey.split(',') as Channel[] }),
-    [url, channelKey]
+    () =>
+      new LiveClient({
+        url,
+        channels: channelKey.split(',') as Channel[],
+        ...(staleAfterMs !== undefined ? { staleAfterMs } : {}),
+      }),
+    [url, channelKey, staleAfterMs]
   );
 
   useEffect(() => {

@@ -1,5 +1,10 @@
 import type {
   AlertInfo,
+  AnalysisFinding,
+  AnalysisState,
+  RootCause,
+  ServerForecast,
+  ServerScore,
   PromAlert,
   PromRuleGroup,
   Scenario,
@@ -108,5 +113,69 @@ export function ruleGroup(name: string, alerting: string[]): PromRuleGroup {
       duration: 300,
       keepFiringFor: 0,
     })),
+  };
+}
+
+/** T0 is the analysis fixtures' run time (Unix ms). */
+export const T0 = Date.UTC(2026, 0, 1, 12);
+
+/** finding builds one analysis finding, open since 10 minutes before T0. */
+export function finding(id: string, over: Partial<AnalysisFinding> = {}): AnalysisFinding {
+  return {
+    id,
+    server: 'db-01',
+    metric: 'openmanager_memory_usage_percent',
+    kind: 'anomaly',
+    score: 0.9,
+    severity: 'warning',
+    window: { start: T0 - 600_000, end: T0 },
+    summary: 'db-01 memory leak since 11:50 UTC: 82 % where 73 % was expected',
+    signal: 'memory',
+    state: 'open',
+    detectedAt: T0 - 570_000,
+    ...over,
+  };
+}
+
+/** score builds one server's analysis score from its per-signal scores (the server's is the highest). */
+export function score(server: string, signals: Record<string, number>): ServerScore {
+  return { server, score: Math.max(0, ...Object.values(signals)), signals };
+}
+
+/** forecast builds one server's forecasts: no CPU band, a disk and a memory ETA when given (in hours). */
+export function forecast(server: string, diskHours?: number, memoryHours?: number): ServerForecast {
+  const eta = (h: number) => ({ seconds: h * 3600, lower: h * 1800, upper: h * 7200, value: 80, slopePerHour: 2 });
+  return {
+    server,
+    cpu: [],
+    disk: diskHours === undefined ? null : { ...eta(diskHours), mount: '/var/log' },
+    memory: memoryHours === undefined ? null : eta(memoryHours),
+  };
+}
+
+/** rootCause builds a root-cause hint with one affected server. */
+export function rootCause(origin: string, affected: string): RootCause {
+  return {
+    origin,
+    signal: 'memory',
+    onset: T0 - 600_000,
+    affected: [{ server: affected, signal: 'latency', onset: T0 - 560_000, lagSeconds: 40 }],
+    explanation: `${origin} memory leak since 11:50 UTC; ${affected} latency rose 40 s later`,
+  };
+}
+
+/** analysisState builds a `GET /api/analysis` answer at T0. */
+export function analysisState(over: Partial<AnalysisState> = {}): AnalysisState {
+  return {
+    generatedAt: T0,
+    intervalMs: 30_000,
+    runs: 12,
+    lastRunMs: 42,
+    fleetAnomalyRate: 0.0125,
+    scores: [],
+    findings: [],
+    rootCauses: [],
+    forecasts: [],
+    ...over,
   };
 }

@@ -54,6 +54,18 @@ export const measureUpdateEnd = (): void => fleetTimer.measureEnd();
 /** CHART_DRAWN_MARK prefixes the mark set when a Server-page chart first draws data (`om:chart-drawn:<title>`). */
 export const CHART_DRAWN_MARK = 'om:chart-drawn:';
 
+/** clearChartMarks forgets the chart marks, so the next page load marks its charts afresh. */
+export function clearChartMarks(): void {
+  if (typeof performance === 'undefined' || typeof performance.getEntriesByType !== 'function') {
+    return;
+  }
+  for (const m of performance.getEntriesByType('mark')) {
+    if (m.name.startsWith(CHART_DRAWN_MARK)) {
+      performance.clearMarks(m.name);
+    }
+  }
+}
+
 /** markChartDrawn marks the first time since the last clearChartMarks() that a chart drew data. */
 export function markChartDrawn(chart: string): void {
   if (typeof performance === 'undefined' || typeof performance.mark !== 'function') {
@@ -64,4 +76,17 @@ export function markChartDrawn(chart: string): void {
     return;
   }
   performance.mark(name);
+}
+
+/**
+ * FLEET_RENDER_MARKS name the marks of a Fleet page's first full render after it mounted: `tiles` when every tile
+ * shows live values, `full` when the CPU sparklines are drawn too (`npm run bench:ui` times navigation to them).
+ */
+export const FLEET_RENDER_MARKS = { tiles: 'om:fleet-tiles', full: 'om:fleet-full' } as const;
+
+/** markOnce sets the User Timing mark `name` (a no-op where the API is missing, as in jsdom). */
+export function markOnce(name: string): void {
+  if (typeof performance !== 'undefined' && typeof performance.mark === 'function') {
+    performance.mark(name);
+  }
 }

@@ -11,6 +11,7 @@ const Fleet = lazy(() => import('../../pages/Fleet/Fleet'));
 const Server = lazy(() => import('../../pages/Server/Server'));
 const Scenarios = lazy(() => import('../../pages/Scenarios/Scenarios'));
 const Alerts = lazy(() => import('../../pages/Alerts/Alerts'));
+const Analysis = lazy(() => import('../../pages/Analysis/Analysis'));
 
 /** App is the app's root page: the settings context and the page routes. */
 function App(props: AppRootProps<AppJsonData>) {
@@ -22,6 +23,7 @@ function App(props: AppRootProps<AppJsonData>) {
           <Route path={`${ROUTES.Server}/:id`} element={<Server />} />
           <Route path={ROUTES.Scenarios} element={<Scenarios />} />
           <Route path={ROUTES.Alerts} element={<Alerts />} />
+          <Route path={ROUTES.Analysis} element={<Analysis />} />
           <Route path="*" element={<Fleet />} />
         </Routes>
       </Suspense>

@@ -7,7 +7,7 @@ import { WebSocketServer, type WebSocket as WsSocket } from 'ws';
 import type { AddressInfo } from 'net';
 import { config } from '@grafana/runtime';
 
-import { Alerts } from './Alerts';
+import { Alerts, PAGE_SIZE } from './Alerts';
 import { testIds } from '../../components/testIds';
 import { FakeBackend, promSuccess, type Handler } from '../../test/backend';
 import { alertInfo, promAlert, ruleGroup } from '../../test/fixtures';
@@ -113,6 +113,22 @@ describe('Alerts page', () => {
     expect(empty).toHaveAttribute('data-reason', 'filtered');
     fireEvent.click(within(empty).getByRole('button', { name: /clear filters/i }));
     await waitFor(() => expect(rowsShown()).toHaveLength(2));
+  });
+
+  test('shows 100 alerts a page, with the range shown, and pages through the rest', async () => {
+    const many = Array.from({ length: 150 }, (_, i) =>
+      promAlert('BenchCoreBusy', { server: `web-${String(i).padStart(3, '0')}`, severity: 'info' })
+    );
+    backend({ 'GET api/prometheus/api/v1/alerts': () => promSuccess({ alerts: many }) });
+    renderPage(<Alerts />, { route: 'alerts' });
+    await waitFor(() => expect(rowsShown()).toHaveLength(PAGE_SIZE));
+    expect(rowsShown()[0]).toBe('firing BenchCoreBusy web-000');
+    expect(screen.getByTestId(testIds.alerts.pageInfo)).toHaveTextContent('1–100 of 150 alerts');
+    expect(screen.getByTestId(testIds.alerts.counts)).toHaveTextContent('150 firing');
+    fireEvent.click(screen.getByRole('button', { name: '2' }));
+    expect(rowsShown()).toHaveLength(50);
+    expect(rowsShown()[0]).toBe('firing BenchCoreBusy web-100');
+    expect(screen.getByTestId(testIds.alerts.pageInfo)).toHaveTextContent('101–150 of 150 alerts');
   });
 
   test("shows the exporter's error plainly", async () => {

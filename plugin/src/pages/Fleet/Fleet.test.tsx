@@ -9,7 +9,7 @@ import type { AddressInfo } from 'net';
 import { Fleet } from './Fleet';
 import { testIds } from '../../components/testIds';
 import { FakeBackend, promSuccess } from '../../test/backend';
-import { info, metrics, scenario, server } from '../../test/fixtures';
+import { analysisState, info, metrics, scenario, score, server, T0 } from '../../test/fixtures';
 import { renderPage } from '../../test/render';
 
 const SERVERS = [
@@ -33,6 +33,9 @@ describe('Fleet page', () => {
       'GET api/unified-metrics': () => ({ body: metrics(SERVERS) }),
       'GET api/servers': () => ({ body: [info('web-01', 'web'), info('web-02', 'web'), info('db-01', 'db')] }),
       'GET api/scenarios': () => ({ body: { active: [], history: [] } }),
+      'GET api/analysis': () => ({
+        body: analysisState({ scores: [score('db-01', { cpu: 0.1, memory: 0.91 }), score('web-01', { cpu: 0.2 })] }),
+      }),
       'GET api/prometheus/api/v1/query_range': () =>
         promSuccess({
           resultType: 'matrix',
@@ -132,5 +135,64 @@ describe('Fleet page', () => {
     expect(tiles()[0]).toHaveAttribute('tabindex', '-1');
     fireEvent.keyDown(tiles()[1] as HTMLElement, { key: 'Enter' });
     expect(await screen.findByTestId('navigated-away')).toBeInTheDocument();
+  });
+
+  test('marks the servers the analysis finds anomalous, from the API and then from each analysis run', async () => {
+    renderPage(<Fleet />, { settings: { liveUrl } });
+    await waitFor(() => expect(tiles()).toHaveLength(3));
+    await waitFor(() =>
+      expect(within(tile('db-01')).getByTestId(testIds.fleet.tileAnomaly)).toHaveTextContent('memory')
+    );
+    expect(tile('db-01')).toHaveAttribute('data-anomaly', 'memory');
+    expect(tile('db-01')).toHaveAccessibleName(/anomalous memory/);
+    expect(within(tile('web-01')).queryByTestId(testIds.fleet.tileAnomaly)).toBeNull();
+
+    await waitFor(() => expect(sockets).toHaveLength(1));
+    act(() => {
+      sockets[0]?.send(
+        JSON.stringify({
+          type: 'data',
+          channel: 'ai-analysis',
+          timestamp: T0 + 30_000,
+          data: {
+            generatedAt: T0 + 30_000,
+            window: { start: T0, end: T0 + 30_000 },
+            findings: [],
+            scores: [score('db-01', { memory: 0.2 }), score('web-01', { latency: 0.75 })],
+          },
+        })
+      );
+    });
+    await waitFor(() => expect(tile('web-01')).toHaveAttribute('data-anomaly', 'latency'));
+    expect(within(tile('db-01')).queryByTestId(testIds.fleet.tileAnomaly)).toBeNull();
+  });
+
+  test('sparklines read the recording rule, and the per-core series when the rule has not recorded any', async () => {
+    const fake = new FakeBackend({
+      'GET api/unified-metrics': () => ({ body: metrics(SERVERS) }),
+      'GET api/servers': () => ({ body: [info('web-01', 'web')] }),
+      'GET api/scenarios': () => ({ body: { active: [], history: [] } }),
+      'GET api/prometheus/api/v1/query_range': (req) =>
+        promSuccess({
+          resultType: 'matrix',
+          result: String(req.params?.query).startsWith('server:')
+            ? []
+            : [
+                {
+                  metric: { server: 'web-01' },
+                  values: [
+                    [1, '10'],
+                    [2, '30'],
+                  ],
+                },
+              ],
+        }),
+    }).install();
+    renderPage(<Fleet />, { settings: { liveUrl } });
+    await waitFor(() => expect(within(tile('web-01')).getByTestId(testIds.fleet.sparkline)).toBeInTheDocument());
+    expect(fake.requests.filter((r) => r.url.endsWith('/query_range')).map((r) => r.params?.query)).toEqual([
+      'server:openmanager_cpu_usage_percent:avg',
+      'avg by (server) (openmanager_cpu_usage_percent)',
+    ]);
   });
 });

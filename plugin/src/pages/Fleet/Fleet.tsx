@@ -10,7 +10,7 @@ import { LiveIndicator } from '../../components/LiveIndicator/LiveIndicator';
 import { testIds } from '../../components/testIds';
 import { serverPageUrl } from '../../constants';
 import { useFleet } from '../../hooks/useFleet';
-import { measureUpdateEnd } from '../../utils/perf';
+import { FLEET_RENDER_MARKS, markOnce, measureUpdateEnd } from '../../utils/perf';
 import { useCpuSparklines } from '../../hooks/useCpuSparklines';
 import { ALL, nextIndex, useVisibleServers, type FleetFilter, type SortKey } from './Fleet.hooks';
 import { FleetSummary } from './FleetSummary';
@@ -50,7 +50,7 @@ function columnsOf(grid: HTMLElement | null): number {
 export function Fleet() {
   const styles = useStyles2(getStyles);
   const navigate = useNavigate();
-  const { fleet, infos, scenarioKinds, live, error } = useFleet();
+  const { fleet, infos, scenarioKinds, anomalies, live, error } = useFleet();
   const sparklines = useCpuSparklines();
   const [filter, setFilter] = useState<FleetFilter>({ role: ALL, status: ALL });
   const [sort, setSort] = useState<SortKey>('name');
@@ -68,6 +68,22 @@ export function Fleet() {
   useLayoutEffect(() => {
     measureUpdateEnd();
   }, [fleet]);
+
+  // The first commits after mounting that show every tile, then every tile with its sparkline (bench:ui).
+  const rendered = useRef({ tiles: false, full: false });
+  useLayoutEffect(() => {
+    if (fleet.servers.length === 0) {
+      return;
+    }
+    if (!rendered.current.tiles) {
+      rendered.current.tiles = true;
+      markOnce(FLEET_RENDER_MARKS.tiles);
+    }
+    if (!rendered.current.full && sparklines.size > 0) {
+      rendered.current.full = true;
+      markOnce(FLEET_RENDER_MARKS.full);
+    }
+  }, [fleet, sparklines]);
 
   const onOpen = useCallback((id: string) => navigate(serverPageUrl(id)), [navigate]);
   const onKeyDown = useCallback(
@@ -137,6 +153,7 @@ export function Fleet() {
               role={infos.get(s.id)?.role}
               cpuHistory={sparklines.get(s.id)}
               scenarios={scenarioKinds.get(s.id)}
+              anomaly={anomalies.get(s.id)}
               index={i}
               focusable={i === safeFocus}
               onOpen={onOpen}

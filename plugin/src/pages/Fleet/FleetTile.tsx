@@ -5,6 +5,7 @@ import { useStyles2, useTheme2 } from '@grafana/ui';
 
 import type { ServerRole, UnifiedServer } from '../../api/types';
 import { testIds } from '../../components/testIds';
+import type { ServerAnomaly } from '../../hooks/analysis-state';
 import { Sparkline } from './Sparkline';
 import { statusColor } from './status';
 
@@ -14,6 +15,8 @@ export interface FleetTileProps {
   role: ServerRole | undefined;
   cpuHistory: readonly number[] | undefined;
   scenarios: readonly string[] | undefined;
+  /** anomaly is the server's strongest anomalous signal, when the analysis finds one. */
+  anomaly?: ServerAnomaly;
   index: number;
   focusable: boolean;
   onOpen: (id: string) => void;
@@ -53,7 +56,7 @@ function levelColor(theme: GrafanaTheme2, value: number, warning: number, critic
 
 /** FleetTile is one server on the Fleet page: status colour, gauges, CPU sparkline, alerts and scenarios. */
 export const FleetTile = memo(function FleetTile(props: FleetTileProps) {
-  const { server, role, cpuHistory, scenarios, index, focusable, onOpen, onFocusIndex } = props;
+  const { server, role, cpuHistory, scenarios, anomaly, index, focusable, onOpen, onFocusIndex } = props;
   const theme = useTheme2();
   const styles = useStyles2(getStyles);
   const color = statusColor(theme, server.status);
@@ -66,9 +69,12 @@ export const FleetTile = memo(function FleetTile(props: FleetTileProps) {
       data-testid={testIds.fleet.tile}
       data-server={server.id}
       data-status={server.status}
+      data-anomaly={anomaly ? anomaly.signal : undefined}
       data-index={index}
       tabIndex={focusable ? 0 : -1}
-      aria-label={`${server.id}, ${server.status}${scenarios?.length ? `, scenario ${scenarios.join(', ')}` : ''}`}
+      aria-label={`${server.id}, ${server.status}${anomaly ? `, anomalous ${anomaly.signal}` : ''}${
+        scenarios?.length ? `, scenario ${scenarios.join(', ')}` : ''
+      }`}
       onClick={() => onOpen(server.id)}
       onFocus={() => onFocusIndex(index)}
       onKeyDown={(e) => {
@@ -82,6 +88,15 @@ export const FleetTile = memo(function FleetTile(props: FleetTileProps) {
         <span className={styles.dot} style={{ background: color }} aria-hidden />
         <span className={styles.name}>{server.id}</span>
         {role && <span className={styles.role}>{role}</span>}
+        {anomaly && (
+          <span
+            className={styles.anomaly}
+            data-testid={testIds.fleet.tileAnomaly}
+            title={`The analysis finds ${anomaly.signal} anomalous (score ${anomaly.score.toFixed(2)})`}
+          >
+            ◆ {anomaly.signal}
+          </span>
+        )}
         <span className={styles.status} style={{ color }}>
           {server.status}
         </span>
@@ -141,6 +156,14 @@ const getStyles = (theme: GrafanaTheme2) => ({
   name: css({ fontWeight: theme.typography.fontWeightMedium, flex: 1, overflow: 'hidden', textOverflow: 'ellipsis' }),
   role: css({ color: theme.colors.text.secondary, fontSize: theme.typography.bodySmall.fontSize }),
   status: css({ fontSize: theme.typography.bodySmall.fontSize, textTransform: 'uppercase' }),
+  anomaly: css({
+    fontSize: theme.typography.bodySmall.fontSize,
+    color: theme.visualization.getColorByName('purple'),
+    border: `1px solid ${theme.visualization.getColorByName('purple')}`,
+    borderRadius: theme.shape.radius.default,
+    padding: theme.spacing(0, 0.5),
+    whiteSpace: 'nowrap',
+  }),
   gauge: css({ display: 'flex', alignItems: 'center', gap: theme.spacing(0.5), fontSize: 12 }),
   gaugeLabel: css({ width: 32, color: theme.colors.text.secondary }),
   gaugeTrack: css({

@@ -36,6 +36,8 @@ describe('the Server scene', () => {
       ['forecast_lower', 'max(openmanager_forecast{server="web-01",signal="cpu",bound="lower"})'],
       ['anomaly', 'max(openmanager_anomaly_score{server="web-01",signal="cpu"})'],
     ]);
+    // Only CPU has a forecast band: the other signals' charts ask for their anomaly score alone.
+    expect(analysisQueries('web-01', 'memory').map((q) => q.refId)).toEqual(['anomaly']);
   });
 
   test('has a data source and a server variable, time and refresh pickers, and one panel per chart', () => {

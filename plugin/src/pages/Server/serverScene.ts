@@ -24,9 +24,12 @@ import {
 } from '@grafana/scenes';
 
 import { CHART_PANEL_ID, registerChartPanel } from '../../scenes/ChartPanel/register';
-import type { ChartOptions, ChartUnit } from '../../scenes/ChartPanel/frames';
+import type { ChartOptions } from '../../scenes/ChartPanel/frames';
 import { ExploreButton } from '../../scenes/ExploreButton';
 import { RegionsLayer, type RegionQuery } from '../../scenes/RegionsLayer';
+import { chartSpecs, serverSelector, type ChartSpec } from './charts';
+
+export { chartSpecs, serverSelector, type ChartQuery, type ChartSpec } from './charts';
 
 /** DS_VAR and SERVER_VAR are the scene's variable names (`var-ds` in the URL; the server is in the path). */
 export const DS_VAR = 'ds';
@@ -40,135 +43,23 @@ export const MAX_POINTS = 300;
 /** MIN_INTERVAL is the exporter's tick (15 s): a finer step only repeats samples. */
 export const MIN_INTERVAL = '15s';
 /** REFRESH_INTERVALS are the refresh picker's choices, from one hub broadcast (5 s) up. */
-const REFRESH_INTERVALS = ['5s', '15s', '30s', '1m', '5m', '15m'];
+export const REFRESH_INTERVALS = ['5s', '15s', '30s', '1m', '5m', '15m'];
 /** CHART_HEIGHT is a chart's height in the grid (px). */
 const CHART_HEIGHT = 280;
-
-/** ChartQuery is one PromQL query of a chart and its legend format. */
-export interface ChartQuery {
-  expr: string;
-  legend: string;
-}
-
-/** ChartSpec is one chart: its queries and, when the analysis watches it, the analysis signal it shows. */
-export interface ChartSpec {
-  id: string;
-  title: string;
-  unit: ChartUnit;
-  min?: number;
-  max?: number;
-  queries: ChartQuery[];
-  /** signal is the `signal` label of the analysis series (`openmanager_forecast`, `openmanager_anomaly_score`). */
-  signal?: string;
-}
-
-/**
- * serverSelector is the label matcher of one server. The scene is built per server (the server is the page's
- * path), so queries carry it literally: they run at once, without waiting for the server variable's options.
- */
-export function serverSelector(server: string): string {
-  return `server=${JSON.stringify(server)}`;
-}
-
-/** chartSpecs are the Server page's charts for one server; `$__rate_interval` is the data source's to fill. */
-export function chartSpecs(server: string): ChartSpec[] {
-  const sel = serverSelector(server);
-  const latency = (q: number) =>
-    `histogram_quantile(${q}, sum by (le) (rate(openmanager_http_request_duration_seconds_bucket{${sel}}[$__rate_interval])))`;
-  return [
-    {
-      id: 'cpu',
-      title: 'CPU',
-      unit: 'percent',
-      min: 0,
-      max: 100,
-      signal: 'cpu',
-      queries: [{ expr: `avg by (server) (openmanager_cpu_usage_percent{${sel}})`, legend: 'cpu' }],
-    },
-    {
-      id: 'memory',
-      title: 'Memory',
-      unit: 'percent',
-      min: 0,
-      max: 100,
-      signal: 'memory',
-      queries: [{ expr: `openmanager_memory_usage_percent{${sel}}`, legend: 'memory' }],
-    },
-    {
-      id: 'disk',
-      title: 'Disk usage',
-      unit: 'percent',
-      min: 0,
-      max: 100,
-      signal: 'disk',
-      queries: [{ expr: `openmanager_disk_usage_percent{${sel}}`, legend: '{{mount}}' }],
-    },
-    {
-      id: 'network',
-      title: 'Network in / out',
-      unit: 'Bps',
-      min: 0,
-      signal: 'network',
-      queries: [
-        {
-          expr: `sum by (server) (rate(openmanager_network_receive_bytes_total{${sel}}[$__rate_interval]))`,
-          legend: 'in',
-        },
-        {
-          expr: `sum by (server) (rate(openmanager_network_transmit_bytes_total{${sel}}[$__rate_interval]))`,
-          legend: 'out',
-        },
-      ],
-    },
-    {
-      id: 'load',
-      title: 'Load average',
-      unit: 'short',
-      min: 0,
-      queries: [
-        { expr: `openmanager_cpu_load_average_1m{${sel}}`, legend: '1m' },
-        { expr: `openmanager_cpu_load_average_5m{${sel}}`, legend: '5m' },
-        { expr: `openmanager_cpu_load_average_15m{${sel}}`, legend: '15m' },
-      ],
-    },
-    {
-      id: 'latency',
-      title: 'HTTP latency',
-      unit: 's',
-      min: 0,
-      signal: 'latency',
-      queries: [
-        { expr: latency(0.5), legend: 'p50' },
-        { expr: latency(0.95), legend: 'p95' },
-        { expr: latency(0.99), legend: 'p99' },
-      ],
-    },
-    {
-      id: 'requests',
-      title: 'Requests and errors',
-      unit: 'reqps',
-      min: 0,
-      signal: 'errors',
-      queries: [
-        {
-          expr: `sum by (server) (rate(openmanager_http_requests_total{${sel}}[$__rate_interval]))`,
-          legend: 'requests',
-        },
-        {
-          expr: `sum by (server) (rate(openmanager_http_requests_total{${sel},status=~"5.."}[$__rate_interval]))`,
-          legend: 'errors (5xx)',
-        },
-      ],
-    },
-  ];
-}
 
 /** BAND_REFIDS name the analysis queries of a chart in its query runner. */
 export const BAND_REFIDS = { upper: 'forecast_upper', lower: 'forecast_lower', anomaly: 'anomaly' } as const;
 
 /**
- * analysisQueries are a chart's forecast band and anomaly score from the analysis series. Until the analysis
- * writes them they return nothing, and the chart simply draws no band.
+ * FORECAST_SIGNALS are the signals the analysis forecasts as a band (`openmanager_forecast{signal}`): CPU only, the
+ * next hour (disk and memory get ETAs instead). Asking for the others' bands cost two empty queries per chart, a
+ * quarter of the page's requests (npm run bench:ui).
+ */
+export const FORECAST_SIGNALS: ReadonlySet<string> = new Set(['cpu']);
+
+/**
+ * analysisQueries are a chart's forecast band (for FORECAST_SIGNALS) and anomaly score from the analysis series.
+ * Until the analysis writes them they return nothing, and the chart simply draws no band.
  */
 export function analysisQueries(
   server: string,
@@ -176,9 +67,14 @@ export function analysisQueries(
 ): Array<{ refId: string; expr: string; legendFormat: string }> {
   const sel = serverSelector(server);
   const forecast = (bound: string) => `max(openmanager_forecast{${sel},signal="${signal}",bound="${bound}"})`;
+  const band = FORECAST_SIGNALS.has(signal)
+    ? [
+        { refId: BAND_REFIDS.upper, expr: forecast('upper'), legendFormat: 'forecast' },
+        { refId: BAND_REFIDS.lower, expr: forecast('lower'), legendFormat: 'forecast (lower)' },
+      ]
+    : [];
   return [
-    { refId: BAND_REFIDS.upper, expr: forecast('upper'), legendFormat: 'forecast' },
-    { refId: BAND_REFIDS.lower, expr: forecast('lower'), legendFormat: 'forecast (lower)' },
+    ...band,
     {
       refId: BAND_REFIDS.anomaly,
       expr: `max(openmanager_anomaly_score{${sel},signal="${signal}"})`,

@@ -14,6 +14,8 @@ import {
   type GrafanaTheme2,
 } from '@grafana/data';
 
+import { ANOMALY_THRESHOLD } from '../../constants';
+
 /** ChartUnit is the unit id Grafana's value formatter understands (percent, bytes/s, seconds…). */
 export type ChartUnit = 'percent' | 'Bps' | 's' | 'reqps' | 'short';
 
@@ -28,9 +30,6 @@ export interface ChartOptions {
   /** anomalyRefId is the refId of the anomaly score (drawn as regions where it reaches ANOMALY_THRESHOLD). */
   anomalyRefId?: string;
 }
-
-/** ANOMALY_THRESHOLD is the analysis's score threshold: 0.5 is where its detector's tests fire. */
-export const ANOMALY_THRESHOLD = 0.5;
 
 /** RegionKind says what a region is; each kind has its colour. */
 export type RegionKind = 'scenario' | 'alert' | 'anomaly';
