@@ -48,8 +48,6 @@ export interface DrillRunnerDeps {
   /** deliveries are the deliverer's recent attempts, newest first (none without notifications). */
   deliveries(): readonly DeliveryRecord[];
   readonly logger: Logger;
-  /** onChange is told whenever a run starts, injects a step or ends (hub events). */
-  readonly onChange?: (run: DrillRun) => void;
 }
 
 interface Active {
@@ -133,7 +131,6 @@ export class DrillRunner {
       else active.timers.push(this.deps.timer.set(() => void this.injectStep(active, i), due));
     }
     active.timers.push(this.deps.timer.set(() => void this.finish(active, 'finished'), run.endsAt - now));
-    this.deps.onChange?.(this.view(run));
     return this.view(run);
   }
 
@@ -191,7 +188,6 @@ export class DrillRunner {
       a.steps[i] = { ...s, error: err instanceof Error ? err.message : String(err) };
       this.deps.logger.warn({ err, drill: a.run.name, step: i }, 'drill step could not be injected');
     }
-    this.deps.onChange?.(this.view(a.run));
   }
 
   private async finish(a: Active, status: 'finished' | 'aborted'): Promise<void> {
@@ -221,7 +217,6 @@ export class DrillRunner {
       { drill: done.name, id: done.id, status, detectionRate: done.report?.detectionRate },
       'drill ended',
     );
-    this.deps.onChange?.(done);
   }
 
   private report(a: Active): DrillReport {
