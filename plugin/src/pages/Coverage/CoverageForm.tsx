@@ -91,9 +91,14 @@ export function CoverageForm({ onStart, disabled, disabledReason }: CoverageForm
   const toggleKind = (k: ScenarioKind) =>
     setKinds((ks) => (ks.includes(k) ? ks.filter((x) => x !== k) : SCENARIO_KINDS.map((x) => x.kind).filter((x) => x === k || ks.includes(x))));
   const missingFiles = source === 'custom' && files.length === 0;
+  const cannotStart = disabled || missingFiles || kinds.length === 0;
 
   const onSubmit = (e: React.FormEvent) => {
     e.preventDefault();
+    // With a tooltip, Grafana's Button is only aria-disabled, so a click still submits: refuse here too.
+    if (cannotStart) {
+      return;
+    }
     onStart(toRequest({ source, files, servers, repetitions, intensities, seed, kinds }));
   };
 
@@ -185,7 +190,7 @@ export function CoverageForm({ onStart, disabled, disabledReason }: CoverageForm
           ))}
         </div>
       </Field>
-      <Button type="submit" icon="play" disabled={disabled || missingFiles || kinds.length === 0} tooltip={disabledReason}>
+      <Button type="submit" icon="play" disabled={cannotStart} tooltip={disabledReason}>
         Run coverage
       </Button>
     </form>

@@ -90,7 +90,17 @@ function DefinitionCard({
               onChange={(e) => setSpeed(Number(e.currentTarget.value))}
             />
           </Field>
-          <Button icon="play" disabled={disabled !== undefined} tooltip={disabled} onClick={() => onStart(speed)}>
+          <Button
+            icon="play"
+            disabled={disabled !== undefined}
+            tooltip={disabled}
+            onClick={() => {
+              // With a tooltip, Grafana's Button is only aria-disabled and still clickable.
+              if (disabled === undefined) {
+                onStart(speed);
+              }
+            }}
+          >
             Start {d.title}
           </Button>
         </Stack>
