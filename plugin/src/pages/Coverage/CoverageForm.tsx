@@ -208,6 +208,8 @@ const getStyles = (theme: GrafanaTheme2) => ({
   kinds: css({
     display: 'grid',
     gridTemplateColumns: 'repeat(auto-fill, minmax(180px, 1fr))',
+    // Each checkbox keeps its own width, its label beside it, instead of stretching across the cell.
+    justifyItems: 'start',
     gap: theme.spacing(0.5),
   }),
 });

@@ -183,7 +183,12 @@ function RunView({ run, onAbort, canAbort }: { run: DrillRun; onAbort: () => voi
                 <td>
                   <Badge text={st.text} color={st.color} tooltip={s.error ?? undefined} />
                 </td>
-                {report && <td className={r?.detected ? undefined : styles.bad}>{r?.detected ? 'yes' : 'no'}</td>}
+                {report && (
+                  // A step never injected (the drill was aborted first) was neither caught nor missed.
+                  <td className={r && s.scenarioId && !r.detected ? styles.bad : undefined}>
+                    {r && s.scenarioId ? (r.detected ? 'yes' : 'no') : '–'}
+                  </td>
+                )}
                 {report && <td>{r?.firstAlert ?? '–'}</td>}
                 {report && <td>{r?.secondsToFirstAlert == null ? '–' : `${Math.round(r.secondsToFirstAlert)} s`}</td>}
               </tr>
@@ -194,7 +199,7 @@ function RunView({ run, onAbort, canAbort }: { run: DrillRun; onAbort: () => voi
       {report && (
         <div data-testid={testIds.drills.report} className={styles.report}>
           <p>
-            <b>Detected {Math.round(report.detectionRate * 100)} %</b> of the steps;{' '}
+            <b>Detected {Math.round(report.detectionRate * 100)} %</b> of the injected steps;{' '}
             <span className={report.unrelated > 0 ? styles.warn : undefined}>
               {report.unrelated} unrelated alert{report.unrelated === 1 ? '' : 's'}
             </span>
