@@ -135,7 +135,9 @@ describe('Drills page', () => {
     backend([finished]);
     renderPage(<Drills />, { route: 'drills' });
     const report = await screen.findByTestId(testIds.drills.report);
-    expect(report).toHaveTextContent(/Detected 50 % of the injected steps.*1 unrelated alert.*receivers notified: slack/);
+    expect(report).toHaveTextContent(
+      /Detected 50 % of the injected steps.*1 unrelated alert.*receivers notified: slack/
+    );
     const rows = within(screen.getByTestId(testIds.drills.run)).getAllByTestId(testIds.drills.step);
     expect(rows[0]).toHaveTextContent(/yes\s*HighMemoryUsage\s*420 s/);
     expect(rows[1]).toHaveTextContent(/no\s*–\s*–/);
