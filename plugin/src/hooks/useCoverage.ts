@@ -11,6 +11,12 @@ import { useAsync, type AsyncState } from './useAsync';
  */
 export const COVERAGE_POLL_MS = 1_000;
 
+/**
+ * COVERAGE_LIST_REFRESH_MS re-reads the job list so a job started elsewhere (another user, the API) shows up;
+ * until the user picks one, the page follows the newest.
+ */
+export const COVERAGE_LIST_REFRESH_MS = 15_000;
+
 /** CoverageState is the Coverage page's data: the kept jobs, the one shown (with its report) and the actions. */
 export interface CoverageState {
   jobs: AsyncState<CoverageJob[]>;
@@ -30,7 +36,7 @@ export interface CoverageState {
  * runs, so the page shows its progress and then its report — and starts new ones.
  */
 export function useCoverage(): CoverageState {
-  const jobs = useAsync(() => exporterClient.coverageJobs(), []);
+  const jobs = useAsync(() => exporterClient.coverageJobs(), [], COVERAGE_LIST_REFRESH_MS);
   const [selected, setSelected] = useState<string | undefined>(undefined);
   const [job, setJob] = useState<CoverageJob | undefined>(undefined);
   const [jobError, setJobError] = useState<ExporterApiError | undefined>(undefined);
@@ -47,12 +53,15 @@ export function useCoverage(): CoverageState {
     }
     let current = true;
     let timer: ReturnType<typeof setTimeout> | undefined;
+    // running is what the last answer said; a job the page never saw run is not retried on errors.
+    let running = false;
     const read = () =>
       exporterClient.coverageJob(shownId).then(
         (j) => {
           if (!current) {
             return;
           }
+          running = j.status === 'running';
           setJob(j);
           setJobError(undefined);
           if (j.status === 'running') {
@@ -63,8 +72,15 @@ export function useCoverage(): CoverageState {
           }
         },
         (err: unknown) => {
-          if (current) {
-            setJobError(toExporterApiError(err));
+          if (!current) {
+            return;
+          }
+          const e = toExporterApiError(err);
+          setJobError(e);
+          // A running job is followed through a hiccup (a 502 from the proxy, a restart); a 404 means the
+          // exporter no longer keeps it, so there is nothing left to follow.
+          if (running && e.status !== 404) {
+            timer = setTimeout(read, COVERAGE_POLL_MS);
           }
         }
       );

@@ -114,6 +114,31 @@ describe('Coverage page', () => {
     expect(reads).toBe(2);
   });
 
+  test('a running job is followed through a failed read; its error shows until the next answer', async () => {
+    jest.useFakeTimers();
+    const answers = [
+      { body: coverageJob('cov-5', { status: 'running', report: null }) },
+      { status: 502, body: { message: 'Bad Gateway: the exporter restarted' } },
+      { body: coverageJob('cov-5') },
+    ];
+    backend({
+      'GET api/coverage': () => ({ body: { jobs: [{ ...coverageJob('cov-5'), status: 'running', report: null }] } }),
+      'GET api/coverage/cov-5': () => answers.shift() ?? { body: coverageJob('cov-5') },
+    });
+    renderPage(<Coverage />, { route: 'coverage' });
+    await screen.findByRole('progressbar');
+    act(() => {
+      jest.advanceTimersByTime(COVERAGE_POLL_MS);
+    });
+    expect(await screen.findByText(/the exporter restarted/)).toBeInTheDocument();
+    act(() => {
+      jest.advanceTimersByTime(COVERAGE_POLL_MS);
+    });
+    expect(await screen.findByTestId(testIds.coverage.matrix)).toBeInTheDocument();
+    expect(screen.queryByText(/the exporter restarted/)).not.toBeInTheDocument();
+    expect(answers).toEqual([]);
+  });
+
   test('pasted rule files travel as name and YAML; without any, the button waits for one', async () => {
     const fake = backend({
       'GET api/coverage': () => ({ body: { jobs: [] } }),
