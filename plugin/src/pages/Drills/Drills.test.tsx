@@ -61,6 +61,17 @@ describe('Drills page', () => {
         .getAllByTestId(testIds.drills.step)
         .map((s) => s.getAttribute('data-state'))
     ).toEqual(['injected', expect.stringMatching(/^due in (9m5\ds|10m)$/)]);
+    // Explore opens the run's window on the live data source: its scenarios and the alerts on its servers.
+    const explore =
+      within(run)
+        .getByRole('link', { name: /explore/i })
+        .getAttribute('href') ?? '';
+    const pane = JSON.parse(new URLSearchParams(explore.split('?')[1]).get('panes') ?? '{}').om;
+    expect(pane.queries.map((q: { expr: string }) => q.expr)).toEqual([
+      'openmanager_scenario_active{server=~"db-01|api-01"}',
+      'ALERTS{alertstate="firing",server=~"db-01|api-01"}',
+    ]);
+    expect(pane.range.to).toBe('now');
     // One drill at a time: every Start is off while this one runs.
     expect(screen.getByRole('button', { name: 'Start Database memory leak' })).toHaveAttribute('aria-disabled', 'true');
     fireEvent.click(within(run).getByRole('button', { name: /abort/i }));

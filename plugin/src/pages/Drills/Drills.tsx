@@ -2,13 +2,26 @@ import React, { useState } from 'react';
 import { css } from '@emotion/css';
 import { dateTimeFormat, type GrafanaTheme2 } from '@grafana/data';
 import { PluginPage } from '@grafana/runtime';
-import { Alert, Badge, Button, Card, Field, Input, LoadingPlaceholder, Stack, useStyles2 } from '@grafana/ui';
+import {
+  Alert,
+  Badge,
+  Button,
+  Card,
+  Field,
+  Input,
+  LinkButton,
+  LoadingPlaceholder,
+  Stack,
+  useStyles2,
+} from '@grafana/ui';
 
 import type { DrillDefinition, DrillRun } from '../../api/types';
 import { testIds } from '../../components/testIds';
-import { ACTIONS } from '../../constants';
+import { ACTIONS, DEFAULT_DATASOURCE_UID } from '../../constants';
+import { useAppSettings } from '../../hooks/AppSettings';
 import { useDrills } from '../../hooks/useDrills';
 import { useNow } from '../../hooks/useNow';
+import { exploreUrl } from '../../utils/links';
 import { canDo } from '../../utils/permissions';
 
 /** SPEED_RANGE is what the exporter accepts for a drill's speed-up (drillRequestSchema: 1–1000). */
@@ -109,6 +122,29 @@ function DefinitionCard({
   );
 }
 
+/** DRILL_EXPLORE_MARGIN_MS opens a run's Explore link 5 minutes before its start, to show the quiet baseline. */
+const DRILL_EXPLORE_MARGIN_MS = 5 * 60_000;
+
+/**
+ * drillExploreUrl opens the run's window in Explore: the scenarios it injected (their ground-truth series) and the
+ * alerts firing meanwhile, on the live data source, where — unlike a coverage run — the drill's samples are.
+ */
+export function drillExploreUrl(run: DrillRun, datasourceUid: string): string {
+  const servers = [...new Set(run.steps.flatMap((s) => [s.server, ...s.affected]))];
+  const re = servers.map((x) => x.replace(/[.*+?^${}()|[\]\\]/g, '\\\\$&')).join('|');
+  return exploreUrl(
+    datasourceUid,
+    [
+      { expr: `openmanager_scenario_active{server=~"${re}"}`, legendFormat: '{{server}} {{kind}}' },
+      { expr: `ALERTS{alertstate="firing",server=~"${re}"}`, legendFormat: '{{alertname}} {{server}}' },
+    ],
+    {
+      from: run.startedAt - DRILL_EXPLORE_MARGIN_MS,
+      to: run.status === 'running' ? 'now' : (run.finishedAt ?? run.endsAt),
+    }
+  );
+}
+
 function stepState(
   run: DrillRun,
   i: number,
@@ -133,6 +169,7 @@ function stepState(
 /** RunView shows one run: its steps as they get injected, Abort while it runs, and its report once it ended. */
 function RunView({ run, onAbort, canAbort }: { run: DrillRun; onAbort: () => void; canAbort: boolean }) {
   const styles = useStyles2(getStyles);
+  const datasourceUid = useAppSettings().datasourceUid || DEFAULT_DATASOURCE_UID;
   const now = useNow(COUNTDOWN_MS);
   const report = run.report;
   return (
@@ -145,11 +182,21 @@ function RunView({ run, onAbort, canAbort }: { run: DrillRun; onAbort: () => voi
             color={run.status === 'running' ? 'blue' : run.status === 'finished' ? 'green' : 'orange'}
           />
         </h3>
-        {run.status === 'running' && canAbort && (
-          <Button variant="destructive" icon="square-shape" onClick={onAbort}>
-            Abort
-          </Button>
-        )}
+        <Stack gap={1}>
+          <LinkButton
+            variant="secondary"
+            icon="compass"
+            href={drillExploreUrl(run, datasourceUid)}
+            tooltip="The drill's scenarios and the alerts firing on its servers, in Explore"
+          >
+            Explore
+          </LinkButton>
+          {run.status === 'running' && canAbort && (
+            <Button variant="destructive" icon="square-shape" onClick={onAbort}>
+              Abort
+            </Button>
+          )}
+        </Stack>
       </Stack>
       <p className={styles.muted}>
         Started {formatTime(run.startedAt)}; {run.status === 'running' ? 'due to end' : 'ended'}{' '}
