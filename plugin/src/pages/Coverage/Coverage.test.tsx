@@ -157,6 +157,27 @@ describe('Coverage page', () => {
     expect(posts(fake)[0]?.data).toEqual({ rules: [{ name: 'cpu.yml', yaml: 'groups: []\n' }] });
   });
 
+  test('uploaded rule files are read as text and sent under their own names', async () => {
+    const fake = backend({
+      'GET api/coverage': () => ({ body: { jobs: [] } }),
+      'POST api/coverage': () => ({ status: 202, body: coverageJob('cov-6') }),
+      'GET api/coverage/cov-6': () => ({ body: coverageJob('cov-6') }),
+    });
+    renderPage(<Coverage />, { route: 'coverage' });
+    fireEvent.click(await screen.findByRole('radio', { name: 'My rule files' }));
+    const files = [new File(['groups: [a]\n'], 'a.yml'), new File(['groups: [b]\n'], 'b.yaml')];
+    fireEvent.change(screen.getByLabelText('Upload rule files'), { target: { files } });
+    await waitFor(() => expect(screen.getByRole('list', { name: 'Rule files' })).toHaveTextContent(/a\.yml.*b\.yaml/));
+    fireEvent.click(screen.getByRole('button', { name: /run coverage/i }));
+    await waitFor(() => expect(posts(fake)).toHaveLength(1));
+    expect(posts(fake)[0]?.data).toEqual({
+      rules: [
+        { name: 'a.yml', yaml: 'groups: [a]\n' },
+        { name: 'b.yaml', yaml: 'groups: [b]\n' },
+      ],
+    });
+  });
+
   test.each([
     [
       'a job already running',

@@ -1,7 +1,7 @@
 import React, { useState } from 'react';
 import { css } from '@emotion/css';
 import type { GrafanaTheme2 } from '@grafana/data';
-import { Button, Checkbox, Field, IconButton, Input, RadioButtonGroup, Stack, TextArea, useStyles2 } from '@grafana/ui';
+import { Alert, Button, Checkbox, Field, IconButton, Input, RadioButtonGroup, Stack, TextArea, useStyles2 } from '@grafana/ui';
 
 import type { CoverageRequest, ScenarioKind } from '../../api/types';
 import { testIds } from '../../components/testIds';
@@ -14,6 +14,16 @@ export interface RuleFile {
 }
 
 type RuleSource = 'exporter' | 'custom';
+
+/** readText reads a chosen file as UTF-8 text through FileReader (which, unlike Blob.text(), jsdom has too). */
+function readText(file: File): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const reader = new FileReader();
+    reader.onload = () => resolve(typeof reader.result === 'string' ? reader.result : '');
+    reader.onerror = () => reject(new Error(`cannot read ${file.name}: ${reader.error?.message ?? 'unknown error'}`));
+    reader.readAsText(file);
+  });
+}
 
 /**
  * toRequest turns the form's fields into a coverage request, leaving out what the user left empty (or at the
@@ -83,9 +93,15 @@ export function CoverageForm({ onStart, disabled, disabledReason }: CoverageForm
   const [kinds, setKinds] = useState<ScenarioKind[]>(SCENARIO_KINDS.map((k) => k.kind));
 
   const addFile = (f: RuleFile) => setFiles((fs) => [...fs.filter((x) => x.name !== f.name), f]);
+  const [readError, setReadError] = useState<string | undefined>(undefined);
   const onUpload = async (list: FileList | null) => {
-    for (const file of Array.from(list ?? [])) {
-      addFile({ name: file.name, yaml: await file.text() });
+    try {
+      for (const file of Array.from(list ?? [])) {
+        addFile({ name: file.name, yaml: await readText(file) });
+      }
+      setReadError(undefined);
+    } catch (err) {
+      setReadError(err instanceof Error ? err.message : String(err));
     }
   };
   const toggleKind = (k: ScenarioKind) =>
@@ -116,7 +132,10 @@ export function CoverageForm({ onStart, disabled, disabledReason }: CoverageForm
       </Field>
       {source === 'custom' && (
         <div data-testid={testIds.coverage.ruleFiles} className={styles.files}>
-          <Field label="Upload rule files" description="Prometheus rule files (.yml/.yaml); the same name replaces a file.">
+          <Field
+            label="Upload rule files"
+            description="Prometheus rule files (.yml/.yaml); the same name replaces a file."
+          >
             <input
               type="file"
               multiple
@@ -125,6 +144,11 @@ export function CoverageForm({ onStart, disabled, disabledReason }: CoverageForm
               onChange={(e) => void onUpload(e.currentTarget.files)}
             />
           </Field>
+          {readError && (
+            <Alert severity="error" title="Cannot read a rule file">
+              {readError}
+            </Alert>
+          )}
           <Field label="Or paste one">
             <Stack direction="column" gap={1}>
               <Input
