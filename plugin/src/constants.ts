@@ -12,6 +12,8 @@ export const PLUGIN_BASE_URL = `/a/${PLUGIN_ID}`;
 /** ROUTES are the app's page paths below PLUGIN_BASE_URL. */
 export enum ROUTES {
   Fleet = 'fleet',
+  Coverage = 'coverage',
+  Drills = 'drills',
   Server = 'server',
   Scenarios = 'scenarios',
   Alerts = 'alerts',
@@ -40,6 +42,8 @@ export const PROXY_ROUTES = {
   healthz: routePath('healthz', 'GET'),
   scenarios: routePath('api/scenarios', 'POST'),
   silences: routePath('api/silences', 'POST'),
+  coverage: routePath('api/coverage', 'POST'),
+  drills: routePath('api/drills', 'POST'),
   hubTicket: routePath('api/hub/ticket', 'POST'),
 } as const;
 
@@ -69,6 +73,8 @@ export function serverPageUrl(serverId: string): string {
 export const ACTIONS = {
   silencesWrite: 'openmanager-fleet-app.silences:write',
   scenariosWrite: 'openmanager-fleet-app.scenarios:write',
+  coverageWrite: 'openmanager-fleet-app.coverage:write',
+  drillsWrite: 'openmanager-fleet-app.drills:write',
 } as const;
 
 /**

@@ -33,6 +33,8 @@ describe('dist/plugin.json', () => {
 
   test.each([
     ['page', '/a/openmanager-fleet-app/fleet'],
+    ['page', '/a/openmanager-fleet-app/coverage'],
+    ['page', '/a/openmanager-fleet-app/drills'],
     ['page', '/a/openmanager-fleet-app/scenarios'],
     ['page', '/a/openmanager-fleet-app/alerts'],
     ['page', '/a/openmanager-fleet-app/analysis'],
@@ -58,6 +60,9 @@ describe('dist/plugin.json', () => {
       ['DELETE', 'api/scenarios', 'Editor', 'Authorization: Bearer {{ .SecureJsonData.apiToken }}'],
       ['POST', 'api/silences', 'Editor', 'Authorization: Bearer {{ .SecureJsonData.apiToken }}'],
       ['DELETE', 'api/silences', 'Editor', 'Authorization: Bearer {{ .SecureJsonData.apiToken }}'],
+      ['POST', 'api/coverage', 'Editor', 'Authorization: Bearer {{ .SecureJsonData.apiToken }}'],
+      ['POST', 'api/drills', 'Editor', 'Authorization: Bearer {{ .SecureJsonData.apiToken }}'],
+      ['DELETE', 'api/drills', 'Editor', 'Authorization: Bearer {{ .SecureJsonData.apiToken }}'],
       ['POST', 'api/hub/ticket', 'Viewer', 'Authorization: Bearer {{ .SecureJsonData.hubToken }}'],
       ['GET', 'api', 'Viewer', ''],
       ['GET', 'healthz', 'Viewer', ''],

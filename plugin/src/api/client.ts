@@ -23,6 +23,11 @@ import type {
   ServerInfo,
   Silence,
   UnifiedMetrics,
+  CoverageJob,
+  CoverageRequest,
+  DrillRequest,
+  DrillRun,
+  DrillsResponse,
 } from './types';
 
 /** PROM_API_PATH is the Prometheus HTTP API's prefix on the exporter (the seed's data source URL + /api/v1). */
@@ -157,6 +162,61 @@ export class ExporterClient {
   /** expireSilence ends a silence now (DELETE /api/silences/:id). */
   async expireSilence(id: string): Promise<void> {
     await this.request<unknown>(PROXY_ROUTES.silences, `/${encodeURIComponent(id)}`, { method: 'DELETE' });
+  }
+
+  /** coverageJobs lists the kept coverage jobs, newest first, without their reports (GET /api/coverage). */
+  async coverageJobs(): Promise<CoverageJob[]> {
+    const body = await this.request<unknown>(PROXY_ROUTES.api, '/coverage');
+    if (isRecord(body) && Array.isArray(body.jobs)) {
+      return body.jobs as CoverageJob[];
+    }
+    throw new ExporterApiError('GET /api/coverage returned no job list', 200, CLIENT_ERROR_CODES.badResponse);
+  }
+
+  /** coverageJob returns one coverage job with its progress, and its report once done (GET /api/coverage/:id). */
+  async coverageJob(id: string): Promise<CoverageJob> {
+    const body = await this.request<unknown>(PROXY_ROUTES.api, `/coverage/${encodeURIComponent(id)}`);
+    if (isRecord(body) && typeof body.id === 'string' && typeof body.status === 'string') {
+      return body as unknown as CoverageJob;
+    }
+    throw new ExporterApiError(`GET /api/coverage/${id} returned no job`, 200, CLIENT_ERROR_CODES.badResponse);
+  }
+
+  /** startCoverage starts a coverage job (POST /api/coverage; editors, API token); it answers 202 with the job. */
+  async startCoverage(req: CoverageRequest): Promise<CoverageJob> {
+    const body = await this.request<unknown>(PROXY_ROUTES.coverage, '', { method: 'POST', data: req });
+    if (isRecord(body) && typeof body.id === 'string') {
+      return body as unknown as CoverageJob;
+    }
+    throw new ExporterApiError('POST /api/coverage returned no job', 200, CLIENT_ERROR_CODES.badResponse);
+  }
+
+  /** drills lists the drills that can run and the kept runs, newest first (GET /api/drills). */
+  async drills(): Promise<DrillsResponse> {
+    const body = await this.request<unknown>(PROXY_ROUTES.api, '/drills');
+    if (isRecord(body) && Array.isArray(body.definitions) && Array.isArray(body.runs)) {
+      return body as unknown as DrillsResponse;
+    }
+    throw new ExporterApiError('GET /api/drills returned no definitions/runs', 200, CLIENT_ERROR_CODES.badResponse);
+  }
+
+  /** drillRun returns one drill run, with its report once it ended (GET /api/drills/:id). */
+  async drillRun(id: string): Promise<DrillRun> {
+    const body = await this.request<unknown>(PROXY_ROUTES.api, `/drills/${encodeURIComponent(id)}`);
+    if (isRecord(body) && typeof body.id === 'string' && Array.isArray(body.steps)) {
+      return body as unknown as DrillRun;
+    }
+    throw new ExporterApiError(`GET /api/drills/${id} returned no run`, 200, CLIENT_ERROR_CODES.badResponse);
+  }
+
+  /** startDrill starts a drill (POST /api/drills; editors, API token) and returns the run. */
+  async startDrill(req: DrillRequest): Promise<DrillRun> {
+    return this.request<DrillRun>(PROXY_ROUTES.drills, '', { method: 'POST', data: req });
+  }
+
+  /** abortDrill aborts a running drill and stops its scenarios (DELETE /api/drills/:id); returns the run. */
+  async abortDrill(id: string): Promise<DrillRun> {
+    return this.request<DrillRun>(PROXY_ROUTES.drills, `/${encodeURIComponent(id)}`, { method: 'DELETE' });
   }
 
   /**

@@ -35,6 +35,16 @@ export type {
   UnifiedMetrics,
   UnifiedServer,
   UnifiedSummary,
+  CoverageJob,
+  CoverageKind,
+  CoverageReport,
+  CoverageRequest,
+  CoverageRule,
+  CoverageScenario,
+  DrillDefinition,
+  DrillRequest,
+  DrillRun,
+  DrillsResponse,
 } from '@openmanager/exporter/contract';
 
 /** HealthResponse is GET /healthz; only `status` is relied on, the rest is shown as-is. */

@@ -8,6 +8,8 @@ import { AppSettingsProvider } from '../../hooks/AppSettings';
 import type { AppJsonData } from '../../types';
 
 const Fleet = lazy(() => import('../../pages/Fleet/Fleet'));
+const Coverage = lazy(() => import('../../pages/Coverage/Coverage'));
+const Drills = lazy(() => import('../../pages/Drills/Drills'));
 const Server = lazy(() => import('../../pages/Server/Server'));
 const Scenarios = lazy(() => import('../../pages/Scenarios/Scenarios'));
 const Alerts = lazy(() => import('../../pages/Alerts/Alerts'));
@@ -20,6 +22,8 @@ function App(props: AppRootProps<AppJsonData>) {
       <Suspense fallback={<LoadingPlaceholder text="Loading…" />}>
         <Routes>
           <Route path={ROUTES.Fleet} element={<Fleet />} />
+          <Route path={ROUTES.Coverage} element={<Coverage />} />
+          <Route path={ROUTES.Drills} element={<Drills />} />
           <Route path={`${ROUTES.Server}/:id`} element={<Server />} />
           <Route path={ROUTES.Scenarios} element={<Scenarios />} />
           <Route path={ROUTES.Alerts} element={<Alerts />} />
