@@ -112,6 +112,18 @@ export function Alerts() {
   }, [feed, silences.silences]);
   const onSilence = useCallback((row: AlertRow) => setSilencing(row), []);
   const facets = useMemo(() => facetValues(feed), [feed]);
+  // The filter choices change only when a severity or server appears or goes, not with every live update: keyed
+  // by their content, the 200-option server list is not rebuilt (and the Combobox not re-rendered) per event.
+  const severityKey = uniq([...facets.severities, severity].filter(Boolean)).join('\n');
+  const serverKey = uniq([...facets.servers, server].filter(Boolean)).join('\n');
+  const severityOptions = useMemo(
+    () => [{ label: 'All', value: '' }, ...splitKey(severityKey).map((s) => ({ label: s, value: s }))],
+    [severityKey]
+  );
+  const serverOptions = useMemo(
+    () => [ALL_SERVERS, ...splitKey(serverKey).map((s) => ({ label: s, value: s }))],
+    [serverKey]
+  );
   const alertingRules = useMemo(
     () =>
       (rules ?? []).flatMap((g) =>
@@ -163,10 +175,7 @@ export function Alerts() {
           <InlineField label="Severity">
             <RadioButtonGroup
               size="sm"
-              options={[
-                { label: 'All', value: '' },
-                ...uniq([...facets.severities, severity].filter(Boolean)).map((s) => ({ label: s, value: s })),
-              ]}
+              options={severityOptions}
               value={severity}
               onChange={(v) => setFilter('severity', v)}
             />
@@ -177,10 +186,7 @@ export function Alerts() {
           <InlineField label="Server">
             <Combobox
               width={24}
-              options={[
-                ALL_SERVERS,
-                ...uniq([...facets.servers, server].filter(Boolean)).map((s) => ({ label: s, value: s })),
-              ]}
+              options={serverOptions}
               value={server}
               onChange={(o) => setFilter('server', o.value)}
               data-testid={testIds.alerts.serverFilter}
@@ -297,6 +303,11 @@ export default Alerts;
 
 function uniq<T>(xs: readonly T[]): T[] {
   return [...new Set(xs)];
+}
+
+/** splitKey turns a newline-joined list back into its items (none for the empty string). */
+function splitKey(key: string): string[] {
+  return key === '' ? [] : key.split('\n');
 }
 
 const getStyles = (theme: GrafanaTheme2) => ({
