@@ -11,6 +11,9 @@ import {
   MAX_RESOLVED,
   resolvedHistoryQuery,
   selectAlerts,
+  sortFeed,
+  filterAlerts,
+  compareAlerts,
   withActive,
   withResolvedHistory,
   type AlertFeed,
@@ -193,6 +196,24 @@ describe('selecting and counting', () => {
     ['severity and state', { severities: ['critical'], states: ['resolved' as const] }, ['DiskFull']],
   ])('filters by %s', (_name, filters, names) => {
     expect(selectAlerts(feed, filters).map((r) => r.name)).toEqual(names);
+  });
+
+  test('sorts incrementally: from any earlier order, the same as a full sort, filters applied after', () => {
+    const full = selectAlerts(feed);
+    // Hints (any earlier answer is sorted): nothing, the answer itself, a suffix, a sparse subset, and one holding
+    // a row no longer in the feed.
+    const stale = fromPromAlert(promAlert('Gone', { server: 'web-9', severity: 'critical' }));
+    for (const hint of [[], full, full.slice(2), [full[4]!, full[0]!].sort(compareAlerts), [stale, ...full.slice(1)]]) {
+      expect(sortFeed(feed, hint)).toEqual(full);
+    }
+    // One alert changes (a new row object): it moves to its place, the others keep their order.
+    const changed = { ...full[1]!, state: 'firing' as const, resolvedAt: null };
+    const next: AlertFeed = {
+      active: new Map([...feed.active, [changed.key, changed]]),
+      resolved: new Map([...feed.resolved].filter(([k]) => k !== changed.key)),
+    };
+    expect(sortFeed(next, full)).toEqual(selectAlerts(next));
+    expect(filterAlerts(sortFeed(feed), { servers: ['web-2'] })).toEqual(selectAlerts(feed, { servers: ['web-2'] }));
   });
 
   test('counts by state and lists the facets', () => {

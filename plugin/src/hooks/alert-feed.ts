@@ -283,25 +283,75 @@ export function compareAlerts(a: AlertRow, b: AlertRow): number {
   );
 }
 
-/** selectAlerts returns the feed's rows that pass `filters`, in display order. */
-export function selectAlerts(feed: AlertFeed, filters: AlertFilters = {}): AlertRow[] {
-  const { severities, servers, states } = filters;
-  const keep = (r: AlertRow) =>
+/** passes tells whether a row passes `filters`. */
+function passes(r: AlertRow, { severities, servers, states }: AlertFilters): boolean {
+  return (
     (!severities?.length || severities.includes(r.severity)) &&
     (!servers?.length || (r.server !== undefined && servers.includes(r.server))) &&
-    (!states?.length || states.includes(r.state));
+    (!states?.length || states.includes(r.state))
+  );
+}
+
+/** selectAlerts returns the feed's rows that pass `filters`, in display order. */
+export function selectAlerts(feed: AlertFeed, filters: AlertFilters = {}): AlertRow[] {
   const rows: AlertRow[] = [];
-  for (const r of feed.active.values()) {
-    if (keep(r)) {
-      rows.push(r);
-    }
-  }
-  for (const r of feed.resolved.values()) {
-    if (keep(r)) {
-      rows.push(r);
+  for (const map of [feed.active, feed.resolved]) {
+    for (const r of map.values()) {
+      if (passes(r, filters)) {
+        rows.push(r);
+      }
     }
   }
   return rows.sort(compareAlerts);
+}
+
+/**
+ * lastOrder is sortFeed's previous answer, its default hint. Any list sorted by compareAlerts is a correct hint
+ * (only its rows still in the feed are kept, in their order), so sharing it between callers costs nothing but
+ * speed.
+ */
+let lastOrder: readonly AlertRow[] = [];
+
+/**
+ * sortFeed returns all the feed's rows in display order, reusing `previous` (by default its last answer): rows
+ * keep their identity across live updates while unchanged (keepIdentity), so only the rows that are new since
+ * then are sorted and inserted. A live update with 1,000 active alerts changes one or two: a few dozen
+ * comparisons instead of ten thousand, each a collator call.
+ */
+export function sortFeed(feed: AlertFeed, previous: readonly AlertRow[] = lastOrder): AlertRow[] {
+  const now = new Set<AlertRow>();
+  for (const map of [feed.active, feed.resolved]) {
+    for (const r of map.values()) {
+      now.add(r);
+    }
+  }
+  const kept = previous.filter((r) => now.has(r));
+  const before = new Set(kept);
+  const added = [...now].filter((r) => !before.has(r)).sort(compareAlerts);
+  if (kept.length === 0) {
+    lastOrder = added;
+    return added;
+  }
+  for (const r of added) {
+    let lo = 0;
+    let hi = kept.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (compareAlerts(kept[mid]!, r) <= 0) {
+        lo = mid + 1;
+      } else {
+        hi = mid;
+      }
+    }
+    kept.splice(lo, 0, r);
+  }
+  lastOrder = kept;
+  return kept;
+}
+
+/** filterAlerts keeps the rows of `sorted` that pass `filters`, in their order. */
+export function filterAlerts(sorted: readonly AlertRow[], filters: AlertFilters = {}): AlertRow[] {
+  return sorted.filter((r) => passes(r, filters));
 }
 
 /** AlertCounts are the feed's totals by state (before filters). */

@@ -30,7 +30,8 @@ import {
   countAlerts,
   facetValues,
   latestEvaluation,
-  selectAlerts,
+  filterAlerts,
+  sortFeed,
   whyEmpty,
   type AlertRow,
   type AlertRowState,
@@ -83,14 +84,16 @@ export function Alerts() {
   const server = params.get(FILTER_PARAMS.server) ?? '';
   const state = (params.get(FILTER_PARAMS.state) ?? '') as AlertRowState | '';
 
+  // Every row in display order, sorted incrementally from the previous update's order.
+  const sorted = useMemo(() => sortFeed(feed), [feed]);
   const rows = useMemo(
     () =>
-      selectAlerts(feed, {
+      filterAlerts(sorted, {
         severities: severity ? [severity] : undefined,
         servers: server ? [server] : undefined,
         states: state ? [state] : undefined,
       }),
-    [feed, severity, server, state]
+    [sorted, severity, server, state]
   );
   const counts = useMemo(() => countAlerts(feed), [feed]);
   const [page, setPage] = useState(1);
