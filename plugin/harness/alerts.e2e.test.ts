@@ -10,7 +10,7 @@ import path from 'path';
 import type { Page } from 'playwright-core';
 
 import { testIds } from '../src/components/testIds';
-import { launchBrowser } from './browser';
+import { launchBrowser, watchErrors } from './browser';
 import { startExporter, type RunningExporter } from './exporter';
 import { startHarnessServer, type HarnessServer } from './server';
 
@@ -62,7 +62,7 @@ describe('alerts and the hub ticket flow in Chromium against a real exporter wit
     const page = await browser.context.newPage();
     const sockets: string[] = [];
     page.on('websocket', (ws) => sockets.push(ws.url()));
-    page.on('pageerror', (e) => pageErrors.push(`${route}: ${e.message}`));
+    watchErrors(page, route, pageErrors);
     await page.goto(`${server.url}${APP}/${route}`);
     return { page, sockets };
   }

@@ -11,9 +11,9 @@ import path from 'path';
 import type { Page } from 'playwright-core';
 
 import { testIds } from '../src/components/testIds';
-import { launchBrowser } from './browser';
+import { launchBrowser, watchErrors } from './browser';
 import { startExporter, type RunningExporter } from './exporter';
-import { startHarnessServer, type HarnessServer } from './server';
+import { exporterSettings, startHarnessServer, type HarnessServer } from './server';
 
 const ARTIFACTS = path.resolve(__dirname, '../test-artifacts');
 const APP = '/a/openmanager-fleet-app';
@@ -34,10 +34,7 @@ describe('the Analysis page in Chromium against a real exporter', () => {
   beforeAll(async () => {
     fs.mkdirSync(ARTIFACTS, { recursive: true });
     exporter = await startExporter(['--backfill', BACKFILL, '--speed', String(SPEED), '--scenario-rate', '0']);
-    server = await startHarnessServer({
-      jsonData: { exporterUrl: exporter.url, liveUrl: `ws://127.0.0.1:${exporter.port}/ws` },
-      secureJsonData: { apiToken: exporter.token },
-    });
+    server = await startHarnessServer(exporterSettings(exporter));
     browser = await launchBrowser();
     for (const [kind, target] of [
       ['disk_fill', 'web-02'],
@@ -60,7 +57,7 @@ describe('the Analysis page in Chromium against a real exporter', () => {
 
   async function open(route: string): Promise<Page> {
     const page = await browser.context.newPage();
-    page.on('pageerror', (e) => pageErrors.push(`${route}: ${e.message}`));
+    watchErrors(page, route, pageErrors);
     await page.goto(`${server.url}${APP}/${route}`);
     return page;
   }

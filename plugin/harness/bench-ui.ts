@@ -27,7 +27,7 @@ import { chartSpecs } from '../src/pages/Server/charts';
 import { ALERTS_UPDATE_MEASURE, CHART_DRAWN_MARK, FLEET_RENDER_MARKS, FLEET_UPDATE_MEASURE } from '../src/utils/perf';
 import { launchBrowser } from './browser';
 import { startExporter, type RunningExporter } from './exporter';
-import { startHarnessServer, type HarnessServer } from './server';
+import { exporterSettings, startHarnessServer, type HarnessServer } from './server';
 
 /** SERVERS is the large fleet the Fleet and Alerts figures are named after; SMALL_FLEET the seed's 20. */
 const SERVERS = 200;
@@ -142,10 +142,7 @@ async function withSession<T>(
   // Progress goes to stderr: stdout is the tables and the JSON line.
   console.error(`bench:ui: exporter ${exporterArgs.join(' ')}`);
   const exporter = await startExporter(exporterArgs);
-  const server = await startHarnessServer({
-    jsonData: { exporterUrl: exporter.url, liveUrl: `ws://127.0.0.1:${exporter.port}/ws` },
-    secureJsonData: { apiToken: exporter.token },
-  });
+  const server = await startHarnessServer(exporterSettings(exporter));
   const page = await browser.context.newPage();
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));

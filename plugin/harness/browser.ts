@@ -4,7 +4,7 @@
 import fs from 'fs';
 import os from 'os';
 import path from 'path';
-import { chromium, type BrowserContext } from 'playwright-core';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
 
 /** CHROMIUM_PATH is Debian's Chromium (`apt-get install -y chromium`), overridable for other machines. */
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -36,4 +36,19 @@ export async function launchBrowser(): Promise<{ context: BrowserContext; close:
       fs.rmSync(profile, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * watchErrors records a page's uncaught errors (and, with `consoleErrors`, its console errors), each prefixed with
+ * `label`, so a test can assert at the end that no page failed.
+ */
+export function watchErrors(page: Page, label: string, pageErrors: string[], consoleErrors?: string[]): void {
+  page.on('pageerror', (e) => pageErrors.push(`${label}: ${e.message}`));
+  if (consoleErrors) {
+    page.on('console', (m) => {
+      if (m.type() === 'error') {
+        consoleErrors.push(`${label}: ${m.text()}`);
+      }
+    });
+  }
 }

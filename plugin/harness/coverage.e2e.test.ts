@@ -10,9 +10,9 @@ import path from 'path';
 import type { Page } from 'playwright-core';
 
 import { testIds } from '../src/components/testIds';
-import { launchBrowser } from './browser';
+import { launchBrowser, watchErrors } from './browser';
 import { startExporter, type RunningExporter } from './exporter';
-import { startHarnessServer, type HarnessServer } from './server';
+import { exporterSettings, startHarnessServer, type HarnessServer } from './server';
 
 const ARTIFACTS = path.resolve(__dirname, '../test-artifacts');
 const APP = '/a/openmanager-fleet-app';
@@ -47,10 +47,7 @@ describe('Coverage and Drills pages in Chromium against a real exporter', () => 
   beforeAll(async () => {
     fs.mkdirSync(ARTIFACTS, { recursive: true });
     exporter = await startExporter(['--backfill', '10m', '--tick-seconds', '1', '--scenario-rate', '0']);
-    server = await startHarnessServer({
-      jsonData: { exporterUrl: exporter.url, liveUrl: `ws://127.0.0.1:${exporter.port}/ws` },
-      secureJsonData: { apiToken: exporter.token },
-    });
+    server = await startHarnessServer(exporterSettings(exporter));
     browser = await launchBrowser();
   });
 
@@ -62,12 +59,7 @@ describe('Coverage and Drills pages in Chromium against a real exporter', () => 
 
   async function open(route: string): Promise<Page> {
     const page = await browser.context.newPage();
-    page.on('pageerror', (e) => pageErrors.push(`${route}: ${e.message}`));
-    page.on('console', (m) => {
-      if (m.type() === 'error') {
-        consoleErrors.push(`${route}: ${m.text()}`);
-      }
-    });
+    watchErrors(page, route, pageErrors, consoleErrors);
     await page.goto(`${server.url}${APP}/${route}`);
     return page;
   }

@@ -12,7 +12,7 @@ import { testIds } from '../src/components/testIds';
 import pluginJson from '../src/plugin.json';
 import { launchBrowser } from './browser';
 import { startExporter } from './exporter';
-import { startHarnessServer } from './server';
+import { exporterSettings, startHarnessServer } from './server';
 
 const APP = '/a/openmanager-fleet-app';
 const SRC = path.resolve(__dirname, '../src');
@@ -46,10 +46,7 @@ async function shoot(page: Page, name: string): Promise<void> {
 
 async function main(): Promise<void> {
   const exporter = await startExporter(['--backfill', '6h', '--scenario-rate', '0']);
-  const server = await startHarnessServer({
-    jsonData: { exporterUrl: exporter.url, liveUrl: `ws://127.0.0.1:${exporter.port}/ws` },
-    secureJsonData: { apiToken: exporter.token },
-  });
+  const server = await startHarnessServer(exporterSettings(exporter));
   const browser = await launchBrowser();
   try {
     for (const sc of SCENARIOS) {

@@ -206,3 +206,14 @@ export async function startHarnessServer(settings: HarnessSettings): Promise<Har
       }),
   };
 }
+
+/**
+ * exporterSettings are the app settings of a plugin pointed at `exporter` (through the proxy, live updates on its
+ * /ws) with its API token stored as a secret, as a user configures it.
+ */
+export function exporterSettings(exporter: { url: string; port: number; token: string }): HarnessSettings {
+  return {
+    jsonData: { exporterUrl: exporter.url, liveUrl: `ws://127.0.0.1:${exporter.port}/ws` },
+    secureJsonData: { apiToken: exporter.token },
+  };
+}
