@@ -94,6 +94,14 @@ describe('Coverage and Drills pages in Chromium against a real exporter', () => 
     const panes = JSON.parse(new URLSearchParams((missLink ?? '').split('?')[1]).get('panes') ?? '{}');
     expect(panes.om.datasource).toBe('openmanager');
     expect(panes.om.queries[0].expr).toMatch(/^openmanager_scenario_active\{server="[a-z]+-\d+"\}$/);
+    expect(panes.om.queries[1].expr).toMatch(/openmanager_cpu_usage_percent\{server="[a-z]+-\d+"\}/);
+    // "Series" draws the CPU the run computed over the missed spike's window, from the report.
+    await page.locator(sel(testIds.coverage.signalToggle)).first().click();
+    const line = await page
+      .locator(`${sel(testIds.coverage.signal)} path[data-series]`)
+      .first()
+      .getAttribute('d');
+    expect((line ?? '').match(/L/g)?.length ?? 0).toBeGreaterThan(50);
     await expect(page.locator(`${sel(testIds.coverage.timeline)} rect`).count()).resolves.toBeGreaterThan(2);
     await expect(page.locator(sel(testIds.coverage.summary)).innerText()).resolves.toMatch(/Detection rate/);
     await expect(page.locator(sel(testIds.coverage.rules)).innerText()).resolves.toMatch(/HighDiskUsage/);

@@ -53,6 +53,30 @@ export const coverageFiringSchema = z.object({
 /** CoverageFiring is one firing episode. */
 export type CoverageFiring = z.infer<typeof coverageFiringSchema>;
 
+/**
+ * coverageSignalSchema validates the series a missed scenario should have fired on: its kind's key signal
+ * (the PromQL `expr`, over the origin server) evaluated by the run's own engine over the scenario's window
+ * and a margin each side, one value every `stepMs` from `start` (null where the query returned nothing). A
+ * run's samples exist only inside the run, so the report carries them for whoever draws the miss.
+ */
+export const coverageSignalSchema = z.object({
+  expr: z.string(),
+  /** legend names the series' unit or the label that tells several apart, as a Grafana legend would. */
+  legend: z.string(),
+  start: unixMs,
+  stepMs: z.number().int().positive(),
+  series: z.array(
+    z.object({
+      /** name is the series' label that tells several apart (a mount, a service), else the legend. */
+      name: z.string(),
+      values: z.array(z.number().nullable()),
+    }),
+  ),
+});
+
+/** CoverageSignal is one missed scenario's key series. */
+export type CoverageSignal = z.infer<typeof coverageSignalSchema>;
+
 /** coverageScenarioSchema validates one injected scenario and what fired for it. */
 export const coverageScenarioSchema = z.object({
   id: z.string(),
@@ -71,6 +95,8 @@ export const coverageScenarioSchema = z.object({
   alerts: z.array(z.string()),
   /** dependentAlerts are those that fired for dependents, sorted. */
   dependentAlerts: z.array(z.string()),
+  /** signal is the series that should have fired, for a missed scenario only. */
+  signal: coverageSignalSchema.optional(),
 });
 
 /** CoverageScenario is one scenario's outcome. */

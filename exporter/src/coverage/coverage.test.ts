@@ -82,10 +82,26 @@ describe('runCoverage', () => {
         neverCaught: ['disk_fill'],
       }),
     ]);
+    // The miss carries the series that should have fired: disk usage per mount, rising through the window.
+    const missed = report.scenarios.find((s) => s.kind === 'disk_fill');
+    const signal = missed?.signal;
+    expect(signal?.expr).toBe('max by (server, mount) (openmanager_disk_usage_percent{server="web-01"})');
+    expect(signal?.start).toBeLessThan(missed!.start);
+    const at = (t: number) => Math.round((t - signal!.start) / signal!.stepMs);
+    const rise = (values: (number | null)[]): number =>
+      Math.max(...values.slice(at(missed!.start), at(missed!.end)).map((v) => v ?? 0)) -
+      (values[at(missed!.start)] ?? Infinity);
+    expect(signal!.series.length).toBeGreaterThan(0);
+    expect(signal!.series.every((x) => x.name.startsWith('/'))).toBe(true);
+    expect(Math.max(...signal!.series.map((x) => rise(x.values)))).toBeGreaterThan(20);
+    expect(report.scenarios.find((s) => s.kind === 'cpu_spike')?.signal).toBeUndefined();
     expect(formatCoverageTable(report)).toContain('kinds never detected: disk_fill');
     const html = renderCoverageHtml(report);
     expect(html).toContain('<svg');
     expect(html).not.toMatch(/<script|<link|src="http/);
+    // The miss's key signal is drawn beside it: one line per mount.
+    const chart = html.slice(html.indexOf('openmanager_disk_usage_percent{server=&#34;web-01&#34;}'));
+    expect(chart.slice(0, chart.indexOf('</svg>')).match(/<path d="M/g)).toHaveLength(signal!.series.length);
   });
 
   it('reports a rule whose threshold sits below the healthy baseline with false alarms', async () => {

@@ -1,7 +1,8 @@
 /**
  * The coverage report as one self-contained HTML page (inline CSS and SVG, no script, no external asset):
  * the summary, a scenario kind × rule matrix (how often each rule fired for each kind), one timeline per kind
- * (every scenario as a bar from its start, the alerts that fired on its servers drawn on it), and the tables.
+ * (every scenario as a bar from its start, the alerts that fired on its servers drawn on it), and the tables;
+ * each missed scenario with a small chart of its key signal over its window (the series that should have fired).
  */
 import type { CoverageReport, CoverageScenario } from '../contract/coverage.js';
 
@@ -17,6 +18,45 @@ function esc(s: string): string {
 
 const pct = (v: number): string => `${Math.round(v * 100)} %`;
 const secs = (v: number | null): string => (v === null ? '–' : `${Math.round(v)} s`);
+
+/** signalSvg draws a missed scenario's key signal: one line per series, the scenario's window shaded. */
+function signalSvg(x: CoverageScenario, graceMs: number): string {
+  const sig = x.signal;
+  if (!sig || sig.series.length === 0) return '–';
+  const w = 260;
+  const h = 46;
+  const pad = 3;
+  const steps = Math.max(...sig.series.map((r) => r.values.length));
+  const span = Math.max(1, (steps - 1) * sig.stepMs);
+  const all = sig.series.flatMap((r) => r.values.filter((v): v is number => v !== null));
+  const lo = Math.min(...all);
+  const hi = Math.max(...all);
+  const xAt = (t: number): number =>
+    pad + (Math.min(Math.max(t - sig.start, 0), span) / span) * (w - 2 * pad);
+  const yAt = (v: number): number =>
+    h - pad - (hi > lo ? ((v - lo) / (hi - lo)) * (h - 2 * pad) : (h - 2 * pad) / 2);
+  const parts = [
+    `<rect x="${xAt(x.start)}" y="0" width="${xAt(x.end) - xAt(x.start)}" height="${h}" fill="#f6d5cc"><title>scenario</title></rect>`,
+    `<rect x="${xAt(x.end)}" y="0" width="${xAt(x.end + graceMs) - xAt(x.end)}" height="${h}" fill="#fbeee9"><title>grace</title></rect>`,
+  ];
+  sig.series.forEach((r, i) => {
+    let d = '';
+    let pen = 'M';
+    r.values.forEach((v, k) => {
+      if (v === null) {
+        pen = 'M';
+        return;
+      }
+      d += `${pen}${xAt(sig.start + k * sig.stepMs).toFixed(1)} ${yAt(v).toFixed(1)}`;
+      pen = 'L';
+    });
+    parts.push(
+      `<path d="${d}" fill="none" stroke="${alertColour(i)}" stroke-width="1.5"><title>${esc(r.name)}</title></path>`,
+    );
+  });
+  const range = `${esc(sig.legend)} ${+lo.toPrecision(3)}–${+hi.toPrecision(3)}`;
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}" role="img" aria-label="${esc(sig.expr)}"><title>${esc(sig.expr)}</title>${parts.join('')}</svg><br><small>${range}</small>`;
+}
 
 /** matrixSvg draws kinds (rows) × rules that fired at least once (columns), shaded by share of scenarios. */
 function matrixSvg(report: CoverageReport): string {
@@ -149,7 +189,7 @@ export function renderCoverageHtml(report: CoverageReport): string {
     .filter((x) => !x.detected)
     .map(
       (x) =>
-        `<tr><td>${esc(x.kind)}</td><td>${esc(x.server)}</td><td>${esc(x.role)}</td><td>${x.intensity}</td><td>${esc(new Date(x.start).toISOString())}</td><td>${Math.round((x.end - x.start) / 1000)} s</td></tr>`,
+        `<tr><td>${esc(x.kind)}</td><td>${esc(x.server)}</td><td>${esc(x.role)}</td><td>${x.intensity}</td><td>${esc(new Date(x.start).toISOString())}</td><td>${Math.round((x.end - x.start) / 1000)} s</td><td class="l">${signalSvg(x, report.settings.graceMs)}</td></tr>`,
     )
     .join('');
   const timelines = report.kinds
@@ -183,7 +223,7 @@ ${matrixSvg(report)}
 <p>${legend}</p>
 ${timelines}
 <h2>Misses</h2>
-${misses ? `<table><tr><th>kind</th><th>server</th><th>role</th><th>intensity</th><th>start</th><th>duration</th></tr>${misses}</table>` : '<p>None.</p>'}
+${misses ? `<table><tr><th>kind</th><th>server</th><th>role</th><th>intensity</th><th>start</th><th>duration</th><th class="l">key signal (scenario shaded)</th></tr>${misses}</table>` : '<p>None.</p>'}
 </body></html>
 `;
 }

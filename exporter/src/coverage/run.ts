@@ -25,6 +25,7 @@ import { workerEntry } from '../util/worker-entry.js';
 import { CoverageError, resolveCoverageOptions, type CoverageOptions } from './options.js';
 import { planScenarios } from './plan.js';
 import { scoreCoverage, type Episode } from './score.js';
+import { SIGNAL_READ_BACK_MS, signalWindow } from './signals.js';
 import {
   fleetOf,
   loadRuleInfo,
@@ -124,6 +125,31 @@ export function mergeSegments(
   return out;
 }
 
+/**
+ * assignSignals picks, for every planned scenario, the segment that evaluates its key signal: the first whose
+ * range holds the whole window and what it reads before it, else the one its start belongs to (the window is
+ * then cut at that segment's end). Returns each segment's scenario indexes.
+ */
+export function assignSignals(
+  scenarios: readonly { readonly start: number; readonly durationMs: number }[],
+  bounds: readonly number[],
+  ranges: readonly { readonly from: number; readonly to: number }[],
+  graceMs: number,
+  tickMs: number,
+): number[][] {
+  const out = ranges.map((): number[] => []);
+  scenarios.forEach((p, i) => {
+    const w = signalWindow({ start: p.start, end: p.start + p.durationMs }, graceMs, tickMs);
+    let k = ranges.findIndex((r) => r.from <= w.start - SIGNAL_READ_BACK_MS && w.end <= r.to);
+    if (k < 0) {
+      k = 0;
+      while (k + 1 < ranges.length && (bounds[k + 1] ?? Infinity) <= p.start) k++;
+    }
+    out[k]?.push(i);
+  });
+  return out;
+}
+
 /** inWorker runs one segment on a worker thread; undefined when no worker entry can be found. */
 function inWorker(
   req: SegmentRequest,
@@ -212,10 +238,13 @@ export async function runCoverage(
     ranges.length === 1
       ? 1
       : Math.min(ranges.length, opts.workers > 0 ? opts.workers : availableParallelism());
+  const signals = assignSignals(plan.scenarios, bounds, ranges, opts.graceMs, opts.tickMs);
   const tasks = ranges.map((r, k) => () => {
     const report = (ms: number): void => progress(k, ms);
-    const viaWorker = width > 1 ? inWorker({ options: opts, from: r.from, to: r.to }, report) : undefined;
-    return viaWorker ?? runSegment(opts, r.from, r.to, report);
+    const mine = signals[k] ?? [];
+    const viaWorker =
+      width > 1 ? inWorker({ options: opts, from: r.from, to: r.to, signals: mine }, report) : undefined;
+    return viaWorker ?? runSegment(opts, r.from, r.to, report, mine);
   });
   const results = await pool(tasks, width);
   onProgress({ simulatedMs: end - start, totalMs: end - start, phase: 'scoring' });
@@ -245,5 +274,6 @@ export async function runCoverage(
       results.map((r) => r.episodes),
     ),
     alertNames: info.alertNames,
+    signals: new Map(results.flatMap((r) => r.signals)),
   });
 }

@@ -17,6 +17,7 @@ import {
   type CoverageRule,
   type CoverageScenario,
   type CoverageSettings,
+  type CoverageSignal,
 } from '../contract/coverage.js';
 import type { ScenarioKind, ServerRole } from '../simulator/index.js';
 
@@ -46,6 +47,8 @@ export interface ScoreInput {
   readonly episodes: readonly Episode[];
   /** alertNames are every alerting rule loaded (rules that never fired are reported too). */
   readonly alertNames: readonly string[];
+  /** signals are key signals by scenario id; a missed scenario's is reported with it. */
+  readonly signals?: ReadonlyMap<string, CoverageSignal>;
 }
 
 /** quantileNearest is the nearest-rank quantile of sorted values (null when empty). */
@@ -130,6 +133,7 @@ export function scoreCoverage(input: ScoreInput): CoverageReport {
       timeToFireS: first === undefined ? null : (first - s.start) / 1000,
       alerts: [...(originAlerts.get(s.id) ?? [])].sort(),
       dependentAlerts: [...(dependentAlerts.get(s.id) ?? [])].sort(),
+      ...(first === undefined && input.signals?.has(s.id) && { signal: input.signals.get(s.id) }),
     };
   });
 

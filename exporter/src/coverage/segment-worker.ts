@@ -8,7 +8,7 @@ import { runSegment, type SegmentMessage, type SegmentRequest } from './segment.
 
 const req = workerData as SegmentRequest;
 const post = (m: SegmentMessage): void => parentPort?.postMessage(m);
-runSegment(req.options, req.from, req.to, (doneMs) => post({ type: 'progress', doneMs }))
+runSegment(req.options, req.from, req.to, (doneMs) => post({ type: 'progress', doneMs }), req.signals)
   .then((result) => post({ type: 'result', result }))
   .catch((err: unknown) =>
     post({

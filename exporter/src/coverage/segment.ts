@@ -13,7 +13,9 @@
  * Work the rules cannot observe is skipped: only the metric names the rules select are stored, rollup tiers
  * are off (at a 15 s step the engine never reads them) and chunks use the XOR encoding alone (the decimal
  * search of the default codec saves bytes at rest, which a run that keeps a day of samples does not need),
- * and alerts' annotation templates are not expanded (the report reads alert states only).
+ * and alerts' annotation templates are not expanded (the report reads alert states only). The key signals
+ * (signals.ts) of the scenarios the segment was asked for are stored too and evaluated once each scenario's
+ * window is stored, before retention drops it.
  *
  * A segment is self-contained (options and a time range in, firing episodes out, progress through a
  * callback), so run.ts runs several on worker threads (segment-worker.ts) or one after the other in-thread.
@@ -26,6 +28,7 @@ import { AlertingRule, ALERT_NAME, ALERTS_METRIC, ALERT_STATE } from '../rules/a
 import type { RuleGroup } from '../rules/group.js';
 import { RuleManager } from '../rules/manager.js';
 import type { CompiledTemplate } from '../rules/template.js';
+import type { CoverageSignal } from '../contract/coverage.js';
 import { createRuleMetrics } from '../rules/rule-metrics.js';
 import { defaultFleet, Fleet, generateFleet, type ServerInfo } from '../simulator/index.js';
 import { LosslessChunkBuilder } from '../tsdb/chunkenc/builder.js';
@@ -39,6 +42,7 @@ import { silentLogger } from '../util/logger.js';
 import { CoverageError, type CoverageErrorCode, type CoverageOptions } from './options.js';
 import { planScenarios } from './plan.js';
 import type { Episode, ScenarioTruth } from './score.js';
+import { captureSignal, keySignalMetricNames, signalWindow, type SignalWindow } from './signals.js';
 
 /** STRETCH_MS is how much simulated time is stored before the rules replay over it (6 h). */
 const STRETCH_MS = 6 * 3_600_000;
@@ -247,6 +251,8 @@ export interface SegmentRequest {
   readonly options: CoverageOptions;
   readonly from: number;
   readonly to: number;
+  /** signals are the planned scenarios (indexes) whose key signal this segment evaluates. */
+  readonly signals: readonly number[];
 }
 
 /** SegmentMessage is what a segment worker posts: progress, then its result or the error that stopped it. */
@@ -262,22 +268,27 @@ export type SegmentMessage =
       };
     };
 
-/** SegmentResult is what a segment returns: the ground truth of every planned scenario and its episodes. */
+/**
+ * SegmentResult is what a segment returns: the ground truth of every planned scenario, its episodes, and the
+ * key signals it was asked for, by scenario id.
+ */
 export interface SegmentResult {
   readonly truths: ScenarioTruth[];
   readonly episodes: SegmentEpisode[];
+  readonly signals: [string, CoverageSignal][];
 }
 
 /**
  * runSegment simulates and evaluates (from, to] (rules first evaluate at `from`) with every planned scenario
- * injected, and returns the firing episodes seen; `onProgress` hears the simulated ms done after each stretch.
- * `opts.ruleFiles` must be resolved (not empty).
+ * injected, and returns the firing episodes seen and the key signals of the planned scenarios `signals`
+ * (indexes); `onProgress` hears the simulated ms done after each stretch. `opts.ruleFiles` must be resolved.
  */
 export async function runSegment(
   opts: CoverageOptions,
   from: number,
   to: number,
   onProgress: (doneMs: number) => void = () => undefined,
+  signals: readonly number[] = [],
 ): Promise<SegmentResult> {
   const servers = fleetOf(opts);
   const plan = planScenarios(servers, opts);
@@ -324,7 +335,27 @@ export async function runSegment(
       };
     });
 
-    const names = info.names;
+    // Signals wanted, oldest window end first; each is evaluated once its whole window is stored.
+    const wanted = signals
+      .map((i) => {
+        const truth = truths[i];
+        if (!truth) throw new Error(`coverage: no planned scenario ${i} for a signal`);
+        return { truth, window: signalWindow(truth, opts.graceMs, opts.tickMs) };
+      })
+      .sort((a, b) => a.window.end - b.window.end || (a.truth.id < b.truth.id ? -1 : 1));
+    const captured: [string, CoverageSignal][] = [];
+    const signalEngine = new Engine(DEFAULT_ENGINE_OPTIONS, { registry: new Registry() });
+    const captureUpTo = async (t: number): Promise<void> => {
+      while (wanted.length > 0 && ((wanted[0]?.window.end ?? Infinity) <= t || t >= to)) {
+        const w = wanted.shift() as { truth: ScenarioTruth; window: SignalWindow };
+        const signal = await captureSignal(signalEngine, storage, w.truth.kind, w.truth.server, w.window, t);
+        captured.push([w.truth.id, signal]);
+      }
+    };
+
+    const ruleNames = info.names;
+    const names =
+      ruleNames && new Set([...ruleNames, ...keySignalMetricNames(wanted.map((w) => w.truth.kind))]);
     const ingestor = new Ingestor(storage, fleet.layout, (l) => !names || names.has(l[METRIC_NAME] ?? ''));
     const tracker = new EpisodeTracker(info.maxIntervalMs);
     const frames = fleet.frames(from, to, opts.tickMs, { reuse: true })[Symbol.iterator]();
@@ -362,11 +393,13 @@ export async function runSegment(
         return kx < ky ? -1 : kx > ky ? 1 : 0;
       });
       for (const s of firing) tracker.add(s.labels, s.timestamps, s.values);
+      await captureUpTo(b);
       await storage.applyRetention(b);
       onProgress(b - from);
     }
     await manager.close();
-    return { truths, episodes: tracker.finish(to) };
+    await captureUpTo(to);
+    return { truths, episodes: tracker.finish(to), signals: captured };
   } finally {
     await storage.close();
   }

@@ -46,6 +46,8 @@ export const testIds = {
     rules: 'data-testid coverage-rules',
     misses: 'data-testid coverage-misses',
     missLink: 'data-testid coverage-miss-link',
+    signalToggle: 'data-testid coverage-signal-toggle',
+    signal: 'data-testid coverage-signal',
     htmlLink: 'data-testid coverage-html-link',
   },
   drills: {

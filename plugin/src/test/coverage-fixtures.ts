@@ -7,6 +7,26 @@ import type { CoverageJob, CoverageReport, DrillDefinition, DrillRun } from '../
 const T0 = Date.UTC(2026, 0, 5, 1);
 const MIN = 60_000;
 
+/**
+ * diskSignal is the key signal of the fixture's missed disk fill (30 min from start + 10 min): 56 one-minute steps
+ * from `start`; "/" flat at 30 %, "/data" at 40 % rising 1.5 points a minute through the scenario, with no
+ * value at step 5 (a gap).
+ */
+function diskSignal(start: number) {
+  const steps = 56;
+  const data = Array.from({ length: steps }, (_, k) => (k < 10 ? 40 : k <= 40 ? 40 + 1.5 * (k - 10) : 40));
+  return {
+    expr: 'max by (server, mount) (openmanager_disk_usage_percent{server="db-01"})',
+    legend: 'disk %',
+    start,
+    stepMs: MIN,
+    series: [
+      { name: '/', values: new Array<number | null>(steps).fill(30) },
+      { name: '/data', values: data.map((v, k) => (k === 5 ? null : v)) },
+    ],
+  };
+}
+
 /** coverageReport builds a finished report: cpu_spike 2/2 detected, disk_fill 1/2, cascading_failure 1/1. */
 export function coverageReport(): CoverageReport {
   return {
@@ -155,6 +175,7 @@ export function coverageReport(): CoverageReport {
         timeToFireS: null,
         alerts: [],
         dependentAlerts: [],
+        signal: diskSignal(T0 + 110 * MIN),
       },
       {
         id: 'x1',

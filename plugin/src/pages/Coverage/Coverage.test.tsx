@@ -54,6 +54,17 @@ describe('Coverage page', () => {
     const panes = JSON.parse(new URLSearchParams(link.getAttribute('href')?.split('?')[1]).get('panes') ?? '{}');
     expect(panes.om.datasource).toBe('prom');
     expect(panes.om.queries[0].expr).toBe('openmanager_scenario_active{server="db-01"}');
+    // "Series" draws the series that should have fired from the report itself: one line per mount.
+    expect(screen.queryByTestId(testIds.coverage.signal)).toBeNull();
+    fireEvent.click(within(screen.getByTestId(testIds.coverage.misses)).getByTestId(testIds.coverage.signalToggle));
+    const chart = screen.getByTestId(testIds.coverage.signal);
+    expect([...chart.querySelectorAll('path[data-series]')].map((p) => p.getAttribute('data-series'))).toEqual([
+      '/',
+      '/data',
+    ]);
+    expect(chart).toHaveAccessibleName('disk % of db-01 around the missed disk_fill');
+    fireEvent.click(within(screen.getByTestId(testIds.coverage.misses)).getByTestId(testIds.coverage.signalToggle));
+    expect(screen.queryByTestId(testIds.coverage.signal)).toBeNull();
     expect(screen.getByTestId(testIds.coverage.htmlLink)).toHaveAttribute(
       'href',
       '/api/plugin-proxy/openmanager-fleet-app/api/coverage/cov-2/report.html'

@@ -1,12 +1,13 @@
-import React, { useMemo } from 'react';
+import React, { Fragment, useMemo, useState } from 'react';
 import { css, cx } from '@emotion/css';
 import { dateTimeFormat, type GrafanaTheme2 } from '@grafana/data';
-import { LinkButton, Stack, TextLink, Tooltip, useStyles2 } from '@grafana/ui';
+import { Button, LinkButton, Stack, TextLink, Tooltip, useStyles2 } from '@grafana/ui';
 
 import type { CoverageReport } from '../../api/types';
 import { testIds } from '../../components/testIds';
 import { KindTimeline } from './KindTimeline';
 import { alertColours, buildMatrix, buildTimeline, missExploreUrl } from './report';
+import { SignalChart } from './SignalChart';
 
 const pct = (v: number) => `${Math.round(v * 100)} %`;
 const secs = (v: number | null) => (v === null ? '–' : `${Math.round(v)} s`);
@@ -34,6 +35,15 @@ export function CoverageReportView({ report, htmlUrl, datasourceUid }: CoverageR
   const s = report.summary;
   const set = report.settings;
   const misses = report.scenarios.filter((x) => !x.detected);
+  const [shown, setShown] = useState<ReadonlySet<string>>(() => new Set());
+  const toggle = (id: string) =>
+    setShown((prev) => {
+      const next = new Set(prev);
+      if (!next.delete(id)) {
+        next.add(id);
+      }
+      return next;
+    });
   const allKinds = set.kinds.length;
 
   return (
@@ -191,9 +201,11 @@ export function CoverageReportView({ report, htmlUrl, datasourceUid }: CoverageR
         ) : (
           <>
             <p className={styles.muted}>
-              Each link opens Explore over the scenario&apos;s server and window with its ground truth
-              (openmanager_scenario_active) and the series its kind shows up in. The window is the run&apos;s
-              simulated time: Explore draws it where the data source holds that range.
+              &quot;Series&quot; draws the series that should have fired: the scenario kind&apos;s key signal on its
+              server, as the run evaluated it over the scenario&apos;s window (the run&apos;s samples live only in
+              this report). &quot;Explore&quot; opens the same query and the ground truth (openmanager_scenario_active)
+              on the data source, which holds data for that window only where it stores the run&apos;s simulated
+              time.
             </p>
             <table className={styles.table}>
               <thead>
@@ -209,7 +221,8 @@ export function CoverageReportView({ report, htmlUrl, datasourceUid }: CoverageR
               </thead>
               <tbody>
                 {misses.map((x) => (
-                  <tr key={x.id}>
+                  <Fragment key={x.id}>
+                  <tr>
                     <td>{x.kind}</td>
                     <td>{x.server}</td>
                     <td>{x.role}</td>
@@ -217,6 +230,18 @@ export function CoverageReportView({ report, htmlUrl, datasourceUid }: CoverageR
                     <td>{formatTime(x.start)}</td>
                     <td>{Math.round((x.end - x.start) / 1000)} s</td>
                     <td>
+                      <Button
+                        size="sm"
+                        variant="secondary"
+                        fill="text"
+                        icon={shown.has(x.id) ? 'angle-down' : 'angle-right'}
+                        onClick={() => toggle(x.id)}
+                        aria-expanded={shown.has(x.id)}
+                        data-testid={testIds.coverage.signalToggle}
+                        aria-label={`Series of ${x.kind} on ${x.server}`}
+                      >
+                        Series
+                      </Button>
                       <Tooltip content="Open the series that should have fired in Explore">
                         <LinkButton
                           size="sm"
@@ -232,6 +257,14 @@ export function CoverageReportView({ report, htmlUrl, datasourceUid }: CoverageR
                       </Tooltip>
                     </td>
                   </tr>
+                  {shown.has(x.id) && (
+                    <tr>
+                      <td colSpan={7}>
+                        <SignalChart scenario={x} graceMs={set.graceMs} />
+                      </td>
+                    </tr>
+                  )}
+                  </Fragment>
                 ))}
               </tbody>
             </table>

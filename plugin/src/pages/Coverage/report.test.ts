@@ -1,5 +1,5 @@
 import { coverageReport } from '../../test/coverage-fixtures';
-import { buildMatrix, buildTimeline, missExploreUrl, missQueries } from './report';
+import { buildMatrix, buildTimeline, missExploreUrl, missQueries, signalPlot } from './report';
 
 describe('coverage report views', () => {
   const report = coverageReport();
@@ -34,14 +34,31 @@ describe('coverage report views', () => {
     ]);
   });
 
-  test.each([
-    ['disk_fill', 'max by (server, mount) (openmanager_disk_usage_percent{server="db-01"})'],
-    ['server_down', 'max by (server) (openmanager_server_up{server="db-01"})'],
-  ] as const)("a missed %s links its ground truth and its key series on the server", (kind, key) => {
-    expect(missQueries({ kind, server: 'db-01' }).map((q) => q.expr)).toEqual([
+  test('a missed scenario links its ground truth and the key signal the run evaluated on its server', () => {
+    const miss = report.scenarios.find((s) => s.id === 'd2');
+    expect(missQueries(miss!).map((q) => q.expr)).toEqual([
       'openmanager_scenario_active{server="db-01"}',
-      key,
+      'max by (server, mount) (openmanager_disk_usage_percent{server="db-01"})',
     ]);
+    expect(missQueries({ server: 'db-01' }).map((q) => q.expr)).toEqual(['openmanager_scenario_active{server="db-01"}']);
+  });
+
+  test("a miss's key signal is laid out over the plot: lines per series, gaps break them, the window shaded", () => {
+    const miss = report.scenarios.find((s) => s.id === 'd2')!;
+    const plot = signalPlot(miss, report.settings.graceMs, 550, 100)!;
+    // 56 one-minute steps: 55 minutes over 550 units, 10 units a minute; the scenario starts 10 min in.
+    expect(plot.spanMs).toBe(55 * 60_000);
+    expect(plot.scenario).toEqual([100, 400]);
+    expect(plot.grace).toEqual([400, 450]);
+    expect([plot.min, plot.max]).toEqual([30, 85]);
+    expect(plot.lines.map((l) => l.name)).toEqual(['/', '/data']);
+    // "/" is flat at the minimum: the bottom of the plot, one unbroken line.
+    expect(plot.lines[0]!.d.match(/M/g)).toHaveLength(1);
+    expect(plot.lines[0]!.d).toContain('L550.0 100.0');
+    // "/data" breaks at its missing step and reaches the top at the scenario's end.
+    expect(plot.lines[1]!.d.match(/M/g)).toHaveLength(2);
+    expect(plot.lines[1]!.d).toContain('L400.0 0.0');
+    expect(signalPlot({ ...miss, signal: undefined }, 0, 550, 100)).toBeUndefined();
   });
 
   test('the Explore link opens the data source over the scenario window with a margin and the grace', () => {

@@ -1,7 +1,7 @@
 /**
  * Pure views of a coverage report (exporter/src/coverage, schema `coverageReportSchema`) for the Coverage page:
- * the scenario kind × rule matrix, each kind's timeline rows, and the Explore link to the series that should
- * have fired for a missed scenario. Kept apart from React so the arithmetic is tested on its own.
+ * the scenario kind × rule matrix, each kind's timeline rows, and for a missed scenario the series that should
+ * have fired (the key signal the run evaluated, laid out as a chart) and its Explore link. Kept apart from React so the arithmetic is tested on its own.
  */
 import type { CoverageReport, CoverageScenario, ScenarioKind } from '../../api/types';
 import { exploreUrl, type ExploreQuery } from '../../utils/links';
@@ -106,43 +106,80 @@ function quote(v: string): string {
   return `"${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
 }
 
-/**
- * KEY_SIGNALS is, per scenario kind, the series that shows the failure (what the shipped rules watch), as a
- * PromQL template over one server's selector: the first thing to look at when no alert fired.
- */
-const KEY_SIGNALS: Record<ScenarioKind, { expr: (sel: string) => string; legend: string }> = {
-  cpu_spike: { expr: (sel) => `avg by (server) (openmanager_cpu_usage_percent{${sel}})`, legend: 'CPU %' },
-  memory_leak: { expr: (sel) => `max by (server) (openmanager_memory_usage_percent{${sel}})`, legend: 'memory %' },
-  disk_fill: { expr: (sel) => `max by (server, mount) (openmanager_disk_usage_percent{${sel}})`, legend: '{{mount}}' },
-  network_saturation: {
-    expr: (sel) => `sum by (server) (rate(openmanager_network_receive_bytes_total{${sel}}[5m]))`,
-    legend: 'receive B/s',
-  },
-  service_crash: { expr: (sel) => `max by (server, service) (openmanager_service_up{${sel}})`, legend: '{{service}}' },
-  latency_degradation: {
-    expr: (sel) =>
-      `histogram_quantile(0.99, sum by (le) (rate(openmanager_http_request_duration_seconds_bucket{${sel}}[5m])))`,
-    legend: 'p99 latency',
-  },
-  cascading_failure: {
-    expr: (sel) =>
-      `sum(rate(openmanager_http_requests_total{${sel},status=~"5.."}[5m])) / sum(rate(openmanager_http_requests_total{${sel}}[5m]))`,
-    legend: '5xx ratio',
-  },
-  server_down: { expr: (sel) => `max by (server) (openmanager_server_up{${sel}})`, legend: 'server up' },
-};
-
 /** MISS_LINK_MARGIN_MS widens the Explore window by 10 minutes each side, so the baseline shows around the failure. */
 const MISS_LINK_MARGIN_MS = 10 * 60_000;
 
-/** missQueries are the queries a missed scenario's Explore link opens: the ground truth and the key signal. */
-export function missQueries(s: Pick<CoverageScenario, 'kind' | 'server'>): ExploreQuery[] {
-  const sel = `server=${quote(s.server)}`;
-  const key = KEY_SIGNALS[s.kind];
+/**
+ * missQueries are the queries a missed scenario's Explore link opens: the ground truth and the key signal the
+ * run evaluated for it (the report names its PromQL).
+ */
+export function missQueries(s: Pick<CoverageScenario, 'server' | 'signal'>): ExploreQuery[] {
   return [
-    { expr: `openmanager_scenario_active{${sel}}`, legendFormat: '{{kind}}' },
-    { expr: key.expr(sel), legendFormat: key.legend },
+    { expr: `openmanager_scenario_active{server=${quote(s.server)}}`, legendFormat: '{{kind}}' },
+    ...(s.signal ? [{ expr: s.signal.expr }] : []),
   ];
+}
+
+/** SignalLine is one series of a missed scenario's key signal as an SVG path over a plot of a given size. */
+export interface SignalLine {
+  name: string;
+  d: string;
+}
+
+/** SignalPlot is a key signal laid out on a plot: its lines, value range and where the scenario and grace lie. */
+export interface SignalPlot {
+  lines: SignalLine[];
+  min: number;
+  max: number;
+  /** scenario and grace are [x0, x1] spans in plot units. */
+  scenario: [number, number];
+  grace: [number, number];
+  spanMs: number;
+}
+
+/**
+ * signalPlot lays a missed scenario's key signal out over a `width` × `height` plot: time left to right over the
+ * signal's steps, values bottom to top between their minimum and maximum (a flat series in the middle); a
+ * step without a value breaks its line. Undefined when the scenario carries no signal values.
+ */
+export function signalPlot(
+  s: Pick<CoverageScenario, 'start' | 'end' | 'signal'>,
+  graceMs: number,
+  width: number,
+  height: number
+): SignalPlot | undefined {
+  const sig = s.signal;
+  const values = sig?.series.flatMap((r) => r.values.filter((v): v is number => v !== null)) ?? [];
+  if (!sig || values.length === 0) {
+    return undefined;
+  }
+  const steps = Math.max(...sig.series.map((r) => r.values.length));
+  const spanMs = Math.max(1, (steps - 1) * sig.stepMs);
+  const min = Math.min(...values);
+  const max = Math.max(...values);
+  const x = (t: number) => (Math.min(Math.max(t - sig.start, 0), spanMs) / spanMs) * width;
+  const y = (v: number) => (max > min ? height - ((v - min) / (max - min)) * height : height / 2);
+  const lines = sig.series.map((r) => {
+    let d = '';
+    let pen = 'M';
+    r.values.forEach((v, k) => {
+      if (v === null) {
+        pen = 'M';
+        return;
+      }
+      d += `${pen}${x(sig.start + k * sig.stepMs).toFixed(1)} ${y(v).toFixed(1)}`;
+      pen = 'L';
+    });
+    return { name: r.name, d };
+  });
+  return {
+    lines,
+    min,
+    max,
+    scenario: [x(s.start), x(s.end)],
+    grace: [x(s.end), x(s.end + graceMs)],
+    spanMs,
+  };
 }
 
 /**
