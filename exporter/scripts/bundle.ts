@@ -41,6 +41,7 @@ await build({
     'src/tsdb/encode-worker.ts',
     'src/coverage/job-worker.ts',
     'src/coverage/segment-worker.ts',
+    'src/coverage/drill-sandbox-worker.ts',
   ],
   bundle: true,
   splitting: true,

@@ -51,6 +51,8 @@ import { Notifier } from './notify/notifier.js';
 import { loadDrills } from './drills/drill-file.js';
 import { DrillRunner } from './drills/drill-runner.js';
 import { DRILLS_PATH, drillsRouter } from './drills/routes.js';
+import { firedAlerts } from './coverage/drill-sandbox.js';
+import { startSandbox } from './coverage/drill-sandbox-host.js';
 import { COVERAGE_PATH, coverageRouter } from './api/coverage-routes.js';
 import { CoverageJobs } from './coverage/jobs.js';
 import type { Outbox } from './notify/outbox.js';
@@ -383,16 +385,24 @@ function composeDrills(deps: {
     inject: (spec) => app.injectScenario(spec),
     stop: (id) => app.stopScenario(id),
     deliveries: () => deps.notifier.notifications().recent,
+    separate: (run, onEvent) =>
+      startSandbox(
+        {
+          ...run,
+          servers: app.fleet.layout.servers,
+          seed: options.seed,
+          ruleFiles: rules.options.ruleFiles,
+          cwd: rules.options.cwd,
+          evaluationIntervalMs: options.evaluationInterval,
+          // The model's step, as the live fleet's (main.ts): whole seconds.
+          tickMs: Math.max(1000, Math.round(options.tickSeconds * 1000)),
+        },
+        onEvent,
+      ),
     logger,
   });
   rules.onTransitions(({ ts, transitions }) => {
-    const fired = transitions
-      .filter((t) => t.to === 'firing')
-      .map((t) => ({
-        alertname: t.alert.labels.alertname ?? t.rule,
-        server: t.alert.labels.server ?? '',
-        severity: t.alert.labels.severity ?? '',
-      }));
+    const fired = firedAlerts(transitions);
     if (fired.length > 0) runner.alertsFired(ts, fired);
   });
   app.use(

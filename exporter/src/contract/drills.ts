@@ -101,6 +101,7 @@ export const drillReportSchema = z.object({
   alerts: z.array(drillAlertSchema),
   /** unrelated counts the alerts that fired for no step's servers (noise, or a real incident meanwhile). */
   unrelated: z.number().int().nonnegative(),
+  /** notifications are the deliveries to receivers during the run (none on a separate clock). */
   notifications: z.array(drillNotificationSchema),
   /** receivers are the receivers a notification reached (outcome `delivered`). */
   receivers: z.array(z.string()),
@@ -113,13 +114,31 @@ export type DrillReport = z.infer<typeof drillReportSchema>;
 /** DRILL_STATUSES are a run's states. */
 export const DRILL_STATUSES = ['running', 'finished', 'aborted'] as const;
 
+/**
+ * DRILL_CLOCKS are where a drill runs. `live`: its steps are injected into the live fleet (ground truth in
+ * the scenario history, annotations on the dashboards, alerts from the exporter's rules, notifications to
+ * the receivers); a speed-up divides step offsets and durations, while the rules' `for:` and evaluation
+ * interval stay as they are. `separate`: on a fleet of its own (the live fleet's servers and seed, no random
+ * scenarios) whose simulated clock runs `speed` times as fast, with its own store and its own rule manager
+ * over the exporter's rule files: nothing is compressed, so what fires and when is what speed 1 would give.
+ * Its times are that clock's (it starts at the live clock's now); its scenarios and alerts stay in it — not
+ * in the scenario history, the dashboards or the receivers — and it first simulates the history its rules
+ * read (the lead-in).
+ */
+export const DRILL_CLOCKS = ['live', 'separate'] as const;
+
 /** drillRunSchema is one run of a drill. */
 export const drillRunSchema = z.object({
   id: z.string(),
   name: z.string(),
   title: z.string(),
-  /** speed divides the step offsets and durations (1 = as written). */
+  /** speed divides the step offsets and durations on the live clock; on a separate one, it is its rate. */
   speed: z.number().positive(),
+  clock: z.enum(DRILL_CLOCKS),
+  /** phase of a run on a separate clock: simulating its lead-in, then the drill; null on the live clock. */
+  phase: z.enum(['lead-in', 'drill']).nullable(),
+  /** simulatedAt is a separate clock's now (null before its drill starts, and on the live clock). */
+  simulatedAt: unixMs.nullable(),
   status: z.enum(DRILL_STATUSES),
   startedAt: unixMs,
   /** endsAt is when the run is due to end: the last step's end plus the settling time. */
@@ -128,6 +147,8 @@ export const drillRunSchema = z.object({
   steps: z.array(drillStepRunSchema),
   /** report is set once the run finished or was aborted. */
   report: drillReportSchema.nullable(),
+  /** error says what stopped a run early (a separate clock's simulation failing), else null. */
+  error: z.string().nullable(),
 });
 
 /** DrillRun is one of drillRunSchema. */
@@ -147,10 +168,15 @@ export type DrillsResponse = z.infer<typeof drillsResponseSchema>;
 export const drillRequestSchema = z
   .object({
     name: z.string().min(1),
-    /** speed runs the drill N times faster (offsets and durations divided by N); 1–1000, default 1. */
+    /** speed runs the drill N times faster (see DRILL_CLOCKS for what that means on each); 1–1000, default 1. */
     speed: z.number().min(1).max(1000).optional(),
+    /** clock is where the drill runs (DRILL_CLOCKS), default `live`. */
+    clock: z.enum(DRILL_CLOCKS).optional(),
   })
   .strict();
 
 /** DrillRequest is one of drillRequestSchema. */
 export type DrillRequest = z.infer<typeof drillRequestSchema>;
+
+/** DrillClock is one of DRILL_CLOCKS. */
+export type DrillClock = (typeof DRILL_CLOCKS)[number];

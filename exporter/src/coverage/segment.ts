@@ -63,7 +63,7 @@ const LOOKBACK_MS = 5 * 60_000;
 const xorShared = new LosslessChunkBuilder({ encodings: [Encoding.XOR] });
 
 /** XOR_CODEC is the lossless codec limited to the XOR encoding (see the file comment). */
-const XOR_CODEC: ChunkCodec = {
+export const XOR_CODEC: ChunkCodec = {
   newBuilder: () => new LosslessChunkBuilder({ encodings: [Encoding.XOR] }),
   decode: (bytes) => decodeChunk(bytes),
   encode: (ts, vs, from, to) => {
@@ -72,6 +72,20 @@ const XOR_CODEC: ChunkCodec = {
     return xorShared.finish();
   },
 };
+
+/**
+ * openRunStorage opens the in-memory store a run in virtual time works on: no rollups and XOR chunks (see the
+ * file comment), raw samples kept for `retentionMs` behind the newest retention point.
+ */
+export function openRunStorage(registry: Registry, retentionMs: number): Promise<EmbeddedStorage> {
+  return EmbeddedStorage.open({
+    registry,
+    logger: silentLogger(),
+    rollups: false,
+    codec: XOR_CODEC,
+    retention: { raw: retentionMs },
+  });
+}
 
 /** fleetOf returns the servers of a run: explicit ones, the shipped fleet at 20, else a generated fleet. */
 export function fleetOf(opts: CoverageOptions): readonly ServerInfo[] {
@@ -295,13 +309,7 @@ export async function runSegment(
   const info = await loadRuleInfo(opts);
   const registry = new Registry();
   const clock = new ManualClock(from);
-  const storage = await EmbeddedStorage.open({
-    registry,
-    logger: silentLogger(),
-    rollups: false,
-    codec: XOR_CODEC,
-    retention: { raw: info.longestMs + RETENTION_MARGIN_MS },
-  });
+  const storage = await openRunStorage(registry, info.longestMs + RETENTION_MARGIN_MS);
   try {
     const manager = await openRules(opts, storage, clock, registry);
     const fleet = new Fleet({

@@ -8,18 +8,31 @@
  * whether an alert fired for its servers and how fast, which alerts fired for no step, and which receivers
  * were notified (from the deliverer's recent attempts).
  *
- * Speed compresses the scenarios on the live clock; the rules' `for:` durations and evaluation interval do
+ * On the live clock, speed compresses the scenarios; the rules' `for:` durations and evaluation interval do
  * not shrink with it, so a drill run much faster than written can miss alerts that would fire at speed 1.
+ * On a separate clock (contract DRILL_CLOCKS, coverage/drill-sandbox.ts) the drill runs on a fleet, store and rule manager
+ * of its own whose clock runs `speed` times as fast, so nothing is compressed; the runner then follows the
+ * sandbox's events (steps injected, alerts fired, its clock) instead of the live fleet's, and its times are
+ * that clock's.
  *
  * One run at a time; the newest MAX_RUNS runs are kept in memory for the API.
  */
 import type { DeliveryRecord } from '../contract/notifications.js';
-import type { DrillAlert, DrillDefinition, DrillReport, DrillRun, DrillStepRun } from '../contract/drills.js';
+import type {
+  DrillAlert,
+  DrillClock,
+  DrillDefinition,
+  DrillReport,
+  DrillRun,
+  DrillStepRun,
+} from '../contract/drills.js';
 import type { Scenario, ScenarioSpec } from '../simulator/index.js';
-import { ERR_DRILL_RUNNING, ERR_UNKNOWN_DRILL } from '../errors.js';
+import { ERR_BAD_FIELD, ERR_DRILL_RUNNING, ERR_UNKNOWN_DRILL } from '../errors.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
 import type { Timer, TimerHandle } from '../util/timer.js';
+import type { SandboxStep } from '../coverage/drill-sandbox.js';
+import type { SandboxMessage } from '../coverage/drill-sandbox-worker.js';
 
 /** MAX_RUNS is how many runs the runner keeps for `GET /api/drills`. */
 export const MAX_RUNS = 20;
@@ -32,6 +45,19 @@ export interface FiredAlert {
   readonly alertname: string;
   readonly server: string;
   readonly severity: string;
+}
+
+/** SeparateClockRun is a drill for a separate clock: its steps at their simulated due times. */
+export interface SeparateClockRun {
+  readonly start: number;
+  readonly end: number;
+  readonly speed: number;
+  readonly steps: readonly SandboxStep[];
+}
+
+/** SandboxHandle controls a drill running on a separate clock. */
+export interface SandboxHandle {
+  abort(): void;
 }
 
 /** DrillRunnerDeps are the runner's injected parts. */
@@ -47,6 +73,11 @@ export interface DrillRunnerDeps {
   readonly wallClock: Clock;
   /** deliveries are the deliverer's recent attempts, newest first (none without notifications). */
   deliveries(): readonly DeliveryRecord[];
+  /**
+   * separate starts a drill on a separate clock (coverage/drill-sandbox.ts) and reports its events to `onEvent`, ending with
+   * `done` or `error`; absent, such drills are refused.
+   */
+  readonly separate?: (run: SeparateClockRun, onEvent: (e: SandboxMessage) => void) => SandboxHandle;
   readonly logger: Logger;
 }
 
@@ -58,6 +89,10 @@ interface Active {
   readonly alerts: DrillAlert[];
   readonly timers: TimerHandle[];
   readonly scenarioEnds: Map<string, number>;
+  /** sandbox runs a separate clock's drill; simulatedAt and phase follow its events. */
+  sandbox?: SandboxHandle;
+  simulatedAt: number | null;
+  phase: DrillRun['phase'];
 }
 
 /** DrillRunner runs drills (see the file comment). */
@@ -85,17 +120,23 @@ export class DrillRunner {
   }
 
   /**
-   * start begins drill `name` now; its first steps due at once are injected before it returns.
-   * ERR_UNKNOWN_DRILL for a name with no file, ERR_DRILL_RUNNING while another run lasts.
+   * start begins drill `name` now on `clock` (DRILL_CLOCKS); on the live clock its first steps due at once
+   * are injected before it returns. ERR_UNKNOWN_DRILL for a name with no file, ERR_DRILL_RUNNING while
+   * another run lasts, ERR_BAD_FIELD for a separate clock when the exporter has none to offer.
    */
-  async start(name: string, speed = 1): Promise<DrillRun> {
+  async start(name: string, speed = 1, clock: DrillClock = 'live'): Promise<DrillRun> {
     const def = this.deps.definitions.find((d) => d.name === name);
     if (!def) throw ERR_UNKNOWN_DRILL(`"${name}"`);
     if (this.active) throw ERR_DRILL_RUNNING(this.active.run.id);
+    const separate = this.deps.separate;
+    if (clock === 'separate' && !separate)
+      throw ERR_BAD_FIELD('clock', 'this exporter cannot run drills on a separate clock');
     const now = this.deps.clock.now();
+    // On a separate clock nothing is compressed: the clock itself runs `speed` times as fast.
+    const scale = clock === 'live' ? speed : 1;
     const steps: DrillStepRun[] = def.steps.map((s) => ({
       ...s,
-      dueAt: Math.round(now + (s.afterSeconds * 1000) / speed),
+      dueAt: Math.round(now + (s.afterSeconds * 1000) / scale),
       scenarioId: null,
       affected: [],
       error: null,
@@ -105,12 +146,16 @@ export class DrillRunner {
       name: def.name,
       title: def.title,
       speed,
+      clock,
+      phase: clock === 'live' ? null : 'lead-in',
+      simulatedAt: null,
       status: 'running',
       startedAt: now,
-      endsAt: Math.round(now + (def.durationSeconds * 1000) / speed + def.settleSeconds * 1000),
+      endsAt: Math.round(now + (def.durationSeconds * 1000) / scale + def.settleSeconds * 1000),
       finishedAt: null,
       steps,
       report: null,
+      error: null,
     };
     const active: Active = {
       run,
@@ -120,11 +165,31 @@ export class DrillRunner {
       alerts: [],
       timers: [],
       scenarioEnds: new Map(),
+      simulatedAt: null,
+      phase: run.phase,
     };
     this.active = active;
     this.runs.push(run);
     if (this.runs.length > MAX_RUNS) this.runs.splice(0, this.runs.length - MAX_RUNS);
-    this.deps.logger.info({ drill: def.name, id: run.id, speed, endsAt: run.endsAt }, 'drill started');
+    this.deps.logger.info({ drill: def.name, id: run.id, speed, clock, endsAt: run.endsAt }, 'drill started');
+    if (clock === 'separate' && separate) {
+      active.sandbox = separate(
+        {
+          start: now,
+          end: run.endsAt,
+          speed,
+          steps: steps.map((s) => ({
+            dueAt: s.dueAt,
+            kind: s.kind,
+            server: s.server,
+            durationSeconds: s.durationSeconds,
+            intensity: s.intensity,
+          })),
+        },
+        (e) => void this.onSandbox(active, e),
+      );
+      return this.view(run);
+    }
     for (let i = 0; i < steps.length; i++) {
       const due = (steps[i]?.dueAt ?? now) - now;
       if (due <= 0) await this.injectStep(active, i);
@@ -142,10 +207,53 @@ export class DrillRunner {
     return this.get(id);
   }
 
-  /** alertsFired records alerts that started firing at `at` (the rule manager's transitions to firing). */
+  /**
+   * alertsFired records alerts of the live rules that started firing at `at` (the rule manager's transitions
+   * to firing) into a run on the live clock.
+   */
   alertsFired(at: number, alerts: readonly FiredAlert[]): void {
     const a = this.active;
-    if (!a) return;
+    if (a?.run.clock === 'live') this.record(a, at, alerts);
+  }
+
+  /** onSandbox follows a separate clock's run through its events. */
+  private async onSandbox(a: Active, e: SandboxMessage): Promise<void> {
+    if (this.active !== a) return;
+    switch (e.type) {
+      case 'lead-in':
+        return;
+      case 'progress':
+        a.phase = 'drill';
+        a.simulatedAt = e.simulatedAt;
+        return;
+      case 'injected': {
+        const s = a.steps[e.step];
+        if (!s) return;
+        a.steps[e.step] = { ...s, dueAt: e.start, scenarioId: e.id, affected: [...e.affected] };
+        a.scenarioEnds.set(e.id, e.end);
+        return;
+      }
+      case 'inject-failed': {
+        const s = a.steps[e.step];
+        if (s) a.steps[e.step] = { ...s, error: e.message };
+        return;
+      }
+      case 'fired':
+        a.phase = 'drill';
+        a.simulatedAt = Math.max(a.simulatedAt ?? e.at, e.at);
+        this.record(a, e.at, e.alerts);
+        return;
+      case 'done':
+        a.simulatedAt = e.simulatedAt;
+        return this.finish(a, e.aborted ? 'aborted' : 'finished');
+      case 'error':
+        this.deps.logger.error({ drill: a.run.name, err: e.message }, 'drill on a separate clock failed');
+        return this.finish(a, 'aborted', e.message);
+    }
+  }
+
+  /** record adds alerts that started firing at `at` to run `a`, each tied to the latest step it fired for. */
+  private record(a: Active, at: number, alerts: readonly FiredAlert[]): void {
     for (const f of alerts) {
       if (a.alerts.length >= MAX_ALERTS_PER_RUN) return;
       let step: number | null = null;
@@ -190,12 +298,18 @@ export class DrillRunner {
     }
   }
 
-  private async finish(a: Active, status: 'finished' | 'aborted'): Promise<void> {
+  private async finish(
+    a: Active,
+    status: 'finished' | 'aborted',
+    error: string | null = null,
+  ): Promise<void> {
     if (this.active !== a) return;
     this.active = undefined;
     for (const t of a.timers) this.deps.timer.clear(t);
-    const now = this.deps.clock.now();
-    if (status === 'aborted') {
+    a.sandbox?.abort();
+    // A separate clock's run ends at that clock's time; its scenarios end with its fleet.
+    const now = a.run.clock === 'live' ? this.deps.clock.now() : (a.simulatedAt ?? a.run.startedAt);
+    if (status === 'aborted' && a.run.clock === 'live') {
       // The run's scenarios still in effect end with it, so an aborted drill leaves a quiet fleet behind.
       for (const [id, end] of a.scenarioEnds) {
         if (end <= now) continue;
@@ -208,9 +322,12 @@ export class DrillRunner {
     const done: DrillRun = {
       ...a.run,
       status,
+      phase: a.phase,
+      simulatedAt: a.simulatedAt,
       finishedAt: now,
       steps: a.steps,
       report: this.report(a),
+      error,
     };
     if (i >= 0) this.runs[i] = done;
     this.deps.logger.info(
@@ -239,8 +356,9 @@ export class DrillRunner {
         alerts: [...new Set(mine.map((x) => x.alertname))].sort(),
       };
     });
-    const notifications = this.deps
-      .deliveries()
+    // A separate clock's alerts reach no receiver.
+    const deliveries = a.run.clock === 'live' ? this.deps.deliveries() : [];
+    const notifications = deliveries
       .filter((d) => d.at >= a.startedWall && d.at <= wallNow)
       .map((d) => ({
         at: d.at,
@@ -265,7 +383,8 @@ export class DrillRunner {
 
   /** view is a run as the API shows it: a running run with its steps so far. */
   private view(run: DrillRun): DrillRun {
-    if (this.active?.run !== run) return run;
-    return { ...run, steps: [...this.active.steps] };
+    const a = this.active;
+    if (a?.run !== run) return run;
+    return { ...run, steps: [...a.steps], phase: a.phase, simulatedAt: a.simulatedAt };
   }
 }

@@ -1,7 +1,8 @@
 /**
  * The drills' HTTP surface, in the shapes of contract/drills.ts:
  * - `GET /api/drills`: the drills that can run and the kept runs, newest first;
- * - `POST /api/drills` `{"name", "speed"?}` → 201 with the run (its first steps injected);
+ * - `POST /api/drills` `{"name", "speed"?, "clock"?}` → 201 with the run (on the live clock, its first steps
+ *   injected; on a separate one, its lead-in started);
  * - `GET /api/drills/:id`: one run, with its report once it ended;
  * - `DELETE /api/drills/:id`: aborts a running drill (its scenarios stop) and answers with its report.
  * The mutating two sit behind the bearer-token guard and the rate limit; errors are the catalogue's.
@@ -32,7 +33,7 @@ export function drillsRouter(runner: DrillRunner, guard: readonly RequestHandler
         issue?.code === 'unrecognized_keys' ? issue.keys.join(', ') : issue?.path.join('.') || 'body';
       throw ERR_BAD_FIELD(field, issue?.message ?? 'invalid');
     }
-    const run = await runner.start(parsed.data.name, parsed.data.speed ?? 1);
+    const run = await runner.start(parsed.data.name, parsed.data.speed ?? 1, parsed.data.clock ?? 'live');
     res
       .status(201)
       .location(`${DRILLS_PATH}/${encodeURIComponent(run.id)}`)

@@ -468,7 +468,7 @@ export function requestArbitraries(ctx: GeneratorContext): {
       path: `/api/scenarios/${id}`,
       headers: a,
     }));
-  // Drills: the shipped names or odd ones, speeds in and out of range; runs by plausible or odd ids.
+  // Drills: the shipped names or odd ones, speeds in and out of range, either clock; runs by plausible or odd ids.
   const drillId = fc.oneof(
     fc.integer({ min: 1, max: 5 }).map((n) => `drill-${n}-${ctx.nowMs}`),
     fc.constantFrom(...ODD_IDS),
@@ -482,6 +482,7 @@ export function requestArbitraries(ctx: GeneratorContext): {
           specValue,
         ),
         speed: fc.oneof(fc.double({ min: -10, max: 2_000, noNaN: true }), specValue),
+        clock: fc.oneof(fc.constantFrom('live', 'separate'), specValue),
         extra: specValue,
       },
       { requiredKeys: ['name'] },

@@ -43,6 +43,7 @@ export type {
   CoverageScenario,
   DrillDefinition,
   DrillRequest,
+  DrillClock,
   DrillRun,
   DrillsResponse,
 } from '@openmanager/exporter/contract';

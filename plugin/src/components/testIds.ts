@@ -55,6 +55,7 @@ export const testIds = {
     definition: 'data-testid drills-definition',
     error: 'data-testid drills-error',
     run: 'data-testid drills-run',
+    clock: 'data-testid drills-clock',
     step: 'data-testid drills-step',
     report: 'data-testid drills-report',
     runs: 'data-testid drills-runs',

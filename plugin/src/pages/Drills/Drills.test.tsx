@@ -49,6 +49,55 @@ describe('Drills page', () => {
     expect(fake.requests.find((r) => r.method === 'POST')?.data).toEqual({ name: 'disk-fills-overnight', speed: 16 });
   });
 
+  test('an editor can start a drill on a separate clock, its meaning shown beside the choice', async () => {
+    const start = Date.now() - 3_600_000;
+    const separate = drillRun('run-2', {
+      clock: 'separate',
+      speed: 60,
+      phase: 'drill',
+      startedAt: start,
+      simulatedAt: start + 5 * 60_000,
+    });
+    const fake = backend([], { 'POST api/drills': () => ({ status: 201, body: separate }) });
+    renderPage(<Drills />, { route: 'drills' });
+    const card = (await screen.findAllByTestId(testIds.drills.definition))[0] as HTMLElement;
+    fireEvent.click(within(card).getByRole('radio', { name: 'Separate clock' }));
+    expect(card).toHaveTextContent(/nothing is shortened/);
+    fireEvent.change(screen.getByLabelText('Speed for Database memory leak'), { target: { value: '60' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Start Database memory leak' }));
+    await waitFor(() => expect(fake.requests.filter((r) => r.method === 'POST')).toHaveLength(1));
+    expect(fake.requests.find((r) => r.method === 'POST')?.data).toEqual({
+      name: 'database-memory-leak',
+      speed: 60,
+      clock: 'separate',
+    });
+  });
+
+  test("a separate clock's run shows its phase and counts its steps down on its own clock", async () => {
+    const start = Date.now() - 3_600_000;
+    const steps = drillRun('x').steps.map((s, i) => ({ ...s, dueAt: start + i * 600_000 }));
+    backend([
+      drillRun('run-2', {
+        clock: 'separate',
+        speed: 60,
+        phase: 'drill',
+        startedAt: start,
+        simulatedAt: start + 300_000,
+        steps,
+      }),
+    ]);
+    renderPage(<Drills />, { route: 'drills' });
+    const run = await screen.findByTestId(testIds.drills.run);
+    expect(within(run).getByTestId(testIds.drills.clock)).toHaveAttribute('data-phase', 'drill');
+    // Its own clock is 5 min past its start: the second step, 10 min in, is due in 5 min (not an hour ago).
+    expect(
+      within(run)
+        .getAllByTestId(testIds.drills.step)
+        .map((s) => s.getAttribute('data-state'))
+    ).toEqual(['injected', 'due in 5m']);
+    expect(within(run).queryByRole('link', { name: /explore/i })).toBeNull();
+  });
+
   test('a running drill shows which steps are injected and which are due, and Abort sends DELETE', async () => {
     const fake = backend([drillRun('run-1')], {
       'DELETE api/drills/*': () => ({ body: drillRun('run-1', { status: 'aborted' }) }),

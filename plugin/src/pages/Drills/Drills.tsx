@@ -11,11 +11,12 @@ import {
   Input,
   LinkButton,
   LoadingPlaceholder,
+  RadioButtonGroup,
   Stack,
   useStyles2,
 } from '@grafana/ui';
 
-import type { DrillDefinition, DrillRun } from '../../api/types';
+import type { DrillClock, DrillDefinition, DrillRun } from '../../api/types';
 import { testIds } from '../../components/testIds';
 import { ACTIONS, DEFAULT_DATASOURCE_UID } from '../../constants';
 import { useAppSettings } from '../../hooks/AppSettings';
@@ -26,6 +27,22 @@ import { canDo } from '../../utils/permissions';
 
 /** SPEED_RANGE is what the exporter accepts for a drill's speed-up (drillRequestSchema: 1–1000). */
 const SPEED_RANGE = { min: 1, max: 1000 } as const;
+
+/** CLOCK_OPTIONS are where a drill can run (the contract's DRILL_CLOCKS). */
+const CLOCK_OPTIONS: Array<{ label: string; value: DrillClock; description: string }> = [
+  {
+    label: 'Live fleet',
+    value: 'live',
+    description:
+      'Steps go into the live fleet: dashboards, alerts and receivers react. A speed-up shortens the steps, not the rules’ for: clauses.',
+  },
+  {
+    label: 'Separate clock',
+    value: 'separate',
+    description:
+      'A fleet, store and rules of its own whose clock runs N× as fast: nothing is shortened, so the report shows what speed 1 would fire, in minutes. Its alerts reach no receiver.',
+  },
+];
 
 /** COUNTDOWN_MS refreshes the "due in" countdown of a running drill's steps once a second. */
 const COUNTDOWN_MS = 1_000;
@@ -50,11 +67,12 @@ function DefinitionCard({
   disabled,
 }: {
   d: DrillDefinition;
-  onStart: (speed: number) => void;
+  onStart: (speed: number, clock: DrillClock) => void;
   disabled: string | undefined;
 }) {
   const styles = useStyles2(getStyles);
   const [speed, setSpeed] = useState(1);
+  const [clock, setClock] = useState<DrillClock>('live');
   return (
     <Card data-testid={testIds.drills.definition} data-drill={d.name}>
       <Card.Heading>{d.title}</Card.Heading>
@@ -92,6 +110,14 @@ function DefinitionCard({
       </Card.Description>
       <Card.Actions>
         <Stack gap={1} alignItems="flex-end">
+          <Field label="Clock" description={CLOCK_OPTIONS.find((o) => o.value === clock)?.description} noMargin>
+            <RadioButtonGroup
+              options={CLOCK_OPTIONS}
+              value={clock}
+              onChange={setClock}
+              aria-label={`Clock for ${d.title}`}
+            />
+          </Field>
           <Field label="Speed" description={`×, ${SPEED_RANGE.min}–${SPEED_RANGE.max}`} noMargin>
             <Input
               type="number"
@@ -110,7 +136,7 @@ function DefinitionCard({
             onClick={() => {
               // With a tooltip, Grafana's Button is only aria-disabled and still clickable.
               if (disabled === undefined) {
-                onStart(speed);
+                onStart(speed, clock);
               }
             }}
           >
@@ -145,6 +171,11 @@ export function drillExploreUrl(run: DrillRun, datasourceUid: string): string {
   );
 }
 
+/** runNow is a run's current time: the wall clock on the live clock, the run's own clock on a separate one. */
+function runNow(run: DrillRun, wallNow: number): number {
+  return run.clock === 'separate' ? (run.simulatedAt ?? run.startedAt) : wallNow;
+}
+
 function stepState(
   run: DrillRun,
   i: number,
@@ -170,27 +201,31 @@ function stepState(
 function RunView({ run, onAbort, canAbort }: { run: DrillRun; onAbort: () => void; canAbort: boolean }) {
   const styles = useStyles2(getStyles);
   const datasourceUid = useAppSettings().datasourceUid || DEFAULT_DATASOURCE_UID;
-  const now = useNow(COUNTDOWN_MS);
+  const now = runNow(run, useNow(COUNTDOWN_MS));
   const report = run.report;
+  const separate = run.clock === 'separate';
   return (
     <section data-testid={testIds.drills.run} data-status={run.status} aria-label={`Drill run ${run.id}`}>
       <Stack justifyContent="space-between" alignItems="center">
         <h3 className={styles.h3}>
           {run.title} <small className={styles.muted}>×{run.speed}</small>{' '}
+          {separate && <Badge text="separate clock" color="purple" />}{' '}
           <Badge
             text={run.status}
             color={run.status === 'running' ? 'blue' : run.status === 'finished' ? 'green' : 'orange'}
           />
         </h3>
         <Stack gap={1}>
-          <LinkButton
-            variant="secondary"
-            icon="compass"
-            href={drillExploreUrl(run, datasourceUid)}
-            tooltip="The drill's scenarios and the alerts firing on its servers, in Explore"
-          >
-            Explore
-          </LinkButton>
+          {!separate && (
+            <LinkButton
+              variant="secondary"
+              icon="compass"
+              href={drillExploreUrl(run, datasourceUid)}
+              tooltip="The drill's scenarios and the alerts firing on its servers, in Explore"
+            >
+              Explore
+            </LinkButton>
+          )}
           {run.status === 'running' && canAbort && (
             <Button variant="destructive" icon="square-shape" onClick={onAbort}>
               Abort
@@ -200,8 +235,22 @@ function RunView({ run, onAbort, canAbort }: { run: DrillRun; onAbort: () => voi
       </Stack>
       <p className={styles.muted}>
         Started {formatTime(run.startedAt)}; {run.status === 'running' ? 'due to end' : 'ended'}{' '}
-        {formatTime(run.finishedAt ?? run.endsAt)}.
+        {formatTime(run.finishedAt ?? run.endsAt)}
+        {separate ? ' on its own clock' : ''}.
       </p>
+      {separate && (
+        <p className={styles.muted} data-testid={testIds.drills.clock} data-phase={run.phase ?? ''}>
+          {run.phase === 'lead-in'
+            ? 'Simulating the history its rules read before the first step…'
+            : `Its clock runs ×${run.speed}: now at ${formatTime(now)}.`}{' '}
+          Its scenarios and alerts stay on its own fleet: not on the dashboards, not sent to receivers.
+        </p>
+      )}
+      {run.error && (
+        <Alert severity="error" title="The drill stopped early">
+          {run.error}
+        </Alert>
+      )}
       <table className={styles.table} aria-label="Steps">
         <thead>
           <tr>
@@ -335,7 +384,8 @@ export function Drills() {
         <span className={styles.muted}>
           Run a game day: a drill injects a named sequence of failure scenarios into the live fleet, so the team can
           watch its dashboards, alerts and receivers react. Each step is recorded as ground truth and annotated on the
-          dashboards.
+          dashboards. On a separate clock, the drill runs fast on a fleet of its own to preview what would fire, and
+          when.
         </span>
         {drills.actionError && (
           <div data-testid={testIds.drills.error}>
@@ -364,7 +414,13 @@ export function Drills() {
               key={d.name}
               d={d}
               disabled={disabled}
-              onStart={(speed) => void drills.start({ name: d.name, ...(speed > 1 ? { speed } : {}) })}
+              onStart={(speed, clock) =>
+                void drills.start({
+                  name: d.name,
+                  ...(speed > 1 ? { speed } : {}),
+                  ...(clock === 'separate' ? { clock } : {}),
+                })
+              }
             />
           ))}
         </section>
@@ -387,7 +443,10 @@ export function Drills() {
                   <tr key={r.id}>
                     <td>{r.title}</td>
                     <td>{formatTime(r.startedAt)}</td>
-                    <td>×{r.speed}</td>
+                    <td>
+                      ×{r.speed}
+                      {r.clock === 'separate' ? ', separate clock' : ''}
+                    </td>
                     <td>{r.status}</td>
                     <td>{r.report ? `${Math.round(r.report.detectionRate * 100)} %` : '–'}</td>
                     <td>
