@@ -69,12 +69,45 @@ function groupKeyer(a: AggregateExpr, groupLabels: (l: Labels) => Labels): (l: L
   };
 }
 
+/**
+ * Grouping is how one evaluation of an aggregation grouped its input: the input label sets in order, each
+ * one's group, and the groups' label sets.
+ */
+interface Grouping {
+  readonly inputs: readonly Labels[];
+  readonly groupOf: Uint32Array;
+  readonly labels: readonly Labels[];
+}
+
+/**
+ * lastGrouping keeps each aggregation node's latest grouping. A rule evaluates the same parsed expression
+ * every interval over the same series, whose label sets are the same objects each time (the store's, and
+ * the engine keeps what it derives from them: names dropped, groups' label sets): when every input is the
+ * object it was last time, in the same place, the grouping is taken as it was instead of keying each series
+ * again. Weak: it goes with the expression.
+ */
+const lastGrouping = new WeakMap<AggregateExpr, Grouping>();
+
+/** sameInputs tells whether `series` carries exactly the label set objects of `inputs`, in order. */
+function sameInputs(series: readonly StepSeries[], inputs: readonly Labels[]): boolean {
+  if (series.length !== inputs.length) return false;
+  for (let i = 0; i < series.length; i++) if (series[i]?.labels !== inputs[i]) return false;
+  return true;
+}
+
 /** groupSeries groups the input series once: label sets are constant across steps. */
 function groupSeries(vec: VectorValue, a: AggregateExpr, groupLabels: (l: Labels) => Labels): Group[] {
+  const last = lastGrouping.get(a);
+  if (last && sameInputs(vec.series, last.inputs)) {
+    const groups: Group[] = last.labels.map((labels) => ({ labels, members: [] }));
+    vec.series.forEach((s, i) => groups[last.groupOf[i] ?? 0]?.members.push(s));
+    return groups;
+  }
   const keyOf = groupKeyer(a, groupLabels);
   const groupIdx = new Map<string, number>();
-  const groups: { labels: Labels; members: StepSeries[] }[] = [];
-  for (const s of vec.series) {
+  const groups: Group[] = [];
+  const groupOf = new Uint32Array(vec.series.length);
+  vec.series.forEach((s, i) => {
     const key = keyOf(s.labels);
     let gi = groupIdx.get(key);
     if (gi === undefined) {
@@ -82,8 +115,14 @@ function groupSeries(vec: VectorValue, a: AggregateExpr, groupLabels: (l: Labels
       groupIdx.set(key, gi);
       groups.push({ labels: groupLabels(s.labels), members: [] });
     }
+    groupOf[i] = gi;
     groups[gi]?.members.push(s);
-  }
+  });
+  lastGrouping.set(a, {
+    inputs: vec.series.map((s) => s.labels),
+    groupOf,
+    labels: groups.map((g) => g.labels),
+  });
   return groups;
 }
 

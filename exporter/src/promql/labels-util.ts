@@ -54,9 +54,19 @@ export function matchedLabels(labels: Labels, on: boolean, names: readonly strin
   return out;
 }
 
-/** dropName returns labels without `__name__` (the same object when there is none). */
+/**
+ * nameDropped remembers dropName's result per label set object: a series read again (a rule every interval)
+ * gets the same object back, which keeps what is derived from it (aggregation groups) reusable. Label sets
+ * are never changed in place. Weak: entries go with their series.
+ */
+const nameDropped = new WeakMap<Labels, Labels>();
+
+/** dropName returns labels without `__name__` (the same object when there is none, and for the same input). */
 export function dropName(labels: Labels): Labels {
   if (!(METRIC_NAME in labels)) return labels;
+  const known = nameDropped.get(labels);
+  if (known) return known;
   const { [METRIC_NAME]: _n, ...rest } = labels;
+  nameDropped.set(labels, rest);
   return rest;
 }
