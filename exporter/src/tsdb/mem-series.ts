@@ -91,7 +91,7 @@ export class MemSeries implements CutOwner {
     if (n === 0 || o.maxT < mint || o.minT > maxt) return;
     // Reads of recent samples (the usual query) find them all in the tail and skip decoding the prefix.
     const inTail = o.tailFrom(mint);
-    const d = inTail ? o.tail : o.rows();
+    const d = inTail ? o.tail : o.readRows();
     const to = inTail ? o.m : n;
     const stride = inTail ? o.cap : n;
     for (let i = 0; i < to; i++) {

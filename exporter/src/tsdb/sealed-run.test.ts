@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CODEC } from './codec.js';
-import { SealedRun } from './sealed-run.js';
+import { DECODED_PREFIX_BUDGET, SealedRun, decodedPrefixes } from './sealed-run.js';
 
 /** bits maps doubles to their bit patterns, so NaN payloads and -0 compare exactly. */
 const bits = (a: ArrayLike<number>): bigint[] => Array.from(new BigUint64Array(Float64Array.from(a).buffer));
@@ -19,6 +19,64 @@ const arbRows = (k: number) =>
     });
 
 describe('SealedRun', () => {
+  it('reads (readRows) what rows() holds after every push, seal and read, its decoded prefix kept between', () => {
+    fc.assert(
+      fc.property(
+        fc
+          .integer({ min: 1, max: 3 })
+          .chain((k) =>
+            fc.tuple(
+              fc.constant(k),
+              arbRows(k),
+              fc.array(fc.constantFrom('read', 'seal', 'push', 'push', 'push'), {
+                minLength: 300,
+                maxLength: 300,
+              }),
+            ),
+          ),
+        ([k, rows, ops]) => {
+          const run = new SealedRun(k, 8);
+          const row = new Float64Array(1 + k);
+          let next = 0;
+          for (const op of ops) {
+            if (op === 'seal' && run.m > 2) run.seal(DEFAULT_CODEC, 8, 2);
+            else if (op === 'push' && next < rows.length) {
+              if (run.m === run.cap) run.seal(DEFAULT_CODEC, 8, 2);
+              row.set(rows[next++]!);
+              run.pushRow(row, 0);
+            } else if (op === 'read') {
+              const n = run.n * (1 + k);
+              const want = bits(run.rows().subarray(0, n));
+              expect(bits(run.readRows().subarray(0, n))).toEqual(want);
+              // A second read is served from the kept copy: the same rows again.
+              expect(bits(run.readRows().subarray(0, n))).toEqual(want);
+            }
+          }
+        },
+      ),
+      { numRuns: 100 },
+    );
+  });
+
+  it('keeps decoded prefixes within their budget, dropping the least recently read', () => {
+    const runs = Array.from({ length: 40 }, (_, r) => {
+      const run = new SealedRun(1, 4);
+      for (let i = 0; i < 4_000; i++) {
+        if (run.m === run.cap) run.seal(DEFAULT_CODEC, 4);
+        run.pushRow(Float64Array.of(1_700_000_000_000 + i * 15_000, r * 1_000 + i), 0);
+      }
+      return run;
+    });
+    const first = bits(runs[0]!.rows().subarray(0, 8_000));
+    // 40 prefixes of ~8,000 numbers each overflow the budget: the oldest copies go, reads stay right.
+    for (const run of runs) run.readRows();
+    expect(decodedPrefixes.size).toBeLessThanOrEqual(DECODED_PREFIX_BUDGET);
+    expect(decodedPrefixes.size).toBeGreaterThan(DECODED_PREFIX_BUDGET / 2);
+    expect(bits(runs[0]!.readRows().subarray(0, 8_000))).toEqual(first);
+    for (const run of runs) run.clear();
+    expect(decodedPrefixes.size).toBe(0);
+  });
+
   it('returns every row bit-exactly, whatever the points it was sealed at', () => {
     fc.assert(
       fc.property(

@@ -27,6 +27,59 @@ function scratchFor(size: number): Float64Array {
   return scratch;
 }
 
+/**
+ * DECODED_PREFIX_BUDGET bounds the numbers held by decoded copies of sealed prefixes (2 MiB): reads that reach
+ * into a prefix — a rule's predict_linear over [1h], a delta over [10m] — repeat every evaluation until the
+ * next seal, and would otherwise decode it each time. The shipped rules at 20 servers keep ~60 k numbers.
+ */
+export const DECODED_PREFIX_BUDGET = 262_144;
+
+/**
+ * DecodedPrefixes accounts the runs holding a decoded copy of their prefix, least recently read first, and
+ * drops the oldest copies to stay within DECODED_PREFIX_BUDGET.
+ */
+class DecodedPrefixes {
+  private readonly runs = new Map<SealedRun, number>();
+  private held = 0;
+
+  /** admit accounts `size` numbers for `run`, dropping older copies; false when it cannot fit at all. */
+  admit(run: SealedRun, size: number): boolean {
+    if (size > DECODED_PREFIX_BUDGET) return false;
+    for (const old of this.runs.keys()) {
+      if (this.held + size <= DECODED_PREFIX_BUDGET) break;
+      // Forgets it here too (deleting the entry being visited is safe in a Map's iteration).
+      old.dropDecoded();
+    }
+    this.runs.set(run, size);
+    this.held += size;
+    return true;
+  }
+
+  /** touch marks `run`'s copy as just read. */
+  touch(run: SealedRun): void {
+    const n = this.runs.get(run);
+    if (n === undefined) return;
+    this.runs.delete(run);
+    this.runs.set(run, n);
+  }
+
+  /** forget releases `run`'s copy from the account. */
+  forget(run: SealedRun): void {
+    const n = this.runs.get(run);
+    if (n === undefined) return;
+    this.held -= n;
+    this.runs.delete(run);
+  }
+
+  /** size is the numbers held (for tests). */
+  get size(): number {
+    return this.held;
+  }
+}
+
+/** decodedPrefixes is the process's account of decoded prefixes (runs are read on the main thread only). */
+export const decodedPrefixes = new DecodedPrefixes();
+
 /** SealedRun is one series' uncut rows; see the file comment. */
 export class SealedRun {
   /**
@@ -47,6 +100,8 @@ export class SealedRun {
   private sealed: Uint8Array | undefined;
   /** codec sealed the prefix (and decodes it). */
   private codec: ChunkCodec | undefined;
+  /** decoded is the prefix decoded by a read (column-major, sealedN rows), kept until the prefix changes. */
+  private decoded: Float64Array | undefined;
 
   constructor(
     /** k is the number of value columns per row. */
@@ -133,6 +188,7 @@ export class SealedRun {
     });
     this.sealedMinT = ts[0] ?? 0;
     this.sealedMaxT = ts[s - 1] ?? 0;
+    this.dropDecoded();
     this.sealed = out;
     this.codec = codec;
     this.sealedN = s;
@@ -159,6 +215,36 @@ export class SealedRun {
     const d = scratchFor(n * (1 + this.k));
     this.rowsInto(d, 0);
     return d;
+  }
+
+  /**
+   * readRows is `rows()` for a query: the prefix is decoded once and its copy kept (within
+   * DECODED_PREFIX_BUDGET) until the next seal, so repeated reads copy it instead of decoding it again.
+   */
+  readRows(): Float64Array {
+    const s = this.sealedN;
+    if (s === 0) return this.rows();
+    let p = this.decoded;
+    if (p) decodedPrefixes.touch(this);
+    else {
+      p = new Float64Array(s * (1 + this.k));
+      this.decodeSealed(p, 0, s);
+      if (decodedPrefixes.admit(this, p.length)) this.decoded = p;
+    }
+    const n = this.n;
+    const d = scratchFor(n * (1 + this.k));
+    for (let c = 0; c <= this.k; c++) {
+      d.set(p.subarray(c * s, (c + 1) * s), c * n);
+      d.set(this.tail.subarray(c * this.cap, c * this.cap + this.m), c * n + s);
+    }
+    return d;
+  }
+
+  /** dropDecoded forgets the decoded copy of the prefix (it changed, or the budget needs the room). */
+  dropDecoded(): void {
+    if (this.decoded === undefined) return;
+    this.decoded = undefined;
+    decodedPrefixes.forget(this);
   }
 
   /** rowsInto writes the rows as `rows()` lays them out at `dst[off]`. */
@@ -242,6 +328,7 @@ export class SealedRun {
 
   /** clear drops every row, keeping the tail's capacity. */
   clear(): void {
+    this.dropDecoded();
     this.m = 0;
     this.sealedN = 0;
     this.sealed = undefined;
