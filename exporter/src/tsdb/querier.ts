@@ -63,6 +63,26 @@ const PACE_SERIES = 16;
 /** NO_CHUNKS is the stored chunks of a window the head holds entirely. */
 const NO_CHUNKS: readonly StoredChunk[] = [];
 
+/**
+ * spareBuffers are the sample buffers of finished scans, for the next scans: a rule group runs dozens of
+ * small selects every interval, and two fresh buffers each were most of a small select's allocation. Only
+ * buffers of at most MAX_SPARE_SAMPLES are kept (a week's read must not stay allocated), MAX_SPARES of them.
+ * Emitted buffers are views valid during the callback only, so a finished scan's buffers are free.
+ */
+const spareBuffers: SampleBuffer[] = [];
+const MAX_SPARES = 8;
+const MAX_SPARE_SAMPLES = 4_096;
+
+function takeBuffer(): SampleBuffer {
+  const b = spareBuffers.pop() ?? new SampleBuffer(256);
+  b.clear();
+  return b;
+}
+
+function giveBack(b: SampleBuffer): void {
+  if (b.ts.length <= MAX_SPARE_SAMPLES && spareBuffers.length < MAX_SPARES) spareBuffers.push(b);
+}
+
 /** HeadQuerier reads the window [mint, maxt] through a Head and a ChunkReader. */
 export class HeadQuerier implements Querier {
   constructor(
@@ -106,64 +126,69 @@ export class HeadQuerier implements Querier {
       agg = AGG_INDEX[hints.aggregate];
     }
     if (mint > maxt) return;
-    const buf = new SampleBuffer(256);
-    const fromHead = new SampleBuffer(256);
-    const limit = hints?.maxSamples ?? Infinity;
-    const deadline = hints?.deadline ?? Infinity;
-    const pacer = new Pacer();
-    let total = 0;
-    const checkDeadline = (): void => {
-      if (performance.now() > deadline)
-        throw new TsdbError('TSDB_ABORTED', "select ran past its caller's deadline");
-    };
-    checkDeadline();
-    let visited = 0;
-    for (const ref of this.head.index.select(matchers)) {
-      // A read of many series decodes for a long time: give the loop a turn and honour the caller's deadline
-      // (looking at the clock every PACE_SERIES series: a series read from the head takes about a microsecond).
-      if (++visited % PACE_SERIES === 0 && pacer.due()) {
-        await pacer.yield();
-        checkDeadline();
-      }
-      const labels = this.head.index.labels(ref);
-      if (!labels) continue;
-      buf.clear();
-      fromHead.clear();
-      // Which chunks are stored and what the head holds are taken in one synchronous step, before awaiting
-      // the stored bytes: a chunk the head hands its sink meanwhile (a cut, or a deferred encode landing)
-      // is then read exactly once.
-      // Stored chunks are awaited only when the backend returns a promise (the in-memory one does not):
-      // awaiting a plain value still costs a turn of the microtask queue per series.
-      let out = buf;
-      if (tier === 'raw') {
-        if (this.head.lastTime(ref) < mint) continue;
-        // Stored chunks all precede what the head holds: when that reaches back to mint, none is in the window.
-        const pending =
-          this.head.openMinTime(ref) <= mint ? NO_CHUNKS : this.reader.rawChunks(ref, mint, maxt);
-        this.head.readRaw(ref, mint, maxt, fromHead);
-        const stored = pending instanceof Promise ? await pending : pending;
-        for (const c of stored) {
-          const r = this.head.decodedChunks.read(ref, c, mint, maxt);
-          buf.appendRange(r.ts, r.vs, r.lo, r.hi);
+    const buf = takeBuffer();
+    const fromHead = takeBuffer();
+    try {
+      const limit = hints?.maxSamples ?? Infinity;
+      const deadline = hints?.deadline ?? Infinity;
+      const pacer = new Pacer();
+      let total = 0;
+      const checkDeadline = (): void => {
+        if (performance.now() > deadline)
+          throw new TsdbError('TSDB_ABORTED', "select ran past its caller's deadline");
+      };
+      checkDeadline();
+      let visited = 0;
+      for (const ref of this.head.index.select(matchers)) {
+        // A read of many series decodes for a long time: give the loop a turn and honour the caller's deadline
+        // (looking at the clock every PACE_SERIES series: a series read from the head takes about a microsecond).
+        if (++visited % PACE_SERIES === 0 && pacer.due()) {
+          await pacer.yield();
+          checkDeadline();
         }
-        // Samples only in the head (recent windows, the usual read) go out without another copy.
-        if (stored.length === 0) out = fromHead;
-      } else {
-        const pending = this.reader.rollupChunks(ref, tier, mint, maxt);
-        this.head.readRollup(ref, tier, agg, mint, maxt, fromHead);
-        for (const rc of pending instanceof Promise ? await pending : pending) {
-          const c = rc.chunks[agg];
-          if (c) readChunkInto(c, mint, maxt, buf);
+        const labels = this.head.index.labels(ref);
+        if (!labels) continue;
+        buf.clear();
+        fromHead.clear();
+        // Which chunks are stored and what the head holds are taken in one synchronous step, before awaiting
+        // the stored bytes: a chunk the head hands its sink meanwhile (a cut, or a deferred encode landing)
+        // is then read exactly once.
+        // Stored chunks are awaited only when the backend returns a promise (the in-memory one does not):
+        // awaiting a plain value still costs a turn of the microtask queue per series.
+        let out = buf;
+        if (tier === 'raw') {
+          if (this.head.lastTime(ref) < mint) continue;
+          // Stored chunks all precede what the head holds: when that reaches back to mint, none is in the window.
+          const pending =
+            this.head.openMinTime(ref) <= mint ? NO_CHUNKS : this.reader.rawChunks(ref, mint, maxt);
+          this.head.readRaw(ref, mint, maxt, fromHead);
+          const stored = pending instanceof Promise ? await pending : pending;
+          for (const c of stored) {
+            const r = this.head.decodedChunks.read(ref, c, mint, maxt);
+            buf.appendRange(r.ts, r.vs, r.lo, r.hi);
+          }
+          // Samples only in the head (recent windows, the usual read) go out without another copy.
+          if (stored.length === 0) out = fromHead;
+        } else {
+          const pending = this.reader.rollupChunks(ref, tier, mint, maxt);
+          this.head.readRollup(ref, tier, agg, mint, maxt, fromHead);
+          for (const rc of pending instanceof Promise ? await pending : pending) {
+            const c = rc.chunks[agg];
+            if (c) readChunkInto(c, mint, maxt, buf);
+          }
         }
+        if (out === buf) buf.appendFrom(fromHead);
+        total += out.n;
+        if (total > limit)
+          throw new TsdbError(
+            'TSDB_TOO_MANY_SAMPLES',
+            `select would return more than ${limit} samples; narrow the selector or the time range`,
+          );
+        if (out.n > 0) emit(labels, out);
       }
-      if (out === buf) buf.appendFrom(fromHead);
-      total += out.n;
-      if (total > limit)
-        throw new TsdbError(
-          'TSDB_TOO_MANY_SAMPLES',
-          `select would return more than ${limit} samples; narrow the selector or the time range`,
-        );
-      if (out.n > 0) emit(labels, out);
+    } finally {
+      giveBack(buf);
+      giveBack(fromHead);
     }
   }
 
