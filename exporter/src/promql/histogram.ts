@@ -15,18 +15,14 @@ export const histogramQuantile: CallFn = async (ctx, call, f) => {
   const vec = await ctx.evalVector(call.args[1] as Expr, f);
   const groups = new Map<string, { labels: Labels; buckets: { le: number; s: StepSeries }[] }>();
   for (const s of vec.series) {
-    const leStr = s.labels.le;
-    if (leStr === undefined) continue;
-    const le = parseLe(leStr);
-    if (le === undefined) continue;
-    const { le: _le, ...rest } = dropName(s.labels);
-    const key = seriesKey(rest);
-    let g = groups.get(key);
+    const b = bucketOf(s.labels);
+    if (!b) continue;
+    let g = groups.get(b.key);
     if (!g) {
-      g = { labels: rest, buckets: [] };
-      groups.set(key, g);
+      g = { labels: b.rest, buckets: [] };
+      groups.set(b.key, g);
     }
-    g.buckets.push({ le, s });
+    g.buckets.push({ le: b.le, s });
   }
   const out: StepSeries[] = [];
   for (const g of groups.values()) {
@@ -48,6 +44,35 @@ export const histogramQuantile: CallFn = async (ctx, call, f) => {
   // One series per bucket group: keyed by its labels, so distinct.
   return { kind: 'vector', series: out, distinct: true };
 };
+
+/** Bucket is a bucket series' bound and its histogram's labels (without `le` and the name) and their key. */
+interface Bucket {
+  readonly le: number;
+  readonly rest: Labels;
+  readonly key: string;
+}
+
+/**
+ * buckets remembers each label set's Bucket (null: not a bucket): a rule reads the same bucket series every
+ * interval, as the same label set objects, and parsing `le` and keying the rest was most of its cost. Label
+ * sets are never changed in place. Weak: entries go with their series.
+ */
+const buckets = new WeakMap<Labels, Bucket | null>();
+
+/** bucketOf returns the Bucket of a series' labels, or null when it has no valid `le`. */
+function bucketOf(labels: Labels): Bucket | null {
+  const known = buckets.get(labels);
+  if (known !== undefined) return known;
+  const leStr = labels.le;
+  const le = leStr === undefined ? undefined : parseLe(leStr);
+  let b: Bucket | null = null;
+  if (le !== undefined) {
+    const { le: _le, ...rest } = dropName(labels);
+    b = { le, rest, key: seriesKey(rest) };
+  }
+  buckets.set(labels, b);
+  return b;
+}
 
 /** parseLe parses a bucket bound as Go's ParseFloat (accepting +Inf). */
 function parseLe(s: string): number | undefined {
