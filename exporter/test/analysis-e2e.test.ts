@@ -86,6 +86,10 @@ describe('analysis end to end', () => {
     expect(first.generatedAt).toBe(clock.now());
     expect(first.scores).toHaveLength(20);
     expect(first.findings.filter((f) => f.server === SERVER)).toEqual([]);
+    // Three hours of history hold no daily profile yet: an afternoon's memory rise is the day, not a leak,
+    // and no healthy server is forecast to run out of memory.
+    const state = analysisStateSchema.parse(await (await fetch(`${base}/api/analysis`)).json());
+    expect(state.forecasts.filter((f) => f.memory !== null).map((f) => f.server)).toEqual([]);
   });
 
   it('names the server of a scenario injected over HTTP within two analysis runs', async () => {

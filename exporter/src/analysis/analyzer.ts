@@ -35,6 +35,7 @@ import { METRIC_NAME, type Labels } from '../util/labels.js';
 import { Pacer } from '../util/pacer.js';
 import {
   buildProfile,
+  MIN_PROFILE_COVERAGE,
   DEFAULT_WINDOWS,
   referenceOf,
   scoreSeries,
@@ -540,7 +541,13 @@ export class Analyzer {
         if (eta && (disk === null || eta.seconds < disk.seconds)) disk = { ...wireEta(eta), mount: d.mount };
       }
       const m = memory?.get(server);
-      const memEta = m ? etaToLimit(m.w.t, m.w.x, at, LIMIT_PERCENT) : undefined;
+      // Memory rises and falls with the day: without a daily profile yet (less than a day of history) a rise
+      // is extrapolated only once the detector flags it, else every morning would forecast exhaustion.
+      const memProfile = this.profiles.get('memory')?.byKey.get(server);
+      const usable = memProfile !== undefined && memProfile.coverage >= MIN_PROFILE_COVERAGE;
+      const flagged = this.open.has(`${server}|memory`);
+      const memEta =
+        m && (usable || flagged) ? etaToLimit(m.w.t, m.w.x, at, LIMIT_PERCENT, memProfile) : undefined;
       out.push({ server, cpu: band, disk, memory: memEta ? wireEta(memEta) : null });
       await pacer.pace();
     }

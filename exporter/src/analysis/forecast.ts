@@ -29,13 +29,24 @@ export interface Eta {
 /**
  * etaToLimit fits the last ETA_WINDOW_MS of (t, x) and extrapolates to `limit`. Undefined when the series
  * does not grow (the fitted slope ≤ 0), when the estimate is beyond ETA_MAX_S, or with too few points.
+ *
+ * With a usable daily `profile` the fit is on the series less its daily shape: a morning's rise is the day
+ * repeating, not a trend, and extrapolated as one it forecasts exhaustion for a healthy server.
  */
 export function etaToLimit(
   t: ArrayLike<number>,
   x: ArrayLike<number>,
   now: number,
   limit: number,
+  profile?: SeasonalProfile,
 ): Eta | undefined {
+  const daily =
+    profile !== undefined && profile.coverage >= MIN_PROFILE_COVERAGE
+      ? (at: number): number => {
+          const p = profileAt(profile, at);
+          return Number.isFinite(p) ? p : 0;
+        }
+      : (): number => 0;
   let i0 = t.length;
   while (i0 > 0 && (t[i0 - 1] as number) > now - ETA_WINDOW_MS) i0--;
   const n = t.length - i0;
@@ -45,7 +56,7 @@ export function etaToLimit(
   const xs: number[] = [];
   for (let i = t.length - 1; i >= i0; i -= stride) {
     ts.push(((t[i] as number) - now) / 1000);
-    xs.push(x[i] as number);
+    xs.push((x[i] as number) - daily(t[i] as number));
   }
   const fit = theilSen(ts, xs, Z_95);
   if (!fit || !(fit.slope > 0)) return undefined;

@@ -109,6 +109,22 @@ describe('forecasts', () => {
     ).toBeUndefined();
   });
 
+  it("with a daily profile, a morning's rise is no ETA and a leak on top of it is", () => {
+    const days = Float64Array.from({ length: 2 * 5760 }, (_, i) => T - 2 * 86_400_000 + i * 15_000);
+    // Memory swinging 30 points a day, now at its steepest rise (~2 points in the fitted 30 min).
+    const curve = (ti: number): number => 55 + 15 * Math.sin((2 * Math.PI * (ti - now)) / 86_400_000);
+    const profile = buildProfile(days, Float64Array.from(days, curve));
+    const healthy = Float64Array.from(t, curve);
+    // Read as a trend, the rise alone forecasts exhaustion within the day.
+    expect(etaToLimit(t, healthy, now, 100)?.seconds).toBeLessThan(86_400);
+    expect(etaToLimit(t, healthy, now, 100, profile)).toBeUndefined();
+    // A leak of 0.2 point a minute on top of the same day: the ETA is the leak's.
+    const leaking = Float64Array.from(t, (ti) => curve(ti) + 0.2 * ((ti - t[0]!) / 60_000));
+    const eta = etaToLimit(t, leaking, now, 100, profile)!;
+    expect(eta.slopePerHour).toBeCloseTo(12, 0);
+    expect(eta.seconds).toBeCloseTo(((100 - leaking[239]!) / 12) * 3600, -2);
+  });
+
   it('the CPU band follows the daily profile and holds the level', () => {
     const day = Float64Array.from({ length: 2 * 5760 }, (_, i) => T - 2 * 86_400_000 + i * 15_000);
     const curve = (ti: number): number => 40 + 20 * Math.sin((2 * Math.PI * ti) / 86_400_000);
