@@ -94,9 +94,15 @@ export class MemSeries implements CutOwner {
     const d = inTail ? o.tail : o.readRows();
     const to = inTail ? o.m : n;
     const stride = inTail ? o.cap : n;
-    for (let i = 0; i < to; i++) {
+    // Timestamps increase: the window's first row is found by bisection, not by a scan from the oldest.
+    let i = 0;
+    for (let hi = to; i < hi; ) {
+      const mid = (i + hi) >>> 1;
+      if ((d[mid] ?? 0) < mint) i = mid + 1;
+      else hi = mid;
+    }
+    for (; i < to; i++) {
       const t = d[i] ?? 0;
-      if (t < mint) continue;
       if (t > maxt) break;
       out.push(t, d[stride + i] ?? 0);
     }
