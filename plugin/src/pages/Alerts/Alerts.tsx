@@ -135,7 +135,8 @@ export function Alerts() {
     [rules]
   );
 
-  // Time from a hub event's arrival to this commit: the figure `npm run bench:ui` reports.
+  // Time from a hub event's arrival (before parsing) to this commit: the figure `npm run bench:ui` reports. A
+  // passive effect, so it closes after the commit, at times after the frame that paints it: the figure errs high.
   useEffect(() => {
     alertsUpdateTimer.measureEnd();
   }, [rows]);
