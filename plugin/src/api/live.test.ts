@@ -60,15 +60,23 @@ describe('LiveClient against an in-process ws server', () => {
     client = new LiveClient({ url, channels: ['server-metrics', 'alerts'] });
     const states: LiveState[] = [];
     const messages: AnyDataMessage[] = [];
+    const arrivals: number[] = [];
     client.onState((s) => states.push(s));
-    client.onMessage((m) => messages.push(m));
+    client.onMessage((m, receivedAt) => {
+      messages.push(m);
+      arrivals.push(receivedAt);
+    });
     client.start();
     await waitFor(() => received.length === 1, 'the subscribe message');
     expect(JSON.parse(received[0] ?? '')).toEqual({ type: 'subscribe', channels: ['server-metrics', 'alerts'] });
     expect(client.state).toBe('connecting');
     sockets[0]?.send(JSON.stringify({ type: 'welcome', protocolVersion: 1 }));
+    const sentAt = performance.now();
     sockets[0]?.send(dataMessage(42));
     await waitFor(() => messages.length === 1, 'a data message');
+    // The arrival time is on the page clock (what update timings measure from), taken when the message came in.
+    expect(arrivals[0]).toBeGreaterThanOrEqual(sentAt);
+    expect(arrivals[0]).toBeLessThanOrEqual(performance.now());
     expect(client.state).toBe('live');
     expect(states).toEqual(['live']);
     expect(messages[0]?.channel).toBe('server-metrics');

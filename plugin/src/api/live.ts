@@ -61,6 +61,12 @@ export interface LiveClientOptions {
 
 type Listener<T> = (value: T) => void;
 
+/**
+ * MessageListener receives each data message and `receivedAt`, the page clock (performance.now()) when its
+ * WebSocket message began to be handled, before parsing: live-update timings start there.
+ */
+export type MessageListener = (msg: AnyDataMessage, receivedAt: number) => void;
+
 /** deriveLiveUrl turns the exporter's HTTP URL into its hub URL (http→ws, https→wss, path + /ws). */
 export function deriveLiveUrl(exporterUrl: string | undefined): string {
   const base = (exporterUrl && exporterUrl.trim()) || DEFAULT_EXPORTER_URL;
@@ -144,7 +150,7 @@ export class LiveClient {
   private reconnectTimer: ReturnType<typeof setTimeout> | null = null;
   private staleTimer: ReturnType<typeof setTimeout> | null = null;
   private started = false;
-  private readonly messageListeners = new Set<Listener<AnyDataMessage>>();
+  private readonly messageListeners = new Set<MessageListener>();
   private readonly stateListeners = new Set<Listener<LiveState>>();
   private readonly opts: Required<Omit<LiveClientOptions, 'servers' | 'WebSocketImpl'>> &
     Pick<LiveClientOptions, 'servers' | 'WebSocketImpl'>;
@@ -176,7 +182,7 @@ export class LiveClient {
   }
 
   /** onMessage registers a listener for every data message; returns its unsubscribe. */
-  onMessage(listener: Listener<AnyDataMessage>): () => void {
+  onMessage(listener: MessageListener): () => void {
     this.messageListeners.add(listener);
     return () => this.messageListeners.delete(listener);
   }
@@ -289,6 +295,7 @@ export class LiveClient {
       socket.send(JSON.stringify(subscribe));
     };
     socket.onmessage = (event: MessageEvent) => {
+      const receivedAt = performance.now();
       let parsed: unknown;
       try {
         parsed = JSON.parse(typeof event.data === 'string' ? event.data : String(event.data));
@@ -302,7 +309,7 @@ export class LiveClient {
       this.setState('live');
       this.armStaleTimer();
       for (const l of this.messageListeners) {
-        l(parsed);
+        l(parsed, receivedAt);
       }
     };
     socket.onerror = () => {

@@ -19,6 +19,7 @@ import {
   type AlertFeed,
   type AlertRow,
 } from './alert-feed';
+import type { AlertInfo } from '../api/types';
 import { alertInfo, promAlert } from '../test/fixtures';
 
 const T0 = Date.UTC(2026, 0, 1, 12);
@@ -139,6 +140,40 @@ describe('feed transitions', () => {
     ]);
   });
 
+  test('successive hub events: unchanged alerts keep their row, changed ones get new rows under the right key', () => {
+    const a = (server: string, over: Partial<AlertInfo> = {}) =>
+      alertInfo('HighCPUUsage', { server, severity: 'warning' }, over);
+    const apply = (feed: AlertFeed, activeAlerts: AlertInfo[]) =>
+      applyAlertEvent(feed, { alert: activeAlerts[0]!, changedAt: T0, activeAlerts });
+    const byServer = (feed: AlertFeed) => new Map([...feed.active.values()].map((r) => [r.server, r]));
+    // Every row must sit under the key its labels give, whatever the previous event's list was.
+    const keyed = (feed: AlertFeed) => [...feed.active].every(([k, r]) => k === r.key && k === alertKey(r.labels));
+
+    const first = apply(EMPTY_FEED, [a('web-1'), a('web-2'), a('web-3')]);
+    const same = apply(first, [a('web-1'), a('web-2'), a('web-3')]);
+    expect([...byServer(same)].every(([s, r]) => byServer(first).get(s) === r)).toBe(true);
+
+    const revalued = apply(same, [a('web-1'), a('web-2', { value: 42 }), a('web-3')]);
+    expect(byServer(revalued).get('web-1')).toBe(byServer(same).get('web-1'));
+    expect(byServer(revalued).get('web-2')).toEqual(expect.objectContaining({ value: 42 }));
+    expect(byServer(revalued).get('web-2')).not.toBe(byServer(same).get('web-2'));
+
+    // Another alert where web-2 was, and the list reordered: keys follow the labels, not the places.
+    const shuffled = apply(revalued, [a('web-3'), a('web-9'), a('web-1')]);
+    expect(keyed(shuffled)).toBe(true);
+    expect([...byServer(shuffled).keys()].sort()).toEqual(['web-1', 'web-3', 'web-9']);
+    expect(byServer(shuffled).get('web-1')).toBe(byServer(same).get('web-1'));
+    expect(shuffled.resolved.get(byServer(revalued).get('web-2')!.key)?.state).toBe('resolved');
+
+    // Same place, one label more or one fewer: a different alert.
+    const relabelled = apply(shuffled, [a('web-3', { labels: { alertname: 'HighCPUUsage', server: 'web-3' } })]);
+    expect(keyed(relabelled)).toBe(true);
+    expect(relabelled.active.has(alertKey({ alertname: 'HighCPUUsage', server: 'web-3' }))).toBe(true);
+    const more = apply(relabelled, [a('web-3', { labels: { alertname: 'HighCPUUsage', server: 'web-3', core: '1' } })]);
+    expect(keyed(more)).toBe(true);
+    expect([...more.active.keys()]).toEqual([alertKey({ alertname: 'HighCPUUsage', server: 'web-3', core: '1' })]);
+  });
+
   test('the history adds only what the feed does not know, and old resolutions are dropped', () => {
     const history = fromAlertsHistory([
       { metric: { alertname: 'HighCPUUsage', server: 'web-01', severity: 'warning' }, value: [0, String(T0 / 1000)] },
@@ -213,7 +248,49 @@ describe('selecting and counting', () => {
       resolved: new Map([...feed.resolved].filter(([k]) => k !== changed.key)),
     };
     expect(sortFeed(next, full)).toEqual(selectAlerts(next));
+    // Every alert's value and summary change (new objects, as each rule evaluation makes): the order is kept, made
+    // of the new rows.
+    const revalued: AlertFeed = {
+      active: new Map([...feed.active].map(([k, r]) => [k, { ...r, value: 1, summary: 'now 1' }])),
+      resolved: feed.resolved,
+    };
+    const kept = sortFeed(revalued, full);
+    expect(kept).toEqual(selectAlerts(revalued));
+    expect(kept.every((r) => revalued.active.get(r.key) === r || revalued.resolved.get(r.key) === r)).toBe(true);
     expect(filterAlerts(sortFeed(feed), { servers: ['web-2'] })).toEqual(selectAlerts(feed, { servers: ['web-2'] }));
+  });
+
+  test('sorts incrementally through a run of updates that change values, states and start times', () => {
+    // A fixed pseudo-random walk (no flaky seeds): alerts sharing name and server order by start time, so a
+    // changed activeAt must move a row as a changed state does, while a changed value must not.
+    let seed = 7;
+    const random = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
+    const base = Array.from({ length: 60 }, (_, i) =>
+      fromPromAlert(
+        promAlert(`A${i % 3}`, { server: `web-${i % 4}`, core: String(i), severity: ['critical', 'info'][i % 2]! })
+      )
+    );
+    let current = feedOf(base);
+    let order = sortFeed(current, []);
+    for (let step = 0; step < 50; step++) {
+      const active = new Map(current.active);
+      for (const r of [...active.values()]) {
+        const roll = random(10);
+        if (roll < 5) {
+          active.set(r.key, { ...r, value: random(100) });
+        } else if (roll === 5) {
+          active.set(r.key, { ...r, activeAt: T0 + random(1000) });
+        } else if (roll === 6) {
+          active.set(r.key, { ...r, state: r.state === 'firing' ? 'pending' : 'firing' });
+        }
+      }
+      current = { active, resolved: current.resolved };
+      order = sortFeed(current, order);
+      expect(order).toEqual(selectAlerts(current));
+    }
   });
 
   test('counts by state and lists the facets', () => {

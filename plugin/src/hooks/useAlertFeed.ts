@@ -100,11 +100,11 @@ export function useAlertFeed({
   }, [load]);
 
   const onMessage = useCallback(
-    (msg: AnyDataMessage) => {
+    (msg: AnyDataMessage, receivedAt: number) => {
       if (msg.channel === 'alerts' && msg.data.event === 'alert_state_changed') {
         const event = msg.data;
         events.current++;
-        alertsUpdateTimer.markStart();
+        alertsUpdateTimer.markStart(receivedAt);
         setFeed((prev) => dropResolvedBefore(applyAlertEvent(prev, event), event.changedAt - resolvedWindowMs));
       }
     },

@@ -68,10 +68,10 @@ export function useFleet(): FleetData {
 
   const servers = useAsync(() => exporterClient.servers(), []);
 
-  const onMessage = useCallback((msg: AnyDataMessage) => {
+  const onMessage = useCallback((msg: AnyDataMessage, receivedAt: number) => {
     if (msg.channel === 'server-metrics') {
       liveSeen.current = true;
-      markUpdateStart();
+      markUpdateStart(receivedAt);
       setError(undefined);
       setFleet((prev) => applySnapshot(prev, msg.data, msg.timestamp));
     } else if (msg.channel === 'alerts') {

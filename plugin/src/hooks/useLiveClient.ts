@@ -1,8 +1,15 @@
 import { useEffect, useMemo, useState } from 'react';
 
 import { exporterClient } from '../api/client';
-import { deriveLiveUrl, LiveClient, ticketedUrlSource, type LiveStatus, type LiveUrlSource } from '../api/live';
-import type { AnyDataMessage, Channel } from '../api/types';
+import {
+  deriveLiveUrl,
+  LiveClient,
+  ticketedUrlSource,
+  type LiveStatus,
+  type LiveUrlSource,
+  type MessageListener,
+} from '../api/live';
+import type { Channel } from '../api/types';
 import { useAppSettings } from './AppSettings';
 
 /** useLiveUrl is the hub URL from the app settings: `liveUrl`, else derived from `exporterUrl`. */
@@ -19,12 +26,12 @@ export function useLiveUrlSource(): LiveUrlSource {
 
 /**
  * useLiveClient keeps a hub connection open while the component is mounted, calls `onMessage` for each data
- * message (keep it stable: wrap it in useCallback) and returns the live status; pages poll through the proxy
+ * message with the time it arrived (keep it stable: wrap it in useCallback) and returns the live status; pages poll through the proxy
  * whenever it is not `live`. `staleAfterMs` suits the channels' pace (the default fits the 5 s broadcast).
  */
 export function useLiveClient(
   channels: Channel[],
-  onMessage: (msg: AnyDataMessage) => void,
+  onMessage: MessageListener,
   { staleAfterMs }: { staleAfterMs?: number } = {}
 ): LiveStatus {
   const url = useLiveUrlSource();

@@ -5,8 +5,11 @@
 
 /** UpdateTimer times one kind of live update: start on arrival, end after the commit that shows it. */
 export interface UpdateTimer {
-  /** markStart records that a message arrived (the first one since the last commit wins). */
-  markStart(): void;
+  /**
+   * markStart records that a message arrived, at `at` on the page clock (default now): pass the time the message
+   * arrived, before parsing, so its parse counts. The first one since the last commit wins.
+   */
+  markStart(at?: number): void;
   /** measureEnd closes the pending measure after the page committed the update. */
   measureEnd(): void;
 }
@@ -15,9 +18,9 @@ export interface UpdateTimer {
 export function createUpdateTimer(measure: string): UpdateTimer {
   let pendingStart: number | null = null;
   return {
-    markStart() {
+    markStart(at) {
       if (pendingStart === null && typeof performance !== 'undefined') {
-        pendingStart = performance.now();
+        pendingStart = at ?? performance.now();
       }
     },
     measureEnd() {
@@ -46,8 +49,8 @@ const fleetTimer = createUpdateTimer(FLEET_UPDATE_MEASURE);
 /** alertsUpdateTimer times the Alerts page's live updates. */
 export const alertsUpdateTimer = createUpdateTimer(ALERTS_UPDATE_MEASURE);
 
-/** markUpdateStart records that a Fleet snapshot arrived. */
-export const markUpdateStart = (): void => fleetTimer.markStart();
+/** markUpdateStart records that a Fleet snapshot arrived (at `at`, see UpdateTimer.markStart). */
+export const markUpdateStart = (at?: number): void => fleetTimer.markStart(at);
 /** measureUpdateEnd closes the pending Fleet measure after the page committed the update. */
 export const measureUpdateEnd = (): void => fleetTimer.measureEnd();
 

@@ -1,4 +1,4 @@
-import React, { memo } from 'react';
+import React, { memo, useLayoutEffect, useMemo, useRef } from 'react';
 import { Link } from 'react-router-dom';
 import { css } from '@emotion/css';
 import type { GrafanaTheme2 } from '@grafana/data';
@@ -27,6 +27,23 @@ export interface AlertTableProps {
  */
 export function AlertTable({ rows, now, silenced, onSilence }: AlertTableProps) {
   const styles = useStyles2(getStyles);
+  // The action cells call back with the alert's key, looked up here at click time: their props stay the same while
+  // only an alert's value changes, so a live update does not re-render every row's buttons and tooltips.
+  const shown = useRef(rows);
+  useLayoutEffect(() => {
+    shown.current = rows;
+  }, [rows]);
+  const silenceKey = useMemo(
+    () =>
+      onSilence &&
+      ((key: string) => {
+        const row = shown.current.find((r) => r.key === key);
+        if (row) {
+          onSilence(row);
+        }
+      }),
+    [onSilence]
+  );
   return (
     <table className={styles.table} data-testid={testIds.alerts.table}>
       <thead>
@@ -50,7 +67,7 @@ export function AlertTable({ rows, now, silenced, onSilence }: AlertTableProps) 
             row={row}
             now={now}
             silenced={silenced?.has(row.key) ?? false}
-            onSilence={onSilence}
+            onSilence={silenceKey}
           />
         ))}
       </tbody>
@@ -58,6 +75,11 @@ export function AlertTable({ rows, now, silenced, onSilence }: AlertTableProps) 
   );
 }
 
+/**
+ * AlertTableRow is one alert. Every rule evaluation changes an alert's value (and a summary that quotes it), so
+ * a live update re-renders most rows: the cells that show what rarely changes (badges, links, buttons with
+ * tooltips: the costly part) are memoised apart on their own fields.
+ */
 const AlertTableRow = memo(function AlertTableRow({
   row,
   now,
@@ -67,7 +89,7 @@ const AlertTableRow = memo(function AlertTableRow({
   row: AlertRow;
   now: number;
   silenced: boolean;
-  onSilence: ((row: AlertRow) => void) | undefined;
+  onSilence: ((key: string) => void) | undefined;
 }) {
   const styles = useStyles2(getStyles);
   return (
@@ -79,51 +101,99 @@ const AlertTableRow = memo(function AlertTableRow({
       data-alertname={row.name}
       data-silenced={silenced}
     >
+      <IdentityCells
+        state={row.state}
+        severity={row.severity}
+        name={row.name}
+        server={row.server}
+        silenced={silenced}
+      />
+      <td className={styles.summary}>{row.summary || '—'}</td>
+      <td className={styles.num}>{formatAlertValue(row.value)}</td>
+      <td className={styles.nowrap}>{activeText(row, now)}</td>
+      <ActionCell
+        alertKey={row.key}
+        name={row.name}
+        server={row.server}
+        silenceable={row.state !== 'resolved' && !silenced}
+        onSilence={onSilence}
+      />
+    </tr>
+  );
+});
+
+/** IdentityCells are a row's state, severity, name and server cells. */
+const IdentityCells = memo(function IdentityCells({
+  state,
+  severity,
+  name,
+  server,
+  silenced,
+}: Pick<AlertRow, 'state' | 'severity' | 'name' | 'server'> & { silenced: boolean }) {
+  const styles = useStyles2(getStyles);
+  return (
+    <>
       <td className={styles.nowrap}>
-        <Badge text={row.state} color={STATE_COLOR[row.state]} />
+        <Badge text={state} color={STATE_COLOR[state]} />
         {silenced && <Badge text="silenced" color="blue" icon="bell-slash" className={styles.silenced} />}
       </td>
       <td>
-        <Badge text={row.severity} color={severityColor(row.severity)} />
+        <Badge text={severity} color={severityColor(severity)} />
       </td>
-      <td className={styles.name}>{row.name}</td>
+      <td className={styles.name}>{name}</td>
       <td>
-        {row.server ? (
-          <Link to={serverPageUrl(row.server)} data-testid={testIds.alerts.serverLink}>
-            {row.server}
+        {server ? (
+          <Link to={serverPageUrl(server)} data-testid={testIds.alerts.serverLink}>
+            {server}
           </Link>
         ) : (
           '—'
         )}
       </td>
-      <td className={styles.summary}>{row.summary || '—'}</td>
-      <td className={styles.num}>{formatAlertValue(row.value)}</td>
-      <td className={styles.nowrap}>{activeText(row, now)}</td>
-      <td className={styles.nowrap}>
-        {onSilence && row.state !== 'resolved' && !silenced && (
-          <Button
-            size="sm"
-            variant="secondary"
-            fill="text"
-            icon="bell-slash"
-            onClick={() => onSilence(row)}
-            tooltip="Silence this alert's notifications"
-            aria-label={`Silence ${row.name}${row.server ? ` on ${row.server}` : ''}`}
-            data-testid={testIds.silences.action}
-          />
-        )}
-        <LinkButton
+    </>
+  );
+});
+
+/** ActionCell holds a row's silence button (for editors, while the alert is active and not silenced) and its link. */
+const ActionCell = memo(function ActionCell({
+  alertKey,
+  name,
+  server,
+  silenceable,
+  onSilence,
+}: {
+  alertKey: string;
+  name: string;
+  server: string | undefined;
+  silenceable: boolean;
+  onSilence: ((key: string) => void) | undefined;
+}) {
+  const styles = useStyles2(getStyles);
+  return (
+    <td className={styles.nowrap}>
+      {onSilence && silenceable && (
+        <Button
           size="sm"
           variant="secondary"
           fill="text"
-          icon="bell"
-          href={alertListUrl(row.name, row.server)}
-          tooltip="Open this rule in Grafana's alert list"
-          aria-label={`${row.name} in Grafana's alert list`}
-          data-testid={testIds.alerts.alertListLink}
+          icon="bell-slash"
+          onClick={() => onSilence(alertKey)}
+          tooltip="Silence this alert's notifications"
+          aria-label={`Silence ${name}${server ? ` on ${server}` : ''}`}
+          data-testid={testIds.silences.action}
         />
-      </td>
-    </tr>
+      )}
+      <LinkButton
+        size="sm"
+        variant="secondary"
+        fill="text"
+        icon="bell"
+        href={alertListUrl(name, server)}
+        tooltip="Open this rule in Grafana's alert list"
+        aria-label={`${name} in Grafana's alert list`}
+        data-testid={testIds.alerts.alertListLink}
+      />
+    </td>
   );
 });
 

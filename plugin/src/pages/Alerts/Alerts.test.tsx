@@ -270,5 +270,63 @@ describe('Alerts page', () => {
       await waitFor(() => expect(rowsShown()).toEqual(['resolved ServerDown web-03']));
       expect(screen.getByTestId(testIds.alerts.row)).toHaveTextContent('ServerDown on web-03');
     });
+
+    test('an update that changes only values shows them in place; filters and the silence action still work', async () => {
+      const user = config.bootData.user;
+      config.bootData.user = { ...user, login: 'ed', orgRole: 'Editor' as never, permissions: undefined };
+      try {
+        backend();
+        renderPage(<Alerts />, { route: 'alerts', settings: { liveUrl } });
+        await screen.findByTestId(testIds.alerts.empty);
+        await waitFor(() => expect(sockets).toHaveLength(1));
+        const event = (value: number) => {
+          const active = ['web-03', 'web-04', 'web-10'].map((server) =>
+            alertInfo(
+              'HighCPUUsage',
+              { server, severity: 'warning' },
+              {
+                value,
+                annotations: { summary: `CPU at ${value} % on ${server}` },
+              }
+            )
+          );
+          return {
+            event: 'alert_state_changed',
+            alert: active[0],
+            previousState: 'firing',
+            changedAt: Date.now(),
+            activeAlerts: active,
+          };
+        };
+        const send = (data: unknown) =>
+          act(() => {
+            sockets[0]?.send(JSON.stringify({ type: 'data', channel: 'alerts', timestamp: Date.now(), data }));
+          });
+        const values = () => screen.getAllByTestId(testIds.alerts.row).map((r) => r.textContent ?? '');
+        await send(event(95));
+        await waitFor(() => expect(values()).toHaveLength(3));
+        expect(values()[2]).toContain('CPU at 95 % on web-10');
+        await send(event(42));
+        await waitFor(() => expect(values()[2]).toContain('CPU at 42 % on web-10'));
+        expect(rowsShown()).toEqual([
+          'firing HighCPUUsage web-03',
+          'firing HighCPUUsage web-04',
+          'firing HighCPUUsage web-10',
+        ]);
+        fireEvent.click(screen.getByRole('button', { name: 'Silence HighCPUUsage on web-04' }));
+        const modal = await screen.findByTestId(testIds.silences.modal);
+        expect(modal).toHaveTextContent('server="web-04"');
+        fireEvent.click(within(modal).getByRole('button', { name: /cancel/i }));
+        await waitFor(() => expect(screen.queryByTestId(testIds.silences.modal)).not.toBeInTheDocument());
+        await send(event(43));
+        fireEvent.click(screen.getByRole('radio', { name: 'Pending' }));
+        expect((await screen.findByTestId(testIds.alerts.empty)).dataset.reason).toBe('filtered');
+        fireEvent.click(screen.getByRole('radio', { name: 'Firing' }));
+        await waitFor(() => expect(values()).toHaveLength(3));
+        expect(values()[0]).toContain('CPU at 43 % on web-03');
+      } finally {
+        config.bootData.user = user;
+      }
+    });
   });
 });
