@@ -20,6 +20,8 @@ interface CpuProfileNode {
 /** CpuProfile is the `.cpuprofile` format: a call tree and, per sample, its leaf node and the time since the last. */
 interface CpuProfile {
   readonly nodes: readonly CpuProfileNode[];
+  /** startTime is the first sample's time base: µs on the monotonic clock (process.hrtime's). */
+  readonly startTime: number;
   readonly samples: readonly number[];
   /** timeDeltas are µs between consecutive samples. */
   readonly timeDeltas: readonly number[];
@@ -130,4 +132,51 @@ export function readProfile(file: string, minMs: number, fromMs: number, toMs: n
     self: [...selfAll].sort((a, b) => b[1] - a[1]).map(([frame, us]) => ({ frame, ms: us / 1000 })),
     busyMs: busyUs / 1000,
   };
+}
+
+/** TimeWindow is a stretch of the monotonic clock, in µs (process.hrtime's clock, which profiles use). */
+export interface TimeWindow {
+  readonly fromUs: number;
+  readonly toUs: number;
+}
+
+/**
+ * framesIn returns, for each window, the functions that took its time in a profile file: the most inclusive
+ * and the most self time, most first (bench/loop.bench.ts --slices --profile: what a job did in its slices).
+ */
+export function framesIn(
+  file: string,
+  windows: readonly TimeWindow[],
+): { top: FrameShare[]; leaves: FrameShare[] }[] {
+  const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const parent = new Map<number, number>();
+  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const acc = windows.map(() => ({ inclusive: new Map<string, number>(), self: new Map<string, number>() }));
+  let t = profile.startTime;
+  profile.samples.forEach((leaf, i) => {
+    const us = profile.timeDeltas[i] ?? 0;
+    t += us;
+    windows.forEach((w, k) => {
+      const a = acc[k];
+      if (a === undefined || t < w.fromUs || t > w.toUs) return;
+      const seen = new Set<string>();
+      let first = true;
+      for (let id: number | undefined = leaf; id !== undefined; id = parent.get(id)) {
+        const n = byId.get(id);
+        if (!n || n.callFrame.functionName === '(root)') continue;
+        const f = frameName(n);
+        if (first) a.self.set(f, (a.self.get(f) ?? 0) + us);
+        first = false;
+        if (!seen.has(f)) a.inclusive.set(f, (a.inclusive.get(f) ?? 0) + us);
+        seen.add(f);
+      }
+    });
+  });
+  const top = (m: Map<string, number>): FrameShare[] =>
+    [...m]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, TOP_FRAMES)
+      .map(([frame, v]) => ({ frame, ms: v / 1000 }));
+  return acc.map((a) => ({ top: top(a.inclusive), leaves: top(a.self) }));
 }

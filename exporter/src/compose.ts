@@ -490,7 +490,12 @@ function composeAnalysis(deps: {
   analyzer.onRun((run) => hub.publish('ai-analysis', run.payload, run.payload.generatedAt));
   app.scheduler.register({
     name: 'analysis',
-    intervalMs: Math.max(1, Math.round(options.analysisInterval / options.speed)),
+    // On the simulated job clock (--job-clock simulated) a period is simulated time already; on the wall one
+    // ANALYSIS_INTERVAL of simulated time lasts ANALYSIS_INTERVAL / SPEED.
+    intervalMs:
+      options.jobClock === 'simulated'
+        ? options.analysisInterval
+        : Math.max(1, Math.round(options.analysisInterval / options.speed)),
     priority: 'low',
     run: async () => {
       // Nothing to analyse before the first frame (backfill still running).

@@ -61,22 +61,26 @@ function nextMessage(
   });
 }
 
-beforeAll(async () => {
+/** compose builds an exporter on the test clock and an in-memory store, with a data dir of its own. */
+async function compose(overrides: Partial<ExporterOptions>): Promise<Exporter> {
   const options: ExporterOptions = {
     ...DEFAULT_OPTIONS,
     // A data dir of its own: the scenario journal and the rules' progress must not come from another run.
     dataDir: mkdtempSync(join(tmpdir(), 'om-compose-')),
     port: 0,
     host: '127.0.0.1',
-    backfill: 3_600_000,
-    apiToken: TOKEN,
     scenarioRate: 0,
+    ...overrides,
   };
   const logger = silentLogger();
   const registry = createSelfRegistry({ defaultMetrics: false });
   const fleet = new Fleet({ seed: options.seed, scenarioRatePerHour: 0 });
   const storage = await EmbeddedStorage.open({ registry, logger });
-  ex = await composeExporter({ options, logger, registry, fleet, clock, storage });
+  return composeExporter({ options, logger, registry, fleet, clock, storage });
+}
+
+beforeAll(async () => {
+  ex = await compose({ backfill: 3_600_000, apiToken: TOKEN });
   await ex.app.start({ schedule: false });
   base = ex.app.url;
 }, 120_000);
@@ -314,5 +318,18 @@ describe('composed exporter', () => {
     }
     if (path.includes('rule_name[]'))
       expect(groups.flatMap((g) => g.rules.map((r) => r.name))).toEqual(['ServerDown']);
+  });
+
+  it.each([
+    { jobClock: 'wall' as const, everyMs: 500 },
+    { jobClock: 'simulated' as const, everyMs: 30_000 },
+  ])('at speed 60 on the $jobClock job clock runs the analysis every $everyMs ms of it', async (row) => {
+    const other = await compose({ backfill: 0, speed: 60, jobClock: row.jobClock });
+    try {
+      const analysis = other.app.scheduler.stats().find((j) => j.name === 'analysis');
+      expect(analysis?.intervalMs).toBe(row.everyMs);
+    } finally {
+      await other.app.stop();
+    }
   });
 });

@@ -69,6 +69,8 @@ export interface AnalyzerOptions {
   readonly profileRefreshMs?: number;
   /** keepFindings bounds the resolved findings kept for the API and annotations (500). */
   readonly keepFindings?: number;
+  /** sliceMs is how long a run works before giving the event loop a turn (SLICE_MS); tests set 0. */
+  readonly sliceMs?: number;
 }
 
 /** AnalyzerDeps are the analyzer's injected parts. */
@@ -139,7 +141,10 @@ interface OpenFinding {
 
 /** Analyzer holds the analysis state between runs. */
 export class Analyzer {
-  private readonly opts: Required<Omit<AnalyzerOptions, 'windows'>> & { windows: DetectorWindows };
+  private readonly opts: Required<Omit<AnalyzerOptions, 'windows' | 'sliceMs'>> & {
+    windows: DetectorWindows;
+    sliceMs?: number;
+  };
   private readonly windows = new Map<
     SignalName,
     Map<string, { server: string; mount: string; w: SeriesWindow }>
@@ -232,15 +237,12 @@ export class Analyzer {
   /** run analyses the store as of `now` (simulated ms, aligned down to the sample interval). */
   async run(now: number): Promise<AnalysisRun> {
     const began = performance.now();
-    const pacer = new Pacer();
+    const pacer = new Pacer(this.opts.sliceMs);
     const step = this.opts.stepMs;
     const at = Math.floor(now / step) * step;
     await this.refreshRoles(at);
-    for (const def of SIGNALS) {
-      await this.read(def, at);
-      await pacer.pace();
-    }
-    await this.refreshOneProfile(at);
+    for (const def of SIGNALS) await this.read(def, at, pacer);
+    await this.refreshOneProfile(at, pacer);
 
     // Score every series; a server's signal score is its highest series' (the fullest-growing filesystem).
     const scores = new Map<string, Map<SignalName, ScoredSignal>>();
@@ -283,7 +285,7 @@ export class Analyzer {
     const fleetAnomalyRate = pairs > 0 ? anomalous / pairs : 0;
     const forecasts = await this.forecasts(at, scores, pacer);
     const hints = this.rootCauses(at);
-    await this.write(at, scores, serverScores, fleetAnomalyRate, forecasts);
+    await this.write(at, scores, serverScores, fleetAnomalyRate, forecasts, pacer);
 
     const findings = [
       ...[...this.open.values()].map((f) => this.toFinding(f, 'open')),
@@ -324,7 +326,7 @@ export class Analyzer {
   }
 
   /** read appends the signal's samples since its last read (or its whole window the first time). */
-  private async read(def: SignalDef, at: number): Promise<void> {
+  private async read(def: SignalDef, at: number, pacer: Pacer): Promise<void> {
     const step = this.opts.stepMs;
     const span = this.opts.windows.referenceMs + this.opts.windows.guardMs;
     const last = this.lastRead.get(def.name);
@@ -342,6 +344,7 @@ export class Analyzer {
     let byKey = this.windows.get(def.name);
     if (!byKey || fresh) this.windows.set(def.name, (byKey = new Map<string, WindowEntry>()));
     for (const s of result) {
+      await pacer.pace();
       const server = s.labels.server;
       if (server === undefined) continue;
       const mount = s.labels.mount ?? '';
@@ -356,7 +359,7 @@ export class Analyzer {
   }
 
   /** refreshOneProfile rebuilds the stalest seasonal profile when it is older than profileRefreshMs. */
-  private async refreshOneProfile(at: number): Promise<void> {
+  private async refreshOneProfile(at: number, pacer: Pacer): Promise<void> {
     let stalest: SignalDef | undefined;
     let builtAt = Infinity;
     for (const def of SIGNALS) {
@@ -381,6 +384,7 @@ export class Analyzer {
       );
       if (out.result.resultType === 'matrix')
         for (const s of out.result.result) {
+          await pacer.pace();
           const server = s.labels.server;
           if (server === undefined) continue;
           const mount = s.labels.mount ?? '';
@@ -579,19 +583,23 @@ export class Analyzer {
     serverScores: readonly ServerScore[],
     fleetAnomalyRate: number,
     forecasts: readonly ServerForecast[],
+    pacer: Pacer,
   ): Promise<void> {
     const app = this.deps.storage.appender();
     const add = (labels: Labels, v: number): void => {
       if (Number.isFinite(v)) app.append(0, labels, at, v);
     };
-    for (const [server, per] of scores)
+    for (const [server, per] of scores) {
+      await pacer.pace();
       for (const [signal, { score }] of per)
         add({ [METRIC_NAME]: 'openmanager_anomaly_score', server, signal }, clamp01(score.score));
+    }
     for (const s of serverScores)
       add({ [METRIC_NAME]: 'openmanager_server_anomaly_score', server: s.server }, s.score);
     add({ [METRIC_NAME]: 'openmanager_fleet_anomaly_rate' }, fleetAnomalyRate);
     add({ [METRIC_NAME]: 'openmanager_analysis_open_findings' }, this.open.size);
     for (const f of forecasts) {
+      await pacer.pace();
       if (f.cpu.length > 0) {
         const lower = Math.min(...f.cpu.map((p) => p.lower));
         const upper = Math.max(...f.cpu.map((p) => p.upper));

@@ -593,6 +593,36 @@ describe('hub: paced fan-out', () => {
     const seen = clients.map((c) => c.queue.map((e) => (e.msg.type === 'data' ? e.msg.timestamp : 0)));
     expect(seen.filter((ts) => ts.length > 0)).toEqual(Array.from({ length: 16 }, () => [1000]));
   });
+
+  it('publishes made in a row share one slice: the next waits for a turn when it is used up', async () => {
+    const h = await start({ sliceMs: 0, compression: false });
+    const clients = await Promise.all(Array.from({ length: 40 }, () => h.connect()));
+    await Promise.all(clients.map((c) => c.subscribe(['server-metrics', 'alerts'])));
+    const scenario = {
+      id: 's1',
+      kind: 'cpu_spike' as const,
+      server: 'srv-01',
+      affected: ['srv-01'],
+      start: 1000,
+      end: 61_000,
+      intensity: 0.8,
+      source: 'api' as const,
+    };
+    const first = h.hub.publish('server-metrics', fleet(3), 1000);
+    const second = h.hub.publish(
+      'alerts',
+      { event: 'scenario_started', scenario, activeScenarios: [] },
+      1000,
+    );
+    // The first fan-out used up the zero slice: the second writes nothing before the loop has had a turn.
+    expect(first).toMatchObject({ sent: 16, pending: 24 });
+    expect(second).toMatchObject({ sent: 0, pending: 40 });
+    await h.hub.delivered();
+    for (const c of clients) {
+      await c.take(isData('server-metrics', 1000));
+      await c.take(isData('alerts', 1000));
+    }
+  });
 });
 
 describe('hub: shutdown', () => {

@@ -151,6 +151,10 @@ interface FanOut {
   readonly last: LastMessage;
   readonly clients: readonly HubClient[];
   readonly started: number;
+  /** pacer is the slice this fan-out writes in, shared with the fan-outs in flight when it was published. */
+  readonly pacer: Pacer;
+  /** joined tells that other fan-outs were in flight at publish: it waits for a turn when their slice is used up. */
+  readonly joined: boolean;
   next: number;
   sent: number;
   skipped: number;
@@ -250,6 +254,12 @@ export class Hub {
   private onEmpty: (() => void) | undefined;
   /** fanOuts are the broadcasts still writing to their subscribers in later loop turns. */
   private readonly fanOuts = new Set<Promise<void>>();
+  /**
+   * fanOutPacer is the slice the fan-outs in flight share: publishes made one after another in one stretch
+   * of the loop (the rule manager publishes each alert transition of an evaluation) write within one slice
+   * in all instead of one slice each.
+   */
+  private fanOutPacer: Pacer | undefined;
 
   constructor(init: HubInit = {}) {
     const { logger, registry, clock, ...opts } = init;
@@ -321,11 +331,15 @@ export class Hub {
     const message = { type: 'data', channel, timestamp: ts, data } as DataMessage;
     const last: LastMessage = { message, encoded: new Map() };
     this.last.set(channel, last);
+    const joined = this.fanOuts.size > 0 && this.fanOutPacer !== undefined;
+    if (!joined) this.fanOutPacer = new Pacer(this.options.sliceMs);
     const fan: FanOut = {
       channel,
       last,
       clients: [...(this.subscribers.get(channel) ?? [])],
       started,
+      pacer: this.fanOutPacer ?? new Pacer(this.options.sliceMs),
+      joined,
       next: 0,
       sent: 0,
       skipped: 0,
@@ -355,8 +369,7 @@ export class Hub {
    * (the clients not reached get that one) or a closed hub.
    */
   private async fanOut(fan: FanOut): Promise<void> {
-    const pacer = new Pacer(this.options.sliceMs);
-    const { channel, last, clients } = fan;
+    const { channel, last, clients, pacer } = fan;
     const subscribed = this.subscribers.get(channel);
     let wsBytes = 0;
     let sseBytes = 0;
@@ -372,7 +385,9 @@ export class Hub {
       sent = skipped = wsBytes = sseBytes = 0;
     };
     while (fan.next < clients.length) {
-      if (fan.next > 0 && fan.next % FAN_OUT_CHECK_EVERY === 0 && pacer.due()) {
+      // The first write of a fan-out that joined others waits too when their shared slice is used up.
+      const check = fan.next > 0 ? fan.next % FAN_OUT_CHECK_EVERY === 0 : fan.joined;
+      if (check && pacer.due()) {
         count();
         await pacer.yield();
         if (this.closed || this.last.get(channel) !== last) break;

@@ -17,10 +17,20 @@
  *   counts only as far as the process was on the CPU meanwhile: a host that does not run the exporter is not
  *   a job's doing.
  */
+import { channel } from 'node:diagnostics_channel';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
 import { systemTimer, type Timer, type TimerHandle } from '../util/timer.js';
+
+/**
+ * JOB_RUN_CHANNEL is the diagnostics channel every job run starts in (`runStores({ job })`): a tracer that
+ * binds an AsyncLocalStorage to it sees, for any callback on the loop, which job's run it descends from
+ * (bench/slice-tracer.ts measures each job's synchronous slices that way). Without subscribers it is a
+ * plain call.
+ */
+export const JOB_RUN_CHANNEL = 'openmanager:scheduler:job-run';
+const jobRun = channel(JOB_RUN_CHANNEL);
 
 /** JobPriority orders jobs due at the same instant: `high` first. */
 export type JobPriority = 'high' | 'normal' | 'low';
@@ -323,7 +333,8 @@ export class Scheduler {
     let done = false;
     const run = async (): Promise<void> => {
       try {
-        await job.spec.run({ scheduledAt, signal: this.abort.signal });
+        const ctx = { scheduledAt, signal: this.abort.signal };
+        await jobRun.runStores({ job: name }, () => job.spec.run(ctx));
         job.lastSuccess = this.clock.now();
         job.lastError = undefined;
         this.lastSuccess.set({ job: name }, job.lastSuccess / 1000);

@@ -3,6 +3,7 @@
  * serves them to HeadQuerier. It is the embedded backend's chunk layer and usable as a read cache by others.
  * An optional listener sees every newly cut chunk (the embedded store appends them to its chunk files).
  */
+import { Pacer } from '../util/pacer.js';
 import type { Chunk } from './chunkenc/chunk.js';
 import type { HeadSink } from './head.js';
 import type { ChunkReader, StoredChunk } from './querier.js';
@@ -146,11 +147,19 @@ export class MemChunkStore implements HeadSink, ChunkReader {
     return { chunks: this.chunks, bytes: this.bytes };
   }
 
-  /** applyRetention drops whole chunks whose newest sample is older than their tier's cutoff. */
-  applyRetention(cutoffs: Readonly<Record<Tier, number>>): RetentionResult {
+  /**
+   * applyRetention drops whole chunks whose newest sample is older than their tier's cutoff, series by
+   * series, giving the event loop a turn whenever `pacer`'s slice is used up (a reader sees each series
+   * before or after its drop, never half of it).
+   */
+  async applyRetention(
+    cutoffs: Readonly<Record<Tier, number>>,
+    pacer = new Pacer(),
+  ): Promise<RetentionResult> {
     const dropped: Record<Tier, number> = { raw: 0, '1m': 0, '5m': 0, '1h': 0 };
     const emptyRefs: number[] = [];
     for (const [ref, s] of this.byRef) {
+      if (pacer.due()) await pacer.yield();
       let k = 0;
       while (k < s.raw.length && (s.raw[k]?.maxT ?? Infinity) < cutoffs.raw) {
         this.bytes -= s.raw[k]?.chunk.bytes().length ?? 0;

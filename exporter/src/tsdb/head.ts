@@ -294,21 +294,39 @@ export class Head {
   }
 
   /**
-   * flushPaced is `flush` in slices: it gives the event loop a turn whenever `pacer`'s slice is used up, since
-   * a flush soon after a chunk or page boundary cuts and encodes every series at once.
+   * flushPaced is `flush` in slices, giving the event loop a turn whenever `pacer`'s slice is used up (a flush
+   * soon after a chunk or page boundary cuts and encodes every series at once). Each slice holds the commit
+   * lock: a flush changes series as a commit does, and a snapshot capturing the head in slices under that
+   * lock must see a flush's slice whole or not at all.
    */
   async flushPaced(now: number, deferred = false, pacer = new Pacer()): Promise<void> {
+    for (let from = 0; from < this.series.length;) {
+      if (from > 0) await pacer.yield();
+      const start = from;
+      from = await this.commitLock.run(() => Promise.resolve(this.flushSlice(now, deferred, start, pacer)));
+    }
+  }
+
+  /** flushSlices is flushPaced for a caller that holds the commit lock (it stays held across the turns). */
+  async flushSlices(now: number, deferred = false, pacer = new Pacer()): Promise<void> {
+    for (let from = 0; from < this.series.length;) {
+      if (from > 0) await pacer.yield();
+      from = this.flushSlice(now, deferred, from, pacer);
+    }
+  }
+
+  /** flushSlice flushes the series from index `from` on until `pacer`'s slice is used up; returns where it stopped. */
+  private flushSlice(now: number, deferred: boolean, from: number, pacer: Pacer): number {
+    // Deferred mode belongs to this slice only (a commit may run before the next).
     if (deferred) this.beginDeferred();
     try {
-      for (const s of this.series) {
-        if (pacer.due()) {
-          // Deferred mode belongs to this flush's slices only (a commit may run in between).
-          if (deferred) this.endDeferred();
-          await pacer.yield();
-          if (deferred) this.beginDeferred();
-        }
+      let i = from;
+      while (i < this.series.length) {
+        const s = this.series[i++];
         if (s) this.pipeline.flushSeries(s, now);
+        if (pacer.due()) break;
       }
+      return i;
     } finally {
       if (deferred) this.endDeferred();
     }

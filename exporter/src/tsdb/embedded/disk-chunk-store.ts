@@ -5,6 +5,7 @@
  * object per chunk. Reads fetch the needed payloads from the files (nearby ones in one read, see
  * ChunkFiles.read) through a small byte-bounded LRU of payloads. Same contract as MemChunkStore.
  */
+import { Pacer } from '../../util/pacer.js';
 import type { HeadSink } from '../head.js';
 import type { ChunkReader, StoredChunk } from '../querier.js';
 import type { Chunk } from '../chunkenc/chunk.js';
@@ -258,11 +259,19 @@ export class DiskChunkStore implements HeadSink, ChunkReader {
     this.chunks -= k;
   }
 
-  /** applyRetention drops whole chunks whose newest sample is older than their tier's cutoff. */
-  applyRetention(cutoffs: Readonly<Record<Tier, number>>): RetentionResult {
+  /**
+   * applyRetention drops whole chunks whose newest sample is older than their tier's cutoff, series by
+   * series, giving the event loop a turn whenever `pacer`'s slice is used up (a reader sees each series
+   * before or after its drop, never half of it).
+   */
+  async applyRetention(
+    cutoffs: Readonly<Record<Tier, number>>,
+    pacer = new Pacer(),
+  ): Promise<RetentionResult> {
     const dropped: Record<Tier, number> = { raw: 0, '1m': 0, '5m': 0, '1h': 0 };
     const emptyRefs: number[] = [];
     for (const [ref, s] of this.byRef) {
+      if (pacer.due()) await pacer.yield();
       s.forEach((l, tier) => {
         const name = TIER_NAMES[tier] ?? 'raw';
         let k = 0;

@@ -50,12 +50,12 @@ import { DiskChunkStore } from './disk-chunk-store.js';
 import {
   captureSnapshot,
   encodeSnapshot,
-  finishSnapshot,
   readLatestSnapshot,
   writeSnapshot,
   type SnapshotCapture,
 } from './snapshot.js';
 import { replayWal, Wal, type WalSyncPolicy } from './wal.js';
+import { Pacer } from '../../util/pacer.js';
 
 /** EmbeddedStorageOptions configures an EmbeddedStorage; every field is optional. */
 export interface EmbeddedStorageOptions {
@@ -85,6 +85,11 @@ export interface EmbeddedStorageOptions {
    * runs on workers.
    */
   readonly encodeWorkers?: number;
+  /**
+   * sliceMs is how long a snapshot or a retention flush works before giving the event loop a turn (default
+   * SLICE_MS); tests set 0 to turn between every two series.
+   */
+  readonly sliceMs?: number;
   readonly registry?: Registry;
   /** metrics are the store's self-metrics, built once per registry (default: built here, on `registry`). */
   readonly metrics?: TsdbMetrics;
@@ -110,6 +115,7 @@ const optionsSchema = z.object({
   walSegmentBytes: z.number().int().positive().optional(),
   encodeWorkers: z.number().int().nonnegative().optional(),
   chunkSpanMs: z.number().int().positive().optional(),
+  sliceMs: z.number().nonnegative().optional(),
   maxSamplesPerChunk: z.number().int().min(1).max(0xffff).optional(),
 });
 
@@ -331,21 +337,22 @@ export class EmbeddedStorage implements Storage {
       while (!cut) {
         // Chunks cut by bulk appends must be in the chunk files the snapshot records (and out of the head);
         // the chunks this snapshot cuts are encoded the same way first (on the encoder, helped by this thread).
-        await this.head.flushPaced(this.head.maxTime, true);
+        await this.head.flushPaced(this.head.maxTime, true, this.pacer());
         while (this.head.pendingCuts > 0) await this.head.settle();
-        // Between commits, and synchronously: the sealed segment, the chunk-file lengths and the head state
-        // describe the same instant (a commit that cut chunks meanwhile sends us round again).
-        cut = await this.head.commitLock.run(() => {
-          if (this.head.pendingCuts > 0) return Promise.resolve(undefined);
-          this.head.flush(this.head.maxTime);
+        // Under the commit lock, which commits and flushes take too: the sealed segment, the chunk-file
+        // lengths and the head state describe the same instant, though the capture gives the loop turns
+        // (a commit that cut chunks before we got the lock sends us round again).
+        cut = await this.head.commitLock.run(async () => {
+          if (this.head.pendingCuts > 0) return undefined;
+          const pacer = this.pacer();
+          await this.head.flushSlices(this.head.maxTime, false, pacer);
           const sealed = wal.seal();
-          return Promise.resolve({ sealed, capture: captureSnapshot(this.head, files.lengths()) });
+          return { sealed, capture: await captureSnapshot(this.head, files.lengths(), pacer) };
         });
       }
       this.lastBulkSnapshot = Date.now();
       const segment = await cut.sealed;
-      const bytes = await encodeSnapshot(cut.capture);
-      finishSnapshot(bytes, segment);
+      const bytes = await encodeSnapshot(cut.capture, segment, this.pacer());
       await files.sync();
       await writeSnapshot(dataDir, segment, bytes);
       await wal.removeUpTo(segment);
@@ -376,8 +383,8 @@ export class EmbeddedStorage implements Storage {
   async applyRetention(now: number): Promise<void> {
     this.checkOpen();
     const cutoffs = retentionCutoffs(now, this.retention);
-    await this.head.flushPaced(now);
-    const res = this.chunkStore.applyRetention(cutoffs);
+    await this.head.flushPaced(now, false, this.pacer());
+    const res = await this.chunkStore.applyRetention(cutoffs, this.pacer());
     for (const tier of TIERS)
       if (res.dropped[tier] > 0) this.metrics.retentionDroppedChunks.inc({ tier }, res.dropped[tier]);
     // A series with nothing stored and no sample for the longest retention is gone for good.
@@ -391,6 +398,11 @@ export class EmbeddedStorage implements Storage {
       });
     }
     if (this.files) await this.files.dropBefore(cutoffs);
+  }
+
+  /** pacer starts a piece of paced work with the store's slice. */
+  private pacer(): Pacer {
+    return new Pacer(this.opts.sliceMs);
   }
 
   health(): StorageHealth {

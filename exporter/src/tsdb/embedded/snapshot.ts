@@ -8,10 +8,13 @@
  * `[u32 nFiles][(string name, f64 length)×nFiles][u32 nStates][Head.writeSeriesState×nStates]`.
  * Written to a temp file, fsync'ed, renamed into place, directory fsync'ed: a crash leaves the old one.
  *
- * Taking a snapshot is two steps: `captureSnapshot` copies the head's state at one instant (synchronous and
- * cheap: short tails are copied, sealed prefixes shared), then `encodeSnapshot` serialises that copy paced
- * (util/pacer.ts) while appends go on. Series states are Head.writeSeriesState records, whose runs keep their
- * sealed bytes (nothing is decoded; docs/format/redis-keys.md, "Checkpoint").
+ * Taking a snapshot is two steps, both paced (util/pacer.ts: a turn for the event loop every slice, so at
+ * 20 servers neither holds the loop for more than a few ms): `captureSnapshot` copies the head's state
+ * series by series (short tails are copied, sealed prefixes shared) under the head's commit lock, which
+ * keeps every commit and flush out until the copy is whole, so the copy is the head at one instant; then
+ * `encodeSnapshot` serialises and checksums that copy while appends go on. Series states are
+ * Head.writeSeriesState records, whose runs keep their sealed bytes (nothing is decoded;
+ * docs/format/redis-keys.md, "Checkpoint").
  */
 import { crc32 } from 'node:zlib';
 import { open, readdir, readFile, rename, rm } from 'node:fs/promises';
@@ -44,30 +47,44 @@ export interface SnapshotCapture {
 }
 
 /**
- * captureSnapshot takes the head's state and the chunk-file lengths synchronously (a consistent cut); run it
- * where no commit is half applied (under the head's commit lock).
+ * captureSnapshot copies the head's state and takes the chunk-file lengths, giving the event loop a turn
+ * between series whenever `pacer`'s slice is used up. The copy is one instant's only if nothing changes the
+ * head meanwhile: call it holding the head's commit lock (commits and Head.flushPaced take it), with no
+ * cut chunk pending, until it resolves.
  */
-export function captureSnapshot(head: Head, fileLengths: ReadonlyMap<string, number>): SnapshotCapture {
+export async function captureSnapshot(
+  head: Head,
+  fileLengths: ReadonlyMap<string, number>,
+  pacer = new Pacer(),
+): Promise<SnapshotCapture> {
+  const series = [...head.index.entries()];
+  const maxTime = head.maxTime;
+  const nextRef = head.index.nextRef;
+  const lengths = new Map(fileLengths);
   const states: SeriesState[] = [];
-  for (const ref of head.refs()) states.push(head.captureSeriesState(ref));
-  return {
-    maxTime: head.maxTime,
-    nextRef: head.index.nextRef,
-    series: [...head.index.entries()],
-    fileLengths: new Map(fileLengths),
-    states,
-  };
+  for (const ref of [...head.refs()]) {
+    if (pacer.due()) await pacer.yield();
+    states.push(head.captureSeriesState(ref));
+  }
+  return { maxTime, nextRef, series, fileLengths: lengths, states };
 }
 
+/** CRC_PIECE_BYTES is how much of a snapshot is checksummed between two looks at the pacer (~1 ms). */
+const CRC_PIECE_BYTES = 1 << 20;
+
 /**
- * encodeSnapshot serialises a capture, giving the event loop a turn whenever its slice is used up. The log
- * segment it covers is only known once the seal ran, so `finishSnapshot` fills it in and checksums.
+ * encodeSnapshot serialises a capture as the snapshot of log segment `walSegment` (the segment sealed when
+ * it was captured) and checksums it, giving the event loop a turn whenever `pacer`'s slice is used up.
  */
-export async function encodeSnapshot(c: SnapshotCapture, pacer = new Pacer()): Promise<Uint8Array> {
-  const walSegment = 0;
+export async function encodeSnapshot(
+  c: SnapshotCapture,
+  walSegment: number,
+  pacer = new Pacer(),
+): Promise<Uint8Array> {
   // Sized once (labels at UTF-8's worst case): growing by doubling would copy tens of MB a few times.
   let size = SEGMENT_OFFSET + 4 + 8 + 4 + 4 + 4 + 4;
   for (const [, labels] of c.series) {
+    await pacer.pace();
     size += 8;
     for (const [name, value] of Object.entries(labels)) size += 8 + 3 * (name.length + value.length);
   }
@@ -75,13 +92,14 @@ export async function encodeSnapshot(c: SnapshotCapture, pacer = new Pacer()): P
   for (const st of c.states) size += st.byteLength;
   const w = new ByteWriter(size);
   w.bytesRaw(SNAPSHOT_MAGIC);
-  w.u32(0); // crc, patched by finishSnapshot
+  w.u32(0); // crc, set below once the body is written
   const bodyStart = w.length;
   w.u32(walSegment);
   w.f64(c.maxTime);
   w.u32(c.nextRef);
   w.u32(c.series.length);
   for (const [ref, labels] of c.series) {
+    await pacer.pace();
     w.u32(ref);
     const names = Object.keys(labels);
     w.u32(names.length);
@@ -101,14 +119,15 @@ export async function encodeSnapshot(c: SnapshotCapture, pacer = new Pacer()): P
     st.write(w);
   }
   if (bodyStart !== SEGMENT_OFFSET) throw new Error('snapshot layout drifted');
-  return w.finish();
-}
-
-/** finishSnapshot stamps the covered log segment into encoded snapshot bytes and sets the checksum. */
-export function finishSnapshot(bytes: Uint8Array, walSegment: number): void {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  view.setUint32(SEGMENT_OFFSET, walSegment, true);
-  view.setUint32(SNAPSHOT_MAGIC.length, crc32(bytes.subarray(SEGMENT_OFFSET)), true);
+  const bytes = w.finish();
+  // crc32 continues from a previous value, so the body is checksummed a piece at a time.
+  let crc = 0;
+  for (let at = SEGMENT_OFFSET; at < bytes.length; at += CRC_PIECE_BYTES) {
+    await pacer.pace();
+    crc = crc32(bytes.subarray(at, Math.min(bytes.length, at + CRC_PIECE_BYTES)), crc);
+  }
+  new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).setUint32(SNAPSHOT_MAGIC.length, crc, true);
+  return bytes;
 }
 
 /** LoadedSnapshot is a parsed snapshot: its file lengths first, the head state applied on demand. */
