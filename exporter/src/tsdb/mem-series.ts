@@ -96,7 +96,7 @@ export class MemSeries implements CutOwner {
     const stride = inTail ? o.cap : n;
     // Timestamps increase: the window's first row is found by bisection, not by a scan from the oldest.
     let i = 0;
-    for (let hi = to; i < hi; ) {
+    for (let hi = to; i < hi;) {
       const mid = (i + hi) >>> 1;
       if ((d[mid] ?? 0) < mint) i = mid + 1;
       else hi = mid;

@@ -22,18 +22,16 @@ describe('SealedRun', () => {
   it('reads (readRows) what rows() holds after every push, seal and read, its decoded prefix kept between', () => {
     fc.assert(
       fc.property(
-        fc
-          .integer({ min: 1, max: 3 })
-          .chain((k) =>
-            fc.tuple(
-              fc.constant(k),
-              arbRows(k),
-              fc.array(fc.constantFrom('read', 'seal', 'push', 'push', 'push'), {
-                minLength: 300,
-                maxLength: 300,
-              }),
-            ),
+        fc.integer({ min: 1, max: 3 }).chain((k) =>
+          fc.tuple(
+            fc.constant(k),
+            arbRows(k),
+            fc.array(fc.constantFrom('read', 'seal', 'push', 'push', 'push'), {
+              minLength: 300,
+              maxLength: 300,
+            }),
           ),
+        ),
         ([k, rows, ops]) => {
           const run = new SealedRun(k, 8);
           const row = new Float64Array(1 + k);
