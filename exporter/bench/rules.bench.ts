@@ -18,15 +18,15 @@
  *
  * Prometheus: a fresh data directory fed through its remote-write receiver — every sample up to now, then
  * each one when the wall clock reaches it — and the same rule files loaded with a short evaluation interval
- * (promIntervalMs). Its /metrics is read until every group has been evaluated WARMUP_ROUNDS + ROUNDS times,
+ * (promIntervalMs). Its /metrics is read until every group has been evaluated WARMUP_ROUNDS + counted times,
  * and each evaluation's `prometheus_rule_group_last_duration_seconds` is kept; a round's time is the sum over
  * groups of their k-th evaluations. Prometheus runs its groups concurrently (each at its own offset in the
  * interval): when a round takes longer than the interval, groups overlap and each one's wall time includes
  * waiting for the CPU the others use. The CPU row therefore also compares CPU time per round: ours (median),
- * Prometheus's process_cpu_seconds_total over the counted rounds (its remote-write intake included) / ROUNDS.
+ * Prometheus's process_cpu_seconds_total over the counted rounds (its remote-write intake included) / rounds.
  * The node process only polls meanwhile, and Prometheus is stopped before ours runs.
  *
- * Both sides: the first WARMUP_ROUNDS rounds are not counted; figures are medians over ROUNDS rounds. On a
+ * Both sides: the first WARMUP_ROUNDS rounds are not counted; figures are medians over roundsFor(size). On a
  * shared machine wall times swing by 2× from run to run; the ratios, measured in one run, swing less.
  *
  * Options (environment): BENCH_RULES_SIZES (e.g. 1000), BENCH_RULES_ROUNDS, BENCH_RULES_RECORDED_HOURS,
@@ -66,8 +66,14 @@ const MARGIN_MS = MIN;
 const SIZES = (process.env.BENCH_RULES_SIZES ?? '20,1000').split(',').map(Number);
 /** WARMUP_ROUNDS are evaluated first and not counted (JIT, first selects, new series) on both sides. */
 const WARMUP_ROUNDS = 2;
-/** ROUNDS are the counted rounds per side. */
-const ROUNDS = Number(process.env.BENCH_RULES_ROUNDS ?? 5);
+/**
+ * roundsFor is the counted rounds per side at a fleet size: 20 at 20 servers, where a round takes
+ * milliseconds and a median of 5 still swings with one slow round (GC, a seal); 5 at 1,000, where
+ * Prometheus's rounds are 10 s apart. BENCH_RULES_ROUNDS sets both.
+ */
+function roundsFor(servers: number): number {
+  return Number(process.env.BENCH_RULES_ROUNDS ?? (servers <= 100 ? 20 : 5));
+}
 /**
  * promIntervalMs is Prometheus's evaluation interval at a fleet size: short, so the rounds take seconds, and
  * long enough for a round of its groups (each started at its own offset in the interval) to fit, so that
@@ -79,7 +85,7 @@ function promIntervalMs(servers: number): number {
   return servers <= 100 ? 2_000 : 10_000;
 }
 /**
- * FUTURE_MS is how far past the anchor the samples run: our rounds reach (WARMUP_ROUNDS + ROUNDS) × 15 s
+ * FUTURE_MS is how far past the anchor the samples run: our rounds reach (WARMUP_ROUNDS + counted) × 15 s
  * past it, Prometheus's the time it takes to receive the data plus its rounds (about a minute at 1,000).
  */
 const FUTURE_MS = 10 * MIN;
@@ -122,7 +128,7 @@ interface SizeResult {
 
 /** roundTotals sums each round over the groups. */
 function roundTotals(r: Rounds): number[] {
-  const totals = new Array<number>(ROUNDS).fill(0);
+  const totals = new Array<number>(Math.max(0, ...[...r.values()].map((xs) => xs.length))).fill(0);
   for (const xs of r.values()) xs.forEach((x, k) => (totals[k] = (totals[k] ?? 0) + x));
   return totals;
 }
@@ -231,7 +237,7 @@ function splitAt(series: readonly FleetSeries[], t: number): [FleetSeries[], Fle
 }
 
 /**
- * benchOurs runs WARMUP_ROUNDS + ROUNDS rounds after `anchor` as the exporter runs live: the samples of the
+ * benchOurs runs WARMUP_ROUNDS + counted rounds after `anchor` as the exporter runs live: the samples of the
  * next 15 s slot are appended and committed (not timed), then every group evaluates at that slot, one after
  * the other in dependency order.
  */
@@ -240,13 +246,14 @@ async function benchOurs(
   store: EmbeddedStorage,
   live: readonly FleetSeries[],
   anchor: number,
+  counted: number,
 ): Promise<{ rounds: Rounds; cpuMsPerRound: number }> {
   const groups = dependencyOrder(rules.loadedGroups());
   const rounds: Rounds = new Map(groups.map((g) => [g.spec.name, []]));
   const perRule = new Map<string, number[]>();
   const cpuMs: number[] = [];
   const next = new Int32Array(live.length);
-  for (let k = 1; k <= WARMUP_ROUNDS + ROUNDS; k++) {
+  for (let k = 1; k <= WARMUP_ROUNDS + counted; k++) {
     const t = anchor + k * STEP_MS;
     const app = store.appender();
     live.forEach((s, i) => {
@@ -281,19 +288,20 @@ interface PrometheusRun {
   readonly rounds: Rounds;
   readonly alerts: { pending: number; firing: number };
   readonly loadMs: number;
-  /** cpuMsPerRound is the process's CPU time over the counted rounds (remote-write intake included) / ROUNDS. */
+  /** cpuMsPerRound is the process's CPU time over the counted rounds (remote-write intake included) / the number of counted rounds. */
   readonly cpuMsPerRound: number;
 }
 
 /**
  * benchPrometheus starts a fresh Prometheus and feeds it `series` as a live remote-write sender would: every
  * sample up to now at once (history), then each sample once the wall clock reaches it. It then loads the
- * rules and collects each group's durations of WARMUP_ROUNDS + ROUNDS evaluations (the first WARMUP_ROUNDS
+ * rules and collects each group's durations of WARMUP_ROUNDS + counted evaluations (the first WARMUP_ROUNDS
  * dropped), reading its /metrics.
  */
 async function benchPrometheus(
   series: readonly FleetSeries[],
   groupNames: readonly string[],
+  counted: number,
   dataEnd: number,
   intervalMs: number,
 ): Promise<PrometheusRun> {
@@ -324,7 +332,7 @@ async function benchPrometheus(
     await prom.loadRules(intervalMs);
     const seen = new Map<string, number>();
     const all = new Map<string, number[]>(groupNames.map((g) => [g, []]));
-    const wanted = WARMUP_ROUNDS + ROUNDS;
+    const wanted = WARMUP_ROUNDS + counted;
     const deadline = Date.now() + (wanted + 10) * intervalMs;
     let failed: Error | undefined;
     feeder.catch((err: unknown) => (failed = err instanceof Error ? err : new Error(String(err))));
@@ -355,9 +363,9 @@ async function benchPrometheus(
     }
     const alerts = await prom.alerts();
     const rounds: Rounds = new Map(
-      [...all].map(([g, xs]) => [g, xs.slice(WARMUP_ROUNDS, WARMUP_ROUNDS + ROUNDS)]),
+      [...all].map(([g, xs]) => [g, xs.slice(WARMUP_ROUNDS, WARMUP_ROUNDS + counted)]),
     );
-    return { rounds, alerts, loadMs, cpuMsPerRound: ((cpuTo - cpuFrom) * 1000) / ROUNDS };
+    return { rounds, alerts, loadMs, cpuMsPerRound: ((cpuTo - cpuFrom) * 1000) / counted };
   } finally {
     feeding = false;
     await feeder.catch(() => undefined);
@@ -409,9 +417,11 @@ async function benchSize(servers: number): Promise<SizeResult> {
             loadMs: NaN,
             cpuMsPerRound: NaN,
           }
-        : await benchPrometheus(all, inputs.groupOrder, dataEnd, promIntervalMs(servers));
+        : await benchPrometheus(all, inputs.groupOrder, roundsFor(servers), dataEnd, promIntervalMs(servers));
     log(`${servers} servers: prometheus done`);
-    const ours = await profiled(`${servers}`, () => benchOurs(rules, store, live, anchor));
+    const ours = await profiled(`${servers}`, () =>
+      benchOurs(rules, store, live, anchor, roundsFor(servers)),
+    );
     log(`${servers} servers: ours done`);
     const oursAlerts = { pending: 0, firing: 0 };
     for (const a of rules.alerts()) {
@@ -440,7 +450,7 @@ const round3 = (x: number): number => Math.round(x * 1000) / 1000;
 
 function report(results: readonly SizeResult[]): void {
   console.log(
-    `rule groups: shipped rules/*.yml; ${ROUNDS} rounds counted after ${WARMUP_ROUNDS} warm-up; ` +
+    `rule groups: shipped rules/*.yml; ${results.map((r) => `${roundsFor(r.servers)} rounds at ${r.servers}`).join(', ')} counted after ${WARMUP_ROUNDS} warm-up; ` +
       `ours every ${STEP_MS / 1000} s (groups in sequence), Prometheus 2.42 every ` +
       results.map((r) => `${promIntervalMs(r.servers) / 1000} s at ${r.servers}`).join(', '),
   );
