@@ -1,9 +1,10 @@
 import { useCallback, useState } from 'react';
 
 import { exporterClient } from '../api/client';
-import { toExporterApiError, type ExporterApiError } from '../api/errors';
+import type { ExporterApiError } from '../api/errors';
 import type { DrillRequest, DrillsResponse } from '../api/types';
 import { useAsync, type AsyncState } from './useAsync';
+import { useExporterAction } from './useExporterAction';
 
 /**
  * DRILL_POLL_MS is how often the drills are re-read while one runs, so each step shows up as it is injected;
@@ -36,27 +37,9 @@ export function useDrills(): AsyncState<DrillsResponse> & DrillActions {
     [],
     running ? DRILL_POLL_MS : DRILLS_IDLE_REFRESH_MS
   );
-  const [actionError, setActionError] = useState<ExporterApiError | undefined>(undefined);
-  const [busy, setBusy] = useState(false);
-  const { reload } = list;
+  const { run, actionError, busy } = useExporterAction(list.reload);
 
-  const run = useCallback(
-    async (action: () => Promise<unknown>) => {
-      setBusy(true);
-      try {
-        await action();
-        setActionError(undefined);
-      } catch (err) {
-        setActionError(toExporterApiError(err));
-      } finally {
-        setBusy(false);
-        reload();
-      }
-    },
-    [reload]
-  );
-
-  const start = useCallback((req: DrillRequest) => run(() => exporterClient.startDrill(req)), [run]);
-  const abort = useCallback((id: string) => run(() => exporterClient.abortDrill(id)), [run]);
+  const start = useCallback(async (req: DrillRequest) => void (await run(() => exporterClient.startDrill(req))), [run]);
+  const abort = useCallback(async (id: string) => void (await run(() => exporterClient.abortDrill(id))), [run]);
   return { ...list, start, abort, actionError, busy };
 }

@@ -1,9 +1,10 @@
-import { useCallback, useState } from 'react';
+import { useCallback } from 'react';
 
 import { exporterClient } from '../api/client';
-import { toExporterApiError, type ExporterApiError } from '../api/errors';
+import type { ExporterApiError } from '../api/errors';
 import type { AnyDataMessage, ScenarioRequest, ScenariosResponse } from '../api/types';
 import { useAsync, type AsyncState } from './useAsync';
+import { useExporterAction } from './useExporterAction';
 import { useLiveClient } from './useLiveClient';
 import type { LiveStatus } from '../api/live';
 
@@ -22,9 +23,8 @@ export interface ScenarioActions {
 /** useScenarios lists active and past scenarios (reloaded on the hub's scenario events) and injects/stops them. */
 export function useScenarios(): AsyncState<ScenariosResponse> & ScenarioActions & { live: LiveStatus } {
   const list = useAsync(() => exporterClient.scenarios(), [], SCENARIOS_REFRESH_MS);
-  const [actionError, setActionError] = useState<ExporterApiError | undefined>(undefined);
-  const [busy, setBusy] = useState(false);
   const { reload } = list;
+  const { run, actionError, busy } = useExporterAction(reload);
 
   const onMessage = useCallback(
     (msg: AnyDataMessage) => {
@@ -36,26 +36,11 @@ export function useScenarios(): AsyncState<ScenariosResponse> & ScenarioActions 
   );
   const live = useLiveClient(['alerts'], onMessage);
 
-  const run = useCallback(
-    async (action: () => Promise<unknown>) => {
-      setBusy(true);
-      try {
-        await action();
-        setActionError(undefined);
-      } catch (err) {
-        setActionError(toExporterApiError(err));
-      } finally {
-        setBusy(false);
-        reload();
-      }
-    },
-    [reload]
-  );
-
   const inject = useCallback(
-    (reqs: ScenarioRequest[]) => run(() => Promise.all(reqs.map((r) => exporterClient.injectScenario(r)))),
+    async (reqs: ScenarioRequest[]) =>
+      void (await run(() => Promise.all(reqs.map((r) => exporterClient.injectScenario(r))))),
     [run]
   );
-  const stop = useCallback((id: string) => run(() => exporterClient.stopScenario(id)), [run]);
+  const stop = useCallback(async (id: string) => void (await run(() => exporterClient.stopScenario(id))), [run]);
   return { ...list, inject, stop, actionError, busy, live };
 }

@@ -1,9 +1,10 @@
-import { useCallback, useState } from 'react';
+import { useCallback } from 'react';
 
 import { exporterClient } from '../api/client';
-import { toExporterApiError, type ExporterApiError } from '../api/errors';
+import type { ExporterApiError } from '../api/errors';
 import type { PostSilence, Silence } from '../api/types';
 import { useAsync } from './useAsync';
+import { useExporterAction } from './useExporterAction';
 
 /** SILENCES_REFRESH_MS re-reads the silences twice per minute: they change by hand, and expire on their own. */
 export const SILENCES_REFRESH_MS = 30_000;
@@ -23,23 +24,7 @@ export interface SilencesData {
 /** useSilences reads the exporter's silences and creates and expires them through the proxy. */
 export function useSilences(): SilencesData {
   const list = useAsync(() => exporterClient.silences(), [], SILENCES_REFRESH_MS);
-  const [actionError, setActionError] = useState<ExporterApiError | undefined>(undefined);
-  const { reload } = list;
-  const run = useCallback(
-    async (action: () => Promise<unknown>) => {
-      try {
-        await action();
-        setActionError(undefined);
-        return true;
-      } catch (err) {
-        setActionError(toExporterApiError(err));
-        return false;
-      } finally {
-        reload();
-      }
-    },
-    [reload]
-  );
+  const { run, actionError } = useExporterAction(list.reload);
   const create = useCallback((s: PostSilence) => run(() => exporterClient.createSilence(s)), [run]);
   const expire = useCallback((id: string) => run(() => exporterClient.expireSilence(id)), [run]);
   return {
