@@ -13,9 +13,9 @@
  * BENCH_COVERAGE_OUT=<dir> also writes the JSON and HTML reports there.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { Session } from 'node:inspector';
 import { join } from 'node:path';
 import { formatCoverageTable, renderCoverageHtml, runCoverage } from '../src/coverage/index.js';
+import { withCpuProfile } from './cpu-profile.js';
 
 /** DAYS is the least simulated time (the plan's quiet periods are stretched to it). */
 const DAYS = Number(process.env.BENCH_COVERAGE_DAYS ?? 7);
@@ -24,32 +24,13 @@ const SERVERS = Number(process.env.BENCH_COVERAGE_SERVERS ?? 20);
 /** SEGMENTS: 0 = the run's automatic choice (two for a week). */
 const SEGMENTS = Number(process.env.BENCH_COVERAGE_SEGMENTS ?? 0);
 
-/** profiled runs `fn` under V8's CPU profiler when BENCH_COVERAGE_CPU_PROFILE names a file. */
-async function profiled<T>(fn: () => Promise<T>): Promise<T> {
-  const file = process.env.BENCH_COVERAGE_CPU_PROFILE;
-  if (!file) return fn();
-  const session = new Session();
-  session.connect();
-  const post = (method: string): Promise<unknown> =>
-    new Promise((res, rej) => session.post(method, (err, out) => (err ? rej(err) : res(out))));
-  await post('Profiler.enable');
-  await post('Profiler.start');
-  try {
-    return await fn();
-  } finally {
-    const { profile } = (await post('Profiler.stop')) as { profile: unknown };
-    writeFileSync(file, JSON.stringify(profile));
-    session.disconnect();
-  }
-}
-
 const round3 = (x: number): number => Math.round(x * 1000) / 1000;
 
 async function main(): Promise<void> {
   const began = performance.now();
   const cpu0 = process.cpuUsage();
   let last = -1;
-  const report = await profiled(() =>
+  const report = await withCpuProfile(process.env.BENCH_COVERAGE_CPU_PROFILE, () =>
     runCoverage({ minDays: DAYS, repetitions: REPETITIONS, servers: SERVERS, segments: SEGMENTS }, (p) => {
       const pct = Math.floor((100 * p.simulatedMs) / p.totalMs);
       if (pct - last < 10 && pct !== 100) return;

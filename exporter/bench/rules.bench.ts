@@ -37,9 +37,8 @@
  * eval_ms_1000 (our median round), ratio_vs_prometheus_1000 (ours / Prometheus's median round), the same
  * ratio at 20 servers, and cpu_ratio_vs_prometheus_1000 (CPU per round).
  */
-import { writeFileSync } from 'node:fs';
-import { Session } from 'node:inspector';
 import { Engine, type QueryResult } from '../src/promql/index.js';
+import { withCpuProfile } from './cpu-profile.js';
 import { RecordingRule } from '../src/rules/recording-rule.js';
 import { dependencyOrder } from '../src/rules/manager.js';
 import { Fleet, defaultFleet, generateFleet } from '../src/simulator/index.js';
@@ -198,24 +197,11 @@ async function windowedHistory(
 
 /**
  * profiled runs `fn` under V8's CPU profiler when BENCH_RULES_CPU_PROFILE names a file prefix, writing
- * `<prefix>-<tag>.cpuprofile` (open in Chrome DevTools): our rounds only, without the data loading.
+ * `<prefix>-<tag>.cpuprofile`: our rounds only, without the data loading.
  */
-async function profiled<T>(tag: string, fn: () => Promise<T>): Promise<T> {
+function profiled<T>(tag: string, fn: () => Promise<T>): Promise<T> {
   const prefix = process.env.BENCH_RULES_CPU_PROFILE;
-  if (!prefix) return fn();
-  const session = new Session();
-  session.connect();
-  const post = (method: string): Promise<unknown> =>
-    new Promise((res, rej) => session.post(method, (err, out) => (err ? rej(err) : res(out))));
-  await post('Profiler.enable');
-  await post('Profiler.start');
-  try {
-    return await fn();
-  } finally {
-    const { profile } = (await post('Profiler.stop')) as { profile: unknown };
-    writeFileSync(`${prefix}-${tag}.cpuprofile`, JSON.stringify(profile));
-    session.disconnect();
-  }
+  return withCpuProfile(prefix ? `${prefix}-${tag}.cpuprofile` : undefined, fn);
 }
 
 /** splitAt cuts every series into its samples at or before `t` and those after. */
