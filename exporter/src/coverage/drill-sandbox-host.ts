@@ -12,13 +12,7 @@ import type { SandboxMessage } from './drill-sandbox-worker.js';
 
 export function startSandbox(req: SandboxRequest, onEvent: (e: SandboxMessage) => void): SandboxHandle {
   const spec = workerEntry(import.meta.url, 'drill-sandbox-worker', './coverage/drill-sandbox-worker.js');
-  if (!spec) {
-    let stop = false;
-    runSandbox(req, onEvent, () => stop).catch((err: unknown) =>
-      onEvent({ type: 'error', message: err instanceof Error ? err.message : String(err) }),
-    );
-    return { abort: () => void (stop = true) };
-  }
+  if (!spec) return runSandboxInThread(req, onEvent);
   const w = new Worker(spec.entry, { eval: spec.eval, workerData: req });
   let ended = false;
   w.on('message', (m: SandboxMessage) => {
@@ -42,4 +36,13 @@ export function startSandbox(req: SandboxRequest, onEvent: (e: SandboxMessage) =
       void w.terminate();
     },
   };
+}
+
+/** runSandboxInThread runs the sandbox on this thread: `abort()` stops it at its next tick. */
+export function runSandboxInThread(req: SandboxRequest, onEvent: (e: SandboxMessage) => void): SandboxHandle {
+  let stop = false;
+  runSandbox(req, onEvent, () => stop).catch((err: unknown) =>
+    onEvent({ type: 'error', message: err instanceof Error ? err.message : String(err) }),
+  );
+  return { abort: () => void (stop = true) };
 }

@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { drillRunSchema, type DrillDefinition } from '../contract/drills.js';
-import { runSandbox, type SandboxEvent } from '../coverage/drill-sandbox.js';
+import type { SandboxEvent } from '../coverage/drill-sandbox.js';
+import { runSandboxInThread } from '../coverage/drill-sandbox-host.js';
 import { defaultFleet } from '../simulator/index.js';
 import { ManualClock } from '../util/clock.js';
 import { silentLogger } from '../util/logger.js';
@@ -49,7 +50,7 @@ const definitions: DrillDefinition[] = [
 function rig() {
   const clock = new ManualClock(T0);
   const injected: string[] = [];
-  const events: SandboxEvent['type'][] = [];
+  const events: (SandboxEvent['type'] | 'error')[] = [];
   const requests: SeparateClockRun[] = [];
   let ended: () => void = () => undefined;
   const done = new Promise<void>((r) => (ended = r));
@@ -66,28 +67,20 @@ function rig() {
     deliveries: () => [],
     separate: (run, onEvent) => {
       requests.push(run);
-      let stop = false;
-      void runSandbox(
-        {
-          ...run,
-          servers,
-          seed: 3,
-          ruleFiles: ['down.yml'],
-          cwd: dir,
-          evaluationIntervalMs: 15 * S,
-          tickMs: 15 * S,
-        },
-        (e) => {
-          events.push(e.type);
-          onEvent(e);
-          if (e.type === 'done') ended();
-        },
-        () => stop,
-      ).catch((err: unknown) => {
-        onEvent({ type: 'error', message: String(err) });
-        ended();
+      const req = {
+        ...run,
+        servers,
+        seed: 3,
+        ruleFiles: ['down.yml'],
+        cwd: dir,
+        evaluationIntervalMs: 15 * S,
+        tickMs: 15 * S,
+      };
+      return runSandboxInThread(req, (e) => {
+        events.push(e.type);
+        onEvent(e);
+        if (e.type === 'done' || e.type === 'error') ended();
       });
-      return { abort: () => void (stop = true) };
     },
     logger: silentLogger(),
   });
