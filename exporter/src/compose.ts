@@ -127,6 +127,7 @@ export async function composeExporter(parts: ComposeParts): Promise<Exporter> {
       timeoutMs: options.queryTimeout,
       maxSamples: options.queryMaxSamples,
       maxSamplesInFlight: options.queryMaxSamplesInFlight,
+      maxResultPoints: options.queryMaxResultPoints,
       maxConcurrent: options.queryMaxConcurrency,
       noStepSubqueryIntervalMs: options.evaluationInterval,
     },

@@ -152,6 +152,13 @@ export const OPTION_SPECS = {
     'a positive integer',
     'samples all running queries hold together (beyond: 503, retry)',
   ),
+  queryMaxResultPoints: spec(
+    'QUERY_MAX_RESULT_POINTS',
+    int(1, 2 ** 31 - 1),
+    10_000_000,
+    'a positive integer',
+    'points one PromQL result may hold (beyond: 422 execution)',
+  ),
   queryMaxConcurrency: spec(
     'QUERY_MAX_CONCURRENCY',
     int(1, 1000),

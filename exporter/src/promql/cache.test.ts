@@ -70,4 +70,20 @@ describe('QueryCache', () => {
     expect(cache.stats()).toMatchObject({ hits: 0, misses: 0, entries: 0 });
     expect(seen.length).toBe(1);
   });
+
+  it('refuses a result over the bound when cached windows and new ones add up past it', async () => {
+    const now = 6 * 3_600_000;
+    const cache = new QueryCache({ now: () => now });
+    const expr = parseExpr('req_total');
+    // The first hour's 2 × 241 points fit a bound of 600 and are stored; 2 h then need 2 × 481 points, of which
+    // no single evaluation (the second hour only) holds more than the bound.
+    const bounded = new Engine({ maxResultPoints: 600 });
+    await cache.rangeQuery(bounded, db, expr, 3_600_000, 2 * 3_600_000, STEP);
+    await expect(cache.rangeQuery(bounded, db, expr, 3_600_000, 3 * 3_600_000, STEP)).rejects.toMatchObject({
+      errorType: 'execution',
+      message:
+        'query result would hold 962 points, more than the limit of 600: select fewer series or use a larger step',
+    });
+    expect(cache.stats().hits).toBeGreaterThan(0);
+  });
 });

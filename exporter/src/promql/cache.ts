@@ -19,6 +19,7 @@ import type { Queryable } from '../tsdb/storage.js';
 import { seriesKey, type Labels } from '../util/labels.js';
 import { walkExpr, type Expr } from './ast.js';
 import type { Engine, MatrixSeries, QueryOptions, QueryOutcome, QueryStats } from './engine.js';
+import { tooManyResultPoints } from './errors.js';
 import { compareLabels } from './labels-util.js';
 import { exprToString } from './printer.js';
 
@@ -204,7 +205,13 @@ export class QueryCache {
       }
     }
     await flush();
-    return { result: { resultType: 'matrix', result: mergeWindows(parts, start, end) }, stats };
+    // Windows from the cache and from evaluations each fit the result bound; their union must too.
+    const result = mergeWindows(parts, start, end);
+    let points = 0;
+    for (const s of result) points += s.timestamps.length;
+    const limit = engine.options.maxResultPoints;
+    if (points > limit) throw tooManyResultPoints(points, limit);
+    return { result: { resultType: 'matrix', result }, stats };
   }
 
   private get(key: string, now: number): MatrixSeries[] | undefined {

@@ -97,4 +97,32 @@ describe('engine limits: no query holds the event loop or runs past its deadline
     expect(engine.inFlight.samples).toBe(0);
     expect((await engine.rangeQuery(db, 'load', 6 * DAY, 7 * DAY, STEP)).result.result).toHaveLength(20);
   });
+
+  it('refuses a result over maxResultPoints with 422 before copying it, and answers one at the limit', async () => {
+    // `load @ end()` repeats one sample at every step: 20 series × 97 steps of a day at 15 min = 1,940 points.
+    const engine = new Engine({ maxResultPoints: 1_939 });
+    await expect(engine.rangeQuery(db, 'load @ end()', 6 * DAY, 7 * DAY, 900_000)).rejects.toMatchObject({
+      errorType: 'execution',
+      message:
+        'query result would hold 1940 points, more than the limit of 1939: select fewer series or use a larger step',
+    });
+    expect(engine.inFlight.samples).toBe(0);
+    const atLimit = new Engine({ maxResultPoints: 1_940 });
+    const ok = await atLimit.rangeQuery(db, 'load @ end()', 6 * DAY, 7 * DAY, 900_000);
+    expect(ok.result.resultType).toBe('matrix');
+    if (ok.result.resultType !== 'matrix') return;
+    expect(ok.result.result.map((s) => s.values.length)).toEqual(new Array(20).fill(97));
+    // Instant vectors and raw range results count too: a sample per series, a point per raw sample.
+    await expect(new Engine({ maxResultPoints: 19 }).instantQuery(db, 'load', 7 * DAY)).rejects.toMatchObject(
+      {
+        errorType: 'execution',
+      },
+    );
+    await expect(
+      new Engine({ maxResultPoints: 20 * 4 - 1 }).instantQuery(db, 'load[1m]', 7 * DAY),
+    ).rejects.toMatchObject({ errorType: 'execution' });
+    expect(
+      (await new Engine({ maxResultPoints: 20 }).instantQuery(db, 'load', 7 * DAY)).result.result,
+    ).toHaveLength(20);
+  });
 });

@@ -24,6 +24,7 @@ import {
   executionError,
   queryTimeout,
   tooManySamples,
+  tooManyResultPoints,
   tooManySamplesInFlight,
 } from './errors.js';
 import {
@@ -59,6 +60,12 @@ export interface EngineOptions {
    * later): `maxConcurrent` queries of `maxSamples` each would need gigabytes at once.
    */
   readonly maxSamplesInFlight: number;
+  /**
+   * maxResultPoints bounds the points (a vector's samples, a matrix's points) one result may hold (→ 422
+   * `execution`). A range result is copied into the API's JSON at tens of bytes a point; the sample budget
+   * alone lets one answer grow to gigabytes.
+   */
+  readonly maxResultPoints: number;
   /** timeoutMs bounds a query's run time (→ 503 `timeout`). */
   readonly timeoutMs: number;
   /** noStepSubqueryIntervalMs is the step of a subquery written without one (`x[1h:]`). */
@@ -84,12 +91,13 @@ export interface QueryOptions {
 
 /**
  * DEFAULT_ENGINE_OPTIONS are Prometheus's defaults (5 m lookback, 50 M samples, 2 m timeout, 1 m eval interval,
- * 20 concurrent queries).
+ * 20 concurrent queries) and a result bound of 10 M points, which Prometheus does not have.
  */
 export const DEFAULT_ENGINE_OPTIONS: EngineOptions = {
   lookbackDeltaMs: 5 * 60_000,
   maxSamples: 50_000_000,
   maxSamplesInFlight: 50_000_000,
+  maxResultPoints: 10_000_000,
   timeoutMs: 2 * 60_000,
   noStepSubqueryIntervalMs: 60_000,
   tiers: DEFAULT_TIER_OPTIONS,
@@ -284,19 +292,32 @@ class Evaluator implements EvalContext {
           const out: InstantSample[] = [];
           for (const s of series)
             if (s.present[0]) out.push({ labels: s.labels, t: t0, v: s.values[0] ?? NaN });
+          this.checkResultPoints(out.length);
           return { resultType: 'vector', result: out };
         }
+        // Counted before anything is copied: a result over the bound fails without allocating it.
+        let points = 0;
+        for (const s of series) {
+          if (this.pacer.due()) await this.turn();
+          for (let i = 0; i < frame.ts.length; i++) points += s.present[i] ?? 0;
+        }
+        this.checkResultPoints(points);
         const out: MatrixSeries[] = [];
         for (const s of series) {
           if (this.pacer.due()) await this.turn();
-          const timestamps: number[] = [];
-          const values: number[] = [];
-          for (let i = 0; i < frame.ts.length; i++) {
+          // Sized exactly before filling: arrays grown by push hold up to half as much again in spare
+          // capacity, which at the tens of millions of points a range result may hold is hundreds of MB.
+          let n = 0;
+          for (let i = 0; i < frame.ts.length; i++) n += s.present[i] ?? 0;
+          if (n === 0) continue;
+          const timestamps = new Array<number>(n);
+          const values = new Array<number>(n);
+          for (let i = 0, k = 0; i < frame.ts.length; i++) {
             if (!s.present[i]) continue;
-            timestamps.push(frame.ts[i] ?? 0);
-            values.push(s.values[i] ?? NaN);
+            timestamps[k] = frame.ts[i] ?? 0;
+            values[k++] = s.values[i] ?? NaN;
           }
-          if (timestamps.length > 0) out.push({ labels: s.labels, timestamps, values });
+          out.push({ labels: s.labels, timestamps, values });
         }
         out.sort((a, b) => compareLabels(a.labels, b.labels));
         return { resultType: 'matrix', result: out };
@@ -304,6 +325,9 @@ class Evaluator implements EvalContext {
       case 'matrix': {
         const end = v.ends[0] ?? t0;
         const start = end - v.rangeMs;
+        let points = 0;
+        for (const s of v.series) points += s.timestamps.length;
+        this.checkResultPoints(points);
         const out: MatrixSeries[] = [];
         for (const s of v.series) {
           if (this.pacer.due()) await this.turn();
@@ -320,6 +344,10 @@ class Evaluator implements EvalContext {
         return { resultType: 'matrix', result: out };
       }
     }
+  }
+
+  private checkResultPoints(points: number): void {
+    if (points > this.opts.maxResultPoints) throw tooManyResultPoints(points, this.opts.maxResultPoints);
   }
 
   /** check enforces the timeout and the sample limit; called at every node and at every turn. */

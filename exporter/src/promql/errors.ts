@@ -72,6 +72,18 @@ export function tooManySamplesInFlight(): PromQLError {
   );
 }
 
+/**
+ * tooManyResultPoints is raised when a result would hold more points than the engine's `maxResultPoints`:
+ * evaluating it fitted the sample budget, but its answer (tens of bytes of JSON a point) would not fit a
+ * client or this process.
+ */
+export function tooManyResultPoints(points: number, limit: number): PromQLError {
+  return new PromQLError(
+    'execution',
+    `query result would hold ${points} points, more than the limit of ${limit}: select fewer series or use a larger step`,
+  );
+}
+
 /** queryTimeout is raised when a query runs past the engine's `timeoutMs`. */
 export function queryTimeout(): PromQLError {
   return new PromQLError('timeout', 'query timed out in query execution');

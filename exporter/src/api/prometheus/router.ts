@@ -16,6 +16,7 @@ import {
   type QueryCacheOptions,
   Engine,
   type EngineOptions,
+  type MatrixSeries,
   type QueryResult,
   PromQLError,
   formatSampleValue,
@@ -131,19 +132,55 @@ export function toApiChunks(r: QueryResult): JsonChunks {
           JSON.stringify({ metric: s.labels, value: [s.t / 1000, formatSampleValue(s.v)] })
         );
       }
-    else
+    else {
+      const points = new MatrixPointWriter();
       for (let i = 0; i < r.result.length; i++) {
         const s = r.result[i];
         if (!s) continue;
-        // Points are numbers and formatted numbers (no character needs escaping): written directly, several
-        // times faster than building [t, "v"] arrays for JSON.stringify, which matters at millions of points.
-        const points: string[] = new Array<string>(s.timestamps.length);
-        for (let k = 0; k < points.length; k++)
-          points[k] = `[${(s.timestamps[k] ?? 0) / 1000},"${formatSampleValue(s.values[k] ?? NaN)}"]`;
-        yield `${i > 0 ? ',' : ''}{"metric":${JSON.stringify(s.labels)},"values":[${points.join(',')}]}`;
+        yield `${i > 0 ? ',' : ''}{"metric":${JSON.stringify(s.labels)},"values":[${points.write(s)}]}`;
       }
+    }
     yield ']}';
   });
+}
+
+/**
+ * MatrixPointWriter writes a range result's points, `[t,"v"]` joined by commas. Points are numbers and
+ * formatted numbers (no character needs escaping), so they are written directly: several times faster than
+ * building `[t, "v"]` arrays for JSON.stringify. The series of a range result share one step grid, so each
+ * step's `[t,"` prefix is formatted once per query, not once per series; a value equal to the point before
+ * reuses its text (a step-invariant `@` result repeats one sample at every step).
+ */
+class MatrixPointWriter {
+  private gridTimes: number[] = [];
+  private gridPrefixes: string[] = [];
+
+  write(s: MatrixSeries): string {
+    const { timestamps, values } = s;
+    const parts = new Array<string>(timestamps.length);
+    let lastV = NaN;
+    let lastText = '';
+    for (let k = 0; k < timestamps.length; k++) {
+      const t = timestamps[k] ?? 0;
+      const v = values[k] ?? NaN;
+      // Object.is keeps -0 and NaN apart from their look-alikes, which format differently.
+      if (k === 0 || !Object.is(v, lastV)) {
+        lastV = v;
+        lastText = formatSampleValue(v);
+      }
+      parts[k] = `${this.prefix(k, t)}${lastText}"]`;
+    }
+    return parts.join(',');
+  }
+
+  /** prefix is `[t,"` for step k at time t, remembered by position while series share the grid. */
+  private prefix(k: number, t: number): string {
+    if (this.gridTimes[k] === t) return this.gridPrefixes[k] ?? '';
+    const text = `[${t / 1000},"`;
+    this.gridTimes[k] = t;
+    this.gridPrefixes[k] = text;
+    return text;
+  }
 }
 
 /** ruleFilters reads `/rules`' filters as Prometheus does (an unknown `type` is a bad_data error). */
