@@ -128,6 +128,7 @@ export async function composeExporter(parts: ComposeParts): Promise<Exporter> {
       maxSamples: options.queryMaxSamples,
       maxSamplesInFlight: options.queryMaxSamplesInFlight,
       maxResultPoints: options.queryMaxResultPoints,
+      maxSubquerySteps: options.queryMaxSubquerySteps,
       maxConcurrent: options.queryMaxConcurrency,
       noStepSubqueryIntervalMs: options.evaluationInterval,
     },

@@ -159,6 +159,13 @@ export const OPTION_SPECS = {
     'a positive integer',
     'points one PromQL result may hold (beyond: 422 execution)',
   ),
+  queryMaxSubquerySteps: spec(
+    'QUERY_MAX_SUBQUERY_STEPS',
+    int(1, 2 ** 31 - 1),
+    250_000,
+    'a positive integer',
+    'steps one PromQL subquery may evaluate (beyond: 422 execution)',
+  ),
   queryMaxConcurrency: spec(
     'QUERY_MAX_CONCURRENCY',
     int(1, 1000),

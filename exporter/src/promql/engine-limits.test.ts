@@ -23,9 +23,31 @@ describe('engine limits: no query holds the event loop or runs past its deadline
     ['a subquery with billions of steps', 'max_over_time(load[10000y:1s])'],
     ['a nested subquery that multiplies steps', 'max_over_time(max_over_time(load[1y:1s])[1d:1m])'],
   ])('%s fails at once with the sample budget, without allocating', async (_name, query) => {
-    await expect(new Engine().instantQuery(db, query, 7 * DAY)).rejects.toMatchObject({
+    // The subquery step bound would refuse these first; without it the sample budget must.
+    const engine = new Engine({ maxSubquerySteps: Number.MAX_SAFE_INTEGER });
+    await expect(engine.instantQuery(db, query, 7 * DAY)).rejects.toMatchObject({
       errorType: 'execution',
       message: 'query processing would load too many samples into memory in query execution',
+    });
+  });
+
+  it('refuses a subquery over maxSubquerySteps before evaluating it, and runs one at the bound', async () => {
+    // load[1h:1s] at one instant: 3,601 inner steps.
+    await expect(
+      new Engine({ maxSubquerySteps: 3_600 }).instantQuery(db, 'max_over_time(load[1h:1s])', 7 * DAY),
+    ).rejects.toMatchObject({
+      errorType: 'execution',
+      message:
+        'subquery would evaluate its expression at 3601 steps, more than the limit of 3600: use a larger subquery step or a shorter range',
+    });
+    const ok = await new Engine({ maxSubquerySteps: 3_601 }).instantQuery(
+      db,
+      'max_over_time(load[1h:1s])',
+      7 * DAY,
+    );
+    expect(ok.result.result).toHaveLength(20);
+    await expect(new Engine().instantQuery(db, 'vector(time())[1h30m:1ms]', 7 * DAY)).rejects.toMatchObject({
+      errorType: 'execution',
     });
   });
 

@@ -66,6 +66,13 @@ export interface EngineOptions {
    * alone lets one answer grow to gigabytes.
    */
   readonly maxResultPoints: number;
+  /**
+   * maxSubquerySteps bounds the steps a subquery evaluates its expression at (→ 422 `execution`). The engine
+   * evaluates a node for all steps at once, one series at a time, so a single series over millions of steps
+   * (`x[1h30m:1ms]`) would hold the event loop for hundreds of milliseconds between turns; Prometheus has no
+   * such bound.
+   */
+  readonly maxSubquerySteps: number;
   /** timeoutMs bounds a query's run time (→ 503 `timeout`). */
   readonly timeoutMs: number;
   /** noStepSubqueryIntervalMs is the step of a subquery written without one (`x[1h:]`). */
@@ -91,13 +98,14 @@ export interface QueryOptions {
 
 /**
  * DEFAULT_ENGINE_OPTIONS are Prometheus's defaults (5 m lookback, 50 M samples, 2 m timeout, 1 m eval interval,
- * 20 concurrent queries) and a result bound of 10 M points, which Prometheus does not have.
+ * 20 concurrent queries), and bounds Prometheus does not have: 10 M points a result, 250,000 steps a subquery (three days at 1 s).
  */
 export const DEFAULT_ENGINE_OPTIONS: EngineOptions = {
   lookbackDeltaMs: 5 * 60_000,
   maxSamples: 50_000_000,
   maxSamplesInFlight: 50_000_000,
   maxResultPoints: 10_000_000,
+  maxSubquerySteps: 250_000,
   timeoutMs: 2 * 60_000,
   noStepSubqueryIntervalMs: 60_000,
   tiers: DEFAULT_TIER_OPTIONS,
@@ -568,22 +576,30 @@ class Evaluator implements EvalContext {
     const lo = (ends[0] ?? 0) - sq.rangeMs;
     let start = step * Math.trunc(lo / step);
     if (start < lo) start += step;
-    // A subquery like x[10y:1s] has billions of steps: refused by the budget before anything is allocated.
+    // A subquery like x[10y:1s] has billions of steps: refused before anything is allocated.
+    const innerSteps = stepCount(start, ends[n - 1] ?? 0, step);
+    if (innerSteps > this.opts.maxSubquerySteps)
+      throw executionError(
+        `subquery would evaluate its expression at ${innerSteps} steps, more than the limit of ${this.opts.maxSubquerySteps}: use a larger subquery step or a shorter range`,
+      );
     const innerFrame: Frame = { ts: this.steps(start, ends[n - 1] ?? 0, step), stepMs: step };
     const inner = await this.eval(sq.expr, innerFrame);
     if (inner.kind !== 'vector') throw executionError('subquery is only allowed on instant vector');
     const series: RawSeries[] = [];
     for (const s of inner.series) {
       if (this.pacer.due()) await this.turn();
-      const ts: number[] = [];
-      const vs: number[] = [];
-      for (let i = 0; i < innerFrame.ts.length; i++) {
+      // Counted, then copied into arrays of that size: a subquery's series may span a million steps.
+      let count = 0;
+      for (let i = 0; i < innerFrame.ts.length; i++) count += s.present[i] ?? 0;
+      if (count === 0) continue;
+      const timestamps = new Float64Array(count);
+      const values = new Float64Array(count);
+      for (let i = 0, k = 0; i < innerFrame.ts.length; i++) {
         if (!s.present[i]) continue;
-        ts.push(innerFrame.ts[i] ?? 0);
-        vs.push(s.values[i] ?? NaN);
+        timestamps[k] = innerFrame.ts[i] ?? 0;
+        values[k++] = s.values[i] ?? NaN;
       }
-      if (ts.length > 0)
-        series.push({ labels: s.labels, timestamps: Float64Array.from(ts), values: Float64Array.from(vs) });
+      series.push({ labels: s.labels, timestamps, values });
     }
     return { kind: 'matrix', series, rangeMs: sq.rangeMs, ends };
   }

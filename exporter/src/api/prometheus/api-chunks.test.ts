@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { MatrixSeries, QueryResult } from '../../promql/index.js';
-import { toApiChunks, toApiData } from './router.js';
+import { secondsText, toApiChunks, toApiData } from './router.js';
 
 const GRID = Array.from({ length: 12 }, (_, i) => 1_700_000_000_000 + i * 15_500);
 
@@ -37,6 +37,26 @@ describe('toApiChunks', () => {
       }),
       { numRuns: 300 },
     );
+  });
+
+  it('prints a time in seconds as String(t / 1000) does, for whole and fractional milliseconds', () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(fc.maxSafeNat(), fc.integer({ min: 0, max: 4e12 }), fc.double(), fc.integer()),
+        (t) => {
+          expect(secondsText(t)).toBe(String(t / 1000));
+        },
+      ),
+      { numRuns: 5_000 },
+    );
+    expect([0, 1, 10, 100, 1_010, 1_796_179_881_013].map(secondsText)).toEqual([
+      '0',
+      '0.001',
+      '0.01',
+      '0.1',
+      '1.01',
+      '1796179881.013',
+    ]);
   });
 
   it('writes vectors, scalars and strings as toApiData does', () => {

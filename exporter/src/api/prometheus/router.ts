@@ -137,46 +137,76 @@ export function toApiChunks(r: QueryResult): JsonChunks {
       for (let i = 0; i < r.result.length; i++) {
         const s = r.result[i];
         if (!s) continue;
-        yield `${i > 0 ? ',' : ''}{"metric":${JSON.stringify(s.labels)},"values":[${points.write(s)}]}`;
+        yield `${i > 0 ? ',' : ''}{"metric":${JSON.stringify(s.labels)},"values":[`;
+        yield* points.write(s);
+        yield ']}';
       }
     }
     yield ']}';
   });
 }
 
+/** POINTS_PER_FRAGMENT bounds the points written in one piece (~0.5 MB of JSON), so a long series yields too. */
+const POINTS_PER_FRAGMENT = 16_384;
+
+/** FRACTIONS[ms] is the fractional part `.ddd` (trailing zeros dropped) of a time with `ms` milliseconds. */
+const FRACTIONS: readonly string[] = Array.from({ length: 1000 }, (_, ms) =>
+  ms === 0 ? '' : `.${String(ms).padStart(3, '0').replace(/0+$/, '')}`,
+);
+
 /**
- * MatrixPointWriter writes a range result's points, `[t,"v"]` joined by commas. Points are numbers and
- * formatted numbers (no character needs escaping), so they are written directly: several times faster than
- * building `[t, "v"]` arrays for JSON.stringify. The series of a range result share one step grid, so each
- * step's `[t,"` prefix is formatted once per query, not once per series; a value equal to the point before
- * reuses its text (a step-invariant `@` result repeats one sample at every step).
+ * secondsText prints Unix ms as seconds exactly as `String(t / 1000)` does. Whole milliseconds below 10^15
+ * are printed from integers (the seconds part and a table of fractions), several times faster than
+ * formatting a fractional double: distinct decimals of at most 15 significant digits are distinct doubles,
+ * so such a decimal is the shortest text that reads back as `t / 1000`. Other times take the general path.
+ */
+export function secondsText(t: number): string {
+  if (!(Number.isInteger(t) && t >= 0 && t < 1e15)) return String(t / 1000);
+  const ms = t % 1000;
+  return `${(t - ms) / 1000}${FRACTIONS[ms] ?? ''}`;
+}
+
+/**
+ * MatrixPointWriter writes a range result's points, `[t,"v"]` joined by commas, in fragments of at most
+ * POINTS_PER_FRAGMENT points. Points are numbers and formatted numbers (no character needs escaping), so
+ * they are written directly: several times faster than building `[t, "v"]` arrays for JSON.stringify. The
+ * series of a range result share one step grid, so each step's `[t,"` prefix is formatted once per query, not
+ * once per series; a value equal to the point before reuses its text (a step-invariant `@` result repeats
+ * one sample at every step).
  */
 class MatrixPointWriter {
-  private gridTimes: number[] = [];
-  private gridPrefixes: string[] = [];
+  private readonly gridTimes: number[] = [];
+  private readonly gridPrefixes: string[] = [];
 
-  write(s: MatrixSeries): string {
+  *write(s: MatrixSeries): Generator<string> {
     const { timestamps, values } = s;
-    const parts = new Array<string>(timestamps.length);
     let lastV = NaN;
     let lastText = '';
-    for (let k = 0; k < timestamps.length; k++) {
-      const t = timestamps[k] ?? 0;
-      const v = values[k] ?? NaN;
-      // Object.is keeps -0 and NaN apart from their look-alikes, which format differently.
-      if (k === 0 || !Object.is(v, lastV)) {
-        lastV = v;
-        lastText = formatSampleValue(v);
+    for (let from = 0; from < timestamps.length; from += POINTS_PER_FRAGMENT) {
+      const to = Math.min(timestamps.length, from + POINTS_PER_FRAGMENT);
+      const parts = new Array<string>(to - from);
+      for (let k = from; k < to; k++) {
+        const v = values[k] ?? NaN;
+        // Object.is keeps -0 and NaN apart from their look-alikes, which format differently.
+        if (k === 0 || !Object.is(v, lastV)) {
+          lastV = v;
+          lastText = formatSampleValue(v);
+        }
+        parts[k - from] = `${this.prefix(k, timestamps[k] ?? 0)}${lastText}"]`;
       }
-      parts[k] = `${this.prefix(k, t)}${lastText}"]`;
+      yield (from > 0 ? ',' : '') + parts.join(',');
     }
-    return parts.join(',');
   }
 
-  /** prefix is `[t,"` for step k at time t, remembered by position while series share the grid. */
+  /**
+   * prefix is `[t,"` for step k at time t, remembered by position while series share the grid. Only the first
+   * MAX_POINTS_PER_SERIES positions are remembered (a range query's steps): longer series are raw samples of
+   * an instant query, whose times series do not share.
+   */
   private prefix(k: number, t: number): string {
     if (this.gridTimes[k] === t) return this.gridPrefixes[k] ?? '';
-    const text = `[${t / 1000},"`;
+    const text = `[${secondsText(t)},"`;
+    if (k >= MAX_POINTS_PER_SERIES) return text;
     this.gridTimes[k] = t;
     this.gridPrefixes[k] = text;
     return text;
