@@ -251,6 +251,8 @@ export class Hub {
   private readonly heartbeatTimer: NodeJS.Timeout;
   private nextId = 1;
   private closed = false;
+  /** beating is true while a heartbeat round paces through the clients. */
+  private beating = false;
   private onEmpty: (() => void) | undefined;
   /** fanOuts are the broadcasts still writing to their subscribers in later loop turns. */
   private readonly fanOuts = new Set<Promise<void>>();
@@ -294,7 +296,7 @@ export class Hub {
     this.wss.on('headers', (headers: string[], req: IncomingMessage) => {
       this.negotiated.set(req, parseNegotiatedDeflate(headers));
     });
-    this.heartbeatTimer = setInterval(() => this.beat(), o.heartbeatMs);
+    this.heartbeatTimer = setInterval(() => void this.beat(), o.heartbeatMs);
     this.heartbeatTimer.unref();
   }
 
@@ -629,19 +631,40 @@ export class Hub {
     }));
   }
 
-  private beat(): void {
-    for (const client of this.clientSet) {
-      if (client.transport.kind === 'ws') {
-        if (!client.alive) {
-          this.metrics.reaped.inc();
-          this.log.info({ client: client.id }, 'dropping client that missed a heartbeat');
-          client.transport.terminate();
-          continue;
+  /** beat runs one heartbeat round over every client. */
+  private async beat(): Promise<void> {
+    // A round still pacing through its clients when the next is due (a loop held for a whole period) is
+    // enough: the next would find the same clients owing a pong.
+    if (this.beating) return;
+    this.beating = true;
+    try {
+      const pacer = new Pacer(this.options.sliceMs);
+      let n = 0;
+      // Pinging a thousand sockets is tens of milliseconds: paced like a fan-out, over a copy of the set.
+      for (const client of [...this.clientSet]) {
+        if (++n % FAN_OUT_CHECK_EVERY === 0 && pacer.due()) {
+          await pacer.yield();
+          if (this.closed) return;
         }
-        client.alive = false;
+        if (this.clientSet.has(client)) this.beatOne(client);
       }
-      client.transport.heartbeat();
+    } finally {
+      this.beating = false;
     }
+  }
+
+  /** beatOne drops a WebSocket client that did not answer the last ping, or pings it (SSE: a comment line). */
+  private beatOne(client: HubClient): void {
+    if (client.transport.kind === 'ws') {
+      if (!client.alive) {
+        this.metrics.reaped.inc();
+        this.log.info({ client: client.id }, 'dropping client that missed a heartbeat');
+        client.transport.terminate();
+        return;
+      }
+      client.alive = false;
+    }
+    client.transport.heartbeat();
   }
 
   // ------------------------------------------------------------------------------------------------------
