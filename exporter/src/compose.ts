@@ -516,6 +516,13 @@ function composeAnalysis(deps: {
   return analyzer;
 }
 
+/**
+ * SERVING_REPLAY_CHUNK_STEPS: the exporter serves while its rules replay over the backfill, so each replay
+ * query covers 2 h (480 steps at 15 s), not 12: splitting a 12-hour result of the HTTP bucket recording
+ * into per-step vectors (2.7 M objects) held the event loop for 200–300 ms at a time.
+ */
+const SERVING_REPLAY_CHUNK_STEPS = 480;
+
 /** RULES_STATE_FILE keeps, under the data dir, how far rule evaluation got (a restart replays from there). */
 const RULES_STATE_FILE = 'rules-state.json';
 
@@ -548,6 +555,7 @@ async function composeRules(deps: {
       evaluationIntervalMs: options.evaluationInterval,
       externalLabels: options.externalLabels,
       externalURL: () => options.externalUrl ?? app.url,
+      replayChunkSteps: SERVING_REPLAY_CHUNK_STEPS,
     },
     { engine, storage, clock, logger, metrics: createRuleMetrics(registry), templates: GO_TEMPLATES },
   );

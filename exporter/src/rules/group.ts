@@ -56,16 +56,19 @@ export interface GroupDeps<T> {
    * reads only alert states (the coverage run) turns it off: a template may run a query per alert per step.
    */
   readonly expandAnnotations?: boolean;
+  /** replayChunkSteps is the steps of one replay range query (default DEFAULT_REPLAY_CHUNK_STEPS). */
+  readonly replayChunkSteps?: number;
   /** onTransitions hears every alert state change of a live evaluation (not of replayed history). */
   readonly onTransitions?: (group: RuleGroup<T>, ts: number, transitions: readonly AlertTransition[]) => void;
 }
 
 /**
- * REPLAY_CHUNK_STEPS bounds one replay range query: 480 steps (2 h at 15 s). Its result is split into one
- * vector per step, an object per sample: at 12 h a chunk of the HTTP bucket recording was 2.7 M objects, and
- * collecting them held the event loop for 200–300 ms at a time while the exporter was already serving.
+ * DEFAULT_REPLAY_CHUNK_STEPS bounds one replay range query: 2,880 steps (12 h at 15 s) keep each within the
+ * sample budget, and few chunks mean few re-reads of the windows that reach back before a chunk (a day for a
+ * quantile over a recording). A chunk's result is split into a vector per step, an object per sample, in one
+ * go; an exporter that serves while it replays uses shorter chunks (GroupDeps.replayChunkSteps).
  */
-const REPLAY_CHUNK_STEPS = 480;
+export const DEFAULT_REPLAY_CHUNK_STEPS = 2_880;
 
 /** groupKey is Prometheus's identity of a group: "<file>;<name>" (the `rule_group` label). */
 export function groupKey(file: string, name: string): string {
@@ -166,8 +169,9 @@ export class RuleGroup<T> {
     const first = Math.floor(from / step) * step + step;
     if (first > to) return;
     const pacer = new Pacer();
-    for (let chunkStart = first; chunkStart <= to; chunkStart += step * REPLAY_CHUNK_STEPS) {
-      const chunkEnd = Math.min(to, chunkStart + step * (REPLAY_CHUNK_STEPS - 1));
+    const chunkSteps = this.deps.replayChunkSteps ?? DEFAULT_REPLAY_CHUNK_STEPS;
+    for (let chunkStart = first; chunkStart <= to; chunkStart += step * chunkSteps) {
+      const chunkEnd = Math.min(to, chunkStart + step * (chunkSteps - 1));
       for (const r of this.rules) {
         const off = this.spec.queryOffsetMs;
         try {

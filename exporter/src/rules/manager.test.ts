@@ -48,7 +48,11 @@ afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
-async function setup(files: Record<string, string>, store?: EmbeddedStorage): Promise<Setup> {
+async function setup(
+  files: Record<string, string>,
+  store?: EmbeddedStorage,
+  replayChunkSteps?: number,
+): Promise<Setup> {
   const dir = mkdtempSync(join(tmpdir(), 'om-rules-'));
   dirs.push(dir);
   for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
@@ -63,6 +67,7 @@ async function setup(files: Record<string, string>, store?: EmbeddedStorage): Pr
       externalLabels: {},
       externalURL: () => 'http://exporter.test',
       watch: false,
+      ...(replayChunkSteps !== undefined && { replayChunkSteps }),
     },
     {
       engine: new Engine(),
@@ -112,6 +117,27 @@ describe('RuleManager', () => {
       { type: '=', name: 'alertstate', value: 'firing' },
     ]);
     expect(firing[0]?.timestamps[0]).toBe(T0 + STEP + 5 * MIN);
+  });
+
+  it('replays the same series and alert states whatever the size of its range queries', async () => {
+    // CPU crosses 80 back and forth, so the alert goes pending, fires and resolves inside chunks and across
+    // their edges; 7 steps a chunk puts an edge every 105 s, the default one chunk for the whole half hour.
+    const cpu = (t: number): number => 70 + 20 * Math.sin((t - T0) / (4 * MIN));
+    const stored = async (replayChunkSteps?: number): Promise<unknown> => {
+      const s = await setup({ 'a.yml': ALERTS, 'b.yml': RECORDING }, undefined, replayChunkSteps);
+      await s.manager.reload();
+      await load(s.store, T0 - 10 * MIN, T0 + 60 * MIN, cpu);
+      await s.manager.replay(T0, T0 + 60 * MIN);
+      const q = await s.store.querier(T0, T0 + 60 * MIN);
+      const series = await q.select([{ type: '=~', name: '__name__', value: 'ALERTS.*|server:cpu:avg' }]);
+      return {
+        series: series.map((x) => ({ labels: x.labels, ts: [...x.timestamps], vs: [...x.values] })),
+        alerts: s.manager.alerts().map((a) => a.alert),
+      };
+    };
+    const whole = await stored();
+    expect(JSON.stringify(whole)).toContain('"alertstate":"firing"');
+    expect(await stored(7)).toEqual(whole);
   });
 
   it('replays in the background while frames arrive, evaluating every slot once, in order, then goes live', async () => {

@@ -71,6 +71,8 @@ export interface RuleManagerOptions {
   readonly watch?: boolean;
   /** expandAnnotations expands annotation templates at every evaluation (default true; see GroupDeps). */
   readonly expandAnnotations?: boolean;
+  /** replayChunkSteps is the steps of one replay range query (see GroupDeps). */
+  readonly replayChunkSteps?: number;
 }
 
 /** RuleManagerDeps are the manager's injected parts. */
@@ -229,6 +231,9 @@ export class RuleManager<T> {
         expandTemplate: (t, labels, value, ts) => this.expand(t, labels, value, ts),
         ...(this.options.expandAnnotations !== undefined && {
           expandAnnotations: this.options.expandAnnotations,
+        }),
+        ...(this.options.replayChunkSteps !== undefined && {
+          replayChunkSteps: this.options.replayChunkSteps,
         }),
         onTransitions: (group, ts, transitions) => this.emit(group, ts, transitions),
       });
