@@ -391,7 +391,7 @@ export class Analyzer {
           const x = Float64Array.from(s.values, (v) => stalest.transform(v));
           byKey.set(
             mount === '' ? server : `${server}|${mount}`,
-            buildProfile(s.timestamps, x, undefined, PROFILE_STEP_MS),
+            buildProfile(s.timestamps, x, undefined, PROFILE_STEP_MS, stalest.detector),
           );
         }
     } catch (err) {

@@ -51,7 +51,7 @@ function series(days: number, seed: number, extra: (t: number) => number = () =>
  */
 function sweep(t: Float64Array, x: Float64Array, spec: DetectorSpec, from: number) {
   const i0 = t.findIndex((v) => v >= from);
-  const profile = buildProfile(t.subarray(0, i0), x.subarray(0, i0));
+  const profile = buildProfile(t.subarray(0, i0), x.subarray(0, i0), undefined, undefined, spec);
   let first: number | undefined;
   let onset: number | undefined;
   let max = 0;
@@ -124,6 +124,60 @@ describe('seasonal profile', () => {
     expect(p.days).toBe(3);
     for (const h of [0, 4, 10, 16, 22])
       expect(profileAt(p, T0 + h * 3_600_000)).toBeCloseTo(diurnal(h * 3_600_000), -0.3);
+  });
+});
+
+/**
+ * One day of history is all a fresh store has (the analysis starts once a profile covers the day): that day
+ * is the whole profile, past incidents included. Day 1 below carries an incident, day 2 is clean and is swept
+ * with day 1's profile as the analysis does.
+ */
+describe('a profile learnt from a day with incidents', () => {
+  const day2 = T0 + MS_PER_DAY;
+  const at = (h: number): number => T0 + h * 3_600_000;
+  const during = (ti: number, from: number, to: number): boolean => ti >= at(from) && ti < at(to);
+
+  it.each([
+    { name: 'a 40-minute CPU spike', extra: (ti: number) => (during(ti, 10, 10.67) ? 30 : 0) },
+    {
+      name: 'a memory-leak-shaped ramp',
+      extra: (ti: number) => (during(ti, 9, 10) ? (30 * (ti - at(9))) / 3_600_000 : 0),
+    },
+    {
+      name: 'back-to-back incidents for 80 minutes',
+      extra: (ti: number) => (during(ti, 13, 14.33) ? 25 : 0),
+    },
+    { name: 'a dip (the server lost its traffic)', extra: (ti: number) => (during(ti, 15, 15.5) ? -25 : 0) },
+  ])('$name the day before raises nothing on a clean day', ({ extra }) => {
+    for (const seed of [31, 32, 33]) {
+      const { t, x } = series(2, seed, (ti) => (ti < day2 ? extra(ti) : 0));
+      expect(sweep(t, x, SEASONAL, day2).max).toBeLessThan(0.5);
+    }
+  });
+
+  it("an error ratio poisoned by yesterday's outage raises nothing on a clean day", () => {
+    const spec = signalDef('errors').detector;
+    const n = Math.round((2 * MS_PER_DAY) / TICK);
+    const e = noise(n, 0.03, 0.5, 41);
+    const t = Float64Array.from({ length: n }, (_, i) => T0 + i * TICK);
+    // 0.2 % of requests fail normally; yesterday an upstream outage failed 20 % of them for 30 minutes.
+    const x = Float64Array.from(t, (ti, i) => Math.max(0, 0.2 + e[i]! + (during(ti, 1, 1.5) ? 20 : 0)));
+    expect(sweep(t, x, spec, day2).max).toBeLessThan(0.5);
+  });
+
+  it('a bump that recurs every day stays in the profile: no finding then, one for a real spike', () => {
+    // A nightly job (the database backup) lifts CPU by 15 points from 02:00 to 03:00 every day.
+    const job = (ti: number): number => {
+      const h = ((ti - T0) % MS_PER_DAY) / 3_600_000;
+      return h >= 2 && h < 3 ? 15 * Math.sin(Math.PI * (h - 2)) : 0;
+    };
+    const { t, x } = series(2, 34, job);
+    expect(sweep(t, x, SEASONAL, day2).max).toBeLessThan(0.5);
+    const spike = at(24 + 5);
+    const s = series(2, 34, (ti) => job(ti) + (ti >= spike && ti < spike + 600_000 ? 25 : 0));
+    const r = sweep(s.t, s.x, SEASONAL, day2);
+    expect(r.first).toBeDefined();
+    expect(r.first! - spike).toBeLessThanOrEqual(2 * TICK);
   });
 });
 

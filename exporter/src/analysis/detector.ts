@@ -22,6 +22,11 @@ export interface SeasonalProfile {
   readonly days: number;
   /** coverage is the share of buckets with a value: below MIN_PROFILE_COVERAGE the profile is not used. */
   readonly coverage: number;
+  /**
+   * unusual[b] is 1 where bucket b stood out of the profile's own neighbourhood (see buildProfile): a past
+   * incident, or a short job that recurs daily. The reference does not learn its level or scale there.
+   */
+  readonly unusual: Uint8Array;
 }
 
 /**
@@ -30,16 +35,52 @@ export interface SeasonalProfile {
  */
 export const MIN_PROFILE_COVERAGE = 0.9;
 
+/** ProfileOptions tell buildProfile which way harm lies and how small a change matters (a DetectorSpec's). */
+export type ProfileOptions = Pick<DetectorSpec, 'direction' | 'floor'>;
+
+/**
+ * PROFILE_LOCAL_MS: a bucket is compared with the median of the buckets within 2 h either side. The window
+ * is wider than twice the longest incident stretch worth excluding (back-to-back incidents of ~80 min), so
+ * that stretch is a minority of it and the median ignores it, and narrow enough to follow the daily curve
+ * (for a sinusoid the median of ±2 h lags the peak by under 4 % of the amplitude).
+ */
+const PROFILE_LOCAL_MS = 2 * 3_600_000;
+
+/**
+ * PROFILE_UNUSUAL_Z: a bucket further than 3 robust standard deviations (of all buckets' departures from their
+ * local median, never below the signal's floor) from its local median is unusual. Noise alone gets there in
+ * about 0.3 % of buckets (one a day, which costs the reference a few samples); a past incident only a little
+ * above that still moves a level learnt over it by several noise scales, so the bar is set low.
+ */
+const PROFILE_UNUSUAL_Z = 4;
+
+/**
+ * PROFILE_UNUSUAL_PAD: unusual stretches are widened by 2 buckets (10 min) each side: an incident's ramp
+ * below the threshold is still off, and the 3-bucket smoothing and interpolation spread it that far.
+ */
+const PROFILE_UNUSUAL_PAD = 2;
+
 /**
  * buildProfile builds the seasonal profile of (t, x) over a period of `periodMs` in buckets of `bucketMs`:
- * per bucket the median across periods (robust to a past incident on one day), then a 3-bucket running mean,
- * since the fleet's seasonality is smooth and single samples are noisy.
+ * per bucket the median across periods (robust to a past incident on one day of several), then a 3-bucket
+ * running mean, since the fleet's seasonality is smooth and single samples are noisy.
+ *
+ * With one or two days of history the median cannot outvote an incident, so given the signal's `options` the
+ * profile is checked against itself (without them it is not, and nothing is unusual): a bucket far from the median of its ±2 h neighbourhood is unusual. One in the harmless direction (a
+ * dip: a crash or an outage took the server's traffic) is replaced by that local median, since expecting the
+ * dip again would make a normal day look anomalous, and forgetting one that recurs costs only sensitivity. One
+ * in the harmful direction is kept: a daily job (the nightly backup) looks the same as a one-off incident
+ * until several days are seen, and forgetting a job that recurs would raise a finding every night; keeping a
+ * one-off incident only masks that time of day. Either way it is marked `unusual`, and referenceOf does not
+ * learn the level or the noise scale there: that, not the bump itself, is what turned yesterday's incident into
+ * today's false alarm (a level learnt against the bump pulls the whole baseline down after it).
  */
 export function buildProfile(
   t: ArrayLike<number>,
   x: ArrayLike<number>,
   periodMs = MS_PER_DAY,
   bucketMs = 300_000,
+  options?: ProfileOptions,
 ): SeasonalProfile {
   const nb = Math.round(periodMs / bucketMs);
   const cells: number[][] = Array.from({ length: nb }, () => []);
@@ -53,9 +94,12 @@ export function buildProfile(
     days.add(Math.floor(ti / periodMs));
   }
   const raw = Float64Array.from(cells, (c) => (c.length > 0 ? median(c) : NaN));
-  const values = new Float64Array(nb);
   let known = 0;
   for (const v of raw) if (Number.isFinite(v)) known++;
+  const unusual = options
+    ? markUnusual(raw, Math.max(1, Math.round(PROFILE_LOCAL_MS / bucketMs)), options)
+    : new Uint8Array(nb);
+  const values = new Float64Array(nb);
   for (let b = 0; b < nb; b++) {
     let sum = 0;
     let n = 0;
@@ -68,7 +112,42 @@ export function buildProfile(
     }
     values[b] = n > 0 ? sum / n : NaN;
   }
-  return { periodMs, bucketMs, values, days: days.size, coverage: known / nb };
+  return { periodMs, bucketMs, values, days: days.size, coverage: known / nb, unusual };
+}
+
+/**
+ * markUnusual marks the buckets of the circular profile `raw` that stand out of the median of their ±`half`
+ * neighbours (see buildProfile), replaces those in the harmless direction by that median (in place) and
+ * returns the marks, widened by PROFILE_UNUSUAL_PAD.
+ */
+function markUnusual(raw: Float64Array, half: number, options: ProfileOptions): Uint8Array {
+  const nb = raw.length;
+  const local = new Float64Array(nb);
+  const window = new Float64Array(2 * half + 1);
+  for (let b = 0; b < nb; b++) {
+    for (let d = -half; d <= half; d++) window[d + half] = raw[(((b + d) % nb) + nb) % nb] as number;
+    local[b] = median(window);
+  }
+  const dev = Float64Array.from(raw, (v, b) => v - (local[b] as number));
+  const scale = robustScale(dev, options.floor);
+  const marks = new Uint8Array(nb);
+  if (!(scale > 0)) return marks;
+  const sign = options.direction === 'up' ? 1 : -1;
+  for (let b = 0; b < nb; b++) {
+    const z = (sign * (dev[b] as number)) / scale;
+    if (!(Math.abs(z) > PROFILE_UNUSUAL_Z)) continue;
+    if (z < 0) raw[b] = local[b] as number;
+    for (let d = -PROFILE_UNUSUAL_PAD; d <= PROFILE_UNUSUAL_PAD; d++) marks[(((b + d) % nb) + nb) % nb] = 1;
+  }
+  return marks;
+}
+
+/** unusualAt says whether instant t falls in (or is interpolated from) an unusual bucket of the profile. */
+export function unusualAt(p: SeasonalProfile, t: number): boolean {
+  const nb = p.values.length;
+  const pos = (((t % p.periodMs) + p.periodMs) % p.periodMs) / p.bucketMs - 0.5;
+  const lo = Math.floor(pos);
+  return p.unusual[(lo + nb) % nb] === 1 || p.unusual[(lo + 1) % nb] === 1;
 }
 
 /** profileAt is the profile's value at instant t, interpolated linearly between bucket centres. */
@@ -196,7 +275,8 @@ function baseAt(
  * now − guardMs]: the trend slope (median step per ms, robust to one clean-up drop) anchored at the window's
  * end, then the residuals' median over its newest hour (level), MAD scale (never below the floor; twice the floor with fewer than
  * MIN_REFERENCE_POINTS samples), lag-1 autocorrelation and the scale of the prewhitened residuals. Samples for
- * which `exclude` is true (the analysis passes its own past anomalies) are not learnt from.
+ * which `exclude` is true (the analysis passes its own past anomalies) and those where the seasonal profile is
+ * unusual are not learnt from.
  */
 export function referenceOf(
   t: ArrayLike<number>,
@@ -228,9 +308,15 @@ export function referenceOf(
   }
   const resid = new Float64Array(Math.max(0, i1 - i0));
   let count = 0;
+  // Samples where the profile is unusual (a past incident, a daily job) teach nothing about today's level or
+  // noise: against yesterday's incident a clean day's residuals are far off, and learnt as the level they
+  // would shift the whole baseline after it.
+  const seasonal =
+    spec.baseline === 'seasonal' && profile !== undefined && profile.coverage >= MIN_PROFILE_COVERAGE;
   for (let i = i0; i < i1; i++) {
     const ti = t[i] as number;
-    const r = exclude?.(ti) ? NaN : (x[i] as number) - baseAt(spec, { slope, anchor }, profile, ti);
+    const skip = exclude?.(ti) === true || (seasonal && unusualAt(profile, ti));
+    const r = skip ? NaN : (x[i] as number) - baseAt(spec, { slope, anchor }, profile, ti);
     resid[i - i0] = r;
     if (Number.isFinite(r)) count++;
   }
