@@ -3,7 +3,14 @@
  * spikes and fills are found and dated; the robust statistics behave as their definitions say.
  */
 import { describe, expect, it } from 'vitest';
-import { buildProfile, MS_PER_DAY, profileAt, scoreSeries, type DetectorSpec } from './detector.js';
+import {
+  buildProfile,
+  MS_PER_DAY,
+  profileAt,
+  referenceOf,
+  scoreSeries,
+  type DetectorSpec,
+} from './detector.js';
 import { cusum, mad, median, quantile, robustScale, scoreOf, theilSen } from './robust-stats.js';
 import { mulberry32 } from '../util/prng.js';
 import { signalDef } from './signals.js';
@@ -220,6 +227,29 @@ describe('scoreSeries on synthetic anomalies', () => {
     expect(sweep(one.t, one.x, SEASONAL, day3).max).toBeLessThan(0.5);
     const burst = series(3, 23, (ti) => (ti >= at && ti < at + 4 * TICK ? 40 : 0));
     expect(sweep(burst.t, burst.x, SEASONAL, day3).first).toBeLessThanOrEqual(at + 2 * TICK);
+  });
+
+  it('evidence of a resolved finding does not reopen it: the drift test starts after it', () => {
+    // A 15-minute spike from 12:05, reported, and resolved at 12:25 (5 quiet minutes after it); at 12:27 the
+    // CPU is normal and only its last two samples wander 2.5 noise scales up (noise does that every few hours).
+    // The reference ends 20 minutes before now, so most of the spike is among the samples tested.
+    const at = day3 + 12 * 3_600_000 + 300_000;
+    const resolvedAt = at + 20 * 60_000;
+    const now = at + 22 * 60_000;
+    const { t, x } = series(3, 25, (ti) => (ti >= at && ti < at + 900_000 ? 40 : 0));
+    const i = t.findIndex((v) => v === now);
+    const lo = i - 800;
+    const wt = t.subarray(lo, i + 1);
+    const wx = x.subarray(lo, i + 1);
+    const profile = buildProfile(t.subarray(0, lo), x.subarray(0, lo), undefined, undefined, SEASONAL);
+    const ref = referenceOf(wt, wx, now, SEASONAL, profile, undefined, (ti) => ti >= at && ti <= resolvedAt);
+    const calm = scoreSeries(wt, wx, now, SEASONAL, profile, undefined, ref);
+    const lift = 2.5 * calm.scale - (calm.value - calm.expected);
+    wx[wx.length - 1] = wx[wx.length - 1]! + lift;
+    wx[wx.length - 2] = wx[wx.length - 2]! + lift;
+    // Without the finding's end the CUSUM still carries the spike and the wander reopens it.
+    expect(scoreSeries(wt, wx, now, SEASONAL, profile, undefined, ref).score).toBeGreaterThanOrEqual(0.5);
+    expect(scoreSeries(wt, wx, now, SEASONAL, profile, undefined, ref, resolvedAt).score).toBeLessThan(0.5);
   });
 
   it('a change in the harmless direction is not an anomaly', () => {

@@ -347,7 +347,9 @@ export function referenceOf(
  * scoreSeries scores the newest sample of (t, x) (time order, tick resolution, NaN = missing) at `now`.
  * `profile` is the seasonal profile (seasonal baseline only; without one the level alone is the baseline);
  * `reference`, when given, is a recent referenceOf (the analysis reuses one for a few minutes), else it is
- * learnt now.
+ * learnt now. The drift test runs over the samples after the reference window and after `testFrom` (the end
+ * of a finding already reported and resolved: a CUSUM still carrying that incident's mass would reopen it on
+ * the first two noisy samples after it).
  */
 export function scoreSeries(
   t: ArrayLike<number>,
@@ -357,6 +359,7 @@ export function scoreSeries(
   profile?: SeasonalProfile,
   windows: DetectorWindows = DEFAULT_WINDOWS,
   reference?: Reference,
+  testFrom = -Infinity,
 ): SeriesScore {
   const n = Math.min(t.length, x.length);
   let last = n - 1;
@@ -369,8 +372,9 @@ export function scoreSeries(
   const scale = ref.scale;
   const rho = ref.rho;
   // Tested: the samples after the reference window, and one before it (the prewhitening's predecessor).
+  const from = Math.max(ref.end, testFrom);
   let i1 = last;
-  while (i1 > 0 && (t[i1 - 1] as number) > ref.end) i1--;
+  while (i1 > 0 && (t[i1 - 1] as number) > from) i1--;
   const sign = spec.direction === 'up' ? 1 : -1;
   const m = last - i1 + 1;
   const z = new Float64Array(m);
