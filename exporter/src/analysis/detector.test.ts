@@ -162,6 +162,19 @@ describe('a profile learnt from a day with incidents', () => {
     }
   });
 
+  it("learns today's level and noise scale where yesterday had an incident", () => {
+    // Yesterday CPU ran 30 points high from 09:00 to 10:00; at 10:20 the reference's newest hour is that hour.
+    const { t, x } = series(2, 35, (ti) => (during(ti, 9, 10) ? 30 : 0));
+    const now = day2 + 10 * 3_600_000 + 20 * 60_000;
+    const i0 = t.findIndex((v) => v >= day2);
+    const i = t.findIndex((v) => v === now);
+    const profile = buildProfile(t.subarray(0, i0), x.subarray(0, i0), undefined, undefined, SEASONAL);
+    const ref = referenceOf(t.subarray(i - 800, i + 1), x.subarray(i - 800, i + 1), now, SEASONAL, profile);
+    // The noise is AR(1) with a standard deviation of 2: the level is within it, the scale about it.
+    expect(Math.abs(ref.level)).toBeLessThan(2);
+    expect(ref.scale).toBeLessThan(4);
+  });
+
   it("an error ratio poisoned by yesterday's outage raises nothing on a clean day", () => {
     const spec = signalDef('errors').detector;
     const n = Math.round((2 * MS_PER_DAY) / TICK);

@@ -23,10 +23,11 @@ export interface SeasonalProfile {
   /** coverage is the share of buckets with a value: below MIN_PROFILE_COVERAGE the profile is not used. */
   readonly coverage: number;
   /**
-   * unusual[b] is 1 where bucket b stood out of the profile's own neighbourhood (see buildProfile): a past
-   * incident, or a short job that recurs daily. The reference does not learn its level or scale there.
+   * clean is the profile with every unusual bucket (see buildProfile) replaced by the median of its
+   * neighbourhood: the day without its incidents, and without a short daily job. The reference learns the
+   * level and the noise scale against it; scoring uses `values`.
    */
-  readonly unusual: Uint8Array;
+  readonly clean: Float64Array;
 }
 
 /**
@@ -47,18 +48,12 @@ export type ProfileOptions = Pick<DetectorSpec, 'direction' | 'floor'>;
 const PROFILE_LOCAL_MS = 2 * 3_600_000;
 
 /**
- * PROFILE_UNUSUAL_Z: a bucket further than 3 robust standard deviations (of all buckets' departures from their
- * local median, never below the signal's floor) from its local median is unusual. Noise alone gets there in
- * about 0.3 % of buckets (one a day, which costs the reference a few samples); a past incident only a little
- * above that still moves a level learnt over it by several noise scales, so the bar is set low.
+ * PROFILE_UNUSUAL_Z: a bucket further than 4 robust standard deviations (of all buckets' departures from their
+ * local median, never below the signal's floor) from its local median is unusual. Noise alone rarely gets
+ * there (replacing such a bucket by its local median changes little anyway); the incidents that poisoned the
+ * level were 5 to 100 of them away. On the tuning seeds 3 found no more false positives and cost recall.
  */
 const PROFILE_UNUSUAL_Z = 4;
-
-/**
- * PROFILE_UNUSUAL_PAD: unusual stretches are widened by 2 buckets (10 min) each side: an incident's ramp
- * below the threshold is still off, and the 3-bucket smoothing and interpolation spread it that far.
- */
-const PROFILE_UNUSUAL_PAD = 2;
 
 /**
  * buildProfile builds the seasonal profile of (t, x) over a period of `periodMs` in buckets of `bucketMs`:
@@ -66,14 +61,18 @@ const PROFILE_UNUSUAL_PAD = 2;
  * running mean, since the fleet's seasonality is smooth and single samples are noisy.
  *
  * With one or two days of history the median cannot outvote an incident, so given the signal's `options` the
- * profile is checked against itself (without them it is not, and nothing is unusual): a bucket far from the median of its ±2 h neighbourhood is unusual. One in the harmless direction (a
- * dip: a crash or an outage took the server's traffic) is replaced by that local median, since expecting the
- * dip again would make a normal day look anomalous, and forgetting one that recurs costs only sensitivity. One
- * in the harmful direction is kept: a daily job (the nightly backup) looks the same as a one-off incident
- * until several days are seen, and forgetting a job that recurs would raise a finding every night; keeping a
- * one-off incident only masks that time of day. Either way it is marked `unusual`, and referenceOf does not
- * learn the level or the noise scale there: that, not the bump itself, is what turned yesterday's incident into
- * today's false alarm (a level learnt against the bump pulls the whole baseline down after it).
+ * profile is checked against itself (without them it is not, and `clean` is `values`): a bucket far from the
+ * median of its ±2 h neighbourhood is unusual, and `clean` has that median instead. referenceOf learns the
+ * level and the noise scale against `clean`: a level learnt against yesterday's incident, where a clean day
+ * sits far below it, pulled the whole baseline down after it, and that (not the bump itself) turned
+ * yesterday's incident into today's false alarm.
+ *
+ * In `values`, what scoring compares with, an unusual bucket in the harmless direction (a dip: a crash or an
+ * outage took the server's traffic) is replaced as well, since expecting the dip again would make a normal
+ * day look anomalous, and forgetting one that recurs costs only sensitivity. One in the harmful direction is
+ * kept: a daily job (the 02:00 database backup) looks the same as a one-off incident until several days are
+ * seen, and forgetting a job that recurs would raise a finding every night; keeping a one-off incident only
+ * masks that time of day.
  */
 export function buildProfile(
   t: ArrayLike<number>,
@@ -96,10 +95,20 @@ export function buildProfile(
   const raw = Float64Array.from(cells, (c) => (c.length > 0 ? median(c) : NaN));
   let known = 0;
   for (const v of raw) if (Number.isFinite(v)) known++;
-  const unusual = options
-    ? markUnusual(raw, Math.max(1, Math.round(PROFILE_LOCAL_MS / bucketMs)), options)
-    : new Uint8Array(nb);
-  const values = new Float64Array(nb);
+  let clean: Float64Array | undefined;
+  if (options) {
+    const rawClean = Float64Array.from(raw);
+    cleanUnusual(raw, rawClean, Math.max(1, Math.round(PROFILE_LOCAL_MS / bucketMs)), options);
+    clean = smooth3(rawClean);
+  }
+  const values = smooth3(raw);
+  return { periodMs, bucketMs, values, days: days.size, coverage: known / nb, clean: clean ?? values };
+}
+
+/** smooth3 is the circular 3-bucket running mean of `raw` (NaN buckets skipped). */
+function smooth3(raw: Float64Array): Float64Array {
+  const nb = raw.length;
+  const out = new Float64Array(nb);
   for (let b = 0; b < nb; b++) {
     let sum = 0;
     let n = 0;
@@ -110,54 +119,73 @@ export function buildProfile(
         n++;
       }
     }
-    values[b] = n > 0 ? sum / n : NaN;
+    out[b] = n > 0 ? sum / n : NaN;
   }
-  return { periodMs, bucketMs, values, days: days.size, coverage: known / nb, unusual };
+  return out;
 }
 
 /**
- * markUnusual marks the buckets of the circular profile `raw` that stand out of the median of their ±`half`
- * neighbours (see buildProfile), replaces those in the harmless direction by that median (in place) and
- * returns the marks, widened by PROFILE_UNUSUAL_PAD.
+ * cleanUnusual finds the buckets of the circular profile `raw` that stand out of the median of their ±`half`
+ * neighbours (see buildProfile) and replaces them by that median: all of them in `clean` (a copy of `raw`),
+ * those in the harmless direction also in `raw`. Two passes: an incident fills part of its neighbours' windows
+ * and, where the daily curve slopes, lifts their median (a 1 h bump in a ±2 h window by a third of the
+ * window's spread), so the second pass takes the medians again without the buckets the first one found.
  */
-function markUnusual(raw: Float64Array, half: number, options: ProfileOptions): Uint8Array {
+function cleanUnusual(raw: Float64Array, clean: Float64Array, half: number, options: ProfileOptions): void {
   const nb = raw.length;
-  const local = new Float64Array(nb);
-  const window = new Float64Array(2 * half + 1);
-  for (let b = 0; b < nb; b++) {
-    for (let d = -half; d <= half; d++) window[d + half] = raw[(((b + d) % nb) + nb) % nb] as number;
-    local[b] = median(window);
-  }
-  const dev = Float64Array.from(raw, (v, b) => v - (local[b] as number));
-  const scale = robustScale(dev, options.floor);
-  const marks = new Uint8Array(nb);
-  if (!(scale > 0)) return marks;
+  const none = new Uint8Array(nb);
+  const first = unusualBuckets(raw, localMedians(raw, half, none), options);
+  const local = localMedians(raw, half, first);
+  const marks = unusualBuckets(raw, local, options);
   const sign = options.direction === 'up' ? 1 : -1;
   for (let b = 0; b < nb; b++) {
-    const z = (sign * (dev[b] as number)) / scale;
-    if (!(Math.abs(z) > PROFILE_UNUSUAL_Z)) continue;
-    if (z < 0) raw[b] = local[b] as number;
-    for (let d = -PROFILE_UNUSUAL_PAD; d <= PROFILE_UNUSUAL_PAD; d++) marks[(((b + d) % nb) + nb) % nb] = 1;
+    if (!marks[b]) continue;
+    if (sign * ((raw[b] as number) - (local[b] as number)) < 0) raw[b] = local[b] as number;
+    clean[b] = local[b] as number;
   }
+}
+
+/** localMedians is, per bucket of the circular `raw`, the median of its ±`half` neighbours not in `skip`. */
+function localMedians(raw: Float64Array, half: number, skip: Uint8Array): Float64Array {
+  const nb = raw.length;
+  const out = new Float64Array(nb);
+  const window = new Float64Array(2 * half + 1);
+  for (let b = 0; b < nb; b++) {
+    for (let d = -half; d <= half; d++) {
+      const k = (((b + d) % nb) + nb) % nb;
+      window[d + half] = skip[k] ? NaN : (raw[k] as number);
+    }
+    out[b] = median(window);
+  }
+  return out;
+}
+
+/**
+ * unusualBuckets marks the buckets further than PROFILE_UNUSUAL_Z robust scales (of all departures, never below
+ * the floor) from `local`, in either direction.
+ */
+function unusualBuckets(raw: Float64Array, local: Float64Array, options: ProfileOptions): Uint8Array {
+  const dev = Float64Array.from(raw, (v, b) => v - (local[b] as number));
+  const scale = robustScale(dev, options.floor);
+  const marks = new Uint8Array(raw.length);
+  if (!(scale > 0)) return marks;
+  for (let b = 0; b < raw.length; b++)
+    if (Math.abs(dev[b] as number) > PROFILE_UNUSUAL_Z * scale) marks[b] = 1;
   return marks;
 }
 
-/** unusualAt says whether instant t falls in (or is interpolated from) an unusual bucket of the profile. */
-export function unusualAt(p: SeasonalProfile, t: number): boolean {
-  const nb = p.values.length;
-  const pos = (((t % p.periodMs) + p.periodMs) % p.periodMs) / p.bucketMs - 0.5;
-  const lo = Math.floor(pos);
-  return p.unusual[(lo + nb) % nb] === 1 || p.unusual[(lo + 1) % nb] === 1;
-}
-
-/** profileAt is the profile's value at instant t, interpolated linearly between bucket centres. */
-export function profileAt(p: SeasonalProfile, t: number): number {
-  const nb = p.values.length;
+/**
+ * profileAt is the profile's value at instant t, interpolated linearly between bucket centres; `clean` reads
+ * the profile without its unusual stretches.
+ */
+export function profileAt(p: SeasonalProfile, t: number, clean = false): number {
+  const v = clean ? p.clean : p.values;
+  const nb = v.length;
   const pos = (((t % p.periodMs) + p.periodMs) % p.periodMs) / p.bucketMs - 0.5;
   const lo = Math.floor(pos);
   const f = pos - lo;
-  const a = p.values[(lo + nb) % nb] as number;
-  const b = p.values[(lo + 1) % nb] as number;
+  const a = v[(lo + nb) % nb] as number;
+  const b = v[(lo + 1) % nb] as number;
   if (!Number.isFinite(a)) return b;
   if (!Number.isFinite(b)) return a;
   return a + (b - a) * f;
@@ -255,16 +283,20 @@ export interface Reference {
   readonly count: number;
 }
 
-/** baseAt is the baseline at time t before the level is added (profile or trend; 0 without either). */
+/**
+ * baseAt is the baseline at time t before the level is added (profile or trend; 0 without either); `clean`
+ * reads the profile without its unusual stretches (what the reference learns against).
+ */
 function baseAt(
   spec: DetectorSpec,
   ref: Pick<Reference, 'slope' | 'anchor'>,
   profile: SeasonalProfile | undefined,
   t: number,
+  clean = false,
 ): number {
   if (spec.baseline === 'trend') return ref.slope * (t - ref.anchor);
   if (spec.baseline === 'seasonal' && profile && profile.coverage >= MIN_PROFILE_COVERAGE) {
-    const p = profileAt(profile, t);
+    const p = profileAt(profile, t, clean);
     return Number.isFinite(p) ? p : 0;
   }
   return 0;
@@ -273,10 +305,10 @@ function baseAt(
 /**
  * referenceOf learns the reference of (t, x) at `now` from the samples in (now − referenceMs,
  * now − guardMs]: the trend slope (median step per ms, robust to one clean-up drop) anchored at the window's
- * end, then the residuals' median over its newest hour (level), MAD scale (never below the floor; twice the floor with fewer than
- * MIN_REFERENCE_POINTS samples), lag-1 autocorrelation and the scale of the prewhitened residuals. Samples for
- * which `exclude` is true (the analysis passes its own past anomalies) and those where the seasonal profile is
- * unusual are not learnt from.
+ * end, then the residuals' median over its newest hour (level), MAD scale (never below the floor; twice the
+ * floor with fewer than MIN_REFERENCE_POINTS samples), lag-1 autocorrelation and the scale of the prewhitened
+ * residuals. Seasonal residuals are taken against the profile's `clean` curve (its past incidents replaced).
+ * Samples for which `exclude` is true (the analysis passes its own past anomalies) are not learnt from.
  */
 export function referenceOf(
   t: ArrayLike<number>,
@@ -308,15 +340,11 @@ export function referenceOf(
   }
   const resid = new Float64Array(Math.max(0, i1 - i0));
   let count = 0;
-  // Samples where the profile is unusual (a past incident, a daily job) teach nothing about today's level or
-  // noise: against yesterday's incident a clean day's residuals are far off, and learnt as the level they
-  // would shift the whole baseline after it.
-  const seasonal =
-    spec.baseline === 'seasonal' && profile !== undefined && profile.coverage >= MIN_PROFILE_COVERAGE;
+  // Residuals are learnt against the clean profile: against yesterday's incident a clean day's residuals are
+  // far off, and learnt as the level they would shift the whole baseline after it.
   for (let i = i0; i < i1; i++) {
     const ti = t[i] as number;
-    const skip = exclude?.(ti) === true || (seasonal && unusualAt(profile, ti));
-    const r = skip ? NaN : (x[i] as number) - baseAt(spec, { slope, anchor }, profile, ti);
+    const r = exclude?.(ti) ? NaN : (x[i] as number) - baseAt(spec, { slope, anchor }, profile, ti, true);
     resid[i - i0] = r;
     if (Number.isFinite(r)) count++;
   }
