@@ -175,6 +175,34 @@ describe('a profile learnt from a day with incidents', () => {
     expect(ref.scale).toBeLessThan(4);
   });
 
+  it("an error ratio expects today's level, whatever outages filled yesterday morning", () => {
+    // Yesterday from 08:00 upstream failures (a cascading failure reaches every web server) failed 5 to 25 %
+    // of the requests in 20 of every 35 minutes, so the profile's ±2 h median there is an outage, not the
+    // normal 0.2 %; then a 40-minute outage failed 40 % until 11:40, and the rest of the day was clean.
+    const spec = signalDef('errors').detector;
+    const n = Math.round((2 * MS_PER_DAY) / TICK);
+    const e = noise(n, 0.03, 0.5, 42);
+    const t = Float64Array.from({ length: n }, (_, i) => T0 + i * TICK);
+    const outage = (ti: number): number => {
+      if (during(ti, 11, 11 + 2 / 3)) return 40;
+      if (!during(ti, 8, 11)) return 0;
+      const since = ti - at(8);
+      return since % 2_100_000 < 1_200_000 ? 5 + (Math.floor(since / 2_100_000) % 5) * 5 : 0;
+    };
+    const x = Float64Array.from(t, (ti, i) => Math.max(0, 0.2 + e[i]! + outage(ti)));
+    expect(sweep(t, x, spec, day2).max).toBeLessThan(0.5);
+    // It expects today's 0.2 % at every time of day (a profile expected 40 % at 11:00, which would mask an
+    // outage today): yesterday's outages are not a daily pattern.
+    const i0 = t.findIndex((v) => v >= day2);
+    const profile = buildProfile(t.subarray(0, i0), x.subarray(0, i0), undefined, undefined, spec);
+    let worst = 0;
+    for (let i = i0 + 800; i < n; i += 40) {
+      const s = scoreSeries(t.subarray(i - 800, i + 1), x.subarray(i - 800, i + 1), t[i]!, spec, profile);
+      worst = Math.max(worst, Math.abs(s.expected - 0.2));
+    }
+    expect(worst).toBeLessThan(0.1);
+  });
+
   it("an error ratio poisoned by yesterday's outage raises nothing on a clean day", () => {
     const spec = signalDef('errors').detector;
     const n = Math.round((2 * MS_PER_DAY) / TICK);

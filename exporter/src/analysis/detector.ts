@@ -193,10 +193,12 @@ export function profileAt(p: SeasonalProfile, t: number, clean = false): number 
 
 /**
  * BaselineKind picks the baseline: `seasonal` (daily profile plus the reference window's level: traffic-driven
- * signals), `trend` (the reference window's robust trend extrapolated: disk usage, which only grows between
- * clean-ups), `up` (1 = healthy: service and server availability).
+ * signals), `level` (the reference window's level alone: ratios such as the error ratio, where the traffic's
+ * daily swing cancels and a profile would carry only past incidents), `trend` (the reference window's robust
+ * trend extrapolated: disk usage, which only grows between clean-ups), `up` (1 = healthy: service and server
+ * availability).
  */
-export type BaselineKind = 'seasonal' | 'trend' | 'up';
+export type BaselineKind = 'seasonal' | 'level' | 'trend' | 'up';
 
 /** DetectorSpec tunes the detector for one signal. */
 export interface DetectorSpec {
