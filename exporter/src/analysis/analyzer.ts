@@ -153,7 +153,8 @@ export class Analyzer {
   private readonly references = new Map<string, { at: number; ref: Reference }>();
   /**
    * quarantine holds, per server signal, the spans of its findings: baselines do not learn from them, so a
-   * long anomaly is not taken for the new normal, and the return to normal after it is not an anomaly.
+   * long anomaly is not taken for the new normal, and the return to normal after it is not an anomaly. Once a
+   * span has ended, the drift test starts after it: the evidence inside was reported by that finding.
    */
   private readonly quarantine = new Map<string, [number, number][]>();
   private readonly profiles = new Map<SignalName, { builtAt: number; byKey: Map<string, SeasonalProfile> }>();
@@ -252,19 +253,30 @@ export class Analyzer {
       for (const [key, s] of this.windows.get(def.name) ?? []) {
         const profile = profiles?.get(key);
         const refKey = `${def.name}|${key}`;
+        const excluded = this.quarantine.get(`${s.server}|${def.name}`);
         let ref = this.references.get(refKey);
         if (
           def.detector.baseline !== 'up' &&
           (!ref || at - ref.at >= REFERENCE_REFRESH_MS || ref.at < profileAt)
         ) {
-          const excluded = this.quarantine.get(`${s.server}|${def.name}`);
           const exclude = excluded
             ? (ti: number): boolean => excluded.some(([a, b]) => ti >= a && ti <= b)
             : undefined;
           ref = { at, ref: referenceOf(s.w.t, s.w.x, at, def.detector, profile, this.opts.windows, exclude) };
           this.references.set(refKey, ref);
         }
-        const sc = scoreSeries(s.w.t, s.w.x, at, def.detector, profile, this.opts.windows, ref?.ref);
+        let testFrom = -Infinity;
+        for (const [, b] of excluded ?? []) if (b <= at && b > testFrom) testFrom = b;
+        const sc = scoreSeries(
+          s.w.t,
+          s.w.x,
+          at,
+          def.detector,
+          profile,
+          this.opts.windows,
+          ref?.ref,
+          testFrom,
+        );
         let per = scores.get(s.server);
         if (!per) scores.set(s.server, (per = new Map<SignalName, ScoredSignal>()));
         const prev = per.get(def.name);
@@ -391,7 +403,7 @@ export class Analyzer {
           const x = Float64Array.from(s.values, (v) => stalest.transform(v));
           byKey.set(
             mount === '' ? server : `${server}|${mount}`,
-            buildProfile(s.timestamps, x, undefined, PROFILE_STEP_MS),
+            buildProfile(s.timestamps, x, undefined, PROFILE_STEP_MS, stalest.detector),
           );
         }
     } catch (err) {

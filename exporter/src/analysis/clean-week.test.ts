@@ -66,7 +66,7 @@ function maxScore(t: Float64Array, x: Float64Array, signal: 'cpu' | 'memory'): n
     const now = t[i]!;
     const day = Math.floor((now - T0) / MS_PER_DAY);
     if (day !== profileDay) {
-      profile = buildProfile(t.subarray(0, i), x.subarray(0, i));
+      profile = buildProfile(t.subarray(0, i), x.subarray(0, i), undefined, undefined, spec);
       profileDay = day;
       refAt = -Infinity;
     }

@@ -3,7 +3,14 @@
  * spikes and fills are found and dated; the robust statistics behave as their definitions say.
  */
 import { describe, expect, it } from 'vitest';
-import { buildProfile, MS_PER_DAY, profileAt, scoreSeries, type DetectorSpec } from './detector.js';
+import {
+  buildProfile,
+  MS_PER_DAY,
+  profileAt,
+  referenceOf,
+  scoreSeries,
+  type DetectorSpec,
+} from './detector.js';
 import { cusum, mad, median, quantile, robustScale, scoreOf, theilSen } from './robust-stats.js';
 import { mulberry32 } from '../util/prng.js';
 import { signalDef } from './signals.js';
@@ -51,7 +58,7 @@ function series(days: number, seed: number, extra: (t: number) => number = () =>
  */
 function sweep(t: Float64Array, x: Float64Array, spec: DetectorSpec, from: number) {
   const i0 = t.findIndex((v) => v >= from);
-  const profile = buildProfile(t.subarray(0, i0), x.subarray(0, i0));
+  const profile = buildProfile(t.subarray(0, i0), x.subarray(0, i0), undefined, undefined, spec);
   let first: number | undefined;
   let onset: number | undefined;
   let max = 0;
@@ -127,6 +134,101 @@ describe('seasonal profile', () => {
   });
 });
 
+/**
+ * One day of history is all a fresh store has (the analysis starts once a profile covers the day): that day
+ * is the whole profile, past incidents included. Day 1 below carries an incident, day 2 is clean and is swept
+ * with day 1's profile as the analysis does.
+ */
+describe('a profile learnt from a day with incidents', () => {
+  const day2 = T0 + MS_PER_DAY;
+  const at = (h: number): number => T0 + h * 3_600_000;
+  const during = (ti: number, from: number, to: number): boolean => ti >= at(from) && ti < at(to);
+
+  it.each([
+    { name: 'a 40-minute CPU spike', extra: (ti: number) => (during(ti, 10, 10.67) ? 30 : 0) },
+    {
+      name: 'a memory-leak-shaped ramp',
+      extra: (ti: number) => (during(ti, 9, 10) ? (30 * (ti - at(9))) / 3_600_000 : 0),
+    },
+    {
+      name: 'back-to-back incidents for 80 minutes',
+      extra: (ti: number) => (during(ti, 13, 14.33) ? 25 : 0),
+    },
+    { name: 'a dip (the server lost its traffic)', extra: (ti: number) => (during(ti, 15, 15.5) ? -25 : 0) },
+  ])('$name the day before raises nothing on a clean day', ({ extra }) => {
+    for (const seed of [31, 32, 33]) {
+      const { t, x } = series(2, seed, (ti) => (ti < day2 ? extra(ti) : 0));
+      expect(sweep(t, x, SEASONAL, day2).max).toBeLessThan(0.5);
+    }
+  });
+
+  it("learns today's level and noise scale where yesterday had an incident", () => {
+    // Yesterday CPU ran 30 points high from 09:00 to 10:00; at 10:20 the reference's newest hour is that hour.
+    const { t, x } = series(2, 35, (ti) => (during(ti, 9, 10) ? 30 : 0));
+    const now = day2 + 10 * 3_600_000 + 20 * 60_000;
+    const i0 = t.findIndex((v) => v >= day2);
+    const i = t.findIndex((v) => v === now);
+    const profile = buildProfile(t.subarray(0, i0), x.subarray(0, i0), undefined, undefined, SEASONAL);
+    const ref = referenceOf(t.subarray(i - 800, i + 1), x.subarray(i - 800, i + 1), now, SEASONAL, profile);
+    // The noise is AR(1) with a standard deviation of 2: the level is within it, the scale about it.
+    expect(Math.abs(ref.level)).toBeLessThan(2);
+    expect(ref.scale).toBeLessThan(4);
+  });
+
+  it("an error ratio expects today's level, whatever outages filled yesterday morning", () => {
+    // Yesterday from 08:00 upstream failures (a cascading failure reaches every web server) failed 5 to 25 %
+    // of the requests in 20 of every 35 minutes, so the profile's ±2 h median there is an outage, not the
+    // normal 0.2 %; then a 40-minute outage failed 40 % until 11:40, and the rest of the day was clean.
+    const spec = signalDef('errors').detector;
+    const n = Math.round((2 * MS_PER_DAY) / TICK);
+    const e = noise(n, 0.03, 0.5, 42);
+    const t = Float64Array.from({ length: n }, (_, i) => T0 + i * TICK);
+    const outage = (ti: number): number => {
+      if (during(ti, 11, 11 + 2 / 3)) return 40;
+      if (!during(ti, 8, 11)) return 0;
+      const since = ti - at(8);
+      return since % 2_100_000 < 1_200_000 ? 5 + (Math.floor(since / 2_100_000) % 5) * 5 : 0;
+    };
+    const x = Float64Array.from(t, (ti, i) => Math.max(0, 0.2 + e[i]! + outage(ti)));
+    expect(sweep(t, x, spec, day2).max).toBeLessThan(0.5);
+    // It expects today's 0.2 % at every time of day (a profile expected 40 % at 11:00, which would mask an
+    // outage today): yesterday's outages are not a daily pattern.
+    const i0 = t.findIndex((v) => v >= day2);
+    const profile = buildProfile(t.subarray(0, i0), x.subarray(0, i0), undefined, undefined, spec);
+    let worst = 0;
+    for (let i = i0 + 800; i < n; i += 40) {
+      const s = scoreSeries(t.subarray(i - 800, i + 1), x.subarray(i - 800, i + 1), t[i]!, spec, profile);
+      worst = Math.max(worst, Math.abs(s.expected - 0.2));
+    }
+    expect(worst).toBeLessThan(0.1);
+  });
+
+  it("an error ratio poisoned by yesterday's outage raises nothing on a clean day", () => {
+    const spec = signalDef('errors').detector;
+    const n = Math.round((2 * MS_PER_DAY) / TICK);
+    const e = noise(n, 0.03, 0.5, 41);
+    const t = Float64Array.from({ length: n }, (_, i) => T0 + i * TICK);
+    // 0.2 % of requests fail normally; yesterday an upstream outage failed 20 % of them for 30 minutes.
+    const x = Float64Array.from(t, (ti, i) => Math.max(0, 0.2 + e[i]! + (during(ti, 1, 1.5) ? 20 : 0)));
+    expect(sweep(t, x, spec, day2).max).toBeLessThan(0.5);
+  });
+
+  it('a bump that recurs every day stays in the profile: no finding then, one for a real spike', () => {
+    // A nightly job (the database backup) lifts CPU by 15 points from 02:00 to 03:00 every day.
+    const job = (ti: number): number => {
+      const h = ((ti - T0) % MS_PER_DAY) / 3_600_000;
+      return h >= 2 && h < 3 ? 15 * Math.sin(Math.PI * (h - 2)) : 0;
+    };
+    const { t, x } = series(2, 34, job);
+    expect(sweep(t, x, SEASONAL, day2).max).toBeLessThan(0.5);
+    const spike = at(24 + 5);
+    const s = series(2, 34, (ti) => job(ti) + (ti >= spike && ti < spike + 600_000 ? 25 : 0));
+    const r = sweep(s.t, s.x, SEASONAL, day2);
+    expect(r.first).toBeDefined();
+    expect(r.first! - spike).toBeLessThanOrEqual(2 * TICK);
+  });
+});
+
 describe('scoreSeries on synthetic anomalies', () => {
   const day3 = T0 + 2 * MS_PER_DAY;
 
@@ -166,6 +268,29 @@ describe('scoreSeries on synthetic anomalies', () => {
     expect(sweep(one.t, one.x, SEASONAL, day3).max).toBeLessThan(0.5);
     const burst = series(3, 23, (ti) => (ti >= at && ti < at + 4 * TICK ? 40 : 0));
     expect(sweep(burst.t, burst.x, SEASONAL, day3).first).toBeLessThanOrEqual(at + 2 * TICK);
+  });
+
+  it('evidence of a resolved finding does not reopen it: the drift test starts after it', () => {
+    // A 15-minute spike from 12:05, reported, and resolved at 12:25 (5 quiet minutes after it); at 12:27 the
+    // CPU is normal and only its last two samples wander 2.5 noise scales up (noise does that every few hours).
+    // The reference ends 20 minutes before now, so most of the spike is among the samples tested.
+    const at = day3 + 12 * 3_600_000 + 300_000;
+    const resolvedAt = at + 20 * 60_000;
+    const now = at + 22 * 60_000;
+    const { t, x } = series(3, 25, (ti) => (ti >= at && ti < at + 900_000 ? 40 : 0));
+    const i = t.findIndex((v) => v === now);
+    const lo = i - 800;
+    const wt = t.subarray(lo, i + 1);
+    const wx = x.subarray(lo, i + 1);
+    const profile = buildProfile(t.subarray(0, lo), x.subarray(0, lo), undefined, undefined, SEASONAL);
+    const ref = referenceOf(wt, wx, now, SEASONAL, profile, undefined, (ti) => ti >= at && ti <= resolvedAt);
+    const calm = scoreSeries(wt, wx, now, SEASONAL, profile, undefined, ref);
+    const lift = 2.5 * calm.scale - (calm.value - calm.expected);
+    wx[wx.length - 1] = wx[wx.length - 1]! + lift;
+    wx[wx.length - 2] = wx[wx.length - 2]! + lift;
+    // Without the finding's end the CUSUM still carries the spike and the wander reopens it.
+    expect(scoreSeries(wt, wx, now, SEASONAL, profile, undefined, ref).score).toBeGreaterThanOrEqual(0.5);
+    expect(scoreSeries(wt, wx, now, SEASONAL, profile, undefined, ref, resolvedAt).score).toBeLessThan(0.5);
   });
 
   it('a change in the harmless direction is not an anomaly', () => {

@@ -49,6 +49,11 @@ const LATENCY_FLOOR_S = 0.001;
  * for an hour, more than a 3 h window's MAD shows), 0.05 disk points,
  * 10 % of latency (log: queueing makes a
  * busy hour's latency vary more than a 3 h MAD shows), 0.3 points of error ratio; network errors and drops are counted in log1p(events/s).
+ *
+ * The error ratio has no daily profile (baseline `level`): errors over requests cancels the traffic's daily
+ * swing, so the profile learnt only the day's incidents, and where a busy day's outages (a cascading failure
+ * reaches every web server) covered most of a few hours, even a profile cleaned of unusual stretches took them
+ * for the normal level and expected a negative ratio after them.
  */
 export const SIGNALS: readonly SignalDef[] = [
   {
@@ -133,7 +138,7 @@ export const SIGNALS: readonly SignalDef[] = [
       ' / sum by (server) (rate(openmanager_http_requests_total[1m]))',
     transform: identity,
     invert: identity,
-    detector: { baseline: 'seasonal', direction: 'up', floor: 0.3, zThreshold: 5, cusumK: 1, cusumH: 8 },
+    detector: { baseline: 'level', direction: 'up', floor: 0.3, zThreshold: 5, cusumK: 1, cusumH: 8 },
     phrase: 'error ratio',
     unit: '%',
   },
