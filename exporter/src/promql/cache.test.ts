@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import type { SelectHints } from '../tsdb/storage.js';
@@ -85,5 +86,28 @@ describe('QueryCache', () => {
         'query result would hold 962 points, more than the limit of 600: select fewer series or use a larger step',
     });
     expect(cache.stats().hits).toBeGreaterThan(0);
+  });
+
+  it('answers as the engine for any range and step, computing windows or serving them', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 0, max: 5 * 3_600_000 }),
+        fc.integer({ min: 0, max: 3_600_000 }),
+        fc.constantFrom(1_000, 7_000, 15_000, 60_000),
+        async (start, span, step) => {
+          const cache = new QueryCache({ now: () => 7 * 3_600_000 });
+          const expr = parseExpr('req_total');
+          const direct = await engine.rangeQuery(db, expr, start, start + span, step);
+          // First computed and stored, then served from the stored windows.
+          expect((await cache.rangeQuery(engine, db, expr, start, start + span, step)).result).toEqual(
+            direct.result,
+          );
+          expect((await cache.rangeQuery(engine, db, expr, start, start + span, step)).result).toEqual(
+            direct.result,
+          );
+        },
+      ),
+      { numRuns: 40 },
+    );
   });
 });

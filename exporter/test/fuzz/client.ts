@@ -242,9 +242,11 @@ function sendRaw(r: RawRequest, o: ClientOptions): Promise<FuzzResponse> {
       }
       c.push(d);
       // An event stream never ends by design: its head and first event (within the first 64 KiB) are the answer.
+      // Neither does a connection switched to WebSocket: the 101 head ends the HTTP exchange.
       if (c.bytes > 65_536) return;
       const seen = parseRaw(c.buffer());
       if (seen.status === 200 && isEventStream(seen.headers) && seen.body.includes('\n\n')) finish();
+      if (seen.status === 101) finish();
     });
     socket.on('close', () => finish(c.bytes === 0 ? 'closed' : undefined));
     socket.on('error', (err) => finish((err as NodeJS.ErrnoException).code ?? err.message));
