@@ -39,7 +39,13 @@ import { DEFAULT_MAX_CONCURRENT, DEFAULT_MAX_QUEUED, QueryGate, createGateMetric
 import { compareLabels, dropName } from './labels-util.js';
 import { parseExpr, typeOf } from './parser.js';
 import { chooseTier, DEFAULT_TIER_OPTIONS, type TierOptions, type TierPlan } from './tiers.js';
-import { DEFAULT_WINDOW_CACHE_SAMPLES, SeriesWindow, WindowCache, type NodeWindows } from './window-cache.js';
+import {
+  DEFAULT_WINDOW_CACHE_SAMPLES,
+  MIN_KEPT_SAMPLES,
+  SeriesWindow,
+  WindowCache,
+  type NodeWindows,
+} from './window-cache.js';
 import {
   newStepSeries,
   type MatrixValue,
@@ -75,6 +81,11 @@ export interface EngineOptions {
    * evaluations of the same expression (window-cache.ts); 0 turns the cache off.
    */
   readonly windowCacheSamples: number;
+  /**
+   * windowCacheMinSamples is the fewest samples per series (on average over a node's series) for which a
+   * node's windows are kept (window-cache.ts: smaller windows read again as cheaply as they move).
+   */
+  readonly windowCacheMinSamples: number;
   readonly logger?: Logger;
 }
 
@@ -102,6 +113,7 @@ export const DEFAULT_ENGINE_OPTIONS: EngineOptions = {
   maxConcurrent: DEFAULT_MAX_CONCURRENT,
   maxQueued: DEFAULT_MAX_QUEUED,
   windowCacheSamples: DEFAULT_WINDOW_CACHE_SAMPLES,
+  windowCacheMinSamples: MIN_KEPT_SAMPLES,
 };
 
 /** InstantSample is one element of a vector result. */
@@ -163,7 +175,7 @@ export class Engine {
       this.options.maxQueued,
       deps.registry ? createGateMetrics(deps.registry) : undefined,
     );
-    this.windows = new WindowCache(this.options.windowCacheSamples);
+    this.windows = new WindowCache(this.options.windowCacheSamples, this.options.windowCacheMinSamples);
   }
 
   /** instantQuery evaluates `query` at `timeMs`. */
@@ -785,14 +797,25 @@ class Evaluator implements EvalContext {
       const live = withoutStale(ts, vs, len);
       return fn(live.ts, live.vs, 0, live.n, wStart, wEnd, evalT, p);
     };
-    const q = this.windows.enabled ? await this.queryable.querier(wStart, wEnd) : undefined;
+    const windows = this.windows;
+    const q = windows.enabled ? await this.queryable.querier(wStart, wEnd) : undefined;
     const generation = q?.historyGeneration;
-    if (!q || generation === undefined || !q.selectEach) {
-      await this.selectEach(ms.selector.matchers, hints, (labels, ts, vs, len) =>
-        emit(labels, apply(ts, vs, len)),
+    if (!q || generation === undefined || !q.selectEach || !windows.worthKeeping(call)) {
+      let samples = 0;
+      let series = 0;
+      await this.selectEach(
+        ms.selector.matchers,
+        hints,
+        (labels, ts, vs, len) => {
+          samples += len;
+          series++;
+          emit(labels, apply(ts, vs, len));
+        },
+        q,
       );
+      if (q) windows.note(call, samples, series);
     } else {
-      const kept = this.windows.take(call);
+      const kept = windows.take(call);
       const usable =
         kept !== undefined &&
         kept.source === this.queryable &&
@@ -812,8 +835,9 @@ class Evaluator implements EvalContext {
         emit(labels, w.sliding ? w.sliding.value(p) : apply(w.ts, w.vs, w.n));
         this.releaseSamples(w.n);
       }
+      windows.note(call, node.samples, node.series.size);
       // A retention (or another change of history) that ran during the reads leaves nothing to keep.
-      if (q.historyGeneration === generation) this.windows.put(call, node);
+      if (q.historyGeneration === generation && windows.worthKeeping(call)) windows.put(call, node);
     }
     this.addSamples(out.length);
     if (keepName || oneName) return { kind: 'vector', series: out, distinct: true };

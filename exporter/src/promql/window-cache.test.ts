@@ -104,9 +104,13 @@ async function check(ops: readonly Op[]): Promise<void> {
   });
   try {
     const exprs = QUERIES.map((q) => parseExpr(q));
+    // Windows of a sample or two are kept too (the default keeps an hour's, not these minutes').
     const pairs = [
-      [new Engine(), new Engine({ windowCacheSamples: 0 })],
-      [new Engine({ maxSamples: 30 }), new Engine({ maxSamples: 30, windowCacheSamples: 0 })],
+      [new Engine({ windowCacheMinSamples: 1 }), new Engine({ windowCacheSamples: 0 })],
+      [
+        new Engine({ maxSamples: 30, windowCacheMinSamples: 1 }),
+        new Engine({ maxSamples: 30, windowCacheSamples: 0 }),
+      ],
     ] as const;
     let now = T0;
     let backfills = 0;
@@ -176,7 +180,7 @@ describe('WindowCache', () => {
     );
   }, 120_000);
 
-  it('reads only the samples that arrived since the previous evaluation', async () => {
+  it('keeps an hour of 15 s samples, reading only what arrived since, and not five minutes', async () => {
     const store = await EmbeddedStorage.open();
     try {
       const app = store.appender();
@@ -205,19 +209,29 @@ describe('WindowCache', () => {
         },
       };
       const engine = new Engine();
-      const e = parseExpr('quantile_over_time(0.5, x[1h])');
-      const first = await engine.instantQuery(counting, e, T0 + 3_600 * S);
-      expect(read).toBe(2 * 241);
-      read = 0;
-      const app2 = store.appender();
-      for (const s of ['a', 'b']) app2.append(0, { __name__: 'x', s }, T0 + 3_615 * S, 0);
-      await app2.commit();
-      const second = await engine.instantQuery(counting, e, T0 + 3_615 * S);
-      // Each series' newest kept sample (read again: the store's bound is inclusive) and the new one.
-      expect(read).toBe(2 * 2);
-      expect(first.result).not.toEqual(second.result);
-      const fresh = await new Engine({ windowCacheSamples: 0 }).instantQuery(store, e, T0 + 3_615 * S);
-      expect(second.result).toEqual(fresh.result);
+      const hour = parseExpr('quantile_over_time(0.5, x[1h])');
+      const fiveMinutes = parseExpr('quantile_over_time(0.5, x[5m])');
+      const fresh = new Engine({ windowCacheSamples: 0 });
+      const reads: number[] = [];
+      for (let k = 0; k < 3; k++) {
+        const t = T0 + (3_600 + 15 * k) * S;
+        if (k > 0) {
+          const more = store.appender();
+          for (const s of ['a', 'b']) more.append(0, { __name__: 'x', s }, t, -k);
+          await more.commit();
+        }
+        for (const e of [hour, fiveMinutes]) {
+          read = 0;
+          const got = await engine.instantQuery(counting, e, t);
+          reads.push(read);
+          expect(got.result).toEqual((await fresh.instantQuery(store, e, t)).result);
+        }
+      }
+      // The hour: read whole (nothing known of it yet), read whole and kept (it was found wide), then
+      // each series' newest kept sample (the store's bound is inclusive) and the new one. Five minutes
+      // (21 samples a series): read whole every time.
+      expect(reads).toEqual([2 * 241, 2 * 21, 2 * 241, 2 * 21, 2 * 2, 2 * 21]);
+      expect(engine.windows.heldSamples).toBe(2 * 241);
     } finally {
       await store.close();
     }

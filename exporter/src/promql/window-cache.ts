@@ -16,8 +16,9 @@
  * evaluation time before the previous one, a series the cache does not know (a new series, or one that came
  * back after its window emptied: the order of the result must be the store's, as a fresh read gives it).
  *
- * Memory is bounded by a budget of samples held over all nodes (least recently used nodes go first); a
- * node that alone exceeds it is not kept.
+ * Only wide windows are kept (MIN_KEPT_SAMPLES per series: an hour at 15 s, not five minutes), and memory
+ * is bounded by a budget of samples held over all nodes (least recently used nodes go first); a node that
+ * alone exceeds it is not kept.
  */
 import type { Labels } from '../util/labels.js';
 import { isStaleNaN } from '../util/stale-marker.js';
@@ -103,12 +104,24 @@ export interface NodeWindows {
 /** DEFAULT_WINDOW_CACHE_SAMPLES bounds the samples kept: 1 M samples, ~16 MiB (two doubles each) plus sorted copies. */
 export const DEFAULT_WINDOW_CACHE_SAMPLES = 1_000_000;
 
+/**
+ * MIN_KEPT_SAMPLES is the fewest samples per series (on average over a node's series) for which a node's
+ * windows are kept: below, reading a window again costs about what moving it does (a [5m] window at 15 s is
+ * 20 samples in the head's raw tail), and keeping thousands of small windows only holds memory.
+ */
+export const MIN_KEPT_SAMPLES = 64;
+
 /** WindowCache holds NodeWindows by call node, within a budget of samples. */
 export class WindowCache {
   private readonly nodes = new Map<Call, NodeWindows>();
+  /** wide marks the nodes whose last read found windows worth keeping (minPerSeries, MIN_KEPT_SAMPLES by default). */
+  private readonly wide = new WeakMap<Call, boolean>();
   private held = 0;
 
-  constructor(private readonly budget: number = DEFAULT_WINDOW_CACHE_SAMPLES) {}
+  constructor(
+    private readonly budget: number = DEFAULT_WINDOW_CACHE_SAMPLES,
+    private readonly minPerSeries: number = MIN_KEPT_SAMPLES,
+  ) {}
 
   /** enabled says whether the cache keeps anything at all (a budget of 0 turns it off). */
   get enabled(): boolean {
@@ -134,6 +147,19 @@ export class WindowCache {
       this.nodes.delete(oldest);
       this.held -= windows.samples;
     }
+  }
+
+  /**
+   * worthKeeping says whether a node's windows are to be kept, from what its last read held (`samples` over
+   * `series`): noted by note(), false for a node never read.
+   */
+  worthKeeping(call: Call): boolean {
+    return this.wide.get(call) === true;
+  }
+
+  /** note records what a read of a node's windows held (see worthKeeping). */
+  note(call: Call, samples: number, series: number): void {
+    this.wide.set(call, series > 0 && samples >= this.minPerSeries * series);
   }
 
   /** heldSamples is the number of samples kept over all nodes. */
