@@ -500,7 +500,13 @@ class Evaluator implements EvalContext {
     const out: StepSeries[] = [];
     await this.selectEach(
       vs.matchers,
-      { start: (fixed ?? ts0[0] ?? 0) - off - lb, end: (fixed ?? ts0[n - 1] ?? 0) - off, step: f.stepMs },
+      {
+        start: (fixed ?? ts0[0] ?? 0) - off - lb,
+        end: (fixed ?? ts0[n - 1] ?? 0) - off,
+        step: f.stepMs,
+        // At one step only the newest sample in the lookback window counts (below: the last one ≤ ref).
+        newest: n === 1,
+      },
       (labels, ts, vals, len) => {
         // The series holds one slot per step: that is what the sample budget bounds (as Prometheus counts
         // the points a selector yields over a range query's steps), reserved before the slots are allocated.

@@ -134,6 +134,7 @@ export class HeadQuerier implements Querier {
     const buf = takeBuffer();
     const fromHead = takeBuffer();
     const from = tier === 'raw' ? hints?.from : undefined;
+    const newest = tier === 'raw' && hints?.newest === true;
     try {
       const limit = hints?.maxSamples ?? Infinity;
       const deadline = hints?.deadline ?? Infinity;
@@ -163,9 +164,12 @@ export class HeadQuerier implements Querier {
         // awaiting a plain value still costs a turn of the microtask queue per series.
         let out = buf;
         if (tier === 'raw') {
-          // A caller holding a series' older samples asks for the rest only (SelectHints.from).
-          const lo = from ? Math.max(mint, from(labels)) : mint;
-          if (this.head.lastTime(ref) < lo) continue;
+          // A caller holding a series' older samples asks for the rest only (SelectHints.from); one that
+          // wants the newest sample only gets it alone when the window reaches the series' newest.
+          const last = this.head.lastTime(ref);
+          let lo = from ? Math.max(mint, from(labels)) : mint;
+          if (last < lo) continue;
+          if (newest && last <= maxt) lo = last;
           // Stored chunks all precede what the head holds: when that reaches back to lo, none is in the window.
           const pending = this.head.openMinTime(ref) <= lo ? NO_CHUNKS : this.reader.rawChunks(ref, lo, maxt);
           this.head.readRaw(ref, lo, maxt, fromHead);

@@ -74,6 +74,11 @@ export interface SelectHints {
    * without a historyGeneration may ignore it.
    */
   readonly from?: (labels: Labels) => number;
+  /**
+   * newest says the caller uses only each series' newest sample in [start, end] (an instant selector at one
+   * step): a backend may return that sample alone.
+   */
+  readonly newest?: boolean;
 }
 
 /**
