@@ -3,9 +3,10 @@ import { describe, expect, it } from 'vitest';
 import { EmbeddedStorage } from '../tsdb/embedded/embedded-storage.js';
 import type { Querier, Queryable } from '../tsdb/storage.js';
 import { STALE_NAN } from '../util/stale-marker.js';
-import type { Expr } from './ast.js';
+import type { Call, Expr } from './ast.js';
 import { Engine } from './engine.js';
 import { parseExpr } from './parser.js';
+import { WindowCache, type NodeWindows } from './window-cache.js';
 
 const S = 1_000;
 const T0 = Date.UTC(2026, 0, 5);
@@ -235,5 +236,40 @@ describe('WindowCache', () => {
     } finally {
       await store.close();
     }
+  });
+});
+
+describe('WindowCache budget', () => {
+  const MIN = 60_000;
+  const node = (samples: number, end: number): NodeWindows => ({
+    source: {},
+    generation: 0,
+    rangeMs: MIN,
+    end,
+    series: new Map(),
+    samples,
+  });
+  const call = (q: string): Call => parseExpr(q) as Call;
+
+  it('keeps what fits, reads the rest plainly, and lets an idle node make room', () => {
+    const cache = new WindowCache(100, 10);
+    const [a, b, c] = [call('rate(a[1h])'), call('rate(b[1h])'), call('rate(c[1h])')];
+    // Wide enough (10 a series) and within the budget: worth keeping.
+    cache.note(a, 60, 2);
+    expect(cache.worthKeeping(a)).toBe(true);
+    cache.put(a, node(60, 10 * MIN));
+    // Too narrow, then too big for what is left: read plainly.
+    cache.note(b, 15, 2);
+    expect(cache.worthKeeping(b)).toBe(false);
+    cache.note(b, 50, 2);
+    expect(cache.worthKeeping(b)).toBe(false);
+    // Put anyway (it grew since it was noted): a is in use, so b is not kept and is read plainly.
+    cache.put(b, node(50, 11 * MIN));
+    expect([cache.heldSamples, cache.worthKeeping(b)]).toEqual([60, false]);
+    // Ten minutes of evaluations without a: it makes room.
+    cache.put(c, node(50, 20 * MIN + 1));
+    expect(cache.heldSamples).toBe(50);
+    expect(cache.take(a)).toBeUndefined();
+    expect(cache.take(c)?.samples).toBe(50);
   });
 });

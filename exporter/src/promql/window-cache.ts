@@ -17,8 +17,8 @@
  * back after its window emptied: the order of the result must be the store's, as a fresh read gives it).
  *
  * Only wide windows are kept (MIN_KEPT_SAMPLES per series: an hour at 15 s, not five minutes), and memory
- * is bounded by a budget of samples held over all nodes (least recently used nodes go first); a node that
- * alone exceeds it is not kept.
+ * is bounded by a budget of samples held over all nodes: a node that does not fit is read plainly (nodes
+ * idle for IDLE_MS make room).
  */
 import type { Labels } from '../util/labels.js';
 import { isStaleNaN } from '../util/stale-marker.js';
@@ -111,7 +111,13 @@ export const DEFAULT_WINDOW_CACHE_SAMPLES = 1_000_000;
  */
 export const MIN_KEPT_SAMPLES = 64;
 
-/** WindowCache holds NodeWindows by call node, within a budget of samples. */
+/**
+ * IDLE_MS is how long (in evaluation time) a node's windows are kept without an evaluation when another
+ * node needs their room: a rule removed by a reload leaves its windows behind.
+ */
+const IDLE_MS = 10 * 60_000;
+
+/** WindowCache holds NodeWindows by call node (least recently used first), within a budget of samples. */
 export class WindowCache {
   private readonly nodes = new Map<Call, NodeWindows>();
   /** wide marks the nodes whose last read found windows worth keeping (minPerSeries, MIN_KEPT_SAMPLES by default). */
@@ -137,16 +143,25 @@ export class WindowCache {
     return node;
   }
 
-  /** put keeps a node's windows as its newest, evicting the least recently used nodes past the budget. */
+  /**
+   * put keeps a node's windows, if they fit in the budget once the windows of nodes not evaluated for
+   * IDLE_MS (evaluation time) are dropped; otherwise they are not kept, and the node is read plainly until
+   * a read finds room for it (note). Nodes in use are never evicted for another: two that do not fit
+   * together would otherwise rebuild each other's windows at every evaluation.
+   */
   put(call: Call, node: NodeWindows): void {
-    if (node.samples > this.budget) return;
+    if (this.held + node.samples > this.budget)
+      for (const [other, windows] of this.nodes) {
+        if (windows.end >= node.end - IDLE_MS) break;
+        this.nodes.delete(other);
+        this.held -= windows.samples;
+      }
+    if (this.held + node.samples > this.budget) {
+      this.wide.set(call, false);
+      return;
+    }
     this.nodes.set(call, node);
     this.held += node.samples;
-    for (const [oldest, windows] of this.nodes) {
-      if (this.held <= this.budget) break;
-      this.nodes.delete(oldest);
-      this.held -= windows.samples;
-    }
   }
 
   /**
@@ -157,9 +172,15 @@ export class WindowCache {
     return this.wide.get(call) === true;
   }
 
-  /** note records what a read of a node's windows held (see worthKeeping). */
+  /**
+   * note records what a read of a node's windows held (see worthKeeping): wide enough (minPerSeries
+   * samples a series) and within the budget left.
+   */
   note(call: Call, samples: number, series: number): void {
-    this.wide.set(call, series > 0 && samples >= this.minPerSeries * series);
+    this.wide.set(
+      call,
+      series > 0 && samples >= this.minPerSeries * series && this.held + samples <= this.budget,
+    );
   }
 
   /** heldSamples is the number of samples kept over all nodes. */
