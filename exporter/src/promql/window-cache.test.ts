@@ -270,6 +270,10 @@ describe('WindowCache budget', () => {
     cache.put(c, node(50, 20 * MIN + 1));
     expect(cache.heldSamples).toBe(50);
     expect(cache.take(a)).toBeUndefined();
-    expect(cache.take(c)?.samples).toBe(50);
+    // Put twice (two evaluations at once): counted once.
+    cache.put(c, node(40, 21 * MIN));
+    expect(cache.heldSamples).toBe(40);
+    expect(cache.take(c)?.samples).toBe(40);
+    expect(cache.heldSamples).toBe(0);
   });
 });

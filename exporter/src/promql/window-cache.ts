@@ -150,6 +150,12 @@ export class WindowCache {
    * together would otherwise rebuild each other's windows at every evaluation.
    */
   put(call: Call, node: NodeWindows): void {
+    // Two evaluations of one node at once (each took nothing or its own copy): the last one put stays.
+    const replaced = this.nodes.get(call);
+    if (replaced) {
+      this.nodes.delete(call);
+      this.held -= replaced.samples;
+    }
     if (this.held + node.samples > this.budget)
       for (const [other, windows] of this.nodes) {
         if (windows.end >= node.end - IDLE_MS) break;
