@@ -425,10 +425,36 @@ async function benchSize(servers: number): Promise<SizeResult> {
       benchOurs(rules, store, live, anchor, roundsFor(servers)),
     );
     log(`${servers} servers: ours done`);
+    if (process.env.BENCH_RULES_DEBUG) {
+      // A digest of every recording written during the rounds, bit for bit: two builds must print the same.
+      const end = anchor + (WARMUP_ROUNDS + roundsFor(servers)) * STEP_MS;
+      const q = await store.querier(anchor + 1, end);
+      const bits = new DataView(new ArrayBuffer(8));
+      for (const r of ruleInputs(rules.loadedGroups()).recordingRules) {
+        let h = 2166136261;
+        let n = 0;
+        const mix = (x: number): void => {
+          h = Math.imul(h ^ x, 16777619);
+        };
+        for (const s of await q.select([{ type: '=', name: METRIC_NAME, value: r.name }])) {
+          for (const ch of seriesKey(s.labels)) mix(ch.charCodeAt(0));
+          s.values.forEach((v, i) => {
+            bits.setFloat64(0, v);
+            mix(bits.getUint32(0));
+            mix(bits.getUint32(4));
+            mix(s.timestamps[i] ?? 0);
+            n++;
+          });
+        }
+        log(`ours recorded ${r.name}: ${n} samples, digest ${(h >>> 0).toString(16)}`);
+      }
+    }
     const oursAlerts = { pending: 0, firing: 0 };
     for (const a of rules.alerts()) {
       if (a.alert.state === 'pending') oursAlerts.pending++;
       if (a.alert.state === 'firing') oursAlerts.firing++;
+      if (process.env.BENCH_RULES_DEBUG)
+        log(`ours alert ${a.rule.name} ${JSON.stringify(a.alert.labels)} ${a.alert.state} ${a.alert.value}`);
     }
     return {
       servers,
