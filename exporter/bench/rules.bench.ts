@@ -87,7 +87,7 @@ function promIntervalMs(servers: number): number {
  * FUTURE_MS is how far past the anchor the samples run: our rounds reach (WARMUP_ROUNDS + counted) × 15 s
  * past it, Prometheus's the time it takes to receive the data plus its rounds (about a minute at 1,000).
  */
-const FUTURE_MS = 10 * MIN;
+const FUTURE_MS = Number(process.env.BENCH_RULES_FUTURE_MIN ?? 10) * MIN;
 /**
  * RECORDED_HISTORY_MS caps the history given to a recording read over a window: the p99 under
  * HighHTTPLatency's [1d] gets 6 h, as in the first hours after a start (a full day quadruples the samples
@@ -239,13 +239,16 @@ async function benchOurs(
   const perRule = new Map<string, number[]>();
   const cpuMs: number[] = [];
   const next = new Int32Array(live.length);
+  // Each series' ref, kept from round to round as the exporter's ingest keeps them: looking every sample's
+  // series up by its labels would make garbage the live exporter does not, collected during the timed part.
+  const refs = new Float64Array(live.length);
   for (let k = 1; k <= WARMUP_ROUNDS + counted; k++) {
     const t = anchor + k * STEP_MS;
     const app = store.appender();
     live.forEach((s, i) => {
       let j = next[i] ?? 0;
       for (; j < s.timestamps.length && (s.timestamps[j] ?? 0) <= t; j++)
-        app.append(0, s.labels, s.timestamps[j] ?? 0, s.values[j] ?? NaN);
+        refs[i] = app.append(refs[i] ?? 0, s.labels, s.timestamps[j] ?? 0, s.values[j] ?? NaN);
       next[i] = j;
     });
     await app.commit();
@@ -263,6 +266,19 @@ async function benchOurs(
     }
     const used = process.cpuUsage(cpu);
     if (k > WARMUP_ROUNDS) cpuMs.push((used.user + used.system) / 1000);
+    if (process.env.BENCH_RULES_DEBUG && k > WARMUP_ROUNDS) {
+      // One line per round: its total and its slowest rules, to tell a uniformly slow round from one
+      // slowed by a few rules (a collection, a seal at a minute boundary).
+      const slowest = groups
+        .flatMap((g) => g.rules.map((r) => ({ name: r.rule.name, ms: r.status.evaluationMs })))
+        .sort((a, b) => b.ms - a.ms)
+        .slice(0, 4);
+      const total = groups.reduce((n, g) => n + g.evaluationMs, 0);
+      log(
+        `round ${k} (t mod 60 s = ${(t % MIN) / 1000} s): ${total.toFixed(2)} ms; slowest ` +
+          slowest.map((r) => `${r.name} ${r.ms.toFixed(2)}`).join(', '),
+      );
+    }
   }
   if (process.env.BENCH_RULES_DEBUG)
     for (const [name, xs] of perRule) log(`ours ${name}: ${median(xs).toFixed(2)} ms`);
@@ -409,10 +425,36 @@ async function benchSize(servers: number): Promise<SizeResult> {
       benchOurs(rules, store, live, anchor, roundsFor(servers)),
     );
     log(`${servers} servers: ours done`);
+    if (process.env.BENCH_RULES_DEBUG) {
+      // A digest of every recording written during the rounds, bit for bit: two builds must print the same.
+      const end = anchor + (WARMUP_ROUNDS + roundsFor(servers)) * STEP_MS;
+      const q = await store.querier(anchor + 1, end);
+      const bits = new DataView(new ArrayBuffer(8));
+      for (const r of ruleInputs(rules.loadedGroups()).recordingRules) {
+        let h = 2166136261;
+        let n = 0;
+        const mix = (x: number): void => {
+          h = Math.imul(h ^ x, 16777619);
+        };
+        for (const s of await q.select([{ type: '=', name: METRIC_NAME, value: r.name }])) {
+          for (const ch of seriesKey(s.labels)) mix(ch.charCodeAt(0));
+          s.values.forEach((v, i) => {
+            bits.setFloat64(0, v);
+            mix(bits.getUint32(0));
+            mix(bits.getUint32(4));
+            mix(s.timestamps[i] ?? 0);
+            n++;
+          });
+        }
+        log(`ours recorded ${r.name}: ${n} samples, digest ${(h >>> 0).toString(16)}`);
+      }
+    }
     const oursAlerts = { pending: 0, firing: 0 };
     for (const a of rules.alerts()) {
       if (a.alert.state === 'pending') oursAlerts.pending++;
       if (a.alert.state === 'firing') oursAlerts.firing++;
+      if (process.env.BENCH_RULES_DEBUG)
+        log(`ours alert ${a.rule.name} ${JSON.stringify(a.alert.labels)} ${a.alert.state} ${a.alert.value}`);
     }
     return {
       servers,

@@ -29,6 +29,8 @@ export async function evalAggregate(ctx: EvalContext, a: AggregateExpr, f: Frame
     return countValues(ctx, a, vec, valueLabel, groupLabels, f.ts.length);
   }
   const param = a.param ? await ctx.evalScalar(a.param, f) : undefined;
+  if (f.ts.length === 1 && INSTANT_FOLDS.has(a.op))
+    return foldInstant(a.op, vec, groupingOf(vec, a, groupLabels));
   const groups = groupSeries(vec, a, groupLabels);
   if (a.op === 'topk' || a.op === 'bottomk') return selectK(ctx, a.op === 'topk', groups, param, f.ts.length);
   return fold(ctx, a.op, groups, param, f.ts.length);
@@ -95,35 +97,128 @@ function sameInputs(series: readonly StepSeries[], inputs: readonly Labels[]): b
   return true;
 }
 
-/** groupSeries groups the input series once: label sets are constant across steps. */
-function groupSeries(vec: VectorValue, a: AggregateExpr, groupLabels: (l: Labels) => Labels): Group[] {
+/**
+ * groupingOf groups the input series once (label sets are constant across steps): the previous
+ * evaluation's grouping when the inputs are the same objects (lastGrouping), else a new one.
+ */
+function groupingOf(vec: VectorValue, a: AggregateExpr, groupLabels: (l: Labels) => Labels): Grouping {
   const last = lastGrouping.get(a);
-  if (last && sameInputs(vec.series, last.inputs)) {
-    const groups: Group[] = last.labels.map((labels) => ({ labels, members: [] }));
-    vec.series.forEach((s, i) => groups[last.groupOf[i] ?? 0]?.members.push(s));
-    return groups;
-  }
+  if (last && sameInputs(vec.series, last.inputs)) return last;
   const keyOf = groupKeyer(a, groupLabels);
   const groupIdx = new Map<string, number>();
-  const groups: Group[] = [];
+  const labels: Labels[] = [];
   const groupOf = new Uint32Array(vec.series.length);
   vec.series.forEach((s, i) => {
     const key = keyOf(s.labels);
     let gi = groupIdx.get(key);
     if (gi === undefined) {
-      gi = groups.length;
+      gi = labels.length;
       groupIdx.set(key, gi);
-      groups.push({ labels: groupLabels(s.labels), members: [] });
+      labels.push(groupLabels(s.labels));
     }
     groupOf[i] = gi;
-    groups[gi]?.members.push(s);
   });
-  lastGrouping.set(a, {
-    inputs: vec.series.map((s) => s.labels),
-    groupOf,
-    labels: groups.map((g) => g.labels),
-  });
+  const grouping: Grouping = { inputs: vec.series.map((s) => s.labels), groupOf, labels };
+  lastGrouping.set(a, grouping);
+  return grouping;
+}
+
+/** groupSeries is groupingOf with each group's member series listed. */
+function groupSeries(vec: VectorValue, a: AggregateExpr, groupLabels: (l: Labels) => Labels): Group[] {
+  const grouping = groupingOf(vec, a, groupLabels);
+  const groups: Group[] = grouping.labels.map((labels) => ({ labels, members: [] }));
+  vec.series.forEach((s, i) => groups[grouping.groupOf[i] ?? 0]?.members.push(s));
   return groups;
+}
+
+/** INSTANT_FOLDS are the operators foldInstant computes. */
+const INSTANT_FOLDS: ReadonlySet<AggregateExpr['op']> = new Set([
+  'sum',
+  'avg',
+  'min',
+  'max',
+  'count',
+  'group',
+]);
+
+/**
+ * foldInstant is fold at a single step (an instant query, a rule) for the operators of INSTANT_FOLDS: one
+ * pass over the input series, each folded into its group's accumulator, instead of listing every group's
+ * members first. Each group sees its members in the same order as in fold, through the same arithmetic, so
+ * the results are the same numbers; the groups come out in the same order.
+ */
+function foldInstant(op: AggregateExpr['op'], vec: VectorValue, grouping: Grouping): VectorValue {
+  const series = vec.series;
+  const groupOf = grouping.groupOf;
+  const n = grouping.labels.length;
+  const count = new Float64Array(n);
+  const acc = new Float64Array(n);
+  const comp = new Float64Array(n);
+  for (let i = 0; i < series.length; i++) {
+    const s = series[i] as StepSeries;
+    if (!s.present[0]) continue;
+    const g = groupOf[i] as number;
+    const v = s.values[0] as number;
+    const c = (count[g] as number) + 1;
+    count[g] = c;
+    const a = acc[g] as number;
+    switch (op) {
+      case 'sum':
+      case 'avg': {
+        const t = a + v;
+        if (Number.isFinite(t))
+          comp[g] = (comp[g] as number) + (Math.abs(a) >= Math.abs(v) ? a - t + v : v - t + a);
+        acc[g] = t;
+        break;
+      }
+      case 'min':
+        if (c === 1 || v < a || Number.isNaN(a)) acc[g] = v;
+        break;
+      case 'max':
+        if (c === 1 || v > a || Number.isNaN(a)) acc[g] = v;
+        break;
+      default:
+        break;
+    }
+  }
+  const out: StepSeries[] = [];
+  for (let g = 0; g < n; g++) {
+    const c = count[g] as number;
+    if (c === 0) continue;
+    const a = acc[g] as number;
+    let res: number;
+    switch (op) {
+      case 'sum':
+        res = Number.isFinite(a) ? a + (comp[g] as number) : a;
+        break;
+      case 'avg':
+        res = Number.isFinite(a)
+          ? (a + (comp[g] as number)) / c
+          : meanOfPresent(membersOf(series, groupOf, g), 0);
+        break;
+      case 'count':
+        res = c;
+        break;
+      case 'group':
+        res = 1;
+        break;
+      default:
+        res = a;
+    }
+    const r = newStepSeries(grouping.labels[g] as Labels, 1);
+    r.values[0] = res;
+    r.present[0] = 1;
+    out.push(r);
+  }
+  // One series per group, keyed by its labels: distinct.
+  return { kind: 'vector', series: out, distinct: true };
+}
+
+/** membersOf lists the series of group `g`, in input order. */
+function membersOf(series: readonly StepSeries[], groupOf: Uint32Array, g: number): StepSeries[] {
+  const out: StepSeries[] = [];
+  for (let i = 0; i < series.length; i++) if (groupOf[i] === g) out.push(series[i] as StepSeries);
+  return out;
 }
 
 /** countValues is `count_values("label", v)`: one output series per distinct value (and group). */

@@ -12,7 +12,7 @@
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { TsdbError } from '../tsdb/errors.js';
-import type { Matcher, Queryable, SelectHints, SeriesData } from '../tsdb/storage.js';
+import type { Matcher, Querier, Queryable, SelectHints, SeriesData } from '../tsdb/storage.js';
 import { METRIC_NAME, seriesKey, type Labels } from '../util/labels.js';
 import { Pacer } from '../util/pacer.js';
 import { isStaleNaN } from '../util/stale-marker.js';
@@ -40,6 +40,13 @@ import { DEFAULT_MAX_CONCURRENT, DEFAULT_MAX_QUEUED, QueryGate, createGateMetric
 import { compareLabels, dropName } from './labels-util.js';
 import { parseExpr, typeOf } from './parser.js';
 import { chooseTier, DEFAULT_TIER_OPTIONS, type TierOptions, type TierPlan } from './tiers.js';
+import {
+  DEFAULT_WINDOW_CACHE_SAMPLES,
+  MIN_KEPT_SAMPLES,
+  SeriesWindow,
+  WindowCache,
+  type NodeWindows,
+} from './window-cache.js';
 import {
   newStepSeries,
   type MatrixValue,
@@ -83,6 +90,16 @@ export interface EngineOptions {
   readonly maxConcurrent: number;
   /** maxQueued queries may wait; beyond, a query is refused with `unavailable`. */
   readonly maxQueued: number;
+  /**
+   * windowCacheSamples bounds the samples the engine keeps of range functions' windows between instant
+   * evaluations of the same expression (window-cache.ts); 0 turns the cache off.
+   */
+  readonly windowCacheSamples: number;
+  /**
+   * windowCacheMinSamples is the fewest samples per series (on average over a node's series) for which a
+   * node's windows are kept (window-cache.ts: smaller windows read again as cheaply as they move).
+   */
+  readonly windowCacheMinSamples: number;
   readonly logger?: Logger;
 }
 
@@ -111,6 +128,8 @@ export const DEFAULT_ENGINE_OPTIONS: EngineOptions = {
   tiers: DEFAULT_TIER_OPTIONS,
   maxConcurrent: DEFAULT_MAX_CONCURRENT,
   maxQueued: DEFAULT_MAX_QUEUED,
+  windowCacheSamples: DEFAULT_WINDOW_CACHE_SAMPLES,
+  windowCacheMinSamples: MIN_KEPT_SAMPLES,
 };
 
 /** InstantSample is one element of a vector result. */
@@ -158,6 +177,8 @@ export class Engine {
   readonly gate: QueryGate;
   /** inFlight counts the samples the running queries hold together (maxSamplesInFlight). */
   readonly inFlight = { samples: 0 };
+  /** windows keeps range functions' windows between instant evaluations of one expression (window-cache.ts). */
+  readonly windows: WindowCache;
 
   constructor(options: Partial<EngineOptions> = {}, deps: { readonly registry?: Registry } = {}) {
     this.options = {
@@ -170,6 +191,7 @@ export class Engine {
       this.options.maxQueued,
       deps.registry ? createGateMetrics(deps.registry) : undefined,
     );
+    this.windows = new WindowCache(this.options.windowCacheSamples, this.options.windowCacheMinSamples);
   }
 
   /** instantQuery evaluates `query` at `timeMs`. */
@@ -219,7 +241,16 @@ export class Engine {
   ): Promise<QueryOutcome> {
     const deadline = Math.min(opts.deadline ?? Infinity, performance.now() + this.options.timeoutMs);
     const release = await this.gate.acquire(deadline);
-    const evaluator = new Evaluator(this.options, queryable, start, end, step, deadline, this.inFlight);
+    const evaluator = new Evaluator(
+      this.options,
+      queryable,
+      start,
+      end,
+      step,
+      deadline,
+      this.inFlight,
+      this.windows,
+    );
     try {
       return await evaluator.run(expr, isRange);
     } finally {
@@ -258,6 +289,7 @@ class Evaluator implements EvalContext {
     /** deadline is the performance.now() time past which the query fails with `timeout` (storage reads too). */
     private readonly deadline: number,
     private readonly inFlight: { samples: number },
+    private readonly windows: WindowCache,
   ) {}
 
   async run(expr: Expr, isRange: boolean): Promise<QueryOutcome> {
@@ -463,8 +495,9 @@ class Evaluator implements EvalContext {
     matchers: readonly Matcher[],
     hints: SelectHints,
     visit: (labels: Labels, ts: Float64Array, vs: Float64Array, n: number) => void,
+    querier?: Querier,
   ): Promise<void> {
-    const q = await this.queryable.querier(hints.start, hints.end);
+    const q = querier ?? (await this.queryable.querier(hints.start, hints.end));
     if (!q.selectEach) {
       const data = await this.select(matchers, hints);
       let loaded = 0;
@@ -503,7 +536,13 @@ class Evaluator implements EvalContext {
     const out: StepSeries[] = [];
     await this.selectEach(
       vs.matchers,
-      { start: (fixed ?? ts0[0] ?? 0) - off - lb, end: (fixed ?? ts0[n - 1] ?? 0) - off, step: f.stepMs },
+      {
+        start: (fixed ?? ts0[0] ?? 0) - off - lb,
+        end: (fixed ?? ts0[n - 1] ?? 0) - off,
+        step: f.stepMs,
+        // At one step only the newest sample in the lookback window counts (below: the last one ≤ ref).
+        newest: n === 1,
+      },
       (labels, ts, vals, len) => {
         // The series holds one slot per step: that is what the sample budget bounds (as Prometheus counts
         // the points a selector yields over a range query's steps), reserved before the slots are allocated.
@@ -717,7 +756,7 @@ class Evaluator implements EvalContext {
       const tiered = await this.tryTiers(call, unwrapped, f, keepName);
       if (tiered) return tiered;
       // One step (an instant query, a rule) is computed per series as the samples stream in.
-      if (n === 1) return this.rangeFunctionAt(unwrapped, f, fn, keepName, params);
+      if (n === 1) return this.rangeFunctionAt(call, unwrapped, f, fn, keepName, params, sliding);
     }
     const m = await this.evalMatrixArg(matrixExpr, f);
     const p: number[] = new Array<number>(params.length).fill(0);
@@ -777,11 +816,13 @@ class Evaluator implements EvalContext {
    * then never copied out of the store.
    */
   private async rangeFunctionAt(
+    call: Call,
     ms: MatrixSelector,
     f: Frame,
     fn: RangeFn,
     keepName: boolean,
     params: readonly Float64Array[],
+    sliding: (() => SlidingWindow) | undefined,
   ): Promise<VectorValue> {
     const wEnd = this.refTimes(f, ms.selector.at, ms.selector.offsetMs)[0] ?? 0;
     const wStart = wEnd - ms.rangeMs;
@@ -790,26 +831,147 @@ class Evaluator implements EvalContext {
     const out: StepSeries[] = [];
     let names: string | undefined | null = null;
     let oneName = true;
-    await this.selectEach(
-      ms.selector.matchers,
-      { start: wStart, end: wEnd, step: f.stepMs, range: ms.rangeMs },
-      (labels, ts, vs, len) => {
-        const name = labels[METRIC_NAME];
-        if (names === null) names = name;
-        else if (name !== names) oneName = false;
-        const live = withoutStale(ts, vs, len);
-        // The select window is the function's: every sample is in [wStart, wEnd].
-        const v = fn(live.ts, live.vs, 0, live.n, wStart, wEnd, evalT, p);
-        if (v === undefined) return;
-        const r = newStepSeries(keepName ? labels : dropName(labels), 1);
-        r.values[0] = v;
-        r.present[0] = 1;
-        out.push(r);
-      },
-    );
+    const emit = (labels: Labels, v: number | undefined): void => {
+      const name = labels[METRIC_NAME];
+      if (names === null) names = name;
+      else if (name !== names) oneName = false;
+      if (v === undefined) return;
+      const r = newStepSeries(keepName ? labels : dropName(labels), 1);
+      r.values[0] = v;
+      r.present[0] = 1;
+      out.push(r);
+    };
+    const hints: SelectHints = { start: wStart, end: wEnd, step: f.stepMs, range: ms.rangeMs };
+    // The select window is the function's: every sample is in [wStart, wEnd].
+    const apply = (ts: Float64Array, vs: Float64Array, len: number): number | undefined => {
+      const live = withoutStale(ts, vs, len);
+      return fn(live.ts, live.vs, 0, live.n, wStart, wEnd, evalT, p);
+    };
+    const windows = this.windows;
+    const q = windows.enabled ? await this.queryable.querier(wStart, wEnd) : undefined;
+    const generation = q?.historyGeneration;
+    if (!q || generation === undefined || !q.selectEach || !windows.worthKeeping(call)) {
+      let samples = 0;
+      let series = 0;
+      await this.selectEach(
+        ms.selector.matchers,
+        hints,
+        (labels, ts, vs, len) => {
+          samples += len;
+          series++;
+          emit(labels, apply(ts, vs, len));
+        },
+        q,
+      );
+      if (q) windows.note(call, samples, series);
+    } else {
+      const kept = windows.take(call);
+      const usable =
+        kept !== undefined &&
+        kept.source === this.queryable &&
+        kept.generation === generation &&
+        kept.rangeMs === ms.rangeMs &&
+        wEnd >= kept.end;
+      const moved = usable && (await this.moveWindows(kept, ms, hints, q, generation));
+      const node = moved ? kept : await this.readWindows(ms, hints, q, generation, sliding);
+      for (const [labels, w] of node.series) {
+        if (!moved) {
+          emit(labels, apply(w.ts, w.vs, w.n));
+          continue;
+        }
+        // Each series' window counts while the function runs over it, as selectEach counts a fresh read's.
+        this.stats.samplesLoaded += w.n;
+        this.addSamples(w.n);
+        emit(labels, w.sliding ? w.sliding.value(p) : apply(w.ts, w.vs, w.n));
+        this.releaseSamples(w.n);
+      }
+      windows.note(call, node.samples, node.series.size);
+      // A retention (or another change of history) that ran during the reads leaves nothing to keep.
+      if (q.historyGeneration === generation && windows.worthKeeping(call)) windows.put(call, node);
+    }
     this.addSamples(out.length);
     if (keepName || oneName) return { kind: 'vector', series: out, distinct: true };
     return distinctVector(out);
+  }
+
+  /**
+   * readWindows reads a range function's window of every series afresh, as the windows to keep
+   * (window-cache.ts).
+   */
+  private async readWindows(
+    ms: MatrixSelector,
+    hints: SelectHints,
+    q: Querier,
+    generation: number,
+    sliding: (() => SlidingWindow) | undefined,
+  ): Promise<NodeWindows> {
+    const node: NodeWindows = {
+      source: this.queryable,
+      generation,
+      rangeMs: ms.rangeMs,
+      end: hints.end,
+      series: new Map(),
+      samples: 0,
+    };
+    await this.selectEach(
+      ms.selector.matchers,
+      hints,
+      (labels, ts, vs, len) => {
+        // Room for an eighth more: windows that move by a sample or two do not grow their arrays.
+        const w = new SeriesWindow(len + (len >> 3) + 4, sliding?.());
+        w.push(ts, vs, len);
+        node.series.set(labels, w);
+        node.samples += len;
+      },
+      q,
+    );
+    return node;
+  }
+
+  /**
+   * moveWindows moves kept windows to `hints`' window: it reads only each series' samples since its newest
+   * kept one and drops those before the window. False when that cannot be exact (a series it does not know
+   * has samples in the window, or history changed meanwhile): the caller then reads afresh. Throws the
+   * sample-budget error a fresh read of the whole windows would throw.
+   */
+  private async moveWindows(
+    node: NodeWindows,
+    ms: MatrixSelector,
+    hints: SelectHints,
+    q: Querier,
+    generation: number,
+  ): Promise<boolean> {
+    let unknown = false;
+    const series = node.series;
+    await this.selectEach(
+      ms.selector.matchers,
+      { ...hints, from: (labels) => series.get(labels)?.newest ?? -Infinity },
+      (labels, ts, vs, len) => {
+        const w = series.get(labels);
+        if (!w) {
+          unknown = true;
+          return;
+        }
+        const before = w.n;
+        w.push(ts, vs, len);
+        node.samples += w.n - before;
+      },
+      q,
+    );
+    if (unknown || q.historyGeneration !== generation) return false;
+    let total = 0;
+    for (const [labels, w] of series) {
+      const before = w.n;
+      w.trim(hints.start);
+      node.samples += w.n - before;
+      // Not in a fresh read any more; should it come back, it is a series the windows do not know.
+      if (w.n === 0) series.delete(labels);
+      total += w.n;
+    }
+    // A fresh read of these windows would have stopped here (Querier.select's maxSamples).
+    if (total > this.opts.maxSamples - this.samplesHeld) throw tooManySamples();
+    node.end = hints.end;
+    return true;
   }
 
   /** tryTiers serves a range function from a rollup tier when tiers.ts's rule allows; undefined = use raw. */

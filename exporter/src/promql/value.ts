@@ -57,7 +57,36 @@ export interface StringValue {
 /** Value is anything an expression evaluates to. */
 export type Value = ScalarValue | VectorValue | MatrixValue | StringValue;
 
-/** newStepSeries allocates an empty series of `n` steps. */
+/**
+ * SLAB_STEPS is the length of the shared arrays short series are cut from (16 KiB of values, 2 KiB of
+ * flags); SLAB_MAX_STEPS the longest series cut from them (longer ones get arrays of their own).
+ */
+const SLAB_STEPS = 2_048;
+const SLAB_MAX_STEPS = 64;
+
+/** slab is where short series' arrays are cut from; `used` steps of it are handed out (each only once). */
+const slab = { values: new Float64Array(0), present: new Uint8Array(0), used: 0 };
+
+/**
+ * newStepSeries allocates an empty series of `n` steps. Short series (every series of an instant query: a
+ * rule evaluation makes thousands) get views of a shared slab instead of two arrays of their own: a typed
+ * array of its own comes with an ArrayBuffer, which costs its allocation and the young-generation collector
+ * a tracked buffer each, a view of the slab only the view (measured with 1,000-series results kept a few
+ * collections: 0.57 µs a series with own arrays, 0.14–0.18 µs with views). A view is zeroed as a new array
+ * is (each slab step is handed out once) and keeps its slab alive, a few KiB, while it lives.
+ */
 export function newStepSeries(labels: Labels, n: number): StepSeries {
-  return { labels, values: new Float64Array(n), present: new Uint8Array(n) };
+  if (n > SLAB_MAX_STEPS) return { labels, values: new Float64Array(n), present: new Uint8Array(n) };
+  if (slab.used + n > slab.values.length) {
+    slab.values = new Float64Array(SLAB_STEPS);
+    slab.present = new Uint8Array(SLAB_STEPS);
+    slab.used = 0;
+  }
+  const from = slab.used;
+  slab.used = from + n;
+  return {
+    labels,
+    values: slab.values.subarray(from, from + n),
+    present: slab.present.subarray(from, from + n),
+  };
 }

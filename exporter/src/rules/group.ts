@@ -15,7 +15,7 @@ import type { Labels } from '../util/labels.js';
 import { Pacer } from '../util/pacer.js';
 import { STALE_NAN } from '../util/stale-marker.js';
 import { AlertingRule, type AlertTransition, type OutputSample } from './alerting-rule.js';
-import { RecordingRule } from './recording-rule.js';
+import { RecordingRule, type LabelsMemo } from './recording-rule.js';
 import type { GroupSpec } from './rule-file.js';
 import type { RuleMetrics } from './rule-metrics.js';
 
@@ -34,11 +34,19 @@ export interface RuleStatus {
 /**
  * GroupRule is one rule of a group with its status and the series it wrote last time, by the ref the
  * appender gave them (a store never hands one series' ref to another).
+ *
+ * `outputs` and `refs` carry a recording's output label sets and their series refs from one live evaluation
+ * to the next: a query hands a series the same labels object round after round (a selected series' labels
+ * are the store's, and aggregations, dropName and friends memoise theirs), so each round neither rebuilds
+ * the renamed label set nor looks its series up by key. Both are weak: a result that is no longer returned
+ * takes its entries with it. A ref of a series the store has since dropped is re-resolved by the appender.
  */
 export interface GroupRule<T> {
   readonly rule: AlertingRule<T> | RecordingRule;
   readonly status: RuleStatus;
   previous: Map<number, Labels>;
+  readonly outputs: WeakMap<Labels, Labels>;
+  readonly refs: WeakMap<Labels, SeriesRef>;
 }
 
 /** ExpandTemplate expands one of an alerting rule's templates for a query result at evaluation time `ts`. */
@@ -92,6 +100,8 @@ export class RuleGroup<T> {
       rule: r.kind === 'alert' ? new AlertingRule<T>(r) : new RecordingRule(r),
       status: { health: 'unknown', lastError: '', lastEvaluation: undefined, evaluationMs: 0 },
       previous: new Map(),
+      outputs: new WeakMap(),
+      refs: new WeakMap(),
     }));
     const m = deps.metrics;
     m.interval.set({ rule_group: this.key }, intervalMs / 1000);
@@ -124,6 +134,9 @@ export class RuleGroup<T> {
     m.iterations.inc(label);
     // Thousands of quick rules in one group would otherwise run back to back without a turn for the loop.
     const pacer = new Pacer();
+    // One appender for the whole evaluation: it is reusable once its commit has settled, and each rule's
+    // output is still committed before the next rule runs.
+    const app = this.deps.storage.appender();
     for (const r of this.rules) {
       await pacer.pace();
       const ruleBegan = performance.now();
@@ -131,14 +144,15 @@ export class RuleGroup<T> {
       try {
         const at = ts - this.spec.queryOffsetMs;
         const result = await this.deps.engine.instantQuery(this.deps.storage, r.rule.spec.expr, at);
-        const { output, transitions } = await this.apply(r, at, ts, asVector(result.result));
-        const app = this.deps.storage.appender();
-        samples += this.write(app, r, at, output);
+        const { output, transitions } = await this.apply(r, at, ts, asVector(result.result), r.outputs);
+        samples += this.write(app, r, at, output, r.refs);
         await app.commit();
         r.status.health = 'ok';
         r.status.lastError = '';
         if (transitions.length > 0) this.deps.onTransitions?.(this, ts, transitions);
       } catch (err) {
+        // Nothing of a failed rule is committed with the next rule's output.
+        app.rollback();
         r.status.health = 'err';
         r.status.lastError = (err as Error).message;
         m.failures.inc(label);
@@ -212,7 +226,7 @@ export class RuleGroup<T> {
     at: number,
     ts: number,
     results: readonly OutputSample[],
-    memo?: Map<Labels, Labels>,
+    memo?: LabelsMemo,
   ): Promise<{ output: OutputSample[]; transitions: AlertTransition[] }> {
     const limit = this.spec.limit;
     if (r.rule instanceof RecordingRule)
@@ -235,7 +249,7 @@ export class RuleGroup<T> {
     r: GroupRule<T>,
     t: number,
     output: readonly OutputSample[],
-    refs?: Map<Labels, SeriesRef>,
+    refs?: Map<Labels, SeriesRef> | WeakMap<Labels, SeriesRef>,
   ): number {
     const now = new Map<number, Labels>();
     for (const s of output) {

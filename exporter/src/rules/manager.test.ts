@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Engine } from '../promql/index.js';
 import { EmbeddedStorage } from '../tsdb/embedded/embedded-storage.js';
 import { ManualClock } from '../util/clock.js';
+import { STALE_NAN, isStaleNaN } from '../util/stale-marker.js';
 import { silentLogger } from '../util/logger.js';
 import { GO_TEMPLATES } from './go-templates.js';
 import { RuleManager, dependencyOrder } from './manager.js';
@@ -251,6 +252,45 @@ describe('RuleManager', () => {
     expect(await s.registry.metrics()).toMatch(
       /^prometheus_rule_evaluation_failures_total\{rule_group="a\.yml;g"\} 1$/m,
     );
+  });
+
+  it('live ticks: a recording follows its inputs round after round as series leave and come back', async () => {
+    // Outputs and their series refs are kept from one round to the next: what is written must still be
+    // each round's own result, a staleness marker when a series goes, and the same series when it returns.
+    const s = await setup({ 'b.yml': RECORDING });
+    await s.manager.reload();
+    const present = (t: number, server: string): boolean =>
+      server === 'a' || (t - T0) / STEP < 3 || (t - T0) / STEP > 6;
+    const value = (t: number, server: string): number => (t - T0) / STEP + (server === 'a' ? 0 : 100);
+    for (let t = T0; t <= T0 + 10 * STEP; t += STEP) {
+      const app = s.store.appender();
+      for (const server of ['a', 'b'])
+        app.append(0, { __name__: 'cpu', server }, t, present(t, server) ? value(t, server) : STALE_NAN);
+      await app.commit();
+      await s.manager.tick(t);
+    }
+    const q = await s.store.querier(T0, T0 + 10 * STEP);
+    const rec = await q.select([{ type: '=', name: '__name__', value: 'server:cpu:avg' }]);
+    const got = rec.map((r) => ({
+      server: r.labels.server,
+      samples: [...r.timestamps].map((t, i) => {
+        const v = r.values[i] as number;
+        return [(t - T0) / STEP, isStaleNaN(v) ? 'stale' : v];
+      }),
+    }));
+    const want = (server: string): (number | string)[][] => {
+      const out: (number | string)[][] = [];
+      for (let k = 0; k <= 10; k++) {
+        const t = T0 + k * STEP;
+        if (present(t, server)) out.push([k, value(t, server)]);
+        else if (present(t - STEP, server)) out.push([k, 'stale']);
+      }
+      return out;
+    };
+    expect(got).toEqual([
+      { server: 'a', samples: want('a') },
+      { server: 'b', samples: want('b') },
+    ]);
   });
 
   it('counts a slot missed while the process stalled', async () => {

@@ -6,6 +6,15 @@ import { METRIC_NAME, seriesKey, type Labels } from '../util/labels.js';
 import type { OutputSample } from './alerting-rule.js';
 import type { RecordingRuleSpec } from './rule-file.js';
 
+/**
+ * LabelsMemo maps a query result's labels object to the output labels built for it (a Map for one replay
+ * chunk, a WeakMap across live evaluations). Label sets are never mutated, so an object stands for its content.
+ */
+export interface LabelsMemo {
+  get(key: Labels): Labels | undefined;
+  set(key: Labels, value: Labels): unknown;
+}
+
 /** SeriesLimitError is a recording rule producing more series than its group's `limit`. */
 export class SeriesLimitError extends Error {
   constructor(limit: number, got: number) {
@@ -25,10 +34,11 @@ export class RecordingRule {
   /**
    * record renames and relabels `results` (a query result: distinct label sets); throws on duplicate label
    * sets or past `limit` (0 = none). `memo`, when given, maps a result's labels object to the output labels
-   * built for it: a replay, whose range query hands every step of a series the same labels object, builds
-   * each output label set once (and the store can then find its series by that object).
+   * built for it: a replay, whose range query hands every step of a series the same labels object, and live
+   * evaluations, whose queries hand a series the same labels object round after round, build each output
+   * label set once (and the store can then find its series by that object).
    */
-  record(results: readonly OutputSample[], limit: number, memo?: Map<Labels, Labels>): OutputSample[] {
+  record(results: readonly OutputSample[], limit: number, memo?: LabelsMemo): OutputSample[] {
     const out: OutputSample[] = [];
     const relabels = Object.entries(this.spec.labels);
     // Distinct results that share one name stay distinct when it is replaced: only others need checking.

@@ -92,6 +92,7 @@ export class Head {
   private readonly now: () => number;
   private newSeries: number[] = [];
   private maxT = -Infinity;
+  private history = 0;
   private rejectedOoo = 0;
   private rejectedDup = 0;
   private lastRejectLog = -Infinity;
@@ -126,6 +127,22 @@ export class Head {
     return this.index.size;
   }
 
+  /**
+   * historyGeneration changes whenever samples a read has returned may read differently now: series deleted
+   * or restored, retention at work. Appends cannot do that (a sample older than its series' newest is
+   * rejected), so between two reads under one generation a series only gains samples newer than those it
+   * had. The engine keeps range-function windows from one evaluation to the next on that promise
+   * (promql/window-cache.ts).
+   */
+  get historyGeneration(): number {
+    return this.history;
+  }
+
+  /** noteHistoryChanged starts a new history generation (see historyGeneration); backends call it around retention. */
+  noteHistoryChanged(): void {
+    this.history++;
+  }
+
   /** maxTime is the newest accepted timestamp of any series (-Infinity when empty). */
   get maxTime(): number {
     return this.maxT;
@@ -150,6 +167,7 @@ export class Head {
   /** restoreSeries re-creates a series with a known ref (snapshot / log replay); it is not queued as new. */
   restoreSeries(ref: number, labels: Labels): void {
     if (this.series[ref]) return;
+    this.history++;
     this.index.restore(ref, labels);
     const canon = this.index.labels(ref);
     if (!canon) return;
@@ -370,6 +388,7 @@ export class Head {
 
   /** deleteSeries forgets series entirely (retention found nothing left of them). */
   deleteSeries(refs: ReadonlySet<number>): void {
+    this.history++;
     for (const ref of refs) this.series[ref] = undefined;
     this.index.delete(refs);
     this.metrics.headSeries.set(this.index.size);
@@ -406,6 +425,7 @@ export class Head {
     const { ref, compact } = readStateRef(r);
     const s = this.series[ref];
     if (!s) throw new TsdbError('TSDB_CORRUPT', `state for unknown series ${ref}`);
+    this.history++;
     restoreSeriesState(s, r, compact, this.codec);
     if (s.lastT > this.maxT) this.maxT = s.lastT;
   }

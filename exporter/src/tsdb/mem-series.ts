@@ -79,13 +79,21 @@ export class MemSeries implements CutOwner {
 
   /** openMinTime returns the oldest timestamp in the cut-but-unstored or open raw chunk (Infinity: none). */
   openMinTime(): number {
-    for (const c of this.cuts ?? []) if (c.tier === RAW_TIER) return c.minT;
+    // Index loops, not `for (const c of this.cuts ?? [])`: every select asks every series (most have no cuts).
+    const cuts = this.cuts;
+    if (cuts)
+      for (let i = 0; i < cuts.length; i++) if (cuts[i]?.tier === RAW_TIER) return cuts[i]?.minT ?? Infinity;
     return this.open.n > 0 ? this.open.minT : Infinity;
   }
 
   /** readRaw appends the samples in [mint, maxt] of the unstored cuts and the open chunk to `out`. */
   readRaw(mint: number, maxt: number, out: SampleBuffer): void {
-    for (const c of this.cuts ?? []) if (c.tier === RAW_TIER) readCut(c, 0, mint, maxt, out);
+    const cuts = this.cuts;
+    if (cuts)
+      for (let i = 0; i < cuts.length; i++) {
+        const c = cuts[i];
+        if (c?.tier === RAW_TIER) readCut(c, 0, mint, maxt, out);
+      }
     const o = this.open;
     const n = o.n;
     if (n === 0 || o.maxT < mint || o.minT > maxt) return;

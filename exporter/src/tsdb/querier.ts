@@ -92,6 +92,11 @@ export class HeadQuerier implements Querier {
     private readonly maxt: number,
   ) {}
 
+  /** historyGeneration is the head's (Head.historyGeneration): HeadQuerier honours SelectHints.from. */
+  get historyGeneration(): number {
+    return this.head.historyGeneration;
+  }
+
   async select(matchers: readonly Matcher[], hints?: SelectHints): Promise<SeriesData[]> {
     const out: SeriesData[] = [];
     await this.scan(matchers, hints, (labels, buf) => out.push(buf.toSeriesData(labels)));
@@ -128,6 +133,8 @@ export class HeadQuerier implements Querier {
     if (mint > maxt) return;
     const buf = takeBuffer();
     const fromHead = takeBuffer();
+    const from = tier === 'raw' ? hints?.from : undefined;
+    const newest = tier === 'raw' && hints?.newest === true;
     try {
       const limit = hints?.maxSamples ?? Infinity;
       const deadline = hints?.deadline ?? Infinity;
@@ -157,14 +164,18 @@ export class HeadQuerier implements Querier {
         // awaiting a plain value still costs a turn of the microtask queue per series.
         let out = buf;
         if (tier === 'raw') {
-          if (this.head.lastTime(ref) < mint) continue;
-          // Stored chunks all precede what the head holds: when that reaches back to mint, none is in the window.
-          const pending =
-            this.head.openMinTime(ref) <= mint ? NO_CHUNKS : this.reader.rawChunks(ref, mint, maxt);
-          this.head.readRaw(ref, mint, maxt, fromHead);
+          // A caller holding a series' older samples asks for the rest only (SelectHints.from); one that
+          // wants the newest sample only gets it alone when the window reaches the series' newest.
+          const last = this.head.lastTime(ref);
+          let lo = from ? Math.max(mint, from(labels)) : mint;
+          if (last < lo) continue;
+          if (newest && last <= maxt) lo = last;
+          // Stored chunks all precede what the head holds: when that reaches back to lo, none is in the window.
+          const pending = this.head.openMinTime(ref) <= lo ? NO_CHUNKS : this.reader.rawChunks(ref, lo, maxt);
+          this.head.readRaw(ref, lo, maxt, fromHead);
           const stored = pending instanceof Promise ? await pending : pending;
           for (const c of stored) {
-            const r = this.head.decodedChunks.read(ref, c, mint, maxt);
+            const r = this.head.decodedChunks.read(ref, c, lo, maxt);
             buf.appendRange(r.ts, r.vs, r.lo, r.hi);
           }
           // Samples only in the head (recent windows, the usual read) go out without another copy.

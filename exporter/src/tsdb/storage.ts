@@ -68,6 +68,17 @@ export interface SelectHints {
    * series (a query's timeout).
    */
   readonly deadline?: number;
+  /**
+   * from, where a querier has a historyGeneration, raises `start` per series: samples of a series before
+   * from(labels) may be left out (a caller that holds them already reads only what came since). Queriers
+   * without a historyGeneration may ignore it.
+   */
+  readonly from?: (labels: Labels) => number;
+  /**
+   * newest says the caller uses only each series' newest sample in [start, end] (an instant selector at one
+   * step): a backend may return that sample alone.
+   */
+  readonly newest?: boolean;
 }
 
 /**
@@ -82,6 +93,12 @@ export interface SeriesData {
 
 /** Querier reads a fixed time window [mint, maxt]. */
 export interface Querier {
+  /**
+   * historyGeneration, where a backend offers it, is a number that changes whenever a read may return less
+   * or other samples than an earlier read did (series deleted or restored, retention); under one generation
+   * a series only gains samples newer than every sample it had. Such a querier honours SelectHints.from.
+   */
+  readonly historyGeneration?: number;
   /** select returns the series matching all matchers, with their samples in [hints.start, hints.end]. */
   select(matchers: readonly Matcher[], hints?: SelectHints): Promise<SeriesData[]>;
   /**

@@ -383,8 +383,11 @@ export class EmbeddedStorage implements Storage {
   async applyRetention(now: number): Promise<void> {
     this.checkOpen();
     const cutoffs = retentionCutoffs(now, this.retention);
+    // Reads while chunks are dropped, and after, may differ from reads before (Head.historyGeneration).
+    this.head.noteHistoryChanged();
     await this.head.flushPaced(now, false, this.pacer());
     const res = await this.chunkStore.applyRetention(cutoffs, this.pacer());
+    this.head.noteHistoryChanged();
     for (const tier of TIERS)
       if (res.dropped[tier] > 0) this.metrics.retentionDroppedChunks.inc({ tier }, res.dropped[tier]);
     // A series with nothing stored and no sample for the longest retention is gone for good.

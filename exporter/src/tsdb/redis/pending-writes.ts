@@ -251,6 +251,8 @@ export class PendingWrites {
    */
   rewriteAll(now: number): { series: number; lostChunks: number } {
     let lostChunks = 0;
+    // Chunks only Redis had are forgotten: reads of their series change (Head.historyGeneration).
+    this.head.noteHistoryChanged();
     this.loose.push(['hset', this.keys.meta, 'version', String(KEY_LAYOUT_VERSION), 'created', String(now)]);
     for (const ref of this.head.refs()) {
       const w = this.of(ref);

@@ -185,6 +185,8 @@ export class RedisStorage implements Storage {
    */
   async applyRetention(now: number): Promise<void> {
     this.assertOpen();
+    // Reads while chunks are dropped, and after, may differ from reads before (Head.historyGeneration).
+    this.head.noteHistoryChanged();
     this.head.flush(now);
     // Chunks cut by the flush need their series' checkpoint in the same pipeline.
     this.pending.queueCheckpoints();
@@ -200,6 +202,7 @@ export class RedisStorage implements Storage {
       now,
     );
     await this.flushNow();
+    this.head.noteHistoryChanged();
   }
 
   health(): StorageHealth {

@@ -1,0 +1,42 @@
+import { Registry } from 'prom-client';
+import { describe, expect, it } from 'vitest';
+import { createRuleMetrics } from './rule-metrics.js';
+
+/** summaryLines returns the exposition lines of one summary, without HELP and TYPE. */
+async function summaryLines(registry: Registry, name: string): Promise<string[]> {
+  const text = await registry.getSingleMetricAsString(name);
+  return text.split('\n').filter((l) => l.startsWith(name));
+}
+
+describe('rule metrics', () => {
+  it('a scrape sees every buffered duration observation', async () => {
+    const registry = new Registry();
+    const m = createRuleMetrics(registry);
+    for (const v of [0.25, 0.5, 1]) m.evalDuration.observe(v);
+    expect(await summaryLines(registry, 'prometheus_rule_evaluation_duration_seconds')).toEqual([
+      'prometheus_rule_evaluation_duration_seconds{quantile="0.5"} 0.5',
+      'prometheus_rule_evaluation_duration_seconds{quantile="0.9"} 1',
+      'prometheus_rule_evaluation_duration_seconds{quantile="0.99"} 1',
+      'prometheus_rule_evaluation_duration_seconds_sum 1.75',
+      'prometheus_rule_evaluation_duration_seconds_count 3',
+    ]);
+    // Observations after a scrape are not counted twice.
+    m.evalDuration.observe(2);
+    const again = await summaryLines(registry, 'prometheus_rule_evaluation_duration_seconds');
+    expect(again.slice(3)).toEqual([
+      'prometheus_rule_evaluation_duration_seconds_sum 3.75',
+      'prometheus_rule_evaluation_duration_seconds_count 4',
+    ]);
+  });
+
+  it('counts every observation across several full buffers', async () => {
+    const registry = new Registry();
+    const m = createRuleMetrics(registry);
+    for (let i = 0; i < 1_234; i++) m.groupDuration.observe(1);
+    const lines = await summaryLines(registry, 'prometheus_rule_group_duration_seconds');
+    expect(lines.slice(3)).toEqual([
+      'prometheus_rule_group_duration_seconds_sum 1234',
+      'prometheus_rule_group_duration_seconds_count 1234',
+    ]);
+  });
+});
