@@ -242,6 +242,10 @@ async function countValues(
       const key = seriesKey(gl);
       let r = outMap.get(key);
       if (!r) {
+        // Every distinct value is a series over all steps: `count_values("v", vector(time()))` over n steps
+        // makes n of them. Each counts against the budget and is a point to give the loop a turn.
+        ctx.addSamples(n);
+        if (ctx.pacer.due()) await ctx.turn();
         r = newStepSeries(gl, n);
         outMap.set(key, r);
         order.push(r);

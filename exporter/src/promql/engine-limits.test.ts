@@ -51,6 +51,27 @@ describe('engine limits: no query holds the event loop or runs past its deadline
     });
   });
 
+  it('counts every count_values series against the sample budget', async () => {
+    // Each step of vector(time()) is a distinct value: n steps make n series of n steps each.
+    await expect(
+      new Engine({ maxSamples: 1_000_000 }).rangeQuery(
+        db,
+        'count_values("v", vector(time()))',
+        0,
+        1_999_000,
+        1_000,
+      ),
+    ).rejects.toMatchObject({ errorType: 'execution' });
+    const ok = await new Engine({ maxSamples: 1_000_000 }).rangeQuery(
+      db,
+      'count_values("v", vector(time()))',
+      0,
+      499_000,
+      1_000,
+    );
+    expect(ok.result.result).toHaveLength(500);
+  });
+
   it('stops a long evaluation at its deadline, inside the loop, and lets other work run meanwhile', async () => {
     // quantile_over_time over [1d] windows at 11,000 steps: ~10^10 operations without a deadline.
     const engine = new Engine({ timeoutMs: 300 });
