@@ -550,6 +550,18 @@ describe('remote-write receiver', () => {
       message: /1152921504606846976 is outside the exactly representable range ±2\^53/,
     },
     {
+      // Within ±2^53 but before JS Date's range: its hourly rollup bucket would start below -2^53.
+      name: 'timestamp before the times the store holds',
+      payload: () =>
+        body({
+          timeseries: [
+            { labels: lbl({ __name__: 'm' }), samples: [{ value: 1, timestamp: -(2 ** 53) + 1 }] },
+          ],
+        }),
+      code: 'RW_BAD_TIMESTAMP',
+      message: /timestamp -9007199254740991 ms is outside the times the store holds/,
+    },
+    {
       name: 'gzip content encoding',
       payload: () => body({ timeseries: [valid] }),
       headers: { 'Content-Encoding': 'gzip' },

@@ -23,6 +23,7 @@ import { ExporterError, defineError, type ErrorFactory } from '../errors.js';
 import type { ErrorType } from '../promql/index.js';
 import { LABEL_NAME_RE, METRIC_NAME, METRIC_NAME_RE, seriesKey } from '../util/labels.js';
 import type { Labels } from '../util/labels.js';
+import { MAX_SAMPLE_TIME_MS, MIN_SAMPLE_TIME_MS } from '../tsdb/head.js';
 import { SampleBuffer } from '../tsdb/sample-buffer.js';
 import type { Storage } from '../tsdb/storage.js';
 import { tokenDigest, tokenMatches } from './auth.js';
@@ -304,6 +305,11 @@ class RequestAssembler {
     let last = entry.samples.lastT();
     for (let i = 0; i < n; i++) {
       const t = ts[i] ?? 0;
+      // Prometheus answers samples out of its storage's bounds with 400 too; the store would only drop them.
+      if (t < MIN_SAMPLE_TIME_MS || t > MAX_SAMPLE_TIME_MS)
+        throw REMOTE_WRITE_ERRORS.RW_BAD_TIMESTAMP(
+          `series #${index} ${describe(labels)}: timestamp ${t} ms is outside the times the store holds (${MIN_SAMPLE_TIME_MS} to ${MAX_SAMPLE_TIME_MS}, JS Date's range)`,
+        );
       if (t <= last) {
         throw REMOTE_WRITE_ERRORS.RW_NON_MONOTONIC(
           `series #${index} ${describe(labels)}: sample timestamps must strictly increase, got ${t} after ${last}`,

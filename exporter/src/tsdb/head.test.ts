@@ -4,7 +4,8 @@ import type { Chunk } from './chunkenc/chunk.js';
 import { DEFAULT_CODEC } from './codec.js';
 import { encodeBatch, type EncodeRequest, type EncodeResponse } from './encode-batch.js';
 import type { BatchEncoder } from './encode-pool.js';
-import { AppendStatus, Head, type HeadSink } from './head.js';
+import { AppendStatus, Head, MAX_SAMPLE_TIME_MS, MIN_SAMPLE_TIME_MS, type HeadSink } from './head.js';
+import { EmbeddedStorage } from './embedded/embedded-storage.js';
 import { ByteReader, ByteWriter } from './bytes.js';
 import { TsdbMetrics } from './metrics.js';
 import { AGG_INDEX, rollupFromSamples, type RollupChunk } from './rollup.js';
@@ -369,5 +370,29 @@ describe('Head with a failing encoder', () => {
       plain.sink.raw.map((c) => [...c.chunk.bytes()]),
     );
     expect(sink.rollups.length).toBe(plain.sink.rollups.length);
+  });
+});
+
+describe('Head: sample time bounds', () => {
+  it('refuses samples outside JS Date range as out of bounds, and the series goes on', async () => {
+    const store = await EmbeddedStorage.open();
+    const labels = { __name__: 'm', job: 'edge' };
+    const app = store.appender();
+    // Within ±2^53 ms, but its hourly rollup bucket would start below -2^53: it used to fail the commit.
+    app.append(0, labels, MIN_SAMPLE_TIME_MS - 1, 1);
+    app.append(0, labels, 1_000.5, 2);
+    app.append(0, labels, 1_000, 3);
+    app.append(0, labels, MAX_SAMPLE_TIME_MS + 1, 4);
+    expect(await app.commit()).toEqual({ appended: 1, outOfOrder: 3, duplicate: 0 });
+    const more = store.appender();
+    // Past the hour: the first hour's rollup buckets close and are encoded.
+    for (let t = 2 * 3_600_000; t <= 3 * 3_600_000; t += 60_000) more.append(0, labels, t, 5);
+    expect((await more.commit()).appended).toBe(61);
+    const q = await store.querier(0, 3 * 3_600_000);
+    const [s] = await q.select([{ type: '=', name: 'job', value: 'edge' }]);
+    expect(s?.timestamps[0]).toBe(1_000);
+    expect(s?.values[0]).toBe(3);
+    expect(s?.timestamps.length).toBe(62);
+    await store.close();
   });
 });

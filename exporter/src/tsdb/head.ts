@@ -63,12 +63,23 @@ export const DEFAULT_MAX_SAMPLES_PER_CHUNK = 480;
 /** REJECT_LOG_INTERVAL_MS rate-limits the rejected-samples log line to one per 10 s. */
 const REJECT_LOG_INTERVAL_MS = 10_000;
 
+/**
+ * MIN_SAMPLE_TIME_MS and MAX_SAMPLE_TIME_MS bound a sample's time: JS Date's range (±8.64e15 ms, the bound of
+ * every endpoint's time parameters). The chunk codecs take any integer ms within ±2^53, but a rollup bucket
+ * starts at the sample's time floored to its width, so a sample near -2^53 would open a bucket the codec
+ * cannot hold and fail the whole commit; the margin to 2^53 (3.7e14 ms) is far more than any bucket's width.
+ */
+export const MIN_SAMPLE_TIME_MS = -8_640_000_000_000_000;
+export const MAX_SAMPLE_TIME_MS = 8_640_000_000_000_000;
+
 /** AppendStatus is the outcome of one Head.append. */
 export enum AppendStatus {
   Ok = 0,
   OutOfOrder = 1,
   Duplicate = 2,
   UnknownSeries = 3,
+  /** OutOfBounds: not an integer ms within [MIN_SAMPLE_TIME_MS, MAX_SAMPLE_TIME_MS] (counted as out of order). */
+  OutOfBounds = 4,
 }
 
 /** Head holds the index and open state of every series; see the file comment. */
@@ -95,6 +106,8 @@ export class Head {
   private history = 0;
   private rejectedOoo = 0;
   private rejectedDup = 0;
+  private rejectedBounds = 0;
+  private lastRejectedBounds = 0;
   private lastRejectLog = -Infinity;
   /** hooks are created once so RollupState.add stays allocation-free. */
   private readonly hooks: PendingHooks = {
@@ -186,6 +199,8 @@ export class Head {
   append(ref: number, t: number, v: number): AppendStatus {
     const s = this.series[ref];
     if (!s) return AppendStatus.UnknownSeries;
+    if (!(t >= MIN_SAMPLE_TIME_MS && t <= MAX_SAMPLE_TIME_MS && Number.isInteger(t)))
+      return this.outOfBounds(t);
     const f = s.f;
     const lastT = f[LAST_T] as number;
     if (t <= lastT) return this.reject(t === lastT);
@@ -212,6 +227,15 @@ export class Head {
     return AppendStatus.Ok;
   }
 
+  /** outOfBounds counts a sample whose time the store cannot hold with the out-of-order ones, and logs it. */
+  private outOfBounds(t: number): AppendStatus {
+    this.rejectedBounds++;
+    this.lastRejectedBounds = t;
+    this.metrics.outOfOrderSamples.inc();
+    this.logRejections();
+    return AppendStatus.OutOfBounds;
+  }
+
   /** reject counts (and now and then logs) a sample at or before its series' newest one. */
   private reject(duplicate: boolean): AppendStatus {
     if (duplicate) {
@@ -230,9 +254,17 @@ export class Head {
     if (now - this.lastRejectLog < REJECT_LOG_INTERVAL_MS) return;
     this.lastRejectLog = now;
     this.logger?.warn(
-      { outOfOrder: this.rejectedOoo, duplicate: this.rejectedDup },
-      'rejected samples older than or equal to their series newest sample',
+      {
+        outOfOrder: this.rejectedOoo,
+        duplicate: this.rejectedDup,
+        ...(this.rejectedBounds > 0 && {
+          outOfBounds: this.rejectedBounds,
+          lastOutOfBounds: this.lastRejectedBounds,
+        }),
+      },
+      'rejected samples older than or equal to their series newest sample, or outside the times the store holds',
     );
+    this.rejectedBounds = 0;
     this.rejectedOoo = 0;
     this.rejectedDup = 0;
   }
