@@ -134,8 +134,9 @@ export async function composeExporter(parts: ComposeParts): Promise<Exporter> {
     },
     { registry },
   );
-  // The app is built before the rule manager (which needs its URL); the firing alerts are read late.
-  const late: { rules?: RuleManager<CompiledTemplate> } = {};
+  // The app is built before the rule manager (which needs its URL); the firing alerts are read late, and so
+  // is the drill runner, which coverage jobs ask whether a drill on a separate clock runs.
+  const late: { rules?: RuleManager<CompiledTemplate>; drills?: DrillRunner } = {};
   const app = createApp({
     options,
     logger,
@@ -267,6 +268,7 @@ export async function composeExporter(parts: ComposeParts): Promise<Exporter> {
       run: () => storage.snapshot(),
     });
   }
+  // Coverage jobs and drills on a separate clock each simulate a fleet of their own: one at a time.
   const coverage = composeCoverage({
     options,
     app,
@@ -274,6 +276,10 @@ export async function composeExporter(parts: ComposeParts): Promise<Exporter> {
     cwd: ruleManager.options.cwd,
     wallClock,
     logger,
+    simulationBusy: () => {
+      const id = late.drills?.separateRun();
+      return id === undefined ? undefined : `drill run "${id}" on a separate clock`;
+    },
   });
   const startedAt = wallClock.now();
   const status = new StatusPublisher(hub, {
@@ -352,7 +358,12 @@ export async function composeExporter(parts: ComposeParts): Promise<Exporter> {
     wallClock,
     timer: parts.timer ?? scaledTimer(options.speed),
     logger,
+    simulationBusy: () => {
+      const job = coverage.current();
+      return job === undefined ? undefined : `coverage job "${job.id}"`;
+    },
   });
+  late.drills = drills;
   const analysis =
     options.analysisInterval > 0
       ? composeAnalysis({ options, app, engine, storage, logger, hub })
@@ -375,6 +386,7 @@ function composeDrills(deps: {
   readonly wallClock: Clock;
   readonly timer: Timer;
   readonly logger: Logger;
+  readonly simulationBusy: () => string | undefined;
 }): DrillRunner {
   const { options, app, rules, logger } = deps;
   const shipped = exporterRoot();
@@ -401,6 +413,7 @@ function composeDrills(deps: {
         },
         onEvent,
       ),
+    simulationBusy: deps.simulationBusy,
     logger,
   });
   rules.onTransitions(({ ts, transitions }) => {
@@ -427,6 +440,7 @@ function composeCoverage(deps: {
   readonly cwd: string;
   readonly wallClock: Clock;
   readonly logger: Logger;
+  readonly simulationBusy: () => string | undefined;
 }): CoverageJobs {
   const { options, app } = deps;
   const jobs = new CoverageJobs({
@@ -434,6 +448,7 @@ function composeCoverage(deps: {
     cwd: deps.cwd,
     clock: deps.wallClock,
     logger: deps.logger,
+    simulationBusy: deps.simulationBusy,
   });
   app.use(
     '/',

@@ -73,6 +73,17 @@ export const ERR_UNKNOWN_DRILL = defineError(
   (what: string) => `no drill ${what}; GET /api/drills lists the drills and their runs`,
 );
 
+/**
+ * ERR_SIMULATION_BUSY: a drill on a separate clock is started while a coverage job runs. Each simulates a
+ * fleet of its own on worker threads (0.5–1 GB resident together with the exporter's), so they run one at a
+ * time, as coverage jobs do among themselves.
+ */
+export const ERR_SIMULATION_BUSY = defineError(
+  'OM_SIMULATION_BUSY',
+  409,
+  (what: string) => `${what} is running; drills on a separate clock and coverage jobs run one at a time`,
+);
+
 /** ERR_DRILL_RUNNING: a drill is started while another one runs (one game day at a time). */
 export const ERR_DRILL_RUNNING = defineError(
   'OM_DRILL_RUNNING',

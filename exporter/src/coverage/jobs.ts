@@ -26,6 +26,11 @@ export interface CoverageJobsDeps {
   readonly cwd: string;
   readonly clock: Clock;
   readonly logger: Logger;
+  /**
+   * simulationBusy names the other simulation running now (a drill on a separate clock), if any: a job is then
+   * refused with COVERAGE_BUSY (both simulate a fleet of their own on worker threads; one at a time).
+   */
+  readonly simulationBusy?: () => string | undefined;
 }
 
 interface Running {
@@ -61,6 +66,12 @@ export class CoverageJobs {
   start(request: CoverageRequest): CoverageJob {
     if (this.running)
       throw new CoverageError('COVERAGE_BUSY', `coverage job "${this.running.job.id}" is still running`);
+    const other = this.deps.simulationBusy?.();
+    if (other !== undefined)
+      throw new CoverageError(
+        'COVERAGE_BUSY',
+        `${other} is running; coverage jobs and drills on a separate clock run one at a time`,
+      );
     const now = this.deps.clock.now();
     const job: CoverageJob = {
       id: `cov-${++this.seq}-${now}`,

@@ -27,7 +27,7 @@ import type {
   DrillStepRun,
 } from '../contract/drills.js';
 import type { Scenario, ScenarioSpec } from '../simulator/index.js';
-import { ERR_BAD_FIELD, ERR_DRILL_RUNNING, ERR_UNKNOWN_DRILL } from '../errors.js';
+import { ERR_BAD_FIELD, ERR_DRILL_RUNNING, ERR_SIMULATION_BUSY, ERR_UNKNOWN_DRILL } from '../errors.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
 import type { Timer, TimerHandle } from '../util/timer.js';
@@ -78,6 +78,11 @@ export interface DrillRunnerDeps {
    * `done` or `error`; absent, such drills are refused.
    */
   readonly separate?: (run: SeparateClockRun, onEvent: (e: SandboxMessage) => void) => SandboxHandle;
+  /**
+   * simulationBusy names the other simulation running now (a coverage job), if any: a drill on a separate
+   * clock is then refused with ERR_SIMULATION_BUSY.
+   */
+  readonly simulationBusy?: () => string | undefined;
   readonly logger: Logger;
 }
 
@@ -112,6 +117,11 @@ export class DrillRunner {
     return this.runs.map((r) => this.view(r)).reverse();
   }
 
+  /** separateRun is the id of the drill running on a separate clock now, if one is. */
+  separateRun(): string | undefined {
+    return this.active?.sandbox ? this.active.run.id : undefined;
+  }
+
   /** get returns one run; ERR_UNKNOWN_DRILL when it is not kept. */
   get(id: string): DrillRun {
     const run = this.runs.find((r) => r.id === id);
@@ -131,6 +141,8 @@ export class DrillRunner {
     const separate = this.deps.separate;
     if (clock === 'separate' && !separate)
       throw ERR_BAD_FIELD('clock', 'this exporter cannot run drills on a separate clock');
+    const other = clock === 'separate' ? this.deps.simulationBusy?.() : undefined;
+    if (other !== undefined) throw ERR_SIMULATION_BUSY(other);
     const now = this.deps.clock.now();
     // On a separate clock nothing is compressed: the clock itself runs `speed` times as fast.
     const scale = clock === 'live' ? speed : 1;

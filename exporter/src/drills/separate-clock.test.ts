@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { drillRunSchema, type DrillDefinition } from '../contract/drills.js';
 import type { SandboxEvent } from '../coverage/drill-sandbox.js';
+import { CoverageJobs } from '../coverage/jobs.js';
 import { runSandboxInThread } from '../coverage/drill-sandbox-host.js';
 import { defaultFleet } from '../simulator/index.js';
 import { ManualClock } from '../util/clock.js';
@@ -47,7 +48,7 @@ const definitions: DrillDefinition[] = [
 ];
 
 /** rig is a runner whose separate clock is the real sandbox in-thread; `ended` resolves at its last event. */
-function rig() {
+function rig(simulationBusy?: () => string | undefined) {
   const clock = new ManualClock(T0);
   const injected: string[] = [];
   const events: (SandboxEvent['type'] | 'error')[] = [];
@@ -82,6 +83,7 @@ function rig() {
         if (e.type === 'done' || e.type === 'error') ended();
       });
     },
+    ...(simulationBusy && { simulationBusy }),
     logger: silentLogger(),
   });
   return { runner, injected, events, requests, done };
@@ -134,6 +136,39 @@ describe('DrillRunner on a separate clock', () => {
     // At speed 1 the drill's 8 minutes would take 8 minutes of wall time: it ended long before.
     expect(r.events).not.toContain('injected');
     expect(r.runner.get(run.id).status).toBe('aborted');
+  });
+
+  it('runs one simulation at a time: no separate clock while a coverage job runs, and no job during one', async () => {
+    let coverage: string | undefined = 'coverage job "cov-1"';
+    const r = rig(() => coverage);
+    await expect(r.runner.start('db-down', 1000, 'separate')).rejects.toMatchObject({
+      code: 'OM_SIMULATION_BUSY',
+      status: 409,
+      message:
+        'coverage job "cov-1" is running; drills on a separate clock and coverage jobs run one at a time',
+    });
+    expect(r.requests).toHaveLength(0);
+    expect(r.runner.separateRun()).toBeUndefined();
+    coverage = undefined;
+    const run = await r.runner.start('db-down', 1000, 'separate');
+    expect(r.runner.separateRun()).toBe(run.id);
+    const jobs = new CoverageJobs({
+      ruleFiles: ['down.yml'],
+      cwd: dir,
+      clock: new ManualClock(T0),
+      logger: silentLogger(),
+      simulationBusy: () => {
+        const id = r.runner.separateRun();
+        return id === undefined ? undefined : `drill run "${id}" on a separate clock`;
+      },
+    });
+    expect(() => jobs.start({})).toThrow(
+      `drill run "${run.id}" on a separate clock is running; coverage jobs and drills on a separate clock run one at a time`,
+    );
+    expect(jobs.list()).toHaveLength(0);
+    await r.runner.abort(run.id);
+    expect(r.runner.separateRun()).toBeUndefined();
+    await r.done;
   });
 
   it('refuses a separate clock when the exporter offers none', async () => {
