@@ -257,6 +257,18 @@ function lowerBound(a: Float64Array, n: number, v: number): number {
   return lo;
 }
 
+/** upperBound is the first index of sorted a[0..n) holding a value greater than v (-0 and 0 are equal). */
+function upperBound(a: Float64Array, n: number, v: number): number {
+  let lo = 0;
+  let hi = n;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((a[mid] as number) <= v) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
 /**
  * QuantileWindow is quantile_over_time's SlidingWindow: the window's numbers kept sorted (binary search and
  * one block move per sample in or out), its NaNs counted apart. Equal numbers are interchangeable but for
@@ -277,9 +289,9 @@ class QuantileWindow implements SlidingWindow {
       grown.set(this.a);
       this.a = grown;
     }
-    // After every equal value, so equal values keep their arrival order (it does not matter but for zeros).
-    let i = lowerBound(this.a, this.m, v);
-    while (i < this.m && this.a[i] === v) i++;
+    // After every equal value, so equal values keep their arrival order (it does not matter but for zeros);
+    // found by bisection, as a window of one repeated value (a day of a constant) is common.
+    const i = upperBound(this.a, this.m, v);
     this.a.copyWithin(i + 1, i, this.m);
     this.a[i] = v;
     this.m++;
