@@ -115,7 +115,8 @@ export interface QueryOptions {
 
 /**
  * DEFAULT_ENGINE_OPTIONS are Prometheus's defaults (5 m lookback, 50 M samples, 2 m timeout, 1 m eval interval,
- * 20 concurrent queries), and bounds Prometheus does not have: 10 M points a result, 250,000 steps a subquery (three days at 1 s).
+ * 20 concurrent queries), and two bounds Prometheus does not have: 10 M points a result, 250,000 steps a
+ * subquery (three days at 1 s).
  */
 export const DEFAULT_ENGINE_OPTIONS: EngineOptions = {
   lookbackDeltaMs: 5 * 60_000,
@@ -355,8 +356,8 @@ class Evaluator implements EvalContext {
         const out: MatrixSeries[] = [];
         for (const s of series) {
           if (this.pacer.due()) await this.turn();
-          // Sized exactly before filling: arrays grown by push hold up to half as much again in spare
-          // capacity, which at the tens of millions of points a range result may hold is hundreds of MB.
+          // Sized exactly before filling: arrays grown by push keep spare capacity, and a range result may
+          // hold millions of points.
           let n = 0;
           for (let i = 0; i < frame.ts.length; i++) n += s.present[i] ?? 0;
           if (n === 0) continue;
