@@ -14,6 +14,7 @@ export {
   type InstantSample,
   type MatrixSeries,
 } from './engine.js';
+export { ParseCache, DEFAULT_PARSE_CACHE_ENTRIES } from './parse-cache.js';
 export { QueryCache, DEFAULT_QUERY_CACHE_OPTIONS, type QueryCacheOptions } from './cache.js';
 export {
   chooseTier,

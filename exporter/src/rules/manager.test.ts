@@ -180,6 +180,48 @@ describe('RuleManager', () => {
     expect(s.manager.alerts()[0]?.alert).toMatchObject({ activeAt: T0, firedAt: T0 + 5 * MIN });
   });
 
+  it("live ticks: a template's query answers from each slot's samples, as a fresh query does", async () => {
+    // The query string is parsed once and its windows kept from one evaluation to the next: an answer left
+    // over from an earlier slot, or another alert's string, would differ from a fresh engine's.
+    const files = {
+      'a.yml': `groups:
+  - name: cpu
+    rules:
+      - alert: Busy
+        expr: cpu >= 0
+        annotations:
+          median: '{{ with printf "quantile_over_time(0.5, cpu{server=%q}[1h])" $labels.server | query }}{{ . | first | value }}{{ end }}'
+`,
+    };
+    const s = await setup(files);
+    await s.manager.reload();
+    // A rising median with noise on top, so every slot's answer differs from the previous slot's.
+    const value = (t: number, server: string): number => {
+      const k = (t - T0) / STEP;
+      return k + ((k * k) % 13) + (server === 'a' ? 0 : 1000);
+    };
+    const end = T0 + 2 * 60 * MIN;
+    const app = s.store.appender();
+    for (let t = T0; t <= end; t += STEP)
+      for (const server of ['a', 'b']) app.append(0, { __name__: 'cpu', server }, t, value(t, server));
+    await app.commit();
+    const fresh = new Engine();
+    for (let t = T0 + 60 * MIN; t <= end; t += STEP) {
+      await s.manager.tick(t);
+      for (const server of ['a', 'b']) {
+        const got = s.manager.alerts().find((a) => a.alert.labels.server === server)?.alert.annotations;
+        const res = await fresh.instantQuery(
+          s.store,
+          `quantile_over_time(0.5, cpu{server="${server}"}[1h])`,
+          t,
+          {},
+        );
+        const want = res.result.resultType === 'vector' ? res.result.result[0]?.v : undefined;
+        expect(got?.median).toBe(String(want));
+      }
+    }
+  });
+
   it('live ticks: two groups reading each other’s recordings both evaluate (no deadlock)', async () => {
     const s = await setup({
       'a.yml':

@@ -20,7 +20,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, relative } from 'node:path';
 import type { Logger } from 'pino';
 import { glob } from 'tinyglobby';
-import { walkExpr, type Engine } from '../promql/index.js';
+import { ParseCache, walkExpr, type Engine } from '../promql/index.js';
 import type { Storage } from '../tsdb/storage.js';
 import type { Clock } from '../util/clock.js';
 import { METRIC_NAME, type Labels } from '../util/labels.js';
@@ -124,6 +124,8 @@ export class RuleManager<T> {
   /** catchingUp is the background replay in flight; live ticks wait for it to catch up (see replayInBackground). */
   private catchingUp: Promise<void> | undefined;
   private closing = false;
+  /** templateQueries are the parsed strings of templates' `query` calls, the same ones every evaluation. */
+  private readonly templateQueries = new ParseCache();
 
   constructor(
     readonly options: RuleManagerOptions,
@@ -262,7 +264,10 @@ export class RuleManager<T> {
           timestamp: ts,
           externalURL: this.options.externalURL(),
           query: async (q) =>
-            asVector((await this.deps.engine.instantQuery(this.deps.storage, q, ts)).result),
+            asVector(
+              (await this.deps.engine.instantQuery(this.deps.storage, this.templateQueries.parse(q), ts))
+                .result,
+            ),
         },
       );
     } catch (err) {
