@@ -18,6 +18,7 @@ export const GO_TEMPLATES: RuleTemplates<CompiledTemplate> = {
         externalLabels: data.externalLabels,
         externalURL: opts.externalURL,
       },
-      { query: (q) => opts.query(q), externalURL: opts.externalURL, timestamp: opts.timestamp },
+      // opts.query itself, not a closure made per expansion (it takes the query only; the time it ignores).
+      { query: opts.query, externalURL: opts.externalURL, timestamp: opts.timestamp },
     ),
 };

@@ -340,6 +340,27 @@ describe('expand: bounded work', () => {
     expect(msg).toContain('template evaluation exceeds 100000 steps');
   });
 
+  it.each([
+    ['https://example.com/runbook#a'],
+    [''],
+    ['two\nlines, ünïcode'],
+    ['text{{/* a comment */}} and more'],
+    ['{{ "not" }} plain'],
+    ['{{ define "d" }}x{{ end }}plain'],
+  ])('expands %j as executing its tree does, at every step and output bound', async (text) => {
+    // A plain-text template is answered without executing it: its answer, or its limit error, must be the
+    // same as the execution's (the same template without the constant) under any bound.
+    const compiled = compileTemplate('T', text);
+    const { constant: _constant, ...executed } = compiled;
+    const outcome = (t: typeof compiled, opts: ExpandOptions): Promise<string> =>
+      expand(t, DATA, opts).catch((err: unknown) => `error: ${(err as Error).message}`);
+    for (let maxSteps = 0; maxSteps <= 20; maxSteps++)
+      expect(await outcome(compiled, { maxSteps })).toBe(await outcome(executed, { maxSteps }));
+    for (let maxOutputBytes = 0; maxOutputBytes <= 40; maxOutputBytes++)
+      expect(await outcome(compiled, { maxOutputBytes })).toBe(await outcome(executed, { maxOutputBytes }));
+    expect(await outcome(compiled, {})).toBe(await outcome(executed, {}));
+  });
+
   it('caps template recursion', async () => {
     const msg = await limitError('{{ define "r" }}{{ template "r" }}{{ end }}{{ template "r" }}', {});
     expect(msg).toContain('exceeded maximum template depth (100)');

@@ -110,6 +110,11 @@ export interface CompiledTemplate {
   readonly source: string;
   /** parsed are the parse trees (the main one under `name`, and any `define`d ones). */
   readonly parsed: ParsedTemplates;
+  /**
+   * constant is the output of a template of plain text (no action of its own, no `define`: a runbook URL),
+   * which expand returns without executing the tree, and the steps executing it takes.
+   */
+  readonly constant?: { readonly text: string; readonly steps: number };
 }
 
 /** TemplateData is what an alert template sees: `$labels`/`.Labels`, `$value`/`.Value`, and the external ones. */
@@ -159,11 +164,35 @@ const isDefined = (name: string): boolean => FUNCTIONS.has(name);
 /** compileTemplate parses a rule template as Prometheus does; throws TemplateError (`OM_TEMPLATE_SYNTAX`). */
 export function compileTemplate(name: string, text: string): CompiledTemplate {
   try {
-    return { name, source: text, parsed: parseTemplate(name, TEMPLATE_PREFIX + text, isDefined) };
+    const parsed = parseTemplate(name, TEMPLATE_PREFIX + text, isDefined);
+    const constant = constantOf(parsed, name);
+    return { name, source: text, parsed, ...(constant && { constant }) };
   } catch (err) {
     if (err instanceof TemplateParseError) throw new TemplateError('OM_TEMPLATE_SYNTAX', name, err.message);
     throw err;
   }
+}
+
+/** PREFIX_ACTIONS is the number of actions TEMPLATE_PREFIX parses to (its four declarations). */
+const PREFIX_ACTIONS = 4;
+
+/**
+ * constantOf returns the output of a template that is plain text after TEMPLATE_PREFIX, and the steps its
+ * execution takes (the root list, two per declaration, one per text node), so that expand fails where
+ * execution would under a tighter maxSteps. Undefined for any other template.
+ */
+function constantOf(parsed: ParsedTemplates, name: string): CompiledTemplate['constant'] {
+  const root = parsed.trees.get(name);
+  if (!root || parsed.trees.size !== 1) return undefined;
+  const prefix = root.nodes.slice(0, PREFIX_ACTIONS);
+  const own = root.nodes.slice(PREFIX_ACTIONS);
+  if (prefix.length !== PREFIX_ACTIONS || prefix.some((n) => n.kind !== 'action')) return undefined;
+  let text = '';
+  for (const n of own) {
+    if (n.kind !== 'text') return undefined;
+    text += n.text;
+  }
+  return { text, steps: 1 + 2 * PREFIX_ACTIONS + own.length };
 }
 
 /** expand executes a compiled template over the alert's data; rejects with TemplateError when execution fails. */
@@ -172,6 +201,15 @@ export async function expand(
   data: TemplateData,
   opts: ExpandOptions = {},
 ): Promise<string> {
+  // A plain-text template (most runbook URLs) says the same whatever the alert: executing its tree would only
+  // evaluate TEMPLATE_PREFIX's declarations. Past a bound, execution runs, to fail as it would.
+  const constant = t.constant;
+  if (
+    constant !== undefined &&
+    constant.steps <= (opts.maxSteps ?? DEFAULT_EXPAND_LIMITS.maxSteps) &&
+    utf8Length(constant.text) <= (opts.maxOutputBytes ?? DEFAULT_EXPAND_LIMITS.maxOutputBytes)
+  )
+    return constant.text;
   const dot = new GoAlertData(
     GoMap.fromLabels(data.labels),
     GoMap.fromLabels(data.externalLabels ?? {}),
