@@ -539,45 +539,55 @@ interface DecimalHeader {
   refLo: number;
 }
 
-/** readHeader parses a decimal chunk's header, leaving br at the exception list; throws ChunkError. */
+/** truncatedHeader is the error of a chunk that ends inside its header. */
+function truncatedHeader(): ChunkError {
+  return new ChunkError('CHUNK_TRUNCATED', 'decimal chunk ends inside its header');
+}
+
+/** badHeader is the error of a header field `what` that no encoder writes. */
+function badHeader(what: string): ChunkError {
+  return new ChunkError('CHUNK_CORRUPT', `decimal chunk header has an invalid ${what}`);
+}
+
+/**
+ * readHeader parses a decimal chunk's header, leaving br at the exception list; throws ChunkError. Its errors
+ * are built by module functions, not arrows made per call: every chunk read or sealed reads a header (twice),
+ * and under tsx each function defined in a call is also named at run time (esbuild's keepNames).
+ */
 function readHeader(br: BitReader): DecimalHeader {
-  const truncated = (): ChunkError =>
-    new ChunkError('CHUNK_TRUNCATED', 'decimal chunk ends inside its header');
-  const bad = (what: string): ChunkError =>
-    new ChunkError('CHUNK_CORRUPT', `decimal chunk header has an invalid ${what}`);
-  if (br.readByte() !== (Encoding.Decimal as number)) throw bad('encoding byte');
+  if (br.readByte() !== (Encoding.Decimal as number)) throw badHeader('encoding byte');
   const n = br.readUvarint();
-  if (n === undefined) throw truncated();
-  if (n < 1 || n > DECIMAL_MAX_SAMPLES) throw bad('sample count');
+  if (n === undefined) throw truncatedHeader();
+  if (n < 1 || n > DECIMAL_MAX_SAMPLES) throw badHeader('sample count');
   const t0 = br.readVarint();
-  if (t0 === undefined) throw truncated();
+  if (t0 === undefined) throw truncatedHeader();
   let delta1 = 0;
   if (n >= 2) {
     const d = br.readUvarint();
-    if (d === undefined) throw truncated();
+    if (d === undefined) throw truncatedHeader();
     delta1 = d;
   }
   const params = br.readByte();
   const g = br.readUvarint();
   const m0 = br.readVarint();
-  if (g === undefined || m0 === undefined || br.overrun()) throw truncated();
+  if (g === undefined || m0 === undefined || br.overrun()) throw truncatedHeader();
   const scale = params & SCALE_MASK;
   const order = (params >> ORDER_SHIFT) & 3;
   const bitsMode = (params & BITS_FLAG) !== 0;
-  if (bitsMode && scale !== 0) throw bad('params byte');
-  if (g < 1) throw bad('gcd');
-  if (!isFastTs(t0) || !isFastTs(t0 + delta1) || (n >= 2 && delta1 < 1)) throw bad('first timestamps');
+  if (bitsMode && scale !== 0) throw badHeader('params byte');
+  if (g < 1) throw badHeader('gcd');
+  if (!isFastTs(t0) || !isFastTs(t0 + delta1) || (n >= 2 && delta1 < 1)) throw badHeader('first timestamps');
   let extra = 0;
   if (order === ORDER_DOD || order === ORDER_BIASED_DELTA) {
     const x = br.readVarint();
-    if (x === undefined) throw truncated();
+    if (x === undefined) throw truncatedHeader();
     extra = x;
   }
   let refHi = 0;
   let refLo = 0;
   if (bitsMode) {
     br.readBits64(64);
-    if (br.overrun()) throw truncated();
+    if (br.overrun()) throw truncatedHeader();
     refHi = br.hi;
     refLo = br.lo;
   }
