@@ -29,14 +29,30 @@ describe('rule metrics', () => {
     ]);
   });
 
-  it('counts every observation across several full buffers', async () => {
+  // Full buffers are folded on a later turn of the event loop, or by a scrape that comes first: either
+  // way each observation is counted once (a lost or twice-folded buffer changes the count).
+  const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+  it.each([
+    ['a scrape before the deferred fold', 1_234, false],
+    ['the deferred fold before a scrape', 1_234, true],
+    ['more full buffers than wait for a fold', 6_789, false],
+    ['more full buffers than wait for a fold, then the fold', 6_789, true],
+  ])('counts every observation across several full buffers: %s', async (_, count, turnFirst) => {
     const registry = new Registry();
     const m = createRuleMetrics(registry);
-    for (let i = 0; i < 1_234; i++) m.groupDuration.observe(1);
+    for (let i = 0; i < count; i++) m.groupDuration.observe(1);
+    if (turnFirst) await turn();
     const lines = await summaryLines(registry, 'prometheus_rule_group_duration_seconds');
     expect(lines.slice(3)).toEqual([
-      'prometheus_rule_group_duration_seconds_sum 1234',
-      'prometheus_rule_group_duration_seconds_count 1234',
+      `prometheus_rule_group_duration_seconds_sum ${count}`,
+      `prometheus_rule_group_duration_seconds_count ${count}`,
+    ]);
+    await turn();
+    m.groupDuration.observe(1);
+    const again = await summaryLines(registry, 'prometheus_rule_group_duration_seconds');
+    expect(again.slice(3)).toEqual([
+      `prometheus_rule_group_duration_seconds_sum ${count + 1}`,
+      `prometheus_rule_group_duration_seconds_count ${count + 1}`,
     ]);
   });
 });
