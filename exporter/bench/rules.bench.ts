@@ -9,7 +9,7 @@
  * [10m], predict_linear over [1h]) or the 5 min lookback of an instant selector, plus a minute. The one
  * recording read over a window, the p99 latency under HighHTTPLatency's `quantile_over_time(…[1d])`, gets
  * RECORDED_HISTORY_MS (6 h) of history: each server's p99 as the rules compute it at the anchor, ±10 % of
- * deterministic noise. Samples run FUTURE_MS past the anchor; each side takes them as they come due.
+ * deterministic noise. Samples run futureMsFor(size) past the anchor; each side takes them as they come due.
  *
  * Ours: an in-memory EmbeddedStorage (history bulk-loaded) and the RuleManager over the shipped files. Each
  * round appends the next 15 s slot's samples (not timed), then evaluates every group once at that slot, one
@@ -18,7 +18,7 @@
  *
  * Prometheus: a fresh data directory fed through its remote-write receiver — every sample up to now, then
  * each one when the wall clock reaches it — and the same rule files loaded with a short evaluation interval
- * (promIntervalMs). Its /metrics is read until every group has been evaluated WARMUP_ROUNDS + counted times,
+ * (promIntervalMs). Its /metrics is read until every group has been evaluated warmupFor(size) + counted times,
  * and each evaluation's `prometheus_rule_group_last_duration_seconds` is kept; a round's time is the sum over
  * groups of their k-th evaluations. Prometheus runs its groups concurrently (each at its own offset in the
  * interval): when a round takes longer than the interval, groups overlap and each one's wall time includes
@@ -26,7 +26,7 @@
  * Prometheus's process_cpu_seconds_total over the counted rounds (its remote-write intake included) / rounds.
  * The node process only polls meanwhile, and Prometheus is stopped before ours runs.
  *
- * Both sides: the first WARMUP_ROUNDS rounds are not counted; figures are medians over roundsFor(size). On a
+ * Both sides: the first warmupFor(size) rounds are not counted; figures are medians over roundsFor(size). On a
  * shared machine wall times swing by 2× from run to run; the ratios, measured in one run, swing less.
  *
  * Options (environment): BENCH_RULES_SIZES (e.g. 1000), BENCH_RULES_ROUNDS, BENCH_RULES_RECORDED_HOURS,
@@ -63,8 +63,18 @@ const LOOKBACK_MS = 5 * MIN;
 const MARGIN_MS = MIN;
 /** SIZES are the fleet sizes benchmarked (BENCH_RULES_SIZES=1000 runs one). */
 const SIZES = (process.env.BENCH_RULES_SIZES ?? '20,1000').split(',').map(Number);
-/** WARMUP_ROUNDS are evaluated first and not counted (JIT, first selects, new series) on both sides. */
-const WARMUP_ROUNDS = 2;
+/**
+ * warmupFor is the rounds evaluated first and not counted, on both sides, at a fleet size: 40 at 20 servers,
+ * 2 at 1,000 (BENCH_RULES_WARMUP sets both). The exporter evaluates its rules every 15 s for as long as it
+ * runs, so the figure that matters is its steady state; V8 optimises a function only after it has run many
+ * times, and a 20-server round calls each rule's code a few dozen times at most, so the first rounds run
+ * partly unoptimised (measured ours only, 110 rounds: rounds 3–30 took 6–31 ms, rounds after 30 mostly
+ * 5.5–10 ms). A 1,000-server round calls the same code for 50× the series, which warms it within a round or
+ * two. Prometheus is compiled ahead of time; its warm-up covers its first selects and new series.
+ */
+function warmupFor(servers: number): number {
+  return Number(process.env.BENCH_RULES_WARMUP ?? (servers <= 100 ? 40 : 2));
+}
 /**
  * roundsFor is the counted rounds per side at a fleet size: 20 at 20 servers, where a round takes
  * milliseconds and a median of 5 still swings with one slow round (GC, a seal); 5 at 1,000, where
@@ -84,10 +94,16 @@ function promIntervalMs(servers: number): number {
   return servers <= 100 ? 2_000 : 10_000;
 }
 /**
- * FUTURE_MS is how far past the anchor the samples run: our rounds reach (WARMUP_ROUNDS + counted) × 15 s
- * past it, Prometheus's the time it takes to receive the data plus its rounds (about a minute at 1,000).
+ * futureMsFor is how far past the anchor the samples run at a fleet size: our rounds reach (warm-up +
+ * counted) × 15 s past it (15 min at 20 servers), Prometheus's the time it takes to receive the data plus its
+ * rounds (about a minute at 1,000, two at 20); at least 10 min, plus two minutes of slack.
+ * BENCH_RULES_FUTURE_MIN sets it.
  */
-const FUTURE_MS = Number(process.env.BENCH_RULES_FUTURE_MIN ?? 10) * MIN;
+function futureMsFor(servers: number): number {
+  const fixed = process.env.BENCH_RULES_FUTURE_MIN;
+  if (fixed) return Number(fixed) * MIN;
+  return Math.max(10 * MIN, (warmupFor(servers) + roundsFor(servers)) * STEP_MS + 2 * MIN);
+}
 /**
  * RECORDED_HISTORY_MS caps the history given to a recording read over a window: the p99 under
  * HighHTTPLatency's [1d] gets 6 h, as in the first hours after a start (a full day quadruples the samples
@@ -223,7 +239,7 @@ function splitAt(series: readonly FleetSeries[], t: number): [FleetSeries[], Fle
 }
 
 /**
- * benchOurs runs WARMUP_ROUNDS + counted rounds after `anchor` as the exporter runs live: the samples of the
+ * benchOurs runs `warmup` + `counted` rounds after `anchor` as the exporter runs live: the samples of the
  * next 15 s slot are appended and committed (not timed), then every group evaluates at that slot, one after
  * the other in dependency order.
  */
@@ -233,6 +249,7 @@ async function benchOurs(
   live: readonly FleetSeries[],
   anchor: number,
   counted: number,
+  warmup: number,
 ): Promise<{ rounds: Rounds; cpuMsPerRound: number }> {
   const groups = dependencyOrder(rules.loadedGroups());
   const rounds: Rounds = new Map(groups.map((g) => [g.spec.name, []]));
@@ -242,7 +259,7 @@ async function benchOurs(
   // Each series' ref, kept from round to round as the exporter's ingest keeps them: looking every sample's
   // series up by its labels would make garbage the live exporter does not, collected during the timed part.
   const refs = new Float64Array(live.length);
-  for (let k = 1; k <= WARMUP_ROUNDS + counted; k++) {
+  for (let k = 1; k <= warmup + counted; k++) {
     const t = anchor + k * STEP_MS;
     const app = store.appender();
     live.forEach((s, i) => {
@@ -257,7 +274,7 @@ async function benchOurs(
       await g.evaluate(t);
       for (const r of g.rules)
         if (r.status.health === 'err') throw new Error(`${r.rule.name} failed: ${r.status.lastError}`);
-      if (k <= WARMUP_ROUNDS) continue;
+      if (k <= warmup) continue;
       rounds.get(g.spec.name)?.push(g.evaluationMs);
       for (const r of g.rules) {
         const xs = perRule.get(r.rule.name) ?? [];
@@ -265,8 +282,8 @@ async function benchOurs(
       }
     }
     const used = process.cpuUsage(cpu);
-    if (k > WARMUP_ROUNDS) cpuMs.push((used.user + used.system) / 1000);
-    if (process.env.BENCH_RULES_DEBUG && k > WARMUP_ROUNDS) {
+    if (k > warmup) cpuMs.push((used.user + used.system) / 1000);
+    if (process.env.BENCH_RULES_DEBUG && k > warmup) {
       // One line per round: its total and its slowest rules, to tell a uniformly slow round from one
       // slowed by a few rules (a collection, a seal at a minute boundary).
       const slowest = groups
@@ -297,13 +314,14 @@ interface PrometheusRun {
 /**
  * benchPrometheus starts a fresh Prometheus and feeds it `series` as a live remote-write sender would: every
  * sample up to now at once (history), then each sample once the wall clock reaches it. It then loads the
- * rules and collects each group's durations of WARMUP_ROUNDS + counted evaluations (the first WARMUP_ROUNDS
+ * rules and collects each group's durations of `warmup` + `counted` evaluations (the first `warmup`
  * dropped), reading its /metrics.
  */
 async function benchPrometheus(
   series: readonly FleetSeries[],
   groupNames: readonly string[],
   counted: number,
+  warmup: number,
   dataEnd: number,
   intervalMs: number,
 ): Promise<PrometheusRun> {
@@ -323,7 +341,7 @@ async function benchPrometheus(
       while (feeding && later.length > 0) {
         await new Promise((r) => setTimeout(r, 1000));
         const now = Date.now();
-        if (now > dataEnd) throw new Error('Prometheus outlived its samples: raise FUTURE_MS');
+        if (now > dataEnd) throw new Error('Prometheus outlived its samples: raise BENCH_RULES_FUTURE_MIN');
         let next = Infinity;
         for (const l of later) next = Math.min(next, l.timestamps[0] ?? Infinity);
         if (next > now) continue;
@@ -334,7 +352,7 @@ async function benchPrometheus(
     await prom.loadRules(intervalMs);
     const seen = new Map<string, number>();
     const all = new Map<string, number[]>(groupNames.map((g) => [g, []]));
-    const wanted = WARMUP_ROUNDS + counted;
+    const wanted = warmup + counted;
     const deadline = Date.now() + (wanted + 10) * intervalMs;
     let failed: Error | undefined;
     feeder.catch((err: unknown) => (failed = err instanceof Error ? err : new Error(String(err))));
@@ -353,8 +371,7 @@ async function benchPrometheus(
         if (process.env.BENCH_RULES_DEBUG)
           log(`prometheus ${name}: ${(s.lastDurationS * 1000).toFixed(1)} ms`);
       }
-      if (Number.isNaN(cpuFrom) && [...all.values()].every((xs) => xs.length >= WARMUP_ROUNDS))
-        cpuFrom = cpuSeconds;
+      if (Number.isNaN(cpuFrom) && [...all.values()].every((xs) => xs.length >= warmup)) cpuFrom = cpuSeconds;
       if ([...all.values()].every((xs) => xs.length >= wanted)) {
         cpuTo = cpuSeconds;
         break;
@@ -364,9 +381,7 @@ async function benchPrometheus(
       await new Promise((r) => setTimeout(r, intervalMs / 6));
     }
     const alerts = await prom.alerts();
-    const rounds: Rounds = new Map(
-      [...all].map(([g, xs]) => [g, xs.slice(WARMUP_ROUNDS, WARMUP_ROUNDS + counted)]),
-    );
+    const rounds: Rounds = new Map([...all].map(([g, xs]) => [g, xs.slice(warmup, warmup + counted)]));
     return { rounds, alerts, loadMs, cpuMsPerRound: ((cpuTo - cpuFrom) * 1000) / counted };
   } finally {
     feeding = false;
@@ -378,7 +393,7 @@ async function benchPrometheus(
 /** benchSize runs both sides at one fleet size. */
 async function benchSize(servers: number): Promise<SizeResult> {
   const anchor = Math.floor(Date.now() / STEP_MS) * STEP_MS;
-  const dataEnd = anchor + FUTURE_MS;
+  const dataEnd = anchor + futureMsFor(servers);
   const store = await EmbeddedStorage.open();
   const engine = new Engine();
   const rules = await openShippedRules(store, new ManualClock(anchor), STEP_MS, engine);
@@ -419,15 +434,22 @@ async function benchSize(servers: number): Promise<SizeResult> {
             loadMs: NaN,
             cpuMsPerRound: NaN,
           }
-        : await benchPrometheus(all, inputs.groupOrder, roundsFor(servers), dataEnd, promIntervalMs(servers));
+        : await benchPrometheus(
+            all,
+            inputs.groupOrder,
+            roundsFor(servers),
+            warmupFor(servers),
+            dataEnd,
+            promIntervalMs(servers),
+          );
     log(`${servers} servers: prometheus done`);
     const ours = await profiled(`${servers}`, () =>
-      benchOurs(rules, store, live, anchor, roundsFor(servers)),
+      benchOurs(rules, store, live, anchor, roundsFor(servers), warmupFor(servers)),
     );
     log(`${servers} servers: ours done`);
     if (process.env.BENCH_RULES_DEBUG) {
       // A digest of every recording written during the rounds, bit for bit: two builds must print the same.
-      const end = anchor + (WARMUP_ROUNDS + roundsFor(servers)) * STEP_MS;
+      const end = anchor + (warmupFor(servers) + roundsFor(servers)) * STEP_MS;
       const q = await store.querier(anchor + 1, end);
       const bits = new DataView(new ArrayBuffer(8));
       for (const r of ruleInputs(rules.loadedGroups()).recordingRules) {
@@ -478,7 +500,7 @@ const round3 = (x: number): number => Math.round(x * 1000) / 1000;
 
 function report(results: readonly SizeResult[]): void {
   console.log(
-    `rule groups: shipped rules/*.yml; ${results.map((r) => `${roundsFor(r.servers)} rounds at ${r.servers}`).join(', ')} counted after ${WARMUP_ROUNDS} warm-up; ` +
+    `rule groups: shipped rules/*.yml; counted rounds ${results.map((r) => `${roundsFor(r.servers)} at ${r.servers} (after ${warmupFor(r.servers)} warm-up)`).join(', ')}; ` +
       `ours every ${STEP_MS / 1000} s (groups in sequence), Prometheus 2.42 every ` +
       results.map((r) => `${promIntervalMs(r.servers) / 1000} s at ${r.servers}`).join(', '),
   );

@@ -20,6 +20,8 @@ import { generateRequests, REQUESTS_PER_BLOCK } from './requests.js';
 /** LAG_HISTOGRAM and LAG_MAX are the exporter's event-loop lag metrics (src/metrics/event-loop-lag.ts). */
 const LAG_HISTOGRAM = 'openmanager_exporter_event_loop_lag_seconds';
 const LAG_MAX = 'openmanager_exporter_event_loop_lag_max_seconds';
+/** JOB_BLOCK_MAX is the scheduler's per-job longest block (lag while on CPU) seen while a run was in flight. */
+const JOB_BLOCK_MAX = 'openmanager_exporter_scheduler_job_loop_block_max_seconds';
 
 /** DEFAULT_STALL_PROBE_MS is how long /healthz may stay silent after a timeout before the exporter counts as stalled. */
 const DEFAULT_STALL_PROBE_MS = 30_000;
@@ -101,6 +103,11 @@ export interface LoopBlock {
   readonly maxMs: number;
   /** suspects are the slowest requests in flight during the window. */
   readonly suspects: readonly { index: number; ms: number; request: FuzzRequest }[];
+  /**
+   * jobs are the periodic jobs whose longest block rose over the budget in the window, with that block: a
+   * block no request explains is then told apart as a job's (or neither, when this is empty).
+   */
+  readonly jobs: readonly { job: string; ms: number }[];
 }
 
 /** Progress is what onProgress reports. */
@@ -150,6 +157,8 @@ export interface LagSnapshot {
   readonly count: number;
   /** max is the largest lag since the exporter started, in seconds. */
   readonly max: number;
+  /** jobBlocks maps each scheduler job to its longest block so far, in seconds. */
+  readonly jobBlocks: ReadonlyMap<string, number>;
 }
 
 /** lagSnapshot reads the lag metrics out of a parsed /metrics. */
@@ -163,7 +172,10 @@ export function lagSnapshot(families: ReadonlyMap<string, ParsedFamily>, atMs: n
     if (s.name === `${LAG_HISTOGRAM}_count`) count = s.value;
   }
   const max = families.get(LAG_MAX)?.samples[0]?.value ?? 0;
-  return { atMs, buckets, count, max };
+  const jobBlocks = new Map<string, number>();
+  for (const s of families.get(JOB_BLOCK_MAX)?.samples ?? [])
+    if (s.labels.job !== undefined) jobBlocks.set(s.labels.job, s.value);
+  return { atMs, buckets, count, max, jobBlocks };
 }
 
 /** blocksOver counts the lag observations above `budgetMs` (a bucket bound) in a snapshot. */
@@ -287,14 +299,17 @@ export class FuzzSession {
       .map((t) => ({ index: t.index, ms: (t.endMs ?? snap.atMs) - t.startMs, request: t.request }))
       .sort((a, b) => b.ms - a.ms)
       .slice(0, 5);
-    const block: LoopBlock = { fromMs: prev.atMs, toMs: snap.atMs, blocks, maxMs, suspects };
+    const jobs = [...snap.jobBlocks]
+      .filter(([job, v]) => v > (prev.jobBlocks.get(job) ?? 0) && v * 1000 > this.o.loopBudgetMs)
+      .map(([job, v]) => ({ job, ms: v * 1000 }));
+    const block: LoopBlock = { fromMs: prev.atMs, toMs: snap.atMs, blocks, maxMs, suspects, jobs };
     this.loopBlocks.push(block);
     const top = suspects[0];
     // One key for every block: the suspects are whoever was in flight, the culprit needs a replay to tell.
     this.record('loop-block', 'exporter', `event loop blocked > ${this.o.loopBudgetMs} ms`, {
       index: top?.index ?? -1,
       ...(top ? { request: top.request } : {}),
-      detail: `${blocks} block(s) over ${this.o.loopBudgetMs} ms, longest ~${Math.round(maxMs)} ms, between ${Math.round(prev.atMs)} and ${Math.round(snap.atMs)} ms; slowest in flight: ${suspects.map((s) => `#${s.index} ${Math.round(s.ms)} ms`).join(', ')}`,
+      detail: `${blocks} block(s) over ${this.o.loopBudgetMs} ms, longest ~${Math.round(maxMs)} ms, between ${Math.round(prev.atMs)} and ${Math.round(snap.atMs)} ms; slowest in flight: ${suspects.map((s) => `#${s.index} ${Math.round(s.ms)} ms`).join(', ')}; jobs over budget meanwhile: ${jobs.map((j) => `${j.job} ${Math.round(j.ms)} ms`).join(', ') || 'none'}`,
     });
   }
 
