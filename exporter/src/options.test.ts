@@ -1,3 +1,6 @@
+import { execFileSync } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import {
   ConfigError,
@@ -8,8 +11,12 @@ import {
   helpText,
   parseDuration,
   parseOptions,
+  samplesInFlightFor,
   type ExporterOptions,
 } from './options.js';
+
+/** EXPORTER_DIR is the exporter package, where a child process resolves tsx and ./src. */
+const EXPORTER_DIR = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 function parse(argv: string[], env: Record<string, string> = {}): ExporterOptions {
   const r = parseOptions(argv, env);
@@ -106,5 +113,36 @@ describe('parseOptions', () => {
     }
     expect(text).toMatch(/--port\s+PORT\s+3001/);
     expect(text).toMatch(/--backfill\s+BACKFILL\s+1w/);
+  });
+});
+
+describe('the in-flight sample budget', () => {
+  it('is a quarter of the heap limit at 16 bytes a sample, capped at Prometheus’s 50,000,000', () => {
+    const MiB = 1024 * 1024;
+    // A container's ~256 MiB heap: 16 MiB / 16 B.
+    expect(samplesInFlightFor(256 * MiB)).toBe(4 * MiB);
+    expect(samplesInFlightFor(2048 * MiB)).toBe(32 * MiB);
+    expect(samplesInFlightFor(4144 * MiB)).toBe(50_000_000);
+    expect(samplesInFlightFor(0)).toBe(1);
+  });
+
+  it('defaults from the heap limit of the process, so a small heap gets a small budget', () => {
+    // A process started with a 256 MiB old space, as a small container would size it.
+    const out = execFileSync(
+      process.execPath,
+      [
+        '--max-old-space-size=256',
+        '--import',
+        'tsx',
+        '-e',
+        "import('./src/options.ts').then((m) => console.log(JSON.stringify([m.DEFAULT_OPTIONS.queryMaxSamplesInFlight, require('node:v8').getHeapStatistics().heap_size_limit])))",
+      ],
+      { cwd: EXPORTER_DIR, encoding: 'utf8' },
+    );
+    const [budget, heap] = JSON.parse(out) as [number, number];
+    expect(heap).toBeLessThan(512 * 1024 * 1024);
+    expect(budget).toBe(samplesInFlightFor(heap));
+    expect(budget).toBeLessThan(10_000_000);
+    expect(parse([], { QUERY_MAX_SAMPLES_IN_FLIGHT: '1000' }).queryMaxSamplesInFlight).toBe(1000);
   });
 });

@@ -4,6 +4,7 @@
  * Every option has an env var and a flag of the same meaning; flags win over env vars, env vars over defaults.
  */
 import { parseArgs } from 'node:util';
+import { getHeapStatistics } from 'node:v8';
 import { z } from 'zod';
 import { isCodecSpec } from './tsdb/codec.js';
 import { formatDuration, parseDuration } from './util/duration.js';
@@ -90,6 +91,22 @@ export const JOB_CLOCKS = ['wall', 'simulated'] as const;
 
 const DAY_MS = 86_400_000;
 
+/** MAX_SAMPLES_IN_FLIGHT caps the in-flight sample budget at Prometheus's `--query.max-samples` default. */
+const MAX_SAMPLES_IN_FLIGHT = 50_000_000;
+/** SAMPLE_BYTES is what one sample a query holds takes: a timestamp and a value, 8 bytes each. */
+const SAMPLE_BYTES = 16;
+
+/**
+ * samplesInFlightFor is the default budget of samples all running queries may hold together for a V8 heap
+ * limit: a quarter of the heap at SAMPLE_BYTES a sample, at most MAX_SAMPLES_IN_FLIGHT. A fixed 50,000,000
+ * (800 MB of samples) fits a large heap, but a small container's heap (V8 sizes it from the memory the
+ * process may use) would run out before the budget refused anything; the rest of the heap stays for the
+ * store, the results being written and everything else.
+ */
+export function samplesInFlightFor(heapLimitBytes: number): number {
+  return Math.max(1, Math.min(MAX_SAMPLES_IN_FLIGHT, Math.floor(heapLimitBytes / 4 / SAMPLE_BYTES)));
+}
+
 /**
  * OPTION_SPECS is the single source of every option. Defaults: port 3001, scrape/tick 15 s, broadcast 5 s and
  * the retention tiers come from the seed (shared/SEED.md); 127.0.0.1 as the default host keeps a fresh
@@ -148,9 +165,9 @@ export const OPTION_SPECS = {
   queryMaxSamplesInFlight: spec(
     'QUERY_MAX_SAMPLES_IN_FLIGHT',
     int(1, 2 ** 31 - 1),
-    50_000_000,
+    samplesInFlightFor(getHeapStatistics().heap_size_limit),
     'a positive integer',
-    'samples all running queries hold together (beyond: 503, retry)',
+    'samples all running queries hold together (beyond: 503, retry); default from the heap limit',
   ),
   queryMaxResultPoints: spec(
     'QUERY_MAX_RESULT_POINTS',
