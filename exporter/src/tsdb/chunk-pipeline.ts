@@ -99,7 +99,7 @@ export class ChunkPipeline {
    * makeRoom makes room for one row in a full tail: a first tail of `firstRows` (series and tiers that
    * never get a row allocate none); then it doubles (to at most `limit` rows) while smaller than `tailRows`
    * or during a bulk ingest — sealing every few rows there would re-encode each run over and over;
-   * compact() seals afterwards — and is sealed otherwise.
+   * Head.compactPaced() seals afterwards — and is sealed otherwise.
    */
   private makeRoom(run: SealedRun, firstRows: number, tailRows: number, limit: number, keep = 0): void {
     const cap = run.cap;
@@ -234,7 +234,7 @@ export class ChunkPipeline {
 
   /**
    * beginBulk starts a bulk ingest (a backfill): full open tails grow instead of being sealed until
-   * endBulk; compact() seals what they hold once the ingest is over.
+   * endBulk; Head.compactPaced() seals what they hold once the ingest is over.
    */
   beginBulk(): void {
     this.bulk = true;

@@ -284,7 +284,7 @@ export class Head {
 
   /**
    * beginBulk starts a bulk ingest (a backfill): full open tails grow instead of being sealed until
-   * endBulk; compact() seals what they hold once the ingest is over.
+   * endBulk; compactPaced() seals what they hold once the ingest is over.
    */
   beginBulk(): void {
     this.pipeline.beginBulk();
@@ -322,11 +322,29 @@ export class Head {
   }
 
   /**
-   * compact seals the open rows a bulk ingest left raw, so every series' tails are back to their live size
-   * (call it after the ingest, e.g. from Storage.flush).
+   * compactPaced seals the open rows a bulk ingest left raw, so every series' tails are back to their live
+   * size (call it after the ingest, e.g. from Storage.flush). It works in slices, giving the event loop a turn
+   * whenever `pacer`'s slice is used up: after a backfill it seals every series, which in one go held the
+   * loop for 0.4–0.7 s at 20 servers. Each slice holds the commit lock, as a flush's does (it changes series
+   * as a commit does).
    */
-  compact(): void {
-    for (const s of this.series) if (s) this.pipeline.compactSeries(s);
+  async compactPaced(pacer = new Pacer()): Promise<void> {
+    for (let from = 0; from < this.series.length;) {
+      if (from > 0) await pacer.yield();
+      const start = from;
+      from = await this.commitLock.run(() => Promise.resolve(this.compactSlice(start, pacer)));
+    }
+  }
+
+  /** compactSlice compacts the series from index `from` on until `pacer`'s slice is used up; returns where it stopped. */
+  private compactSlice(from: number, pacer: Pacer): number {
+    let i = from;
+    while (i < this.series.length) {
+      const s = this.series[i++];
+      if (s) this.pipeline.compactSeries(s);
+      if (pacer.due()) break;
+    }
+    return i;
   }
 
   /**

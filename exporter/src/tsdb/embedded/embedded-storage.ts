@@ -377,7 +377,7 @@ export class EmbeddedStorage implements Storage {
   async flush(): Promise<void> {
     await this.snapshot();
     this.head.releaseBuffers();
-    this.head.compact();
+    await this.head.compactPaced(this.pacer());
   }
 
   async applyRetention(now: number): Promise<void> {

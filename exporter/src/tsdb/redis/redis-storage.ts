@@ -153,9 +153,9 @@ export class RedisStorage implements Storage {
   }
 
   /** flush makes everything committed so far durable in Redis, bulk appends included (Storage.flush). */
-  flush(): Promise<void> {
-    // A bulk ingest's open rows were left raw; seal them now that it is over.
-    this.head.compact();
+  async flush(): Promise<void> {
+    // A bulk ingest's open rows were left raw; seal them now that it is over, a slice at a time.
+    await this.head.compactPaced();
     return this.flushNow();
   }
 
