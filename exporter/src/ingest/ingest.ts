@@ -108,6 +108,8 @@ export function seriesPerFrame(layout: FleetLayout): number {
 export interface FrameSource {
   readonly layout: FleetLayout;
   frames(from: number, to: number, stepMs: number, opts?: { reuse?: boolean }): Iterable<FleetFrame>;
+  /** prepare, when the source has it, brings it up to `t` in turns before frames() starts there. */
+  prepare?(t: number, turn: () => Promise<void>): Promise<void>;
 }
 
 /** BackfillProgress is reported after every commit. */
@@ -178,6 +180,8 @@ export async function backfill(
     });
     await yieldToEventLoop();
   };
+  // The simulator's first frame would otherwise replay from every server's last boot in one go.
+  await fleet.prepare?.(start, () => yieldToEventLoop());
   for (const frame of fleet.frames(start, to, stepMs, { reuse: true })) {
     ingestor.appendFrame(app, frame);
     lastT = frame.t;

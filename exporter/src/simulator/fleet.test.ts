@@ -1,7 +1,7 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { Fleet } from './fleet.js';
 import { defaultFleet } from './fleet-file.js';
-import { GRID_MS } from './server-model.js';
+import { GRID_MS, ServerModel } from './server-model.js';
 import { firstBitDifference } from '../../test/simulator-testing.js';
 
 /** T0 is a fixed Wednesday afternoon; fleets are installed two hours before so tests replay little. */
@@ -97,5 +97,59 @@ describe('Fleet determinism', () => {
     const per = f.layout.series.length / 20;
     expect(per).toBeGreaterThanOrEqual(60);
     expect(per).toBeLessThanOrEqual(120);
+  });
+});
+
+describe('Fleet.prepare', () => {
+  // Installed 10 days before T0: the first frame at T0 replays every server from its last boot (days).
+  const LONG_EPOCH = T0 - 10 * 86_400_000;
+  const options = { seed: 5, epoch: LONG_EPOCH, scenarioRatePerHour: 6 };
+
+  it('replays in turns of an interval each, leaving the first frame little to replay, with the same frames', async () => {
+    const plain = new Fleet(options);
+    const prepared = new Fleet(options);
+    const servers = prepared.layout.servers.length;
+    // Model steps (and boots) between turns: each turn's work is one hourly interval (240 steps of 15 s) per server.
+    const steps = vi.spyOn(ServerModel.prototype, 'step');
+    const boots = vi.spyOn(ServerModel.prototype, 'boot');
+    const work = (): number => steps.mock.calls.length + boots.mock.calls.length;
+    const perTurn: number[] = [];
+    let seen = 0;
+    const take = (): void => {
+      perTurn.push(work() - seen);
+      seen = work();
+    };
+    await prepared.prepare(T0, () => {
+      take();
+      return Promise.resolve();
+    });
+    take();
+    // Days of replay, cut into intervals.
+    expect(perTurn.length).toBeGreaterThan(24);
+    expect(Math.max(...perTurn)).toBeLessThanOrEqual(servers * 240);
+
+    const from = T0 - 2 * GRID_MS;
+    const preparedFrames = [...prepared.frames(from, T0 + 20 * GRID_MS, GRID_MS)];
+    // From the checkpoints prepare left: under an interval per server to the first frame, one per frame after.
+    expect(work() - seen).toBeLessThanOrEqual(servers * (240 + 22));
+    steps.mockRestore();
+    boots.mockRestore();
+
+    const plainFrames = [...plain.frames(from, T0 + 20 * GRID_MS, GRID_MS)];
+    expect(preparedFrames).toHaveLength(plainFrames.length);
+    plainFrames.forEach((f, k) => {
+      const p = preparedFrames[k];
+      expect(firstBitDifference(f.values, p?.values ?? new Float64Array())).toBe(-1);
+      expect(p?.summaries).toEqual(f.summaries);
+    });
+  });
+
+  it('does nothing before the fleet is installed', async () => {
+    let turns = 0;
+    await new Fleet(options).prepare(LONG_EPOCH - 3_600_000, () => {
+      turns++;
+      return Promise.resolve();
+    });
+    expect(turns).toBe(0);
   });
 });
