@@ -14,6 +14,7 @@ import type { ValueType } from './ast.js';
 import { CALL_FUNCTIONS } from './call-functions.js';
 import type { CallFn } from './eval-context.js';
 import { incrementalMean, kahanInc } from './float-math.js';
+import { lowerBound, upperBound } from '../util/lower-bound.js';
 
 /**
  * RangeFn computes one output value from the samples `[lo, hi)` of a series that fall in the window
@@ -245,30 +246,6 @@ function quantileOfSorted(q: number, a: Float64Array, m: number, nan: number): n
   return lower * (1 - weight) + upper * weight;
 }
 
-/** lowerBound is the first index in a[0..n) (sorted) whose value is not below v. */
-function lowerBound(a: Float64Array, n: number, v: number): number {
-  let lo = 0;
-  let hi = n;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if ((a[mid] as number) < v) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
-/** upperBound is the first index of sorted a[0..n) holding a value greater than v (-0 and 0 are equal). */
-function upperBound(a: Float64Array, n: number, v: number): number {
-  let lo = 0;
-  let hi = n;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if ((a[mid] as number) <= v) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
 /**
  * QuantileWindow is quantile_over_time's SlidingWindow: the window's numbers kept sorted (binary search and
  * one block move per sample in or out), its NaNs counted apart. Equal numbers are interchangeable but for
@@ -291,7 +268,7 @@ class QuantileWindow implements SlidingWindow {
     }
     // After every equal value, so equal values keep their arrival order (it does not matter but for zeros);
     // found by bisection, as a window of one repeated value (a day of a constant) is common.
-    const i = upperBound(this.a, this.m, v);
+    const i = upperBound(this.a, v, this.m);
     this.a.copyWithin(i + 1, i, this.m);
     this.a[i] = v;
     this.m++;
@@ -302,7 +279,7 @@ class QuantileWindow implements SlidingWindow {
       this.nan--;
       return;
     }
-    let i = lowerBound(this.a, this.m, v);
+    let i = lowerBound(this.a, v, this.m);
     if (v === 0) {
       let j = i;
       while (j < this.m && this.a[j] === 0 && !Object.is(this.a[j], v)) j++;

@@ -329,22 +329,9 @@ export class Head {
    * as a commit does).
    */
   async compactPaced(pacer = new Pacer()): Promise<void> {
-    for (let from = 0; from < this.series.length;) {
-      if (from > 0) await pacer.yield();
-      const start = from;
-      from = await this.commitLock.run(() => Promise.resolve(this.compactSlice(start, pacer)));
-    }
-  }
-
-  /** compactSlice compacts the series from index `from` on until `pacer`'s slice is used up; returns where it stopped. */
-  private compactSlice(from: number, pacer: Pacer): number {
-    let i = from;
-    while (i < this.series.length) {
-      const s = this.series[i++];
-      if (s) this.pipeline.compactSeries(s);
-      if (pacer.due()) break;
-    }
-    return i;
+    await this.pacedUnderLock(pacer, (from) =>
+      this.seriesSlice(from, pacer, (s) => this.pipeline.compactSeries(s)),
+    );
   }
 
   /**
@@ -368,11 +355,7 @@ export class Head {
    * lock must see a flush's slice whole or not at all.
    */
   async flushPaced(now: number, deferred = false, pacer = new Pacer()): Promise<void> {
-    for (let from = 0; from < this.series.length;) {
-      if (from > 0) await pacer.yield();
-      const start = from;
-      from = await this.commitLock.run(() => Promise.resolve(this.flushSlice(now, deferred, start, pacer)));
-    }
+    await this.pacedUnderLock(pacer, (from) => this.flushSlice(now, deferred, from, pacer));
   }
 
   /** flushSlices is flushPaced for a caller that holds the commit lock (it stays held across the turns). */
@@ -388,16 +371,34 @@ export class Head {
     // Deferred mode belongs to this slice only (a commit may run before the next).
     if (deferred) this.beginDeferred();
     try {
-      let i = from;
-      while (i < this.series.length) {
-        const s = this.series[i++];
-        if (s) this.pipeline.flushSeries(s, now);
-        if (pacer.due()) break;
-      }
-      return i;
+      return this.seriesSlice(from, pacer, (s) => this.pipeline.flushSeries(s, now));
     } finally {
       if (deferred) this.endDeferred();
     }
+  }
+
+  /**
+   * pacedUnderLock runs `slice` from series 0 until it has passed the last, each call under the commit lock
+   * and a turn of the event loop between calls: a slice changes series as a commit does, and a snapshot
+   * capturing the head in slices under that lock sees a slice whole or not at all.
+   */
+  private async pacedUnderLock(pacer: Pacer, slice: (from: number) => number): Promise<void> {
+    for (let from = 0; from < this.series.length;) {
+      if (from > 0) await pacer.yield();
+      const start = from;
+      from = await this.commitLock.run(() => Promise.resolve(slice(start)));
+    }
+  }
+
+  /** seriesSlice applies `visit` to the series from index `from` on until `pacer`'s slice is used up; returns where it stopped. */
+  private seriesSlice(from: number, pacer: Pacer, visit: (s: MemSeries) => void): number {
+    let i = from;
+    while (i < this.series.length) {
+      const s = this.series[i++];
+      if (s) visit(s);
+      if (pacer.due()) break;
+    }
+    return i;
   }
 
   private flushNow(now: number): void {
