@@ -24,6 +24,21 @@ export const START_SCRIPT = (
   JSON.parse(readFileSync(join(EXPORTER_DIR, 'package.json'), 'utf8')) as { scripts: Record<string, string> }
 ).scripts.start;
 
+/**
+ * startScriptSettings are the environment assignments and node flags of the `start` script (`npm start`), for
+ * a child from source that should run as `npm start` runs the bundle.
+ */
+export function startScriptSettings(): { env: Record<string, string>; nodeFlags: string[] } {
+  const env: Record<string, string> = {};
+  const nodeFlags: string[] = [];
+  for (const word of (START_SCRIPT ?? '').split(/\s+/)) {
+    const assignment = /^([A-Z_][A-Z0-9_]*)=(.*)$/.exec(word);
+    if (assignment) env[assignment[1] ?? ''] = assignment[2] ?? '';
+    else if (word.startsWith('--')) nodeFlags.push(word);
+  }
+  return { env, nodeFlags };
+}
+
 /** PATH_WITH_BINS is PATH as npm sets it for scripts: the workspace's and the root's node_modules/.bin first. */
 const PATH_WITH_BINS = [
   join(EXPORTER_DIR, 'node_modules/.bin'),

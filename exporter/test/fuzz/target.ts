@@ -5,7 +5,7 @@
  * start-up stays short), a broadcast every second (the after-session WebSocket check waits for one) and a
  * memory limit.
  */
-import { ExporterProcess, START_SCRIPT } from '../exporter-process.js';
+import { ExporterProcess, startScriptSettings } from '../exporter-process.js';
 import { requestArbitraries } from './requests.js';
 import { fleetVocabulary } from './vocabulary.js';
 import type { FuzzRequest } from './model.js';
@@ -32,22 +32,6 @@ export const FUZZ_SERVERS = 20;
 /** FUZZ_TOKEN is the target's API token, known to the generators so some mutations are authorised. */
 export const FUZZ_TOKEN = 'fuzz-token';
 
-/**
- * startScriptSettings are the environment assignments and node flags of the `start` script (`npm start`): the
- * allocator's arenas and V8's heap growth change how much of freed memory the process keeps resident, which
- * the memory limit above measures, so the target runs from source with the settings users run it with.
- */
-function startScriptSettings(): { env: Record<string, string>; nodeFlags: string[] } {
-  const env: Record<string, string> = {};
-  const nodeFlags: string[] = [];
-  for (const word of (START_SCRIPT ?? '').split(/\s+/)) {
-    const assignment = /^([A-Z_][A-Z0-9_]*)=(.*)$/.exec(word);
-    if (assignment) env[assignment[1] ?? ''] = assignment[2] ?? '';
-    else if (word.startsWith('--')) nodeFlags.push(word);
-  }
-  return { env, nodeFlags };
-}
-
 /** startTarget starts an exporter configured for fuzzing and waits until it is ready. */
 export function startTarget(): Promise<ExporterProcess> {
   return ExporterProcess.start({
@@ -57,6 +41,8 @@ export function startTarget(): Promise<ExporterProcess> {
     apiToken: FUZZ_TOKEN,
     args: ['--broadcast-seconds', '1', '--servers', String(FUZZ_SERVERS)],
     rssLimitMb: RSS_LIMIT_MB,
+    // The allocator's arenas and V8's heap growth change how much of freed memory the process keeps resident,
+    // which the memory limit measures: the target runs from source with the settings users run it with.
     ...startScriptSettings(),
   });
 }
