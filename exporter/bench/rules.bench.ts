@@ -76,22 +76,23 @@ function warmupFor(servers: number): number {
   return Number(process.env.BENCH_RULES_WARMUP ?? (servers <= 100 ? 40 : 2));
 }
 /**
- * roundsFor is the counted rounds per side at a fleet size: 20 at 20 servers, where a round takes
- * milliseconds and a median of 5 still swings with one slow round (GC, a seal); 5 at 1,000, where
- * Prometheus's rounds are 10 s apart. BENCH_RULES_ROUNDS sets both.
+ * roundsFor is the counted rounds per side at a fleet size: 60 at 20 servers, where a round takes
+ * milliseconds and many meet a young-generation collection or a seal (a median of 20 moved by a millisecond
+ * from run to run); 5 at 1,000, where Prometheus's rounds are 10 s apart. BENCH_RULES_ROUNDS sets both.
  */
 function roundsFor(servers: number): number {
-  return Number(process.env.BENCH_RULES_ROUNDS ?? (servers <= 100 ? 20 : 5));
+  return Number(process.env.BENCH_RULES_ROUNDS ?? (servers <= 100 ? 60 : 5));
 }
 /**
  * promIntervalMs is Prometheus's evaluation interval at a fleet size: short, so the rounds take seconds, and
  * long enough for a round of its groups (each started at its own offset in the interval) to fit, so that
- * they rarely run at the same time: 2 s at 20 servers, 10 s at 1,000 (BENCH_RULES_PROM_INTERVAL_MS sets both).
+ * they rarely run at the same time: 1 s at 20 servers (its rounds take ~30 ms), 10 s at 1,000
+ * (BENCH_RULES_PROM_INTERVAL_MS sets both).
  */
 function promIntervalMs(servers: number): number {
   const fixed = process.env.BENCH_RULES_PROM_INTERVAL_MS;
   if (fixed) return Number(fixed);
-  return servers <= 100 ? 2_000 : 10_000;
+  return servers <= 100 ? 1_000 : 10_000;
 }
 /**
  * futureMsFor is how far past the anchor the samples run at a fleet size: our rounds reach (warm-up +

@@ -405,6 +405,14 @@ export class Head {
     for (const s of this.series) if (s) this.pipeline.flushSeries(s, now);
   }
 
+  /**
+   * memSeries returns the head state of series `ref` (undefined: not live), for a reader that asks several
+   * things of each series (a select): one lookup instead of one per question. Its `labels` are the index's.
+   */
+  memSeries(ref: number): MemSeries | undefined {
+    return this.series[ref];
+  }
+
   /** openMinTime returns the oldest timestamp in the series' cut-but-unstored or open chunk (Infinity: none). */
   openMinTime(ref: number): number {
     return this.series[ref]?.openMinTime() ?? Infinity;

@@ -153,8 +153,11 @@ export class HeadQuerier implements Querier {
           await pacer.yield();
           checkDeadline();
         }
-        const labels = this.head.index.labels(ref);
-        if (!labels) continue;
+        // The series' head state answers its labels (the index's object) and its open samples in one lookup:
+        // a rule group selects thousands of series every interval, and each lookup is a cache miss.
+        const s = this.head.memSeries(ref);
+        if (!s) continue;
+        const labels = s.labels;
         buf.clear();
         fromHead.clear();
         // Which chunks are stored and what the head holds are taken in one synchronous step, before awaiting
@@ -166,13 +169,13 @@ export class HeadQuerier implements Querier {
         if (tier === 'raw') {
           // A caller holding a series' older samples asks for the rest only (SelectHints.from); one that
           // wants the newest sample only gets it alone when the window reaches the series' newest.
-          const last = this.head.lastTime(ref);
+          const last = s.lastT;
           let lo = from ? Math.max(mint, from(labels)) : mint;
           if (last < lo) continue;
           if (newest && last <= maxt) lo = last;
           // Stored chunks all precede what the head holds: when that reaches back to lo, none is in the window.
-          const pending = this.head.openMinTime(ref) <= lo ? NO_CHUNKS : this.reader.rawChunks(ref, lo, maxt);
-          this.head.readRaw(ref, lo, maxt, fromHead);
+          const pending = s.openMinTime() <= lo ? NO_CHUNKS : this.reader.rawChunks(ref, lo, maxt);
+          s.readRaw(lo, maxt, fromHead);
           const stored = pending instanceof Promise ? await pending : pending;
           for (const c of stored) {
             const r = this.head.decodedChunks.read(ref, c, lo, maxt);
@@ -182,7 +185,7 @@ export class HeadQuerier implements Querier {
           if (stored.length === 0) out = fromHead;
         } else {
           const pending = this.reader.rollupChunks(ref, tier, mint, maxt);
-          this.head.readRollup(ref, tier, agg, mint, maxt, fromHead);
+          s.readRollup(tier, agg, mint, maxt, fromHead);
           for (const rc of pending instanceof Promise ? await pending : pending) {
             const c = rc.chunks[agg];
             if (c) readChunkInto(c, mint, maxt, buf);
