@@ -27,9 +27,8 @@ export async function evalBinary(ctx: EvalContext, b: BinaryExpr, f: Frame): Pro
     return { kind: 'scalar', values: out };
   }
   if (lhs.kind === 'vector' && rhs.kind === 'vector') return vectorVector(ctx, b, lhs, rhs, n);
-  if (ctx.pacer.due()) await ctx.turn();
-  if (lhs.kind === 'vector' && rhs.kind === 'scalar') return vectorScalar(b, lhs, rhs, false, n);
-  if (lhs.kind === 'scalar' && rhs.kind === 'vector') return vectorScalar(b, rhs, lhs, true, n);
+  if (lhs.kind === 'vector' && rhs.kind === 'scalar') return vectorScalar(ctx, b, lhs, rhs, false, n);
+  if (lhs.kind === 'scalar' && rhs.kind === 'vector') return vectorScalar(ctx, b, rhs, lhs, true, n);
   throw executionError('binary expression must contain only scalar and instant vector types');
 }
 
@@ -43,15 +42,25 @@ async function vectorVector(
 ): Promise<VectorValue> {
   const m = b.matching ?? { card: 'one-to-one' as const, on: false, labels: [], include: [] };
   const sig = (l: Labels): string => signatureOf(l, m.on, m.labels);
-  if (b.op === 'and' || b.op === 'unless') return andUnless(b.op, lhs, rhs, sig, n);
-  if (b.op === 'or') return or(lhs, rhs, sig, n);
+  if (b.op === 'and' || b.op === 'unless') return andUnless(ctx, b.op, lhs, rhs, sig, n);
+  if (b.op === 'or') return or(ctx, lhs, rhs, sig, n);
   return matchOneToOneOrMany(ctx, b, m, lhs, rhs, sig, n);
 }
 
-/** presenceBySignature marks, per matching signature, the steps at which any series of `v` has a value. */
-function presenceBySignature(v: VectorValue, sig: (l: Labels) => string, n: number): Map<string, Uint8Array> {
+/**
+ * presenceBySignature marks, per matching signature, the steps at which any series of `v` has a value.
+ * Like every loop over series × steps here, it gives the loop a turn when its slice is used up: a range
+ * query's operands may hold thousands of series over thousands of steps.
+ */
+async function presenceBySignature(
+  ctx: EvalContext,
+  v: VectorValue,
+  sig: (l: Labels) => string,
+  n: number,
+): Promise<Map<string, Uint8Array>> {
   const bySig = new Map<string, Uint8Array>();
   for (const s of v.series) {
+    if (ctx.pacer.due()) await ctx.turn();
     const k = sig(s.labels);
     let p = bySig.get(k);
     if (!p) {
@@ -64,17 +73,19 @@ function presenceBySignature(v: VectorValue, sig: (l: Labels) => string, n: numb
 }
 
 /** andUnless keeps the left series' steps that have (and) or lack (unless) a match on the right. */
-function andUnless(
+async function andUnless(
+  ctx: EvalContext,
   op: 'and' | 'unless',
   lhs: VectorValue,
   rhs: VectorValue,
   sig: (l: Labels) => string,
   n: number,
-): VectorValue {
-  const rightPresent = presenceBySignature(rhs, sig, n);
+): Promise<VectorValue> {
+  const rightPresent = await presenceBySignature(ctx, rhs, sig, n);
   const out: StepSeries[] = [];
   const wantMatch = op === 'and';
   for (const s of lhs.series) {
+    if (ctx.pacer.due()) await ctx.turn();
     const p = rightPresent.get(sig(s.labels));
     const present = new Uint8Array(n);
     let any = false;
@@ -92,10 +103,17 @@ function andUnless(
 }
 
 /** or keeps every left series and adds the right series' steps that have no left match. */
-function or(lhs: VectorValue, rhs: VectorValue, sig: (l: Labels) => string, n: number): VectorValue {
-  const leftPresent = presenceBySignature(lhs, sig, n);
+async function or(
+  ctx: EvalContext,
+  lhs: VectorValue,
+  rhs: VectorValue,
+  sig: (l: Labels) => string,
+  n: number,
+): Promise<VectorValue> {
+  const leftPresent = await presenceBySignature(ctx, lhs, sig, n);
   const out: StepSeries[] = [...lhs.series];
   for (const s of rhs.series) {
+    if (ctx.pacer.due()) await ctx.turn();
     const p = leftPresent.get(sig(s.labels));
     if (!p) {
       out.push(s);
@@ -245,18 +263,20 @@ function scalarBinop(op: BinaryOp, l: number, r: number): [number, boolean] {
   }
 }
 
-function vectorScalar(
+async function vectorScalar(
+  ctx: EvalContext,
   b: BinaryExpr,
   vec: VectorValue,
   sc: ScalarValue,
   swap: boolean,
   n: number,
-): VectorValue {
+): Promise<VectorValue> {
   const isCmp = COMPARISON_OPS.has(b.op);
   // Prometheus 2.x keeps the name for comparisons and for atan2 (shouldDropMetricName covers + - * / % ^).
   const dropsName = (!isCmp && b.op !== 'atan2') || b.returnBool;
   const out: StepSeries[] = [];
   for (const s of vec.series) {
+    if (ctx.pacer.due()) await ctx.turn();
     const r = newStepSeries(dropsName ? dropName(s.labels) : s.labels, n);
     let any = false;
     for (let i = 0; i < n; i++) {

@@ -20,7 +20,7 @@ import { seriesKey, type Labels } from '../util/labels.js';
 import { walkExpr, type Expr } from './ast.js';
 import type { Engine, MatrixSeries, QueryOptions, QueryOutcome, QueryStats } from './engine.js';
 import { tooManyResultPoints } from './errors.js';
-import { compareLabels } from './labels-util.js';
+import { sortByLabels } from './labels-util.js';
 import { exprToString } from './printer.js';
 import { Pacer } from '../util/pacer.js';
 
@@ -309,7 +309,10 @@ async function mergeWindows(parts: MatrixSeries[][], start: number, end: number)
       }
     }
   }
-  return [...byKey.values()]
-    .filter((s) => s.timestamps.length > 0)
-    .sort((a, b) => compareLabels(a.labels, b.labels));
+  const kept = [...byKey.values()].filter((s) => s.timestamps.length > 0);
+  return sortByLabels(
+    kept,
+    (s) => s.labels,
+    () => pacer.pace(),
+  );
 }

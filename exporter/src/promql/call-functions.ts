@@ -11,7 +11,7 @@ import { executionError } from './errors.js';
 import { distinctVector, type CallFn } from './eval-context.js';
 import { histogramQuantile } from './histogram.js';
 import { dropName } from './labels-util.js';
-import { newStepSeries, type VectorValue } from './value.js';
+import { newStepSeries, type StepSeries, type VectorValue } from './value.js';
 
 /** sortBy orders an instant query's vector by value (NaN first ascending, as Prometheus); ranges keep order. */
 const sortBy =
@@ -47,6 +47,8 @@ export const CALL_FUNCTIONS: Readonly<Record<string, CallFn>> = {
     const vec = await ctx.evalVector(call.args[0] as Expr, f);
     const out = new Float64Array(n);
     for (let i = 0; i < n; i++) {
+      // Every step looks at every series: turns between steps.
+      if (ctx.pacer.due()) await ctx.turn();
       let count = 0;
       let val = NaN;
       for (const s of vec.series)
@@ -63,19 +65,20 @@ export const CALL_FUNCTIONS: Readonly<Record<string, CallFn>> = {
     if (arg.type === 'VectorSelector') {
       // A selector's own sample times, not the step times: the one place a sample's timestamp is visible.
       const { vector, times } = await ctx.evalSelectorTimes(arg, f);
-      const out = vector.series.map((s, k) => ({
-        labels: dropName(s.labels),
-        values: (times[k] ?? new Float64Array(f.ts.length)).map((t) => t / 1000),
-        present: s.present,
-      }));
+      const out: StepSeries[] = [];
+      for (const [k, s] of vector.series.entries()) {
+        if (ctx.pacer.due()) await ctx.turn();
+        const values = (times[k] ?? new Float64Array(f.ts.length)).map((t) => t / 1000);
+        out.push({ labels: dropName(s.labels), values, present: s.present });
+      }
       return distinctVector(out);
     }
     const vec = await ctx.evalVector(arg, f);
-    const out = vec.series.map((s) => ({
-      labels: dropName(s.labels),
-      values: f.ts.map((t) => t / 1000),
-      present: s.present,
-    }));
+    const out: StepSeries[] = [];
+    for (const s of vec.series) {
+      if (ctx.pacer.due()) await ctx.turn();
+      out.push({ labels: dropName(s.labels), values: f.ts.map((t) => t / 1000), present: s.present });
+    }
     return distinctVector(out);
   },
   sort: sortBy(false),

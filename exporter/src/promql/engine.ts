@@ -37,7 +37,7 @@ import {
 } from './eval-context.js';
 import { FUNCTIONS, type RangeFn, type SlidingWindow } from './functions.js';
 import { DEFAULT_MAX_CONCURRENT, DEFAULT_MAX_QUEUED, QueryGate, createGateMetrics } from './gate.js';
-import { compareLabels, dropName } from './labels-util.js';
+import { dropName, sortByLabels } from './labels-util.js';
 import { parseExpr, typeOf } from './parser.js';
 import { chooseTier, DEFAULT_TIER_OPTIONS, type TierOptions, type TierPlan } from './tiers.js';
 import {
@@ -370,8 +370,14 @@ class Evaluator implements EvalContext {
           }
           out.push({ labels: s.labels, timestamps, values });
         }
-        out.sort((a, b) => compareLabels(a.labels, b.labels));
-        return { resultType: 'matrix', result: out };
+        const result = await sortByLabels(
+          out,
+          (s) => s.labels,
+          async () => {
+            if (this.pacer.due()) await this.turn();
+          },
+        );
+        return { resultType: 'matrix', result };
       }
       case 'matrix': {
         const end = v.ends[0] ?? t0;

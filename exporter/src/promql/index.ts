@@ -33,4 +33,4 @@ export {
 } from './errors.js';
 export { FUNCTIONS, type FunctionDef } from './functions.js';
 export { formatSampleValue, formatGoFloat, quoteString } from './format.js';
-export { compareLabels, labelsToString } from './labels-util.js';
+export { labelsToString, sortByLabels } from './labels-util.js';

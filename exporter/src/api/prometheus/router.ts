@@ -20,7 +20,7 @@ import {
   type QueryResult,
   PromQLError,
   formatSampleValue,
-  compareLabels,
+  sortByLabels,
   parseExprPaced,
   typeOf,
   type Expr,
@@ -336,7 +336,11 @@ export function createPrometheusApiRouter(opts: PrometheusApiOptions): Router {
       for (const l of await q.series(m)) seen.set(seriesKey(l), l);
       await pacer.pace();
     }
-    const sorted = [...seen.values()].sort(compareLabels);
+    const sorted = await sortByLabels(
+      [...seen.values()],
+      (l) => l,
+      () => pacer.pace(),
+    );
     return new JsonChunks(function* () {
       yield '[';
       for (let i = 0; i < sorted.length; i++) yield (i > 0 ? ',' : '') + JSON.stringify(sorted[i]);
