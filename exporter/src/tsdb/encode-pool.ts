@@ -29,17 +29,12 @@ import { workerEntry } from '../util/worker-entry.js';
 /** BatchEncoder encodes batches, possibly elsewhere; responses may arrive later but each resolves once. */
 export interface BatchEncoder {
   encode(req: EncodeRequest): Promise<EncodeResponse>;
-  /**
-   * assist encodes one batch no worker has started yet on the calling thread (its promise resolves) and
-   * says whether there was one: a producer that is ahead helps instead of waiting.
-   */
-  assist(): boolean;
   close(): Promise<void>;
 }
 
 /**
  * POSTED_PER_WORKER is how many batches a worker holds at once: 2, so it starts the next as soon as one is
- * done while the rest stay in the pool's queue, where `assist` can still take them.
+ * done while the rest wait in the pool's queue (for a worker that frees up first).
  */
 const POSTED_PER_WORKER = 2;
 
@@ -123,14 +118,6 @@ export class EncodePool implements BatchEncoder {
       this.queue.push({ req, resolve, reject });
       this.pump();
     });
-  }
-
-  assist(): boolean {
-    // The newest waiting batch: the workers reach the older ones first.
-    const p = this.queue.pop();
-    if (!p) return false;
-    settleInThread(p);
-    return true;
   }
 
   /** pump posts queued batches to workers with room. */

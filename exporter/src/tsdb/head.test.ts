@@ -263,9 +263,6 @@ class HeldEncoder implements BatchEncoder {
   encode(req: EncodeRequest): Promise<EncodeResponse> {
     return new Promise((resolve) => this.held.push({ req, resolve }));
   }
-  assist(): boolean {
-    return false;
-  }
   release(): void {
     for (const h of this.held.splice(0)) h.resolve(encodeBatch(h.req));
   }
@@ -346,11 +343,29 @@ describe('Head with deferred encoding', () => {
   });
 });
 
+describe('Head.settle with an encoder', () => {
+  it('waits for the encoder to deliver, then has nothing pending', async () => {
+    const encoder = new HeldEncoder();
+    const head = new Head({ codec: DEFAULT_CODEC, sink: new RecordingSink(), encoder });
+    const ref = head.getOrCreate({ i: '0' });
+    head.beginDeferred();
+    for (let t = 1.5 * H; t < 4.5 * H; t += 15_000) head.append(ref, t, t / 1e5);
+    head.endDeferred();
+    expect(head.pendingCuts).toBeGreaterThan(0);
+    let settled = false;
+    const settling = head.settle().then(() => (settled = true));
+    await new Promise((r) => setImmediate(r));
+    expect(settled).toBe(false);
+    encoder.release();
+    await settling;
+    expect(head.pendingCuts).toBe(0);
+  });
+});
+
 describe('Head with a failing encoder', () => {
   it('encodes the batch in-thread, delivers it in order and reports the failure once at settle', async () => {
     const failing: BatchEncoder = {
       encode: () => Promise.reject(new Error('worker gone')),
-      assist: () => false,
       close: () => Promise.resolve(),
     };
     const plain = newHead();

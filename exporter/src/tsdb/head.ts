@@ -310,7 +310,7 @@ export class Head {
 
   /**
    * backpressure resolves when at most `maxBatches` deferred batches are still being encoded, so a bulk
-   * ingest that outruns its encoder helps it (or waits) instead of holding ever more cut samples in memory.
+   * ingest that outruns its encoder waits for it instead of holding ever more cut samples in memory.
    */
   backpressure(maxBatches: number): Promise<void> {
     return this.pipeline.backpressure(maxBatches);

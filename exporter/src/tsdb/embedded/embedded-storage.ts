@@ -336,7 +336,8 @@ export class EmbeddedStorage implements Storage {
       let cut: { sealed: Promise<number>; capture: SnapshotCapture } | undefined;
       while (!cut) {
         // Chunks cut by bulk appends must be in the chunk files the snapshot records (and out of the head);
-        // the chunks this snapshot cuts are encoded the same way first (on the encoder, helped by this thread).
+        // the chunks this snapshot cuts are encoded the same way first (on the encoder, while this thread
+        // serves other work).
         await this.head.flushPaced(this.head.maxTime, true, this.pacer());
         while (this.head.pendingCuts > 0) await this.head.settle();
         // Under the commit lock, which commits and flushes take too: the sealed segment, the chunk-file
