@@ -153,8 +153,8 @@ export class HeadQuerier implements Querier {
           await pacer.yield();
           checkDeadline();
         }
-        // The series' head state answers its labels (the index's object) and its open samples in one lookup:
-        // a rule group selects thousands of series every interval, and each lookup is a cache miss.
+        // The series' head state answers its labels (the index's object) and its open samples in one lookup
+        // (a rule group selects thousands of series every interval).
         const s = this.head.memSeries(ref);
         if (!s) continue;
         const labels = s.labels;
