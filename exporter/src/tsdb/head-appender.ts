@@ -48,7 +48,7 @@ const SORT_THRESHOLD = 4096;
  * MAX_ENCODING_BATCHES bounds how many of the head's 8 MiB deferred batches may still be encoding when a
  * deferring commit returns: 6 is about one 2 h boundary of the 20-server fleet (4–6 batches), so the next
  * frames are generated and applied while the encoder works, with at most ~48 MiB of cut samples waiting;
- * past it the committing thread encodes queued batches itself (Head.backpressure). 12 measured no faster.
+ * past it the committing thread waits for the encoder (Head.backpressure). 12 measured no faster.
  */
 const MAX_ENCODING_BATCHES = 6;
 
