@@ -287,6 +287,9 @@ async function selectK(
       for (const s of cands.slice(0, k)) {
         let r = selected.get(s);
         if (!r) {
+          // Each selected series gets an output over all steps: at the first step a large k selects every
+          // series at once (`topk(time(), …)` over 11,000 steps allocated 150 MB in one go), so a turn here.
+          if (ctx.pacer.due()) await ctx.turn();
           r = newStepSeries(s.labels, n);
           selected.set(s, r);
           order.push(r);

@@ -7,6 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Pacer } from '../util/pacer.js';
 import type { Expr } from './ast.js';
+import { evalAggregate } from './aggregation.js';
 import { evalBinary } from './binary.js';
 import { CALL_FUNCTIONS } from './call-functions.js';
 import type { EvalContext, Frame } from './eval-context.js';
@@ -76,6 +77,15 @@ describe('turns inside loops over series and steps', () => {
       expect(turns()).toBeGreaterThanOrEqual(SERIES);
     },
   );
+
+  it('topk with a k past the series count takes a turn per step and per series it selects', async () => {
+    const e = parseExpr('topk(1000, a)');
+    if (e.type !== 'AggregateExpr') throw new Error('not an aggregation');
+    const { ctx, turns } = countingContext();
+    const out = await evalAggregate(ctx, e, frame);
+    expect(out.series).toHaveLength(SERIES);
+    expect(turns()).toBeGreaterThanOrEqual(STEPS + SERIES);
+  });
 
   it.each(['scalar', 'timestamp'])('%s() takes turns over its steps or series', async (name) => {
     const e = parseExpr(`${name}(a)`);
