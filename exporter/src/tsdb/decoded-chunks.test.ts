@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CODEC } from './codec.js';
-import { DecodedChunks } from './decoded-chunks.js';
+import { DecodedChunks, EXPIRE_MS } from './decoded-chunks.js';
 import type { StoredChunk } from './querier.js';
 
 /** stored builds a stored chunk of `n` samples every 15 s from `t0`, value = index + `base`. */
@@ -73,5 +73,41 @@ describe('DecodedChunks', () => {
     const off = new DecodedChunks(0);
     expect(window(off, 1, a, 0, Infinity).vs).toEqual([0, 1, 2, 3, 4, 5]);
     expect(off.size).toBe(0);
+  });
+
+  it('drops entries unread for EXPIRE_MS without pressure for room, a bounded batch per look', () => {
+    let now = 0;
+    const cache = new DecodedChunks(1_000_000, () => now);
+    // A one-off read of much history, then a chunk a periodic reader keeps reading.
+    for (let ref = 1; ref <= 20_000; ref++) window(cache, ref, stored(0, 4), 0, Infinity);
+    const hot = stored(0, 4, 7);
+    for (; now <= EXPIRE_MS + 2_000; now += 15_000) window(cache, 99_999, hot, 0, Infinity);
+    // Each look drops at most a batch: one read has looked since the one-off entries expired.
+    expect(cache.entryCount).toBeGreaterThan(1);
+    expect(cache.entryCount).toBeLessThan(20_000);
+    // Further looks (commits, Head.flush) finish the job; the chunk read every 15 s stays.
+    for (let i = 0; i < 3; i++) cache.expire(now);
+    expect(cache.entryCount).toBe(1);
+    expect(cache.size).toBe(4);
+    const before = cache.hits;
+    expect(window(cache, 99_999, hot, 0, Infinity).vs).toEqual([7, 8, 9, 10]);
+    expect(cache.hits).toBe(before + 1);
+    // An entry read exactly EXPIRE_MS ago goes; one read a second later stays.
+    window(cache, 1, stored(0, 4), 0, Infinity);
+    now += 1_000;
+    window(cache, 99_999, hot, 0, Infinity);
+    now += EXPIRE_MS - 1_000;
+    cache.expire(now);
+    expect(cache.entryCount).toBe(1);
+    const hits = cache.hits;
+    window(cache, 99_999, hot, 0, Infinity);
+    expect(cache.hits).toBe(hits + 1);
+  });
+
+  it('holds one buffer per decoded chunk (timestamps and values are views of it)', () => {
+    const cache = new DecodedChunks(1000);
+    const r = cache.read(1, stored(0, 10), -Infinity, Infinity);
+    expect(r.ts.buffer).toBe(r.vs.buffer);
+    expect(Array.from(r.vs)).toEqual(Array.from({ length: 10 }, (_, i) => i));
   });
 });

@@ -6,8 +6,11 @@
  *
  * Memory is bounded by a number of samples (16 bytes each). Eviction is least-recently-used among entries
  * idle for IDLE_MS: a read larger than what is free (a week of many series) is served without being cached
- * rather than flushing what periodic reads use; a busy cache simply stops admitting. What a reader gets is
- * always copied out of the entry, so nothing outside can change a cached sample.
+ * rather than flushing what periodic reads use; a busy cache simply stops admitting. Entries unread for
+ * EXPIRE_MS go whether or not room is needed: a one-off read of much history (the rules replayed over the
+ * backfill after a first start, a week's dashboard) would otherwise keep its samples, up to the whole bound,
+ * for the life of the process. What a reader gets is always copied out of the entry, so nothing outside can
+ * change a cached sample.
  */
 import type { StoredChunk } from './querier.js';
 import { TsdbError } from './errors.js';
@@ -22,7 +25,25 @@ export const DEFAULT_DECODED_CHUNK_SAMPLES = 8_000_000;
  */
 const IDLE_MS = 60_000;
 
-/** Decoded is one chunk's samples. */
+/**
+ * EXPIRE_MS is how long an entry may go unread before it is dropped even without pressure for room: the
+ * same minute as IDLE_MS, four 15 s rule intervals, so what a rule group reads every interval stays.
+ */
+export const EXPIRE_MS = IDLE_MS;
+
+/**
+ * EXPIRE_EVERY_MS spaces the looks for expired entries, and EXPIRE_BATCH bounds the entries one look drops,
+ * so dropping a full cache (~17 k entries after the rules replayed a day of history at 20 servers) holds the
+ * loop for about a millisecond at a time, not for several at once.
+ */
+const EXPIRE_EVERY_MS = 1_000;
+const EXPIRE_BATCH = 8_192;
+
+/**
+ * Decoded is one chunk's samples. `ts` and `vs` are views of one buffer: every ArrayBuffer is an entry the
+ * garbage collector sweeps after each full collection (on the main thread when the next scavenge comes
+ * first), so a cache of thousands of chunks keeps one per chunk, not two.
+ */
 interface Decoded {
   readonly ts: Float64Array;
   readonly vs: Float64Array;
@@ -42,6 +63,7 @@ export interface DecodedRange {
 export class DecodedChunks {
   private readonly entries = new Map<string, Decoded>();
   private samples = 0;
+  private lastExpire = -Infinity;
   hits = 0;
   misses = 0;
 
@@ -63,6 +85,7 @@ export class DecodedChunks {
   read(ref: number, c: StoredChunk, mint: number, maxt: number): DecodedRange {
     const key = `${ref}:${c.minT}`;
     const now = this.now();
+    this.tidy(now);
     let d = this.entries.get(key);
     if (d && (d.maxT !== c.maxT || d.ts.length !== c.chunk.numSamples())) {
       this.drop(key, d);
@@ -81,6 +104,34 @@ export class DecodedChunks {
     }
     const { ts, vs } = d;
     return { ts, vs, lo: lowerBound(ts, mint), hi: upperBound(ts, maxt) };
+  }
+
+  /**
+   * tidy looks for expired entries when EXPIRE_EVERY_MS has passed since the last look: reads call it, and
+   * so do the head's commits, which come every tick whether or not anything reads stored chunks.
+   */
+  tidy(now: number = this.now()): void {
+    if (now - this.lastExpire >= EXPIRE_EVERY_MS) this.expire(now);
+  }
+
+  /**
+   * expire drops up to EXPIRE_BATCH entries unread for EXPIRE_MS. The Map's order is least recently read
+   * first (a read re-inserts its entry), so the expired ones lead it.
+   */
+  expire(now: number = this.now()): void {
+    this.lastExpire = now;
+    const before = now - EXPIRE_MS;
+    let dropped = 0;
+    for (const [k, e] of this.entries) {
+      if (e.lastUsed > before || dropped === EXPIRE_BATCH) break;
+      this.drop(k, e);
+      dropped++;
+    }
+  }
+
+  /** entryCount is the number of chunks held (for tests). */
+  get entryCount(): number {
+    return this.entries.size;
   }
 
   /** clear drops every entry. */
@@ -113,8 +164,9 @@ export class DecodedChunks {
 /** decode reads every sample of a stored chunk. */
 function decode(c: StoredChunk, now: number): Decoded {
   const n = c.chunk.numSamples();
-  const ts = new Float64Array(n);
-  const vs = new Float64Array(n);
+  const both = new Float64Array(2 * n);
+  const ts = both.subarray(0, n);
+  const vs = both.subarray(n);
   const it = c.chunk.iterator();
   let i = 0;
   while (i < n && it.next()) {

@@ -1,10 +1,11 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Chunk } from './chunkenc/chunk.js';
 import { DEFAULT_CODEC } from './codec.js';
 import { HeadAppender, type CommittedBatch } from './head-appender.js';
 import { Head, type HeadSink } from './head.js';
 import type { RollupChunk } from './rollup.js';
 import { SampleBuffer } from './sample-buffer.js';
+import { EXPIRE_MS } from './decoded-chunks.js';
 import { readChunkInto } from './querier.js';
 
 const H = 3_600_000;
@@ -55,6 +56,25 @@ function rawSamples(head: Head, sink: BytesSink, ref: number): number[] {
 }
 
 describe('HeadAppender', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('a commit drops the decoded stored chunks no read has wanted for EXPIRE_MS', async () => {
+    vi.useFakeTimers({ toFake: ['performance'] });
+    const head = new Head({ codec: DEFAULT_CODEC, sink: new BytesSink() });
+    const ts = Float64Array.from({ length: 8 }, (_, i) => i * 15_000);
+    const chunk = DEFAULT_CODEC.encode?.(ts, ts, 0, ts.length) ?? DEFAULT_CODEC.newBuilder().finish();
+    // A one-off read of history (as the rules' replay over the backfill makes) leaves its chunk decoded.
+    head.decodedChunks.read(1, { minT: 0, maxT: 105_000, chunk }, 0, Infinity);
+    await ingest(head, Number.POSITIVE_INFINITY, 2 * H, 2 * H + 15_000);
+    expect(head.decodedChunks.entryCount).toBe(1);
+    // Nothing reads stored chunks any more; the next tick's commit is what looks.
+    vi.advanceTimersByTime(EXPIRE_MS);
+    await ingest(head, Number.POSITIVE_INFINITY, 2 * H + 15_000, 2 * H + 30_000);
+    expect(head.decodedChunks.entryCount).toBe(0);
+  });
+
   it('a commit applied in slices leaves the head, the sink and the log as one applied at once', async () => {
     const run = async (sliceMs: number) => {
       const sink = new BytesSink();

@@ -137,6 +137,8 @@ export class HeadAppender implements Appender {
     });
     if (logged) await logged;
     if (defer) await this.head.backpressure(MAX_ENCODING_BATCHES);
+    // Commits come every tick: decoded chunks nothing reads any more go even when no read comes to drop them.
+    this.head.decodedChunks.tidy();
     return result;
   }
 
