@@ -1,9 +1,11 @@
 import fc from 'fast-check';
 import { Registry } from 'prom-client';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { SelectHints } from '../tsdb/storage.js';
 import { QueryCache } from './cache.js';
-import { Engine } from './engine.js';
+import { Engine, type QueryOptions, type QueryOutcome } from './engine.js';
+import type { Expr } from './ast.js';
+import type { Queryable } from '../tsdb/storage.js';
 import { parseExpr } from './parser.js';
 import { MemoryQueryable } from './promqltest/memory-queryable.js';
 
@@ -15,7 +17,45 @@ for (let t = 0; t <= 6 * 3_600_000; t += 15_000) {
 const engine = new Engine();
 const STEP = 15_000;
 
+/** LateEngine answers as the engine, then lets `lateMs` pass (its evaluation took the query's whole time). */
+class LateEngine extends Engine {
+  constructor(private readonly lateMs: number) {
+    super();
+  }
+
+  override async rangeQuery(
+    q: Queryable,
+    expr: Expr,
+    start: number,
+    end: number,
+    step: number,
+    opts?: QueryOptions,
+  ): Promise<QueryOutcome> {
+    const out = await super.rangeQuery(q, expr, start, end, step, opts);
+    vi.advanceTimersByTime(this.lateMs);
+    return out;
+  }
+}
+
 describe('QueryCache', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('fails with timeout when the deadline passes while it cuts and merges the windows', async () => {
+    vi.useFakeTimers({ toFake: ['performance'] });
+    const cache = new QueryCache({ now: () => 6 * 3_600_000 });
+    const expr = parseExpr('req_total');
+    const run = (lateMs: number) =>
+      cache.rangeQuery(new LateEngine(lateMs), db, expr, 0, 6 * 3_600_000, STEP, {
+        deadline: performance.now() + 5_000,
+      });
+    await expect(run(6_000)).rejects.toMatchObject({ errorType: 'timeout' });
+    // Within the deadline the same query answers (from the windows the first run had no time to store).
+    const out = await run(1_000);
+    expect(out.result).toEqual((await engine.rangeQuery(db, expr, 0, 6 * 3_600_000, STEP)).result);
+  });
+
   it('answers exactly like the engine and reuses windows when a dashboard refresh shifts by a step', async () => {
     let now = 6 * 3_600_000;
     const registry = new Registry();

@@ -19,7 +19,7 @@ import type { Queryable } from '../tsdb/storage.js';
 import { seriesKey, type Labels } from '../util/labels.js';
 import { walkExpr, type Expr } from './ast.js';
 import type { Engine, MatrixSeries, QueryOptions, QueryOutcome, QueryStats } from './engine.js';
-import { tooManyResultPoints } from './errors.js';
+import { queryTimeout, tooManyResultPoints } from './errors.js';
 import { sortByLabels } from './labels-util.js';
 import { exprToString } from './printer.js';
 import { Pacer } from '../util/pacer.js';
@@ -165,6 +165,9 @@ export class QueryCache {
     )
       return engine.rangeQuery(queryable, expr, start, end, step, opts);
     const now = this.options.now();
+    // The query's deadline covers cutting and merging the windows too: for a result of millions of points they
+    // take seconds after the evaluations.
+    const deadline = opts.deadline ?? Infinity;
     const keyBase = `${exprToString(expr)}\u0000${step}\u0000${phase}\u0000`;
     const parts: MatrixSeries[][] = [];
     const stats: QueryStats = { samplesLoaded: 0, tiersUsed: [] };
@@ -187,7 +190,10 @@ export class QueryCache {
       stats.tiersUsed.push(...out.stats.tiersUsed);
       if (out.result.resultType !== 'matrix') throw new Error('range query returned a non-matrix result');
       for (const w of pending) {
-        if (pacer.due()) await pacer.yield();
+        if (pacer.due()) {
+          await pacer.yield();
+          if (performance.now() > deadline) throw queryTimeout();
+        }
         const ws = phase + w * K * step;
         const we = ws + (K - 1) * step;
         const series = sliceSeries(out.result.result, ws, we);
@@ -209,7 +215,7 @@ export class QueryCache {
     }
     await flush();
     // Windows from the cache and from evaluations each fit the result bound; their union must too.
-    const result = await mergeWindows(parts, start, end);
+    const result = await mergeWindows(parts, start, end, deadline);
     let points = 0;
     for (const s of result) points += s.timestamps.length;
     const limit = engine.options.maxResultPoints;
@@ -279,18 +285,42 @@ function firstIndex(ts: readonly number[], past: (t: number) => boolean): number
   return lo;
 }
 
+/** Merged is one series of a merge: its window slices' points in [start, end], counted, then copied. */
+interface Merged {
+  readonly labels: Labels;
+  n: number;
+  timestamps: number[];
+  values: number[];
+}
+
 /**
  * mergeWindows joins per-window results (in time order) into one matrix restricted to [start, end], giving the
- * event loop a turn between windows. A series' key is computed once per labels object (each window's slice of
- * one evaluation shares it).
+ * event loop a turn between windows and failing with `timeout` past `deadline`. A series' key is computed
+ * once per labels object (each window's slice of one evaluation shares it). It counts each series' points
+ * first and then fills arrays of that size: growing them point by point copied each one a dozen times, and
+ * for a result of millions of points that garbage made the collector hold the loop for 200–500 ms at a time.
  */
-async function mergeWindows(parts: MatrixSeries[][], start: number, end: number): Promise<MatrixSeries[]> {
-  const byKey = new Map<string, { labels: Labels; timestamps: number[]; values: number[] }>();
+async function mergeWindows(
+  parts: MatrixSeries[][],
+  start: number,
+  end: number,
+  deadline = Infinity,
+): Promise<MatrixSeries[]> {
+  const byKey = new Map<string, Merged>();
   const keys = new Map<Labels, string>();
   const pacer = new Pacer();
+  const turn = async (): Promise<void> => {
+    await pacer.yield();
+    if (performance.now() > deadline) throw queryTimeout();
+  };
+  // Pass 1: each part's series, its run of points in [start, end] (times are sorted), and the totals.
+  const runs: { m: Merged; s: MatrixSeries; lo: number; hi: number }[] = [];
   for (const part of parts) {
-    if (pacer.due()) await pacer.yield();
+    if (pacer.due()) await turn();
     for (const s of part) {
+      const lo = firstIndex(s.timestamps, (t) => t >= start);
+      const hi = firstIndex(s.timestamps, (t) => t > end);
+      if (hi <= lo) continue;
       let k = keys.get(s.labels);
       if (k === undefined) {
         k = seriesKey(s.labels);
@@ -298,18 +328,30 @@ async function mergeWindows(parts: MatrixSeries[][], start: number, end: number)
       }
       let m = byKey.get(k);
       if (!m) {
-        m = { labels: s.labels, timestamps: [], values: [] };
+        m = { labels: s.labels, n: 0, timestamps: [], values: [] };
         byKey.set(k, m);
       }
-      for (let i = 0; i < s.timestamps.length; i++) {
-        const t = s.timestamps[i] as number;
-        if (t < start || t > end) continue;
-        m.timestamps.push(t);
-        m.values.push(s.values[i] as number);
-      }
+      m.n += hi - lo;
+      runs.push({ m, s, lo, hi });
     }
   }
-  const kept = [...byKey.values()].filter((s) => s.timestamps.length > 0);
+  // Pass 2: copy the runs, in time order, into arrays of their series' size.
+  const filled = new Map<Merged, number>();
+  for (const [i, r] of runs.entries()) {
+    if (i % 256 === 0 && pacer.due()) await turn();
+    const { m, s, lo, hi } = r;
+    let at = filled.get(m) ?? 0;
+    if (at === 0) {
+      m.timestamps = new Array<number>(m.n);
+      m.values = new Array<number>(m.n);
+    }
+    for (let j = lo; j < hi; j++, at++) {
+      m.timestamps[at] = s.timestamps[j] as number;
+      m.values[at] = s.values[j] as number;
+    }
+    filled.set(m, at);
+  }
+  const kept = [...byKey.values()].map(({ labels, timestamps, values }) => ({ labels, timestamps, values }));
   return sortByLabels(
     kept,
     (s) => s.labels,
