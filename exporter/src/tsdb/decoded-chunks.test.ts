@@ -85,7 +85,7 @@ describe('DecodedChunks', () => {
     // Each look drops at most a batch: one read has looked since the one-off entries expired.
     expect(cache.entryCount).toBeGreaterThan(1);
     expect(cache.entryCount).toBeLessThan(20_000);
-    // Further looks (commits, Head.flush) finish the job; the chunk read every 15 s stays.
+    // Further looks (reads, commits) finish the job; the chunk read every 15 s stays.
     for (let i = 0; i < 3; i++) cache.expire(now);
     expect(cache.entryCount).toBe(1);
     expect(cache.size).toBe(4);
