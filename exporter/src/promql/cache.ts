@@ -190,10 +190,7 @@ export class QueryCache {
       stats.tiersUsed.push(...out.stats.tiersUsed);
       if (out.result.resultType !== 'matrix') throw new Error('range query returned a non-matrix result');
       for (const w of pending) {
-        if (pacer.due()) {
-          await pacer.yield();
-          if (performance.now() > deadline) throw queryTimeout();
-        }
+        if (pacer.due()) await turnWithin(pacer, deadline);
         const ws = phase + w * K * step;
         const we = ws + (K - 1) * step;
         const series = sliceSeries(out.result.result, ws, we);
@@ -285,10 +282,20 @@ function firstIndex(ts: readonly number[], past: (t: number) => boolean): number
   return lo;
 }
 
-/** Merged is one series of a merge: its window slices' points in [start, end], counted, then copied. */
+/** turnWithin gives the event loop a turn, then fails with `timeout` when the query's deadline has passed. */
+async function turnWithin(pacer: Pacer, deadline: number): Promise<void> {
+  await pacer.yield();
+  if (performance.now() > deadline) throw queryTimeout();
+}
+
+/**
+ * Merged is one series of a merge: its window slices' points in [start, end], counted (`n`), then copied
+ * (`at` of them so far).
+ */
 interface Merged {
   readonly labels: Labels;
   n: number;
+  at: number;
   timestamps: number[];
   values: number[];
 }
@@ -309,14 +316,10 @@ async function mergeWindows(
   const byKey = new Map<string, Merged>();
   const keys = new Map<Labels, string>();
   const pacer = new Pacer();
-  const turn = async (): Promise<void> => {
-    await pacer.yield();
-    if (performance.now() > deadline) throw queryTimeout();
-  };
   // Pass 1: each part's series, its run of points in [start, end] (times are sorted), and the totals.
   const runs: { m: Merged; s: MatrixSeries; lo: number; hi: number }[] = [];
   for (const part of parts) {
-    if (pacer.due()) await turn();
+    if (pacer.due()) await turnWithin(pacer, deadline);
     for (const s of part) {
       const lo = firstIndex(s.timestamps, (t) => t >= start);
       const hi = firstIndex(s.timestamps, (t) => t > end);
@@ -328,7 +331,7 @@ async function mergeWindows(
       }
       let m = byKey.get(k);
       if (!m) {
-        m = { labels: s.labels, n: 0, timestamps: [], values: [] };
+        m = { labels: s.labels, n: 0, at: 0, timestamps: [], values: [] };
         byKey.set(k, m);
       }
       m.n += hi - lo;
@@ -336,20 +339,17 @@ async function mergeWindows(
     }
   }
   // Pass 2: copy the runs, in time order, into arrays of their series' size.
-  const filled = new Map<Merged, number>();
   for (const [i, r] of runs.entries()) {
-    if (i % 256 === 0 && pacer.due()) await turn();
+    if (i % 256 === 0 && pacer.due()) await turnWithin(pacer, deadline);
     const { m, s, lo, hi } = r;
-    let at = filled.get(m) ?? 0;
-    if (at === 0) {
+    if (m.at === 0) {
       m.timestamps = new Array<number>(m.n);
       m.values = new Array<number>(m.n);
     }
-    for (let j = lo; j < hi; j++, at++) {
-      m.timestamps[at] = s.timestamps[j] as number;
-      m.values[at] = s.values[j] as number;
+    for (let j = lo; j < hi; j++, m.at++) {
+      m.timestamps[m.at] = s.timestamps[j] as number;
+      m.values[m.at] = s.values[j] as number;
     }
-    filled.set(m, at);
   }
   const kept = [...byKey.values()].map(({ labels, timestamps, values }) => ({ labels, timestamps, values }));
   return sortByLabels(
