@@ -19,6 +19,8 @@ export interface ChunkCodec {
    * optional: a codec can reuse one builder here instead of allocating one per chunk.
    */
   encode?(ts: Float64Array, vs: Float64Array, from: number, to: number): Chunk;
+  /** encodeBytes is `encode(…).bytes()` without re-opening the chunk (optional, as `encode`). */
+  encodeBytes?(ts: Float64Array, vs: Float64Array, from: number, to: number): Uint8Array;
 }
 
 /** encodeSamples builds one chunk from parallel arrays `ts[from, to)` / `vs[from, to)`. */
@@ -35,6 +37,22 @@ export function encodeSamples(
   return b.finish();
 }
 
+/**
+ * encodeSampleBytes is `encodeSamples(…).bytes()` for callers that only keep the bytes (a sealed run): a
+ * codec with `encodeBytes` skips re-opening the chunk, which for a chunk of a few samples costs a third of
+ * encoding it.
+ */
+export function encodeSampleBytes(
+  codec: ChunkCodec,
+  ts: Float64Array,
+  vs: Float64Array,
+  from: number,
+  to: number,
+): Uint8Array {
+  if (codec.encodeBytes) return codec.encodeBytes(ts, vs, from, to);
+  return encodeSamples(codec, ts, vs, from, to).bytes();
+}
+
 /** SHARED_BUILDER is reused by DEFAULT_CODEC.encode (encoding is synchronous, so one suffices). */
 const SHARED_BUILDER = new LosslessChunkBuilder();
 
@@ -47,6 +65,12 @@ export const DEFAULT_CODEC: ChunkCodec = {
     b.reset();
     b.appendMany(ts, vs, from, to);
     return b.finish();
+  },
+  encodeBytes: (ts, vs, from, to) => {
+    const b = SHARED_BUILDER;
+    b.reset();
+    b.appendMany(ts, vs, from, to);
+    return b.finishBytes();
   },
 };
 

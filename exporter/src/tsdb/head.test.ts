@@ -7,6 +7,7 @@ import type { BatchEncoder } from './encode-pool.js';
 import { AppendStatus, Head, MAX_SAMPLE_TIME_MS, MIN_SAMPLE_TIME_MS, type HeadSink } from './head.js';
 import { EmbeddedStorage } from './embedded/embedded-storage.js';
 import { ByteReader, ByteWriter } from './bytes.js';
+import { ACC_BASE } from './mem-series.js';
 import { TsdbMetrics } from './metrics.js';
 import { AGG_INDEX, rollupFromSamples, type RollupChunk } from './rollup.js';
 import { SampleBuffer } from './sample-buffer.js';
@@ -26,7 +27,7 @@ class RecordingSink implements HeadSink {
 
 const H = 3_600_000;
 
-function newHead(opts: { maxSamplesPerChunk?: number } = {}) {
+function newHead(opts: { maxSamplesPerChunk?: number; rollups?: boolean } = {}) {
   const sink = new RecordingSink();
   const registry = new Registry();
   const head = new Head({ codec: DEFAULT_CODEC, sink, metrics: new TsdbMetrics(registry), ...opts });
@@ -129,6 +130,39 @@ describe('Head', () => {
       prev = x;
     }
     expect(total).toBe(expected);
+  });
+
+  it('reads the state layout whose sealed prefixes were one segment without its header', () => {
+    const { head } = newHead({ rollups: false });
+    const ref = head.getOrCreate({ __name__: 'x' });
+    const want: number[] = [];
+    // 70 samples: one seal of the open run (its tail grows to 64 rows and keeps 24), so one segment.
+    for (let i = 0; i < 70; i++) {
+      head.append(ref, H + i * 15_000, i / 8);
+      want.push(i / 8);
+    }
+    const w = new ByteWriter();
+    head.writeSeriesState(ref, w);
+    const now = w.finish();
+    // The earlier layout: its mark, and the open run's prefix without the segment header (5 bytes).
+    const run = 8 + 8 * ACC_BASE;
+    const lenAt = run + 4 + 16;
+    const view = new DataView(now.buffer, now.byteOffset, now.byteLength);
+    expect(view.getUint32(0, true)).toBe(0xfffffffe);
+    expect(view.getUint32(run, true)).toBe(40);
+    expect(view.getUint32(lenAt + 4, true)).toBe(40);
+    const old = new Uint8Array(now.length - 5);
+    old.set(now.subarray(0, lenAt + 4));
+    old.set(now.subarray(lenAt + 4 + 5), lenAt + 4);
+    const oldView = new DataView(old.buffer);
+    oldView.setUint32(0, 0xffffffff, true);
+    oldView.setUint32(lenAt, view.getUint32(lenAt, true) - 5, true);
+    const { head: h2 } = newHead({ rollups: false });
+    h2.restoreSeries(ref, { __name__: 'x' });
+    h2.readSeriesState(new ByteReader(old));
+    const raw = new SampleBuffer();
+    h2.readRaw(ref, 0, 3 * H, raw);
+    expect(Array.from(raw.vs.subarray(0, raw.n))).toEqual(want);
   });
 
   it('reads the earlier state layout, whose runs are raw rows', () => {

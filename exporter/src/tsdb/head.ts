@@ -481,11 +481,11 @@ export class Head {
    * series must exist (restoreSeries first).
    */
   readSeriesState(r: ByteReader): void {
-    const { ref, compact } = readStateRef(r);
+    const { ref, layout } = readStateRef(r);
     const s = this.series[ref];
     if (!s) throw new TsdbError('TSDB_CORRUPT', `state for unknown series ${ref}`);
     this.history++;
-    restoreSeriesState(s, r, compact, this.codec);
+    restoreSeriesState(s, r, layout, this.codec);
     if (s.lastT > this.maxT) this.maxT = s.lastT;
   }
 

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_CODEC } from './codec.js';
+import { ByteReader, ByteWriter } from './bytes.js';
+import { DEFAULT_CODEC, type ChunkCodec } from './codec.js';
 import { DECODED_PREFIX_BUDGET, SealedRun, decodedPrefixes } from './sealed-run.js';
 
 /** bits maps doubles to their bit patterns, so NaN payloads and -0 compare exactly. */
@@ -158,6 +159,79 @@ describe('SealedRun', () => {
     run.seal(DEFAULT_CODEC, 8);
     expect(run.sealedBytes).toBeGreaterThan(65_536);
     expect(Array.from(run.rows().subarray(n, 2 * n))).toEqual(want);
+  });
+
+  it("encodes each row a few times over a chunk's seals, not once per later seal", () => {
+    // A 1m rollup tier's run over a 2 h chunk: 120 buckets of six aggregates, sealed four at a time.
+    let encoded = 0;
+    const counting: ChunkCodec = {
+      ...DEFAULT_CODEC,
+      encodeBytes: (ts, vs, from, to) => {
+        encoded += to - from;
+        return DEFAULT_CODEC.encodeBytes!(ts, vs, from, to);
+      },
+    };
+    const k = 6;
+    const run = new SealedRun(k, 4);
+    const row = new Float64Array(1 + k);
+    const want: number[][] = [];
+    for (let i = 0; i < 120; i++) {
+      if (run.m === run.cap) run.seal(counting, 4);
+      row[0] = 1_700_000_000_000 + i * 60_000;
+      for (let c = 1; c <= k; c++) row[c] = Math.round(100 * c * Math.sin(i / 9)) / 100;
+      want.push(Array.from(row));
+      run.pushRow(row, 0);
+    }
+    // 29 seals of 4 rows: merged at levels of 16 and 64 rows, a row is encoded at most 3 times per column
+    // (re-encoding the whole prefix at each seal encodes 1,740 rows per column).
+    expect(encoded / k).toBeLessThanOrEqual(3 * 116);
+    expect(encoded / k).toBeGreaterThanOrEqual(116);
+    const d = run.readRows();
+    for (let c = 0; c <= k; c++)
+      expect(bits(d.subarray(c * 120, (c + 1) * 120))).toEqual(bits(want.map((r) => r[c]!)));
+  });
+
+  it('reads the earlier layout, whose sealed prefix is one segment without its header', () => {
+    const run = new SealedRun(2, 64);
+    const row = new Float64Array(3);
+    for (let i = 0; i < 40; i++) {
+      row[0] = 1_700_000_000_000 + i * 15_000;
+      row[1] = i / 4;
+      row[2] = -i;
+      run.pushRow(row, 0);
+    }
+    const want = bits(run.rows());
+    // Sealed at once, the prefix is one segment; the earlier layout is its bytes without the header.
+    run.seal(DEFAULT_CODEC, 8, 0);
+    const w = new ByteWriter();
+    run.write(w);
+    const r = new ByteReader(w.finish());
+    const old = new ByteWriter();
+    const sealedN = r.u32();
+    old.u32(sealedN);
+    old.f64(r.f64());
+    old.f64(r.f64());
+    const segment = r.bytes();
+    expect(segment[0]! + 256 * segment[1]!).toBe(sealedN);
+    old.bytes(segment.subarray(5));
+    old.u32(r.u32());
+    expect(sealedN).toBe(40);
+    const back = new SealedRun(2);
+    back.read(new ByteReader(old.finish()), DEFAULT_CODEC, false);
+    expect(back.n).toBe(40);
+    expect(bits(back.rows())).toEqual(want);
+    // Rows sealed after it go into segments of their own, before which it stays as read.
+    for (let i = 40; i < 100; i++) {
+      if (back.m === back.cap) back.seal(DEFAULT_CODEC, 8, 0);
+      row[0] = 1_700_000_000_000 + i * 15_000;
+      back.pushRow(row, 0);
+    }
+    back.seal(DEFAULT_CODEC, 8, 0);
+    expect(back.sealedN).toBe(100);
+    const d = back.rows();
+    expect(bits(d.subarray(0, 40))).toEqual(want.slice(0, 40));
+    expect(bits(d.subarray(100, 140))).toEqual(want.slice(40, 80));
+    expect(d[99]).toBe(1_700_000_000_000 + 99 * 15_000);
   });
 
   it('refuses to shrink its tail below the rows it holds', () => {

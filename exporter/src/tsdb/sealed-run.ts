@@ -1,20 +1,36 @@
 /**
  * SealedRun holds what the head has not cut yet for one series — its open raw samples, or a tier's
  * completed rollup buckets — compactly: rows of a timestamp and `k` values (timestamps strictly
- * increasing), the oldest sealed into `k` encoded chunks (one per value column, each over the shared
- * timestamps; layouts ../../../docs/format/chunks.md) and the newest in a small raw tail. The head seals a
- * full tail (re-encoding the whole run, so one prefix is kept, not a list) instead of holding 8 bytes per
- * number until the chunk span ends: a 2 h raw chunk or a week of 1h buckets then costs its compressed size
- * in memory. Cutting decodes the run and encodes it once more from the same numbers, so stored chunks are
- * the bytes they would be without sealing.
+ * increasing), the oldest sealed into encoded segments (each `k` chunks, one per value column, over the
+ * segment's timestamps; layouts ../../../docs/format/chunks.md) and the newest in a small raw tail. The head
+ * seals a full tail into a new segment instead of holding 8 bytes per number until the chunk span ends: a
+ * 2 h raw chunk or a week of 1h buckets then costs its compressed size in memory. Segments merge as they
+ * accumulate (MERGE_FANOUT), so sealing costs about log(seals) encodes per row rather than one per later
+ * seal, and a prefix stays a few segments. Cutting decodes the run and encodes it once more from the same
+ * numbers, so stored chunks are the bytes they would be without sealing.
  */
 import type { ByteReader, ByteWriter } from './bytes.js';
 import type { ChunkCodec } from './codec.js';
-import { encodeSamples } from './codec.js';
+import { encodeSampleBytes } from './codec.js';
 import { TsdbError } from './errors.js';
 
 /** LEN_BYTES is the size of a sealed column chunk's length (u32 little-endian). */
 const LEN_BYTES = 4;
+
+/** SEGMENT_HEADER_BYTES is a segment's row count (u32 little-endian) and level (u8). */
+const SEGMENT_HEADER_BYTES = LEN_BYTES + 1;
+
+/**
+ * MERGE_FANOUT is how many segments of one level a seal merges into one of the next level. Each seal encodes
+ * the rows it seals, plus, when they complete a level, those of the segments they join; a row is encoded
+ * about once per level it climbs (log4 of the seals in a chunk's life: 2–3), where re-encoding the whole
+ * prefix at every seal encoded it once per remaining seal (a 1m rollup chunk's 120 buckets, sealed 4 at a
+ * time, 15 times on average). A prefix holds at most 3 segments per level.
+ */
+const MERGE_FANOUT = 4;
+
+/** LEGACY_LEVEL marks a prefix read from the earlier layout (one segment): it merges only when cut. */
+const LEGACY_LEVEL = 255;
 
 /** NO_ROWS is the tail of a run that has never held a row (no allocation per idle series and tier). */
 const NO_ROWS = new Float64Array(0);
@@ -96,7 +112,10 @@ export class SealedRun {
   /** sealedMinT and sealedMaxT are the sealed prefix's first and last timestamps (valid when sealedN > 0). */
   private sealedMinT = 0;
   private sealedMaxT = 0;
-  /** sealed is the prefix: k u32 little-endian chunk lengths, then the k chunks; undefined when none. */
+  /**
+   * sealed is the prefix, its segments oldest first, each: u32 rows, u8 level, k u32 chunk lengths (all
+   * little-endian), the k chunks; undefined when none. A seal replaces it, never changes it in place.
+   */
   private sealed: Uint8Array | undefined;
   /** codec sealed the prefix (and decodes it). */
   private codec: ChunkCodec | undefined;
@@ -158,52 +177,98 @@ export class SealedRun {
   }
 
   /**
-   * seal encodes every row but the newest `keep` (prefix and tail) into a new prefix with `codec`; the tail,
-   * resized to `rows` (more than `keep`), holds the kept rows, so reads of the newest rows stay decode-free.
+   * seal encodes the tail's rows but the newest `keep` into a new segment of the prefix with `codec`, merged
+   * with the newest segments as MERGE_FANOUT says; the tail, resized to `rows` (more than `keep`), holds the
+   * kept rows, so reads of the newest rows stay decode-free.
    */
   seal(codec: ChunkCodec, rows: number, keep = 0): void {
     if (!(rows > keep))
       throw new TsdbError('TSDB_BAD_OPTIONS', 'a sealed run must keep fewer rows than its tail');
-    const n = this.n;
     if (this.m <= keep) {
       this.resize(rows);
       return;
     }
-    const s = n - keep;
-    const d = this.rows();
+    const add = this.m - keep;
+    // The new segment is of level 0; with the MERGE_FANOUT − 1 segments before it of the same level, it
+    // becomes one segment of the next level, and so on up.
+    const segs = this.segments();
+    let from = segs.length;
+    let level = 0;
+    while (from >= MERGE_FANOUT - 1 && level < LEGACY_LEVEL - 1) {
+      let same = true;
+      for (let i = from - (MERGE_FANOUT - 1); i < from; i++) if (segs[i]?.level !== level) same = false;
+      if (!same) break;
+      from -= MERGE_FANOUT - 1;
+      level++;
+    }
+    // Segments another codec wrote are merged too: a prefix is decoded with one codec.
+    if (this.codec !== undefined && this.codec !== codec) from = 0;
+    const merged = segs[from];
+    const keepBytes = merged ? merged.at : (this.sealed?.length ?? 0);
+    const keepRows = merged ? merged.row : this.sealedN;
+    // The merged segments' rows, decoded, then the tail's sealed rows: column-major, `s` rows apart.
+    const s = this.sealedN - keepRows + add;
+    const d = scratchFor(s * (1 + this.k));
+    if (merged && this.sealed && this.codec) {
+      const got = decodeSegments(this.sealed, merged.at, this.sealed.length, this.codec, this.k, d, 0, s);
+      if (got !== s - add)
+        throw new TsdbError('TSDB_CORRUPT', `a sealed run's last segments decoded ${got} of ${s - add} rows`);
+    }
+    for (let c = 0; c <= this.k; c++)
+      d.set(this.tail.subarray(c * this.cap, c * this.cap + add), c * s + (s - add));
     const ts = d.subarray(0, s);
     const parts: Uint8Array[] = [];
-    let size = LEN_BYTES * this.k;
+    let size = keepBytes + SEGMENT_HEADER_BYTES + LEN_BYTES * this.k;
     for (let c = 1; c <= this.k; c++) {
-      const bytes = encodeSamples(codec, ts, d.subarray(c * n, c * n + s), 0, s).bytes();
+      const bytes = encodeSampleBytes(codec, ts, d.subarray(c * s, c * s + s), 0, s);
       parts.push(bytes);
       size += bytes.length;
     }
     const out = new Uint8Array(size);
-    let at = LEN_BYTES * this.k;
-    parts.forEach((p, i) => {
-      for (let j = 0; j < LEN_BYTES; j++) out[LEN_BYTES * i + j] = (p.length >>> (8 * j)) & 0xff;
+    if (this.sealed && keepBytes > 0) out.set(this.sealed.subarray(0, keepBytes));
+    let at = keepBytes;
+    writeU32(out, at, s);
+    out[at + LEN_BYTES] = level;
+    at += SEGMENT_HEADER_BYTES;
+    parts.forEach((p, i) => writeU32(out, at + LEN_BYTES * i, p.length));
+    at += LEN_BYTES * this.k;
+    for (const p of parts) {
       out.set(p, at);
       at += p.length;
-    });
-    this.sealedMinT = ts[0] ?? 0;
+    }
+    if (this.sealedN === 0) this.sealedMinT = ts[0] ?? 0;
     this.sealedMaxT = ts[s - 1] ?? 0;
     this.dropDecoded();
     this.sealed = out;
     this.codec = codec;
-    this.sealedN = s;
+    this.sealedN += add;
     // The kept rows are the tail's newest; they move to the front of the (resized) tail.
     const old = this.tail;
     const oldCap = this.cap;
-    const from = this.m - keep;
     if (this.cap !== rows) {
       this.tail = new Float64Array(rows * (1 + this.k));
       this.cap = rows;
     }
     for (let c = 0; c <= this.k; c++) {
-      this.tail.set(old.subarray(c * oldCap + from, c * oldCap + from + keep), c * rows);
+      this.tail.set(old.subarray(c * oldCap + add, c * oldCap + add + keep), c * rows);
     }
     this.m = keep;
+  }
+
+  /** segments lists the sealed prefix's segments, oldest first: byte offset, first row and level. */
+  private segments(): Segment[] {
+    const b = this.sealed;
+    const out: Segment[] = [];
+    if (!b) return out;
+    let at = 0;
+    let row = 0;
+    while (at < b.length) {
+      const rows = readU32(b, at);
+      out.push({ at, row, level: b[at + LEN_BYTES] ?? 0 });
+      at = segmentEnd(b, at, this.k);
+      row += rows;
+    }
+    return out;
   }
 
   /**
@@ -304,17 +369,29 @@ export class SealedRun {
     for (let c = 0; c <= this.k; c++) w.f64s(this.tail, c * this.cap, this.m);
   }
 
-  /** read replaces the rows with what `write` stored; `codec` decodes the prefix when it is read. */
-  read(r: ByteReader, codec: ChunkCodec): void {
+  /**
+   * read replaces the rows with what `write` stored; `codec` decodes the prefix when it is read. `segmented`
+   * false reads the earlier layout, whose prefix is one segment without its header.
+   */
+  read(r: ByteReader, codec: ChunkCodec, segmented = true): void {
     const sealedN = r.u32();
     let sealed: Uint8Array | undefined;
     if (sealedN > 0) {
       this.sealedMinT = r.f64();
       this.sealedMaxT = r.f64();
-      // A copy: the view would keep the whole record (a snapshot file) alive.
-      sealed = r.bytes().slice();
-      if (sealed.length < LEN_BYTES * this.k)
-        throw new TsdbError('TSDB_CORRUPT', `a sealed run of ${sealedN} rows has ${sealed.length} bytes`);
+      const bytes = r.bytes();
+      // A copy either way: the view would keep the whole record (a snapshot file) alive.
+      if (segmented) sealed = bytes.slice();
+      else {
+        sealed = new Uint8Array(SEGMENT_HEADER_BYTES + bytes.length);
+        writeU32(sealed, 0, sealedN);
+        sealed[LEN_BYTES] = LEGACY_LEVEL;
+        sealed.set(bytes, SEGMENT_HEADER_BYTES);
+      }
+      let rows = 0;
+      for (let at = 0; at < sealed.length; at = segmentEnd(sealed, at, this.k)) rows += readU32(sealed, at);
+      if (rows !== sealedN)
+        throw new TsdbError('TSDB_CORRUPT', `a sealed run of ${sealedN} rows has segments of ${rows}`);
     }
     const m = r.u32();
     this.clear();
@@ -339,25 +416,77 @@ export class SealedRun {
     const b = this.sealed;
     const codec = this.codec;
     if (!b || !codec) return;
-    let at = LEN_BYTES * this.k;
-    for (let c = 1; c <= this.k; c++) {
-      let len = 0;
-      for (let j = LEN_BYTES - 1; j >= 0; j--) len = len * 256 + (b[LEN_BYTES * (c - 1) + j] ?? 0);
-      const it = codec.decode(b.subarray(at, at + len)).iterator();
-      at += len;
-      const vo = off + c * stride;
+    const rows = decodeSegments(b, 0, b.length, codec, this.k, dst, off, stride);
+    if (rows !== this.sealedN)
+      throw new TsdbError('TSDB_CORRUPT', `a sealed run decoded ${rows} of ${this.sealedN} rows`);
+  }
+}
+
+/** Segment is where one segment of a sealed prefix starts: its byte offset, its first row, its level. */
+interface Segment {
+  readonly at: number;
+  readonly row: number;
+  readonly level: number;
+}
+
+function readU32(b: Uint8Array, at: number): number {
+  let v = 0;
+  for (let j = LEN_BYTES - 1; j >= 0; j--) v = v * 256 + (b[at + j] ?? 0);
+  return v;
+}
+
+function writeU32(b: Uint8Array, at: number, v: number): void {
+  for (let j = 0; j < LEN_BYTES; j++) b[at + j] = (v >>> (8 * j)) & 0xff;
+}
+
+/** segmentEnd returns where the segment at `at` ends, or throws TSDB_CORRUPT when it overruns `b`. */
+function segmentEnd(b: Uint8Array, at: number, k: number): number {
+  let end = at + SEGMENT_HEADER_BYTES + LEN_BYTES * k;
+  if (end > b.length) throw new TsdbError('TSDB_CORRUPT', 'a sealed run segment is cut short');
+  for (let c = 0; c < k; c++) end += readU32(b, at + SEGMENT_HEADER_BYTES + LEN_BYTES * c);
+  if (end > b.length) throw new TsdbError('TSDB_CORRUPT', 'a sealed run segment is cut short');
+  return end;
+}
+
+/**
+ * decodeSegments writes the rows of the segments in `b[from, to)` at `dst[off]` (timestamps, then each of the
+ * k value columns, `stride` apart), one after the other, and returns how many rows they held.
+ */
+function decodeSegments(
+  b: Uint8Array,
+  from: number,
+  to: number,
+  codec: ChunkCodec,
+  k: number,
+  dst: Float64Array,
+  off: number,
+  stride: number,
+): number {
+  let row = 0;
+  for (let at = from; at < to;) {
+    const rows = readU32(b, at);
+    const end = segmentEnd(b, at, k);
+    let chunkAt = at + SEGMENT_HEADER_BYTES + LEN_BYTES * k;
+    for (let c = 1; c <= k; c++) {
+      const len = readU32(b, at + SEGMENT_HEADER_BYTES + LEN_BYTES * (c - 1));
+      const it = codec.decode(b.subarray(chunkAt, chunkAt + len)).iterator();
+      chunkAt += len;
+      const to0 = off + row;
+      const vo = off + c * stride + row;
       let i = 0;
-      while (i < this.sealedN && it.next()) {
-        if (c === 1) dst[off + i] = it.at();
+      while (i < rows && row + i < stride && it.next()) {
+        if (c === 1) dst[to0 + i] = it.at();
         dst[vo + i] = it.value();
         i++;
       }
       const err = it.err();
-      if (err || i !== this.sealedN) {
-        throw new TsdbError('TSDB_CORRUPT', `a sealed run decoded ${i} of ${this.sealedN} rows`, {
+      if (err || i !== rows)
+        throw new TsdbError('TSDB_CORRUPT', `a sealed run segment decoded ${i} of ${rows} rows`, {
           cause: err,
         });
-      }
     }
+    row += rows;
+    at = end;
   }
+  return row;
 }

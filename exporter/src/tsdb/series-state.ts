@@ -1,8 +1,9 @@
 /**
  * A series' head state as a record — its open samples, last timestamp, previous value and rollup accumulators
  * — for the embedded store's snapshots and Redis checkpoints. Layout: docs/format/redis-keys.md,
- * "Checkpoint". Runs are stored as held (sealed bytes + raw tail), so writing decodes nothing; records of the
- * earlier layout, every run decoded to raw rows, are still read.
+ * "Checkpoint". Runs are stored as held (sealed segments + raw tail), so writing decodes nothing; records of
+ * the earlier layouts — sealed prefixes of one segment without its header, or every run as raw rows — are
+ * still read.
  */
 import type { ByteReader, ByteWriter } from './bytes.js';
 import type { ChunkCodec } from './codec.js';
@@ -11,10 +12,15 @@ import { ROLLUP_AGGREGATES } from './rollup.js';
 import { SealedRun } from './sealed-run.js';
 
 /**
- * COMPACT_STATE_MARK opens a record whose runs are stored as held; the earlier layout opens with the series
- * ref, which never reaches it.
+ * SEGMENTED_STATE_MARK opens a record whose runs are stored as held, their sealed prefixes as segments;
+ * PREFIX_STATE_MARK the earlier layout whose sealed prefixes were one segment without its header; the layout
+ * before both opens with the series ref, which never reaches them.
  */
-const COMPACT_STATE_MARK = 0xffffffff;
+const SEGMENTED_STATE_MARK = 0xfffffffe;
+const PREFIX_STATE_MARK = 0xffffffff;
+
+/** StateLayout is how a record stores its runs: as held (sealed segments, or one sealed prefix), or raw rows. */
+export type StateLayout = 'segments' | 'prefix' | 'raw';
 
 /** TierState is one rollup tier's part of a SeriesState. */
 interface TierState {
@@ -42,7 +48,7 @@ export class SeriesState {
 
   /** write serialises the state as `readStateRef` and `restoreSeriesState` read it. */
   write(w: ByteWriter): void {
-    w.u32(COMPACT_STATE_MARK);
+    w.u32(SEGMENTED_STATE_MARK);
     w.u32(this.ref);
     w.f64s(this.f, 0, this.f.length);
     this.open.write(w);
@@ -77,20 +83,26 @@ export function captureSeriesState(s: MemSeries): SeriesState {
 /** StateRef is the head of a state record: whose it is, and in which layout. */
 export interface StateRef {
   readonly ref: number;
-  /** compact is the current layout (runs as held); false: the earlier one (runs as raw rows). */
-  readonly compact: boolean;
+  readonly layout: StateLayout;
 }
 
 /** readStateRef reads which series a state record is for. */
 export function readStateRef(r: ByteReader): StateRef {
   const first = r.u32();
-  return first === COMPACT_STATE_MARK ? { ref: r.u32(), compact: true } : { ref: first, compact: false };
+  if (first === SEGMENTED_STATE_MARK) return { ref: r.u32(), layout: 'segments' };
+  if (first === PREFIX_STATE_MARK) return { ref: r.u32(), layout: 'prefix' };
+  return { ref: first, layout: 'raw' };
 }
 
 /** restoreSeriesState reads the rest of a state record (after `readStateRef`) into series `s`. */
-export function restoreSeriesState(s: MemSeries, r: ByteReader, compact: boolean, codec: ChunkCodec): void {
+export function restoreSeriesState(
+  s: MemSeries,
+  r: ByteReader,
+  layout: StateLayout,
+  codec: ChunkCodec,
+): void {
   r.f64s(s.f, 0, ACC_BASE);
-  readRun(s.open, r, compact, codec, RAW_TAIL_ROWS, RAW_KEEP_ROWS);
+  readRun(s.open, r, layout, codec, RAW_TAIL_ROWS, RAW_KEEP_ROWS);
   const tiers = r.u8();
   for (let i = 0; i < tiers; i++) {
     const st = s.rollups[i];
@@ -99,7 +111,7 @@ export function restoreSeriesState(s: MemSeries, r: ByteReader, compact: boolean
     const pendingSpanEnd = r.f64();
     // With rollups disabled since the state was written, the rows are read into a run that is dropped.
     const pending = st?.pending ?? new SealedRun(ROLLUP_AGGREGATES.length);
-    readRun(pending, r, compact, codec, PENDING_TAIL_ROWS, 0);
+    readRun(pending, r, layout, codec, PENDING_TAIL_ROWS, 0);
     if (!st) continue;
     st.restoreOpen(openStart, vals);
     st.pendingSpanEnd = pendingSpanEnd;
@@ -107,19 +119,19 @@ export function restoreSeriesState(s: MemSeries, r: ByteReader, compact: boolean
 }
 
 /**
- * readRun replaces `run`'s rows with those of a record (`compact`: as SealedRun.write stores them; else a
- * row count and k + 1 columns of raw rows), sealed (but the newest `keep`) when its raw rows do not fit a
- * live tail of `tailRows`.
+ * readRun replaces `run`'s rows with those of a record (as SealedRun.write stores them, or stored them
+ * before prefixes were segmented; or, in the raw layout, a row count and k + 1 columns of raw rows), sealed
+ * (but the newest `keep`) when its raw rows do not fit a live tail of `tailRows`.
  */
 function readRun(
   run: SealedRun,
   r: ByteReader,
-  compact: boolean,
+  layout: StateLayout,
   codec: ChunkCodec,
   tailRows: number,
   keep: number,
 ): void {
-  if (compact) run.read(r, codec);
+  if (layout !== 'raw') run.read(r, codec, layout === 'segments');
   else {
     const n = r.u32();
     run.clear();
