@@ -12,6 +12,7 @@
 import type { ByteReader, ByteWriter } from './bytes.js';
 import type { ChunkCodec } from './codec.js';
 import { encodeSampleBytes } from './codec.js';
+import type { SampleBuffer } from './sample-buffer.js';
 import { TsdbError } from './errors.js';
 
 /** LEN_BYTES is the size of a sealed column chunk's length (u32 little-endian). */
@@ -320,6 +321,33 @@ export class SealedRun {
     for (let c = 0; c <= this.k; c++) {
       dst.set(this.tail.subarray(c * this.cap, c * this.cap + this.m), off + c * n + s);
     }
+  }
+
+  /**
+   * readRecent appends the rows in [lo, hi] (timestamps, then the first value column) to `out` and returns
+   * true when the tail holds every row from `lo` on and the run reaches back to `lo` (so nothing older, in
+   * the prefix or in stored chunks, can be in the window); otherwise it returns false and appends nothing.
+   * It is a query's usual read — a recent window — in one call.
+   */
+  readRecent(lo: number, hi: number, out: SampleBuffer): boolean {
+    const m = this.m;
+    if (m === 0) return false;
+    const d = this.tail;
+    if (this.sealedN > 0 ? lo <= this.sealedMaxT : (d[0] ?? 0) > lo) return false;
+    // Timestamps increase: the window's first row is found by bisection.
+    let i = 0;
+    for (let h = m; i < h;) {
+      const mid = (i + h) >>> 1;
+      if ((d[mid] ?? 0) < lo) i = mid + 1;
+      else h = mid;
+    }
+    const cap = this.cap;
+    for (; i < m; i++) {
+      const t = d[i] ?? 0;
+      if (t > hi) break;
+      out.push(t, d[cap + i] ?? 0);
+    }
+    return true;
   }
 
   /**
