@@ -477,8 +477,8 @@ export class Head {
   }
 
   /**
-   * readSeriesState restores what writeSeriesState wrote, or the layout before it (runs as raw rows); the
-   * series must exist (restoreSeries first).
+   * readSeriesState restores what writeSeriesState wrote, or an earlier layout (sealed prefixes as one
+   * segment, or runs as raw rows); the series must exist (restoreSeries first).
    */
   readSeriesState(r: ByteReader): void {
     const { ref, layout } = readStateRef(r);
