@@ -311,7 +311,7 @@ async function mergeWindows(
   parts: MatrixSeries[][],
   start: number,
   end: number,
-  deadline = Infinity,
+  deadline: number,
 ): Promise<MatrixSeries[]> {
   const byKey = new Map<string, Merged>();
   const keys = new Map<Labels, string>();

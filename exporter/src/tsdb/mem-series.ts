@@ -8,7 +8,7 @@ import type { Labels } from '../util/labels.js';
 import { readCut, RAW_TIER, type Cut, type CutOwner } from './chunk-cut.js';
 import { ACC_SIZE, linkTiers, ROLLUP_TIERS, RollupState, type RollupTier } from './rollup.js';
 import type { SampleBuffer } from './sample-buffer.js';
-import { SealedRun } from './sealed-run.js';
+import { SealedRun, copyRows } from './sealed-run.js';
 
 /**
  * RAW_TAIL_ROWS is how many open samples a series holds raw before they are sealed (sealed-run.ts):
@@ -100,20 +100,7 @@ export class MemSeries implements CutOwner {
     // Reads of recent samples (the usual query) find them all in the tail and skip decoding the prefix.
     const inTail = o.tailFrom(mint);
     const d = inTail ? o.tail : o.readRows();
-    const to = inTail ? o.m : n;
-    const stride = inTail ? o.cap : n;
-    // Timestamps increase: the window's first row is found by bisection, not by a scan from the oldest.
-    let i = 0;
-    for (let hi = to; i < hi;) {
-      const mid = (i + hi) >>> 1;
-      if ((d[mid] ?? 0) < mint) i = mid + 1;
-      else hi = mid;
-    }
-    for (; i < to; i++) {
-      const t = d[i] ?? 0;
-      if (t > maxt) break;
-      out.push(t, d[stride + i] ?? 0);
-    }
+    copyRows(d, inTail ? o.m : n, inTail ? o.cap : n, mint, maxt, out);
   }
 
   /** openRollupMinTime returns the oldest bucket start held for a tier (Infinity: none). */

@@ -45,6 +45,31 @@ function scratchFor(size: number): Float64Array {
 }
 
 /**
+ * copyRows appends to `out` the rows of `d` (timestamps in [0, n), increasing; the first value column `stride`
+ * further) whose timestamps are in [lo, hi]; the first is found by bisection, not by a scan from the oldest.
+ */
+export function copyRows(
+  d: Float64Array,
+  n: number,
+  stride: number,
+  lo: number,
+  hi: number,
+  out: SampleBuffer,
+): void {
+  let i = 0;
+  for (let h = n; i < h;) {
+    const mid = (i + h) >>> 1;
+    if ((d[mid] ?? 0) < lo) i = mid + 1;
+    else h = mid;
+  }
+  for (; i < n; i++) {
+    const t = d[i] ?? 0;
+    if (t > hi) break;
+    out.push(t, d[stride + i] ?? 0);
+  }
+}
+
+/**
  * DECODED_PREFIX_BUDGET bounds the numbers held by decoded copies of sealed prefixes (2 MiB): reads that reach
  * into a prefix — a rule's predict_linear over [1h], a delta over [10m] — repeat every evaluation until the
  * next seal, and would otherwise decode it each time. The shipped rules at 20 servers keep ~60 k numbers.
@@ -332,21 +357,8 @@ export class SealedRun {
   readRecent(lo: number, hi: number, out: SampleBuffer): boolean {
     const m = this.m;
     if (m === 0) return false;
-    const d = this.tail;
-    if (this.sealedN > 0 ? lo <= this.sealedMaxT : (d[0] ?? 0) > lo) return false;
-    // Timestamps increase: the window's first row is found by bisection.
-    let i = 0;
-    for (let h = m; i < h;) {
-      const mid = (i + h) >>> 1;
-      if ((d[mid] ?? 0) < lo) i = mid + 1;
-      else h = mid;
-    }
-    const cap = this.cap;
-    for (; i < m; i++) {
-      const t = d[i] ?? 0;
-      if (t > hi) break;
-      out.push(t, d[cap + i] ?? 0);
-    }
+    if (this.sealedN > 0 ? lo <= this.sealedMaxT : (this.tail[0] ?? 0) > lo) return false;
+    copyRows(this.tail, m, this.cap, lo, hi, out);
     return true;
   }
 
