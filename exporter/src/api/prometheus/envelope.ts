@@ -38,16 +38,61 @@ export class ApiError extends PromQLError {
 }
 
 /**
+ * AnswerBudget bounds the writing of a query's answer by the query's own time: `points` is how many points
+ * the answer holds, `deadline` when the query must be done (performance.now() ms, the clock `now` reads).
+ */
+export interface AnswerBudget {
+  readonly points: number;
+  readonly deadline: number;
+  readonly now?: () => number;
+}
+
+/**
  * JsonChunks is a `data` too large to serialise in one go (a query result of millions of points would hold
- * the event loop in JSON.stringify for seconds): its JSON text as fragments, written one by one.
+ * the event loop in JSON.stringify for seconds): its JSON text as fragments, written one by one. A query's
+ * answer carries its AnswerBudget, and its fragments count the points they render in `rendered`.
  */
 export class JsonChunks {
-  constructor(readonly fragments: () => Iterable<string>) {}
+  /** rendered is how many of the budget's points the fragments produced so far. */
+  rendered = 0;
+
+  constructor(
+    readonly fragments: () => Iterable<string>,
+    readonly budget?: AnswerBudget,
+  ) {}
+}
+
+/**
+ * ANSWER_HEAD_BYTES is how much of a budgeted answer is rendered before anything is sent (~130,000 points of a
+ * range result): an answer that fits is sent whole, and the rendering rate of a longer one's head predicts how
+ * long its rest takes.
+ */
+const ANSWER_HEAD_BYTES = 4 * 1024 * 1024;
+
+/**
+ * REST_MARGIN is how many times the predicted rendering time of an answer's rest must fit before the deadline:
+ * sending it to the socket takes time too.
+ */
+const REST_MARGIN = 2;
+
+/**
+ * answerTimedOut is the 503 `timeout` of a query whose answer cannot be written in the query's time: the
+ * query timeout bounds the whole request, so an answer of millions of points (a day of every series at a
+ * short step, a subquery over years) is refused up front rather than streamed for longer than any client waits.
+ */
+function answerTimedOut(points: number): PromQLError {
+  return new PromQLError(
+    'timeout',
+    `query timed out in writing the answer: ${points} points cannot be written within the query timeout`,
+  );
 }
 
 /**
  * respond sends a success envelope (with warnings when there are any). JsonChunks data is streamed: one
- * fragment at a time, waiting for the socket to drain and giving the event loop a turn every slice.
+ * fragment at a time, waiting for the socket to drain and giving the event loop a turn every slice. A
+ * budgeted answer (a query's) is first rendered unsent up to ANSWER_HEAD_BYTES; it is refused with 503
+ * `timeout`, nothing sent, when the deadline passes meanwhile or when its rest, at the rate the head was
+ * rendered, would not be written in time.
  */
 export async function respond(res: Response, data: unknown, warnings: readonly string[] = []): Promise<void> {
   const tail = warnings.length > 0 ? `,"warnings":${JSON.stringify(warnings)}}` : '}';
@@ -57,15 +102,51 @@ export async function respond(res: Response, data: unknown, warnings: readonly s
       .json(warnings.length > 0 ? { status: 'success', data, warnings } : { status: 'success', data });
     return;
   }
+  const pacer = new Pacer();
+  const fragments = data.fragments()[Symbol.iterator]();
+  const head = data.budget ? await renderHead(data, data.budget, fragments, pacer) : [];
   res.status(200).type('application/json');
   res.write('{"status":"success","data":');
-  const pacer = new Pacer();
-  for (const fragment of data.fragments()) {
+  for (const fragment of head) {
     if (res.destroyed) return;
     if (!res.write(fragment)) await drainedOrClosed(res);
+  }
+  for (let r = fragments.next(); !r.done; r = fragments.next()) {
+    if (res.destroyed) return;
+    if (!res.write(r.value)) await drainedOrClosed(res);
     if (pacer.due()) await pacer.yield();
   }
   res.end(tail);
+}
+
+/**
+ * renderHead renders a budgeted answer's first ANSWER_HEAD_BYTES (all of a smaller one), or throws
+ * answerTimedOut when the answer would not be written by the budget's deadline.
+ */
+async function renderHead(
+  data: JsonChunks,
+  budget: AnswerBudget,
+  fragments: Iterator<string>,
+  pacer: Pacer,
+): Promise<string[]> {
+  const now = budget.now ?? (() => performance.now());
+  const began = now();
+  const head: string[] = [];
+  let bytes = 0;
+  for (let r = fragments.next(); !r.done; r = fragments.next()) {
+    head.push(r.value);
+    bytes += r.value.length;
+    if (now() > budget.deadline) throw answerTimedOut(budget.points);
+    if (bytes >= ANSWER_HEAD_BYTES) {
+      const t = now();
+      const rest = budget.points - data.rendered;
+      const msPerPoint = (t - began) / Math.max(1, data.rendered);
+      if (t + rest * msPerPoint * REST_MARGIN > budget.deadline) throw answerTimedOut(budget.points);
+      return head;
+    }
+    if (pacer.due()) await pacer.yield();
+  }
+  return head;
 }
 
 /**

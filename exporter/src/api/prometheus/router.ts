@@ -116,34 +116,42 @@ export function toApiData(r: QueryResult): unknown {
 
 /**
  * toApiChunks renders a query result as toApiData does, series by series, for streaming: the JSON of a
- * 2,000-series, 11,000-step range result is hundreds of MB.
+ * 2,000-series, 11,000-step range result is hundreds of MB. A `deadline` (the query's) bounds the writing
+ * of a vector or matrix answer (AnswerBudget).
  */
-export function toApiChunks(r: QueryResult): JsonChunks {
+export function toApiChunks(r: QueryResult, deadline?: number): JsonChunks {
   if (r.resultType !== 'vector' && r.resultType !== 'matrix')
     return new JsonChunks(() => [JSON.stringify(toApiData(r))]);
-  return new JsonChunks(function* () {
-    yield `{"resultType":"${r.resultType}","result":[`;
-    if (r.resultType === 'vector')
-      for (let i = 0; i < r.result.length; i++) {
-        const s = r.result[i];
-        if (!s) continue;
-        yield (
-          (i > 0 ? ',' : '') +
-          JSON.stringify({ metric: s.labels, value: [s.t / 1000, formatSampleValue(s.v)] })
-        );
+  const points =
+    r.resultType === 'vector' ? r.result.length : r.result.reduce((n, s) => n + s.timestamps.length, 0);
+  const chunks: JsonChunks = new JsonChunks(
+    function* () {
+      yield `{"resultType":"${r.resultType}","result":[`;
+      if (r.resultType === 'vector')
+        for (let i = 0; i < r.result.length; i++) {
+          const s = r.result[i];
+          if (!s) continue;
+          chunks.rendered++;
+          yield (
+            (i > 0 ? ',' : '') +
+            JSON.stringify({ metric: s.labels, value: [s.t / 1000, formatSampleValue(s.v)] })
+          );
+        }
+      else {
+        const writer = new MatrixPointWriter();
+        for (let i = 0; i < r.result.length; i++) {
+          const s = r.result[i];
+          if (!s) continue;
+          yield `${i > 0 ? ',' : ''}{"metric":${JSON.stringify(s.labels)},"values":[`;
+          yield* writer.write(s, chunks);
+          yield ']}';
+        }
       }
-    else {
-      const points = new MatrixPointWriter();
-      for (let i = 0; i < r.result.length; i++) {
-        const s = r.result[i];
-        if (!s) continue;
-        yield `${i > 0 ? ',' : ''}{"metric":${JSON.stringify(s.labels)},"values":[`;
-        yield* points.write(s);
-        yield ']}';
-      }
-    }
-    yield ']}';
-  });
+      yield ']}';
+    },
+    deadline === undefined ? undefined : { points, deadline },
+  );
+  return chunks;
 }
 
 /** POINTS_PER_FRAGMENT bounds the points written in one piece (~0.5 MB of JSON), so a long series yields too. */
@@ -178,7 +186,8 @@ class MatrixPointWriter {
   private readonly gridTimes: number[] = [];
   private readonly gridPrefixes: string[] = [];
 
-  *write(s: MatrixSeries): Generator<string> {
+  /** write yields `s`'s points, adding each fragment's count to `progress.rendered`. */
+  *write(s: MatrixSeries, progress: { rendered: number }): Generator<string> {
     const { timestamps, values } = s;
     let lastV = NaN;
     let lastText = '';
@@ -194,6 +203,7 @@ class MatrixPointWriter {
         }
         parts[k - from] = `${this.prefix(k, timestamps[k] ?? 0)}${lastText}"]`;
       }
+      progress.rendered += to - from;
       yield (from > 0 ? ',' : '') + parts.join(',');
     }
   }
@@ -280,7 +290,7 @@ export function createPrometheusApiRouter(opts: PrometheusApiOptions): Router {
     const deadline = deadlineOf(p);
     const expr = await parseQuery(p, deadline);
     const out = await engine.instantQuery(opts.queryable, expr, t, { deadline });
-    return toApiChunks(out.result);
+    return toApiChunks(out.result, deadline);
   });
 
   const range = handle(async (p) => {
@@ -309,7 +319,7 @@ export function createPrometheusApiRouter(opts: PrometheusApiOptions): Router {
     const out = cache
       ? await cache.rangeQuery(engine, opts.queryable, expr, start, end, step, { deadline })
       : await engine.rangeQuery(opts.queryable, expr, start, end, step, { deadline });
-    return toApiChunks(out.result);
+    return toApiChunks(out.result, deadline);
   });
 
   /** seriesFor returns the label sets matching any of the `match[]` selectors in [start, end]. */
