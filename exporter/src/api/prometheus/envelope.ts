@@ -136,9 +136,9 @@ async function renderHead(
   for (let r = fragments.next(); !r.done; r = fragments.next()) {
     head.push(r.value);
     bytes += r.value.length;
-    if (now() > budget.deadline) throw answerTimedOut(budget.points);
+    const t = now();
+    if (t > budget.deadline) throw answerTimedOut(budget.points);
     if (bytes >= ANSWER_HEAD_BYTES) {
-      const t = now();
       const rest = budget.points - data.rendered;
       const msPerPoint = (t - began) / Math.max(1, data.rendered);
       if (t + rest * msPerPoint * REST_MARGIN > budget.deadline) throw answerTimedOut(budget.points);
