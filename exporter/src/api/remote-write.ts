@@ -13,7 +13,6 @@
  * the Prometheus API envelope with a stable `RW_*` code at the start of the message.
  */
 import type { IncomingMessage } from 'node:http';
-import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import express from 'express';
 import type { Request, Response, Router } from 'express';
 import type { Logger } from 'pino';
@@ -30,6 +29,7 @@ import { tokenDigest, tokenMatches } from './auth.js';
 import { respondErrorWithStatus } from './prometheus/envelope.js';
 import type * as RemoteWriteProto from './remote-write-proto.js';
 import { SnappyBlockError, checkSnappyBlock, uncompressSnappyBlock } from './snappy-block.js';
+import { nextTurn } from '../util/pacer.js';
 import type { SnappyHeader } from './snappy-block.js';
 
 /** REMOTE_WRITE_PATH is where Prometheus's `remote_write.url` points (the seed's datasource root + API v1). */
@@ -100,9 +100,9 @@ class Pacer {
     return ++this.steps % YIELD_CHECK_STEPS === 0 && performance.now() >= this.sliceEnd;
   }
 
-  /** pause lets the event loop run (everything queued so far), then starts a new slice. */
+  /** pause gives the event loop a turn (util/pacer.ts: paced works take turns), then starts a new slice. */
   async pause(): Promise<void> {
-    await yieldToEventLoop();
+    await nextTurn();
     this.sliceEnd = performance.now() + this.sliceMs;
   }
 }

@@ -7,13 +7,13 @@
  * after `storage.lastTimestamp()` when a previous run got that far, and reports progress through a callback
  * (drawing a progress bar is the app's business).
  */
-import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { SCENARIO_ACTIVE_FAMILY } from '../simulator/layout.js';
 import { serverMetaLabels, serverMetaValues } from '../simulator/server-meta.js';
 import type { FleetFrame, FleetLayout } from '../simulator/types.js';
 import type { Appender, AppendResult, Storage } from '../tsdb/storage.js';
 import type { Labels } from '../util/labels.js';
 import { STALE_NAN } from '../util/stale-marker.js';
+import { nextTurn } from '../util/pacer.js';
 
 /** DEFAULT_BACKFILL_MS is how much history a first start generates: 7 days (the raw retention). */
 export const DEFAULT_BACKFILL_MS = 7 * 86_400_000;
@@ -178,10 +178,10 @@ export async function backfill(
       samples,
       elapsedMs: performance.now() - started,
     });
-    await yieldToEventLoop();
+    await nextTurn();
   };
   // The simulator's first frame would otherwise replay from every server's last boot in one go.
-  await fleet.prepare?.(start, () => yieldToEventLoop());
+  await fleet.prepare?.(start, () => nextTurn());
   for (const frame of fleet.frames(start, to, stepMs, { reuse: true })) {
     ingestor.appendFrame(app, frame);
     lastT = frame.t;

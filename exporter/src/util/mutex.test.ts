@@ -31,4 +31,21 @@ describe('Mutex', () => {
     await new Promise((r) => setImmediate(r));
     expect(mutex.locked).toBe(false);
   });
+
+  it('starts a waiting section in a later turn of the event loop than the one before it ended', async () => {
+    const mutex = new Mutex();
+    const log: string[] = [];
+    const first = mutex.run(async () => {
+      await new Promise((r) => setImmediate(r));
+      // Queued as the first section ends: it runs before the waiting section starts.
+      setImmediate(() => log.push('turn'));
+      log.push('a');
+    });
+    const second = mutex.run(() => {
+      log.push('b');
+      return Promise.resolve();
+    });
+    await Promise.all([first, second]);
+    expect(log).toEqual(['a', 'turn', 'b']);
+  });
 });

@@ -64,8 +64,13 @@ class FakeLink implements WriteLink {
   }
 }
 
-/** settle lets every already-resolved promise callback run; no time passes on any clock. */
-const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+/**
+ * settle lets every already-resolved promise callback run, and the commits waiting for the head's commit
+ * lock start (each a turn of the event loop after the one before it); no time passes on any clock.
+ */
+const settle = async (): Promise<void> => {
+  for (let turn = 0; turn < 4; turn++) await new Promise((resolve) => setImmediate(resolve));
+};
 
 function setup(opts: { initial?: WriteState; maxBufferedSamples?: number } = {}) {
   const clock = new ManualClock(T0);
