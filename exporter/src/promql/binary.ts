@@ -163,8 +163,8 @@ async function matchOneToOneOrMany(
   // Duplicate series on the "one" side at the same step make the matching many-to-many: an error.
   for (const list of oneBySig.values()) {
     if (list.length < 2) continue;
-    if (ctx.pacer.due()) await ctx.turn();
     for (let i = 0; i < n; i++) {
+      if ((i & 255) === 0 && ctx.pacer.due()) await ctx.turn();
       const at = list.filter((s) => s.present[i] === 1);
       if (at.length > 1) {
         // Prometheus names the later series first: [current, earlier duplicate].
@@ -184,9 +184,12 @@ async function matchOneToOneOrMany(
     const ones = oneBySig.get(k);
     if (!ones) continue;
     for (const os of ones) {
-      let labels: Labels | undefined;
       let r: StepSeries | undefined;
+      // steps are the steps at which this pair's result label set was produced (for this signature).
+      let steps: Uint8Array | undefined;
       for (let i = 0; i < n; i++) {
+        // A pair spans every step of a range query (a week at 15 s is 40,320): turns within it too.
+        if ((i & 1023) === 1023 && ctx.pacer.due()) await ctx.turn();
         if (!ms.present[i] || !os.present[i]) continue;
         let vl = ms.values[i] as number;
         let vr = os.values[i] as number;
@@ -195,21 +198,21 @@ async function matchOneToOneOrMany(
         let value = v;
         if (b.returnBool) value = keep ? 1 : 0;
         else if (!keep) continue;
-        if (!labels) {
-          labels = resultLabels(ms.labels, os.labels, m, dropsName);
+        if (!r || !steps) {
+          const labels = resultLabels(ms.labels, os.labels, m, dropsName);
           r = newStepSeries(labels, n);
           out.push(r);
-        }
-        const rk = m.card === 'one-to-one' ? '' : seriesKey(labels);
-        let bySig = matched.get(k);
-        if (!bySig) {
-          bySig = new Map();
-          matched.set(k, bySig);
-        }
-        let steps = bySig.get(rk);
-        if (!steps) {
-          steps = new Uint8Array(n);
-          bySig.set(rk, steps);
+          const rk = m.card === 'one-to-one' ? '' : seriesKey(labels);
+          let bySig = matched.get(k);
+          if (!bySig) {
+            bySig = new Map();
+            matched.set(k, bySig);
+          }
+          steps = bySig.get(rk);
+          if (!steps) {
+            steps = new Uint8Array(n);
+            bySig.set(rk, steps);
+          }
         }
         if (steps[i]) {
           throw executionError(
@@ -219,10 +222,8 @@ async function matchOneToOneOrMany(
           );
         }
         steps[i] = 1;
-        if (r) {
-          r.values[i] = value;
-          r.present[i] = 1;
-        }
+        r.values[i] = value;
+        r.present[i] = 1;
       }
     }
   }

@@ -18,26 +18,29 @@ const STEPS = 50;
 const SERIES = 40;
 const frame: Frame = { ts: Float64Array.from({ length: STEPS }, (_, i) => i * 15_000), stepMs: 15_000 };
 
-/** vector makes SERIES series named `name`, present at every step but the odd ones of the odd series. */
-function vector(name: string): VectorValue {
+/** vector makes `series` series named `name`, present at every step but the odd ones of the odd series. */
+function vector(name: string, series = SERIES, steps = STEPS): VectorValue {
   return {
     kind: 'vector',
-    series: Array.from({ length: SERIES }, (_, k) => ({
+    series: Array.from({ length: series }, (_, k) => ({
       labels: { __name__: name, k: String(k) },
-      values: Float64Array.from({ length: STEPS }, (_, i) => k * 100 + i),
-      present: Uint8Array.from({ length: STEPS }, (_, i) => (k % 2 === 1 && i % 2 === 1 ? 0 : 1)),
+      values: Float64Array.from({ length: steps }, (_, i) => k * 100 + i),
+      present: Uint8Array.from({ length: steps }, (_, i) => (k % 2 === 1 && i % 2 === 1 ? 0 : 1)),
     })),
     distinct: true,
   };
 }
 
-/** countingContext evaluates selectors to `vector(name)` and numbers to scalars, counting turns. */
-function countingContext(): { ctx: EvalContext; turns: () => number } {
+/**
+ * countingContext evaluates selectors to `vector(name, series, steps)` and numbers to scalars, counting
+ * turns.
+ */
+function countingContext(series = SERIES, steps = STEPS): { ctx: EvalContext; turns: () => number } {
   let turns = 0;
   const evaluate = (e: Expr): Promise<Value> => {
-    if (e.type === 'VectorSelector') return Promise.resolve(vector(e.name ?? ''));
+    if (e.type === 'VectorSelector') return Promise.resolve(vector(e.name ?? '', series, steps));
     if (e.type === 'NumberLiteral')
-      return Promise.resolve({ kind: 'scalar', values: new Float64Array(STEPS).fill(e.value) });
+      return Promise.resolve({ kind: 'scalar', values: new Float64Array(steps).fill(e.value) });
     throw new Error(`unexpected ${e.type}`);
   };
   const ctx: EvalContext = {
@@ -77,6 +80,18 @@ describe('turns inside loops over series and steps', () => {
       expect(turns()).toBeGreaterThanOrEqual(SERIES);
     },
   );
+
+  it('a / b over a long range takes turns within each matched pair', async () => {
+    // Two series over a week of 15 s steps: a pair's steps alone are milliseconds of work.
+    const steps = 40_320;
+    const e = parseExpr('a / b');
+    if (e.type !== 'BinaryExpr') throw new Error('not a binary expression');
+    const { ctx, turns } = countingContext(2, steps);
+    const f: Frame = { ts: Float64Array.from({ length: steps }, (_, i) => i * 15_000), stepMs: 15_000 };
+    const out = await evalBinary(ctx, e, f);
+    expect(out.kind === 'vector' ? out.series.length : 0).toBe(2);
+    expect(turns()).toBeGreaterThanOrEqual(2 * Math.floor(steps / 1024));
+  });
 
   it('topk with a k past the series count takes a turn per step and per series it selects', async () => {
     const e = parseExpr('topk(1000, a)');

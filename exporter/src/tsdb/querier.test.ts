@@ -47,3 +47,31 @@ describe('HeadQuerier hints', () => {
     }
   });
 });
+
+describe('HeadQuerier pacing', () => {
+  it('gives the event loop a turn while it decodes a few long series', async () => {
+    // 8 series of 20,000 samples in stored chunks: fewer series than a scan reads between two looks at its
+    // pacer when it counts series alone, and far more than one slice of decoding.
+    const store = await EmbeddedStorage.open({ chunkSpanMs: 600 * S });
+    try {
+      const app = store.appender();
+      for (let t = 0; t < 20_000; t++) {
+        for (let s = 0; s < 8; s++) app.append(0, { __name__: 'x', s: String(s) }, T0 + t * S, t % 97);
+      }
+      await app.commit();
+      let turned = false;
+      setImmediate(() => {
+        turned = true;
+      });
+      let samples = 0;
+      const q = await store.querier(T0, T0 + 20_000 * S);
+      await q.selectEach?.([{ type: '=', name: '__name__', value: 'x' }], undefined, (_l, _ts, _vs, n) => {
+        samples += n;
+      });
+      expect(samples).toBe(160_000);
+      expect(turned).toBe(true);
+    } finally {
+      await store.close();
+    }
+  });
+});
