@@ -32,8 +32,9 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { buildSync } from 'esbuild';
 import { WebSocket } from 'ws';
 import { LAG_BUCKETS_SECONDS } from '../src/metrics/event-loop-lag.js';
 import { DEFAULT_OPTIONS } from '../src/options.js';
@@ -248,11 +249,21 @@ async function main(): Promise<void> {
   const profileDir = flags.profile ? mkdtempSync(join(tmpdir(), 'om-loop-prof-')) : undefined;
   const sliceDir = flags.slices ? mkdtempSync(join(tmpdir(), 'om-loop-slices-')) : undefined;
   const sliceFile = sliceDir ? join(sliceDir, 'slices.json') : undefined;
+  // The tracer is preloaded as JavaScript, not through tsx: worker threads inherit the exporter's node flags,
+  // and the chunk encoder's worker, unable to load a .ts file, failed, so snapshots encoded in-thread.
+  const tracer = sliceDir ? join(sliceDir, 'slice-tracer.mjs') : undefined;
+  if (tracer) {
+    buildSync({
+      entryPoints: [fileURLToPath(new URL('./slice-tracer.ts', import.meta.url))],
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      outfile: tracer,
+    });
+  }
   const nodeFlags = [
     ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []),
-    ...(sliceFile
-      ? ['--import=tsx', `--import=${fileURLToPath(new URL('./slice-tracer.ts', import.meta.url))}`]
-      : []),
+    ...(tracer ? [`--import=${pathToFileURL(tracer).href}`] : []),
   ];
   const began = now();
   const exporter = await ExporterProcess.start({

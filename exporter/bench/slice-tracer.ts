@@ -1,10 +1,10 @@
 /**
- * Slice tracer, preloaded into the exporter by `bench/loop.bench.ts --slices` (`node --import tsx --import`):
+ * Slice tracer, preloaded into the exporter by `bench/loop.bench.ts --slices` (bundled, `node --import`):
  * measures, per scheduler job, its synchronous slices — how long each stretch of the job's own callbacks held
  * the event loop without giving it back.
  *
  * Attribution: the scheduler starts every run in the `openmanager:scheduler:job-run` diagnostics channel's
- * `runStores` (src/scheduler/scheduler.ts, JOB_RUN_CHANNEL); binding an AsyncLocalStorage to it tags every
+ * `runStores` (src/scheduler/job-run-channel.ts); binding an AsyncLocalStorage to it tags every
  * callback that descends from a run (timers, immediates, I/O and promise continuations it created, the
  * hub's fan-out a broadcast started, the rules a tick's frame listener evaluated) with the job's name.
  *
@@ -26,7 +26,8 @@ import { AsyncLocalStorage, createHook } from 'node:async_hooks';
 import { channel } from 'node:diagnostics_channel';
 import { writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import { JOB_RUN_CHANNEL } from '../src/scheduler/scheduler.js';
+import { isMainThread } from 'node:worker_threads';
+import { JOB_RUN_CHANNEL } from '../src/scheduler/job-run-channel.js';
 
 /** GAP_MS: a pause this long between two callbacks means the loop did something else (poll, idle). */
 const GAP_MS = 0.05;
@@ -34,7 +35,8 @@ const GAP_MS = 0.05;
 const MIN_MS = 1;
 
 const out = process.env.OPENMANAGER_SLICE_TRACE;
-if (out) {
+// Worker threads inherit the preload: only the main thread's event loop is traced.
+if (out && isMainThread) {
   const als = new AsyncLocalStorage<string>();
   /** started is a run that started inside the current callback. */
   let started: { job: string; at: number } | undefined;

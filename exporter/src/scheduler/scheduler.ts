@@ -22,14 +22,8 @@ import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
 import { systemTimer, type Timer, type TimerHandle } from '../util/timer.js';
+import { JOB_RUN_CHANNEL } from './job-run-channel.js';
 
-/**
- * JOB_RUN_CHANNEL is the diagnostics channel every job run starts in (`runStores({ job })`): a tracer that
- * binds an AsyncLocalStorage to it sees, for any callback on the loop, which job's run it descends from
- * (bench/slice-tracer.ts measures each job's synchronous slices that way). Without subscribers it is a
- * plain call.
- */
-export const JOB_RUN_CHANNEL = 'openmanager:scheduler:job-run';
 const jobRun = channel(JOB_RUN_CHANNEL);
 
 /** JobPriority orders jobs due at the same instant: `high` first. */
