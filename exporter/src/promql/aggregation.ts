@@ -20,8 +20,15 @@ interface Group {
 
 /** evalAggregate evaluates an aggregation (`sum by (x) (…)`, `topk`, `quantile`, `count_values` …). */
 export async function evalAggregate(ctx: EvalContext, a: AggregateExpr, f: Frame): Promise<VectorValue> {
-  const vec = await ctx.evalVector(a.expr, f);
   const groupLabels = grouper(a);
+  // At one step the usual operand (a selector, a range function of one) is folded as it streams in. Its
+  // labels come with the metric name, which only a `by (__name__)` grouping would see.
+  if (f.ts.length === 1 && INSTANT_FOLDS.has(a.op) && (a.without || !a.grouping.includes(METRIC_NAME))) {
+    const col = new InstantColumn();
+    if (await ctx.streamInstant(a.expr, f, (l, v) => col.push(l, v)))
+      return foldInstant(a.op, col, groupingOf(col.labels, a, groupLabels));
+  }
+  const vec = await ctx.evalVector(a.expr, f);
   if (a.op === 'count_values') {
     const valueLabel = await ctx.evalString(a.param as AggregateExpr['expr'], f);
     if (!LABEL_NAME_RE.test(valueLabel))
@@ -29,8 +36,11 @@ export async function evalAggregate(ctx: EvalContext, a: AggregateExpr, f: Frame
     return countValues(ctx, a, vec, valueLabel, groupLabels, f.ts.length);
   }
   const param = a.param ? await ctx.evalScalar(a.param, f) : undefined;
-  if (f.ts.length === 1 && INSTANT_FOLDS.has(a.op))
-    return foldInstant(a.op, vec, groupingOf(vec, a, groupLabels));
+  if (f.ts.length === 1 && INSTANT_FOLDS.has(a.op)) {
+    const col = new InstantColumn();
+    for (const s of vec.series) if (s.present[0]) col.push(s.labels, s.values[0] as number);
+    return foldInstant(a.op, col, groupingOf(col.labels, a, groupLabels));
+  }
   const groups = groupSeries(vec, a, groupLabels);
   if (a.op === 'topk' || a.op === 'bottomk') return selectK(ctx, a.op === 'topk', groups, param, f.ts.length);
   return fold(ctx, a.op, groups, param, f.ts.length);
@@ -90,42 +100,51 @@ interface Grouping {
  */
 const lastGrouping = new WeakMap<AggregateExpr, Grouping>();
 
-/** sameInputs tells whether `series` carries exactly the label set objects of `inputs`, in order. */
-function sameInputs(series: readonly StepSeries[], inputs: readonly Labels[]): boolean {
-  if (series.length !== inputs.length) return false;
-  for (let i = 0; i < series.length; i++) if (series[i]?.labels !== inputs[i]) return false;
+/** sameInputs tells whether `now` holds exactly the label set objects of `inputs`, in order. */
+function sameInputs(now: readonly Labels[], inputs: readonly Labels[]): boolean {
+  if (now.length !== inputs.length) return false;
+  for (let i = 0; i < now.length; i++) if (now[i] !== inputs[i]) return false;
   return true;
 }
 
 /**
- * groupingOf groups the input series once (label sets are constant across steps): the previous
- * evaluation's grouping when the inputs are the same objects (lastGrouping), else a new one.
+ * groupingOf groups the input series, given by their label sets, once (label sets are constant across
+ * steps): the previous evaluation's grouping when the inputs are the same objects (lastGrouping), else a
+ * new one.
  */
-function groupingOf(vec: VectorValue, a: AggregateExpr, groupLabels: (l: Labels) => Labels): Grouping {
+function groupingOf(
+  inputs: readonly Labels[],
+  a: AggregateExpr,
+  groupLabels: (l: Labels) => Labels,
+): Grouping {
   const last = lastGrouping.get(a);
-  if (last && sameInputs(vec.series, last.inputs)) return last;
+  if (last && sameInputs(inputs, last.inputs)) return last;
   const keyOf = groupKeyer(a, groupLabels);
   const groupIdx = new Map<string, number>();
   const labels: Labels[] = [];
-  const groupOf = new Uint32Array(vec.series.length);
-  vec.series.forEach((s, i) => {
-    const key = keyOf(s.labels);
+  const groupOf = new Uint32Array(inputs.length);
+  inputs.forEach((l, i) => {
+    const key = keyOf(l);
     let gi = groupIdx.get(key);
     if (gi === undefined) {
       gi = labels.length;
       groupIdx.set(key, gi);
-      labels.push(groupLabels(s.labels));
+      labels.push(groupLabels(l));
     }
     groupOf[i] = gi;
   });
-  const grouping: Grouping = { inputs: vec.series.map((s) => s.labels), groupOf, labels };
+  const grouping: Grouping = { inputs, groupOf, labels };
   lastGrouping.set(a, grouping);
   return grouping;
 }
 
 /** groupSeries is groupingOf with each group's member series listed. */
 function groupSeries(vec: VectorValue, a: AggregateExpr, groupLabels: (l: Labels) => Labels): Group[] {
-  const grouping = groupingOf(vec, a, groupLabels);
+  const grouping = groupingOf(
+    vec.series.map((s) => s.labels),
+    a,
+    groupLabels,
+  );
   const groups: Group[] = grouping.labels.map((labels) => ({ labels, members: [] }));
   vec.series.forEach((s, i) => groups[grouping.groupOf[i] ?? 0]?.members.push(s));
   return groups;
@@ -142,23 +161,42 @@ const INSTANT_FOLDS: ReadonlySet<AggregateExpr['op']> = new Set([
 ]);
 
 /**
+ * InstantColumn is an instant vector at one step as an aggregation reads it: label sets and values, without
+ * a series object per entry.
+ */
+class InstantColumn {
+  readonly labels: Labels[] = [];
+  values = new Float64Array(64);
+
+  push(l: Labels, v: number): void {
+    const i = this.labels.length;
+    if (i === this.values.length) {
+      const grown = new Float64Array(2 * i);
+      grown.set(this.values);
+      this.values = grown;
+    }
+    this.values[i] = v;
+    this.labels.push(l);
+  }
+}
+
+/**
  * foldInstant is fold at a single step (an instant query, a rule) for the operators of INSTANT_FOLDS: one
- * pass over the input series, each folded into its group's accumulator, instead of listing every group's
+ * pass over the input values, each folded into its group's accumulator, instead of listing every group's
  * members first. Each group sees its members in the same order as in fold, through the same arithmetic, so
  * the results are the same numbers; the groups come out in the same order.
  */
-function foldInstant(op: AggregateExpr['op'], vec: VectorValue, grouping: Grouping): VectorValue {
-  const series = vec.series;
+function foldInstant(op: AggregateExpr['op'], col: InstantColumn, grouping: Grouping): VectorValue {
+  const values = col.values;
+  const m = col.labels.length;
   const groupOf = grouping.groupOf;
   const n = grouping.labels.length;
   const count = new Float64Array(n);
   const acc = new Float64Array(n);
   const comp = new Float64Array(n);
-  for (let i = 0; i < series.length; i++) {
-    const s = series[i] as StepSeries;
-    if (!s.present[0]) continue;
+  for (let i = 0; i < m; i++) {
     const g = groupOf[i] as number;
-    const v = s.values[0] as number;
+    const v = values[i] as number;
     const c = (count[g] as number) + 1;
     count[g] = c;
     const a = acc[g] as number;
@@ -192,9 +230,7 @@ function foldInstant(op: AggregateExpr['op'], vec: VectorValue, grouping: Groupi
         res = Number.isFinite(a) ? a + (comp[g] as number) : a;
         break;
       case 'avg':
-        res = Number.isFinite(a)
-          ? (a + (comp[g] as number)) / c
-          : meanOfPresent(membersOf(series, groupOf, g), 0);
+        res = Number.isFinite(a) ? (a + (comp[g] as number)) / c : meanOfGroup(values, m, groupOf, g);
         break;
       case 'count':
         res = c;
@@ -214,11 +250,11 @@ function foldInstant(op: AggregateExpr['op'], vec: VectorValue, grouping: Groupi
   return { kind: 'vector', series: out, distinct: true };
 }
 
-/** membersOf lists the series of group `g`, in input order. */
-function membersOf(series: readonly StepSeries[], groupOf: Uint32Array, g: number): StepSeries[] {
-  const out: StepSeries[] = [];
-  for (let i = 0; i < series.length; i++) if (groupOf[i] === g) out.push(series[i] as StepSeries);
-  return out;
+/** meanOfGroup is the incremental mean of group `g`'s values among the first `m`, in input order. */
+function meanOfGroup(values: Float64Array, m: number, groupOf: Uint32Array, g: number): number {
+  const members: number[] = [];
+  for (let i = 0; i < m; i++) if (groupOf[i] === g) members.push(values[i] as number);
+  return incrementalMean(members.length, (k) => members[k] as number);
 }
 
 /** countValues is `count_values("label", v)`: one output series per distinct value (and group). */

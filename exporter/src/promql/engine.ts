@@ -30,10 +30,12 @@ import {
 import {
   distinctVector,
   mergeSameLabels,
+  namesOne,
   sameName,
   unwrapParens,
   type EvalContext,
   type Frame,
+  type InstantVisitor,
 } from './eval-context.js';
 import { FUNCTIONS, type RangeFn, type SlidingWindow } from './functions.js';
 import { DEFAULT_MAX_CONCURRENT, DEFAULT_MAX_QUEUED, QueryGate, createGateMetrics } from './gate.js';
@@ -554,6 +556,15 @@ class Evaluator implements EvalContext {
     if (n === 0) return { kind: 'vector', series: [] };
     const lb = this.opts.lookbackDeltaMs;
     const out: StepSeries[] = [];
+    if (n === 1 && !sampleTimes) {
+      await this.selectorAt(vs, f, (labels, v) => {
+        const series = newStepSeries(labels, 1);
+        series.values[0] = v;
+        series.present[0] = 1;
+        out.push(series);
+      });
+      return { kind: 'vector', series: out, distinct: true };
+    }
     await this.selectEach(
       vs.matchers,
       {
@@ -592,6 +603,63 @@ class Evaluator implements EvalContext {
       },
     );
     return { kind: 'vector', series: out, distinct: true };
+  }
+
+  /**
+   * selectorAt is a vector selector at a frame's single step: `visit` gets each series' newest sample in
+   * the lookback window (not a staleness marker), each counted against the sample budget.
+   */
+  private async selectorAt(vs: VectorSelector, f: Frame, visit: InstantVisitor): Promise<void> {
+    const ref = (this.atMs(vs.at) ?? f.ts[0] ?? 0) - vs.offsetMs;
+    const lb = this.opts.lookbackDeltaMs;
+    await this.selectEach(
+      vs.matchers,
+      // Only the newest sample in the lookback window counts: the last one ≤ ref.
+      { start: ref - lb, end: ref, step: f.stepMs, newest: true },
+      (labels, ts, vals, len) => {
+        let k = len - 1;
+        while (k >= 0 && (ts[k] as number) > ref) k--;
+        if (k < 0 || (ts[k] as number) < ref - lb) return;
+        const v = vals[k] as number;
+        if (v !== v && isStaleNaN(v)) return;
+        this.addSamples(1);
+        visit(labels, v);
+      },
+    );
+  }
+
+  /**
+   * streamInstant evaluates `e` at a frame's single step series by series, handing `visit` each value with
+   * its series' labels as stored — the metric name included even where `e` drops it, so the caller must not
+   * read it — without building the vector: an aggregation over a selector or over a range function of one (a
+   * rule's usual shape) then allocates nothing per input series. It returns false, having visited nothing,
+   * for other expressions and for a range function over a selector that may match several metric names
+   * (with the names dropped their label sets could collide: an error only the vector's merge raises).
+   */
+  async streamInstant(e: Expr, f: Frame, visit: InstantVisitor): Promise<boolean> {
+    if (f.ts.length !== 1) return false;
+    const u = unwrapParens(e);
+    if (u.type === 'VectorSelector') {
+      this.check();
+      await this.selectorAt(u, f, visit);
+      return true;
+    }
+    if (u.type !== 'Call') return false;
+    const impl = FUNCTIONS.get(u.name)?.impl;
+    if (impl?.kind !== 'range') return false;
+    const matrixIdx = u.args.findIndex((a) => typeOf(a) === 'matrix');
+    const ms = u.args[matrixIdx] ? unwrapParens(u.args[matrixIdx]) : undefined;
+    if (ms?.type !== 'MatrixSelector' || !namesOne(ms.selector)) return false;
+    this.check();
+    const keepName = impl.keepName === true;
+    const tiered = await this.tryTiers(u, ms, f, keepName);
+    if (tiered) {
+      for (const s of tiered.series) if (s.present[0]) visit(s.labels, s.values[0] as number);
+      return true;
+    }
+    const params = await this.rangeParams(u, matrixIdx, f);
+    await this.rangeFunctionAt(u, ms, f, impl.fn, params, impl.sliding, visit);
+    return true;
   }
 
   async evalSelectorTimes(
@@ -760,23 +828,32 @@ class Evaluator implements EvalContext {
     sliding?: () => SlidingWindow,
   ): Promise<VectorValue> {
     const n = f.ts.length;
-    const matrixIdx = call.args.findIndex((a) => {
-      const t = typeOf(a);
-      return t === 'matrix';
-    });
+    const matrixIdx = call.args.findIndex((a) => typeOf(a) === 'matrix');
     const matrixExpr = call.args[matrixIdx];
     if (!matrixExpr) throw executionError(`missing range vector argument to ${call.name}`);
-    const scalarArgs = await Promise.all(
-      call.args.map((a, i) => (i === matrixIdx ? Promise.resolve(undefined) : this.evalScalar(a, f))),
-    );
-    const params = scalarArgs.filter((x): x is Float64Array => x !== undefined);
+    const params = await this.rangeParams(call, matrixIdx, f);
 
     const unwrapped = unwrapParens(matrixExpr);
     if (unwrapped.type === 'MatrixSelector') {
       const tiered = await this.tryTiers(call, unwrapped, f, keepName);
       if (tiered) return tiered;
       // One step (an instant query, a rule) is computed per series as the samples stream in.
-      if (n === 1) return this.rangeFunctionAt(call, unwrapped, f, fn, keepName, params, sliding);
+      if (n === 1) {
+        const out: StepSeries[] = [];
+        let first: string | undefined | null = null;
+        let oneName = true;
+        await this.rangeFunctionAt(call, unwrapped, f, fn, params, sliding, (labels, v) => {
+          const name = labels[METRIC_NAME];
+          if (first === null) first = name;
+          else if (name !== first) oneName = false;
+          const r = newStepSeries(keepName ? labels : dropName(labels), 1);
+          r.values[0] = v;
+          r.present[0] = 1;
+          out.push(r);
+        });
+        if (keepName || oneName) return { kind: 'vector', series: out, distinct: true };
+        return distinctVector(out);
+      }
     }
     const m = await this.evalMatrixArg(matrixExpr, f);
     const p: number[] = new Array<number>(params.length).fill(0);
@@ -841,37 +918,38 @@ class Evaluator implements EvalContext {
     return distinctVector(out);
   }
 
+  /** rangeParams evaluates a range function's scalar arguments (all but the range vector at `matrixIdx`). */
+  private async rangeParams(call: Call, matrixIdx: number, f: Frame): Promise<Float64Array[]> {
+    const args = await Promise.all(
+      call.args.map((a, i) => (i === matrixIdx ? Promise.resolve(undefined) : this.evalScalar(a, f))),
+    );
+    return args.filter((x): x is Float64Array => x !== undefined);
+  }
+
   /**
    * rangeFunctionAt is evalRangeFunction at a single step over a matrix selector, without holding the
    * matrix: each series' window is streamed from the store (selectEach), its staleness markers dropped
-   * into a reused buffer, and the function applied at once. A day-long window of a thousand series is
-   * then never copied out of the store.
+   * into a reused buffer, and the function applied at once; `visit` gets each series' value with its labels
+   * as stored (the name not dropped). A day-long window of a thousand series is then never copied out of
+   * the store. Each value is counted against the sample budget.
    */
   private async rangeFunctionAt(
     call: Call,
     ms: MatrixSelector,
     f: Frame,
     fn: RangeFn,
-    keepName: boolean,
     params: readonly Float64Array[],
     sliding: (() => SlidingWindow) | undefined,
-  ): Promise<VectorValue> {
+    visit: InstantVisitor,
+  ): Promise<void> {
     const wEnd = this.refTimes(f, ms.selector.at, ms.selector.offsetMs)[0] ?? 0;
     const wStart = wEnd - ms.rangeMs;
     const p = params.map((x) => x[0] ?? NaN);
     const evalT = f.ts[0] as number;
-    const out: StepSeries[] = [];
-    let names: string | undefined | null = null;
-    let oneName = true;
     const emit = (labels: Labels, v: number | undefined): void => {
-      const name = labels[METRIC_NAME];
-      if (names === null) names = name;
-      else if (name !== names) oneName = false;
       if (v === undefined) return;
-      const r = newStepSeries(keepName ? labels : dropName(labels), 1);
-      r.values[0] = v;
-      r.present[0] = 1;
-      out.push(r);
+      this.addSamples(1);
+      visit(labels, v);
     };
     const hints: SelectHints = { start: wStart, end: wEnd, step: f.stepMs, range: ms.rangeMs };
     // The select window is the function's: every sample is in [wStart, wEnd].
@@ -921,9 +999,6 @@ class Evaluator implements EvalContext {
       // A retention (or another change of history) that ran during the reads leaves nothing to keep.
       if (q.historyGeneration === generation && windows.worthKeeping(call)) windows.put(call, node);
     }
-    this.addSamples(out.length);
-    if (keepName || oneName) return { kind: 'vector', series: out, distinct: true };
-    return distinctVector(out);
   }
 
   /**

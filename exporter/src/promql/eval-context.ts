@@ -16,6 +16,9 @@ export interface Frame {
   readonly stepMs: number;
 }
 
+/** InstantVisitor receives one series' value at a single-step frame, with the series' labels. */
+export type InstantVisitor = (labels: Labels, v: number) => void;
+
 /** EvalContext is one running query's evaluator as its parts see it. */
 export interface EvalContext {
   /**
@@ -33,12 +36,24 @@ export interface EvalContext {
   evalString(e: Expr, f: Frame): Promise<string>;
   /** evalMatrixArg evaluates a range-vector argument (a matrix selector or a subquery). */
   evalMatrixArg(e: Expr, f: Frame): Promise<MatrixValue>;
+  /**
+   * streamInstant evaluates a selector, or a range function over one naming a single metric, at a frame's
+   * single step without building the vector: `visit` gets each value with its series' labels as stored (the
+   * metric name included even where the expression drops it). False, having visited nothing, for any other
+   * expression or frame.
+   */
+  streamInstant(e: Expr, f: Frame, visit: InstantVisitor): Promise<boolean>;
   /** evalSelectorTimes evaluates a vector selector and returns, per kept series, each step's sample time. */
   evalSelectorTimes(vs: VectorSelector, f: Frame): Promise<{ vector: VectorValue; times: Float64Array[] }>;
 }
 
 /** CallFn implements a function that reshapes vectors or labels (the table's `call` kind). */
 export type CallFn = (ctx: EvalContext, call: Call, f: Frame) => Promise<Value>;
+
+/** namesOne says whether a selector can match one metric name only (it has a `__name__="…"` matcher). */
+export function namesOne(vs: VectorSelector): boolean {
+  return vs.matchers.some((m) => m.name === METRIC_NAME && m.type === '=');
+}
 
 /** unwrapParens strips parentheses. */
 export function unwrapParens(e: Expr): Expr {

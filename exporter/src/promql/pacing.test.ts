@@ -59,6 +59,7 @@ function countingContext(series = SERIES, steps = STEPS): { ctx: EvalContext; tu
     },
     evalString: () => Promise.reject(new Error('no strings here')),
     evalMatrixArg: () => Promise.reject(new Error('no matrices here')),
+    streamInstant: () => Promise.resolve(false),
     evalSelectorTimes: (vs) =>
       Promise.resolve({
         vector: vector(vs.name ?? ''),
