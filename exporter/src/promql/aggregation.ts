@@ -166,17 +166,11 @@ const INSTANT_FOLDS: ReadonlySet<AggregateExpr['op']> = new Set([
  */
 class InstantColumn {
   readonly labels: Labels[] = [];
-  values = new Float64Array(64);
+  readonly values: number[] = [];
 
   push(l: Labels, v: number): void {
-    const i = this.labels.length;
-    if (i === this.values.length) {
-      const grown = new Float64Array(2 * i);
-      grown.set(this.values);
-      this.values = grown;
-    }
-    this.values[i] = v;
     this.labels.push(l);
+    this.values.push(v);
   }
 }
 
@@ -251,7 +245,7 @@ function foldInstant(op: AggregateExpr['op'], col: InstantColumn, grouping: Grou
 }
 
 /** meanOfGroup is the incremental mean of group `g`'s values among the first `m`, in input order. */
-function meanOfGroup(values: Float64Array, m: number, groupOf: Uint32Array, g: number): number {
+function meanOfGroup(values: readonly number[], m: number, groupOf: Uint32Array, g: number): number {
   const members: number[] = [];
   for (let i = 0; i < m; i++) if (groupOf[i] === g) members.push(values[i] as number);
   return incrementalMean(members.length, (k) => members[k] as number);
