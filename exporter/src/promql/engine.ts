@@ -931,7 +931,9 @@ class Evaluator implements EvalContext {
    * matrix: each series' window is streamed from the store (selectEach), its staleness markers dropped
    * into a reused buffer, and the function applied at once; `visit` gets each series' value with its labels
    * as stored (the name not dropped). A day-long window of a thousand series is then never copied out of
-   * the store. Each value is counted against the sample budget.
+   * the store. The values are counted against the sample budget once every window is read and released, as
+   * a vector built from them would be: counted while a window is held, a read near the budget would fail
+   * where the same read through the window cache does not.
    */
   private async rangeFunctionAt(
     call: Call,
@@ -946,9 +948,10 @@ class Evaluator implements EvalContext {
     const wStart = wEnd - ms.rangeMs;
     const p = params.map((x) => x[0] ?? NaN);
     const evalT = f.ts[0] as number;
+    let values = 0;
     const emit = (labels: Labels, v: number | undefined): void => {
       if (v === undefined) return;
-      this.addSamples(1);
+      values++;
       visit(labels, v);
     };
     const hints: SelectHints = { start: wStart, end: wEnd, step: f.stepMs, range: ms.rangeMs };
@@ -999,6 +1002,7 @@ class Evaluator implements EvalContext {
       // A retention (or another change of history) that ran during the reads leaves nothing to keep.
       if (q.historyGeneration === generation && windows.worthKeeping(call)) windows.put(call, node);
     }
+    this.addSamples(values);
   }
 
   /**
